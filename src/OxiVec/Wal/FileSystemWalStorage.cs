@@ -1,0 +1,145 @@
+using System.ComponentModel;
+using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
+
+namespace OxiVec.Wal;
+
+/// <summary>The WAL's files on the real file system, with fdatasync and directory fsync on Unix.</summary>
+internal sealed partial class FileSystemWalStorage : IWalStorage
+{
+    private const string LockFileName = "LOCK";
+
+    public FileSystemWalStorage(string directory)
+    {
+        Directory = Path.GetFullPath(directory);
+        System.IO.Directory.CreateDirectory(Directory);
+    }
+
+    public string Directory { get; }
+
+    public IReadOnlyList<string> ListFiles(string suffix) =>
+        [.. System.IO.Directory.EnumerateFiles(Directory, "*" + suffix).Select(Path.GetFileName).OfType<string>()
+            .Where(n => n.EndsWith(suffix, StringComparison.Ordinal)).Order(StringComparer.Ordinal)];
+
+    public IWalFile Open(string name, bool writable) => new OsFile(name, File.OpenHandle(
+        Path.Combine(Directory, name),
+        FileMode.Open,
+        writable ? FileAccess.ReadWrite : FileAccess.Read,
+        writable ? FileShare.Read : FileShare.ReadWrite | FileShare.Delete));
+
+    public IWalFile Create(string name, long preallocateBytes) => new OsFile(name, File.OpenHandle(
+        Path.Combine(Directory, name), FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Read,
+        FileOptions.None, preallocationSize: Math.Max(0, preallocateBytes)));
+
+    public void Rename(string from, string to) =>
+        File.Move(Path.Combine(Directory, from), Path.Combine(Directory, to), overwrite: true);
+
+    public void Delete(string name) => File.Delete(Path.Combine(Directory, name));
+
+    public void SyncDirectory()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return; // NTFS journals directory entries; there is no directory handle to flush.
+        }
+
+        int fd = Native.Open(Directory, Native.ORdOnly | Native.ODirectory);
+        if (fd < 0)
+        {
+            throw new IOException($"Cannot open directory '{Directory}' to fsync it: {LastError()}");
+        }
+
+        try
+        {
+            if (Native.Fsync(fd) != 0)
+            {
+                throw new IOException($"fsync of directory '{Directory}' failed: {LastError()}");
+            }
+        }
+        finally
+        {
+            _ = Native.Close(fd);
+        }
+    }
+
+    public IDisposable AcquireLock()
+    {
+        string path = Path.Combine(Directory, LockFileName);
+        try
+        {
+            // FileShare.None takes an exclusive advisory lock (flock) on Unix, held until the stream is closed,
+            // also when the process dies.
+            return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException ex)
+        {
+            throw new WalLockedException(Directory, ex);
+        }
+    }
+
+    private static string LastError() => new Win32Exception(Marshal.GetLastPInvokeError()).Message;
+
+    private sealed class OsFile(string name, SafeFileHandle handle) : IWalFile
+    {
+        public string Name { get; } = name;
+
+        public long Length => RandomAccess.GetLength(handle);
+
+        public int Read(long offset, Span<byte> buffer)
+        {
+            int total = 0;
+            while (total < buffer.Length)
+            {
+                int n = RandomAccess.Read(handle, buffer[total..], offset + total);
+                if (n == 0)
+                {
+                    break;
+                }
+
+                total += n;
+            }
+
+            return total;
+        }
+
+        public void Write(long offset, ReadOnlySpan<byte> data) => RandomAccess.Write(handle, data, offset);
+
+        public void Sync()
+        {
+            if (OperatingSystem.IsLinux())
+            {
+                // fdatasync: the data and the metadata needed to read it back (the size), not the mtime.
+                if (Native.Fdatasync(handle) != 0)
+                {
+                    throw new IOException($"fdatasync of '{Name}' failed: {LastError()}");
+                }
+            }
+            else
+            {
+                RandomAccess.FlushToDisk(handle);
+            }
+        }
+
+        public void SetLength(long length) => RandomAccess.SetLength(handle, length);
+
+        public void Dispose() => handle.Dispose();
+    }
+
+    private static partial class Native
+    {
+        public const int ORdOnly = 0;
+        public const int ODirectory = 0x10000; // Linux x86-64 and arm64 value of O_DIRECTORY.
+
+        [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+        public static partial int Open(string path, int flags);
+
+        [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
+        public static partial int Fsync(int fd);
+
+        [LibraryImport("libc", EntryPoint = "fdatasync", SetLastError = true)]
+        public static partial int Fdatasync(SafeFileHandle fd);
+
+        [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
+        public static partial int Close(int fd);
+    }
+}

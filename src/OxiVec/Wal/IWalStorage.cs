@@ -1,0 +1,56 @@
+namespace OxiVec.Wal;
+
+/// <summary>
+/// The file operations the WAL needs, over one directory. The production implementation is
+/// <see cref="FileSystemWalStorage"/>; tests substitute layers that inject faults (lost unsynced writes,
+/// torn writes, failing fsync, a full disk).
+/// </summary>
+internal interface IWalStorage
+{
+    /// <summary>The directory, for messages.</summary>
+    string Directory { get; }
+
+    /// <summary>The names (not paths) of the files in the directory whose name ends with <paramref name="suffix"/>.</summary>
+    IReadOnlyList<string> ListFiles(string suffix);
+
+    /// <summary>Opens an existing file for reading, or reading and writing.</summary>
+    IWalFile Open(string name, bool writable);
+
+    /// <summary>Creates a file that must not exist; reserves <paramref name="preallocateBytes"/> on disk when above 0.</summary>
+    IWalFile Create(string name, long preallocateBytes);
+
+    /// <summary>Renames a file, replacing <paramref name="to"/> if it exists. Durable only after <see cref="SyncDirectory"/>.</summary>
+    void Rename(string from, string to);
+
+    /// <summary>Deletes a file. Durable only after <see cref="SyncDirectory"/>.</summary>
+    void Delete(string name);
+
+    /// <summary>fsyncs the directory so that creations, renames and deletions survive a power loss.</summary>
+    void SyncDirectory();
+
+    /// <summary>Takes the exclusive, process-wide lock on the directory.</summary>
+    /// <exception cref="WalLockedException">Another process (or another open WAL) holds it.</exception>
+    IDisposable AcquireLock();
+}
+
+/// <summary>A file of the WAL, accessed at explicit offsets.</summary>
+internal interface IWalFile : IDisposable
+{
+    /// <summary>The file's name within the storage directory.</summary>
+    string Name { get; }
+
+    /// <summary>The current length in bytes (preallocated space included).</summary>
+    long Length { get; }
+
+    /// <summary>Reads up to <c>buffer.Length</c> bytes at <paramref name="offset"/>; returns how many (0 at the end).</summary>
+    int Read(long offset, Span<byte> buffer);
+
+    /// <summary>Writes all of <paramref name="data"/> at <paramref name="offset"/> (into the OS page cache).</summary>
+    void Write(long offset, ReadOnlySpan<byte> data);
+
+    /// <summary>Forces written data to stable storage (fdatasync on Linux). Any failure is final.</summary>
+    void Sync();
+
+    /// <summary>Sets the file length (truncates or extends with zeros).</summary>
+    void SetLength(long length);
+}

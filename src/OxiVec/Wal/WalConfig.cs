@@ -1,0 +1,163 @@
+namespace OxiVec.Wal;
+
+/// <summary>
+/// Settings of a write-ahead log, read once when the log is opened. Every setter validates its value and
+/// names the property in the exception; <see cref="Validate"/> checks the rules that span several properties.
+/// </summary>
+/// <remarks>
+/// Defaults follow the OxiRS Vec guide: a 1 GB WAL budget, an fsync every second, a checkpoint every 10,000
+/// operations. The ready-made profiles (<see cref="MaximumDurability"/>, <see cref="Balanced"/>,
+/// <see cref="HighThroughput"/>, <see cref="Development"/>) are the rows of the guide's Quick Reference table.
+/// </remarks>
+public sealed record WalConfig
+{
+    private readonly string _walDir = "wal";
+    private readonly long _maxWalSize = 1_000_000_000;
+    private readonly int _syncIntervalMs = 1000;
+    private readonly int _checkpointInterval = 10_000;
+    private readonly int _compressionThresholdAgeHours = 24;
+    private readonly long _segmentSizeBytes = 64L << 20;
+    private readonly RotationPolicy _rotationPolicy = RotationPolicy.SizeBased;
+    private readonly RetentionPolicy _retentionPolicy = RetentionPolicy.KeepLast(7);
+
+    /// <summary>The smallest allowed <see cref="SegmentSizeBytes"/> (64 KiB).</summary>
+    public const long MinSegmentSizeBytes = 64 << 10;
+
+    /// <summary>The largest allowed <see cref="SegmentSizeBytes"/> (1 GiB).</summary>
+    public const long MaxSegmentSizeBytes = 1L << 30;
+
+    /// <summary>The directory holding the segment files. The default is <c>wal</c> (relative to the working directory).</summary>
+    public string WalDir
+    {
+        get => _walDir;
+        init
+        {
+            ArgumentException.ThrowIfNullOrWhiteSpace(value, nameof(WalDir));
+            _walDir = value;
+        }
+    }
+
+    /// <summary>
+    /// The budget for live WAL not yet covered by a checkpoint, in bytes. The health check warns at 80% and
+    /// reports critical at 90%. The default is 1 GB (1,000,000,000 bytes).
+    /// </summary>
+    public long MaxWalSize
+    {
+        get => _maxWalSize;
+        init
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, MinSegmentSizeBytes, nameof(MaxWalSize));
+            _maxWalSize = value;
+        }
+    }
+
+    /// <summary>
+    /// How often the log is fsynced, in milliseconds. <c>0</c> means every commit is fsynced before it is
+    /// acknowledged (concurrent commits share one fsync: group commit). With a positive interval a commit is
+    /// acknowledged once the operating system holds it, so a process crash loses nothing, and a power loss
+    /// loses at most the last interval. The default is 1000.
+    /// </summary>
+    public int SyncIntervalMs
+    {
+        get => _syncIntervalMs;
+        init
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(value, nameof(SyncIntervalMs));
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(value, 3_600_000, nameof(SyncIntervalMs));
+            _syncIntervalMs = value;
+        }
+    }
+
+    /// <summary>Operations between automatic checkpoints. The default is 10,000.</summary>
+    public int CheckpointInterval
+    {
+        get => _checkpointInterval;
+        init
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1, nameof(CheckpointInterval));
+            _checkpointInterval = value;
+        }
+    }
+
+    /// <summary>Whether sealed segments older than <see cref="CompressionThresholdAgeHours"/> are compressed. The default is false.</summary>
+    public bool EnableCompression { get; init; }
+
+    /// <summary>Age in hours after which a sealed segment may be compressed. The default is 24.</summary>
+    public int CompressionThresholdAgeHours
+    {
+        get => _compressionThresholdAgeHours;
+        init
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(value, nameof(CompressionThresholdAgeHours));
+            _compressionThresholdAgeHours = value;
+        }
+    }
+
+    /// <summary>When a new segment is started. The default is <see cref="RotationPolicy.SizeBased"/>.</summary>
+    public RotationPolicy RotationPolicy
+    {
+        get => _rotationPolicy;
+        init => _rotationPolicy = value ?? throw new ArgumentNullException(nameof(RotationPolicy));
+    }
+
+    /// <summary>Which checkpoints (and the WAL they need) are kept. The default is <c>KeepLast(7)</c>.</summary>
+    public RetentionPolicy RetentionPolicy
+    {
+        get => _retentionPolicy;
+        init => _retentionPolicy = value ?? throw new ArgumentNullException(nameof(RetentionPolicy));
+    }
+
+    /// <summary>Whether the log is shipped to standbys. The default is false.</summary>
+    public bool EnableReplication { get; init; }
+
+    /// <summary>
+    /// The size of one segment file, the unit of rotation, preallocation and cleanup. A single record must fit
+    /// in one segment. The default is 64 MiB; allowed from 64 KiB to 1 GiB.
+    /// </summary>
+    public long SegmentSizeBytes
+    {
+        get => _segmentSizeBytes;
+        init
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, MinSegmentSizeBytes, nameof(SegmentSizeBytes));
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(value, MaxSegmentSizeBytes, nameof(SegmentSizeBytes));
+            _segmentSizeBytes = value;
+        }
+    }
+
+    /// <summary>
+    /// Whether new segment files are preallocated (reserved on disk before use, so appends never extend the
+    /// file). The default is true.
+    /// </summary>
+    public bool PreallocateSegments { get; init; } = true;
+
+    /// <summary>The guide's defaults (1 GB budget, fsync every second, checkpoint every 10,000 operations).</summary>
+    public static WalConfig Default { get; } = new();
+
+    /// <summary>Maximum durability: fsync before every acknowledgement, checkpoint every 1,000 operations.</summary>
+    public static WalConfig MaximumDurability { get; } = new() { SyncIntervalMs = 0, CheckpointInterval = 1_000 };
+
+    /// <summary>Balanced production profile: fsync every 100 ms, checkpoint every 10,000 operations.</summary>
+    public static WalConfig Balanced { get; } = new() { SyncIntervalMs = 100, CheckpointInterval = 10_000 };
+
+    /// <summary>High throughput: fsync every second, checkpoint every 100,000 operations.</summary>
+    public static WalConfig HighThroughput { get; } = new() { SyncIntervalMs = 1_000, CheckpointInterval = 100_000 };
+
+    /// <summary>
+    /// Development: fsync every 10 seconds, checkpoint every 100,000 operations.
+    /// Warning: a power loss may lose the last 10 seconds of acknowledged writes.
+    /// </summary>
+    public static WalConfig Development { get; } = new() { SyncIntervalMs = 10_000, CheckpointInterval = 100_000 };
+
+    /// <summary>Checks the rules that involve more than one property.</summary>
+    /// <exception cref="ArgumentException">A property conflicts with another; the message names both.</exception>
+    public void Validate()
+    {
+        if (MaxWalSize < SegmentSizeBytes)
+        {
+            throw new ArgumentException(
+                $"MaxWalSize ({MaxWalSize} bytes) must be at least SegmentSizeBytes ({SegmentSizeBytes} bytes).",
+                nameof(MaxWalSize));
+        }
+    }
+}

@@ -1,0 +1,92 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Logging;
+using OxiVec.Diagnostics;
+
+namespace OxiVec.Wal;
+
+/// <summary>
+/// The WAL's counters and latency samples, published through <see cref="System.Diagnostics.Metrics"/> (meter
+/// <c>OxiVec.Wal</c>, for OpenTelemetry) and summarised by <see cref="WalManager.GetMetrics"/>.
+/// </summary>
+internal sealed class WalInstrumentation : IDisposable
+{
+    /// <summary>The meter name to subscribe to.</summary>
+    public const string MeterName = "OxiVec.Wal";
+
+    private static readonly TimeSpan SlowSync = TimeSpan.FromSeconds(1);
+
+    private readonly ILogger _logger;
+    private readonly Meter _meter;
+    private readonly Counter<long> _records;
+    private readonly Counter<long> _bytes;
+    private readonly Counter<long> _syncs;
+    private readonly Histogram<double> _syncDuration;
+    private readonly Histogram<double> _commitDuration;
+    private readonly LatencyReservoir _syncLatency = new();
+    private readonly LatencyReservoir _commitLatency = new();
+    private readonly RateMeter _rate;
+    private long _recordCount;
+    private long _byteCount;
+
+    public WalInstrumentation(ILogger logger, TimeProvider time, IMeterFactory? meterFactory, string walDir)
+    {
+        _logger = logger;
+        _rate = new RateMeter(time);
+        var tags = new KeyValuePair<string, object?>[] { new("oxivec.wal.dir", walDir) };
+        _meter = meterFactory?.Create(new MeterOptions(MeterName) { Tags = tags }) ?? new Meter(new MeterOptions(MeterName) { Tags = tags });
+        _records = _meter.CreateCounter<long>("oxivec.wal.records", "{record}", "Records appended to the WAL.");
+        _bytes = _meter.CreateCounter<long>("oxivec.wal.bytes_written", "By", "Bytes written to WAL segment files.");
+        _syncs = _meter.CreateCounter<long>("oxivec.wal.syncs", "{fsync}", "fsyncs of WAL segment files.");
+        _syncDuration = _meter.CreateHistogram<double>("oxivec.wal.sync.duration", "ms", "Duration of one WAL fsync.");
+        _commitDuration = _meter.CreateHistogram<double>("oxivec.wal.commit.duration", "ms", "Time from append to acknowledgement.");
+    }
+
+    public long RecordCount => Volatile.Read(ref _recordCount);
+
+    public long ByteCount => Volatile.Read(ref _byteCount);
+
+    public long SyncCount => _syncLatency.Count;
+
+    public double RatePerSecond => _rate.PerSecond();
+
+    public (double Average, double P50, double P99) SyncLatency => _syncLatency.Summarize();
+
+    public (double Average, double P50, double P99) CommitLatency => _commitLatency.Summarize();
+
+    public void RecordsAppended(long count)
+    {
+        Interlocked.Add(ref _recordCount, count);
+        _rate.Add(count);
+        _records.Add(count);
+    }
+
+    public void BytesWritten(long count)
+    {
+        Interlocked.Add(ref _byteCount, count);
+        _bytes.Add(count);
+    }
+
+    public void Synced(TimeSpan elapsed)
+    {
+        _syncLatency.Record(elapsed.TotalMilliseconds);
+        _syncs.Add(1);
+        _syncDuration.Record(elapsed.TotalMilliseconds);
+        if (elapsed > SlowSync)
+        {
+            _logger.LogWarning("WAL fsync took {Milliseconds:F0} ms; the disk is too slow for the sync policy.", elapsed.TotalMilliseconds);
+        }
+    }
+
+    public void Committed(TimeSpan elapsed)
+    {
+        _commitLatency.Record(elapsed.TotalMilliseconds);
+        _commitDuration.Record(elapsed.TotalMilliseconds);
+    }
+
+    public void SegmentRotated() => _logger.LogDebug("WAL segment rotated.");
+
+    public void Failed(Exception cause) =>
+        _logger.LogCritical(cause, "WAL write or fsync failed; the WAL refuses further writes until it is reopened.");
+
+    public void Dispose() => _meter.Dispose();
+}

@@ -1,0 +1,293 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace OxiVec.Wal;
+
+/// <summary>
+/// A write-ahead log: the guide's <c>WalManager</c> (and <c>AsyncWalManager</c>). Appends entries, makes them
+/// durable as <see cref="WalConfig.SyncIntervalMs"/> says, groups concurrent commits into one fsync, rotates
+/// segments, and reads the log back. One process per directory (an exclusive lock).
+/// </summary>
+/// <remarks>
+/// <para>Opening scans the newest segment for its tail. A torn last write (a crash mid-append; never
+/// acknowledged) is zeroed out and reported in <see cref="OpenReport"/>; anything else invalid throws
+/// <see cref="WalCorruptionException"/> naming the file and offset, and nothing is changed.</para>
+/// <para>With <c>SyncIntervalMs = 0</c> an append returns only after an fsync covers it. With a positive
+/// interval it returns once the operating system has the bytes (a process crash loses nothing) and a background
+/// flusher fsyncs every interval (a power loss loses at most one interval).</para>
+/// <para>Thread safe. Every method throws <see cref="WalFailedException"/> after a write or fsync failed.</para>
+/// </remarks>
+public sealed class WalManager : IDisposable, IAsyncDisposable
+{
+    private readonly IWalStorage _storage;
+    private readonly IDisposable _directoryLock;
+    private readonly WalWriter _writer;
+    private readonly WalInstrumentation _instrumentation;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Task _intervalFlusher;
+    private long _lastCheckpointTimestamp;
+    private int _disposed;
+
+    private WalManager(
+        WalConfig config, IWalStorage storage, IDisposable directoryLock, WalWriter writer, WalInstrumentation instrumentation,
+        TimeProvider time, ILogger logger, WalOpenReport report, long lastCheckpointTimestamp)
+    {
+        Config = config;
+        _storage = storage;
+        _directoryLock = directoryLock;
+        _writer = writer;
+        _instrumentation = instrumentation;
+        _time = time;
+        _logger = logger;
+        OpenReport = report;
+        _lastCheckpointTimestamp = lastCheckpointTimestamp;
+        _intervalFlusher = config.SyncIntervalMs > 0 ? RunIntervalFlusherAsync(_stopping.Token) : Task.CompletedTask;
+    }
+
+    /// <summary>The configuration the WAL was opened with.</summary>
+    public WalConfig Config { get; }
+
+    /// <summary>What opening found: segments, last LSN, a torn tail that was cut, a transaction that was aborted.</summary>
+    public WalOpenReport OpenReport { get; }
+
+    /// <summary>The full path of the WAL directory.</summary>
+    public string Directory => _storage.Directory;
+
+    /// <summary>The newest LSN appended (0 when the WAL is empty).</summary>
+    public long LastLsn => _writer.AppendedLsn;
+
+    /// <summary>The newest LSN known to be on stable storage.</summary>
+    public long DurableLsn => _writer.DurableLsn;
+
+    /// <summary>The largest payload one entry may encode to (a record must fit in one segment).</summary>
+    public int MaxEntryPayloadBytes => _writer.MaxPayload;
+
+    /// <summary>Opens the WAL in <see cref="WalConfig.WalDir"/>, creating it when the directory holds none.</summary>
+    /// <param name="config">The settings; validated here.</param>
+    /// <param name="logger">Receives repairs, slow fsyncs and failures; none by default.</param>
+    /// <param name="timeProvider">The clock for timestamps and the sync interval; the system clock by default.</param>
+    /// <param name="meterFactory">Creates the <c>OxiVec.Wal</c> meter (dependency injection); a standalone meter by default.</param>
+    /// <exception cref="ArgumentException">The configuration is invalid; the message names the property.</exception>
+    /// <exception cref="WalLockedException">Another process has the WAL open.</exception>
+    /// <exception cref="WalCorruptionException">The WAL is damaged other than by a torn last write.</exception>
+    public static WalManager Open(
+        WalConfig config, ILogger? logger = null, TimeProvider? timeProvider = null, IMeterFactory? meterFactory = null)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        config.Validate();
+        return Open(new FileSystemWalStorage(config.WalDir), config, logger, timeProvider, meterFactory);
+    }
+
+    internal static WalManager Open(
+        IWalStorage storage, WalConfig config, ILogger? logger = null, TimeProvider? timeProvider = null, IMeterFactory? meterFactory = null)
+    {
+        config.Validate();
+        logger ??= NullLogger.Instance;
+        TimeProvider time = timeProvider ?? TimeProvider.System;
+        IDisposable directoryLock = storage.AcquireLock();
+        WalInstrumentation? instrumentation = null;
+        try
+        {
+            instrumentation = new WalInstrumentation(logger, time, meterFactory, storage.Directory);
+            return WalOpener.Open(storage, config, time, logger, instrumentation, (writer, report, checkpointTimestamp) =>
+                new WalManager(config, storage, directoryLock, writer, instrumentation, time, logger, report, checkpointTimestamp));
+        }
+        catch
+        {
+            instrumentation?.Dispose();
+            directoryLock.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Appends one entry and waits as the sync policy says. Returns its LSN.
+    /// </summary>
+    /// <exception cref="ArgumentException">The entry cannot be logged (too large, a field too long); nothing is written.</exception>
+    /// <exception cref="WalFailedException">The WAL has failed.</exception>
+    public long Append(WalEntry entry)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        return AppendBatch([entry], transactional: false);
+    }
+
+    /// <summary>Asynchronous <see cref="Append"/>; cancellation abandons the wait for durability, not the write.</summary>
+    public ValueTask<long> AppendAsync(WalEntry entry, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        return AppendBatchAsync([entry], transactional: false, cancellationToken);
+    }
+
+    /// <summary>Appends an insert (the guide's <c>log_insert</c>). Returns its LSN.</summary>
+    public long LogInsert(string collection, string id, ReadOnlyMemory<float> vector, ReadOnlyMemory<byte> metadata = default) =>
+        Append(new WalEntry.Insert(collection, id, vector, metadata));
+
+    /// <summary>Appends an update. Returns its LSN.</summary>
+    public long LogUpdate(string collection, string id, ReadOnlyMemory<float> vector, ReadOnlyMemory<byte> metadata = default) =>
+        Append(new WalEntry.Update(collection, id, vector, metadata));
+
+    /// <summary>Appends a delete. Returns its LSN.</summary>
+    public long LogDelete(string collection, string id) => Append(new WalEntry.Delete(collection, id));
+
+    /// <summary>Appends an application-defined operation (the guide's custom entries). Returns its LSN.</summary>
+    public long LogEntry(string operation, ReadOnlyMemory<byte> payload) => Append(new WalEntry.Custom(operation, payload));
+
+    /// <summary>Starts a transaction: its entries are written together, atomically, with one fsync.</summary>
+    public WalTransaction BeginTransaction()
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        return new WalTransaction(this);
+    }
+
+    /// <summary>Writes and fsyncs everything appended so far.</summary>
+    /// <exception cref="WalFailedException">A write or fsync failed.</exception>
+    public void Sync() => _writer.WaitFor(_writer.AppendedLsn, durable: true);
+
+    /// <summary>Asynchronous <see cref="Sync"/> (the guide's <c>flush().await</c>).</summary>
+    public ValueTask FlushAsync(CancellationToken cancellationToken = default) =>
+        _writer.WaitForAsync(_writer.AppendedLsn, durable: true, cancellationToken);
+
+    /// <summary>Streams the records with LSN ≥ <paramref name="fromLsn"/> (transaction markers included), one segment in memory at a time.</summary>
+    /// <exception cref="WalCorruptionException">Damaged data.</exception>
+    public IEnumerable<WalRecord> ReadRecords(long fromLsn = 1) => Reader().ReadRecords(fromLsn);
+
+    /// <summary>Streams the decoded entries with LSN ≥ <paramref name="fromLsn"/> (the guide's <c>read_all_entries</c>).</summary>
+    /// <exception cref="WalCorruptionException">Damaged data.</exception>
+    public IEnumerable<WalEntry> ReadAllEntries(long fromLsn = 1) => Reader().ReadAllEntries(fromLsn);
+
+    /// <summary>Checks every record's framing and checksum (the guide's <c>verify_wal</c>).</summary>
+    public WalVerifyReport Verify() => Reader().Verify();
+
+    /// <summary>The guide's WAL metrics, plus percentiles, sync count and positions.</summary>
+    public WalMetrics GetMetrics()
+    {
+        (int segments, long bytes, long firstLsn) = _writer.Footprint();
+        (double syncAvg, _, double syncP99) = _instrumentation.SyncLatency;
+        (double writeAvg, double writeP50, double writeP99) = _instrumentation.CommitLatency;
+        long last = _writer.AppendedLsn;
+        return new WalMetrics
+        {
+            CurrentSizeBytes = bytes,
+            MaxSizeBytes = Config.MaxWalSize,
+            TotalEntries = Math.Max(0, last - firstLsn + 1),
+            EntriesAppended = _instrumentation.RecordCount,
+            WriteOpsPerSec = _instrumentation.RatePerSecond,
+            AvgSyncLatencyMs = syncAvg,
+            P99SyncLatencyMs = syncP99,
+            AvgWriteLatencyMs = writeAvg,
+            P50WriteLatencyMs = writeP50,
+            P99WriteLatencyMs = writeP99,
+            SyncCount = _instrumentation.SyncCount,
+            BytesWritten = _instrumentation.ByteCount,
+            LastCheckpointAge = _time.GetElapsedTime(Volatile.Read(ref _lastCheckpointTimestamp)),
+            LastLsn = last,
+            DurableLsn = _writer.DurableLsn,
+            SegmentCount = segments,
+            IsFailed = _writer.IsFailed,
+        };
+    }
+
+    /// <summary>Applies the guide's health thresholds to the current metrics.</summary>
+    public WalHealthReport CheckHealth() => WalHealthReport.Evaluate(GetMetrics());
+
+    /// <summary>Stops the interval flusher, writes and fsyncs what is pending, and releases the directory.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        _stopping.Cancel();
+        try
+        {
+            _intervalFlusher.GetAwaiter().GetResult();
+            _writer.Dispose();
+        }
+        finally
+        {
+            _instrumentation.Dispose();
+            _directoryLock.Dispose();
+            _stopping.Dispose();
+        }
+    }
+
+    /// <inheritdoc cref="Dispose"/>
+    public async ValueTask DisposeAsync()
+    {
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            return;
+        }
+
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await _intervalFlusher.ConfigureAwait(false);
+        Dispose();
+    }
+
+    internal long AppendBatch(IReadOnlyList<WalEntry> entries, bool transactional)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        long start = Stopwatch.GetTimestamp();
+        long lsn = _writer.Append(entries, transactional);
+        _writer.WaitFor(lsn, durable: Config.SyncIntervalMs == 0);
+        Acknowledged(entries, start);
+        return lsn;
+    }
+
+    internal async ValueTask<long> AppendBatchAsync(IReadOnlyList<WalEntry> entries, bool transactional, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        long start = Stopwatch.GetTimestamp();
+        long lsn = _writer.Append(entries, transactional);
+        await _writer.WaitForAsync(lsn, Config.SyncIntervalMs == 0, cancellationToken).ConfigureAwait(false);
+        Acknowledged(entries, start);
+        return lsn;
+    }
+
+    private void Acknowledged(IReadOnlyList<WalEntry> entries, long startTimestamp)
+    {
+        _instrumentation.Committed(Stopwatch.GetElapsedTime(startTimestamp));
+        foreach (WalEntry entry in entries)
+        {
+            if (entry.Type == WalRecordType.Checkpoint)
+            {
+                Volatile.Write(ref _lastCheckpointTimestamp, _time.GetTimestamp());
+            }
+        }
+    }
+
+    private WalReader Reader()
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        return new WalReader(_storage, _writer.SnapshotSegments());
+    }
+
+    private async Task RunIntervalFlusherAsync(CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(Config.SyncIntervalMs), _time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+            {
+                long target = _writer.AppendedLsn;
+                if (_writer.DurableLsn < target)
+                {
+                    await _writer.WaitForAsync(target, durable: true, cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Disposal: the final fsync happens in Dispose.
+        }
+        catch (WalFailedException ex)
+        {
+            _logger.LogError(ex, "The WAL interval flusher stopped: the WAL has failed.");
+        }
+    }
+}

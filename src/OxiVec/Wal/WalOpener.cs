@@ -1,0 +1,193 @@
+using Microsoft.Extensions.Logging;
+
+namespace OxiVec.Wal;
+
+/// <summary>
+/// Opening a WAL directory: removes half-created segments, checks every segment header and the order of the
+/// segments, scans the newest segment to its tail, cuts a torn last write off (zeroing it, so the bytes can never
+/// come back), and hands the tail to a <see cref="WalWriter"/>.
+/// </summary>
+internal static class WalOpener
+{
+    public delegate WalManager Factory(WalWriter writer, WalOpenReport report, long lastCheckpointTimestamp);
+
+    public static WalManager Open(
+        IWalStorage storage, WalConfig config, TimeProvider time, ILogger logger, WalInstrumentation instrumentation, Factory create)
+    {
+        RemoveTemporaryFiles(storage, logger);
+        List<SegmentBound> segments = ListSegments(storage);
+        if (segments.Count == 0)
+        {
+            return CreateNew(storage, config, time, instrumentation, create);
+        }
+
+        var sealedSegments = new List<SegmentBound>();
+        for (int i = 0; i < segments.Count - 1; i++)
+        {
+            sealedSegments.Add(CheckSealedHeader(storage, segments[i]));
+        }
+
+        SegmentBound last = segments[^1];
+        string lastPath = Path.Combine(storage.Directory, last.Name);
+        TailScan tail = ScanTail(storage, last, lastPath);
+        if (tail.End.Kind == WalSegmentEndKind.Corrupt)
+        {
+            throw new WalCorruptionException(lastPath, tail.End.Offset, tail.End.Reason!);
+        }
+
+        IWalFile active = storage.Open(last.Name, writable: true);
+        WalWriter? writer = null;
+        try
+        {
+            long tornBytes = 0;
+            if (tail.End.Kind == WalSegmentEndKind.Torn)
+            {
+                tornBytes = tail.End.GarbageBytes;
+                ZeroFill(active, tail.End.Offset, tail.End.GarbageBytes);
+                logger.LogWarning(
+                    "WAL: cut a torn last write of {Bytes} bytes at offset {Offset} of '{File}' ({Reason}); it was never acknowledged.",
+                    tornBytes, tail.End.Offset, lastPath, tail.End.Reason);
+            }
+
+            // The crashed process may have left written-but-unsynced records in the page cache: make them durable
+            // before new records claim (through their durable distance) that they are.
+            active.Sync();
+            writer = new WalWriter(
+                storage, config, time, instrumentation, sealedSegments, active, tail.Header, tail.End.Offset, tail.LastLsn, tail.LastTimestampMicros);
+            long? aborted = tail.OpenTransaction;
+            if (aborted is { } beginLsn)
+            {
+                long lsn = writer.Append([new WalEntry.TransactionAbort(beginLsn)], transactional: false);
+                writer.WaitFor(lsn, durable: true);
+                logger.LogWarning("WAL: the transaction begun at LSN {BeginLsn} was cut off by a crash; logged its abort.", beginLsn);
+            }
+
+            var report = new WalOpenReport(
+                segments.Count, tail.LastLsn, tornBytes, tornBytes > 0 ? last.Name : null, tornBytes > 0 ? tail.End.Offset : 0,
+                tornBytes > 0 ? tail.End.Reason : null, aborted, IsNew: false);
+            long checkpointTimestamp = tail.LastCheckpointMicros is { } micros
+                ? time.GetTimestamp() - (long)((time.GetUtcNow() - WalRecord.FromMicros(micros)).TotalSeconds * time.TimestampFrequency)
+                : time.GetTimestamp();
+            return create(writer, report, checkpointTimestamp);
+        }
+        catch
+        {
+            if (writer is null)
+            {
+                active.Dispose();
+            }
+            else if (!writer.IsFailed)
+            {
+                writer.Dispose();
+            }
+
+            throw;
+        }
+    }
+
+    private static WalManager CreateNew(
+        IWalStorage storage, WalConfig config, TimeProvider time, WalInstrumentation instrumentation, Factory create)
+    {
+        var header = new WalSegmentHeader(
+            WalFormat.FormatVersion, 0, 1, 1, WalRecord.ToMicros(time.GetUtcNow()), (uint)Random.Shared.Next(int.MinValue, int.MaxValue));
+        string name = WalSegmentName.Format(1, 1);
+        IWalFile file = WalSegmentFiles.Create(storage, name, header, config.PreallocateSegments ? config.SegmentSizeBytes : 0);
+        var writer = new WalWriter(storage, config, time, instrumentation, [], file, header, WalFormat.SegmentHeaderSize, 0, header.CreatedUnixMicros);
+        return create(writer, new WalOpenReport(1, 0, 0, null, 0, null, null, IsNew: true), time.GetTimestamp());
+    }
+
+    private static void RemoveTemporaryFiles(IWalStorage storage, ILogger logger)
+    {
+        IReadOnlyList<string> temporary = storage.ListFiles(WalSegmentName.TempSuffix);
+        foreach (string name in temporary)
+        {
+            logger.LogInformation("WAL: removing '{File}', a segment whose creation a crash interrupted.", name);
+            storage.Delete(name);
+        }
+
+        if (temporary.Count > 0)
+        {
+            storage.SyncDirectory();
+        }
+    }
+
+    private static List<SegmentBound> ListSegments(IWalStorage storage)
+    {
+        List<SegmentBound> segments = [.. new WalReader(storage, null).Segments()];
+        for (int i = 1; i < segments.Count; i++)
+        {
+            if (segments[i].SegmentId != segments[i - 1].SegmentId + 1 || segments[i].FirstLsn <= segments[i - 1].FirstLsn)
+            {
+                throw new WalCorruptionException(
+                    Path.Combine(storage.Directory, segments[i].Name), 0,
+                    $"segment {segments[i].SegmentId} starting at LSN {segments[i].FirstLsn} does not follow segment {segments[i - 1].SegmentId} starting at LSN {segments[i - 1].FirstLsn}: a segment is missing or out of order");
+            }
+        }
+
+        return segments;
+    }
+
+    private static SegmentBound CheckSealedHeader(IWalStorage storage, SegmentBound segment)
+    {
+        using IWalFile file = storage.Open(segment.Name, writable: false);
+        Span<byte> bytes = stackalloc byte[WalFormat.SegmentHeaderSize];
+        int read = file.Read(0, bytes);
+        string path = Path.Combine(storage.Directory, segment.Name);
+        if (!WalFormat.TryReadSegmentHeader(bytes[..read], out WalSegmentHeader header, out string? error))
+        {
+            throw new WalCorruptionException(path, 0, error!);
+        }
+
+        if (header.SegmentId != segment.SegmentId || header.FirstLsn != segment.FirstLsn)
+        {
+            throw new WalCorruptionException(path, 0, $"header names segment {header.SegmentId} at LSN {header.FirstLsn}; the file name disagrees");
+        }
+
+        return segment with { Limit = file.Length };
+    }
+
+    private static TailScan ScanTail(IWalStorage storage, SegmentBound segment, string path)
+    {
+        using var reader = new WalSegmentReader(storage.Open(segment.Name, writable: false), path);
+        if (reader.Header.SegmentId != segment.SegmentId || reader.Header.FirstLsn != segment.FirstLsn)
+        {
+            throw new WalCorruptionException(path, 0, $"header names segment {reader.Header.SegmentId} at LSN {reader.Header.FirstLsn}; the file name disagrees");
+        }
+
+        long? openTransaction = null;
+        long? lastCheckpoint = null;
+        long lastTimestamp = reader.Header.CreatedUnixMicros;
+        while (reader.TryReadNext(out WalRecordHeader h, out _))
+        {
+            lastTimestamp = h.TimestampMicros;
+            openTransaction = h.Type switch
+            {
+                WalRecordType.TransactionBegin => h.Lsn,
+                WalRecordType.TransactionCommit or WalRecordType.TransactionAbort => null,
+                _ when h.Flags.HasFlag(WalRecordFlags.TransactionMember) => openTransaction ?? 0,
+                _ => null,
+            };
+            if (h.Type == WalRecordType.Checkpoint)
+            {
+                lastCheckpoint = h.TimestampMicros;
+            }
+        }
+
+        return new TailScan(reader.Header, reader.End!.Value, reader.NextLsn - 1, lastTimestamp, openTransaction, lastCheckpoint);
+    }
+
+    /// <summary>Overwrites a torn write with zeros and syncs, so a later scan sees unwritten space there.</summary>
+    private static void ZeroFill(IWalFile file, long offset, long count)
+    {
+        var zeros = new byte[(int)Math.Min(count, 1 << 20)];
+        for (long done = 0; done < count; done += zeros.Length)
+        {
+            file.Write(offset + done, zeros.AsSpan(0, (int)Math.Min(zeros.Length, count - done)));
+        }
+
+        file.Sync();
+    }
+
+    private readonly record struct TailScan(
+        WalSegmentHeader Header, WalSegmentEnd End, long LastLsn, long LastTimestampMicros, long? OpenTransaction, long? LastCheckpointMicros);
+}

@@ -1,0 +1,31 @@
+using System.Globalization;
+
+namespace OxiVec.Wal;
+
+/// <summary>
+/// Segment file names: <c>{segment id:x16}-{first LSN:x16}.wal</c>, so that an ordinal sort is the log order and
+/// a listing shows where each segment starts. Files being prepared carry the suffix <c>.tmp</c> until renamed.
+/// </summary>
+internal static class WalSegmentName
+{
+    public const string Suffix = ".wal";
+    public const string TempSuffix = ".tmp";
+
+    public static string Format(ulong segmentId, long firstLsn) =>
+        string.Create(CultureInfo.InvariantCulture, $"{segmentId:x16}-{firstLsn:x16}{Suffix}");
+
+    public static bool TryParse(string fileName, out ulong segmentId, out long firstLsn)
+    {
+        segmentId = 0;
+        firstLsn = 0;
+        ReadOnlySpan<char> name = fileName;
+        if (name.Length != 16 + 1 + 16 + Suffix.Length || !name.EndsWith(Suffix, StringComparison.Ordinal) || name[16] != '-')
+        {
+            return false;
+        }
+
+        return ulong.TryParse(name[..16], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out segmentId)
+            && long.TryParse(name[17..33], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out firstLsn)
+            && firstLsn >= 1;
+    }
+}

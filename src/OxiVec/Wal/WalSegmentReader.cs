@@ -1,0 +1,214 @@
+namespace OxiVec.Wal;
+
+/// <summary>How the scan of one segment ended.</summary>
+internal enum WalSegmentEndKind
+{
+    /// <summary>Nothing but zeros (unwritten, preallocated space) or the end of the file follows the last record.</summary>
+    Clean,
+
+    /// <summary>
+    /// Non-zero bytes follow the last record but no later record proves they were ever durable: the last write
+    /// was cut short by a crash. Repairable by zeroing from <see cref="WalSegmentEnd.Offset"/>.
+    /// </summary>
+    Torn,
+
+    /// <summary>A bad record is followed by a valid one written after the bad one was known durable.</summary>
+    Corrupt,
+}
+
+/// <summary>Where and why the scan of a segment stopped.</summary>
+internal readonly record struct WalSegmentEnd(WalSegmentEndKind Kind, long Offset, long GarbageBytes, string? Reason);
+
+/// <summary>
+/// Reads the records of one segment file in order, checking each (length, reserved bits, expected LSN, type,
+/// salted CRC-32C), and classifies what stops the scan: clean end, torn tail, or corruption.
+/// </summary>
+internal sealed class WalSegmentReader : IDisposable
+{
+    private readonly IWalFile _file;
+    private readonly long _limit;
+    private byte[] _buffer = new byte[1 << 20];
+    private long _bufferStart;
+    private int _bufferLength;
+    private long _offset = WalFormat.SegmentHeaderSize;
+
+    /// <summary>Opens the segment and validates its header.</summary>
+    /// <param name="file">The segment file; owned by the reader.</param>
+    /// <param name="path">The path, for messages.</param>
+    /// <param name="limit">Bytes of the file that may hold records (the writer's position for a live segment), or -1 for the whole file.</param>
+    /// <exception cref="WalCorruptionException">The header is missing or invalid.</exception>
+    public WalSegmentReader(IWalFile file, string path, long limit = -1)
+    {
+        _file = file;
+        Path = path;
+        _limit = limit < 0 ? file.Length : Math.Min(limit, file.Length);
+        ReadOnlySpan<byte> header = Window(0, WalFormat.SegmentHeaderSize);
+        if (!WalFormat.TryReadSegmentHeader(header, out WalSegmentHeader h, out string? error))
+        {
+            _file.Dispose();
+            throw new WalCorruptionException(path, 0, error!);
+        }
+
+        Header = h;
+        NextLsn = h.FirstLsn;
+    }
+
+    public string Path { get; }
+
+    public WalSegmentHeader Header { get; }
+
+    /// <summary>The LSN the next record must carry.</summary>
+    public long NextLsn { get; private set; }
+
+    /// <summary>The offset just past the last valid record read so far.</summary>
+    public long Offset => _offset;
+
+    /// <summary>The offset of the record most recently returned.</summary>
+    public long RecordOffset { get; private set; }
+
+    /// <summary>Set once <see cref="TryReadNext"/> has returned false.</summary>
+    public WalSegmentEnd? End { get; private set; }
+
+    /// <summary>
+    /// Reads the next valid record. The payload span is valid until the next call. Returns false at the end of
+    /// the records; <see cref="End"/> then says why.
+    /// </summary>
+    public bool TryReadNext(out WalRecordHeader header, out ReadOnlySpan<byte> payload)
+    {
+        payload = default;
+        header = default;
+        if (End is not null)
+        {
+            return false;
+        }
+
+        string? problem = Check(_offset, NextLsn, out header, out payload);
+        if (problem is null)
+        {
+            RecordOffset = _offset;
+            _offset += WalFormat.RecordSize(header.PayloadLength);
+            NextLsn++;
+            return true;
+        }
+
+        End = Classify(_offset, NextLsn, problem);
+        return false;
+    }
+
+    public void Dispose() => _file.Dispose();
+
+    /// <summary>Returns null when a valid record with <paramref name="expectedLsn"/> is at <paramref name="offset"/>, else what is wrong.</summary>
+    private string? Check(long offset, long expectedLsn, out WalRecordHeader header, out ReadOnlySpan<byte> payload)
+    {
+        header = default;
+        payload = default;
+        if (offset + WalFormat.RecordHeaderSize > _limit)
+        {
+            return "end of segment";
+        }
+
+        ReadOnlySpan<byte> head = Window(offset, WalFormat.RecordHeaderSize);
+        if (WalFormat.IsZero(head))
+        {
+            return "end of records";
+        }
+
+        header = WalFormat.ReadRecordHeader(head);
+        if (header.Reserved != 0 || header.PayloadLength < 0 || header.PayloadLength > WalFormat.MaxPayloadLength)
+        {
+            return $"impossible record header (length {header.PayloadLength}, reserved {header.Reserved})";
+        }
+
+        int size = WalFormat.RecordSize(header.PayloadLength);
+        if (offset + size > _limit)
+        {
+            return $"record of {size} bytes runs past the end of the segment ({_limit} bytes)";
+        }
+
+        ReadOnlySpan<byte> record = Window(offset, size);
+        payload = record.Slice(WalFormat.RecordHeaderSize, header.PayloadLength);
+        if (WalFormat.RecordChecksum(Header.Salt, record, payload) != header.Checksum)
+        {
+            return "record checksum mismatch";
+        }
+
+        if (header.Lsn != expectedLsn)
+        {
+            return $"record carries LSN {header.Lsn} where LSN {expectedLsn} was expected";
+        }
+
+        if (!Enum.IsDefined(header.Type))
+        {
+            return $"unknown record type {(byte)header.Type}";
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Decides whether the bytes from <paramref name="offset"/> on are unwritten space, a torn last write, or
+    /// corruption. A later record that validates and whose durable watermark (its LSN minus its durable distance)
+    /// reaches <paramref name="expectedLsn"/> proves the record at <paramref name="offset"/> had been fsynced:
+    /// losing it is corruption. Without such proof the bytes were never acknowledged as durable: a torn write.
+    /// </summary>
+    private WalSegmentEnd Classify(long offset, long expectedLsn, string problem)
+    {
+        long lastNonZero = -1;
+        for (long position = offset; position < _limit;)
+        {
+            int count = (int)Math.Min(_buffer.Length, _limit - position);
+            ReadOnlySpan<byte> chunk = Window(position, count);
+            int index = chunk.LastIndexOfAnyExcept((byte)0);
+            if (index >= 0)
+            {
+                lastNonZero = position + index;
+            }
+
+            position += count;
+        }
+
+        if (lastNonZero < 0)
+        {
+            return new WalSegmentEnd(WalSegmentEndKind.Clean, offset, 0, null);
+        }
+
+        for (long candidate = offset + WalFormat.Alignment; candidate + WalFormat.RecordHeaderSize <= lastNonZero + 1; candidate += WalFormat.Alignment)
+        {
+            ReadOnlySpan<byte> head = Window(candidate, WalFormat.RecordHeaderSize);
+            WalRecordHeader h = WalFormat.ReadRecordHeader(head);
+            if (h.Lsn < expectedLsn || h.Reserved != 0 || h.PayloadLength < 0 || h.PayloadLength > WalFormat.MaxPayloadLength
+                || candidate + WalFormat.RecordSize(h.PayloadLength) > _limit)
+            {
+                continue;
+            }
+
+            if (Check(candidate, h.Lsn, out _, out _) is null && h.Lsn - h.DurableDistance >= expectedLsn)
+            {
+                return new WalSegmentEnd(
+                    WalSegmentEndKind.Corrupt, offset, lastNonZero + 1 - offset,
+                    $"{problem}; LSN {expectedLsn} had been made durable, as the valid record with LSN {h.Lsn} at offset {candidate} attests");
+            }
+        }
+
+        return new WalSegmentEnd(WalSegmentEndKind.Torn, offset, lastNonZero + 1 - offset, problem);
+    }
+
+    /// <summary>Returns up to <paramref name="count"/> bytes at <paramref name="offset"/> (fewer at the end of the file), valid until the next call.</summary>
+    private ReadOnlySpan<byte> Window(long offset, int count)
+    {
+        if (offset < _bufferStart || offset + count > _bufferStart + _bufferLength)
+        {
+            if (count > _buffer.Length)
+            {
+                _buffer = new byte[(int)Math.Min(Array.MaxLength, Math.Max(count, (long)_buffer.Length * 2))];
+            }
+
+            int wanted = (int)Math.Min(_buffer.Length, Math.Max(0, _limit - offset));
+            _bufferStart = offset;
+            _bufferLength = _file.Read(offset, _buffer.AsSpan(0, Math.Max(wanted, Math.Min(count, _buffer.Length))));
+        }
+
+        int start = (int)(offset - _bufferStart);
+        return _buffer.AsSpan(start, Math.Min(count, _bufferLength - start));
+    }
+}

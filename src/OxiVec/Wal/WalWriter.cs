@@ -1,0 +1,470 @@
+using System.Buffers;
+using System.Diagnostics;
+
+namespace OxiVec.Wal;
+
+/// <summary>
+/// Appends records and makes them durable with group commit.
+/// </summary>
+/// <remarks>
+/// <para>Appending (under <c>_appendLock</c>) assigns LSNs, encodes records into an in-memory pending buffer and
+/// decides segment boundaries; it never does I/O. Writing and fsync happen in <see cref="WaitFor"/>: the first
+/// waiter becomes the flush leader, takes everything pending, writes it, fsyncs once when asked, and wakes every
+/// waiter; waiters whose records arrived after the leader took its batch elect the next leader. So concurrent
+/// committers share one write and one fsync.</para>
+/// <para>Every record carries its durable distance: its LSN minus the newest LSN known durable when it was
+/// appended. The reader uses it to tell a torn, never-acknowledged tail from lost durable data.</para>
+/// <para>A failed write or fsync is final: the writer enters the failed state and every later call throws
+/// <see cref="WalFailedException"/>.</para>
+/// </remarks>
+internal sealed class WalWriter : IDisposable
+{
+    private readonly IWalStorage _storage;
+    private readonly WalConfig _config;
+    private readonly TimeProvider _time;
+    private readonly WalInstrumentation _instrumentation;
+    private readonly int _maxPayload;
+
+    // Append state, guarded by _appendLock.
+    private readonly Lock _appendLock = new();
+    private SegmentState _appendSegment;
+    private long _appendOffset;
+    private long _nextLsn;
+    private long _lastTimestampMicros;
+    private List<PendingChunk> _pending = [];
+    private List<PendingChunk> _spare = [];
+
+    // Flush state, touched only by the current leader.
+    private SegmentState _activeSegment;
+    private IWalFile _activeFile;
+
+    // Published positions.
+    private long _appendedLsn;
+    private long _writtenLsn;
+    private long _durableLsn;
+    private volatile Exception? _failure;
+
+    // Group commit: one leader at a time; followers wait for the leader's epoch to finish.
+    private readonly Lock _gate = new();
+    private bool _leaderBusy;
+    private TaskCompletionSource _epoch = NewEpoch();
+
+    // Segment list for readers and metrics, guarded by _segmentsLock.
+    private readonly Lock _segmentsLock = new();
+    private readonly List<SegmentBound> _sealed;
+    private long _activeWrittenEnd;
+
+    /// <summary>Takes over an open segment file positioned after its last valid record (see <see cref="WalManager"/>'s open).</summary>
+    public WalWriter(
+        IWalStorage storage, WalConfig config, TimeProvider time, WalInstrumentation instrumentation,
+        List<SegmentBound> sealedSegments, IWalFile activeFile, WalSegmentHeader activeHeader, long activeEnd, long lastLsn, long lastTimestampMicros)
+    {
+        _storage = storage;
+        _config = config;
+        _time = time;
+        _instrumentation = instrumentation;
+        _maxPayload = (int)Math.Min(WalFormat.MaxPayloadLength, config.SegmentSizeBytes - WalFormat.SegmentHeaderSize - WalFormat.RecordHeaderSize);
+        _sealed = sealedSegments;
+        _activeFile = activeFile;
+        _activeSegment = new SegmentState(activeHeader.SegmentId, activeHeader.FirstLsn, activeHeader.Salt, activeHeader.CreatedUnixMicros, activeFile.Name);
+        _appendSegment = _activeSegment;
+        _appendOffset = activeEnd;
+        _activeWrittenEnd = activeEnd;
+        _nextLsn = lastLsn + 1;
+        _appendedLsn = _writtenLsn = _durableLsn = lastLsn;
+        _lastTimestampMicros = lastTimestampMicros;
+    }
+
+    public long AppendedLsn => Volatile.Read(ref _appendedLsn);
+
+    public long DurableLsn => Volatile.Read(ref _durableLsn);
+
+    public bool IsFailed => _failure is not null;
+
+    /// <summary>The largest payload one record may have: a record must fit in one segment.</summary>
+    public int MaxPayload => _maxPayload;
+
+    /// <summary>
+    /// Encodes and buffers <paramref name="entries"/> as consecutive records, framed by begin and commit records
+    /// when <paramref name="transactional"/>. Returns the LSN of the last record written (the commit record for a
+    /// transaction). Does no I/O; call <see cref="WaitFor"/> for the record to be written or made durable.
+    /// </summary>
+    /// <exception cref="ArgumentException">An entry cannot be encoded or is larger than a segment allows; nothing is appended.</exception>
+    public long Append(IReadOnlyList<WalEntry> entries, bool transactional)
+    {
+        int[] sizes = ArrayPool<int>.Shared.Rent(entries.Count);
+        try
+        {
+            for (int i = 0; i < entries.Count; i++)
+            {
+                WalEntry entry = entries[i] ?? throw new ArgumentException($"Entry {i} is null.", nameof(entries));
+                if (transactional && entry.Type is WalRecordType.TransactionBegin or WalRecordType.TransactionCommit or WalRecordType.TransactionAbort)
+                {
+                    throw new ArgumentException($"Entry {i} is a {entry.Type} record; transactions add their own markers.", nameof(entries));
+                }
+
+                sizes[i] = WalEntryCodec.GetPayloadSize(entry);
+                if (sizes[i] > _maxPayload)
+                {
+                    throw new ArgumentException(
+                        $"Entry {i} ({entry.Type}) is {sizes[i]} bytes; a record must fit in one segment, so at most {_maxPayload} bytes " +
+                        $"with SegmentSizeBytes = {_config.SegmentSizeBytes}.", nameof(entries));
+                }
+            }
+
+            lock (_appendLock)
+            {
+                ThrowIfFailed();
+                try
+                {
+                    return AppendLocked(entries, sizes, transactional);
+                }
+                catch (Exception ex)
+                {
+                    // A half-encoded batch may sit in the pending buffer: nothing after it can be trusted.
+                    Fail(ex);
+                    throw;
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(sizes);
+        }
+    }
+
+    /// <summary>
+    /// Returns once every record up to <paramref name="lsn"/> has been written to the operating system and,
+    /// when <paramref name="durable"/>, fsynced. Concurrent callers share the work (group commit).
+    /// </summary>
+    /// <exception cref="WalFailedException">A write or fsync failed, now or earlier.</exception>
+    public void WaitFor(long lsn, bool durable)
+    {
+        while (true)
+        {
+            Task? follow = TryLead(lsn, durable, out bool done);
+            if (done)
+            {
+                return;
+            }
+
+            if (follow is null)
+            {
+                Lead(durable);
+            }
+            else
+            {
+                follow.GetAwaiter().GetResult();
+            }
+        }
+    }
+
+    /// <summary>Asynchronous <see cref="WaitFor"/>; cancellation abandons the wait, not the records.</summary>
+    public async ValueTask WaitForAsync(long lsn, bool durable, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            Task? follow = TryLead(lsn, durable, out bool done);
+            if (done)
+            {
+                return;
+            }
+
+            if (follow is null)
+            {
+                Lead(durable);
+            }
+            else
+            {
+                await follow.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>The segments and how far each holds records, after writing everything appended so far.</summary>
+    public IReadOnlyList<SegmentBound> SnapshotSegments()
+    {
+        WaitFor(AppendedLsn, durable: false);
+        lock (_segmentsLock)
+        {
+            return [.. _sealed, new SegmentBound(_activeSegment.Name, _activeSegment.Id, _activeSegment.FirstLsn, _activeWrittenEnd)];
+        }
+    }
+
+    /// <summary>Segment count, bytes of records on disk, and the oldest LSN retained.</summary>
+    public (int Segments, long Bytes, long FirstLsn) Footprint()
+    {
+        lock (_segmentsLock)
+        {
+            long bytes = _activeWrittenEnd + _sealed.Sum(s => s.Limit);
+            long first = _sealed.Count > 0 ? _sealed[0].FirstLsn : _activeSegment.FirstLsn;
+            return (_sealed.Count + 1, bytes, first);
+        }
+    }
+
+    /// <summary>Writes and fsyncs what is pending, unless the writer has failed; then closes the segment.</summary>
+    public void Dispose()
+    {
+        try
+        {
+            if (_failure is null)
+            {
+                WaitFor(AppendedLsn, durable: true);
+            }
+        }
+        finally
+        {
+            _activeFile.Dispose();
+        }
+    }
+
+    private long AppendLocked(IReadOnlyList<WalEntry> entries, int[] sizes, bool transactional)
+    {
+        long now = Math.Max(_lastTimestampMicros, WalRecord.ToMicros(_time.GetUtcNow()));
+        _lastTimestampMicros = now;
+        long durable = Volatile.Read(ref _durableLsn);
+        long beginLsn = _nextLsn;
+        if (transactional)
+        {
+            var begin = new WalEntry.TransactionBegin(entries.Count);
+            WriteRecordLocked(begin, WalEntryCodec.GetPayloadSize(begin), WalRecordFlags.None, now, durable);
+        }
+
+        WalRecordFlags flags = transactional ? WalRecordFlags.TransactionMember : WalRecordFlags.None;
+        for (int i = 0; i < entries.Count; i++)
+        {
+            WriteRecordLocked(entries[i], sizes[i], flags, now, durable);
+        }
+
+        if (transactional)
+        {
+            var commit = new WalEntry.TransactionCommit(beginLsn, entries.Count);
+            WriteRecordLocked(commit, WalEntryCodec.GetPayloadSize(commit), WalRecordFlags.None, now, durable);
+        }
+
+        long last = _nextLsn - 1;
+        Volatile.Write(ref _appendedLsn, last);
+        _instrumentation.RecordsAppended(last - beginLsn + 1);
+        return last;
+    }
+
+    private void WriteRecordLocked(WalEntry entry, int payloadSize, WalRecordFlags flags, long timestampMicros, long durableLsn)
+    {
+        Debug.Assert(_appendLock.IsHeldByCurrentThread, "appends are serialised by _appendLock");
+        int size = WalFormat.RecordSize(payloadSize);
+        if (NeedsRotationLocked(size, timestampMicros))
+        {
+            _appendSegment = new SegmentState(
+                _appendSegment.Id + 1, _nextLsn, (uint)Random.Shared.Next(int.MinValue, int.MaxValue), timestampMicros,
+                WalSegmentName.Format(_appendSegment.Id + 1, _nextLsn));
+            _appendOffset = WalFormat.SegmentHeaderSize;
+        }
+
+        Span<byte> record = Reserve(size);
+        long lsn = _nextLsn;
+        WalEntryCodec.Encode(entry, record.Slice(WalFormat.RecordHeaderSize, payloadSize));
+        uint distance = (uint)Math.Min(uint.MaxValue, lsn - durableLsn);
+        WalFormat.WriteRecordHeader(record, _appendSegment.Salt, lsn, timestampMicros, entry.Type, flags, distance, payloadSize);
+        _appendOffset += size;
+        _nextLsn = lsn + 1;
+    }
+
+    private bool NeedsRotationLocked(int recordSize, long nowMicros)
+    {
+        if (_appendOffset == WalFormat.SegmentHeaderSize)
+        {
+            return false;
+        }
+
+        if (_appendOffset + recordSize > _config.SegmentSizeBytes)
+        {
+            return true;
+        }
+
+        return _config.RotationPolicy is RotationPolicy.TimeBasedRotation time
+            && nowMicros - _appendSegment.CreatedMicros >= (long)time.Interval.TotalMicroseconds;
+    }
+
+    private Span<byte> Reserve(int size)
+    {
+        PendingChunk? chunk = _pending.Count > 0 ? _pending[^1] : null;
+        if (chunk is null || chunk.Segment != _appendSegment)
+        {
+            chunk = new PendingChunk(_appendSegment, _appendOffset, ArrayPool<byte>.Shared.Rent(Math.Max(size, 64 << 10)));
+            _pending.Add(chunk);
+        }
+
+        if (chunk.Length + size > chunk.Buffer.Length)
+        {
+            byte[] bigger = ArrayPool<byte>.Shared.Rent(Math.Max(chunk.Length + size, chunk.Buffer.Length * 2));
+            chunk.Buffer.AsSpan(0, chunk.Length).CopyTo(bigger);
+            ArrayPool<byte>.Shared.Return(chunk.Buffer);
+            chunk.Buffer = bigger;
+        }
+
+        Span<byte> span = chunk.Buffer.AsSpan(chunk.Length, size);
+        chunk.Length += size;
+        return span;
+    }
+
+    /// <summary>Returns done=true when the wait is over; otherwise the epoch to follow, or null when the caller must lead.</summary>
+    private Task? TryLead(long lsn, bool durable, out bool done)
+    {
+        ThrowIfFailed();
+        done = false;
+        lock (_gate)
+        {
+            if ((durable ? Volatile.Read(ref _durableLsn) : Volatile.Read(ref _writtenLsn)) >= lsn)
+            {
+                done = true;
+                return null;
+            }
+
+            if (_leaderBusy)
+            {
+                return _epoch.Task;
+            }
+
+            _leaderBusy = true;
+            return null;
+        }
+    }
+
+    private void Lead(bool durable)
+    {
+        try
+        {
+            Flush(durable);
+        }
+        finally
+        {
+            TaskCompletionSource finished;
+            lock (_gate)
+            {
+                _leaderBusy = false;
+                finished = _epoch;
+                _epoch = NewEpoch();
+            }
+
+            // Followers re-check the positions (and the failure) themselves.
+            finished.SetResult();
+        }
+    }
+
+    private void Flush(bool durable)
+    {
+        List<PendingChunk> chunks;
+        long target;
+        lock (_appendLock)
+        {
+            chunks = _pending;
+            _pending = _spare;
+            target = _appendedLsn;
+        }
+
+        try
+        {
+            ThrowIfFailed();
+            foreach (PendingChunk chunk in chunks)
+            {
+                if (chunk.Segment != _activeSegment)
+                {
+                    StartSegment(chunk.Segment);
+                }
+
+                _activeFile.Write(chunk.FileOffset, chunk.Buffer.AsSpan(0, chunk.Length));
+                _instrumentation.BytesWritten(chunk.Length);
+                lock (_segmentsLock)
+                {
+                    _activeWrittenEnd = chunk.FileOffset + chunk.Length;
+                }
+            }
+
+            Volatile.Write(ref _writtenLsn, Math.Max(Volatile.Read(ref _writtenLsn), target));
+            if (durable && Volatile.Read(ref _durableLsn) < target)
+            {
+                SyncActive();
+                Volatile.Write(ref _durableLsn, target);
+            }
+        }
+        catch (Exception ex) when (ex is not WalFailedException)
+        {
+            throw Fail(ex);
+        }
+        finally
+        {
+            foreach (PendingChunk chunk in chunks)
+            {
+                ArrayPool<byte>.Shared.Return(chunk.Buffer);
+            }
+
+            chunks.Clear();
+            lock (_appendLock)
+            {
+                _spare = chunks;
+            }
+        }
+    }
+
+    /// <summary>Seals the active segment (fsync: every record before the new segment is durable) and creates the next.</summary>
+    private void StartSegment(SegmentState next)
+    {
+        SyncActive();
+        Volatile.Write(ref _durableLsn, next.FirstLsn - 1);
+        IWalFile file = CreateSegmentFile(next);
+        lock (_segmentsLock)
+        {
+            _sealed.Add(new SegmentBound(_activeSegment.Name, _activeSegment.Id, _activeSegment.FirstLsn, _activeWrittenEnd));
+            _activeWrittenEnd = WalFormat.SegmentHeaderSize;
+        }
+
+        _activeFile.Dispose();
+        _activeFile = file;
+        _activeSegment = next;
+        _instrumentation.SegmentRotated();
+    }
+
+    private IWalFile CreateSegmentFile(SegmentState segment)
+    {
+        var header = new WalSegmentHeader(WalFormat.FormatVersion, 0, segment.Id, segment.FirstLsn, segment.CreatedMicros, segment.Salt);
+        return WalSegmentFiles.Create(_storage, segment.Name, header, _config.PreallocateSegments ? _config.SegmentSizeBytes : 0);
+    }
+
+    private void SyncActive()
+    {
+        long start = Stopwatch.GetTimestamp();
+        _activeFile.Sync();
+        _instrumentation.Synced(Stopwatch.GetElapsedTime(start));
+    }
+
+    private WalFailedException Fail(Exception cause)
+    {
+        var failure = cause as WalFailedException ?? new WalFailedException(_storage.Directory, cause);
+        _failure ??= failure;
+        _instrumentation.Failed(cause);
+        return failure;
+    }
+
+    private void ThrowIfFailed()
+    {
+        if (_failure is { } failure)
+        {
+            throw new WalFailedException(_storage.Directory, failure.InnerException ?? failure);
+        }
+    }
+
+    private static TaskCompletionSource NewEpoch() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private sealed record SegmentState(ulong Id, long FirstLsn, uint Salt, long CreatedMicros, string Name);
+
+    private sealed class PendingChunk(SegmentState segment, long fileOffset, byte[] buffer)
+    {
+        public SegmentState Segment { get; } = segment;
+
+        public long FileOffset { get; } = fileOffset;
+
+        public byte[] Buffer { get; set; } = buffer;
+
+        public int Length { get; set; }
+    }
+}
