@@ -49,7 +49,7 @@ internal static class WalEntryCodec
                 break;
             case WalEntry.Custom e:
                 w.String(e.Operation);
-                w.Bytes(e.Payload.Span);
+                e.Payload.Span.CopyTo(w.Take(e.Payload.Length));
                 break;
             case WalEntry.TransactionBegin e:
                 w.Int32(e.EntryCount);
@@ -102,7 +102,16 @@ internal static class WalEntryCodec
     private static int StringSize(string value, string field)
     {
         ArgumentNullException.ThrowIfNull(value, field);
-        int bytes = StrictUtf8.GetByteCount(value);
+        int bytes;
+        try
+        {
+            bytes = StrictUtf8.GetByteCount(value);
+        }
+        catch (EncoderFallbackException ex)
+        {
+            throw new ArgumentException($"{field} is not valid Unicode (it holds a lone surrogate).", field, ex);
+        }
+
         if (bytes > ushort.MaxValue)
         {
             throw new ArgumentException($"{field} is {bytes} UTF-8 bytes; the WAL stores at most {ushort.MaxValue}.", field);

@@ -132,6 +132,11 @@ internal sealed class WalSegmentReader : IDisposable
             return "record checksum mismatch";
         }
 
+        if (record[(WalFormat.RecordHeaderSize + header.PayloadLength)..].ContainsAnyExcept((byte)0))
+        {
+            return "non-zero padding after the record";
+        }
+
         if (header.Lsn != expectedLsn)
         {
             return $"record carries LSN {header.Lsn} where LSN {expectedLsn} was expected";

@@ -1,0 +1,415 @@
+using OxiVec.Wal;
+
+namespace OxiVec.Tests.Fakes;
+
+/// <summary>
+/// An in-memory <see cref="IWalStorage"/> that models what survives a power loss: file contents as of their last
+/// fsync, directory entries as of the last directory fsync, and, for writes that were never synced, whatever
+/// <see cref="Crash"/> decides (all, none, a torn prefix at sector granularity, or a random subset of sectors).
+/// It also injects faults: a simulated process death at the Nth I/O operation, fsync failures and a full disk.
+/// </summary>
+internal sealed class SimulatedDisk : IWalStorage
+{
+    public const int Sector = 512;
+
+    private readonly Lock _sync = new();
+    private Dictionary<string, SimFile> _names = new(StringComparer.Ordinal);
+    private Dictionary<string, SimFile> _durableNames = new(StringComparer.Ordinal);
+    private bool _locked;
+
+    public SimulatedDisk(string directory = "/sim/wal") => Directory = directory;
+
+    public string Directory { get; }
+
+    /// <summary>I/O operations (writes, syncs, creates, renames, deletes) performed so far.</summary>
+    public int Operations { get; private set; }
+
+    /// <summary>When set, the operation with this number (1-based) throws <see cref="SimulatedCrashException"/> before doing anything.</summary>
+    public int? CrashAtOperation { get; set; }
+
+    /// <summary>When set, every fsync from the one with this number (1-based, counting syncs) on fails.</summary>
+    public int? FailSyncFrom { get; set; }
+
+    /// <summary>When set, writes beyond this many bytes in total (across files) fail with "no space left".</summary>
+    public long? Capacity { get; set; }
+
+    /// <summary>Called at the start of every file fsync (tests use it to hold a leader inside its fsync).</summary>
+    public Action? OnSync { get; set; }
+
+    public int SyncCount { get; private set; }
+
+    public IReadOnlyList<string> ListFiles(string suffix)
+    {
+        lock (_sync)
+        {
+            return [.. _names.Keys.Where(n => n.EndsWith(suffix, StringComparison.Ordinal)).Order(StringComparer.Ordinal)];
+        }
+    }
+
+    public IWalFile Open(string name, bool writable)
+    {
+        lock (_sync)
+        {
+            return _names.TryGetValue(name, out SimFile? file)
+                ? new Handle(this, name, file)
+                : throw new FileNotFoundException($"Simulated file '{name}' does not exist.", name);
+        }
+    }
+
+    public IWalFile Create(string name, long preallocateBytes)
+    {
+        lock (_sync)
+        {
+            Step();
+            if (_names.ContainsKey(name))
+            {
+                throw new IOException($"Simulated file '{name}' already exists.");
+            }
+
+            var file = new SimFile();
+            if (preallocateBytes > 0)
+            {
+                ReserveSpace(preallocateBytes);
+                file.Preallocated = preallocateBytes;
+            }
+
+            _names[name] = file;
+            return new Handle(this, name, file);
+        }
+    }
+
+    public void Rename(string from, string to)
+    {
+        lock (_sync)
+        {
+            Step();
+            SimFile file = _names[from];
+            _names.Remove(from);
+            _names[to] = file;
+        }
+    }
+
+    public void Delete(string name)
+    {
+        lock (_sync)
+        {
+            Step();
+            _names.Remove(name);
+        }
+    }
+
+    public void SyncDirectory()
+    {
+        lock (_sync)
+        {
+            Step();
+            _durableNames = new Dictionary<string, SimFile>(_names, StringComparer.Ordinal);
+        }
+    }
+
+    public IDisposable AcquireLock()
+    {
+        lock (_sync)
+        {
+            if (_locked)
+            {
+                throw new WalLockedException(Directory);
+            }
+
+            _locked = true;
+            return new Releaser(this);
+        }
+    }
+
+    /// <summary>
+    /// The disk as a power loss at this instant leaves it: durable directory entries, each file's synced bytes,
+    /// and the unsynced writes treated according to <paramref name="mode"/>. Faults are not carried over.
+    /// </summary>
+    public SimulatedDisk Crash(Random random, CrashMode mode)
+    {
+        lock (_sync)
+        {
+            var after = new SimulatedDisk(Directory);
+            var copies = new Dictionary<SimFile, SimFile>();
+            foreach ((string name, SimFile file) in _durableNames)
+            {
+                if (!copies.TryGetValue(file, out SimFile? copy))
+                {
+                    copy = file.Survivor(random, mode);
+                    copies[file] = copy;
+                }
+
+                after._names[name] = copy;
+            }
+
+            after._durableNames = new Dictionary<string, SimFile>(after._names, StringComparer.Ordinal);
+            return after;
+        }
+    }
+
+    /// <summary>The current bytes of a file (what a process would read now).</summary>
+    public byte[] ReadAll(string name)
+    {
+        lock (_sync)
+        {
+            return _names[name].Current.AsSpan().ToArray();
+        }
+    }
+
+    /// <summary>Overwrites bytes of a file as durable data (to plant corruption).</summary>
+    public void Poke(string name, long offset, ReadOnlySpan<byte> bytes)
+    {
+        lock (_sync)
+        {
+            SimFile file = _names[name];
+            file.WriteAt(offset, bytes);
+            file.SyncNow();
+        }
+    }
+
+    private void Step()
+    {
+        Operations++;
+        if (CrashAtOperation is { } n && Operations >= n)
+        {
+            throw new SimulatedCrashException(Operations);
+        }
+    }
+
+    private void ReserveSpace(long bytes)
+    {
+        if (Capacity is { } capacity)
+        {
+            long used = _names.Values.Distinct().Sum(f => Math.Max(f.Current.Length, f.Preallocated));
+            if (used + bytes > capacity)
+            {
+                throw new IOException("No space left on device (simulated).");
+            }
+        }
+    }
+
+    private sealed class Releaser(SimulatedDisk disk) : IDisposable
+    {
+        public void Dispose()
+        {
+            lock (disk._sync)
+            {
+                disk._locked = false;
+            }
+        }
+    }
+
+    private sealed class Handle(SimulatedDisk disk, string name, SimFile file) : IWalFile
+    {
+        public string Name { get; } = name;
+
+        public long Length
+        {
+            get
+            {
+                lock (disk._sync)
+                {
+                    return Math.Max(file.Current.Length, file.Preallocated);
+                }
+            }
+        }
+
+        public int Read(long offset, Span<byte> buffer)
+        {
+            lock (disk._sync)
+            {
+                long length = Math.Max(file.Current.Length, file.Preallocated);
+                int n = (int)Math.Clamp(length - offset, 0, buffer.Length);
+                buffer[..n].Clear();
+                int stored = (int)Math.Clamp(file.Current.Length - offset, 0, n);
+                if (stored > 0)
+                {
+                    file.Current.AsSpan((int)offset, stored).CopyTo(buffer);
+                }
+
+                return n;
+            }
+        }
+
+        public void Write(long offset, ReadOnlySpan<byte> data)
+        {
+            lock (disk._sync)
+            {
+                disk.Step();
+                long growth = offset + data.Length - Math.Max(file.Current.Length, file.Preallocated);
+                if (growth > 0)
+                {
+                    disk.ReserveSpace(growth);
+                }
+
+                file.WriteAt(offset, data);
+            }
+        }
+
+        public void Sync()
+        {
+            disk.OnSync?.Invoke();
+            lock (disk._sync)
+            {
+                disk.Step();
+                disk.SyncCount++;
+                if (disk.FailSyncFrom is { } from && disk.SyncCount >= from)
+                {
+                    throw new IOException("fsync failed: Input/output error (simulated).");
+                }
+
+                file.SyncNow();
+            }
+        }
+
+        public void SetLength(long length)
+        {
+            lock (disk._sync)
+            {
+                disk.Step();
+                file.Truncate(length);
+            }
+        }
+
+        public void Dispose()
+        {
+        }
+    }
+}
+
+/// <summary>How a simulated power loss treats writes that were never fsynced.</summary>
+internal enum CrashMode
+{
+    /// <summary>All unsynced writes are lost.</summary>
+    DropUnsynced,
+
+    /// <summary>The unsynced writes reach the disk in order up to a random point; the write at that point is torn at a sector boundary.</summary>
+    TornPrefix,
+
+    /// <summary>Each unsynced sector independently survives or not (the disk reordered its writes).</summary>
+    RandomSectors,
+}
+
+/// <summary>Thrown by <see cref="SimulatedDisk"/> to model the process dying at an I/O operation.</summary>
+internal sealed class SimulatedCrashException(int operation) : IOException($"Simulated crash at I/O operation {operation}.");
+
+/// <summary>One simulated file: the bytes a process sees, and the bytes on stable storage.</summary>
+internal sealed class SimFile
+{
+    private List<(long Offset, byte[] Data)> _unsynced = [];
+
+    public Bytes Current { get; private set; } = new();
+
+    public byte[] Durable { get; private set; } = [];
+
+    public long Preallocated { get; set; }
+
+    public void WriteAt(long offset, ReadOnlySpan<byte> data)
+    {
+        Current.Write(offset, data);
+        _unsynced.Add((offset, data.ToArray()));
+    }
+
+    public void Truncate(long length) => Current.SetLength((int)length);
+
+    public void SyncNow()
+    {
+        Durable = Current.AsSpan().ToArray();
+        _unsynced = [];
+    }
+
+    public SimFile Survivor(Random random, CrashMode mode)
+    {
+        var content = new Bytes();
+        content.Write(0, Durable);
+        List<(long Offset, byte[] Data)> writes = _unsynced;
+        switch (mode)
+        {
+            case CrashMode.TornPrefix when writes.Count > 0:
+                int whole = random.Next(writes.Count + 1);
+                for (int i = 0; i < whole; i++)
+                {
+                    content.Write(writes[i].Offset, writes[i].Data);
+                }
+
+                if (whole < writes.Count)
+                {
+                    (long offset, byte[] data) = writes[whole];
+                    content.Write(offset, data.AsSpan(0, SectorPrefix(offset, data.Length, random)));
+                }
+
+                break;
+            case CrashMode.RandomSectors:
+                foreach ((long offset, byte[] data) in writes)
+                {
+                    for (int start = 0; start < data.Length;)
+                    {
+                        int end = (int)Math.Min(data.Length, ((offset + start) / SimulatedDisk.Sector + 1) * SimulatedDisk.Sector - offset);
+                        if (random.Next(2) == 0)
+                        {
+                            content.Write(offset + start, data.AsSpan(start, end - start));
+                        }
+
+                        start = end;
+                    }
+                }
+
+                break;
+            default:
+                break;
+        }
+
+        var survivor = new SimFile { Preallocated = Preallocated, Current = content };
+        survivor.Durable = content.AsSpan().ToArray();
+        return survivor;
+    }
+
+    private static int SectorPrefix(long offset, int length, Random random)
+    {
+        var cuts = new List<int> { 0 };
+        for (long boundary = (offset / SimulatedDisk.Sector + 1) * SimulatedDisk.Sector; boundary < offset + length; boundary += SimulatedDisk.Sector)
+        {
+            cuts.Add((int)(boundary - offset));
+        }
+
+        return cuts[random.Next(cuts.Count)];
+    }
+}
+
+/// <summary>A growable byte array.</summary>
+internal sealed class Bytes
+{
+    private byte[] _data = new byte[4096];
+
+    public int Length { get; private set; }
+
+    public Span<byte> AsSpan() => _data.AsSpan(0, Length);
+
+    public Span<byte> AsSpan(int start, int count) => _data.AsSpan(start, count);
+
+    public void Write(long offset, ReadOnlySpan<byte> data)
+    {
+        int end = checked((int)offset + data.Length);
+        if (end > Length)
+        {
+            SetLength(end);
+        }
+
+        data.CopyTo(_data.AsSpan((int)offset));
+    }
+
+    public void SetLength(int length)
+    {
+        if (length > _data.Length)
+        {
+            Array.Resize(ref _data, Math.Max(length, _data.Length * 2));
+        }
+
+        if (length < Length)
+        {
+            _data.AsSpan(length, Length - length).Clear();
+        }
+
+        Length = length;
+    }
+}

@@ -1,0 +1,92 @@
+using CsCheck;
+using OxiVec.Wal;
+
+namespace OxiVec.Tests.Wal;
+
+public sealed class WalEntryCodecTests
+{
+    [Fact]
+    public void Encode_ThenDecode_RoundTripsEveryEntryKind()
+    {
+        WalEntryGen.Entry.Sample(entry =>
+        {
+            var payload = new byte[WalEntryCodec.GetPayloadSize(entry)];
+            WalEntryCodec.Encode(entry, payload);
+            var time = DateTimeOffset.UnixEpoch.AddTicks(123_456_780);
+            WalEntry decoded = WalEntryCodec.Decode(entry.Type, payload, 42, time);
+            Assert.True(WalEntryGen.SameContent(entry, decoded), $"{entry} decoded as {decoded}");
+            Assert.Equal(42, decoded.Lsn);
+            Assert.Equal(time, decoded.Timestamp);
+        }, iter: 2000);
+    }
+
+    [Fact]
+    public void Encode_VectorIsRawLittleEndianFloat32()
+    {
+        var entry = new WalEntry.Insert("c", "id", new[] { 1.0f, -2.5f }, ReadOnlyMemory<byte>.Empty);
+        var payload = new byte[WalEntryCodec.GetPayloadSize(entry)];
+        WalEntryCodec.Encode(entry, payload);
+
+        // collection (2 + 1), id (2 + 2), dimension (4), then the floats.
+        int vectorAt = 3 + 4 + 4;
+        Assert.Equal(2, BitConverter.ToInt32(payload, vectorAt - 4));
+        Assert.Equal(BitConverter.GetBytes(1.0f), payload[vectorAt..(vectorAt + 4)]);
+        Assert.Equal(BitConverter.GetBytes(-2.5f), payload[(vectorAt + 4)..(vectorAt + 8)]);
+    }
+
+    [Fact]
+    public void Decode_TruncatedPayload_ThrowsNamingTheField()
+    {
+        var entry = new WalEntry.Insert("coll", "id", new float[8], new byte[] { 1, 2, 3 });
+        var payload = new byte[WalEntryCodec.GetPayloadSize(entry)];
+        WalEntryCodec.Encode(entry, payload);
+
+        var ex = Assert.Throws<InvalidDataException>(() => WalEntryCodec.Decode(WalRecordType.Insert, payload.AsSpan(0, 20), 1, default));
+        Assert.Contains("vector", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Decode_TrailingBytes_AreRejected()
+    {
+        var entry = new WalEntry.Delete("c", "x");
+        var payload = new byte[WalEntryCodec.GetPayloadSize(entry) + 1];
+        WalEntryCodec.Encode(entry, payload.AsSpan(0, payload.Length - 1));
+
+        var ex = Assert.Throws<InvalidDataException>(() => WalEntryCodec.Decode(WalRecordType.Delete, payload, 1, default));
+        Assert.Contains("unexpected bytes", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void GetPayloadSize_IdLongerThanTheFormatAllows_ThrowsNamingId()
+    {
+        var entry = new WalEntry.Delete("c", new string('x', 70_000));
+        var ex = Assert.Throws<ArgumentException>(() => WalEntryCodec.GetPayloadSize(entry));
+        Assert.Equal("Id", ex.ParamName);
+    }
+
+    [Theory]
+    [InlineData("", 0x00000000u)]
+    [InlineData("a", 0xC1D04330u)]
+    [InlineData("123456789", 0xE3069283u)]
+    public void Crc32C_MatchesTheCastagnoliCheckValues(string text, uint expected) =>
+        Assert.Equal(expected, WalFormat.Crc32C(0, System.Text.Encoding.ASCII.GetBytes(text)));
+
+    [Fact]
+    public void Crc32C_OfALongBuffer_EqualsTheBytewiseComputation()
+    {
+        Gen.Byte.Array[0, 300].Sample(data =>
+        {
+            uint crc = ~0u;
+            foreach (byte b in data)
+            {
+                crc ^= b;
+                for (int k = 0; k < 8; k++)
+                {
+                    crc = (crc & 1) != 0 ? (crc >> 1) ^ 0x82F63B78u : crc >> 1;
+                }
+            }
+
+            Assert.Equal(~crc, WalFormat.Crc32C(0, data));
+        }, iter: 300);
+    }
+}
