@@ -1,1 +1,3 @@
-return 0;
+using OxiVec.Cli;
+
+return await OxiVecCli.RunAsync(args).ConfigureAwait(false);

@@ -29,7 +29,16 @@ internal static class WalOpener
 
         SegmentBound last = segments[^1];
         string lastPath = Path.Combine(storage.Directory, last.Name);
-        TailScan tail = ScanTail(storage, last, lastPath);
+        TailScan tail = ScanTail(storage, last, lastPath, openTransaction: null);
+        if (tail.LastLsn < last.FirstLsn && segments.Count > 1)
+        {
+            // The newest segment is empty: whether a transaction is open depends on how the previous one ended
+            // (a crash right after rotation can cut a transaction at the segment boundary).
+            SegmentBound previous = segments[^2];
+            TailScan before = ScanTail(storage, previous, Path.Combine(storage.Directory, previous.Name), openTransaction: null);
+            tail = tail with { OpenTransaction = before.OpenTransaction };
+        }
+
         if (tail.End.Kind == WalSegmentEndKind.Corrupt)
         {
             throw new WalCorruptionException(lastPath, tail.End.Offset, tail.End.Reason!);
@@ -146,7 +155,7 @@ internal static class WalOpener
         return segment with { Limit = file.Length };
     }
 
-    private static TailScan ScanTail(IWalStorage storage, SegmentBound segment, string path)
+    private static TailScan ScanTail(IWalStorage storage, SegmentBound segment, string path, long? openTransaction)
     {
         using var reader = new WalSegmentReader(storage.Open(segment.Name, writable: false), path);
         if (reader.Header.SegmentId != segment.SegmentId || reader.Header.FirstLsn != segment.FirstLsn)
@@ -154,7 +163,6 @@ internal static class WalOpener
             throw new WalCorruptionException(path, 0, $"header names segment {reader.Header.SegmentId} at LSN {reader.Header.FirstLsn}; the file name disagrees");
         }
 
-        long? openTransaction = null;
         long? lastCheckpoint = null;
         long lastTimestamp = reader.Header.CreatedUnixMicros;
         while (reader.TryReadNext(out WalRecordHeader h, out _))

@@ -172,6 +172,13 @@ internal sealed class WalWriter : IDisposable
 
             if (follow is null)
             {
+                if (durable)
+                {
+                    // Let callers that are appending on this thread's continuation queue join the batch first:
+                    // one fsync then covers every commit issued before the leader starts.
+                    await Task.Yield();
+                }
+
                 Lead(durable);
             }
             else

@@ -278,7 +278,7 @@ internal sealed class SimulatedDisk : IWalStorage
 }
 
 /// <summary>How a simulated power loss treats writes that were never fsynced.</summary>
-internal enum CrashMode
+public enum CrashMode
 {
     /// <summary>All unsynced writes are lost.</summary>
     DropUnsynced,

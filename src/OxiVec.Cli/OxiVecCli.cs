@@ -1,0 +1,66 @@
+using System.CommandLine;
+using System.CommandLine.Invocation;
+using System.CommandLine.Parsing;
+using OxiVec.Cli.Commands;
+using OxiVec.Wal;
+
+namespace OxiVec.Cli;
+
+/// <summary>Builds the <c>oxivec</c> command tree and runs it, mapping failures to <see cref="ExitCodes"/>.</summary>
+internal static class OxiVecCli
+{
+    public const string Name = "oxivec";
+
+    public static RootCommand BuildRootCommand()
+    {
+        var root = new RootCommand(
+            "OxiVec: inspect and verify write-ahead logs, and watch crash recovery at work." + Environment.NewLine +
+            "Exit codes: 0 ok; 1 usage error or bad input; 2 corruption or data error; 3 internal error.");
+        root.Subcommands.Add(WalCommand.Create());
+        root.Subcommands.Add(DemoCommand.Create());
+        root.Subcommands.Add(CrashWorkerCommand.Create());
+        return root;
+    }
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        ParseResult parse = BuildRootCommand().Parse(args);
+        if (parse.Action is ParseErrorAction)
+        {
+            return Cli.Fail(ExitCodes.Usage, $"{parse.Errors[0].Message} Run '{CommandPath(parse)} --help' for usage.");
+        }
+
+        try
+        {
+            return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            return Report(ex);
+        }
+    }
+
+    /// <summary>Writes one line about <paramref name="ex"/> to stderr and returns its exit code.</summary>
+    public static int Report(Exception ex) => ex switch
+    {
+        WalCorruptionException c => Cli.Fail(
+            ExitCodes.DataError,
+            $"{c.Message}. The WAL is damaged; run '{Name} wal verify --wal <dir>' for the full report and restore the damaged segment from a backup or replica."),
+        WalLockedException l => Cli.Fail(ExitCodes.Usage, $"{l.Message} Stop the process that has it open, or work on a copy."),
+        DirectoryNotFoundException or FileNotFoundException or UnauthorizedAccessException => Cli.Fail(ExitCodes.Usage, ex.Message),
+        OperationCanceledException => Cli.Fail(ExitCodes.InternalError, "cancelled."),
+        _ => Cli.Fail(ExitCodes.InternalError, $"internal error ({ex.GetType().Name}): {ex.Message}"),
+    };
+
+    private static string CommandPath(ParseResult parse)
+    {
+        var names = new List<string>();
+        for (SymbolResult? result = parse.CommandResult; result is CommandResult command; result = command.Parent)
+        {
+            names.Add(command.Parent is null ? Name : command.Command.Name);
+        }
+
+        names.Reverse();
+        return string.Join(' ', names);
+    }
+}

@@ -1,0 +1,95 @@
+using System.Collections.Concurrent;
+using OxiVec.Tests.Fakes;
+using OxiVec.Wal;
+using static OxiVec.Tests.Wal.WalTestHelpers;
+
+namespace OxiVec.Tests.Wal;
+
+public sealed class WalConcurrencyTests
+{
+    [Fact]
+    public void ConcurrentAppendsAndTransactions_EveryAcknowledgedLsnIsReadableOnceInOrder()
+    {
+        using var temp = new TempDirectory();
+        const int Threads = 16, OpsPerThread = 150;
+        var acknowledged = new ConcurrentDictionary<long, string>();
+        using (var wal = WalManager.Open(Config(temp.Path)))
+        {
+            Parallel.For(0, Threads, new ParallelOptions { MaxDegreeOfParallelism = Threads }, t =>
+            {
+                for (int i = 0; i < OpsPerThread; i++)
+                {
+                    string id = $"t{t}-{i}";
+                    if (i % 5 == 4)
+                    {
+                        using WalTransaction tx = wal.BeginTransaction();
+                        tx.LogInsert("docs", id + "-a", VectorFor(i));
+                        tx.LogInsert("docs", id + "-b", VectorFor(i));
+                        long commit = tx.Commit();
+                        Assert.True(acknowledged.TryAdd(commit - 2, id + "-a"));
+                        Assert.True(acknowledged.TryAdd(commit - 1, id + "-b"));
+                    }
+                    else
+                    {
+                        Assert.True(acknowledged.TryAdd(wal.LogInsert("docs", id, VectorFor(i)), id));
+                    }
+                }
+            });
+        }
+
+        using var reopened = WalManager.Open(Config(temp.Path));
+        List<WalRecord> records = [.. reopened.ReadRecords()];
+        Assert.Equal(Enumerable.Range(1, records.Count).Select(n => (long)n), records.Select(r => r.Lsn));
+        var ids = new HashSet<string>();
+        foreach (WalRecord record in records.Where(r => r.Type == WalRecordType.Insert))
+        {
+            var insert = (WalEntry.Insert)record.ToEntry();
+            Assert.True(ids.Add(insert.Id), $"{insert.Id} logged twice");
+            Assert.Equal(acknowledged[record.Lsn], insert.Id);
+        }
+
+        Assert.Equal(acknowledged.Count, ids.Count);
+        Assert.Equal(Threads * (OpsPerThread + (OpsPerThread / 5)), ids.Count);
+    }
+
+    [Fact]
+    public async Task GroupCommit_WritersArrivingDuringAnFsync_ShareTheNextOne()
+    {
+        var disk = new SimulatedDisk();
+        using var wal = WalManager.Open(disk, Config(disk.Directory));
+        using var leaderInFsync = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        int syncs = 0;
+        disk.OnSync = () =>
+        {
+            if (Interlocked.Increment(ref syncs) == 1)
+            {
+                leaderInFsync.Set();
+                release.Wait();
+            }
+        };
+
+        Task leader = Task.Run(() => wal.Append(InsertFor(1)));
+        leaderInFsync.Wait();
+        Task[] followers = [.. Enumerable.Range(2, 10).Select(n => Task.Run(() => wal.Append(InsertFor(n))))];
+        Assert.True(SpinWait.SpinUntil(() => wal.LastLsn == 11, TimeSpan.FromSeconds(30)), "followers never appended");
+        release.Set();
+        await Task.WhenAll([leader, .. followers]);
+
+        Assert.Equal(2, syncs);
+        Assert.Equal(11, wal.DurableLsn);
+        Assert.Equal(2, wal.GetMetrics().SyncCount);
+    }
+
+    [Fact]
+    public async Task ConcurrentAsyncAppends_AllAcknowledgedAndDurable()
+    {
+        using var temp = new TempDirectory();
+        await using var wal = WalManager.Open(Config(temp.Path));
+        long[] lsns = await Task.WhenAll(Enumerable.Range(1, 200).Select(n => wal.AppendAsync(InsertFor(n)).AsTask()));
+
+        Assert.Equal(Enumerable.Range(1, 200).Select(n => (long)n), lsns.Order());
+        Assert.Equal(200, wal.DurableLsn);
+        Assert.True(wal.GetMetrics().SyncCount < 200, "concurrent async commits should share fsyncs");
+    }
+}
