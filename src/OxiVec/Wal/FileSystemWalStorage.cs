@@ -27,9 +27,21 @@ internal sealed partial class FileSystemWalStorage : IWalStorage
         writable ? FileAccess.ReadWrite : FileAccess.Read,
         writable ? FileShare.Read : FileShare.ReadWrite | FileShare.Delete));
 
-    public IWalFile Create(string name, long preallocateBytes) => new OsFile(name, File.OpenHandle(
-        Path.Combine(Directory, name), FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Read,
-        FileOptions.None, preallocationSize: Math.Max(0, preallocateBytes)));
+    public IWalFile Create(string name, long preallocateBytes)
+    {
+        SafeFileHandle handle = File.OpenHandle(
+            Path.Combine(Directory, name), FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Read,
+            FileOptions.None, preallocationSize: Math.Max(0, preallocateBytes));
+        if (preallocateBytes > 0)
+        {
+            // .NET reserves the blocks with fallocate(FALLOC_FL_KEEP_SIZE); setting the size as well means appends
+            // never change the file size, so each fdatasync has no size update to journal (measured on ext4:
+            // about 7,500 instead of 4,500-5,300 fdatasyncs per second).
+            RandomAccess.SetLength(handle, preallocateBytes);
+        }
+
+        return new OsFile(name, handle);
+    }
 
     public void Rename(string from, string to) =>
         File.Move(Path.Combine(Directory, from), Path.Combine(Directory, to), overwrite: true);

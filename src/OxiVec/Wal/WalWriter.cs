@@ -413,9 +413,13 @@ internal sealed class WalWriter : IDisposable
         }
     }
 
-    /// <summary>Seals the active segment (fsync: every record before the new segment is durable) and creates the next.</summary>
+    /// <summary>
+    /// Seals the active segment and creates the next: the sealed file is cut to its records (dropping unused
+    /// preallocated space) and fsynced, so every record before the new segment is durable.
+    /// </summary>
     private void StartSegment(SegmentState next)
     {
+        _activeFile.SetLength(_activeWrittenEnd);
         SyncActive();
         Volatile.Write(ref _durableLsn, next.FirstLsn - 1);
         IWalFile file = CreateSegmentFile(next);

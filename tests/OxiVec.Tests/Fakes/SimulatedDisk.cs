@@ -310,7 +310,11 @@ internal sealed class SimFile
         _unsynced.Add((offset, data.ToArray()));
     }
 
-    public void Truncate(long length) => Current.SetLength((int)length);
+    public void Truncate(long length)
+    {
+        Current.SetLength((int)length);
+        Preallocated = Math.Min(Preallocated, length);
+    }
 
     public void SyncNow()
     {
