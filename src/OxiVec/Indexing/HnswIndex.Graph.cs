@@ -1,0 +1,262 @@
+namespace OxiVec.Indexing;
+
+/// <summary>The graph algorithms: greedy descent, layer beam search, neighbour selection, linking.</summary>
+public sealed partial class HnswIndex
+{
+    /// <summary>
+    /// Links <paramref name="id"/> (already stored, level <paramref name="level"/>) into every layer it shares
+    /// with the graph, replacing any links it had there: descend greedily to its top layer, then on each layer
+    /// down to 0 beam-search with efConstruction, select neighbours with the heuristic and link both ways.
+    /// Tombstones guide the search but are chosen as neighbours only when nothing live was reached.
+    /// </summary>
+    private void LinkIntoGraph(int id, int level, HnswScratch scratch)
+    {
+        ReadOnlySpan<float> vector = _vectors.Get(id);
+        int entry = _entry;
+        float entryDistance = Distance(vector, entry);
+        for (int layer = _maxLevel; layer > level; layer--)
+        {
+            Greedy(vector, layer, id, ref entry, ref entryDistance);
+        }
+
+        Span<Candidate> entries = scratch.Found(1);
+        entries[0] = new Candidate(entryDistance, entry);
+        for (int layer = Math.Min(level, _maxLevel); layer >= 0; layer--)
+        {
+            SearchLayer(vector, entries, _efConstruction, layer, null, id, scratch, long.MaxValue, out Candidate nearest);
+            int found = scratch.Results.Count;
+            Span<Candidate> sorted;
+            if (found > 0)
+            {
+                sorted = scratch.Found(found);
+                scratch.Results.DrainAscending(sorted);
+            }
+            else if (nearest.Id >= 0)
+            {
+                sorted = scratch.Found(1);
+                sorted[0] = nearest;
+            }
+            else
+            {
+                // Nothing but the node itself was reachable (cannot happen while the entry point is another node).
+                SetLinks(id, layer, []);
+                continue;
+            }
+
+            Span<int> selected = scratch.Selected(_m);
+            int count = SelectNeighbours(sorted, _m, selected, scratch.Discarded(sorted.Length));
+            SetLinks(id, layer, selected[..count]);
+            for (int i = 0; i < count; i++)
+            {
+                Connect(selected[i], id, layer, scratch);
+            }
+
+            entries = sorted;
+        }
+    }
+
+    /// <summary>
+    /// Moves <paramref name="entry"/> to the closest node reachable by strictly improving steps on a layer, never
+    /// onto <paramref name="exclude"/> (the node being linked, or -1).
+    /// </summary>
+    private void Greedy(ReadOnlySpan<float> query, int layer, int exclude, ref int entry, ref float entryDistance)
+    {
+        bool improved = true;
+        while (improved)
+        {
+            improved = false;
+            foreach (int neighbour in Links(entry, layer))
+            {
+                float distance = Distance(query, neighbour);
+                if (distance < entryDistance && neighbour != exclude)
+                {
+                    entryDistance = distance;
+                    entry = neighbour;
+                    improved = true;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// The paper's SEARCH-LAYER: a best-first beam from <paramref name="entries"/>, leaving in
+    /// <c>scratch.Results</c> the <paramref name="ef"/> closest <em>accepted</em> nodes (live and passing
+    /// <paramref name="filter"/>); rejected nodes are still expanded. <paramref name="exclude"/> (or -1) is never
+    /// visited. <paramref name="nearest"/> is the closest node visited, accepted or not.
+    /// </summary>
+    /// <returns><see langword="false"/> when more than <paramref name="budget"/> distances were needed (results partial).</returns>
+    private bool SearchLayer(
+        ReadOnlySpan<float> query,
+        ReadOnlySpan<Candidate> entries,
+        int ef,
+        int layer,
+        Func<int, bool>? filter,
+        int exclude,
+        HnswScratch scratch,
+        long budget,
+        out Candidate nearest)
+    {
+        VisitedSet visited = scratch.Visited;
+        visited.Reset(_highWater);
+        if (exclude >= 0)
+        {
+            visited.TryVisit(exclude);
+        }
+
+        MinCandidateHeap candidates = scratch.Candidates;
+        MaxCandidateHeap results = scratch.Results;
+        candidates.Clear();
+        results.Clear();
+        byte[] state = _state;
+        nearest = new Candidate(float.PositiveInfinity, -1);
+        foreach (Candidate entry in entries)
+        {
+            if (!visited.TryVisit(entry.Id))
+            {
+                continue;
+            }
+
+            candidates.Push(entry);
+            if (entry.Distance < nearest.Distance)
+            {
+                nearest = entry;
+            }
+
+            if (state[entry.Id] == SlotState.Live && (filter is null || filter(entry.Id)))
+            {
+                results.PushBounded(entry, ef);
+            }
+        }
+
+        while (candidates.Count > 0)
+        {
+            Candidate current = candidates.Pop();
+            if (results.Count >= ef && current.Distance > results.Top.Distance)
+            {
+                break;
+            }
+
+            foreach (int neighbour in Links(current.Id, layer))
+            {
+                if (!visited.TryVisit(neighbour))
+                {
+                    continue;
+                }
+
+                if (--budget < 0)
+                {
+                    return false;
+                }
+
+                float distance = Distance(query, neighbour);
+                if (distance < nearest.Distance)
+                {
+                    nearest = new Candidate(distance, neighbour);
+                }
+
+                if (results.Count < ef || distance < results.Top.Distance)
+                {
+                    var candidate = new Candidate(distance, neighbour);
+                    candidates.Push(candidate);
+                    if (state[neighbour] == SlotState.Live && (filter is null || filter(neighbour)))
+                    {
+                        results.PushBounded(candidate, ef);
+                    }
+                }
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// The paper's SELECT-NEIGHBORS-HEURISTIC (without candidate extension): walking <paramref name="sorted"/>
+    /// (ascending distance to the base node), keep a candidate only if it is closer to the base than to every
+    /// candidate already kept, so links spread in different directions; optionally top up with pruned ones.
+    /// </summary>
+    /// <returns>How many ids were written to <paramref name="selected"/> (at most <paramref name="max"/>).</returns>
+    private int SelectNeighbours(ReadOnlySpan<Candidate> sorted, int max, Span<int> selected, Span<int> discarded)
+    {
+        int count = 0;
+        int pruned = 0;
+        foreach (Candidate candidate in sorted)
+        {
+            if (count >= max)
+            {
+                break;
+            }
+
+            ReadOnlySpan<float> vector = _vectors.Get(candidate.Id);
+            bool keep = true;
+            for (int j = 0; j < count; j++)
+            {
+                if (Distance(vector, selected[j]) < candidate.Distance)
+                {
+                    keep = false;
+                    break;
+                }
+            }
+
+            if (keep)
+            {
+                selected[count++] = candidate.Id;
+            }
+            else
+            {
+                discarded[pruned++] = candidate.Id;
+            }
+        }
+
+        if (Parameters.KeepPrunedConnections)
+        {
+            for (int i = 0; i < pruned && count < max; i++)
+            {
+                selected[count++] = discarded[i];
+            }
+        }
+
+        return count;
+    }
+
+    /// <summary>
+    /// Adds the link <paramref name="from"/> → <paramref name="to"/> on a layer (unless present, as when an
+    /// unreachable node is linked again); when the list is full, re-selects
+    /// it with the heuristic among the old links and the new one (tombstones dropped first).
+    /// </summary>
+    private void Connect(int from, int to, int layer, HnswScratch scratch)
+    {
+        Span<int> block = LinkBlock(from, layer);
+        int count = block[0];
+        if (block.Slice(1, count).Contains(to))
+        {
+            return;
+        }
+
+        int max = MaxDegree(layer);
+        if (count < max)
+        {
+            block[count + 1] = to;
+            block[0] = count + 1;
+            return;
+        }
+
+        ReadOnlySpan<float> vector = _vectors.Get(from);
+        Span<Candidate> candidates = scratch.Prune(count + 1);
+        int n = 0;
+        for (int i = 1; i <= count; i++)
+        {
+            int neighbour = block[i];
+            if (_state[neighbour] == SlotState.Live)
+            {
+                candidates[n++] = new Candidate(Distance(vector, neighbour), neighbour);
+            }
+        }
+
+        candidates[n++] = new Candidate(Distance(vector, to), to);
+        candidates = candidates[..n];
+        candidates.Sort();
+        Span<int> selected = scratch.PruneSelected(max);
+        int kept = SelectNeighbours(candidates, max, selected, scratch.PruneDiscarded(n));
+        SetLinks(from, layer, selected[..kept]);
+    }
+}

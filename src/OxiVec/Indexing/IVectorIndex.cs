@@ -1,0 +1,79 @@
+namespace OxiVec.Indexing;
+
+/// <summary>
+/// An in-memory index of fixed-dimension vectors addressed by dense, caller-assigned integer ids (slots).
+/// </summary>
+/// <remarks>
+/// <para>
+/// Ids are slots: small non-negative integers the caller allocates densely (storage grows to the highest id).
+/// After <see cref="Remove"/> an id is gone from results at once, but its slot may still be used internally
+/// (an approximate index keeps deleted nodes for navigation until it compacts). An id can be added again only
+/// once the index has released it: <see cref="TakeReleasedIds"/> reports released ids, which the caller may
+/// reuse in any order.
+/// </para>
+/// <para>
+/// Every method validates all its arguments before changing anything: an exception leaves the index as it was.
+/// Implementations are thread-safe: searches run concurrently with each other; a mutation waits for running
+/// searches and blocks new ones until it is done, so a search sees the index either before or after a
+/// mutation, never half of it.
+/// </para>
+/// </remarks>
+public interface IVectorIndex : IDisposable
+{
+    /// <summary>The number of components of every vector.</summary>
+    int Dimension { get; }
+
+    /// <summary>The distance the index orders results by.</summary>
+    DistanceMetric Metric { get; }
+
+    /// <summary>The number of live (added and not removed) vectors.</summary>
+    int Count { get; }
+
+    /// <summary>Adds a vector under a new id.</summary>
+    /// <param name="id">A non-negative id not live and not awaiting release.</param>
+    /// <param name="vector">The vector: <see cref="Dimension"/> finite components (non-zero for cosine).</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="id"/> is negative.</exception>
+    /// <exception cref="ArgumentException">
+    /// <paramref name="vector"/> has the wrong dimension, a NaN or infinite component, or (cosine) zero length.
+    /// </exception>
+    /// <exception cref="InvalidOperationException">
+    /// <paramref name="id"/> is live, or was removed but not yet released (see <see cref="TakeReleasedIds"/>).
+    /// </exception>
+    void Add(int id, ReadOnlySpan<float> vector);
+
+    /// <summary>Removes a live vector; it is never returned by a search that starts after this returns.</summary>
+    /// <param name="id">A live id.</param>
+    /// <exception cref="KeyNotFoundException"><paramref name="id"/> is not live (never added, or removed).</exception>
+    void Remove(int id);
+
+    /// <summary>Whether <paramref name="id"/> is live.</summary>
+    /// <param name="id">Any id.</param>
+    /// <returns><see langword="true"/> when the id was added and not removed.</returns>
+    bool Contains(int id);
+
+    /// <summary>
+    /// Finds the <paramref name="k"/> live vectors closest to <paramref name="query"/> that pass
+    /// <see cref="SearchOptions.Filter"/>, best (lowest distance) first. Fewer are returned only when fewer match.
+    /// </summary>
+    /// <param name="query">The query: <see cref="Dimension"/> finite components (non-zero for cosine).</param>
+    /// <param name="k">How many results to return at most; at least 1.</param>
+    /// <param name="options">Filter, beam width and exactness; <see langword="null"/> means <see cref="SearchOptions.Default"/>.</param>
+    /// <returns>The hits, sorted by ascending <see cref="SearchHit.Distance"/>.</returns>
+    /// <exception cref="ArgumentException"><paramref name="query"/> has the wrong dimension or a non-finite component.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="k"/> is less than 1.</exception>
+    IReadOnlyList<SearchHit> Search(ReadOnlySpan<float> query, int k, SearchOptions? options = null);
+
+    /// <summary>
+    /// Drops every removed vector from the internal structures now, repairing whatever referenced it, and releases
+    /// their slots (see <see cref="TakeReleasedIds"/>).
+    /// </summary>
+    /// <returns>The number of slots released.</returns>
+    int Compact();
+
+    /// <summary>
+    /// Returns the ids released since the last call (removed, and no longer used internally), in release order,
+    /// and forgets them. The caller may add any of them again.
+    /// </summary>
+    /// <returns>The released ids; empty when there are none.</returns>
+    IReadOnlyList<int> TakeReleasedIds();
+}
