@@ -231,22 +231,42 @@ public sealed class WalManager : IDisposable, IAsyncDisposable
 
     internal long AppendBatch(IReadOnlyList<WalEntry> entries, bool transactional)
     {
-        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         long start = Stopwatch.GetTimestamp();
-        long lsn = _writer.Append(entries, transactional);
-        _writer.WaitFor(lsn, durable: Config.SyncIntervalMs == 0);
-        Acknowledged(entries, start);
+        long lsn = AppendUnacknowledged(entries, transactional);
+        WaitAcknowledged(lsn, entries, start);
         return lsn;
     }
 
     internal async ValueTask<long> AppendBatchAsync(IReadOnlyList<WalEntry> entries, bool transactional, CancellationToken cancellationToken)
     {
-        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         long start = Stopwatch.GetTimestamp();
-        long lsn = _writer.Append(entries, transactional);
-        await _writer.WaitForAsync(lsn, Config.SyncIntervalMs == 0, cancellationToken).ConfigureAwait(false);
-        Acknowledged(entries, start);
+        long lsn = AppendUnacknowledged(entries, transactional);
+        await WaitAcknowledgedAsync(lsn, entries, start, cancellationToken).ConfigureAwait(false);
         return lsn;
+    }
+
+    /// <summary>
+    /// First half of an append, for callers that must order their own state by LSN (the store): encodes and
+    /// buffers the entries, returns the last LSN, and does no I/O. Finish with <see cref="WaitAcknowledged"/>.
+    /// </summary>
+    internal long AppendUnacknowledged(IReadOnlyList<WalEntry> entries, bool transactional)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        return _writer.Append(entries, transactional);
+    }
+
+    /// <summary>Second half of an append: waits until <paramref name="lsn"/> is as durable as the policy requires.</summary>
+    internal void WaitAcknowledged(long lsn, IReadOnlyList<WalEntry> entries, long startTimestamp)
+    {
+        _writer.WaitFor(lsn, durable: Config.SyncIntervalMs == 0);
+        Acknowledged(entries, startTimestamp);
+    }
+
+    /// <summary>Asynchronous <see cref="WaitAcknowledged"/>.</summary>
+    internal async ValueTask WaitAcknowledgedAsync(long lsn, IReadOnlyList<WalEntry> entries, long startTimestamp, CancellationToken cancellationToken)
+    {
+        await _writer.WaitForAsync(lsn, Config.SyncIntervalMs == 0, cancellationToken).ConfigureAwait(false);
+        Acknowledged(entries, startTimestamp);
     }
 
     private void Acknowledged(IReadOnlyList<WalEntry> entries, long startTimestamp)

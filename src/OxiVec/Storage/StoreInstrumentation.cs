@@ -1,0 +1,40 @@
+using System.Diagnostics.Metrics;
+
+namespace OxiVec.Storage;
+
+/// <summary>The store's meter, <c>OxiVec.Store</c>: writes, searches and their latencies (for OpenTelemetry).</summary>
+internal sealed class StoreInstrumentation : IDisposable
+{
+    /// <summary>The meter name to subscribe to.</summary>
+    public const string MeterName = "OxiVec.Store";
+
+    private readonly Meter _meter;
+    private readonly Counter<long> _writes;
+    private readonly Counter<long> _searches;
+    private readonly Histogram<double> _writeDuration;
+    private readonly Histogram<double> _searchDuration;
+
+    public StoreInstrumentation(IMeterFactory? factory, string dataDirectory)
+    {
+        var options = new MeterOptions(MeterName) { Tags = [new("oxivec.data.dir", dataDirectory)] };
+        _meter = factory?.Create(options) ?? new Meter(options);
+        _writes = _meter.CreateCounter<long>("oxivec.store.writes", "{operation}", "Acknowledged record and collection operations.");
+        _searches = _meter.CreateCounter<long>("oxivec.store.searches", "{query}", "Searches served.");
+        _writeDuration = _meter.CreateHistogram<double>("oxivec.store.write.duration", "ms", "Time from validation to acknowledgement of one write or transaction.");
+        _searchDuration = _meter.CreateHistogram<double>("oxivec.store.search.duration", "ms", "Time of one search.");
+    }
+
+    public void Wrote(int operations, TimeSpan elapsed)
+    {
+        _writes.Add(operations);
+        _writeDuration.Record(elapsed.TotalMilliseconds);
+    }
+
+    public void Searched(TimeSpan elapsed)
+    {
+        _searches.Add(1);
+        _searchDuration.Record(elapsed.TotalMilliseconds);
+    }
+
+    public void Dispose() => _meter.Dispose();
+}

@@ -1,0 +1,21 @@
+namespace OxiVec.Storage;
+
+/// <summary>One validated change to the store, as staged between its WAL append and its application.</summary>
+internal abstract record StoreOperation
+{
+    /// <summary>Insert or replace a record.</summary>
+    public sealed record Put(string Collection, string Id, float[] Vector, IReadOnlyDictionary<string, MetadataValue> Metadata, byte[] EncodedMetadata, bool IsNew)
+        : StoreOperation;
+
+    /// <summary>Remove a record.</summary>
+    public sealed record Remove(string Collection, string Id) : StoreOperation;
+
+    /// <summary>Create a collection.</summary>
+    public sealed record Create(string Collection, CollectionOptions Options) : StoreOperation;
+
+    /// <summary>Drop a collection and its records.</summary>
+    public sealed record Drop(string Collection) : StoreOperation;
+}
+
+/// <summary>Operations appended to the WAL at <see cref="Lsn"/>, waiting to be applied in LSN order.</summary>
+internal sealed record PendingApply(long Lsn, IReadOnlyList<StoreOperation> Operations);

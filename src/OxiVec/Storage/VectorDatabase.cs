@@ -1,0 +1,570 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using OxiVec.Indexing;
+using OxiVec.Wal;
+
+namespace OxiVec.Storage;
+
+/// <summary>
+/// A durable vector store (the guide's <c>VectorStore</c>): named collections of records (id, float32 vector,
+/// typed metadata) searched by exact or HNSW indexes. Every write follows the guide's path: validate, append to
+/// the WAL, sync per policy, apply to the in-memory index, acknowledge. Reads never touch the WAL. Opening replays
+/// the WAL, so a crash loses nothing that was acknowledged.
+/// </summary>
+/// <remarks>
+/// Thread safe. Writes are validated and logged in one order (their LSN order) and applied in that order, so a
+/// write that returned is visible to every later read. After a WAL failure the database refuses writes
+/// (<see cref="WalFailedException"/>) and keeps serving reads of what was acknowledged.
+/// </remarks>
+public sealed class VectorDatabase : IDisposable, IAsyncDisposable
+{
+    private readonly WalManager _wal;
+    private readonly ILogger _logger;
+    private readonly StoreInstrumentation _instrumentation;
+    private readonly ConcurrentDictionary<string, Collection> _collections = new(StringComparer.Ordinal);
+
+    // Logical state: what the store holds once every logged write is applied. Guarded by _writeLock.
+    private readonly Lock _writeLock = new();
+    private readonly Dictionary<string, LogicalCollection> _logical = new(StringComparer.Ordinal);
+
+    // Logged writes not yet applied, in LSN order. Enqueued under _writeLock, applied under _applyLock.
+    private readonly ConcurrentQueue<PendingApply> _toApply = new();
+    private readonly Lock _applyLock = new();
+    private Exception? _failure;
+    private int _disposed;
+
+    private VectorDatabase(string dataDirectory, WalManager wal, ILogger logger, StoreInstrumentation instrumentation)
+    {
+        DataDirectory = dataDirectory;
+        _wal = wal;
+        _logger = logger;
+        _instrumentation = instrumentation;
+    }
+
+    /// <summary>The data directory.</summary>
+    public string DataDirectory { get; }
+
+    /// <summary>What opening replayed.</summary>
+    public RecoveryStats Recovery { get; private set; } = new(0, 0, 0, 0, 0, 0, 0);
+
+    /// <summary>The WAL's open report (segments, torn tail cut, aborted transaction).</summary>
+    public WalOpenReport WalOpenReport => _wal.OpenReport;
+
+    /// <summary>
+    /// Opens (or creates) the database in <paramref name="dataDirectory"/> and replays its WAL.
+    /// </summary>
+    /// <exception cref="WalLockedException">Another process has the database open.</exception>
+    /// <exception cref="WalCorruptionException">The WAL is damaged other than by a torn last write.</exception>
+    /// <exception cref="InvalidDataException">A logged record cannot be applied (a bug or a foreign WAL).</exception>
+    public static VectorDatabase Open(string dataDirectory, VectorDatabaseOptions? options = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(dataDirectory);
+        options ??= new VectorDatabaseOptions();
+        string data = Path.GetFullPath(dataDirectory);
+        Directory.CreateDirectory(data);
+        ILoggerFactory loggers = options.LoggerFactory ?? NullLoggerFactory.Instance;
+        WalConfig walConfig = options.Wal with { WalDir = options.WalDirectory ?? Path.Combine(data, "wal") };
+        WalManager wal = WalManager.Open(walConfig, loggers.CreateLogger<WalManager>(), options.TimeProvider, options.MeterFactory);
+        var instrumentation = new StoreInstrumentation(options.MeterFactory, data);
+        var database = new VectorDatabase(data, wal, loggers.CreateLogger<VectorDatabase>(), instrumentation);
+        try
+        {
+            database.Replay();
+            return database;
+        }
+        catch
+        {
+            database.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Creates a collection.</summary>
+    /// <exception cref="ArgumentException">The name is invalid.</exception>
+    /// <exception cref="InvalidOperationException">A collection with that name exists.</exception>
+    public void CreateCollection(string name, CollectionOptions options)
+    {
+        StoreNames.ValidateCollectionName(name, nameof(name));
+        ArgumentNullException.ThrowIfNull(options);
+        Finish(Stage([new StoreOperation.Create(name, options)], null));
+    }
+
+    /// <summary>Drops a collection and its records. Returns false when there is no such collection.</summary>
+    public bool DropCollection(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        lock (_writeLock)
+        {
+            if (!_logical.ContainsKey(name))
+            {
+                return false;
+            }
+        }
+
+        Finish(Stage([new StoreOperation.Drop(name)], null));
+        return true;
+    }
+
+    /// <summary>The collections with their options and record counts.</summary>
+    public IReadOnlyList<CollectionInfo> ListCollections() =>
+        [.. _collections.Values.OrderBy(c => c.Name, StringComparer.Ordinal).Select(c => new CollectionInfo(c.Name, c.Options, c.Count))];
+
+    /// <summary>One collection's options and record count.</summary>
+    /// <exception cref="KeyNotFoundException">No such collection.</exception>
+    public CollectionInfo GetCollection(string name)
+    {
+        Collection c = Find(name);
+        return new CollectionInfo(c.Name, c.Options, c.Count);
+    }
+
+    /// <summary>True when the collection exists.</summary>
+    public bool CollectionExists(string name) => _collections.ContainsKey(name);
+
+    /// <summary>Inserts a record; the id must be new in the collection. Returns its LSN.</summary>
+    /// <exception cref="ArgumentException">Bad id, wrong dimension, NaN or infinity; nothing is written.</exception>
+    /// <exception cref="KeyNotFoundException">No such collection.</exception>
+    /// <exception cref="InvalidOperationException">The id exists (use <see cref="Upsert"/> to replace).</exception>
+    public long Insert(string collection, string id, ReadOnlyMemory<float> vector, IReadOnlyDictionary<string, MetadataValue>? metadata = null) =>
+        Write([new PendingWrite(WriteKind.Insert, collection, id, vector, metadata)]);
+
+    /// <summary>Inserts a record or replaces the one with the same id. Returns its LSN.</summary>
+    public long Upsert(string collection, string id, ReadOnlyMemory<float> vector, IReadOnlyDictionary<string, MetadataValue>? metadata = null) =>
+        Write([new PendingWrite(WriteKind.Upsert, collection, id, vector, metadata)]);
+
+    /// <summary>Replaces an existing record. Returns its LSN.</summary>
+    /// <exception cref="KeyNotFoundException">No such collection or record.</exception>
+    public long Update(string collection, string id, ReadOnlyMemory<float> vector, IReadOnlyDictionary<string, MetadataValue>? metadata = null) =>
+        Write([new PendingWrite(WriteKind.Update, collection, id, vector, metadata)]);
+
+    /// <summary>Deletes a record. Returns false (and logs nothing) when it does not exist.</summary>
+    /// <exception cref="KeyNotFoundException">No such collection.</exception>
+    public bool Delete(string collection, string id)
+    {
+        try
+        {
+            Write([new PendingWrite(WriteKind.Delete, collection, id, default, null)]);
+            return true;
+        }
+        catch (RecordNotFoundException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Inserts many records atomically (one WAL transaction, one fsync). Returns the commit LSN.</summary>
+    public long InsertBatch(string collection, IEnumerable<VectorRecord> records)
+    {
+        ArgumentNullException.ThrowIfNull(records);
+        return Write([.. records.Select(r => new PendingWrite(WriteKind.Insert, collection, r.Id, r.Vector, r.Metadata))]);
+    }
+
+    /// <summary>Asynchronous <see cref="Insert"/>.</summary>
+    public ValueTask<long> InsertAsync(
+        string collection, string id, ReadOnlyMemory<float> vector, IReadOnlyDictionary<string, MetadataValue>? metadata = null, CancellationToken cancellationToken = default) =>
+        WriteAsync([new PendingWrite(WriteKind.Insert, collection, id, vector, metadata)], cancellationToken);
+
+    /// <summary>Asynchronous <see cref="Upsert"/>.</summary>
+    public ValueTask<long> UpsertAsync(
+        string collection, string id, ReadOnlyMemory<float> vector, IReadOnlyDictionary<string, MetadataValue>? metadata = null, CancellationToken cancellationToken = default) =>
+        WriteAsync([new PendingWrite(WriteKind.Upsert, collection, id, vector, metadata)], cancellationToken);
+
+    /// <summary>Starts a transaction spanning any collections.</summary>
+    public VectorTransaction BeginTransaction() => new(this);
+
+    /// <summary>The record with <paramref name="id"/>, or null.</summary>
+    /// <exception cref="KeyNotFoundException">No such collection.</exception>
+    public VectorRecord? Get(string collection, string id) => Find(collection).Get(id);
+
+    /// <summary>Records in the collection.</summary>
+    public int Count(string collection) => Find(collection).Count;
+
+    /// <summary>Every record of the collection, sorted by id.</summary>
+    public IReadOnlyList<VectorRecord> Export(string collection) => Find(collection).Snapshot();
+
+    /// <summary>
+    /// The <paramref name="k"/> records closest to <paramref name="query"/> by the collection's metric, best first,
+    /// among those matching the filter (evaluated inside the index search: k results whenever k records match).
+    /// </summary>
+    /// <exception cref="ArgumentException">Wrong dimension, NaN or infinity in the query.</exception>
+    public IReadOnlyList<SearchResult> Search(string collection, ReadOnlySpan<float> query, int k, VectorSearchOptions? options = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
+        Collection c = Find(collection);
+        VectorMath.Validate(c.Options.Metric, c.Options.Dimension, query, nameof(query));
+        long start = Stopwatch.GetTimestamp();
+        List<SearchResult> results = c.Search(query, k, options ?? new VectorSearchOptions());
+        _instrumentation.Searched(Stopwatch.GetElapsedTime(start));
+        return results;
+    }
+
+    /// <summary>The WAL's metrics.</summary>
+    public WalMetrics GetWalMetrics() => _wal.GetMetrics();
+
+    /// <summary>The WAL's health against the guide's thresholds.</summary>
+    public WalHealthReport CheckHealth() => _wal.CheckHealth();
+
+    /// <summary>fsyncs everything logged so far.</summary>
+    public void Sync() => _wal.Sync();
+
+    /// <summary>Closes the WAL (fsyncing what is pending) and releases the directory.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        _wal.Dispose();
+        foreach (Collection c in _collections.Values)
+        {
+            c.Dispose();
+        }
+
+        _instrumentation.Dispose();
+    }
+
+    /// <inheritdoc cref="Dispose"/>
+    public ValueTask DisposeAsync()
+    {
+        Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    internal long Write(IReadOnlyList<PendingWrite> writes) => Finish(Stage(null, Validate(writes)));
+
+    internal ValueTask<long> WriteAsync(IReadOnlyList<PendingWrite> writes, CancellationToken cancellationToken) =>
+        FinishAsync(Stage(null, Validate(writes)), cancellationToken);
+
+    /// <summary>Checks what can be checked without the logical state: ids, vectors (dimension, finite), metadata encoding.</summary>
+    private static List<(PendingWrite Write, byte[] Metadata)> Validate(IReadOnlyList<PendingWrite> writes)
+    {
+        if (writes.Count == 0)
+        {
+            throw new ArgumentException("There is nothing to write.", nameof(writes));
+        }
+
+        var validated = new List<(PendingWrite, byte[])>(writes.Count);
+        foreach (PendingWrite w in writes)
+        {
+            StoreNames.ValidateCollectionName(w.Collection, "collection");
+            StoreNames.ValidateId(w.Id, "id");
+            validated.Add((w, w.Kind == WriteKind.Delete ? [] : MetadataCodec.Encode(w.Metadata)));
+        }
+
+        return validated;
+    }
+
+    /// <summary>
+    /// Resolves writes against the logical state into operations (insert vs replace, existence checks, vector
+    /// checks against the collection's dimension and metric), simulating them in order so a transaction may touch
+    /// the same id twice. Throws before anything is logged.
+    /// </summary>
+    private List<StoreOperation> ResolveLocked(List<(PendingWrite Write, byte[] Metadata)> writes)
+    {
+        Debug.Assert(_writeLock.IsHeldByCurrentThread, "resolution reads the logical state");
+        var overlay = new Dictionary<(string, string), bool>();
+        var operations = new List<StoreOperation>(writes.Count);
+        foreach ((PendingWrite w, byte[] metadata) in writes)
+        {
+            if (!_logical.TryGetValue(w.Collection, out LogicalCollection? collection))
+            {
+                throw new KeyNotFoundException($"Collection '{w.Collection}' does not exist.");
+            }
+
+            bool exists = overlay.TryGetValue((w.Collection, w.Id), out bool staged) ? staged : collection.Ids.Contains(w.Id);
+            switch (w.Kind)
+            {
+                case WriteKind.Insert when exists:
+                    throw new InvalidOperationException($"Record '{w.Id}' already exists in collection '{w.Collection}'; use Upsert or Update to replace it.");
+                case WriteKind.Update when !exists:
+                case WriteKind.Delete when !exists:
+                    throw new RecordNotFoundException(w.Collection, w.Id);
+                case WriteKind.Delete:
+                    operations.Add(new StoreOperation.Remove(w.Collection, w.Id));
+                    overlay[(w.Collection, w.Id)] = false;
+                    continue;
+                default:
+                    break;
+            }
+
+            VectorMath.Validate(collection.Options.Metric, collection.Options.Dimension, w.Vector.Span, "vector");
+            operations.Add(new StoreOperation.Put(
+                w.Collection, w.Id, w.Vector.ToArray(), w.Metadata ?? new Dictionary<string, MetadataValue>(), metadata, IsNew: !exists));
+            overlay[(w.Collection, w.Id)] = true;
+        }
+
+        return operations;
+    }
+
+    /// <summary>
+    /// First half of the write path: resolve and log under the write lock, so LSN order is validation order, then
+    /// queue the operations for application. Nothing is logged when resolution throws.
+    /// </summary>
+    private Staged Stage(IReadOnlyList<StoreOperation>? schema, List<(PendingWrite Write, byte[] Metadata)>? writes)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        long start = Stopwatch.GetTimestamp();
+        lock (_writeLock)
+        {
+            if (_failure is not null)
+            {
+                throw new WalFailedException(_wal.Directory, _failure);
+            }
+
+            IReadOnlyList<StoreOperation> operations = schema is not null ? ResolveSchemaLocked(schema) : ResolveLocked(writes!);
+            List<WalEntry> entries = [.. operations.Select(ToEntry)];
+            long lsn;
+            try
+            {
+                lsn = _wal.AppendUnacknowledged(entries, transactional: entries.Count > 1);
+            }
+            catch (WalFailedException ex)
+            {
+                _failure = ex.InnerException ?? ex;
+                throw;
+            }
+
+            foreach (StoreOperation operation in operations)
+            {
+                ApplyLogical(operation);
+            }
+
+            _toApply.Enqueue(new PendingApply(lsn, operations));
+            return new Staged(lsn, entries, start);
+        }
+    }
+
+    /// <summary>Second half: wait per sync policy, then apply in LSN order and acknowledge.</summary>
+    private long Finish(Staged staged)
+    {
+        try
+        {
+            _wal.WaitAcknowledged(staged.Lsn, staged.Entries, staged.Start);
+        }
+        catch (WalFailedException ex)
+        {
+            Failed(ex);
+            throw;
+        }
+
+        return Applied(staged);
+    }
+
+    private async ValueTask<long> FinishAsync(Staged staged, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _wal.WaitAcknowledgedAsync(staged.Lsn, staged.Entries, staged.Start, cancellationToken).ConfigureAwait(false);
+        }
+        catch (WalFailedException ex)
+        {
+            Failed(ex);
+            throw;
+        }
+
+        return Applied(staged);
+    }
+
+    private long Applied(Staged staged)
+    {
+        ApplyUpTo(staged.Lsn);
+        _instrumentation.Wrote(staged.Entries.Count, Stopwatch.GetElapsedTime(staged.Start));
+        return staged.Lsn;
+    }
+
+    /// <summary>Logged but maybe not durable: the logical state may be ahead of the disk, so stop taking writes.</summary>
+    private void Failed(WalFailedException ex)
+    {
+        lock (_writeLock)
+        {
+            _failure ??= ex.InnerException ?? ex;
+        }
+
+        _logger.LogCritical(ex, "The WAL failed; the database refuses writes until it is reopened.");
+    }
+
+    private List<StoreOperation> ResolveSchemaLocked(IReadOnlyList<StoreOperation> schema)
+    {
+        foreach (StoreOperation operation in schema)
+        {
+            switch (operation)
+            {
+                case StoreOperation.Create c when _logical.ContainsKey(c.Collection):
+                    throw new InvalidOperationException($"Collection '{c.Collection}' already exists.");
+                case StoreOperation.Drop d when !_logical.ContainsKey(d.Collection):
+                    throw new KeyNotFoundException($"Collection '{d.Collection}' does not exist.");
+                default:
+                    break;
+            }
+        }
+
+        return [.. schema];
+    }
+
+    /// <summary>Applies every logged operation up to <paramref name="lsn"/> (all durable by now), in LSN order.</summary>
+    private void ApplyUpTo(long lsn)
+    {
+        lock (_applyLock)
+        {
+            while (_toApply.TryPeek(out PendingApply? pending) && pending.Lsn <= lsn)
+            {
+                _toApply.TryDequeue(out _);
+                foreach (StoreOperation operation in pending.Operations)
+                {
+                    Apply(operation);
+                }
+            }
+        }
+    }
+
+    private void ApplyLogical(StoreOperation operation)
+    {
+        switch (operation)
+        {
+            case StoreOperation.Put p:
+                _logical[p.Collection].Ids.Add(p.Id);
+                break;
+            case StoreOperation.Remove r:
+                _logical[r.Collection].Ids.Remove(r.Id);
+                break;
+            case StoreOperation.Create c:
+                _logical[c.Collection] = new LogicalCollection(c.Options);
+                break;
+            case StoreOperation.Drop d:
+                _logical.Remove(d.Collection);
+                break;
+        }
+    }
+
+    private void Apply(StoreOperation operation)
+    {
+        switch (operation)
+        {
+            case StoreOperation.Put p:
+                _collections[p.Collection].Upsert(p.Id, p.Vector, p.Metadata);
+                break;
+            case StoreOperation.Remove r:
+                _collections[r.Collection].Delete(r.Id);
+                break;
+            case StoreOperation.Create c:
+                _collections[c.Collection] = new Collection(c.Collection, c.Options);
+                break;
+            case StoreOperation.Drop d:
+                // Not disposed: a search may still be running on it; it is collected when the last one ends.
+                _collections.TryRemove(d.Collection, out _);
+                break;
+        }
+    }
+
+    private static WalEntry ToEntry(StoreOperation operation) => operation switch
+    {
+        StoreOperation.Put { IsNew: true } p => new WalEntry.Insert(p.Collection, p.Id, p.Vector, p.EncodedMetadata),
+        StoreOperation.Put p => new WalEntry.Update(p.Collection, p.Id, p.Vector, p.EncodedMetadata),
+        StoreOperation.Remove r => new WalEntry.Delete(r.Collection, r.Id),
+        StoreOperation.Create c => SchemaOperations.Create(c.Collection, c.Options),
+        StoreOperation.Drop d => SchemaOperations.Drop(d.Collection),
+        _ => throw new ArgumentOutOfRangeException(nameof(operation)),
+    };
+
+    /// <summary>Replays the committed WAL records into the store (idempotently: inserts replace, deletes of absent ids are no-ops).</summary>
+    private void Replay()
+    {
+        long start = Stopwatch.GetTimestamp();
+        long total = 0, applied = 0, discarded = 0;
+        foreach (WalRecord record in WalCommittedRecords.Filter(_wal.ReadRecords(), _ => discarded++))
+        {
+            total++;
+            StoreOperation? operation = FromRecord(record);
+            if (operation is null)
+            {
+                continue;
+            }
+
+            ApplyLogical(operation);
+            Apply(operation);
+            applied++;
+        }
+
+        long markers = _wal.LastLsn - total - discarded;
+        Recovery = new RecoveryStats(
+            _wal.LastLsn, applied, _wal.LastLsn - applied, 0, (long)Stopwatch.GetElapsedTime(start).TotalMilliseconds,
+            _wal.OpenReport.TornTailBytes, _wal.LastLsn);
+        _logger.LogInformation(
+            "Recovered {Applied} of {Total} WAL records ({Discarded} from uncommitted transactions, {Markers} markers) in {Ms} ms.",
+            applied, _wal.LastLsn, discarded, markers, Recovery.RecoveryTimeMs);
+    }
+
+    private StoreOperation? FromRecord(WalRecord record)
+    {
+        WalEntry entry = record.ToEntry();
+        try
+        {
+            StoreOperation? operation = entry switch
+            {
+                WalEntry.Insert i => Put(i.Collection, i.Id, i.Vector, i.Metadata),
+                WalEntry.Update u => Put(u.Collection, u.Id, u.Vector, u.Metadata),
+                WalEntry.Delete d => RequireCollection(d.Collection) is not null ? new StoreOperation.Remove(d.Collection, d.Id) : null,
+                WalEntry.Custom { Operation: SchemaOperations.CreateCollection } c => CreateFrom(c.Payload.Span),
+                WalEntry.Custom { Operation: SchemaOperations.DropCollection } c => new StoreOperation.Drop(SchemaOperations.ReadDrop(c.Payload.Span)),
+                _ => null,
+            };
+            return operation;
+        }
+        catch (Exception ex) when (ex is InvalidDataException or ArgumentException or KeyNotFoundException)
+        {
+            throw new InvalidDataException(
+                $"WAL record LSN {record.Lsn} ({record.Type}) in '{record.SegmentFile}' at offset {record.Offset} cannot be applied: {ex.Message}", ex);
+        }
+
+        StoreOperation Put(string collection, string id, ReadOnlyMemory<float> vector, ReadOnlyMemory<byte> metadata)
+        {
+            LogicalCollection c = RequireCollection(collection);
+            VectorMath.Validate(c.Options.Metric, c.Options.Dimension, vector.Span, nameof(vector));
+            return new StoreOperation.Put(collection, id, vector.ToArray(), MetadataCodec.Decode(metadata.Span), metadata.ToArray(), !c.Ids.Contains(id));
+        }
+
+        StoreOperation CreateFrom(ReadOnlySpan<byte> payload)
+        {
+            (string name, CollectionOptions options) = SchemaOperations.ReadCreate(payload);
+            return new StoreOperation.Create(name, options);
+        }
+    }
+
+    private LogicalCollection RequireCollection(string name) =>
+        _logical.TryGetValue(name, out LogicalCollection? c) ? c : throw new KeyNotFoundException($"collection '{name}' does not exist at this point of the log");
+
+    private Collection Find(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return _collections.TryGetValue(name, out Collection? c) ? c : throw new KeyNotFoundException($"Collection '{name}' does not exist.");
+    }
+
+    private sealed record Staged(long Lsn, List<WalEntry> Entries, long Start);
+
+    private sealed class LogicalCollection(CollectionOptions options)
+    {
+        public CollectionOptions Options { get; } = options;
+
+        public HashSet<string> Ids { get; } = new(StringComparer.Ordinal);
+    }
+}
+
+/// <summary>A record the operation needs does not exist.</summary>
+public sealed class RecordNotFoundException : KeyNotFoundException
+{
+    /// <summary>Creates the exception for <paramref name="id"/> in <paramref name="collection"/>.</summary>
+    public RecordNotFoundException(string collection, string id)
+        : base($"Record '{id}' does not exist in collection '{collection}'.")
+    {
+        Collection = collection;
+        Id = id;
+    }
+
+    /// <summary>The collection.</summary>
+    public string Collection { get; }
+
+    /// <summary>The missing id.</summary>
+    public string Id { get; }
+}
