@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Help;
 using System.CommandLine.Invocation;
 using System.CommandLine.Parsing;
 using OxiVec.Cli.Commands;
@@ -11,11 +12,20 @@ internal static class OxiVecCli
 {
     public const string Name = "oxivec";
 
-    public static RootCommand BuildRootCommand()
+    /// <summary>
+    /// The root command. A plain <see cref="Command"/> named <c>oxivec</c> (a <see cref="RootCommand"/> would take the
+    /// executable's name, <c>OxiVec.Cli</c>, for its help), with the help and version options a root command has.
+    /// </summary>
+    public static Command BuildRootCommand()
     {
-        var root = new RootCommand(
+        var root = new Command(
+            Name,
             "OxiVec: inspect and verify write-ahead logs, and watch crash recovery at work." + Environment.NewLine +
-            "Exit codes: 0 ok; 1 usage error or bad input; 2 corruption or data error; 3 internal error.");
+            "Exit codes: 0 ok; 1 usage error or bad input; 2 corruption or data error; 3 internal error.")
+        {
+            new HelpOption(),
+            new VersionOption(),
+        };
         root.Subcommands.Add(WalCommand.Create());
         root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(CrashWorkerCommand.Create());
@@ -27,7 +37,8 @@ internal static class OxiVecCli
         ParseResult parse = BuildRootCommand().Parse(args);
         if (parse.Action is ParseErrorAction)
         {
-            return Cli.Fail(ExitCodes.Usage, $"{parse.Errors[0].Message} Run '{CommandPath(parse)} --help' for usage.");
+            string errors = string.Join(' ', parse.Errors.Select(e => e.Message).Distinct());
+            return Cli.Fail(ExitCodes.Usage, $"{errors} Run '{CommandPath(parse)} --help' for usage.");
         }
 
         try
@@ -57,7 +68,7 @@ internal static class OxiVecCli
         var names = new List<string>();
         for (SymbolResult? result = parse.CommandResult; result is CommandResult command; result = command.Parent)
         {
-            names.Add(command.Parent is null ? Name : command.Command.Name);
+            names.Add(command.Command.Name);
         }
 
         names.Reverse();

@@ -103,7 +103,8 @@ internal static class WalVerifyCommand
     private static void WriteTables(WalVerifyReport report)
     {
         var segments = new Table().Border(TableBorder.Rounded).Title($"WAL [bold]{Markup.Escape(report.Directory)}[/]");
-        segments.AddColumns("Segment file", "Id", "First LSN", "Last LSN", "Records", "Valid bytes");
+        segments.AddColumn(new TableColumn("Segment file").NoWrap());
+        segments.AddColumns("Id", "First LSN", "Last LSN", "Records", "Valid bytes");
         foreach (WalSegmentReport s in report.Segments)
         {
             segments.AddRow(

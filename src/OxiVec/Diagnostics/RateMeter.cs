@@ -3,6 +3,7 @@ namespace OxiVec.Diagnostics;
 /// <summary>Events per second over a sliding window of whole seconds (the last 10 by default). Thread safe.</summary>
 internal sealed class RateMeter(TimeProvider time, int windowSeconds = 10)
 {
+    private readonly long _createdSecond = time.GetTimestamp() / time.TimestampFrequency;
     private readonly long[] _buckets = new long[windowSeconds + 1];
     private readonly long[] _bucketSecond = new long[windowSeconds + 1];
     private readonly Lock _sync = new();
@@ -23,7 +24,7 @@ internal sealed class RateMeter(TimeProvider time, int windowSeconds = 10)
         }
     }
 
-    /// <summary>The average rate over the completed seconds of the window.</summary>
+    /// <summary>The average rate over the completed seconds of the window (or of the meter's life, when shorter).</summary>
     public double PerSecond()
     {
         long now = time.GetTimestamp() / time.TimestampFrequency;
@@ -40,6 +41,8 @@ internal sealed class RateMeter(TimeProvider time, int windowSeconds = 10)
             }
         }
 
-        return total / (double)(_buckets.Length - 1);
+        // Average over the completed seconds the meter has existed, at most the window.
+        long seconds = Math.Clamp(now - _createdSecond, 1, _buckets.Length - 1);
+        return total / (double)seconds;
     }
 }
