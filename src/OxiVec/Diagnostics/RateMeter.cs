@@ -3,9 +3,9 @@ namespace OxiVec.Diagnostics;
 /// <summary>Events per second over a sliding window of whole seconds (the last 10 by default). Thread safe.</summary>
 internal sealed class RateMeter(TimeProvider time, int windowSeconds = 10)
 {
-    private readonly long _createdSecond = time.GetTimestamp() / time.TimestampFrequency;
-    private readonly long[] _buckets = new long[windowSeconds + 1];
-    private readonly long[] _bucketSecond = new long[windowSeconds + 1];
+    private readonly long[] _buckets = new long[windowSeconds];
+    private readonly long[] _bucketSecond = new long[windowSeconds];
+    private readonly long _created = time.GetTimestamp();
     private readonly Lock _sync = new();
 
     public void Add(long count)
@@ -24,25 +24,28 @@ internal sealed class RateMeter(TimeProvider time, int windowSeconds = 10)
         }
     }
 
-    /// <summary>The average rate over the completed seconds of the window (or of the meter's life, when shorter).</summary>
+    /// <summary>
+    /// The rate over the window: events in the current and the previous <c>window - 1</c> seconds, divided by the
+    /// time they span (the meter's age when it is younger than the window).
+    /// </summary>
     public double PerSecond()
     {
-        long now = time.GetTimestamp() / time.TimestampFrequency;
+        long nowTicks = time.GetTimestamp();
+        long now = nowTicks / time.TimestampFrequency;
         long total = 0;
         lock (_sync)
         {
             for (int i = 0; i < _buckets.Length; i++)
             {
-                long age = now - _bucketSecond[i];
-                if (age >= 1 && age <= _buckets.Length - 1)
+                if (now - _bucketSecond[i] < _buckets.Length)
                 {
                     total += _buckets[i];
                 }
             }
         }
 
-        // Average over the completed seconds the meter has existed, at most the window.
-        long seconds = Math.Clamp(now - _createdSecond, 1, _buckets.Length - 1);
-        return total / (double)seconds;
+        double age = (nowTicks - _created) / (double)time.TimestampFrequency;
+        double span = Math.Min(_buckets.Length - 1 + ((nowTicks % time.TimestampFrequency) / (double)time.TimestampFrequency), age);
+        return span <= 0 ? 0 : total / span;
     }
 }
