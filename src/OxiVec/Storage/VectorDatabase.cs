@@ -3,6 +3,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using OxiVec.Indexing;
+using OxiVec.Storage.Checkpoints;
 using OxiVec.Wal;
 
 namespace OxiVec.Storage;
@@ -35,10 +36,19 @@ public sealed class VectorDatabase : IDisposable, IAsyncDisposable
     private Exception? _failure;
     private int _disposed;
 
+    // Checkpoints: one at a time; _appliedLsn is the last store operation applied (guarded by _applyLock).
+    private readonly Lock _checkpointLock = new();
+    private readonly WalConfig _walConfig;
+    private long _appliedLsn;
+    private long _checkpointSequence;
+    private long _opsSinceCheckpoint;
+    private Task _backgroundCheckpoint = Task.CompletedTask;
+
     private VectorDatabase(string dataDirectory, WalManager wal, ILogger logger, StoreInstrumentation instrumentation)
     {
         DataDirectory = dataDirectory;
         _wal = wal;
+        _walConfig = wal.Config;
         _logger = logger;
         _instrumentation = instrumentation;
     }
@@ -48,6 +58,11 @@ public sealed class VectorDatabase : IDisposable, IAsyncDisposable
 
     /// <summary>What opening replayed.</summary>
     public RecoveryStats Recovery { get; private set; } = new(0, 0, 0, 0, 0, 0, 0);
+
+    /// <summary>The most recent checkpoint written or loaded, or null.</summary>
+    public CheckpointInfo? LastCheckpoint { get; private set; }
+
+    private string CheckpointRoot => Path.Combine(DataDirectory, CheckpointFiles.DirectoryName);
 
     /// <summary>The WAL's open report (segments, torn tail cut, aborted transaction).</summary>
     public WalOpenReport WalOpenReport => _wal.OpenReport;
@@ -216,6 +231,15 @@ public sealed class VectorDatabase : IDisposable, IAsyncDisposable
             return;
         }
 
+        try
+        {
+            _backgroundCheckpoint.GetAwaiter().GetResult();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ObjectDisposedException)
+        {
+            _logger.LogError(ex, "A background checkpoint failed while the database closed.");
+        }
+
         _wal.Dispose();
         foreach (Collection c in _collections.Values)
         {
@@ -371,6 +395,7 @@ public sealed class VectorDatabase : IDisposable, IAsyncDisposable
     {
         ApplyUpTo(staged.Lsn);
         _instrumentation.Wrote(staged.Entries.Count, Stopwatch.GetElapsedTime(staged.Start));
+        MaybeCheckpointInBackground(staged.Entries.Count);
         return staged.Lsn;
     }
 
@@ -415,6 +440,8 @@ public sealed class VectorDatabase : IDisposable, IAsyncDisposable
                 {
                     Apply(operation);
                 }
+
+                _appliedLsn = pending.Lsn;
             }
         }
     }
@@ -468,12 +495,23 @@ public sealed class VectorDatabase : IDisposable, IAsyncDisposable
         _ => throw new ArgumentOutOfRangeException(nameof(operation)),
     };
 
-    /// <summary>Replays the committed WAL records into the store (idempotently: inserts replace, deletes of absent ids are no-ops).</summary>
+    /// <summary>
+    /// Loads the newest valid checkpoint (falling back to older ones when it is damaged), then replays the committed
+    /// WAL records after it (idempotently: inserts replace, deletes of absent ids are no-ops).
+    /// </summary>
     private void Replay()
     {
         long start = Stopwatch.GetTimestamp();
+        long coveredLsn = LoadNewestCheckpoint();
+        long firstLsn = _wal.FirstLsn;
+        if (firstLsn > coveredLsn + 1 && _wal.LastLsn >= firstLsn)
+        {
+            throw new InvalidDataException(
+                $"The WAL in '{_wal.Directory}' starts at LSN {firstLsn}, but the newest usable checkpoint covers only up to LSN {coveredLsn}: records {coveredLsn + 1} to {firstLsn - 1} are gone.");
+        }
+
         long total = 0, applied = 0, discarded = 0;
-        foreach (WalRecord record in WalCommittedRecords.Filter(_wal.ReadRecords(), _ => discarded++))
+        foreach (WalRecord record in WalCommittedRecords.Filter(_wal.ReadRecords(coveredLsn + 1), _ => discarded++))
         {
             total++;
             StoreOperation? operation = FromRecord(record);
@@ -487,13 +525,153 @@ public sealed class VectorDatabase : IDisposable, IAsyncDisposable
             applied++;
         }
 
-        long markers = _wal.LastLsn - total - discarded;
+        _appliedLsn = _wal.LastLsn;
+        long read = Math.Max(0, _wal.LastLsn - coveredLsn);
         Recovery = new RecoveryStats(
-            _wal.LastLsn, applied, _wal.LastLsn - applied, 0, (long)Stopwatch.GetElapsedTime(start).TotalMilliseconds,
-            _wal.OpenReport.TornTailBytes, _wal.LastLsn);
+            read, applied, read - applied, 0, (long)Stopwatch.GetElapsedTime(start).TotalMilliseconds,
+            _wal.OpenReport.TornTailBytes, _wal.LastLsn)
+        { CheckpointLsn = coveredLsn };
         _logger.LogInformation(
-            "Recovered {Applied} of {Total} WAL records ({Discarded} from uncommitted transactions, {Markers} markers) in {Ms} ms.",
-            applied, _wal.LastLsn, discarded, markers, Recovery.RecoveryTimeMs);
+            "Recovered from checkpoint LSN {Checkpoint}: applied {Applied} of {Read} WAL records ({Discarded} from uncommitted transactions) in {Ms} ms.",
+            coveredLsn, applied, read, discarded, Recovery.RecoveryTimeMs);
+    }
+
+    /// <summary>Loads the newest checkpoint that validates; returns the LSN it covers (0 without one).</summary>
+    private long LoadNewestCheckpoint()
+    {
+        foreach (CheckpointEntry entry in CheckpointFiles.List(CheckpointRoot))
+        {
+            CheckpointData data;
+            try
+            {
+                data = CheckpointFiles.Read(entry);
+            }
+            catch (Exception ex) when (ex is InvalidDataException or IOException)
+            {
+                _logger.LogWarning(ex, "Checkpoint '{Path}' is damaged; trying an older one.", entry.Path);
+                continue;
+            }
+
+            foreach (CheckpointCollection c in data.Collections)
+            {
+                ApplyLogical(new StoreOperation.Create(c.Name, c.Options));
+                Apply(new StoreOperation.Create(c.Name, c.Options));
+                foreach (VectorRecord r in c.Records)
+                {
+                    var put = new StoreOperation.Put(c.Name, r.Id, r.Vector.ToArray(), r.Metadata, [], IsNew: true);
+                    ApplyLogical(put);
+                    Apply(put);
+                }
+            }
+
+            _checkpointSequence = data.Sequence;
+            LastCheckpoint = new CheckpointInfo(data.Sequence, data.CoveredLsn, data.Path, 0, 0, 0) { Created = data.Created };
+            return data.CoveredLsn;
+        }
+
+        return 0;
+    }
+
+    /// <summary>
+    /// Writes a checkpoint: a snapshot of every collection as of the last applied write, made durable (temporary
+    /// directory, fsync, rename, directory fsync), then logged as a WAL checkpoint record. Then applies the
+    /// retention policy: older checkpoints beyond <c>KeepLast(n)</c> are deleted, and WAL segments wholly covered by
+    /// the oldest checkpoint kept. Writers keep logging meanwhile; acknowledgements wait only while the snapshot is
+    /// copied in memory (reported as <see cref="CheckpointInfo.WriteStallMs"/>).
+    /// </summary>
+    /// <exception cref="IOException">The checkpoint could not be written; the previous ones are intact.</exception>
+    public CheckpointInfo Checkpoint()
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        lock (_checkpointLock)
+        {
+            long start = Stopwatch.GetTimestamp();
+            List<CheckpointCollection> content;
+            long covered;
+            lock (_applyLock)
+            {
+                covered = _appliedLsn;
+                content = [.. _collections.Values.OrderBy(c => c.Name, StringComparer.Ordinal).Select(c => new CheckpointCollection(c.Name, c.Options, c.Snapshot()))];
+            }
+
+            double stallMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+
+            // The WAL must be durable through the covered LSN before the checkpoint claims it: otherwise a power
+            // loss could shorten the WAL below the checkpoint and new records would reuse covered LSNs.
+            _wal.Sync();
+            long sequence = _checkpointSequence + 1;
+            (string path, long bytes) = CheckpointFiles.Write(CheckpointRoot, sequence, covered, DateTimeOffset.UtcNow, content);
+            _wal.Append(new WalEntry.Checkpoint(sequence, covered));
+            _wal.Sync();
+            _checkpointSequence = sequence;
+            Interlocked.Exchange(ref _opsSinceCheckpoint, 0);
+            var info = new CheckpointInfo(sequence, covered, path, bytes, (long)Stopwatch.GetElapsedTime(start).TotalMilliseconds, stallMs)
+            {
+                Created = DateTimeOffset.UtcNow,
+                SegmentsRemoved = ApplyRetention(),
+            };
+            LastCheckpoint = info;
+            _logger.LogInformation(
+                "Checkpoint {Sequence} covers LSN {Lsn}: {Bytes} bytes in {Ms} ms (writers stalled {Stall:F1} ms), {Removed} WAL segments removed.",
+                sequence, covered, bytes, info.DurationMs, stallMs, info.SegmentsRemoved);
+            return info;
+        }
+    }
+
+    private int ApplyRetention()
+    {
+        if (_walConfig.RetentionPolicy is not RetentionPolicy.KeepLastRetention keep)
+        {
+            return 0;
+        }
+
+        List<CheckpointEntry> checkpoints = CheckpointFiles.List(CheckpointRoot);
+        foreach (CheckpointEntry old in checkpoints.Skip(keep.Count))
+        {
+            CheckpointFiles.Delete(old);
+        }
+
+        long oldestKept = checkpoints.Take(keep.Count).Min(c => c.CoveredLsn);
+        return _wal.RemoveSegmentsThrough(oldestKept);
+    }
+
+    private void MaybeCheckpointInBackground(int operations)
+    {
+        long count = Interlocked.Add(ref _opsSinceCheckpoint, operations);
+        bool due = count >= _walConfig.CheckpointInterval || _wal.CurrentSizeBytes > 0.8 * _walConfig.MaxWalSize;
+        if (!due || !_backgroundCheckpoint.IsCompleted || Volatile.Read(ref _disposed) != 0)
+        {
+            return;
+        }
+
+        // Never wait here: a checkpoint in progress (manual or automatic) already covers this trigger.
+        if (_checkpointLock.TryEnter())
+        {
+            try
+            {
+                if (!_backgroundCheckpoint.IsCompleted)
+                {
+                    return;
+                }
+
+                Interlocked.Exchange(ref _opsSinceCheckpoint, 0);
+                _backgroundCheckpoint = Task.Run(() =>
+                {
+                    try
+                    {
+                        Checkpoint();
+                    }
+                    catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException)
+                    {
+                        _logger.LogError(ex, "Automatic checkpoint failed; the WAL keeps every record, so nothing is lost.");
+                    }
+                });
+            }
+            finally
+            {
+                _checkpointLock.Exit();
+            }
+        }
     }
 
     private StoreOperation? FromRecord(WalRecord record)

@@ -2,6 +2,8 @@ using System.ComponentModel;
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 
+using OxiVec.Internal;
+
 namespace OxiVec.Wal;
 
 /// <summary>The WAL's files on the real file system, with fdatasync and directory fsync on Unix.</summary>
@@ -48,31 +50,7 @@ internal sealed partial class FileSystemWalStorage : IWalStorage
 
     public void Delete(string name) => File.Delete(Path.Combine(Directory, name));
 
-    public void SyncDirectory()
-    {
-        if (OperatingSystem.IsWindows())
-        {
-            return; // NTFS journals directory entries; there is no directory handle to flush.
-        }
-
-        int fd = Native.Open(Directory, Native.ORdOnly | Native.ODirectory);
-        if (fd < 0)
-        {
-            throw new IOException($"Cannot open directory '{Directory}' to fsync it: {LastError()}");
-        }
-
-        try
-        {
-            if (Native.Fsync(fd) != 0)
-            {
-                throw new IOException($"fsync of directory '{Directory}' failed: {LastError()}");
-            }
-        }
-        finally
-        {
-            _ = Native.Close(fd);
-        }
-    }
+    public void SyncDirectory() => DurableFiles.SyncDirectory(Directory);
 
     public IDisposable AcquireLock()
     {
@@ -139,19 +117,7 @@ internal sealed partial class FileSystemWalStorage : IWalStorage
 
     private static partial class Native
     {
-        public const int ORdOnly = 0;
-        public const int ODirectory = 0x10000; // Linux x86-64 and arm64 value of O_DIRECTORY.
-
-        [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-        public static partial int Open(string path, int flags);
-
-        [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
-        public static partial int Fsync(int fd);
-
         [LibraryImport("libc", EntryPoint = "fdatasync", SetLastError = true)]
         public static partial int Fdatasync(SafeFileHandle fd);
-
-        [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
-        public static partial int Close(int fd);
     }
 }

@@ -194,6 +194,24 @@ public sealed class WalManager : IDisposable, IAsyncDisposable
     /// <summary>Applies the guide's health thresholds to the current metrics.</summary>
     public WalHealthReport CheckHealth() => WalHealthReport.Evaluate(GetMetrics());
 
+    /// <summary>
+    /// Deletes the sealed segments that hold only records with LSN ≤ <paramref name="lsn"/> (the active segment is
+    /// never deleted). Call it only for LSNs covered by a durable checkpoint: the records are gone for good.
+    /// Returns how many segment files were deleted.
+    /// </summary>
+    /// <exception cref="IOException">A deletion or the directory fsync failed.</exception>
+    public int RemoveSegmentsThrough(long lsn)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        return _writer.RemoveSegmentsThrough(lsn);
+    }
+
+    /// <summary>Bytes of records in the live segments (cheap; <see cref="GetMetrics"/> has the rest).</summary>
+    public long CurrentSizeBytes => _writer.Footprint().Bytes;
+
+    /// <summary>The oldest LSN the WAL still holds (1 until segments are removed).</summary>
+    public long FirstLsn => _writer.Footprint().FirstLsn;
+
     /// <summary>Stops the interval flusher, writes and fsyncs what is pending, and releases the directory.</summary>
     public void Dispose()
     {

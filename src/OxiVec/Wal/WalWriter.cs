@@ -198,6 +198,42 @@ internal sealed class WalWriter : IDisposable
         }
     }
 
+    /// <summary>
+    /// Deletes the sealed segments whose records all have LSNs up to <paramref name="lsn"/> (never the active
+    /// one), oldest first, then fsyncs the directory. Returns how many were deleted.
+    /// </summary>
+    public int RemoveSegmentsThrough(long lsn)
+    {
+        var doomed = new List<SegmentBound>();
+        lock (_segmentsLock)
+        {
+            for (int i = 0; i < _sealed.Count; i++)
+            {
+                long nextFirst = i + 1 < _sealed.Count ? _sealed[i + 1].FirstLsn : _activeSegment.FirstLsn;
+                if (nextFirst - 1 > lsn)
+                {
+                    break;
+                }
+
+                doomed.Add(_sealed[i]);
+            }
+
+            _sealed.RemoveRange(0, doomed.Count);
+        }
+
+        foreach (SegmentBound segment in doomed)
+        {
+            _storage.Delete(segment.Name);
+        }
+
+        if (doomed.Count > 0)
+        {
+            _storage.SyncDirectory(); // the deletions survive a power loss in order: oldest segments first
+        }
+
+        return doomed.Count;
+    }
+
     /// <summary>Segment count, bytes of records on disk, and the oldest LSN retained.</summary>
     public (int Segments, long Bytes, long FirstLsn) Footprint()
     {
