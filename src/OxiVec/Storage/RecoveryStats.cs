@@ -13,6 +13,19 @@ public sealed record RecoveryStats(
 {
     /// <summary>The LSN covered by the checkpoint recovery started from (0: replayed from the start of the WAL).</summary>
     public long CheckpointLsn { get; init; }
+
+    /// <summary>Damaged ranges recovery passed over (only with <see cref="VectorDatabaseOptions.SkipCorruptedEntries"/>).</summary>
+    public IReadOnlyList<OxiVec.Wal.WalSkippedRange> SkippedRanges { get; init; } = [];
+}
+
+/// <summary>Recovery took longer than <see cref="VectorDatabaseOptions.MaxRecoveryTimeMs"/>.</summary>
+public sealed class RecoveryTimeoutException : TimeoutException
+{
+    /// <summary>Creates the exception.</summary>
+    public RecoveryTimeoutException(string message)
+        : base(message)
+    {
+    }
 }
 
 /// <summary>A checkpoint written or loaded.</summary>

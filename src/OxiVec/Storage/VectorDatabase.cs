@@ -81,12 +81,15 @@ public sealed class VectorDatabase : IDisposable, IAsyncDisposable
         Directory.CreateDirectory(data);
         ILoggerFactory loggers = options.LoggerFactory ?? NullLoggerFactory.Instance;
         WalConfig walConfig = options.Wal with { WalDir = options.WalDirectory ?? Path.Combine(data, "wal") };
-        WalManager wal = WalManager.Open(walConfig, loggers.CreateLogger<WalManager>(), options.TimeProvider, options.MeterFactory);
+        long start = Stopwatch.GetTimestamp();
+        WalManager wal = options.SkipCorruptedEntries
+            ? WalManager.OpenSkippingCorruption(walConfig, loggers.CreateLogger<WalManager>(), options.TimeProvider, options.MeterFactory)
+            : WalManager.Open(walConfig, loggers.CreateLogger<WalManager>(), options.TimeProvider, options.MeterFactory);
         var instrumentation = new StoreInstrumentation(options.MeterFactory, data);
         var database = new VectorDatabase(data, wal, loggers.CreateLogger<VectorDatabase>(), instrumentation);
         try
         {
-            database.Replay();
+            database.Replay(start, options);
             return database;
         }
         catch
@@ -499,9 +502,8 @@ public sealed class VectorDatabase : IDisposable, IAsyncDisposable
     /// Loads the newest valid checkpoint (falling back to older ones when it is damaged), then replays the committed
     /// WAL records after it (idempotently: inserts replace, deletes of absent ids are no-ops).
     /// </summary>
-    private void Replay()
+    private void Replay(long start, VectorDatabaseOptions options)
     {
-        long start = Stopwatch.GetTimestamp();
         long coveredLsn = LoadNewestCheckpoint();
         long firstLsn = _wal.FirstLsn;
         if (firstLsn > coveredLsn + 1 && _wal.LastLsn >= firstLsn)
@@ -511,9 +513,19 @@ public sealed class VectorDatabase : IDisposable, IAsyncDisposable
         }
 
         long total = 0, applied = 0, discarded = 0;
-        foreach (WalRecord record in WalCommittedRecords.Filter(_wal.ReadRecords(coveredLsn + 1), _ => discarded++))
+        var skipped = new List<WalSkippedRange>(_wal.OpenReport.SkippedRanges);
+        IEnumerable<WalRecord> records = options.SkipCorruptedEntries
+            ? _wal.ReadRecordsSkippingCorruption(coveredLsn + 1, skipped.Add)
+            : _wal.ReadRecords(coveredLsn + 1);
+        foreach (WalRecord record in WalCommittedRecords.Filter(records, _ => discarded++))
         {
             total++;
+            if (options.MaxRecoveryTimeMs > 0 && (total & 1023) == 0 && Stopwatch.GetElapsedTime(start).TotalMilliseconds > options.MaxRecoveryTimeMs)
+            {
+                throw new RecoveryTimeoutException(
+                    $"Recovery of '{DataDirectory}' exceeded MaxRecoveryTimeMs = {options.MaxRecoveryTimeMs} after replaying {total} records up to LSN {record.Lsn} of {_wal.LastLsn}; the WAL is intact (at most a torn tail was cut). Raise the limit or checkpoint more often.");
+            }
+
             StoreOperation? operation = FromRecord(record);
             if (operation is null)
             {
@@ -526,11 +538,19 @@ public sealed class VectorDatabase : IDisposable, IAsyncDisposable
         }
 
         _appliedLsn = _wal.LastLsn;
+        IReadOnlyList<WalSkippedRange> distinct = [.. skipped.DistinctBy(r => (r.SegmentFile, r.Offset))];
+        long corrupted = distinct.Sum(r => r.Records);
         long read = Math.Max(0, _wal.LastLsn - coveredLsn);
         Recovery = new RecoveryStats(
-            read, applied, read - applied, 0, (long)Stopwatch.GetElapsedTime(start).TotalMilliseconds,
+            read, applied, read - applied - corrupted, corrupted, (long)Stopwatch.GetElapsedTime(start).TotalMilliseconds,
             _wal.OpenReport.TornTailBytes, _wal.LastLsn)
-        { CheckpointLsn = coveredLsn };
+        { CheckpointLsn = coveredLsn, SkippedRanges = distinct };
+        if (corrupted > 0)
+        {
+            _logger.LogError(
+                "Recovery SKIPPED {Count} corrupted WAL records in {Ranges} ranges; their writes are lost: {Ranges2}",
+                corrupted, distinct.Count, string.Join("; ", distinct.Select(r => $"{r.SegmentFile}@{r.Offset}: LSN {r.FromLsn}-{r.ToLsn} ({r.Reason})")));
+        }
         _logger.LogInformation(
             "Recovered from checkpoint LSN {Checkpoint}: applied {Applied} of {Read} WAL records ({Discarded} from uncommitted transactions) in {Ms} ms.",
             coveredLsn, applied, read, discarded, Recovery.RecoveryTimeMs);

@@ -24,4 +24,26 @@ public sealed record VectorDatabaseOptions
 
     /// <summary>Creates the <c>OxiVec.Wal</c> and <c>OxiVec.Store</c> meters; standalone meters by default.</summary>
     public IMeterFactory? MeterFactory { get; init; }
+
+    /// <summary>
+    /// Warning: loses data. Recovery passes over damaged WAL records instead of refusing to open, reporting them in
+    /// <see cref="RecoveryStats.CorruptedEntries"/> and <see cref="RecoveryStats.SkippedRanges"/>; a transaction that
+    /// lost records is not applied. The default is false: damage stops recovery with an error naming file and offset.
+    /// </summary>
+    public bool SkipCorruptedEntries { get; init; }
+
+    private readonly int _maxRecoveryTimeMs;
+
+    /// <summary>
+    /// Recovery taking longer than this fails with <see cref="RecoveryTimeoutException"/> (0: no limit, the default).
+    /// </summary>
+    public int MaxRecoveryTimeMs
+    {
+        get => _maxRecoveryTimeMs;
+        init
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(value, nameof(MaxRecoveryTimeMs));
+            _maxRecoveryTimeMs = value;
+        }
+    }
 }

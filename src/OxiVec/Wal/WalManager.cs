@@ -82,8 +82,23 @@ public sealed class WalManager : IDisposable, IAsyncDisposable
         return Open(new FileSystemWalStorage(config.WalDir), config, logger, timeProvider, meterFactory);
     }
 
+    /// <summary>
+    /// Opens the WAL for recovery that passes over damage (the guide's <c>skip_corrupted_entries</c>): corruption
+    /// in the newest segment is skipped to the real tail instead of thrown, reported in
+    /// <see cref="WalOpenReport.SkippedRanges"/>, and the next record starts a new segment so the damaged one is
+    /// sealed. The records in the damaged ranges are lost.
+    /// </summary>
+    internal static WalManager OpenSkippingCorruption(
+        WalConfig config, ILogger? logger = null, TimeProvider? timeProvider = null, IMeterFactory? meterFactory = null)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        config.Validate();
+        return Open(new FileSystemWalStorage(config.WalDir), config, logger, timeProvider, meterFactory, skipCorrupted: true);
+    }
+
     internal static WalManager Open(
-        IWalStorage storage, WalConfig config, ILogger? logger = null, TimeProvider? timeProvider = null, IMeterFactory? meterFactory = null)
+        IWalStorage storage, WalConfig config, ILogger? logger = null, TimeProvider? timeProvider = null, IMeterFactory? meterFactory = null,
+        bool skipCorrupted = false)
     {
         config.Validate();
         logger ??= NullLogger.Instance;
@@ -93,7 +108,7 @@ public sealed class WalManager : IDisposable, IAsyncDisposable
         try
         {
             instrumentation = new WalInstrumentation(logger, time, meterFactory, storage.Directory);
-            return WalOpener.Open(storage, config, time, logger, instrumentation, (writer, report, checkpointTimestamp) =>
+            return WalOpener.Open(storage, config, time, logger, instrumentation, skipCorrupted, (writer, report, checkpointTimestamp) =>
                 new WalManager(config, storage, directoryLock, writer, instrumentation, time, logger, report, checkpointTimestamp));
         }
         catch
@@ -158,6 +173,13 @@ public sealed class WalManager : IDisposable, IAsyncDisposable
     /// <summary>Streams the decoded entries with LSN ≥ <paramref name="fromLsn"/> (the guide's <c>read_all_entries</c>).</summary>
     /// <exception cref="WalCorruptionException">Damaged data.</exception>
     public IEnumerable<WalEntry> ReadAllEntries(long fromLsn = 1) => Reader().ReadAllEntries(fromLsn);
+
+    /// <summary>
+    /// Streams records like <see cref="ReadRecords"/> but passes over damage, reporting each lost range to
+    /// <paramref name="skipped"/> (recovery with <c>SkipCorruptedEntries</c>).
+    /// </summary>
+    internal IEnumerable<WalRecord> ReadRecordsSkippingCorruption(long fromLsn, Action<WalSkippedRange> skipped) =>
+        Reader().ReadRecords(fromLsn, skipped);
 
     /// <summary>Checks every record's framing and checksum (the guide's <c>verify_wal</c>).</summary>
     public WalVerifyReport Verify() => Reader().Verify();

@@ -14,4 +14,8 @@ namespace OxiVec.Wal;
 /// <param name="IsNew">True when the directory held no WAL and one was created.</param>
 public sealed record WalOpenReport(
     int SegmentCount, long LastLsn, long TornTailBytes, string? TornTailFile, long TornTailOffset, string? TornTailReason,
-    long? AbortedTransactionLsn, bool IsNew);
+    long? AbortedTransactionLsn, bool IsNew)
+{
+    /// <summary>Damaged ranges passed over when the WAL was opened to skip corrupted entries (empty otherwise).</summary>
+    public IReadOnlyList<WalSkippedRange> SkippedRanges { get; init; } = [];
+}

@@ -12,7 +12,7 @@ internal static class WalOpener
     public delegate WalManager Factory(WalWriter writer, WalOpenReport report, long lastCheckpointTimestamp);
 
     public static WalManager Open(
-        IWalStorage storage, WalConfig config, TimeProvider time, ILogger logger, WalInstrumentation instrumentation, Factory create)
+        IWalStorage storage, WalConfig config, TimeProvider time, ILogger logger, WalInstrumentation instrumentation, bool skipCorrupted, Factory create)
     {
         RemoveTemporaryFiles(storage, logger);
         List<SegmentBound> segments = ListSegments(storage);
@@ -29,13 +29,14 @@ internal static class WalOpener
 
         SegmentBound last = segments[^1];
         string lastPath = Path.Combine(storage.Directory, last.Name);
-        TailScan tail = ScanTail(storage, last, lastPath, openTransaction: null);
+        var skipped = new List<WalSkippedRange>();
+        TailScan tail = ScanTail(storage, last, lastPath, openTransaction: null, skipCorrupted ? skipped : null);
         if (tail.LastLsn < last.FirstLsn && segments.Count > 1)
         {
             // The newest segment is empty: whether a transaction is open depends on how the previous one ended
             // (a crash right after rotation can cut a transaction at the segment boundary).
             SegmentBound previous = segments[^2];
-            TailScan before = ScanTail(storage, previous, Path.Combine(storage.Directory, previous.Name), openTransaction: null);
+            TailScan before = ScanTail(storage, previous, Path.Combine(storage.Directory, previous.Name), openTransaction: null, skipped: null);
             tail = tail with { OpenTransaction = before.OpenTransaction };
         }
 
@@ -73,7 +74,19 @@ internal static class WalOpener
 
             var report = new WalOpenReport(
                 segments.Count, tail.LastLsn, tornBytes, tornBytes > 0 ? last.Name : null, tornBytes > 0 ? tail.End.Offset : 0,
-                tornBytes > 0 ? tail.End.Reason : null, aborted, IsNew: false);
+                tornBytes > 0 ? tail.End.Reason : null, aborted, IsNew: false)
+            {
+                SkippedRanges = skipped,
+            };
+            if (skipped.Count > 0)
+            {
+                // Seal the damaged segment: new records go to a fresh one, and recovery from a later checkpoint
+                // never has to read the damage again.
+                writer.RequestRotation();
+                logger.LogError(
+                    "WAL: skipped {Ranges} damaged ranges in '{File}' ({Records} records lost) because corrupted entries are to be skipped.",
+                    skipped.Count, lastPath, skipped.Sum(r => r.Records));
+            }
             long checkpointTimestamp = tail.LastCheckpointMicros is { } micros
                 ? time.GetTimestamp() - (long)((time.GetUtcNow() - WalRecord.FromMicros(micros)).TotalSeconds * time.TimestampFrequency)
                 : time.GetTimestamp();
@@ -155,7 +168,7 @@ internal static class WalOpener
         return segment with { Limit = file.Length };
     }
 
-    private static TailScan ScanTail(IWalStorage storage, SegmentBound segment, string path, long? openTransaction)
+    private static TailScan ScanTail(IWalStorage storage, SegmentBound segment, string path, long? openTransaction, List<WalSkippedRange>? skipped)
     {
         using var reader = new WalSegmentReader(storage.Open(segment.Name, writable: false), path);
         if (reader.Header.SegmentId != segment.SegmentId || reader.Header.FirstLsn != segment.FirstLsn)
@@ -165,8 +178,20 @@ internal static class WalOpener
 
         long? lastCheckpoint = null;
         long lastTimestamp = reader.Header.CreatedUnixMicros;
-        while (reader.TryReadNext(out WalRecordHeader h, out _))
+        while (true)
         {
+            if (!reader.TryReadNext(out WalRecordHeader h, out _))
+            {
+                // With skipping on, damage followed by valid records is passed over and the scan goes on.
+                if (skipped is not null && reader.End!.Value.Kind == WalSegmentEndKind.Corrupt && SkipDamage(reader, segment.Name, skipped))
+                {
+                    openTransaction = null; // a transaction cut by the damage can never commit
+                    continue;
+                }
+
+                break;
+            }
+
             lastTimestamp = h.TimestampMicros;
             openTransaction = h.Type switch
             {
@@ -182,6 +207,17 @@ internal static class WalOpener
         }
 
         return new TailScan(reader.Header, reader.End!.Value, reader.NextLsn - 1, lastTimestamp, openTransaction, lastCheckpoint);
+    }
+
+    private static bool SkipDamage(WalSegmentReader reader, string name, List<WalSkippedRange> skipped)
+    {
+        if (!reader.TrySkipDamage(name, out WalSkippedRange? range))
+        {
+            return false;
+        }
+
+        skipped.Add(range!);
+        return true;
     }
 
     /// <summary>Overwrites a torn write with zeros and syncs, so a later scan sees unwritten space there.</summary>

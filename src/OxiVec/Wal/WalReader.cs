@@ -37,7 +37,14 @@ public sealed class WalReader
     /// reading one segment at a time. A torn tail ends the stream quietly.
     /// </summary>
     /// <exception cref="WalCorruptionException">A damaged record or segment, or a gap between segments.</exception>
-    public IEnumerable<WalRecord> ReadRecords(long fromLsn = 1)
+    public IEnumerable<WalRecord> ReadRecords(long fromLsn = 1) => ReadRecords(fromLsn, skipped: null);
+
+    /// <summary>
+    /// Like <see cref="ReadRecords(long)"/>, but when <paramref name="skipped"/> is given, damage is passed over
+    /// instead of thrown: reading resumes at the next valid record, and each lost range of LSNs is reported to
+    /// <paramref name="skipped"/> (the guide's <c>skip_corrupted_entries</c>; the records in it are lost).
+    /// </summary>
+    public IEnumerable<WalRecord> ReadRecords(long fromLsn, Action<WalSkippedRange>? skipped)
     {
         IReadOnlyList<SegmentBound> segments = Segments();
         for (int i = 0; i < segments.Count; i++)
@@ -49,22 +56,59 @@ public sealed class WalReader
                 continue;
             }
 
-            using WalSegmentReader reader = OpenSegment(segment);
-            while (reader.TryReadNext(out WalRecordHeader h, out ReadOnlySpan<byte> payload))
+            WalSegmentReader reader;
+            try
             {
-                if (h.Lsn >= fromLsn)
-                {
-                    yield return new WalRecord(
-                        h.Lsn, WalRecord.FromMicros(h.TimestampMicros), h.Type, h.Flags, payload.ToArray(), segment.Name, reader.RecordOffset);
-                }
+                reader = OpenSegment(segment);
+            }
+            catch (WalCorruptionException ex) when (skipped is not null)
+            {
+                long to = isLast ? segment.FirstLsn - 1 : segments[i + 1].FirstLsn - 1;
+                skipped(new WalSkippedRange(segment.Name, ex.Offset, segment.FirstLsn, to, 0, ex.Reason));
+                continue;
             }
 
-            CheckEnd(reader, segment, isLast ? null : segments[i + 1]);
+            using (reader)
+            {
+                while (true)
+                {
+                    while (reader.TryReadNext(out WalRecordHeader h, out ReadOnlySpan<byte> payload))
+                    {
+                        if (h.Lsn >= fromLsn)
+                        {
+                            yield return new WalRecord(
+                                h.Lsn, WalRecord.FromMicros(h.TimestampMicros), h.Type, h.Flags, payload.ToArray(), segment.Name, reader.RecordOffset);
+                        }
+                    }
+
+                    // A torn tail in the last segment is the normal end of the log, not damage to skip.
+                    bool damaged = reader.End!.Value.Kind == WalSegmentEndKind.Corrupt || (reader.End.Value.Kind == WalSegmentEndKind.Torn && !isLast);
+                    if (skipped is not null && damaged && reader.TrySkipDamage(segment.Name, out WalSkippedRange? range))
+                    {
+                        skipped(range!);
+                        continue;
+                    }
+
+                    break;
+                }
+
+                WalIssue? issue = EndIssue(reader, segment, isLast ? null : segments[i + 1]);
+                if (issue is { Kind: WalIssueKind.Corruption })
+                {
+                    if (skipped is null)
+                    {
+                        throw new WalCorruptionException(System.IO.Path.Combine(Directory, issue.SegmentFile), issue.Offset, issue.Message);
+                    }
+
+                    long to = isLast ? reader.NextLsn - 1 : segments[i + 1].FirstLsn - 1;
+                    skipped(new WalSkippedRange(issue.SegmentFile, issue.Offset, issue.Lsn, Math.Max(issue.Lsn, to), issue.Bytes, issue.Message));
+                }
+            }
         }
     }
 
     /// <summary>Streams the decoded entries with LSN ≥ <paramref name="fromLsn"/> (the guide's <c>read_all_entries</c>).</summary>
-    /// <exception cref="WalCorruptionException">Damaged data, as for <see cref="ReadRecords"/>.</exception>
+    /// <exception cref="WalCorruptionException">Damaged data, as for <see cref="ReadRecords(long)"/>.</exception>
     public IEnumerable<WalEntry> ReadAllEntries(long fromLsn = 1) => ReadRecords(fromLsn).Select(r => r.ToEntry());
 
     /// <summary>
@@ -161,15 +205,6 @@ public sealed class WalReader
         }
 
         return reader;
-    }
-
-    private void CheckEnd(WalSegmentReader reader, SegmentBound segment, SegmentBound? next)
-    {
-        WalIssue? issue = EndIssue(reader, segment, next);
-        if (issue is { Kind: WalIssueKind.Corruption })
-        {
-            throw new WalCorruptionException(System.IO.Path.Combine(Directory, issue.SegmentFile), issue.Offset, issue.Message);
-        }
     }
 
     /// <summary>

@@ -16,8 +16,24 @@ internal enum WalSegmentEndKind
     Corrupt,
 }
 
-/// <summary>Where and why the scan of a segment stopped.</summary>
-internal readonly record struct WalSegmentEnd(WalSegmentEndKind Kind, long Offset, long GarbageBytes, string? Reason);
+/// <summary>
+/// Where and why the scan of a segment stopped, and the first valid record after the stop (-1 when none), from
+/// which a reader that skips corruption resumes.
+/// </summary>
+internal readonly record struct WalSegmentEnd(WalSegmentEndKind Kind, long Offset, long GarbageBytes, string? Reason, long ResumeOffset = -1, long ResumeLsn = -1);
+
+/// <summary>Records lost to damage and passed over by a reader that skips corruption.</summary>
+/// <param name="SegmentFile">The segment file's name.</param>
+/// <param name="Offset">Where the damage starts.</param>
+/// <param name="FromLsn">The first LSN lost.</param>
+/// <param name="ToLsn">The last LSN lost.</param>
+/// <param name="Bytes">Bytes passed over.</param>
+/// <param name="Reason">What was wrong.</param>
+public sealed record WalSkippedRange(string SegmentFile, long Offset, long FromLsn, long ToLsn, long Bytes, string Reason)
+{
+    /// <summary>How many records were lost.</summary>
+    public long Records => ToLsn - FromLsn + 1;
+}
 
 /// <summary>
 /// Reads the records of one segment file in order, checking each (length, reserved bits, expected LSN, type,
@@ -93,6 +109,26 @@ internal sealed class WalSegmentReader : IDisposable
 
         End = Classify(_offset, NextLsn, problem);
         return false;
+    }
+
+    /// <summary>
+    /// After the scan stopped at damage followed by a valid record, moves past the damage to that record so
+    /// reading can go on (for recovery that skips corrupted entries, at the cost of the records lost). Returns
+    /// false when there is no valid record to resume from.
+    /// </summary>
+    public bool TrySkipDamage(string segmentFile, out WalSkippedRange? skipped)
+    {
+        skipped = null;
+        if (End is not { Kind: not WalSegmentEndKind.Clean, ResumeOffset: >= 0 } end)
+        {
+            return false;
+        }
+
+        skipped = new WalSkippedRange(segmentFile, end.Offset, NextLsn, end.ResumeLsn - 1, end.ResumeOffset - end.Offset, end.Reason ?? "damaged");
+        _offset = end.ResumeOffset;
+        NextLsn = end.ResumeLsn;
+        End = null;
+        return true;
     }
 
     public void Dispose() => _file.Dispose();
@@ -177,25 +213,32 @@ internal sealed class WalSegmentReader : IDisposable
             return new WalSegmentEnd(WalSegmentEndKind.Clean, offset, 0, null);
         }
 
+        long resumeOffset = -1, resumeLsn = -1;
         for (long candidate = offset + WalFormat.Alignment; candidate + WalFormat.RecordHeaderSize <= lastNonZero + 1; candidate += WalFormat.Alignment)
         {
             ReadOnlySpan<byte> head = Window(candidate, WalFormat.RecordHeaderSize);
             WalRecordHeader h = WalFormat.ReadRecordHeader(head);
             if (h.Lsn < expectedLsn || h.Reserved != 0 || h.PayloadLength < 0 || h.PayloadLength > WalFormat.MaxPayloadLength
-                || candidate + WalFormat.RecordSize(h.PayloadLength) > _limit)
+                || candidate + WalFormat.RecordSize(h.PayloadLength) > _limit || Check(candidate, h.Lsn, out _, out _) is not null)
             {
                 continue;
             }
 
-            if (Check(candidate, h.Lsn, out _, out _) is null && h.Lsn - h.DurableDistance >= expectedLsn)
+            if (resumeOffset < 0)
+            {
+                (resumeOffset, resumeLsn) = (candidate, h.Lsn);
+            }
+
+            if (h.Lsn - h.DurableDistance >= expectedLsn)
             {
                 return new WalSegmentEnd(
                     WalSegmentEndKind.Corrupt, offset, lastNonZero + 1 - offset,
-                    $"{problem}; LSN {expectedLsn} had been made durable, as the valid record with LSN {h.Lsn} at offset {candidate} attests");
+                    $"{problem}; LSN {expectedLsn} had been made durable, as the valid record with LSN {h.Lsn} at offset {candidate} attests",
+                    resumeOffset, resumeLsn);
             }
         }
 
-        return new WalSegmentEnd(WalSegmentEndKind.Torn, offset, lastNonZero + 1 - offset, problem);
+        return new WalSegmentEnd(WalSegmentEndKind.Torn, offset, lastNonZero + 1 - offset, problem, resumeOffset, resumeLsn);
     }
 
     /// <summary>Returns up to <paramref name="count"/> bytes at <paramref name="offset"/> (fewer at the end of the file), valid until the next call.</summary>

@@ -33,6 +33,7 @@ internal sealed class WalWriter : IDisposable
     private long _lastTimestampMicros;
     private List<PendingChunk> _pending = [];
     private List<PendingChunk> _spare = [];
+    private bool _rotationRequested;
 
     // Flush state, touched only by the current leader.
     private SegmentState _activeSegment;
@@ -234,6 +235,15 @@ internal sealed class WalWriter : IDisposable
         return doomed.Count;
     }
 
+    /// <summary>Makes the next record start a new segment (when the current one holds any record).</summary>
+    public void RequestRotation()
+    {
+        lock (_appendLock)
+        {
+            _rotationRequested = true;
+        }
+    }
+
     /// <summary>Segment count, bytes of records on disk, and the oldest LSN retained.</summary>
     public (int Segments, long Bytes, long FirstLsn) Footprint()
     {
@@ -319,8 +329,9 @@ internal sealed class WalWriter : IDisposable
             return false;
         }
 
-        if (_appendOffset + recordSize > _config.SegmentSizeBytes)
+        if (_appendOffset + recordSize > _config.SegmentSizeBytes || _rotationRequested)
         {
+            _rotationRequested = false;
             return true;
         }
 

@@ -35,3 +35,17 @@ public sealed class WalCommittedRecordsTests
         Assert.Equal([40, 41], WalCommittedRecords.Filter(log).Select(r => r.Lsn));
     }
 }
+
+public sealed class WalCommittedRecordsGapTests
+{
+    private static WalRecord R(long lsn, WalRecordType type, bool member = false) =>
+        new(lsn, default, type, member ? WalRecordFlags.TransactionMember : WalRecordFlags.None, ReadOnlyMemory<byte>.Empty, "s", 0);
+
+    [Fact]
+    public void Filter_GapInsideATransaction_DiscardsIt()
+    {
+        // LSNs 4-5 were lost to damage that recovery skipped: the transaction begun at 2 lost members.
+        WalRecord[] log = [R(1, WalRecordType.Insert), R(2, WalRecordType.TransactionBegin), R(3, WalRecordType.Insert, true), R(6, WalRecordType.Insert, true), R(7, WalRecordType.TransactionCommit), R(8, WalRecordType.Insert)];
+        Assert.Equal([1, 8], WalCommittedRecords.Filter(log).Select(r => r.Lsn));
+    }
+}
