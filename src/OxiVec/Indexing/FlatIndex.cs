@@ -7,8 +7,9 @@ namespace OxiVec.Indexing;
 /// <remarks>
 /// Thread-safe: searches share a read lock and run concurrently; <see cref="Add"/>, <see cref="Remove"/> and
 /// <see cref="TakeReleasedIds"/> take the write lock, so a search sees each mutation entirely or not at all.
+/// <see cref="WriteSnapshot"/> holds the read lock, so a snapshot is consistent and mutations wait for it.
 /// </remarks>
-public sealed class FlatIndex : IVectorIndex
+public sealed partial class FlatIndex : IVectorIndex
 {
     private readonly VectorArena _vectors;
     private readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);

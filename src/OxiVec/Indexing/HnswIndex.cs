@@ -29,7 +29,13 @@ namespace OxiVec.Indexing;
 /// <see cref="TakeReleasedIds"/> hold the exclusive write lock. A search therefore sees the graph before or
 /// after each mutation, never during one: an id removed before a search starts is never in its results, and
 /// an id added before it starts is searchable. Searches do not allocate beyond their result: working memory
-/// (generation-stamped visited sets, heaps) is pooled per index.
+/// (generation-stamped visited sets, heaps) is pooled per index. <see cref="WriteSnapshot"/> holds the read lock
+/// for the whole write: searches continue, mutations wait, and the snapshot is one consistent state.
+/// </para>
+/// <para>
+/// <b>Snapshots.</b> <see cref="WriteSnapshot"/> and <see cref="ReadSnapshot"/> save and load the graph as it is
+/// (tombstones, free slots, pending released ids and the level generator's state included), so a loaded index
+/// answers exactly like the original and later operations behave identically, without rebuilding anything.
 /// </para>
 /// </remarks>
 public sealed partial class HnswIndex : IVectorIndex
@@ -44,7 +50,6 @@ public sealed partial class HnswIndex : IVectorIndex
     private readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);
     private readonly InstancePool<HnswScratch> _scratch;
     private readonly HnswScratch _writerScratch;
-    private readonly Random _random;
     private readonly List<int> _released = [];
     private byte[] _state = [];
     private int[] _level = [];
@@ -54,6 +59,7 @@ public sealed partial class HnswIndex : IVectorIndex
     private int _deleted;
     private int _entry = -1;
     private int _maxLevel = -1;
+    private ulong _levelRandom;
     private long _exactFallbacks;
     private long _compactions;
     private long _relinked;
@@ -75,7 +81,7 @@ public sealed partial class HnswIndex : IVectorIndex
         _levelFactor = 1.0 / Math.Log(_m);
         _vectors = new VectorArena(dimension);
         _layer0 = new LinkArena(_maxM0 + 1);
-        _random = new Random(Parameters.Seed);
+        _levelRandom = unchecked((ulong)(long)Parameters.Seed);
         _scratch = new InstancePool<HnswScratch>(() => new HnswScratch(dimension), Environment.ProcessorCount * 2);
         _writerScratch = new HnswScratch(dimension);
     }
@@ -266,9 +272,19 @@ public sealed partial class HnswIndex : IVectorIndex
         neighbours.CopyTo(block[1..]);
     }
 
+    /// <summary>
+    /// Draws a node level: <c>floor(-ln(U) / ln(M))</c> for U uniform in (0, 1], capped at 30. The generator is
+    /// SplitMix64 over a single 64-bit state seeded with <see cref="HnswParameters.Seed"/>, so a snapshot can
+    /// store the state and a loaded index draws the same levels as the original would have.
+    /// </summary>
     private int RandomLevel()
     {
-        double level = -Math.Log(1.0 - _random.NextDouble()) * _levelFactor;
+        ulong z = _levelRandom += 0x9E3779B97F4A7C15UL;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        z ^= z >> 31;
+        double uniform = (z >> 11) * (1.0 / (1UL << 53));
+        double level = -Math.Log(1.0 - uniform) * _levelFactor;
         return (int)Math.Min(level, MaxLevelCap);
     }
 

@@ -66,7 +66,7 @@ public sealed record HnswParameters
 
     /// <summary>
     /// The seed of the level generator: the same seed and the same sequence of operations build the same graph.
-    /// Default 42.
+    /// A snapshot stores the generator's current state, so a loaded index continues the same sequence. Default 42.
     /// </summary>
     public int Seed { get; init; } = 42;
 

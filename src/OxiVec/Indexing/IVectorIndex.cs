@@ -76,4 +76,20 @@ public interface IVectorIndex : IDisposable
     /// </summary>
     /// <returns>The released ids; empty when there are none.</returns>
     IReadOnlyList<int> TakeReleasedIds();
+
+    /// <summary>
+    /// Writes a snapshot of the whole index to <paramref name="destination"/>: everything needed to answer exactly
+    /// the same searches after <see cref="VectorIndexSnapshot.ReadSnapshot"/> (or the class's own
+    /// <c>ReadSnapshot</c>), and for later mutations to behave exactly as they would have on this index.
+    /// </summary>
+    /// <remarks>
+    /// The snapshot is consistent: the index's read lock is held while writing, so searches go on but mutations
+    /// wait until it is written. The stream is written sequentially (it need not be seekable) and is neither
+    /// flushed nor closed; making it durable is the caller's job. If the stream fails the exception propagates
+    /// and what was written is incomplete (loading it fails).
+    /// </remarks>
+    /// <param name="destination">A writable stream.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="destination"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="destination"/> is not writable.</exception>
+    void WriteSnapshot(Stream destination);
 }

@@ -67,6 +67,13 @@ internal sealed class VectorArena
     /// <summary>The vector at <paramref name="slot"/>; the slot must have storage.</summary>
     public Span<float> Get(int slot) => _chunks[slot >> _shift]!.AsSpan((slot & _mask) * Dimension, Dimension);
 
+    /// <summary>
+    /// The vectors of <paramref name="count"/> consecutive slots from <paramref name="slot"/>, back to back; they
+    /// must lie in one chunk, which must be allocated.
+    /// </summary>
+    public Span<float> Slots(int slot, int count) =>
+        _chunks[slot >> _shift]!.AsSpan((slot & _mask) * Dimension, count * Dimension);
+
     /// <summary>All vectors of a chunk, back to back, or an empty span when the chunk was never allocated.</summary>
     public ReadOnlySpan<float> Chunk(int chunk) => chunk < _chunks.Length ? _chunks[chunk] : default;
 }
