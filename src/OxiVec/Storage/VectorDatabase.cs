@@ -217,6 +217,43 @@ public sealed class VectorDatabase : IDisposable, IAsyncDisposable
         return results;
     }
 
+    /// <summary>
+    /// Applies one WAL entry to this database as a new, logged write (the guide's <c>apply_entry</c>, for manual
+    /// recovery): inserts and updates upsert, deletes remove the record when present, collection entries create or
+    /// drop the collection when needed; checkpoint and transaction markers and unknown custom entries change nothing.
+    /// Returns true when the entry changed the database.
+    /// </summary>
+    /// <exception cref="ArgumentException">The entry's vector does not fit its collection.</exception>
+    /// <exception cref="KeyNotFoundException">The entry's collection does not exist.</exception>
+    public bool ApplyEntry(WalEntry entry)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        switch (entry)
+        {
+            case WalEntry.Insert i:
+                Upsert(i.Collection, i.Id, i.Vector, MetadataCodec.Decode(i.Metadata.Span));
+                return true;
+            case WalEntry.Update u:
+                Upsert(u.Collection, u.Id, u.Vector, MetadataCodec.Decode(u.Metadata.Span));
+                return true;
+            case WalEntry.Delete d:
+                return Delete(d.Collection, d.Id);
+            case WalEntry.Custom { Operation: SchemaOperations.CreateCollection } c:
+                (string name, CollectionOptions options) = SchemaOperations.ReadCreate(c.Payload.Span);
+                if (CollectionExists(name))
+                {
+                    return false;
+                }
+
+                CreateCollection(name, options);
+                return true;
+            case WalEntry.Custom { Operation: SchemaOperations.DropCollection } c:
+                return DropCollection(SchemaOperations.ReadDrop(c.Payload.Span));
+            default:
+                return false;
+        }
+    }
+
     /// <summary>The WAL's metrics.</summary>
     public WalMetrics GetWalMetrics() => _wal.GetMetrics();
 

@@ -39,8 +39,11 @@ internal static class CheckpointFiles
     public static string FormatName(long sequence, long coveredLsn) =>
         string.Create(CultureInfo.InvariantCulture, $"{sequence:x16}-{coveredLsn:x16}");
 
-    /// <summary>The checkpoints in <paramref name="root"/>, newest (highest sequence) first; half-built ones are deleted.</summary>
-    public static List<CheckpointEntry> List(string root)
+    /// <summary>
+    /// The checkpoints in <paramref name="root"/>, newest (highest sequence) first. Half-built ones are deleted
+    /// when <paramref name="removeHalfBuilt"/> (only the process that owns the database may do that).
+    /// </summary>
+    public static List<CheckpointEntry> List(string root, bool removeHalfBuilt = true)
     {
         var entries = new List<CheckpointEntry>();
         if (!Directory.Exists(root))
@@ -53,7 +56,11 @@ internal static class CheckpointFiles
             string name = Path.GetFileName(dir);
             if (name.EndsWith(TempSuffix, StringComparison.Ordinal))
             {
-                Directory.Delete(dir, recursive: true); // a checkpoint a crash interrupted; never renamed, never used
+                if (removeHalfBuilt)
+                {
+                    Directory.Delete(dir, recursive: true); // a checkpoint a crash interrupted; never renamed, never used
+                }
+
                 continue;
             }
 
