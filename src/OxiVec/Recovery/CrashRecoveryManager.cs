@@ -121,10 +121,12 @@ public sealed class CrashRecoveryManager
             foreach (CheckpointCollection c in basis?.Collections ?? [])
             {
                 database.CreateCollection(c.Name, c.Options);
-                if (c.Records.Count > 0)
+                if (c.Image.Records.Count > 0)
                 {
                     database.InsertBatch(c.Name, c.Records);
                 }
+
+                c.Index?.Dispose();
             }
 
             long applied = 0, read = 0;

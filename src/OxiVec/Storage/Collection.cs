@@ -17,14 +17,79 @@ internal sealed class Collection : IDisposable
     private readonly Stack<int> _free = new();
     private readonly VectorArena _vectors;
 
-    public Collection(string name, CollectionOptions options)
+    public Collection(string name, CollectionOptions options, IVectorIndex? index = null)
     {
         Name = name;
         Options = options;
         _vectors = new VectorArena(options.Dimension);
-        Index = options.Index == IndexKind.Flat
+        Index = index ?? (options.Index == IndexKind.Flat
             ? new FlatIndex(options.Dimension, options.Metric)
-            : new HnswIndex(options.Dimension, options.Metric, options.Hnsw);
+            : new HnswIndex(options.Dimension, options.Metric, options.Hnsw));
+    }
+
+    /// <summary>
+    /// A consistent copy for a checkpoint: the records with their slots, the slot high-water mark, the free slots,
+    /// and the index snapshot (so recovery need not rebuild the graph).
+    /// </summary>
+    public CollectionImage Capture()
+    {
+        _lock.EnterReadLock();
+        try
+        {
+            var records = new List<SlottedRecord>(_slots.Count);
+            foreach ((string id, int slot) in _slots)
+            {
+                records.Add(new SlottedRecord(slot, RecordLocked(slot)));
+            }
+
+            records.Sort((a, b) => a.Slot.CompareTo(b.Slot));
+            var index = new MemoryStream();
+            Index.WriteSnapshot(index);
+            return new CollectionImage(records, _ids.Count, [.. _free], index.ToArray());
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+    }
+
+    /// <summary>Rebuilds a collection from a checkpoint image whose index snapshot was loaded into <paramref name="index"/>.</summary>
+    /// <exception cref="InvalidDataException">The records and the index disagree.</exception>
+    public static Collection Restore(string name, CollectionOptions options, CollectionImage image, IVectorIndex index)
+    {
+        if (index.Dimension != options.Dimension || index.Metric != options.Metric || index.Count != image.Records.Count)
+        {
+            throw new InvalidDataException(
+                $"Collection '{name}': the index snapshot ({index.Count} vectors of {index.Dimension} dims, {index.Metric}) does not match the {image.Records.Count} records of {options.Dimension} dims, {options.Metric}.");
+        }
+
+        var collection = new Collection(name, options, index);
+        for (int i = 0; i < image.HighWater; i++)
+        {
+            collection._ids.Add(null);
+            collection._metadata.Add(null);
+        }
+
+        foreach (SlottedRecord r in image.Records)
+        {
+            if (r.Slot < 0 || r.Slot >= image.HighWater || collection._ids[r.Slot] is not null || !index.Contains(r.Slot)
+                || !collection._slots.TryAdd(r.Record.Id, r.Slot))
+            {
+                throw new InvalidDataException($"Collection '{name}': record '{r.Record.Id}' claims slot {r.Slot}, which is out of range, taken twice, or not in the index.");
+            }
+
+            collection._vectors.EnsureSlot(r.Slot);
+            r.Record.Vector.Span.CopyTo(collection._vectors.Get(r.Slot));
+            collection._ids[r.Slot] = r.Record.Id;
+            collection._metadata[r.Slot] = r.Record.Metadata.Count == 0 ? NoMetadata : r.Record.Metadata;
+        }
+
+        for (int i = image.FreeSlots.Count - 1; i >= 0; i--)
+        {
+            collection._free.Push(image.FreeSlots[i]);
+        }
+
+        return collection;
     }
 
     public string Name { get; }
@@ -131,6 +196,20 @@ internal sealed class Collection : IDisposable
         }
     }
 
+    /// <summary>The ids of every record (a consistent snapshot).</summary>
+    public List<string> Ids()
+    {
+        _lock.EnterReadLock();
+        try
+        {
+            return [.. _slots.Keys];
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+    }
+
     /// <summary>Every record, sorted by id (a consistent snapshot).</summary>
     public List<VectorRecord> Snapshot()
     {
@@ -196,3 +275,13 @@ internal sealed class Collection : IDisposable
     private VectorRecord RecordLocked(int slot) =>
         new(_ids[slot]!, _vectors.Get(slot).ToArray(), _metadata[slot]!);
 }
+
+/// <summary>A record and the index slot it occupies.</summary>
+internal readonly record struct SlottedRecord(int Slot, VectorRecord Record);
+
+/// <summary>What a checkpoint stores of one collection.</summary>
+/// <param name="Records">Live records, by slot.</param>
+/// <param name="HighWater">Slots ever used (the next new slot).</param>
+/// <param name="FreeSlots">Slots released by the index and not yet reused, top of the stack first.</param>
+/// <param name="IndexSnapshot">The index snapshot bytes (empty when the checkpoint has none: the index is rebuilt).</param>
+internal sealed record CollectionImage(IReadOnlyList<SlottedRecord> Records, int HighWater, IReadOnlyList<int> FreeSlots, byte[] IndexSnapshot);

@@ -599,9 +599,11 @@ public sealed class VectorDatabase : IDisposable, IAsyncDisposable
         foreach (CheckpointEntry entry in CheckpointFiles.List(CheckpointRoot))
         {
             CheckpointData data;
+            List<Collection> restored;
             try
             {
                 data = CheckpointFiles.Read(entry);
+                restored = [.. data.Collections.Select(c => Collection.Restore(c.Name, c.Options, c.Image, c.Index!))];
             }
             catch (Exception ex) when (ex is InvalidDataException or IOException)
             {
@@ -609,16 +611,11 @@ public sealed class VectorDatabase : IDisposable, IAsyncDisposable
                 continue;
             }
 
-            foreach (CheckpointCollection c in data.Collections)
+            foreach (Collection c in restored)
             {
-                ApplyLogical(new StoreOperation.Create(c.Name, c.Options));
-                Apply(new StoreOperation.Create(c.Name, c.Options));
-                foreach (VectorRecord r in c.Records)
-                {
-                    var put = new StoreOperation.Put(c.Name, r.Id, r.Vector.ToArray(), r.Metadata, [], IsNew: true);
-                    ApplyLogical(put);
-                    Apply(put);
-                }
+                _logical[c.Name] = new LogicalCollection(c.Options);
+                _logical[c.Name].Ids.UnionWith(c.Ids());
+                _collections[c.Name] = c;
             }
 
             _checkpointSequence = data.Sequence;
@@ -648,7 +645,7 @@ public sealed class VectorDatabase : IDisposable, IAsyncDisposable
             lock (_applyLock)
             {
                 covered = _appliedLsn;
-                content = [.. _collections.Values.OrderBy(c => c.Name, StringComparer.Ordinal).Select(c => new CheckpointCollection(c.Name, c.Options, c.Snapshot()))];
+                content = [.. _collections.Values.OrderBy(c => c.Name, StringComparer.Ordinal).Select(c => new CheckpointCollection(c.Name, c.Options, c.Capture()))];
             }
 
             double stallMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;

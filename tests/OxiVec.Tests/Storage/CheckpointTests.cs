@@ -99,8 +99,11 @@ public sealed class CheckpointTests
         Assert.Equal(1, new WalReader(Path.Combine(temp.Path, "wal")).ReadRecords().First().Lsn);
     }
 
-    [Fact]
-    public void DamagedNewestCheckpoint_FallsBackToTheOlderOne()
+    [Theory]
+    [InlineData("c0.records")]
+    [InlineData("c0.index")]
+    [InlineData("MANIFEST")]
+    public void DamagedNewestCheckpoint_FallsBackToTheOlderOne(string damagedFile)
     {
         using var temp = new TempDirectory();
         using (var db = VectorDatabase.Open(temp.Path, Options(RetentionPolicy.KeepLast(2))))
@@ -112,7 +115,7 @@ public sealed class CheckpointTests
             CheckpointInfo newest = db.Checkpoint();
             Load(db, 2000, 2100);
 
-            string records = Path.Combine(newest.Path, "c0.records");
+            string records = Path.Combine(newest.Path, damagedFile);
             byte[] bytes = File.ReadAllBytes(records);
             bytes[bytes.Length / 2] ^= 0x10;
             File.WriteAllBytes(records, bytes);
@@ -165,8 +168,16 @@ public sealed class CheckpointTests
         using var temp = new TempDirectory();
         using var db = VectorDatabase.Open(temp.Path, Options(RetentionPolicy.KeepLast(3), checkpointInterval: 200));
         db.CreateCollection("docs", new CollectionOptions(8));
-        Load(db, 0, 450);
-        Assert.True(SpinWait.SpinUntil(() => db.LastCheckpoint is { Sequence: >= 2 }, TimeSpan.FromSeconds(60)), "no automatic checkpoint ran");
+
+        // Checkpoints run in the background; writes keep coming until two have completed.
+        int written = 0;
+        while (db.LastCheckpoint is not { Sequence: >= 2 } && written < 20_000)
+        {
+            Load(db, written, written + 50);
+            written += 50;
+        }
+
+        Assert.True(db.LastCheckpoint is { Sequence: >= 2 }, $"no second automatic checkpoint after {written} writes");
         Assert.True(db.LastCheckpoint!.CoveredLsn >= 200);
     }
 }

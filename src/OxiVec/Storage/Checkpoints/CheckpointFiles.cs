@@ -6,8 +6,15 @@ using OxiVec.Internal;
 
 namespace OxiVec.Storage.Checkpoints;
 
-/// <summary>One collection's content in a checkpoint.</summary>
-internal sealed record CheckpointCollection(string Name, CollectionOptions Options, IReadOnlyList<VectorRecord> Records);
+/// <summary>One collection's content in a checkpoint (on load, <see cref="CollectionImage.IndexSnapshot"/> is empty and <see cref="Index"/> holds the loaded index).</summary>
+internal sealed record CheckpointCollection(string Name, CollectionOptions Options, CollectionImage Image)
+{
+    /// <summary>The index loaded from the checkpoint.</summary>
+    public OxiVec.Indexing.IVectorIndex? Index { get; init; }
+
+    /// <summary>The live records.</summary>
+    public IEnumerable<VectorRecord> Records => Image.Records.Select(r => r.Record);
+}
 
 /// <summary>A loaded checkpoint: the state of the store up to and including <see cref="CoveredLsn"/>.</summary>
 internal sealed record CheckpointData(long Sequence, long CoveredLsn, DateTimeOffset Created, IReadOnlyList<CheckpointCollection> Collections, string Path);
@@ -17,15 +24,17 @@ internal sealed record CheckpointEntry(long Sequence, long CoveredLsn, string Pa
 
 /// <summary>
 /// Checkpoint directories under <c>DATA/checkpoints</c>: <c>{sequence:x16}-{covered LSN:x16}/</c> holding
-/// <c>MANIFEST</c> and one <c>c{n}.records</c> file per collection, each ending in a CRC-32C of its bytes.
+/// <c>MANIFEST</c>, and per collection <c>c{n}.records</c> and <c>c{n}.index</c> (the index snapshot, so recovery
+/// need not rebuild the HNSW graph), each file ending in a CRC-32C of its bytes.
 /// A checkpoint is built in <c>NAME.tmp/</c> (every file fsynced), then renamed into place and the parent
 /// directory fsynced, so it exists whole or not at all.
 /// </summary>
 /// <remarks>
 /// MANIFEST: magic "OXIVCKPT", u16 version, u16 0, i64 sequence, i64 covered LSN, i64 created (µs since the Unix
 /// epoch), u32 collection count, then per collection u32 n + the collection-create payload, u32 record count;
-/// u32 CRC. Records file: magic "OXIVRECS", u16 version, u16 0, u32 count, then per record u16 id bytes + UTF-8,
-/// dimension × float32, u32 metadata bytes + metadata; u32 CRC.
+/// u32 CRC. Records file: magic "OXIVRECS", u16 version, u16 0, u32 count, u32 slot high-water mark, u32 free-slot
+/// count + the free slots, then per record u32 slot, u16 id bytes + UTF-8, dimension × float32, u32 metadata bytes +
+/// metadata; u32 CRC. Index file: the index snapshot (see <c>VectorIndexSnapshot</c>); u32 CRC.
 /// </remarks>
 internal static class CheckpointFiles
 {
@@ -94,6 +103,7 @@ internal static class CheckpointFiles
             for (int i = 0; i < collections.Count; i++)
             {
                 bytes += WriteFile(Path.Combine(temp, $"c{i}.records"), s => WriteRecords(s, collections[i]));
+                bytes += WriteFile(Path.Combine(temp, $"c{i}.index"), s => s.Write(collections[i].Image.IndexSnapshot));
             }
 
             bytes += WriteFile(Path.Combine(temp, Manifest), s => WriteManifest(s, sequence, coveredLsn, created, collections));
@@ -133,7 +143,8 @@ internal static class CheckpointFiles
         for (int i = 0; i < shapes.Count; i++)
         {
             (string name, CollectionOptions options, int count) = shapes[i];
-            collections.Add(new CheckpointCollection(name, options, ReadRecords(Path.Combine(entry.Path, $"c{i}.records"), options.Dimension, count)));
+            CollectionImage image = ReadRecords(Path.Combine(entry.Path, $"c{i}.records"), options.Dimension, count);
+            collections.Add(new CheckpointCollection(name, options, image) { Index = ReadIndex(Path.Combine(entry.Path, $"c{i}.index")) });
         }
 
         return new CheckpointData(sequence, lsn, created, collections, entry.Path);
@@ -178,7 +189,7 @@ internal static class CheckpointFiles
             byte[] shape = SchemaOperations.Create(c.Name, c.Options).Payload.ToArray();
             WriteInt32(s, shape.Length);
             s.Write(shape);
-            WriteInt32(s, c.Records.Count);
+            WriteInt32(s, c.Image.Records.Count);
         }
     }
 
@@ -223,14 +234,24 @@ internal static class CheckpointFiles
 
     private static void WriteRecords(Stream s, CheckpointCollection collection)
     {
+        CollectionImage image = collection.Image;
         Span<byte> head = stackalloc byte[16];
         BinaryPrimitives.WriteUInt64LittleEndian(head, RecordsMagic);
         BinaryPrimitives.WriteUInt16LittleEndian(head[8..], Version);
-        BinaryPrimitives.WriteInt32LittleEndian(head[12..], collection.Records.Count);
+        BinaryPrimitives.WriteInt32LittleEndian(head[12..], image.Records.Count);
         s.Write(head);
-        Span<byte> idLength = stackalloc byte[2];
-        foreach (VectorRecord record in collection.Records)
+        WriteInt32(s, image.HighWater);
+        WriteInt32(s, image.FreeSlots.Count);
+        foreach (int slot in image.FreeSlots)
         {
+            WriteInt32(s, slot);
+        }
+
+        Span<byte> idLength = stackalloc byte[2];
+        foreach (SlottedRecord slotted in image.Records)
+        {
+            VectorRecord record = slotted.Record;
+            WriteInt32(s, slotted.Slot);
             byte[] id = Encoding.UTF8.GetBytes(record.Id);
             BinaryPrimitives.WriteUInt16LittleEndian(idLength, (ushort)id.Length);
             s.Write(idLength);
@@ -242,7 +263,7 @@ internal static class CheckpointFiles
         }
     }
 
-    private static List<VectorRecord> ReadRecords(string path, int dimension, int expected)
+    private static CollectionImage ReadRecords(string path, int dimension, int expected)
     {
         if (!File.Exists(path))
         {
@@ -264,10 +285,22 @@ internal static class CheckpointFiles
             throw new InvalidDataException($"'{path}' holds {count} records; the manifest says {expected}.");
         }
 
-        var records = new List<VectorRecord>(count);
+        int highWater = ReadInt32(s);
+        CheckCount(highWater, int.MaxValue, path, s.Consumed);
+        int freeCount = ReadInt32(s);
+        CheckCount(freeCount, highWater, path, s.Consumed);
+        var free = new int[freeCount];
+        for (int i = 0; i < freeCount; i++)
+        {
+            free[i] = ReadInt32(s);
+            CheckCount(free[i], highWater - 1, path, s.Consumed);
+        }
+
+        var records = new List<SlottedRecord>(count);
         Span<byte> idLength = stackalloc byte[2];
         for (int i = 0; i < count; i++)
         {
+            int slot = ReadInt32(s);
             s.ReadFully(idLength);
             var id = new byte[BinaryPrimitives.ReadUInt16LittleEndian(idLength)];
             s.ReadFully(id);
@@ -277,11 +310,33 @@ internal static class CheckpointFiles
             CheckCount(metadataLength, 16 << 20, path, s.Consumed);
             var metadata = new byte[metadataLength];
             s.ReadFully(metadata);
-            records.Add(new VectorRecord(Encoding.UTF8.GetString(id), vector, MetadataCodec.Decode(metadata)));
+            records.Add(new SlottedRecord(slot, new VectorRecord(Encoding.UTF8.GetString(id), vector, MetadataCodec.Decode(metadata))));
         }
 
         CheckTrailer(s);
-        return records;
+        return new CollectionImage(records, highWater, free, []);
+    }
+
+    private static OxiVec.Indexing.IVectorIndex ReadIndex(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw new InvalidDataException($"Checkpoint file '{path}' is missing.");
+        }
+
+        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
+        var s = new ChecksumReadStream(file, path);
+        OxiVec.Indexing.IVectorIndex index = OxiVec.Indexing.VectorIndexSnapshot.ReadSnapshot(s);
+        try
+        {
+            CheckTrailer(s);
+            return index;
+        }
+        catch
+        {
+            index.Dispose();
+            throw;
+        }
     }
 
     private static void CheckTrailer(ChecksumReadStream s)
