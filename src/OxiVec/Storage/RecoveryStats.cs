@@ -42,4 +42,7 @@ public sealed record CheckpointInfo(long Sequence, long CoveredLsn, string Path,
 
     /// <summary>WAL segments the retention policy deleted after it.</summary>
     public int SegmentsRemoved { get; init; }
+
+    /// <summary>Sealed WAL segments compressed after it.</summary>
+    public int SegmentsCompressed { get; init; }
 }

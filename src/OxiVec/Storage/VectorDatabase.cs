@@ -630,7 +630,8 @@ public sealed class VectorDatabase : IDisposable, IAsyncDisposable
     /// Writes a checkpoint: a snapshot of every collection as of the last applied write, made durable (temporary
     /// directory, fsync, rename, directory fsync), then logged as a WAL checkpoint record. Then applies the
     /// retention policy: older checkpoints beyond <c>KeepLast(n)</c> are deleted, and WAL segments wholly covered by
-    /// the oldest checkpoint kept. Writers keep logging meanwhile; acknowledgements wait only while the snapshot is
+    /// the oldest checkpoint kept; with <see cref="WalConfig.EnableCompression"/>, sealed segments older than
+    /// <see cref="WalConfig.CompressionThresholdAgeHours"/> are compressed. Writers keep logging meanwhile; acknowledgements wait only while the snapshot is
     /// copied in memory (reported as <see cref="CheckpointInfo.WriteStallMs"/>).
     /// </summary>
     /// <exception cref="IOException">The checkpoint could not be written; the previous ones are intact.</exception>
@@ -659,10 +660,13 @@ public sealed class VectorDatabase : IDisposable, IAsyncDisposable
             _wal.Sync();
             _checkpointSequence = sequence;
             Interlocked.Exchange(ref _opsSinceCheckpoint, 0);
+            int removed = ApplyRetention();
+            int compressed = _walConfig.EnableCompression ? _wal.CompressSealedSegments().Segments : 0;
             var info = new CheckpointInfo(sequence, covered, path, bytes, (long)Stopwatch.GetElapsedTime(start).TotalMilliseconds, stallMs)
             {
                 Created = DateTimeOffset.UtcNow,
-                SegmentsRemoved = ApplyRetention(),
+                SegmentsRemoved = removed,
+                SegmentsCompressed = compressed,
             };
             LastCheckpoint = info;
             _logger.LogInformation(

@@ -127,7 +127,16 @@ internal static class WalOpener
             storage.Delete(name);
         }
 
-        if (temporary.Count > 0)
+        // A compressed twin next to its original: a crash interrupted compression before the original was deleted.
+        IReadOnlyList<string> plain = storage.ListFiles(WalSegmentName.Suffix);
+        List<string> twins = [.. storage.ListFiles(WalSegmentCompression.Suffix).Where(z => plain.Contains(Path.ChangeExtension(z, WalSegmentName.Suffix)))];
+        foreach (string twin in twins)
+        {
+            logger.LogInformation("WAL: removing '{File}', a compressed copy whose original is still there.", twin);
+            storage.Delete(twin);
+        }
+
+        if (temporary.Count > 0 || twins.Count > 0)
         {
             storage.SyncDirectory();
         }

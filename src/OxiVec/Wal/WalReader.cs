@@ -179,23 +179,47 @@ public sealed class WalReader
             return _bounds;
         }
 
-        var list = new List<SegmentBound>();
-        foreach (string name in _storage.ListFiles(WalSegmentName.Suffix))
+        var byId = new SortedDictionary<ulong, SegmentBound>();
+        foreach (string name in _storage.ListFiles(WalSegmentName.Suffix).Concat(_storage.ListFiles(WalSegmentCompression.Suffix)))
         {
             if (!WalSegmentName.TryParse(name, out ulong id, out long firstLsn))
             {
-                throw new WalCorruptionException(System.IO.Path.Combine(Directory, name), 0, "a .wal file whose name is not <segment id>-<first LSN>.wal (hexadecimal)");
+                throw new WalCorruptionException(System.IO.Path.Combine(Directory, name), 0, "a segment file whose name is not <segment id>-<first LSN>.wal[z] (hexadecimal)");
             }
 
-            list.Add(new SegmentBound(name, id, firstLsn, -1));
+            // Both forms exist only when a crash interrupted compression; they hold the same records.
+            if (!byId.TryGetValue(id, out SegmentBound? existing) || WalSegmentName.IsCompressed(existing.Name))
+            {
+                byId[id] = new SegmentBound(name, id, firstLsn, -1);
+            }
         }
 
-        return list;
+        return [.. byId.Values];
     }
 
     private WalSegmentReader OpenSegment(SegmentBound segment)
     {
-        var reader = new WalSegmentReader(_storage.Open(segment.Name, writable: false), System.IO.Path.Combine(Directory, segment.Name), segment.Limit);
+        string name = segment.Name;
+        IWalFile file;
+        if (WalSegmentName.IsCompressed(name))
+        {
+            file = WalSegmentCompression.OpenDecompressed(_storage, name);
+        }
+        else
+        {
+            try
+            {
+                file = _storage.Open(name, writable: false);
+            }
+            catch (FileNotFoundException)
+            {
+                // Compressed (and the original deleted) since the segment was listed.
+                name = System.IO.Path.ChangeExtension(name, WalSegmentCompression.Suffix);
+                file = WalSegmentCompression.OpenDecompressed(_storage, name);
+            }
+        }
+
+        var reader = new WalSegmentReader(file, System.IO.Path.Combine(Directory, name), WalSegmentName.IsCompressed(name) ? -1 : segment.Limit);
         if (reader.Header.SegmentId != segment.SegmentId || reader.Header.FirstLsn != segment.FirstLsn)
         {
             reader.Dispose();

@@ -4,7 +4,8 @@ namespace OxiVec.Wal;
 
 /// <summary>
 /// Segment file names: <c>{segment id:x16}-{first LSN:x16}.wal</c>, so that an ordinal sort is the log order and
-/// a listing shows where each segment starts. Files being prepared carry the suffix <c>.tmp</c> until renamed.
+/// a listing shows where each segment starts. Compressed sealed segments end in <c>.walz</c>. Files being prepared
+/// carry the suffix <c>.tmp</c> until renamed.
 /// </summary>
 internal static class WalSegmentName
 {
@@ -14,12 +15,18 @@ internal static class WalSegmentName
     public static string Format(ulong segmentId, long firstLsn) =>
         string.Create(CultureInfo.InvariantCulture, $"{segmentId:x16}-{firstLsn:x16}{Suffix}");
 
+    /// <summary>True when <paramref name="fileName"/> is a compressed sealed segment.</summary>
+    public static bool IsCompressed(string fileName) => fileName.EndsWith(WalSegmentCompression.Suffix, StringComparison.Ordinal);
+
+    /// <summary>Parses a segment name, plain (<c>.wal</c>) or compressed (<c>.walz</c>).</summary>
     public static bool TryParse(string fileName, out ulong segmentId, out long firstLsn)
     {
         segmentId = 0;
         firstLsn = 0;
         ReadOnlySpan<char> name = fileName;
-        if (name.Length != 16 + 1 + 16 + Suffix.Length || !name.EndsWith(Suffix, StringComparison.Ordinal) || name[16] != '-')
+        bool plain = name.Length == 16 + 1 + 16 + Suffix.Length && name.EndsWith(Suffix, StringComparison.Ordinal);
+        bool compressed = name.Length == 16 + 1 + 16 + WalSegmentCompression.Suffix.Length && name.EndsWith(WalSegmentCompression.Suffix, StringComparison.Ordinal);
+        if (!(plain || compressed) || name[16] != '-')
         {
             return false;
         }
