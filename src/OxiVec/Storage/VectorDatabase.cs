@@ -553,7 +553,7 @@ public sealed class VectorDatabase : IDisposable, IAsyncDisposable
         var skipped = new List<WalSkippedRange>(_wal.OpenReport.SkippedRanges);
         IEnumerable<WalRecord> records = options.SkipCorruptedEntries
             ? _wal.ReadRecordsSkippingCorruption(coveredLsn + 1, skipped.Add)
-            : _wal.ReadRecords(coveredLsn + 1);
+            : _wal.ReadRecords(coveredLsn + 1, options.RecoveryParallelism);
         foreach (WalRecord record in WalCommittedRecords.Filter(records, _ => discarded++))
         {
             total++;

@@ -33,6 +33,21 @@ public sealed record VectorDatabaseOptions
     public bool SkipCorruptedEntries { get; init; }
 
     private readonly int _maxRecoveryTimeMs;
+    private readonly int _recoveryParallelism = Math.Max(1, Environment.ProcessorCount);
+
+    /// <summary>
+    /// WAL segments read and checksummed ahead, in parallel, during recovery (records are still applied in LSN
+    /// order). The default is the number of processors; 1 reads sequentially.
+    /// </summary>
+    public int RecoveryParallelism
+    {
+        get => _recoveryParallelism;
+        init
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1, nameof(RecoveryParallelism));
+            _recoveryParallelism = value;
+        }
+    }
 
     /// <summary>
     /// Recovery taking longer than this fails with <see cref="RecoveryTimeoutException"/> (0: no limit, the default).

@@ -170,12 +170,18 @@ public sealed class WalManager : IDisposable, IAsyncDisposable
     /// <exception cref="WalCorruptionException">Damaged data.</exception>
     public IEnumerable<WalRecord> ReadRecords(long fromLsn = 1) => Reader().ReadRecords(fromLsn);
 
+    /// <summary>
+    /// Streams records like <see cref="ReadRecords(long)"/>, reading and checksumming up to
+    /// <paramref name="parallelism"/> segments ahead on worker threads (parallel recovery).
+    /// </summary>
+    public IEnumerable<WalRecord> ReadRecords(long fromLsn, int parallelism) => Reader().ReadRecords(fromLsn, parallelism);
+
     /// <summary>Streams the decoded entries with LSN ≥ <paramref name="fromLsn"/> (the guide's <c>read_all_entries</c>).</summary>
     /// <exception cref="WalCorruptionException">Damaged data.</exception>
     public IEnumerable<WalEntry> ReadAllEntries(long fromLsn = 1) => Reader().ReadAllEntries(fromLsn);
 
     /// <summary>
-    /// Streams records like <see cref="ReadRecords"/> but passes over damage, reporting each lost range to
+    /// Streams records like <see cref="ReadRecords(long)"/> but passes over damage, reporting each lost range to
     /// <paramref name="skipped"/> (recovery with <c>SkipCorruptedEntries</c>).
     /// </summary>
     internal IEnumerable<WalRecord> ReadRecordsSkippingCorruption(long fromLsn, Action<WalSkippedRange> skipped) =>

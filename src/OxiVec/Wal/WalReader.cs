@@ -1,3 +1,5 @@
+using System.Runtime.ExceptionServices;
+
 namespace OxiVec.Wal;
 
 /// <summary>
@@ -47,62 +49,141 @@ public sealed class WalReader
     public IEnumerable<WalRecord> ReadRecords(long fromLsn, Action<WalSkippedRange>? skipped)
     {
         IReadOnlyList<SegmentBound> segments = Segments();
-        for (int i = 0; i < segments.Count; i++)
+        for (int i = FirstSegmentFor(segments, fromLsn); i < segments.Count; i++)
         {
-            SegmentBound segment = segments[i];
-            bool isLast = i == segments.Count - 1;
-            if (!isLast && segments[i + 1].FirstLsn <= fromLsn)
+            foreach (WalRecord record in SegmentRecords(segments, i, fromLsn, skipped))
             {
-                continue;
+                yield return record;
             }
+        }
+    }
 
-            WalSegmentReader reader;
-            try
+    /// <summary>
+    /// Like <see cref="ReadRecords(long)"/>, with up to <paramref name="parallelism"/> segments read, checksummed
+    /// and copied on worker threads ahead of the consumer; records still come in LSN order (parallel recovery).
+    /// Memory holds up to <paramref name="parallelism"/> segments at a time.
+    /// </summary>
+    public IEnumerable<WalRecord> ReadRecords(long fromLsn, int parallelism)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(parallelism, 1);
+        IReadOnlyList<SegmentBound> segments = Segments();
+        int next = FirstSegmentFor(segments, fromLsn);
+        var ahead = new Queue<Task<(List<WalRecord> Records, ExceptionDispatchInfo? Error)>>();
+        try
+        {
+            while (ahead.Count > 0 || next < segments.Count)
             {
-                reader = OpenSegment(segment);
-            }
-            catch (WalCorruptionException ex) when (skipped is not null)
-            {
-                long to = isLast ? segment.FirstLsn - 1 : segments[i + 1].FirstLsn - 1;
-                skipped(new WalSkippedRange(segment.Name, ex.Offset, segment.FirstLsn, to, 0, ex.Reason));
-                continue;
-            }
-
-            using (reader)
-            {
-                while (true)
+                while (ahead.Count < parallelism && next < segments.Count)
                 {
-                    while (reader.TryReadNext(out WalRecordHeader h, out ReadOnlySpan<byte> payload))
-                    {
-                        if (h.Lsn >= fromLsn)
-                        {
-                            yield return new WalRecord(
-                                h.Lsn, WalRecord.FromMicros(h.TimestampMicros), h.Type, h.Flags, payload.ToArray(), segment.Name, reader.RecordOffset);
-                        }
-                    }
-
-                    // A torn tail in the last segment is the normal end of the log, not damage to skip.
-                    bool damaged = reader.End!.Value.Kind == WalSegmentEndKind.Corrupt || (reader.End.Value.Kind == WalSegmentEndKind.Torn && !isLast);
-                    if (skipped is not null && damaged && reader.TrySkipDamage(segment.Name, out WalSkippedRange? range))
-                    {
-                        skipped(range!);
-                        continue;
-                    }
-
-                    break;
+                    int index = next++;
+                    ahead.Enqueue(Task.Run(() => ReadWhole(segments, index, fromLsn)));
                 }
 
-                WalIssue? issue = EndIssue(reader, segment, isLast ? null : segments[i + 1]);
-                if (issue is { Kind: WalIssueKind.Corruption })
+                (List<WalRecord> records, ExceptionDispatchInfo? error) = ahead.Dequeue().GetAwaiter().GetResult();
+                foreach (WalRecord record in records)
                 {
-                    if (skipped is null)
-                    {
-                        throw new WalCorruptionException(System.IO.Path.Combine(Directory, issue.SegmentFile), issue.Offset, issue.Message);
-                    }
-
-                    long to = isLast ? reader.NextLsn - 1 : segments[i + 1].FirstLsn - 1;
-                    skipped(new WalSkippedRange(issue.SegmentFile, issue.Offset, issue.Lsn, Math.Max(issue.Lsn, to), issue.Bytes, issue.Message));
+                    yield return record;
                 }
+
+                error?.Throw(); // after the records before the damage, as a sequential read would
+            }
+        }
+        finally
+        {
+            // An abandoned or failed read still waits for its workers, so no file stays open behind the caller.
+            foreach (Task task in ahead)
+            {
+                try
+                {
+                    task.Wait();
+                }
+                catch (AggregateException)
+                {
+                    // Reported (in order) only for segments the caller reached.
+                }
+            }
+        }
+    }
+
+    private (List<WalRecord> Records, ExceptionDispatchInfo? Error) ReadWhole(IReadOnlyList<SegmentBound> segments, int index, long fromLsn)
+    {
+        var records = new List<WalRecord>();
+        try
+        {
+            foreach (WalRecord record in SegmentRecords(segments, index, fromLsn, skipped: null))
+            {
+                records.Add(record);
+            }
+
+            return (records, null);
+        }
+        catch (Exception ex) when (ex is IOException or InvalidDataException)
+        {
+            return (records, ExceptionDispatchInfo.Capture(ex));
+        }
+    }
+
+    private static int FirstSegmentFor(IReadOnlyList<SegmentBound> segments, long fromLsn)
+    {
+        int first = 0;
+        while (first < segments.Count - 1 && segments[first + 1].FirstLsn <= fromLsn)
+        {
+            first++;
+        }
+
+        return first;
+    }
+
+    private IEnumerable<WalRecord> SegmentRecords(IReadOnlyList<SegmentBound> segments, int i, long fromLsn, Action<WalSkippedRange>? skipped)
+    {
+        SegmentBound segment = segments[i];
+        bool isLast = i == segments.Count - 1;
+        WalSegmentReader reader;
+        try
+        {
+            reader = OpenSegment(segment);
+        }
+        catch (WalCorruptionException ex) when (skipped is not null)
+        {
+            long to = isLast ? segment.FirstLsn - 1 : segments[i + 1].FirstLsn - 1;
+            skipped(new WalSkippedRange(segment.Name, ex.Offset, segment.FirstLsn, to, 0, ex.Reason));
+            yield break;
+        }
+
+        using (reader)
+        {
+            while (true)
+            {
+                while (reader.TryReadNext(out WalRecordHeader h, out ReadOnlySpan<byte> payload))
+                {
+                    if (h.Lsn >= fromLsn)
+                    {
+                        yield return new WalRecord(
+                            h.Lsn, WalRecord.FromMicros(h.TimestampMicros), h.Type, h.Flags, payload.ToArray(), segment.Name, reader.RecordOffset);
+                    }
+                }
+
+                // A torn tail in the last segment is the normal end of the log, not damage to skip.
+                bool damaged = reader.End!.Value.Kind == WalSegmentEndKind.Corrupt || (reader.End.Value.Kind == WalSegmentEndKind.Torn && !isLast);
+                if (skipped is not null && damaged && reader.TrySkipDamage(segment.Name, out WalSkippedRange? range))
+                {
+                    skipped(range!);
+                    continue;
+                }
+
+                break;
+            }
+
+            WalIssue? issue = EndIssue(reader, segment, isLast ? null : segments[i + 1]);
+            if (issue is { Kind: WalIssueKind.Corruption })
+            {
+                if (skipped is null)
+                {
+                    throw new WalCorruptionException(System.IO.Path.Combine(Directory, issue.SegmentFile), issue.Offset, issue.Message);
+                }
+
+                long to = isLast ? reader.NextLsn - 1 : segments[i + 1].FirstLsn - 1;
+                skipped(new WalSkippedRange(issue.SegmentFile, issue.Offset, issue.Lsn, Math.Max(issue.Lsn, to), issue.Bytes, issue.Message));
             }
         }
     }
