@@ -73,7 +73,10 @@ public sealed class VectorDatabase : IDisposable, IAsyncDisposable
     /// <exception cref="WalLockedException">Another process has the database open.</exception>
     /// <exception cref="WalCorruptionException">The WAL is damaged other than by a torn last write.</exception>
     /// <exception cref="InvalidDataException">A logged record cannot be applied (a bug or a foreign WAL).</exception>
-    public static VectorDatabase Open(string dataDirectory, VectorDatabaseOptions? options = null)
+    public static VectorDatabase Open(string dataDirectory, VectorDatabaseOptions? options = null) => Open(dataDirectory, options, walStorage: null);
+
+    /// <summary>Opens with the WAL on <paramref name="walStorage"/> (tests inject a fault-injecting disk); checkpoints stay on the file system.</summary>
+    internal static VectorDatabase Open(string dataDirectory, VectorDatabaseOptions? options, IWalStorage? walStorage)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(dataDirectory);
         options ??= new VectorDatabaseOptions();
@@ -82,9 +85,9 @@ public sealed class VectorDatabase : IDisposable, IAsyncDisposable
         ILoggerFactory loggers = options.LoggerFactory ?? NullLoggerFactory.Instance;
         WalConfig walConfig = options.Wal with { WalDir = options.WalDirectory ?? Path.Combine(data, "wal") };
         long start = Stopwatch.GetTimestamp();
-        WalManager wal = options.SkipCorruptedEntries
-            ? WalManager.OpenSkippingCorruption(walConfig, loggers.CreateLogger<WalManager>(), options.TimeProvider, options.MeterFactory)
-            : WalManager.Open(walConfig, loggers.CreateLogger<WalManager>(), options.TimeProvider, options.MeterFactory);
+        walStorage ??= new FileSystemWalStorage(walConfig.WalDir);
+        WalManager wal = WalManager.Open(
+            walStorage, walConfig, loggers.CreateLogger<WalManager>(), options.TimeProvider, options.MeterFactory, options.SkipCorruptedEntries);
         var instrumentation = new StoreInstrumentation(options.MeterFactory, data);
         var database = new VectorDatabase(data, wal, loggers.CreateLogger<VectorDatabase>(), instrumentation);
         try

@@ -83,19 +83,10 @@ public sealed class WalManager : IDisposable, IAsyncDisposable
     }
 
     /// <summary>
-    /// Opens the WAL for recovery that passes over damage (the guide's <c>skip_corrupted_entries</c>): corruption
-    /// in the newest segment is skipped to the real tail instead of thrown, reported in
-    /// <see cref="WalOpenReport.SkippedRanges"/>, and the next record starts a new segment so the damaged one is
-    /// sealed. The records in the damaged ranges are lost.
+    /// Opens the WAL on <paramref name="storage"/>. With <paramref name="skipCorrupted"/> (recovery that passes over
+    /// damage, losing data), corruption in the newest segment is skipped to the real tail instead of thrown, reported
+    /// in <see cref="WalOpenReport.SkippedRanges"/>, and the next record starts a new segment so the damaged one is sealed.
     /// </summary>
-    internal static WalManager OpenSkippingCorruption(
-        WalConfig config, ILogger? logger = null, TimeProvider? timeProvider = null, IMeterFactory? meterFactory = null)
-    {
-        ArgumentNullException.ThrowIfNull(config);
-        config.Validate();
-        return Open(new FileSystemWalStorage(config.WalDir), config, logger, timeProvider, meterFactory, skipCorrupted: true);
-    }
-
     internal static WalManager Open(
         IWalStorage storage, WalConfig config, ILogger? logger = null, TimeProvider? timeProvider = null, IMeterFactory? meterFactory = null,
         bool skipCorrupted = false)

@@ -24,7 +24,7 @@ public sealed class WalSimulatedCrashTests
     [MemberData(nameof(Sweeps))]
     public void PowerLossAtAnyOperation_NoAcknowledgedRecordIsLostAndNothingPartialIsApplied(int syncIntervalMs, CrashMode mode)
     {
-        const int Crashes = 400;
+        const int Crashes = 500;
         for (int seed = 0; seed < Crashes; seed++)
         {
             RunOne(seed, syncIntervalMs, mode);
