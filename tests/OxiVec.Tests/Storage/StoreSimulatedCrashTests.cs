@@ -122,3 +122,65 @@ public sealed class StoreSimulatedCrashTests
     private static bool Same(Dictionary<(string, string), float> a, Dictionary<(string, string), float> b) =>
         a.Count == b.Count && a.All(kv => b.TryGetValue(kv.Key, out float v) && v == kv.Value);
 }
+
+public sealed class StoreFaultTests
+{
+    private static readonly VectorDatabaseOptions Options = new()
+    {
+        Wal = WalConfig.MaximumDurability with { SegmentSizeBytes = WalConfig.MinSegmentSizeBytes, MaxWalSize = 1L << 30, CheckpointInterval = 1_000_000 },
+    };
+
+    [Fact]
+    public void FsyncFailure_RefusesWritesKeepsReadsAndLosesNothingAcknowledged()
+    {
+        using var temp = new TempDirectory();
+        var disk = new SimulatedDisk();
+        using (VectorDatabase db = VectorDatabase.Open(temp.Path, Options, disk))
+        {
+            db.CreateCollection("docs", new CollectionOptions(2));
+            db.Insert("docs", "kept", new float[] { 1, 2 });
+            disk.FailSyncFrom = disk.SyncCount + 1;
+
+            var ex = Assert.Throws<WalFailedException>(() => db.Insert("docs", "lost", new float[] { 3, 4 }));
+            Assert.Contains("fsync failed", ex.Message, StringComparison.Ordinal);
+            disk.FailSyncFrom = null;
+            Assert.Throws<WalFailedException>(() => db.Insert("docs", "later", new float[] { 5, 6 }));
+            Assert.NotNull(db.Get("docs", "kept")); // reads go on
+            Assert.Null(db.Get("docs", "lost"));    // never acknowledged, never applied
+        }
+
+        using VectorDatabase reopened = VectorDatabase.Open(temp.Path, Options, disk.Crash(new Random(1), CrashMode.DropUnsynced));
+        Assert.NotNull(reopened.Get("docs", "kept"));
+        Assert.Null(reopened.Get("docs", "later"));
+    }
+
+    [Fact]
+    public void DiskFull_EndsInAClearErrorAndKeepsTheAcknowledgedWrites()
+    {
+        using var temp = new TempDirectory();
+        var disk = new SimulatedDisk { Capacity = 4 * WalConfig.MinSegmentSizeBytes };
+        int acknowledged = 0;
+        using (VectorDatabase db = VectorDatabase.Open(temp.Path, Options, disk))
+        {
+            db.CreateCollection("docs", new CollectionOptions(16));
+            IOException ex = Assert.ThrowsAny<IOException>(() =>
+            {
+                for (int i = 0; i < 100_000; i++)
+                {
+                    db.Insert("docs", $"v{i}", Enumerable.Repeat((float)i + 1, 16).ToArray());
+                    acknowledged++;
+                }
+            });
+            Assert.Contains("No space left", ex.ToString(), StringComparison.Ordinal);
+        }
+
+        SimulatedDisk after = disk.Crash(new Random(2), CrashMode.DropUnsynced);
+        after.Capacity = null;
+        using VectorDatabase reopened = VectorDatabase.Open(temp.Path, Options, after);
+        Assert.True(acknowledged > 100);
+        for (int i = 0; i < acknowledged; i++)
+        {
+            Assert.Equal(i + 1, reopened.Get("docs", $"v{i}")!.Vector.Span[0]);
+        }
+    }
+}
