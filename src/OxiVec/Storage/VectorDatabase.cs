@@ -85,7 +85,12 @@ public sealed class VectorDatabase : IDisposable, IAsyncDisposable
         ILoggerFactory loggers = options.LoggerFactory ?? NullLoggerFactory.Instance;
         WalConfig walConfig = options.Wal with { WalDir = options.WalDirectory ?? Path.Combine(data, "wal") };
         long start = Stopwatch.GetTimestamp();
-        walStorage ??= new FileSystemWalStorage(walConfig.WalDir);
+        if (walStorage is null)
+        {
+            RefuseCheckpointsWithoutWal(data, walConfig.WalDir);
+            walStorage = new FileSystemWalStorage(walConfig.WalDir);
+        }
+
         WalManager wal = WalManager.Open(
             walStorage, walConfig, loggers.CreateLogger<WalManager>(), options.TimeProvider, options.MeterFactory, options.SkipCorruptedEntries);
         var instrumentation = new StoreInstrumentation(options.MeterFactory, data);
@@ -99,6 +104,21 @@ public sealed class VectorDatabase : IDisposable, IAsyncDisposable
         {
             database.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// A data directory with checkpoints but no WAL segments would start a new WAL whose LSNs restart below the
+    /// checkpoint's, and the next recovery would skip the new records: refuse before creating anything.
+    /// </summary>
+    private static void RefuseCheckpointsWithoutWal(string data, string walDir)
+    {
+        bool hasSegments = Directory.Exists(walDir) && Directory.EnumerateFiles(walDir, "*.wal*").Any();
+        if (!hasSegments && CheckpointFiles.List(Path.Combine(data, CheckpointFiles.DirectoryName), removeHalfBuilt: false).Count > 0)
+        {
+            throw new InvalidDataException(
+                $"'{data}' holds checkpoints but '{walDir}' holds no WAL: if the database's WAL is elsewhere, set WalDirectory. " +
+                "Opening it with a new WAL would lose the writes logged after the newest checkpoint, so it is refused.");
         }
     }
 
@@ -545,6 +565,13 @@ public sealed class VectorDatabase : IDisposable, IAsyncDisposable
     private void Replay(long start, VectorDatabaseOptions options)
     {
         long coveredLsn = LoadNewestCheckpoint();
+        if (_wal.LastLsn < coveredLsn)
+        {
+            throw new InvalidDataException(
+                $"The WAL in '{_wal.Directory}' ends at LSN {_wal.LastLsn}, before LSN {coveredLsn} that the newest checkpoint covers: it is not the WAL " +
+                "this database wrote (is its WAL elsewhere? set WalDirectory), or the WAL was lost. Opening would lose writes, so it is refused.");
+        }
+
         long firstLsn = _wal.FirstLsn;
         if (firstLsn > coveredLsn + 1 && _wal.LastLsn >= firstLsn)
         {

@@ -181,3 +181,42 @@ public sealed class CheckpointTests
         Assert.True(db.LastCheckpoint!.CoveredLsn >= 200);
     }
 }
+
+public sealed class CheckpointWalMismatchTests
+{
+    [Fact]
+    public void CheckpointsWithAWalThatIsNotTheirs_AreRefusedRatherThanLosingWrites()
+    {
+        using var temp = new TempDirectory();
+        string data = temp.Sub("data");
+        string elsewhere = temp.Sub("wal-elsewhere");
+        var options = new VectorDatabaseOptions { WalDirectory = elsewhere, Wal = WalConfig.MaximumDurability with { CheckpointInterval = 1_000_000 } };
+        using (var db = VectorDatabase.Open(data, options))
+        {
+            db.CreateCollection("c", new CollectionOptions(2));
+            for (int i = 0; i < 100; i++)
+            {
+                db.Insert("c", $"v{i}", new float[] { 1, i + 1 });
+            }
+
+            db.Checkpoint();
+        }
+
+        // Forgot WalDirectory: the default DATA/wal has no WAL.
+        var ex = Assert.Throws<InvalidDataException>(() => VectorDatabase.Open(data, options with { WalDirectory = null }));
+        Assert.Contains("set WalDirectory", ex.Message, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(data, "wal")));
+
+        // Another, shorter WAL.
+        string other = temp.Sub("other-wal");
+        using (var wal = WalManager.Open(WalConfig.MaximumDurability with { WalDir = other }))
+        {
+            wal.LogEntry("x", new byte[] { 1 });
+        }
+
+        Assert.Throws<InvalidDataException>(() => VectorDatabase.Open(data, options with { WalDirectory = other }));
+
+        using var right = VectorDatabase.Open(data, options);
+        Assert.Equal(100, right.Count("c"));
+    }
+}
