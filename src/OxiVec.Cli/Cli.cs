@@ -9,6 +9,13 @@ internal static class Cli
     /// </summary>
     public static bool IsInteractive => !Console.IsOutputRedirected;
 
+    /// <summary>
+    /// Runs a long synchronous command on the thread pool. System.CommandLine installs its Ctrl+C / SIGTERM handler
+    /// (which cancels the action's token) only once the action has returned its task, so an action that did its work
+    /// before returning would be killed by Ctrl+C instead of stopping cleanly.
+    /// </summary>
+    public static Task<int> RunInBackground(Func<int> work) => Task.Run(work, CancellationToken.None);
+
     /// <summary>Writes <c>oxivec: message</c> to stderr as one line and returns <paramref name="exitCode"/>.</summary>
     public static int Fail(int exitCode, string message)
     {

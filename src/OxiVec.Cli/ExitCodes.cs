@@ -6,12 +6,21 @@ internal static class ExitCodes
     /// <summary>Success (for <c>wal verify</c>: the WAL is valid, a torn tail included).</summary>
     public const int Ok = 0;
 
-    /// <summary>A usage error or bad input: unknown option, missing <c>--wal</c>, a directory that does not exist or holds no WAL.</summary>
+    /// <summary>
+    /// A usage error or bad input: unknown option, a directory that does not exist or holds no WAL or database, a bad
+    /// vector file, a collection of another shape, an invalid filter, a database locked by another process.
+    /// </summary>
     public const int Usage = 1;
 
-    /// <summary>The data is damaged: WAL corruption, or (in the demo) an acknowledged write that did not survive.</summary>
+    /// <summary>
+    /// The data is damaged: WAL corruption, a logged record that cannot be applied, or (in the demo) an acknowledged
+    /// write that did not survive.
+    /// </summary>
     public const int DataError = 2;
 
     /// <summary>An unexpected internal error (a bug, or an I/O failure other than corruption).</summary>
     public const int InternalError = 3;
+
+    /// <summary>Interrupted by Ctrl+C or SIGTERM (128 + SIGINT, as shells report it); what was acknowledged stays.</summary>
+    public const int Interrupted = 130;
 }

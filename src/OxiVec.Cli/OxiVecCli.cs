@@ -20,15 +20,21 @@ internal static class OxiVecCli
     {
         var root = new Command(
             Name,
-            "OxiVec: inspect and verify write-ahead logs, and watch crash recovery at work." + Environment.NewLine +
+            "OxiVec: load, import, search and export vectors; inspect and verify write-ahead logs; watch crash recovery at work." + Environment.NewLine +
             "Exit codes: 0 ok; 1 usage error or bad input; 2 corruption or data error; 3 internal error.")
         {
             new HelpOption(),
             new VersionOption(),
         };
+        root.Subcommands.Add(LoadCommand.Create());
+        root.Subcommands.Add(ImportCommand.Create());
+        root.Subcommands.Add(ExportCommand.Create());
+        root.Subcommands.Add(SearchCommand.Create());
+        root.Subcommands.Add(StatsCommand.Create());
         root.Subcommands.Add(WalCommand.Create());
         root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(CrashWorkerCommand.Create());
+        root.Subcommands.Add(CrashStoreWorkerCommand.Create());
         return root;
     }
 
@@ -43,7 +49,14 @@ internal static class OxiVecCli
 
         try
         {
-            return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }).ConfigureAwait(false);
+            // With a configuration of our own, System.CommandLine handles Ctrl+C and SIGTERM only when given a
+            // termination timeout: it then cancels the action's token and waits this long for the action to end.
+            var configuration = new InvocationConfiguration
+            {
+                EnableDefaultExceptionHandler = false,
+                ProcessTerminationTimeout = TimeSpan.FromSeconds(10),
+            };
+            return await parse.InvokeAsync(configuration).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
@@ -51,15 +64,29 @@ internal static class OxiVecCli
         }
     }
 
+    /// <summary>The exit code <see cref="Report"/> gives <paramref name="ex"/>.</summary>
+    public static int ExitCodeOf(Exception ex) => ex switch
+    {
+        CliException e => e.ExitCode,
+        WalCorruptionException or InvalidDataException => ExitCodes.DataError,
+        WalLockedException or DirectoryNotFoundException or FileNotFoundException or UnauthorizedAccessException => ExitCodes.Usage,
+        OperationCanceledException => ExitCodes.Interrupted,
+        _ => ExitCodes.InternalError,
+    };
+
     /// <summary>Writes one line about <paramref name="ex"/> to stderr and returns its exit code.</summary>
     public static int Report(Exception ex) => ex switch
     {
+        CliException e => Cli.Fail(e.ExitCode, e.Message),
         WalCorruptionException c => Cli.Fail(
             ExitCodes.DataError,
             $"{c.Message}. The WAL is damaged; run '{Name} wal verify --wal <dir>' for the full report and restore the damaged segment from a backup or replica."),
         WalLockedException l => Cli.Fail(ExitCodes.Usage, $"{l.Message} Stop the process that has it open, or work on a copy."),
+        InvalidDataException d => Cli.Fail(
+            ExitCodes.DataError,
+            $"{d.Message.TrimEnd('.')}. The database's WAL holds a record that cannot be applied; run '{Name} wal verify --wal <dir>' and restore from a backup or replica."),
         DirectoryNotFoundException or FileNotFoundException or UnauthorizedAccessException => Cli.Fail(ExitCodes.Usage, ex.Message),
-        OperationCanceledException => Cli.Fail(ExitCodes.InternalError, "cancelled."),
+        OperationCanceledException => Cli.Fail(ExitCodes.Interrupted, "interrupted."),
         _ => Cli.Fail(ExitCodes.InternalError, $"internal error ({ex.GetType().Name}): {ex.Message}"),
     };
 

@@ -221,15 +221,21 @@ public sealed class CliTests
     }
 
     [Fact]
-    public async Task Demo_UnderTheDotnetMuxer_CrashesAChildAndRecoversEveryAck()
+    public async Task Demo_UnderTheDotnetMuxer_LoadsSearchesCrashesALoaderAndRecoversEveryAck()
     {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         CliResult result = await CliProcess.RunAsync("demo");
 
         Assert.True(result.ExitCode == 0, result.ToString());
-        Assert.Matches(@"OK: Killed process \d+ \(exit code -?\d+\) after [\d,]+ acknowledged writes", result.Stdout);
-        Assert.Matches(@"OK: All [\d,]+ writes the child acknowledged are in the log", result.Stdout);
-        Assert.Contains("every checksum and LSN in order", result.Stdout);
+        Assert.Contains("OK: Loaded 20,000 articles in ", result.Stdout);
+        Assert.Matches(@"an exact scan finds the same \d of 5\.", result.Stdout);
+        Assert.Matches(@"OK: Killed loader process \d+ with SIGKILL \(exit code -?\d+\) after [\d,]+ acknowledged records\.", result.Stdout);
+        Assert.Matches(@"OK: All [\d,]+ records the loader acknowledged are there, each with its exact vector and metadata\.", result.Stdout);
+        Assert.Matches(@"OK: 'events' holds [\d,]+ records, v0\.\.v\d+: whole batches of 100 only", result.Stdout);
+        Assert.Contains("OK: 'articles' still holds 20,000 articles, and the filtered search returns the same 5 results as before the crash.", result.Stdout);
+        Assert.DoesNotContain("FAILED", result.Stdout);
         string removed = Assert.Single(result.Stdout.Split('\n'), l => l.StartsWith("Removed ", StringComparison.Ordinal));
         Assert.False(Directory.Exists(removed["Removed ".Length..].TrimEnd('.')), "The demo must remove its temporary directory.");
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(45), $"The demo took {clock.Elapsed.TotalSeconds:F1} s; it must stay well under a minute.");
     }
 }

@@ -2,32 +2,42 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using OxiVec.Cli.Crash;
+using OxiVec.Cli.Data;
+using OxiVec.Cli.Demo;
 using OxiVec.Cli.Output;
+using OxiVec.Indexing;
+using OxiVec.Storage;
 using OxiVec.Wal;
 
 namespace OxiVec.Cli.Commands;
 
 /// <summary>
-/// <c>oxivec demo</c>: a one-minute story of the WAL at work for a newcomer, in a temporary directory that is removed
-/// afterwards. Appends with group commit and a transaction, shows the metrics, then crashes a writer for real (a child
-/// process killed with SIGKILL), recovers, checks that every acknowledged write survived, and verifies the log.
+/// <c>oxivec demo</c>: the one-minute story for a newcomer, in a temporary directory removed afterwards. The WAL at
+/// work (group commit, a transaction, its metrics); then a database: a collection of 20,000 clustered articles loaded
+/// behind a progress bar, a filtered search; then a loader process (<c>oxivec load --print-acks</c>) killed with
+/// SIGKILL mid-load, the database reopened, every acknowledged record checked, the recovery statistics shown.
 /// Exit code 0 when everything acknowledged survived, 2 when something did not.
 /// </summary>
 internal static class DemoCommand
 {
     private const int Writers = 4;
     private const int InsertsPerWriter = 500;
-    private const int Dimension = 64;
-    private const long SegmentSize = 256 << 10;
-    private const string Collection = "docs";
-    private static readonly TimeSpan CrashAfter = TimeSpan.FromSeconds(1.5);
-    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
+    private const int Articles = 20_000;
+    private const int ArticleBatch = 500;
+    private const string ArticlesCollection = "articles";
+    private const string EventsCollection = "events";
+    private const int EventsBatch = 100;
+    private const long EventsSeed = 7;
+    private const string QueryTopic = "science";
+    private const string QueryFilter = "tags = \"space\" and year >= 2022";
+    private const int K = 5;
+    private static readonly TimeSpan LoadFor = TimeSpan.FromSeconds(1.5);
 
     public static Command Create()
     {
         var command = new Command(
             "demo",
-            "A one-minute tour: group commit, a transaction, metrics, then a writer process killed with SIGKILL and the WAL recovering every acknowledged write.");
+            "A one-minute tour: the WAL's group commit, a collection loaded and searched with a filter, then a loader process killed with SIGKILL and every acknowledged record recovered.");
         command.SetAction((_, cancellationToken) => RunAsync(cancellationToken));
         return command;
     }
@@ -59,94 +69,64 @@ internal static class DemoCommand
 
     private static async Task<int> TellAsync(DemoView view, string dir, CancellationToken cancellationToken)
     {
-        view.Title("OxiVec: the write-ahead log at work");
+        view.Title("OxiVec: a durable vector database in one minute");
         view.Say(
-            "Every change is appended to the write-ahead log (WAL) and made durable before it is acknowledged, so a crash " +
-            $"loses nothing that was acknowledged. Let's watch it, in a temporary directory: {dir}");
+            "Every change is appended to a write-ahead log (WAL) before it is applied, so a crash loses nothing that was " +
+            $"acknowledged. Let's watch it, in a temporary directory: {dir}");
 
-        WalConfig config = WalConfig.MaximumDurability with { WalDir = dir, SegmentSizeBytes = SegmentSize };
-        view.Step(1, "Open a WAL with maximum durability");
-        view.Say(
-            "SyncIntervalMs = 0: an append returns only after an fsync covers it. Appends that arrive together share one " +
-            $"fsync (group commit). Segment files of {SegmentSize >> 10} KiB: a full one is fsynced and the next one started.");
-        using (WalManager wal = WalManager.Open(config))
+        view.Step(1, "The write-ahead log");
+        await ShowWalAsync(view, Path.Combine(dir, "wal-tour")).ConfigureAwait(false);
+
+        string data = Path.Combine(dir, "db");
+        IReadOnlyList<SearchResult> before;
+        view.Step(2, "Create a collection and load 20,000 articles");
+        using (VectorDatabase database = VectorDatabase.Open(data))
         {
-            view.Success($"Opened: a new WAL with {wal.OpenReport.SegmentCount} segment.");
-            await ShowWritesAsync(view, wal).ConfigureAwait(false);
+            LoadArticles(view, database);
+
+            view.Step(3, "Search with a filter");
+            before = Search(view, database, show: true);
         }
 
-        view.Step(5, "Crash a writer for real");
+        view.Step(4, "Crash a loader for real");
         view.Say(
-            "A child process ('oxivec crash-worker') opens the same WAL and appends from 4 writers, printing 'ack <lsn>' " +
-            "after each acknowledged write. Then it gets SIGKILL: no shutdown, no final flush, no goodbye.");
-        CrashRun run = await view.StatusAsync("Starting the child process", status => CrashChildAsync(dir, status, cancellationToken))
-            .ConfigureAwait(false);
+            $"A child process runs 'oxivec load' on the same database: records v0, v1, ... into collection '{EventsCollection}', " +
+            $"in atomic batches of {EventsBatch}, printing 'ack v<i>' once a batch is committed and fsynced. Then it gets SIGKILL: " +
+            "no shutdown, no final flush, no goodbye.");
+        var load = new LoadCommand.Settings(
+            data, null, EventsCollection, DemoArticles.Dimension, Count: 100_000_000, Start: 0, EventsBatch,
+            new CollectionRequest("cosine", "flat", null, null, null), SyncIntervalMs: 0, WalConfig.Default.CheckpointInterval, EventsSeed, PrintAcks: true);
+        ChildLoader.Run run = await view.StatusAsync(
+            "Starting the loader", status => ChildLoader.LoadAndKillAsync(load, LoadFor, status, cancellationToken)).ConfigureAwait(false);
         if (run.Error is not null)
         {
             view.Failure(run.Error);
             return ExitCodes.InternalError;
         }
 
-        long maxAck = run.Acks.Count == 0 ? run.ReadyLsn : run.Acks.Max(a => a.Lsn);
-        view.Success(
-            $"Killed process {run.ProcessId} (exit code {run.ExitCode}) after {run.Acks.Count:N0} acknowledged writes; the highest acknowledged LSN is {maxAck:N0}.");
+        view.Success($"Killed loader process {run.ProcessId} with SIGKILL (exit code {run.ExitCode}) after {run.Acks.Count:N0} acknowledged records.");
 
-        view.Step(6, "Reopen: recovery");
+        view.Step(5, "Reopen: recovery");
         view.Say(
-            "Opening scans the newest segment to its end. A write cut short by the crash (a torn tail) was never " +
-            "acknowledged, so it is cut off; a transaction left open gets an abort record.");
-        using WalManager recovered = await view.StatusAsync("Opening the WAL", _ => Task.FromResult(WalManager.Open(config))).ConfigureAwait(false);
-        WalOpenReport report = recovered.OpenReport;
-        view.Table(
-            ["Open report", "Value"],
-            [
-                ["Segments", Num(report.SegmentCount)],
-                ["Last valid LSN", Num(report.LastLsn)],
-                ["Torn tail cut off", report.TornTailBytes > 0
-                    ? $"{report.TornTailBytes:N0} bytes at {report.TornTailFile} offset {report.TornTailOffset:N0} ({report.TornTailReason})"
-                    : "none: SIGKILL leaves what the process wrote in the OS page cache; a power cut could tear the last write"],
-                ["Open transaction aborted", report.AbortedTransactionLsn is { } begin ? $"the one begun at LSN {begin:N0}" : "none"],
-            ]);
-
-        List<string> missing = FindMissing(recovered, run);
-        if (missing.Count > 0)
-        {
-            view.Failure($"{missing.Count:N0} acknowledged writes are missing or wrong, first: {missing[0]}");
-            return ExitCodes.DataError;
-        }
-
-        view.Success($"All {run.Acks.Count:N0} writes the child acknowledged are in the log (LSN {run.ReadyLsn + 1:N0} to {maxAck:N0}, no gaps).");
-        if (report.LastLsn > maxAck)
-        {
-            long extra = report.LastLsn - maxAck;
-            view.Say(
-                $"{extra:N0} record{(extra == 1 ? "" : "s")} after LSN {maxAck:N0} survived too: written, but the process died " +
-                "before the fsync returned. The WAL may keep such in-flight writes; it promises to keep the acknowledged ones.");
-        }
-
-        view.Step(7, "Verify");
-        WalVerifyReport verify = await view.StatusAsync("Checking every record's checksum", _ => Task.FromResult(recovered.Verify())).ConfigureAwait(false);
-        if (!verify.IsValid)
-        {
-            foreach (WalIssue issue in verify.Issues)
-            {
-                view.Failure(WalVerifyCommand.IssueLine(issue));
-            }
-
-            return ExitCodes.DataError;
-        }
-
-        view.Success($"{verify.ValidRecords:N0} records in {verify.Segments.Count} segments, every checksum and LSN in order.");
-        view.Say("Explore a WAL yourself: oxivec wal dump --wal <dir>, oxivec wal verify --wal <dir> (both read-only).");
-        return ExitCodes.Ok;
+            $"Opening loads the newest checkpoint (a snapshot the database writes every {WalConfig.Default.CheckpointInterval:N0} operations) " +
+            "and replays the WAL after it. A write cut short by the kill was never acknowledged, so it is cut off; a transaction " +
+            "without its commit record is discarded.");
+        var clock = Stopwatch.StartNew();
+        using VectorDatabase recovered = await view.StatusAsync("Opening the database", _ => Task.FromResult(VectorDatabase.Open(data))).ConfigureAwait(false);
+        clock.Stop();
+        ShowRecovery(view, recovered, clock.Elapsed);
+        return Check(view, recovered, run, before);
     }
 
-    private static async Task ShowWritesAsync(DemoView view, WalManager wal)
+    private static async Task ShowWalAsync(DemoView view, string walDir)
     {
-        view.Step(2, "Append from 4 concurrent writers, then a transaction");
+        view.Say(
+            "With SyncIntervalMs = 0 an append returns only after an fsync covers it; appends that arrive together share " +
+            "one fsync (group commit). 4 writers append 500 vectors each, then one transaction commits 3 changes at once.");
+        using WalManager wal = WalManager.Open(WalConfig.MaximumDurability with { WalDir = walDir });
         int inserts = Writers * InsertsPerWriter;
         var burst = Stopwatch.StartNew();
-        await view.StatusAsync($"Appending {inserts:N0} vectors of dimension {Dimension} from {Writers} writers", async _ =>
+        await view.StatusAsync($"Appending {inserts:N0} vectors from {Writers} writers", async _ =>
         {
             Task[] writers = [.. Enumerable.Range(0, Writers).Select(w => Task.Factory.StartNew(
                 () =>
@@ -154,7 +134,7 @@ internal static class DemoCommand
                     for (int i = 0; i < InsertsPerWriter; i++)
                     {
                         long n = (w * InsertsPerWriter) + i;
-                        wal.LogInsert(Collection, $"doc-{n}", CrashWorkload.Vector(42, n, CrashWorkload.Single, Dimension));
+                        wal.LogInsert("docs", $"doc-{n}", DeterministicVectors.Vector(42, n, DemoArticles.Dimension));
                     }
                 },
                 CancellationToken.None,
@@ -164,174 +144,173 @@ internal static class DemoCommand
             return 0;
         }).ConfigureAwait(false);
         burst.Stop();
-        view.Success($"{inserts:N0} inserts acknowledged in {burst.Elapsed.TotalSeconds:F2} s ({inserts / burst.Elapsed.TotalSeconds:N0} per second), LSN 1..{wal.LastLsn:N0}.");
-        view.Say("Each append returned only after an fsync covered it.");
 
         long commit;
         using (WalTransaction tx = wal.BeginTransaction())
         {
-            tx.LogInsert(Collection, "doc-new", CrashWorkload.Vector(42, -1, CrashWorkload.Single, Dimension));
-            tx.LogUpdate(Collection, "doc-1", CrashWorkload.Vector(42, -2, CrashWorkload.Single, Dimension));
-            tx.LogDelete(Collection, "doc-2");
+            tx.LogInsert("docs", "doc-new", DeterministicVectors.Vector(42, -1, DemoArticles.Dimension));
+            tx.LogUpdate("docs", "doc-1", DeterministicVectors.Vector(42, -2, DemoArticles.Dimension));
+            tx.LogDelete("docs", "doc-2");
             commit = tx.Commit();
         }
 
-        view.Success($"A transaction (insert, update, delete) committed: LSN {commit - 4:N0}..{commit:N0}, one write and one fsync.");
-        view.Say("After a crash either all of its entries count or none: readers apply them only once the commit record is there.");
-
-        view.Step(3, "Metrics");
         WalMetrics m = wal.GetMetrics();
-        view.Table(
-            ["Metric", "Value"],
-            [
-                ["Entries in the log", Num(m.TotalEntries)],
-                ["Write throughput (average over the last 10 s)", $"{m.WriteOpsPerSec:N0} records/s"],
-                ["Write latency (append to ack) avg / p99", $"{m.AvgWriteLatencyMs:F2} ms / {m.P99WriteLatencyMs:F2} ms"],
-                ["fsync latency avg / p99", $"{m.AvgSyncLatencyMs:F2} ms / {m.P99SyncLatencyMs:F2} ms"],
-                ["fsyncs", Num(m.SyncCount)],
-                ["Size on disk", $"{m.CurrentSizeMb:F2} MB in {m.SegmentCount} segments"],
-                ["Durable LSN", Num(m.DurableLsn)],
-            ]);
         int commits = inserts + 1;
-        if (m.SyncCount > 0 && m.SyncCount < commits)
-        {
-            view.Say($"Group commit at work: {commits:N0} commits took {m.SyncCount:N0} fsyncs ({(double)commits / m.SyncCount:F1} commits per fsync).");
-        }
-
-        view.Step(4, "Read it back");
+        view.Success(
+            $"{inserts:N0} inserts acknowledged in {burst.Elapsed.TotalSeconds:F2} s ({inserts / burst.Elapsed.TotalSeconds:N0}/s), " +
+            $"then a transaction (insert, update, delete) at LSN {commit - 4:N0}..{commit:N0}: all or nothing after a crash.");
         view.Table(
-            ["LSN", "Type", "Flags", "Entry"],
-            wal.ReadRecords(Math.Max(1, commit - 5)).Select(r => new[]
+            ["WAL metric", "Value"],
+            [
+                ["Records", Num(m.TotalEntries)],
+                ["fsyncs", $"{Num(m.SyncCount)} for {Num(commits)} commits ({(m.SyncCount == 0 ? 0 : (double)commits / m.SyncCount):F1} commits per fsync: group commit)"],
+                ["Write latency avg / p99", $"{m.AvgWriteLatencyMs:F2} ms / {m.P99WriteLatencyMs:F2} ms"],
+                ["fsync latency avg / p99", $"{m.AvgSyncLatencyMs:F2} ms / {m.P99SyncLatencyMs:F2} ms"],
+            ]);
+    }
+
+    private static void LoadArticles(DemoView view, VectorDatabase database)
+    {
+        var options = new CollectionOptions(DemoArticles.Dimension)
+        {
+            Metric = DistanceMetric.Cosine,
+            Index = IndexKind.Hnsw,
+            Hnsw = new HnswParameters { M = 16, EfConstruction = 100, EfSearch = 64 },
+        };
+        database.CreateCollection(ArticlesCollection, options);
+        view.Say(
+            $"Collection '{ArticlesCollection}': {PlannedCollection.Describe(options)}. Each article has a 64-dimensional embedding " +
+            $"(clustered by topic) and metadata: topic, year, views, rating, tags. Written in transactions of {ArticleBatch}.");
+        var clock = Stopwatch.StartNew();
+        ProgressDisplay.Run(show: true, progress =>
+        {
+            ProgressDisplay.Bar bar = progress.Add($"Loading {ArticlesCollection}", Articles);
+            for (int first = 0; first < Articles; first += ArticleBatch)
             {
-                Num(r.Lsn), RecordFormat.TypeName(r.Type), RecordFormat.FlagsColumn(r.Flags), RecordFormat.Summary(r.ToEntry()),
+                using VectorTransaction tx = database.BeginTransaction();
+                for (int i = first; i < first + ArticleBatch; i++)
+                {
+                    (float[] vector, Dictionary<string, MetadataValue> metadata) = DemoArticles.Article(i);
+                    tx.Insert(ArticlesCollection, DemoArticles.Id(i), vector, metadata);
+                }
+
+                tx.Commit();
+                bar.Advance(ArticleBatch);
+            }
+
+            return 0;
+        });
+        clock.Stop();
+        view.Success(
+            $"Loaded {database.Count(ArticlesCollection):N0} articles in {clock.Elapsed.TotalSeconds:F2} s " +
+            $"({Articles / clock.Elapsed.TotalSeconds:N0} records/s, HNSW graph built as they arrive).");
+    }
+
+    /// <summary>Runs the demo's filtered search; shows its results and how they compare with an exact scan.</summary>
+    private static IReadOnlyList<SearchResult> Search(DemoView view, VectorDatabase database, bool show)
+    {
+        float[] query = DemoArticles.Query(QueryTopic);
+        var options = new VectorSearchOptions { Filter = MetadataFilter.Parse(QueryFilter) };
+        var clock = Stopwatch.StartNew();
+        IReadOnlyList<SearchResult> results = database.Search(ArticlesCollection, query, K, options);
+        clock.Stop();
+        if (!show)
+        {
+            return results;
+        }
+
+        view.Say($"The {K} articles closest to a query about {QueryTopic}, among those matching the filter: {QueryFilter}");
+        view.Table(
+            ["#", "Id", "Cosine", "Topic", "Year", "Rating", "Tags"],
+            results.Select((r, i) => new[]
+            {
+                (i + 1).ToString(CultureInfo.InvariantCulture), r.Id, r.Score.ToString("F3", CultureInfo.InvariantCulture),
+                r.Metadata["topic"].ToString(), r.Metadata["year"].ToString(),
+                r.Metadata["rating"].AsDouble.ToString("F1", CultureInfo.InvariantCulture), string.Join(", ", r.Metadata["tags"].AsStringList),
             }));
-        view.Say("Transaction members carry the tx-member flag, between their begin and commit records.");
+        IReadOnlyList<SearchResult> exact = database.Search(ArticlesCollection, query, K, options with { Exact = true });
+        int same = results.Select(r => r.Id).Intersect(exact.Select(r => r.Id), StringComparer.Ordinal).Count();
+        view.Success(
+            $"HNSW answered in {clock.Elapsed.TotalMilliseconds:F2} ms, the filter applied inside the graph search; " +
+            $"an exact scan finds the same {same} of {K}.");
+        return results;
     }
 
-    /// <summary>Runs a crash worker on <paramref name="dir"/>, lets it write for <see cref="CrashAfter"/>, then kills it.</summary>
-    private static async Task<CrashRun> CrashChildAsync(string dir, Action<string> status, CancellationToken cancellationToken)
+    private static void ShowRecovery(DemoView view, VectorDatabase database, TimeSpan openTime)
     {
-        var settings = new CrashWorkerCommand.Settings(dir, Seed: 7, TxEvery: 10, Dimension, SegmentSize, Writers);
-        using Process child = Process.Start(SelfLauncher.StartInfo(settings.Arguments()))
-            ?? throw new InvalidOperationException("The crash worker process did not start.");
-        try
-        {
-            Task<string> stderr = child.StandardError.ReadToEndAsync(cancellationToken);
-            var ready = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
-            var acks = new List<AckProtocol.Acknowledgement>();
-            Task reading = ReadAcksAsync(child.StandardOutput.BaseStream, ready, acks);
-
-            Task started = await Task.WhenAny(ready.Task, child.WaitForExitAsync(cancellationToken), Task.Delay(StartTimeout, cancellationToken))
-                .ConfigureAwait(false);
-            if (started != ready.Task)
-            {
-                return Failed(child, await StopAsync(child, stderr).ConfigureAwait(false), "did not open the WAL");
-            }
-
-            var running = Stopwatch.StartNew();
-            while (running.Elapsed < CrashAfter)
-            {
-                int count;
-                lock (acks)
-                {
-                    count = acks.Count;
-                }
-
-                status($"Child process {child.Id} is appending: {count:N0} writes acknowledged");
-                if (child.HasExited)
-                {
-                    return Failed(child, await StopAsync(child, stderr).ConfigureAwait(false), "exited on its own");
-                }
-
-                await Task.Delay(100, cancellationToken).ConfigureAwait(false);
-            }
-
-            child.Kill(entireProcessTree: true); // SIGKILL on Unix
-            await child.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
-            await reading.ConfigureAwait(false);
-            return new CrashRun(child.Id, child.ExitCode, ready.Task.Result, acks, null);
-        }
-        finally
-        {
-            if (!child.HasExited)
-            {
-                child.Kill(entireProcessTree: true);
-                await child.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
-            }
-        }
+        RecoveryStats r = database.Recovery;
+        WalOpenReport open = database.WalOpenReport;
+        view.Table(
+            ["Recovery", "Value"],
+            [
+                ["Started from", r.CheckpointLsn > 0 && database.LastCheckpoint is { } checkpoint
+                    ? $"checkpoint {checkpoint.Sequence}: a snapshot of every collection up to LSN {Num(r.CheckpointLsn)}"
+                    : "the start of the WAL (no checkpoint yet)"],
+                ["WAL records replayed after it", Num(r.TotalEntries)],
+                ["Applied", Num(r.AppliedEntries)],
+                ["Skipped (transaction markers, uncommitted)", Num(r.SkippedEntries)],
+                ["Torn tail cut off", r.TornTailBytes > 0
+                    ? $"{Num(r.TornTailBytes)} bytes at {open.TornTailFile} offset {Num(open.TornTailOffset)}"
+                    : "none: SIGKILL leaves what the process wrote in the OS page cache; a power cut could tear the last write"],
+                ["Open transaction aborted", open.AbortedTransactionLsn is { } begin ? $"the one begun at LSN {Num(begin)}" : "none"],
+                ["Last LSN", Num(r.LastLsn)],
+                ["Recovery time", $"{Num(r.RecoveryTimeMs)} ms (open: {openTime.TotalMilliseconds:N0} ms)"],
+            ]);
     }
 
-    private static async Task ReadAcksAsync(Stream stdout, TaskCompletionSource<long> ready, List<AckProtocol.Acknowledgement> acks)
+    /// <summary>Checks every acknowledged record, the batches' atomicity and the articles; prints the verdicts.</summary>
+    private static int Check(DemoView view, VectorDatabase database, ChildLoader.Run run, IReadOnlyList<SearchResult> before)
     {
-        await foreach (string line in LineReader.ReadLinesAsync(stdout).ConfigureAwait(false))
-        {
-            if (AckProtocol.TryParseAck(line, out AckProtocol.Acknowledgement ack))
-            {
-                lock (acks)
-                {
-                    acks.Add(ack);
-                }
-            }
-            else if (AckProtocol.TryParseReady(line, out long lastLsn))
-            {
-                ready.TrySetResult(lastLsn);
-            }
-        }
-    }
-
-    private static async Task<string> StopAsync(Process child, Task<string> stderr)
-    {
-        if (!child.HasExited)
-        {
-            child.Kill(entireProcessTree: true);
-        }
-
-        await child.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
-        return (await stderr.ConfigureAwait(false)).Trim();
-    }
-
-    private static CrashRun Failed(Process child, string stderr, string what) => new(
-        child.Id, child.ExitCode, 0, [],
-        $"The crash worker {what} (exit code {child.ExitCode}){(stderr.Length > 0 ? ": " + stderr.ReplaceLineEndings(" ") : ".")}");
-
-    /// <summary>Checks every acknowledgement against the recovered log; returns a description of each one that is wrong.</summary>
-    private static List<string> FindMissing(WalManager wal, CrashRun run)
-    {
-        var found = new Dictionary<long, (WalRecordType Type, WalRecordFlags Flags)>();
-        long expected = run.ReadyLsn + 1;
         var problems = new List<string>();
-        foreach (WalRecord record in wal.ReadRecords(expected))
+        foreach (long i in run.Acks)
         {
-            if (record.Lsn != expected++)
+            VectorRecord? record = database.CollectionExists(EventsCollection) ? database.Get(EventsCollection, DeterministicVectors.Id(i)) : null;
+            if (record is null)
             {
-                problems.Add($"LSN {expected - 1} is followed by LSN {record.Lsn}");
-                expected = record.Lsn + 1;
+                problems.Add($"acknowledged record v{i} is missing");
             }
-
-            found[record.Lsn] = (record.Type, record.Flags);
-        }
-
-        foreach (AckProtocol.Acknowledgement ack in run.Acks)
-        {
-            if (!found.TryGetValue(ack.Lsn, out var head))
+            else if (!record.Vector.Span.SequenceEqual(DeterministicVectors.Vector(EventsSeed, i, DemoArticles.Dimension))
+                || record.Metadata["i"].AsLong != i)
             {
-                problems.Add($"acknowledged LSN {ack.Lsn} is not in the log");
-            }
-            else if (head.Type != (ack.IsTransaction ? WalRecordType.TransactionCommit : WalRecordType.Insert))
-            {
-                problems.Add($"acknowledged LSN {ack.Lsn} is a {head.Type} record");
-            }
-            else if (ack.IsTransaction && !Enumerable.Range(0, ack.Count).All(i =>
-                found.TryGetValue(ack.FirstMemberLsn + i, out var member) && member.Flags.HasFlag(WalRecordFlags.TransactionMember)))
-            {
-                problems.Add($"a member of the transaction committed at LSN {ack.Lsn} is missing");
+                problems.Add($"acknowledged record v{i} has another vector or metadata");
             }
         }
 
-        return problems;
+        if (problems.Count > 0)
+        {
+            view.Failure($"{problems.Count:N0} acknowledged records did not survive intact; first: {problems[0]}.");
+            return ExitCodes.DataError;
+        }
+
+        view.Success($"All {run.Acks.Count:N0} records the loader acknowledged are there, each with its exact vector and metadata.");
+        int count = database.Count(EventsCollection);
+        bool wholeBatches = count % EventsBatch == 0 && Enumerable.Range(0, count).All(i => database.Get(EventsCollection, DeterministicVectors.Id(i)) is not null);
+        if (!wholeBatches)
+        {
+            view.Failure($"'{EventsCollection}' holds {count:N0} records, not whole batches of {EventsBatch} from v0.");
+            return ExitCodes.DataError;
+        }
+
+        int extra = count - run.Acks.Count;
+        view.Success(
+            $"'{EventsCollection}' holds {count:N0} records, v0..v{count - 1}: whole batches of {EventsBatch} only" +
+            (extra > 0
+                ? $"; the last {extra:N0} were committed but the kill came before their acknowledgement was printed."
+                : "; nothing half-written."));
+
+        IReadOnlyList<SearchResult> after = Search(view, database, show: false);
+        if (database.Count(ArticlesCollection) != Articles || !after.Select(r => r.Id).SequenceEqual(before.Select(r => r.Id), StringComparer.Ordinal))
+        {
+            view.Failure($"'{ArticlesCollection}' changed: {database.Count(ArticlesCollection):N0} articles, search results {string.Join(", ", after.Select(r => r.Id))}.");
+            return ExitCodes.DataError;
+        }
+
+        view.Success($"'{ArticlesCollection}' still holds {Articles:N0} articles, and the filtered search returns the same {K} results as before the crash.");
+        view.Say(
+            "Try it yourself: oxivec load | import | search | export | stats --data <dir> (see --help), " +
+            "and oxivec wal dump | verify --wal <dir>/wal to look inside the log.");
+        return ExitCodes.Ok;
     }
 
     private static string Num(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
-
-    private sealed record CrashRun(int ProcessId, int ExitCode, long ReadyLsn, IReadOnlyList<AckProtocol.Acknowledgement> Acks, string? Error);
 }

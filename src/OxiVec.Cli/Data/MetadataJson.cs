@@ -1,0 +1,208 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using OxiVec.Storage;
+
+namespace OxiVec.Cli.Data;
+
+/// <summary>
+/// Metadata as JSON, both ways. Reading (a .jsonl "metadata" object): a string is a string; a number written as an
+/// integer (no '.', no exponent) is a long; any other number is a double (out of range: ±infinity); true and false are
+/// bools; an array of strings is a string list. Null, objects and other arrays are refused. Writing (export) is the
+/// inverse, and a double always shows a '.' or an exponent (3.0, not 3) so that it reads back as a double.
+/// </summary>
+internal static class MetadataJson
+{
+    /// <summary>The longest string (and field name) the store keeps, in UTF-8 bytes.</summary>
+    public const int MaxStringBytes = ushort.MaxValue;
+
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    /// <summary>Reads a "metadata" object; <paramref name="fail"/> makes the exception for a problem.</summary>
+    public static Dictionary<string, MetadataValue> Read(JsonElement metadata, Func<string, Exception> fail)
+    {
+        if (metadata.ValueKind != JsonValueKind.Object)
+        {
+            throw fail($"\"metadata\" must be an object, not {Kind(metadata)}.");
+        }
+
+        var result = new Dictionary<string, MetadataValue>(StringComparer.Ordinal);
+        foreach (JsonProperty field in metadata.EnumerateObject())
+        {
+            string name = field.Name;
+            CheckString(name, $"metadata field name '{Shorten(name)}'", fail);
+            MetadataValue value = field.Value.ValueKind switch
+            {
+                JsonValueKind.String => Text(field.Value, $"metadata field '{name}'", fail),
+                JsonValueKind.Number => Number(field.Value, name, fail),
+                JsonValueKind.True => true,
+                JsonValueKind.False => false,
+                JsonValueKind.Array => List(field.Value, name, fail),
+                _ => throw fail($"metadata field '{name}' is {Kind(field.Value)}; use a string, a number, true/false or an array of strings."),
+            };
+            if (!result.TryAdd(name, value))
+            {
+                throw fail($"metadata field '{name}' appears twice.");
+            }
+        }
+
+        if (result.Count > ushort.MaxValue)
+        {
+            throw fail($"metadata has {result.Count} fields; at most {ushort.MaxValue} are allowed.");
+        }
+
+        return result;
+    }
+
+    /// <summary>Writes the metadata as an object property named <paramref name="propertyName"/>, fields in ordinal order.</summary>
+    public static void Write(Utf8JsonWriter json, string propertyName, IReadOnlyDictionary<string, MetadataValue> metadata)
+    {
+        json.WriteStartObject(propertyName);
+        foreach (KeyValuePair<string, MetadataValue> field in metadata.OrderBy(f => f.Key, StringComparer.Ordinal))
+        {
+            json.WritePropertyName(field.Key);
+            WriteValue(json, field.Value);
+        }
+
+        json.WriteEndObject();
+    }
+
+    /// <summary>Writes one value.</summary>
+    public static void WriteValue(Utf8JsonWriter json, MetadataValue value)
+    {
+        switch (value.Kind)
+        {
+            case MetadataKind.String:
+                json.WriteStringValue(value.AsString);
+                break;
+            case MetadataKind.Long:
+                json.WriteNumberValue(value.AsLong);
+                break;
+            case MetadataKind.Double:
+                json.WriteRawValue(DoubleText(value.AsDouble));
+                break;
+            case MetadataKind.Bool:
+                json.WriteBooleanValue(value.AsBool);
+                break;
+            case MetadataKind.StringList:
+                json.WriteStartArray();
+                foreach (string item in value.AsStringList)
+                {
+                    json.WriteStringValue(item);
+                }
+
+                json.WriteEndArray();
+                break;
+            default:
+                json.WriteNullValue();
+                break;
+        }
+    }
+
+    /// <summary>
+    /// A double as JSON text that reads back as the same double: shortest round-trip digits, with ".0" added to an
+    /// integral value; ±infinity (which JSON cannot spell) as ±1e999, which parses back to ±infinity.
+    /// </summary>
+    public static string DoubleText(double value)
+    {
+        if (double.IsPositiveInfinity(value))
+        {
+            return "1e999";
+        }
+
+        if (double.IsNegativeInfinity(value))
+        {
+            return "-1e999";
+        }
+
+        string text = value.ToString("R", CultureInfo.InvariantCulture);
+        return text.AsSpan().IndexOfAny(".eE") >= 0 ? text : text + ".0";
+    }
+
+    /// <summary>Checks that a string can be stored: valid Unicode, at most <see cref="MaxStringBytes"/> UTF-8 bytes.</summary>
+    public static void CheckString(string text, string what, Func<string, Exception> fail)
+    {
+        int bytes;
+        try
+        {
+            bytes = StrictUtf8.GetByteCount(text);
+        }
+        catch (EncoderFallbackException)
+        {
+            throw fail($"{what} is not valid Unicode (a lone surrogate).");
+        }
+
+        if (bytes > MaxStringBytes)
+        {
+            throw fail($"{what} is {bytes} UTF-8 bytes; at most {MaxStringBytes} are allowed.");
+        }
+    }
+
+    private static MetadataValue Text(JsonElement element, string what, Func<string, Exception> fail)
+    {
+        string text = GetString(element, what, fail);
+        CheckString(text, what, fail);
+        return text;
+    }
+
+    private static string GetString(JsonElement element, string what, Func<string, Exception> fail)
+    {
+        try
+        {
+            return element.GetString()!;
+        }
+        catch (InvalidOperationException)
+        {
+            throw fail($"{what} is not valid Unicode.");
+        }
+    }
+
+    private static MetadataValue Number(JsonElement element, string name, Func<string, Exception> fail)
+    {
+        string raw = element.GetRawText();
+        if (raw.AsSpan().IndexOfAny(".eE") < 0)
+        {
+            return element.TryGetInt64(out long integer)
+                ? integer
+                : throw fail($"metadata field '{name}' is the integer {raw}, outside the 64-bit range; write it as a string, or as a float ({raw}.0).");
+        }
+
+        return double.Parse(raw, NumberStyles.Float, CultureInfo.InvariantCulture);
+    }
+
+    private static MetadataValue List(JsonElement array, string name, Func<string, Exception> fail)
+    {
+        var items = new List<string>(array.GetArrayLength());
+        int index = 0;
+        foreach (JsonElement item in array.EnumerateArray())
+        {
+            if (item.ValueKind != JsonValueKind.String)
+            {
+                throw fail($"metadata field '{name}' is an array with {Kind(item)} at index {index}; arrays must hold only strings.");
+            }
+
+            string text = GetString(item, $"metadata field '{name}' index {index}", fail);
+            CheckString(text, $"metadata field '{name}' index {index}", fail);
+            items.Add(text);
+            index++;
+        }
+
+        return items.Count > ushort.MaxValue
+            ? throw fail($"metadata field '{name}' has {items.Count} strings; at most {ushort.MaxValue} are allowed.")
+            : MetadataValue.From(items);
+    }
+
+    /// <summary>"a string", "a number", "null"... for messages.</summary>
+    public static string Kind(JsonElement element) => element.ValueKind switch
+    {
+        JsonValueKind.Object => "an object",
+        JsonValueKind.Array => "an array",
+        JsonValueKind.String => "a string",
+        JsonValueKind.Number => "a number",
+        JsonValueKind.True or JsonValueKind.False => "a boolean",
+        JsonValueKind.Null => "null",
+        _ => "nothing",
+    };
+
+    private static string Shorten(string text) => text.Length <= 40 ? text : text[..40] + "...";
+}

@@ -1,0 +1,183 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+
+namespace OxiVec.CrashTests.Infrastructure;
+
+/// <summary>What a killed acking process left behind.</summary>
+/// <param name="Ready">The value of its <c>ready &lt;n&gt;</c> line, or null when it printed none.</param>
+/// <param name="Acks">The text after <c>ack </c> of every acknowledgement line, in order.</param>
+/// <param name="OtherLines">Lines that are neither (a protocol error for the workers).</param>
+public sealed record AckRun(long? Ready, IReadOnlyList<string> Acks, IReadOnlyList<string> OtherLines, int ExitCode, string Stderr);
+
+/// <summary>
+/// An <c>oxivec</c> child process that prints <c>ready &lt;n&gt;</c> (optionally) and <c>ack &lt;something&gt;</c> lines as it
+/// goes (<c>load --print-acks</c>, <c>crash-store-worker</c>). Only newline-terminated lines count; waiting is on
+/// acknowledgement counts, never on time (the timeout only fails the test).
+/// </summary>
+public sealed class AckingProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly Task _stdoutReader;
+    private readonly Task<string> _stderr;
+    private readonly TaskCompletionSource<long> _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly List<string> _acks = [];
+    private readonly List<string> _other = [];
+    private readonly List<(int Count, TaskCompletionSource Signal)> _waiters = [];
+    private readonly string _commandLine;
+
+    private AckingProcess(IReadOnlyList<string> arguments)
+    {
+        _commandLine = "oxivec " + string.Join(' ', arguments);
+        _process = Process.Start(CliProcess.StartInfo(arguments)) ?? throw new InvalidOperationException($"'{_commandLine}' did not start.");
+        _stderr = _process.StandardError.ReadToEndAsync();
+        _stdoutReader = Task.Run(() => ReadStdoutAsync(_process.StandardOutput.BaseStream));
+    }
+
+    public static AckingProcess Start(params string[] arguments) => new(arguments);
+
+    /// <summary>Acknowledgements so far.</summary>
+    public int AckCount
+    {
+        get
+        {
+            lock (_acks)
+            {
+                return _acks.Count;
+            }
+        }
+    }
+
+    /// <summary>Waits for the <c>ready &lt;n&gt;</c> line and returns n.</summary>
+    public async Task<long> WaitForReadyAsync(TimeSpan timeout)
+    {
+        Task done = await Task.WhenAny(_ready.Task, _exited.Task, Task.Delay(timeout));
+        if (!_ready.Task.IsCompleted)
+        {
+            Assert.Fail(await DescribeAsync(done == _exited.Task ? "exited before printing 'ready'" : $"printed no 'ready' line within {timeout.TotalSeconds} s"));
+        }
+
+        return await _ready.Task;
+    }
+
+    /// <summary>Waits until at least <paramref name="count"/> acknowledgements were printed.</summary>
+    public async Task WaitForAcksAsync(int count, TimeSpan timeout)
+    {
+        var signal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_acks)
+        {
+            if (_acks.Count >= count)
+            {
+                return;
+            }
+
+            _waiters.Add((count, signal));
+        }
+
+        Task done = await Task.WhenAny(signal.Task, _exited.Task, Task.Delay(timeout));
+        if (!signal.Task.IsCompleted)
+        {
+            Assert.Fail(await DescribeAsync(done == _exited.Task
+                ? $"exited after {AckCount} of the {count} acknowledgements waited for"
+                : $"printed {AckCount} of the {count} acknowledgements waited for within {timeout.TotalSeconds} s"));
+        }
+    }
+
+    /// <summary>Kills the process with SIGKILL wherever it is, waits for it, and returns what it printed.</summary>
+    public async Task<AckRun> KillAsync()
+    {
+        try
+        {
+            _process.Kill(entireProcessTree: true);
+        }
+        catch (InvalidOperationException) when (_process.HasExited)
+        {
+        }
+
+        await _process.WaitForExitAsync();
+        await _stdoutReader;
+        string stderr = await _stderr;
+        lock (_acks)
+        {
+            return new AckRun(_ready.Task.IsCompletedSuccessfully ? _ready.Task.Result : null, [.. _acks], [.. _other], _process.ExitCode, stderr);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+
+        await _stdoutReader;
+        _process.Dispose();
+    }
+
+    private async Task<string> DescribeAsync(string what)
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+
+        return $"'{_commandLine}' {what} (exit code {_process.ExitCode}); stderr: {(await _stderr).Trim()}";
+    }
+
+    private async Task ReadStdoutAsync(Stream stdout)
+    {
+        var pending = new List<byte>(64);
+        byte[] buffer = new byte[8192];
+        int read;
+        while ((read = await stdout.ReadAsync(buffer)) > 0)
+        {
+            for (int i = 0; i < read; i++)
+            {
+                if (buffer[i] == (byte)'\n')
+                {
+                    OnLine(Encoding.UTF8.GetString([.. pending]));
+                    pending.Clear();
+                }
+                else
+                {
+                    pending.Add(buffer[i]);
+                }
+            }
+        }
+
+        // A last line without its newline was cut by the kill: it acknowledges nothing.
+        _exited.TrySetResult();
+    }
+
+    private void OnLine(string line)
+    {
+        lock (_acks)
+        {
+            if (line.StartsWith("ack ", StringComparison.Ordinal))
+            {
+                _acks.Add(line["ack ".Length..]);
+            }
+            else if (line.StartsWith("ready ", StringComparison.Ordinal)
+                && long.TryParse(line["ready ".Length..], NumberStyles.None, CultureInfo.InvariantCulture, out long ready))
+            {
+                _ready.TrySetResult(ready);
+            }
+            else
+            {
+                _other.Add(line);
+            }
+
+            for (int i = _waiters.Count - 1; i >= 0; i--)
+            {
+                if (_acks.Count >= _waiters[i].Count)
+                {
+                    _waiters[i].Signal.TrySetResult();
+                    _waiters.RemoveAt(i);
+                }
+            }
+        }
+    }
+}
