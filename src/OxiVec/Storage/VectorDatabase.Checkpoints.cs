@@ -1,0 +1,117 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using OxiVec.Indexing;
+using OxiVec.Storage.Checkpoints;
+using OxiVec.Wal;
+
+namespace OxiVec.Storage;
+
+/// <summary>Checkpoints, retention and compression.</summary>
+public sealed partial class VectorDatabase
+{
+    /// <summary>
+    /// Writes a checkpoint: a snapshot of every collection as of the last applied write, made durable (temporary
+    /// directory, fsync, rename, directory fsync), then logged as a WAL checkpoint record. Then applies the
+    /// retention policy: older checkpoints beyond <c>KeepLast(n)</c> are deleted, and WAL segments wholly covered by
+    /// the oldest checkpoint kept; with <see cref="WalConfig.EnableCompression"/>, sealed segments older than
+    /// <see cref="WalConfig.CompressionThresholdAgeHours"/> are compressed. Writers keep logging meanwhile; acknowledgements wait only while the snapshot is
+    /// copied in memory (reported as <see cref="CheckpointInfo.WriteStallMs"/>).
+    /// </summary>
+    /// <exception cref="IOException">The checkpoint could not be written; the previous ones are intact.</exception>
+    public CheckpointInfo Checkpoint()
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        lock (_checkpointLock)
+        {
+            long start = Stopwatch.GetTimestamp();
+            List<CheckpointCollection> content;
+            long covered;
+            lock (_applyLock)
+            {
+                covered = _appliedLsn;
+                content = [.. _collections.Values.OrderBy(c => c.Name, StringComparer.Ordinal).Select(c => new CheckpointCollection(c.Name, c.Options, c.Capture()))];
+            }
+
+            double stallMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+
+            // The WAL must be durable through the covered LSN before the checkpoint claims it: otherwise a power
+            // loss could shorten the WAL below the checkpoint and new records would reuse covered LSNs.
+            _wal.Sync();
+            long sequence = _checkpointSequence + 1;
+            (string path, long bytes) = CheckpointFiles.Write(CheckpointRoot, sequence, covered, DateTimeOffset.UtcNow, content);
+            _wal.Append(new WalEntry.Checkpoint(sequence, covered));
+            _wal.Sync();
+            _checkpointSequence = sequence;
+            Interlocked.Exchange(ref _opsSinceCheckpoint, 0);
+            int removed = ApplyRetention();
+            int compressed = _walConfig.EnableCompression ? _wal.CompressSealedSegments().Segments : 0;
+            var info = new CheckpointInfo(sequence, covered, path, bytes, (long)Stopwatch.GetElapsedTime(start).TotalMilliseconds, stallMs)
+            {
+                Created = DateTimeOffset.UtcNow,
+                SegmentsRemoved = removed,
+                SegmentsCompressed = compressed,
+            };
+            LastCheckpoint = info;
+            _logger.LogInformation(
+                "Checkpoint {Sequence} covers LSN {Lsn}: {Bytes} bytes in {Ms} ms (writers stalled {Stall:F1} ms), {Removed} WAL segments removed.",
+                sequence, covered, bytes, info.DurationMs, stallMs, info.SegmentsRemoved);
+            return info;
+        }
+    }
+
+    private int ApplyRetention()
+    {
+        if (_walConfig.RetentionPolicy is not RetentionPolicy.KeepLastRetention keep)
+        {
+            return 0;
+        }
+
+        List<CheckpointEntry> checkpoints = CheckpointFiles.List(CheckpointRoot);
+        foreach (CheckpointEntry old in checkpoints.Skip(keep.Count))
+        {
+            CheckpointFiles.Delete(old);
+        }
+
+        long oldestKept = checkpoints.Take(keep.Count).Min(c => c.CoveredLsn);
+        return _wal.RemoveSegmentsThrough(oldestKept);
+    }
+
+    private void MaybeCheckpointInBackground(int operations)
+    {
+        long count = Interlocked.Add(ref _opsSinceCheckpoint, operations);
+        bool due = count >= _walConfig.CheckpointInterval || _wal.CurrentSizeBytes > 0.8 * _walConfig.MaxWalSize;
+        if (!due || !_backgroundCheckpoint.IsCompleted || Volatile.Read(ref _disposed) != 0)
+        {
+            return;
+        }
+
+        // Never wait here: a checkpoint in progress (manual or automatic) already covers this trigger.
+        if (_checkpointLock.TryEnter())
+        {
+            try
+            {
+                if (!_backgroundCheckpoint.IsCompleted)
+                {
+                    return;
+                }
+
+                Interlocked.Exchange(ref _opsSinceCheckpoint, 0);
+                _backgroundCheckpoint = Task.Run(() =>
+                {
+                    try
+                    {
+                        Checkpoint();
+                    }
+                    catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException)
+                    {
+                        _logger.LogError(ex, "Automatic checkpoint failed; the WAL keeps every record, so nothing is lost.");
+                    }
+                });
+            }
+            finally
+            {
+                _checkpointLock.Exit();
+            }
+        }
+    }
+}
