@@ -29,6 +29,7 @@ public sealed class CrashRecoveryManager
             WalDirectory = config.WalDir ?? options?.WalDirectory,
             SkipCorruptedEntries = config.SkipCorruptedEntries,
             MaxRecoveryTimeMs = config.MaxRecoveryTimeMs,
+            RecoveryParallelism = config.Parallelism,
         };
     }
 

@@ -39,6 +39,19 @@ public sealed record RecoveryConfig
 
     /// <summary>Warning: loses data. Pass over damaged WAL records instead of failing. The default is false.</summary>
     public bool SkipCorruptedEntries { get; init; }
+
+    private readonly int _parallelism = Math.Max(1, Environment.ProcessorCount);
+
+    /// <summary>WAL segments read and checksummed in parallel ahead of the replay. The default is the number of processors.</summary>
+    public int Parallelism
+    {
+        get => _parallelism;
+        init
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1, nameof(Parallelism));
+            _parallelism = value;
+        }
+    }
 }
 
 /// <summary>A point to recover to: an LSN or a UTC time, both inclusive.</summary>
