@@ -1,0 +1,104 @@
+using System.Globalization;
+
+namespace OxiVec.Benchmarks.Macro;
+
+/// <summary>Command line of the macro harness, and the run plan (durations, repeats, cells) it implies.</summary>
+internal sealed record HarnessOptions
+{
+    public const string Usage =
+        """
+        OxiVec WAL macro benchmark.
+
+        dotnet run -c Release --project bench/OxiVec.Benchmarks -- [--quick] [--out DIR] [--dir DIR]
+        dotnet run -c Release --project bench/OxiVec.Benchmarks -- micro [BenchmarkDotNet arguments]
+
+          --quick      short run (about 20 s of measurement, 1 repeat); default output is a new temp directory
+          --out DIR    where wal.md, wal-commits.png and wal-latency.png go
+                       (default: bench/results under the repository root, found by walking up to OxiVec.slnx)
+          --dir DIR    parent directory for the temporary WAL directories and disk-probe files (default: the
+                       system temp directory); the disk measured is the disk of this directory
+          -h, --help   this text
+        """;
+
+    public bool Quick { get; init; }
+
+    public string? OutDir { get; init; }
+
+    public string? WorkDir { get; init; }
+
+    public bool ShowHelp { get; init; }
+
+    /// <summary>The arguments as given, to print the command that produced the report.</summary>
+    public IReadOnlyList<string> Arguments { get; init; } = [];
+
+    /// <summary>Sync policies measured: the guide's profiles.</summary>
+    public IReadOnlyList<int> SyncIntervals { get; } = [0, 100, 1_000, 10_000];
+
+    /// <summary>Concurrent writer threads per cell.</summary>
+    public IReadOnlyList<int> WriterCounts { get; } = [1, 8, 32];
+
+    /// <summary>Repeats of every cell (medians and min/max are over these).</summary>
+    public int Repeats => Quick ? 1 : 3;
+
+    /// <summary>How long one WAL or baseline run measures (it stops earlier at <see cref="MaxOpsPerRun"/>).</summary>
+    public TimeSpan RunDuration => Quick ? TimeSpan.FromMilliseconds(800) : TimeSpan.FromSeconds(3);
+
+    /// <summary>Cap on the operations of one run, so that the fast cells (the baseline) bound their latency arrays.</summary>
+    public long MaxOpsPerRun => Quick ? 2_000_000 : 5_000_000;
+
+    /// <summary>Bytes written by one sequential-bandwidth probe run.</summary>
+    public long SequentialBytes => Quick ? 128L << 20 : 1L << 30;
+
+    /// <summary>How long one fsync-rate probe run lasts.</summary>
+    public TimeSpan FsyncProbeDuration => Quick ? TimeSpan.FromMilliseconds(500) : TimeSpan.FromSeconds(2);
+
+    public static HarnessOptions Parse(IReadOnlyList<string> args)
+    {
+        bool quick = false, help = false;
+        string? outDir = null, workDir = null;
+        for (int i = 0; i < args.Count; i++)
+        {
+            string a = args[i];
+            switch (a)
+            {
+                case "--quick":
+                    quick = true;
+                    break;
+                case "--out":
+                    outDir = Value(args, ref i, a);
+                    break;
+                case "--dir":
+                    workDir = Value(args, ref i, a);
+                    break;
+                case "-h" or "--help":
+                    help = true;
+                    break;
+                default:
+                    throw new ArgumentException(string.Create(
+                        CultureInfo.InvariantCulture, $"unknown argument '{a}' (try --help)"));
+            }
+        }
+
+        return new HarnessOptions { Quick = quick, OutDir = outDir, WorkDir = workDir, ShowHelp = help, Arguments = [.. args] };
+    }
+
+    /// <summary>The command line that reproduces this run, as a reader would type it from the repository root.</summary>
+    public string CommandLine()
+    {
+        const string command = "dotnet run -c Release --project bench/OxiVec.Benchmarks";
+        return Arguments.Count == 0 ? command : command + " -- " + string.Join(' ', Arguments.Select(Quote));
+    }
+
+    private static string Quote(string s) => s.Length > 0 && !s.Any(c => char.IsWhiteSpace(c) || c is '"' or '\'') ? s : "'" + s + "'";
+
+    private static string Value(IReadOnlyList<string> args, ref int i, string name)
+    {
+        if (i + 1 >= args.Count || args[i + 1].StartsWith("--", StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"{name} needs a directory");
+        }
+
+        i++;
+        return args[i];
+    }
+}

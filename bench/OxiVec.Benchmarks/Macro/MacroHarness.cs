@@ -1,0 +1,155 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace OxiVec.Benchmarks.Macro;
+
+/// <summary>Everything one harness run measured, for the report and the charts.</summary>
+internal sealed record BenchResults(
+    HarnessOptions Options,
+    MachineInfo Machine,
+    Dataset Data,
+    IReadOnlyList<ProbeRun> Sequential,
+    IReadOnlyList<ProbeRun> FsyncOverwrite,
+    IReadOnlyList<ProbeRun> FsyncPreallocated,
+    IReadOnlyList<ProbeRun> FsyncExtend,
+    IReadOnlyDictionary<CellKey, IReadOnlyList<WorkloadRun>> Cells,
+    TimeSpan Elapsed,
+    string OtherLoad);
+
+/// <summary>
+/// The macro benchmark: machine, disk limit, WAL throughput and latency per sync policy and writer count, a
+/// no-WAL baseline and a transaction row; prints the markdown report and writes it with two charts.
+/// </summary>
+internal sealed class MacroHarness(HarnessOptions options)
+{
+    public int Run()
+    {
+        long started = Stopwatch.GetTimestamp();
+        string outDir = ResolveOutDir();
+        string workParent = Path.GetFullPath(options.WorkDir ?? Path.GetTempPath());
+        if (!Directory.Exists(workParent))
+        {
+            throw new DirectoryNotFoundException($"the work directory '{workParent}' does not exist");
+        }
+
+        Directory.CreateDirectory(outDir); // fail before measuring, not after
+        string workRoot = Path.Combine(workParent, "oxivec-bench-" + Guid.NewGuid().ToString("N")[..12]);
+        Directory.CreateDirectory(workRoot);
+        try
+        {
+            BenchResults results = Measure(workRoot, started);
+            string markdown = Report.Render(results);
+            File.WriteAllText(Path.Combine(outDir, "wal.md"), markdown);
+            Charts.WriteCommits(results, Path.Combine(outDir, "wal-commits.png"));
+            Charts.WriteLatency(results, Path.Combine(outDir, "wal-latency.png"));
+            Console.Out.Write(markdown);
+            Progress($"wrote {Path.Combine(outDir, "wal.md")}, wal-commits.png and wal-latency.png in {Stopwatch.GetElapsedTime(started).TotalSeconds:F1} s");
+            return 0;
+        }
+        finally
+        {
+            Directory.Delete(workRoot, recursive: true);
+        }
+    }
+
+    private BenchResults Measure(string workRoot, long started)
+    {
+        SystemLoad load = SystemLoad.Snapshot();
+        MachineInfo machine = MachineInfo.Collect(workRoot);
+        var data = new Dataset();
+        var workload = new Workload(data, workRoot);
+        int repeats = options.Repeats;
+
+        Progress($"{(options.Quick ? "quick" : "full")} mode: {repeats} repeat(s), {options.RunDuration.TotalSeconds:F1} s per run, work dir {workRoot}");
+
+        // Disk limit first, on an idle disk.
+        var sequential = new List<ProbeRun>();
+        var overwrite = new List<ProbeRun>();
+        var preallocated = new List<ProbeRun>();
+        var extend = new List<ProbeRun>();
+        for (int r = 0; r < repeats; r++)
+        {
+            sequential.Add(DiskProbe.SequentialWrite(workRoot, options.SequentialBytes));
+            Progress($"disk: sequential write {sequential[^1].Rate:F0} MB/s");
+            overwrite.Add(DiskProbe.FsyncOverwrite(workRoot, options.FsyncProbeDuration));
+            Progress($"disk: fdatasync (overwrite) {overwrite[^1].Rate:F0}/s");
+            preallocated.Add(DiskProbe.FsyncIntoPreallocated(workRoot, options.FsyncProbeDuration));
+            Progress($"disk: fdatasync (into preallocated space) {preallocated[^1].Rate:F0}/s");
+            extend.Add(DiskProbe.FsyncExtend(workRoot, options.FsyncProbeDuration));
+            Progress($"disk: fdatasync (extending the file) {extend[^1].Rate:F0}/s");
+        }
+
+        List<CellKey> plan = [];
+        plan.AddRange(options.WriterCounts.Select(w => new CellKey(CellKind.Baseline, 0, w)));
+        foreach (int sync in options.SyncIntervals)
+        {
+            plan.AddRange(options.WriterCounts.Select(w => new CellKey(CellKind.Wal, sync, w)));
+        }
+
+        plan.Add(new CellKey(CellKind.Transaction, 0, 1));
+
+        // Warm-up (JIT tiering, the WAL's first segment, the thread pool): every code path once, discarded.
+        TimeSpan warm = TimeSpan.FromMilliseconds(options.Quick ? 250 : 500);
+        foreach (CellKey cell in new[] { new CellKey(CellKind.Baseline, 0, 8), new CellKey(CellKind.Wal, 0, 8), new CellKey(CellKind.Wal, 1_000, 8), new CellKey(CellKind.Transaction, 0, 1) })
+        {
+            _ = workload.Run(cell, warm, options.MaxOpsPerRun);
+        }
+
+        Progress("warm-up done");
+
+        // Repeats are interleaved (every cell once, then again) so slow drift of the machine spreads over all cells.
+        var cells = plan.ToDictionary(c => c, _ => new List<WorkloadRun>());
+        int step = 0;
+        for (int r = 0; r < repeats; r++)
+        {
+            foreach (CellKey cell in plan)
+            {
+                WorkloadRun run = workload.Run(cell, options.RunDuration, options.MaxOpsPerRun);
+                cells[cell].Add(run);
+                step++;
+                Progress(string.Create(CultureInfo.InvariantCulture,
+                    $"[{step}/{plan.Count * repeats}] {cell}: {run.CommitsPerSecond:N0} commits/s, {run.OpsPerSecond:N0} inserts/s, p50 {run.Latency.P50Us:F1} µs, p99 {run.Latency.P99Us:F1} µs, max {run.Latency.MaxUs / 1000:F1} ms, {run.Syncs} fsyncs, CPU {run.CpuCores:F2} cores"));
+            }
+        }
+
+        return new BenchResults(
+            options, machine, data, sequential, overwrite, preallocated, extend,
+            cells.ToDictionary(kv => kv.Key, kv => (IReadOnlyList<WorkloadRun>)kv.Value),
+            Stopwatch.GetElapsedTime(started),
+            SystemLoad.Describe(load));
+    }
+
+    private string ResolveOutDir()
+    {
+        if (options.OutDir is { } given)
+        {
+            return Path.GetFullPath(given);
+        }
+
+        if (options.Quick)
+        {
+            // CI runs --quick: never write into the repository unless asked to.
+            return Path.Combine(Path.GetTempPath(), "oxivec-bench-results-" + DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture));
+        }
+
+        string root = FindRepositoryRoot(Environment.CurrentDirectory) ?? FindRepositoryRoot(AppContext.BaseDirectory)
+            ?? throw new DirectoryNotFoundException("cannot find the repository root (a directory holding OxiVec.slnx) above the current directory; pass --out DIR");
+        return Path.Combine(root, "bench", "results");
+    }
+
+    private static string? FindRepositoryRoot(string start)
+    {
+        for (DirectoryInfo? d = new(Path.GetFullPath(start)); d is not null; d = d.Parent)
+        {
+            if (File.Exists(Path.Combine(d.FullName, "OxiVec.slnx")))
+            {
+                return d.FullName;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Progress goes to stderr: stdout carries only the report.</summary>
+    private static void Progress(string message) => Console.Error.WriteLine("oxivec-bench: " + message);
+}

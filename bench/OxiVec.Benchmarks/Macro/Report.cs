@@ -1,0 +1,342 @@
+using System.Globalization;
+using System.Text;
+
+namespace OxiVec.Benchmarks.Macro;
+
+/// <summary>Renders <see cref="BenchResults"/> as the markdown report (bench/results/wal.md).</summary>
+internal static class Report
+{
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+    public static string Render(BenchResults r)
+    {
+        var sb = new StringBuilder();
+        HarnessOptions o = r.Options;
+        MachineInfo m = r.Machine;
+        Line(sb, "# OxiVec WAL benchmark");
+        Line(sb);
+        Line(sb, $"Produced by `{o.CommandLine()}` (run from the repository root) on {m.Date:yyyy-MM-dd HH:mm} UTC, " +
+            $"{(o.Quick ? "**quick mode** (1 repeat, short runs: a smoke test, not a measurement to quote)" : "full mode")}; " +
+            $"{o.Repeats} repeat(s) of every cell, {o.RunDuration.TotalSeconds:0.#} s per run (or {o.MaxOpsPerRun:N0} inserts, whichever comes first); " +
+            $"whole run {r.Elapsed.TotalSeconds:F0} s. Medians over the repeats, with min–max.");
+        Line(sb);
+
+        Headline(sb, r);
+        Machine(sb, r);
+        DatasetSection(sb, r);
+        Disk(sb, r);
+        Wal(sb, r);
+        Transactions(sb, r);
+        Charts(sb);
+        Method(sb, r);
+        return sb.ToString();
+    }
+
+    private static void Headline(StringBuilder sb, BenchResults r)
+    {
+        Line(sb, "## Headline");
+        Line(sb);
+        Spread fsync = Spread.Of(r.FsyncOverwrite.Select(p => p.Rate));
+        Spread fsyncPrealloc = Spread.Of(r.FsyncPreallocated.Select(p => p.Rate));
+        Spread fsyncExtend = Spread.Of(r.FsyncExtend.Select(p => p.Rate));
+        Spread seq = Spread.Of(r.Sequential.Select(p => p.Rate));
+        Line(sb, $"- Disk: **{Rate(fsync.Median)} fdatasync/s** (4 KiB overwrite of written blocks); {Rate(fsyncPrealloc.Median)}/s when each 4 KiB write starts a new block " +
+            $"of preallocated (fallocated) space, as in a fresh WAL segment; {Rate(fsyncExtend.Median)}/s extending a file. **{Rate(seq.Median)} MB/s** sequential write.");
+        foreach (int writers in new[] { r.Options.WriterCounts[0], r.Options.WriterCounts[^1] })
+        {
+            if (Get(r, new CellKey(CellKind.Wal, 0, writers)) is { } runs)
+            {
+                Spread commits = Spread.Of(runs.Select(x => x.CommitsPerSecond));
+                Spread perSync = Spread.Of(runs.Select(x => x.CommitsPerSync));
+                Spread p99 = Spread.Of(runs.Select(x => x.Latency.P99Us));
+                Line(sb, $"- SyncIntervalMs = 0, {writers} writer(s): **{Rate(commits.Median)} commits/s**, {Ratio(perSync.Median)} commits per fsync, p99 {Latency(p99.Median)}.");
+            }
+        }
+
+        if (Get(r, new CellKey(CellKind.Wal, 1_000, r.Options.WriterCounts[^1])) is { } hi)
+        {
+            Line(sb, $"- SyncIntervalMs = 1000, {r.Options.WriterCounts[^1]} writers: **{Spread.Of(hi.Select(x => x.WalMBPerSecond)).Median:F1} MB/s** of WAL, {Rate(Spread.Of(hi.Select(x => x.CommitsPerSecond)).Median)} commits/s.");
+        }
+
+        if (Get(r, new CellKey(CellKind.Transaction, 0, 1)) is { } tx)
+        {
+            Line(sb, $"- Transactions of {Workload.TransactionBatch} (SyncIntervalMs = 0, 1 writer): **{Rate(Spread.Of(tx.Select(x => x.OpsPerSecond)).Median)} inserts/s**.");
+        }
+
+        Line(sb);
+    }
+
+    private static void Machine(StringBuilder sb, BenchResults r)
+    {
+        MachineInfo m = r.Machine;
+        Line(sb, "## Machine");
+        Line(sb);
+        Line(sb, "| | |");
+        Line(sb, "|---|---|");
+        Line(sb, $"| Cores | {m.Cores} (Environment.ProcessorCount), {m.CpuModel} |");
+        Line(sb, $"| Memory | {m.Memory} |");
+        Line(sb, $"| Disk | {m.FileSystem} on {m.Device}, mounted at `{m.MountPoint}` ({m.MountOptions}); {m.DiskSize} |");
+        Line(sb, $"| Block device | {m.DeviceQueue} |");
+        Line(sb, $"| Bench directory | `{Path.GetDirectoryName(m.WorkDir)}` (a fresh subdirectory per run, deleted afterwards) |");
+        Line(sb, $"| .NET | {m.Runtime}; GC {m.Gc} |");
+        Line(sb, $"| OS | {m.Os}; {m.Kernel} |");
+        Line(sb, $"| Date | {m.Date:yyyy-MM-dd HH:mm:ss} UTC |");
+        Line(sb, $"| Other load | {r.OtherLoad} |");
+        Line(sb);
+    }
+
+    private static void DatasetSection(StringBuilder sb, BenchResults r)
+    {
+        Dataset d = r.Data;
+        Line(sb, "## Dataset");
+        Line(sb);
+        Line(sb, $"Every commit is one insert (`WalManager.LogInsert`) into collection `{Dataset.Collection}`: a {Dataset.Dimensions}-dimension float32 vector " +
+            $"({Dataset.Dimensions * 4} bytes) with {Dataset.MetadataBytes} bytes of JSON-like metadata, under a 14-character id unique per writer " +
+            $"(`w07-0000001234`). Vectors and metadata cycle through pools of {Dataset.PoolSize} generated from seed {Dataset.Seed}. " +
+            $"One insert is a {d.PayloadBytes}-byte payload, **{d.RecordBytes} bytes in the WAL** (32-byte record header, payload, padding to 8). " +
+            $"The operation counts of every cell are in the tables (inserts per run).");
+        Line(sb);
+    }
+
+    private static void Disk(StringBuilder sb, BenchResults r)
+    {
+        Line(sb, "## Disk limit (physical baseline, same run, same file system)");
+        Line(sb);
+        Line(sb, "| Probe | Median | Min–max | Per fdatasync p50 / p99 | What it does |");
+        Line(sb, "|---|---:|---:|---:|---|");
+        Spread seq = Spread.Of(r.Sequential.Select(p => p.Rate));
+        Line(sb, $"| Sequential write | {seq.Median:N0} MB/s | {MinMax(seq, "N0")} | – | {r.Options.SequentialBytes >> 20} MiB in 1 MiB pwrites to a new file, then one fdatasync; time includes the fdatasync |");
+        ProbeRow(sb, "fdatasync rate, overwrite", r.FsyncOverwrite,
+            $"loop of one 4 KiB pwrite over already written and synced data + fdatasync ({DiskProbe.FsyncFileBytes >> 20} MiB file, sequential offsets): data only, no metadata; the best case");
+        ProbeRow(sb, "fdatasync rate, into preallocated space", r.FsyncPreallocated,
+            $"the same loop writing the next 4 KiB of a file created with a {DiskProbe.FsyncFileBytes >> 20} MiB `preallocationSize` (exactly as WAL segments are: full length at once, blocks fallocated but unwritten): each fdatasync also commits the unwritten→written extent change");
+        ProbeRow(sb, "fdatasync rate, extending a file", r.FsyncExtend,
+            "the same loop appending 4 KiB at the end of a file without preallocation: each fdatasync also commits the new size and block allocation");
+        Line(sb);
+        Line(sb, "MB = 10^6 bytes. A commit that waits for its own fsync cannot beat the fdatasync rate; only group commit (several commits per fsync) can.");
+        Line(sb);
+    }
+
+    private static void ProbeRow(StringBuilder sb, string name, IReadOnlyList<ProbeRun> runs, string what)
+    {
+        Spread rate = Spread.Of(runs.Select(p => p.Rate));
+        Spread p50 = Spread.Of(runs.Select(p => p.Latency?.P50Us ?? double.NaN));
+        Spread p99 = Spread.Of(runs.Select(p => p.Latency?.P99Us ?? double.NaN));
+        Line(sb, $"| {name} | {Rate(rate.Median)} /s | {MinMax(rate, "N0")} | {Latency(p50.Median)} / {Latency(p99.Median)} | {what} |");
+    }
+
+    private static void Wal(StringBuilder sb, BenchResults r)
+    {
+        HarnessOptions o = r.Options;
+        Line(sb, "## WAL append throughput and commit latency");
+        Line(sb);
+        Line(sb, "### No-WAL baseline");
+        Line(sb);
+        Line(sb, "The same writer loop without a WAL: per insert, copy the vector and metadata into the writer's preallocated ring of " +
+            $"{InMemoryStore.SlotsPerWriter} slots and upsert id → slot in one shared `ConcurrentDictionary<string,int>` (removing the id the slot held before, " +
+            "so the map stays at writers × 4096 entries). The id string is built in both loops. Latency is the time of that in-memory insert.");
+        Line(sb);
+        Line(sb, "| Writers | Inserts/s | Min–max | p50 | p99 | CPU cores | Inserts per run |");
+        Line(sb, "|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (int w in o.WriterCounts)
+        {
+            if (Get(r, new CellKey(CellKind.Baseline, 0, w)) is not { } runs)
+            {
+                continue;
+            }
+
+            Spread ops = Spread.Of(runs.Select(x => x.OpsPerSecond));
+            Line(sb, $"| {w} | {Rate(ops.Median)} | {MinMax(ops, "N0")} | {Latency(Spread.Of(runs.Select(x => x.Latency.P50Us)).Median)} | " +
+                $"{Latency(Spread.Of(runs.Select(x => x.Latency.P99Us)).Median)} | {Cpu(runs)} | {Spread.Of(runs.Select(x => (double)x.Ops)).Median:N0} |");
+        }
+
+        Line(sb);
+        Line(sb, "### WAL, one insert per commit: throughput");
+        Line(sb);
+        Line(sb, "*% of baseline* compares commits/s with the no-WAL baseline at the same writer count. *WAL MB/s* is `GetMetrics().BytesWritten` over the run. " +
+            "*fsyncs/s* and *commits per fsync* come from `GetMetrics().SyncCount`; they include the fsync that seals each full 64 MiB segment " +
+            "(with a positive SyncIntervalMs most of them are seals).");
+        Line(sb);
+        Line(sb, "| Profile | SyncIntervalMs | Writers | Commits/s | Min–max | % of baseline | WAL MB/s | fsyncs/s | Commits per fsync | Inserts per run |");
+        Line(sb, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach ((int sync, int w, IReadOnlyList<WorkloadRun> runs) in WalCells(r))
+        {
+            Spread commits = Spread.Of(runs.Select(x => x.CommitsPerSecond));
+            Line(sb, $"| {Workload.ProfileName(sync)} | {sync} | {w} | {Rate(commits.Median)} | {MinMax(commits, "N0")} | {Percent(commits.Median / BaselineOps(r, w))} | " +
+                $"{Med(runs, x => x.WalMBPerSecond):F1} | {Rate(Med(runs, x => x.SyncsPerSecond))} | {Ratio(Med(runs, x => x.CommitsPerSync))} | {Med(runs, x => x.Ops):N0} |");
+        }
+
+        Line(sb);
+        Line(sb, "### WAL, one insert per commit: latency and cost");
+        Line(sb);
+        Line(sb, "Commit latency is the time of one `LogInsert` call: append, then wait as the policy says (SyncIntervalMs = 0: until an fsync covers it; " +
+            "otherwise until the bytes are written to the OS). *Stalled* is the share of the writers' time spent in commits of " +
+            $"{LatencySummary.SlowThresholdMs:0} ms or more. *WAL fsync avg* is the WAL's own `AvgSyncLatencyMs`. *CPU* is process CPU time (all threads) " +
+            $"over wall time, out of {r.Machine.Cores} cores, and per commit. *Context switches* are the process's (getrusage) per commit: voluntary " +
+            "(a thread blocked) / involuntary (a runnable thread was preempted or yielded; spin-waiting shows here).");
+        Line(sb);
+        Line(sb, "| Profile | SyncIntervalMs | Writers | p50 | p99 | Max | Stalled | WAL fsync avg | CPU cores | CPU per commit | Context switches per commit |");
+        Line(sb, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach ((int sync, int w, IReadOnlyList<WorkloadRun> runs) in WalCells(r))
+        {
+            Line(sb, $"| {Workload.ProfileName(sync)} | {sync} | {w} | {Latency(Med(runs, x => x.Latency.P50Us))} | {Latency(Med(runs, x => x.Latency.P99Us))} | " +
+                $"{Latency(Med(runs, x => x.Latency.MaxUs))} | {Percent(Med(runs, x => x.StalledShare))} | {Ms(Med(runs, x => x.WalAvgSyncMs))} | {Cpu(runs)} | " +
+                $"{Latency(Med(runs, x => x.CpuCores * x.Seconds / x.Commits * 1e6))} | {Switches(runs)} |");
+        }
+
+        Line(sb);
+        GroupCommitNotes(sb, r);
+    }
+
+    private static void GroupCommitNotes(StringBuilder sb, BenchResults r)
+    {
+        HarnessOptions o = r.Options;
+        double fsync = Spread.Of(r.FsyncOverwrite.Select(p => p.Rate)).Median;
+        double fsyncPrealloc = Spread.Of(r.FsyncPreallocated.Select(p => p.Rate)).Median;
+        if (Get(r, new CellKey(CellKind.Wal, 0, o.WriterCounts[0])) is not { } one)
+        {
+            return;
+        }
+
+        double c1 = Spread.Of(one.Select(x => x.CommitsPerSecond)).Median;
+        var parts = new List<string>
+        {
+            $"With SyncIntervalMs = 0 and {o.WriterCounts[0]} writer the WAL commits {Rate(c1)}/s: {Percent(c1 / fsync)} of the disk's overwrite fdatasync rate " +
+            $"and {Percent(c1 / fsyncPrealloc)} of its rate when every fdatasync also starts a new 4 KiB block of preallocated space " +
+            $"(a {r.Data.RecordBytes}-byte record starts a new block only about every {4096.0 / r.Data.RecordBytes:0.#} commits).",
+        };
+        foreach (int w in o.WriterCounts.Skip(1))
+        {
+            if (Get(r, new CellKey(CellKind.Wal, 0, w)) is { } runs)
+            {
+                double c = Spread.Of(runs.Select(x => x.CommitsPerSecond)).Median;
+                double per = Spread.Of(runs.Select(x => x.CommitsPerSync)).Median;
+                parts.Add($"At {w} writers: {Rate(c)}/s ({Ratio(c / c1)}× one writer) with {Ratio(per)} commits per fsync.");
+            }
+        }
+
+        Line(sb, string.Join(' ', parts));
+        Line(sb);
+
+        // Positive intervals: do the worst commits line up with the WAL's fsyncs (interval flush, segment seal)?
+        var interval = r.Cells.Where(kv => kv.Key.Kind == CellKind.Wal && kv.Key.SyncIntervalMs > 0 && kv.Value.Count > 0).ToList();
+        double[] maxMs = [.. interval.Select(kv => Med(kv.Value, x => x.Latency.MaxUs) / 1000)];
+        double[] stalled = [.. interval.Select(kv => Med(kv.Value, x => x.StalledShare))];
+        double[] syncMs = [.. interval.Select(kv => Med(kv.Value, x => x.WalAvgSyncMs)).Where(v => !double.IsNaN(v))];
+        if (maxMs.Length > 0 && syncMs.Length > 0)
+        {
+            Line(sb, $"With a positive SyncIntervalMs the median commit is a write into the page cache, yet the writers spend {Percent(stalled.Min())}–{Percent(stalled.Max())} " +
+                $"of their time in commits of {LatencySummary.SlowThresholdMs:0} ms or more, and the longest commits ({maxMs.Min():F0}–{maxMs.Max():F0} ms) are as long as the WAL's own " +
+                $"fsyncs ({syncMs.Min():F0}–{syncMs.Max():F0} ms on average; interval flushes and segment seals): a commit that only waits for its write also waits for an fsync in progress.");
+            Line(sb);
+        }
+    }
+
+    private static void Transactions(StringBuilder sb, BenchResults r)
+    {
+        Line(sb, "## Transaction batches");
+        Line(sb);
+        Line(sb, $"`BeginTransaction()`, {Workload.TransactionBatch} × `LogInsert`, `Commit()` in a loop (one begin and one commit record around the inserts, one write, one fsync). " +
+            "Latency is the time of the `Commit()` call. *× single inserts* compares inserts/s with one `LogInsert` per commit at the same policy and writer count.");
+        Line(sb);
+        Line(sb, "| SyncIntervalMs | Writers | Inserts/s | Min–max | Transactions/s | % of baseline | × single inserts | WAL MB/s | p50 commit | p99 commit | fsyncs/s | Inserts per fsync | CPU cores | Inserts per run |");
+        Line(sb, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach ((CellKey key, IReadOnlyList<WorkloadRun> runs) in r.Cells.Where(kv => kv.Key.Kind == CellKind.Transaction).OrderBy(kv => kv.Key.Writers))
+        {
+            Spread ops = Spread.Of(runs.Select(x => x.OpsPerSecond));
+            double single = Get(r, new CellKey(CellKind.Wal, key.SyncIntervalMs, key.Writers)) is { } s ? Spread.Of(s.Select(x => x.OpsPerSecond)).Median : double.NaN;
+            Line(sb, $"| {key.SyncIntervalMs} | {key.Writers} | {Rate(ops.Median)} | {MinMax(ops, "N0")} | {Rate(Spread.Of(runs.Select(x => x.CommitsPerSecond)).Median)} | " +
+                $"{Percent(ops.Median / BaselineOps(r, key.Writers))} | {Ratio(ops.Median / single)} | {Spread.Of(runs.Select(x => x.WalMBPerSecond)).Median:F1} | " +
+                $"{Latency(Spread.Of(runs.Select(x => x.Latency.P50Us)).Median)} | {Latency(Spread.Of(runs.Select(x => x.Latency.P99Us)).Median)} | " +
+                $"{Rate(Spread.Of(runs.Select(x => x.SyncsPerSecond)).Median)} | {Ratio(Spread.Of(runs.Select(x => x.Ops / (double)Math.Max(1, x.Syncs))).Median)} | " +
+                $"{Cpu(runs)} | {Spread.Of(runs.Select(x => (double)x.Ops)).Median:N0} |");
+        }
+
+        Line(sb);
+    }
+
+    private static void Charts(StringBuilder sb)
+    {
+        Line(sb, "## Charts");
+        Line(sb);
+        Line(sb, "![Commits per second against writers, per sync policy](wal-commits.png)");
+        Line(sb);
+        Line(sb, "![p50 and p99 commit latency per sync policy and writer count](wal-latency.png)");
+        Line(sb);
+    }
+
+    private static void Method(StringBuilder sb, BenchResults r)
+    {
+        HarnessOptions o = r.Options;
+        Line(sb, "## Method");
+        Line(sb);
+        Line(sb, "- Each run opens a **fresh WAL directory** under the bench directory with the guide's profile for its sync interval " +
+            "(`WalConfig.MaximumDurability` 0 ms, `Balanced` 100 ms, `HighThroughput` 1000 ms, `Development` 10000 ms; 64 MiB preallocated segments), " +
+            "runs, disposes the WAL (its final fsync is not timed) and deletes the directory.");
+        Line(sb, $"- Writers are dedicated threads started together; each loops until {o.RunDuration.TotalSeconds:0.#} s have passed or the writers together " +
+            $"did {o.MaxOpsPerRun:N0} inserts. Throughput is inserts (or commits) over the time from the start signal to the last acknowledgement.");
+        Line(sb, "- Every commit is timed with two `Stopwatch.GetTimestamp()` calls into the writer's own array; the arrays are merged and sorted, " +
+            "percentiles are nearest-rank. With more writers than cores, latency includes waiting for a core.");
+        Line(sb, "- WAL MB/s, fsyncs and commits per fsync are deltas of `WalManager.GetMetrics()` (`BytesWritten`, `SyncCount`) over the run.");
+        Line(sb, $"- Repeats are interleaved (all cells, then all cells again). Before measuring, each code path runs once briefly (JIT warm-up), discarded.");
+        Line(sb, "- With a positive SyncIntervalMs a commit is acknowledged once written to the OS; a background flusher fsyncs every interval. " +
+            $"Runs of {o.RunDuration.TotalSeconds:0.#} s see at most a few interval fsyncs (none at 10000 ms): those rows show the cost of the write path, " +
+            "plus the fsync that seals each full segment.");
+        Line(sb);
+    }
+
+    private static IEnumerable<(int Sync, int Writers, IReadOnlyList<WorkloadRun> Runs)> WalCells(BenchResults r)
+    {
+        foreach (int sync in r.Options.SyncIntervals)
+        {
+            foreach (int w in r.Options.WriterCounts)
+            {
+                if (Get(r, new CellKey(CellKind.Wal, sync, w)) is { } runs)
+                {
+                    yield return (sync, w, runs);
+                }
+            }
+        }
+    }
+
+    private static double Med(IReadOnlyList<WorkloadRun> runs, Func<WorkloadRun, double> pick) => Spread.Of(runs.Select(pick)).Median;
+
+    private static string Switches(IReadOnlyList<WorkloadRun> runs)
+    {
+        double voluntary = Med(runs, x => x.VoluntarySwitches / x.Commits);
+        double involuntary = Med(runs, x => x.InvoluntarySwitches / x.Commits);
+        return double.IsNaN(voluntary) ? "–" : $"{voluntary:0.00} / {involuntary:0.00}";
+    }
+
+    private static IReadOnlyList<WorkloadRun>? Get(BenchResults r, CellKey key) =>
+        r.Cells.TryGetValue(key, out IReadOnlyList<WorkloadRun>? runs) && runs.Count > 0 ? runs : null;
+
+    private static double BaselineOps(BenchResults r, int writers) =>
+        Get(r, new CellKey(CellKind.Baseline, 0, writers)) is { } runs ? Spread.Of(runs.Select(x => x.OpsPerSecond)).Median : double.NaN;
+
+    private static string Cpu(IReadOnlyList<WorkloadRun> runs) => Spread.Of(runs.Select(x => x.CpuCores)).Median.ToString("0.00", Inv);
+
+    internal static string Rate(double v) => double.IsNaN(v) ? "–" : v >= 100 ? v.ToString("N0", Inv) : v.ToString("N1", Inv);
+
+    private static string Ratio(double v) => double.IsNaN(v) || double.IsInfinity(v) ? "–" : v >= 100 ? v.ToString("N0", Inv) : v.ToString("0.0#", Inv);
+
+    private static string Percent(double v) => double.IsNaN(v) || double.IsInfinity(v) ? "–"
+        : v == 0 ? "0 %"
+        : v >= 0.1 ? (v * 100).ToString("N0", Inv) + " %" : v >= 0.001 ? (v * 100).ToString("0.0#", Inv) + " %" : (v * 100).ToString("0.000#", Inv) + " %";
+
+    private static string MinMax(Spread s, string format) =>
+        double.IsNaN(s.Min) ? "–" : s.Min == s.Max ? "(1 run)" : $"{s.Min.ToString(format, Inv)}–{s.Max.ToString(format, Inv)}";
+
+    private static string Ms(double ms) => double.IsNaN(ms) ? "–" : Latency(ms * 1000);
+
+    /// <summary>Microseconds, shown in µs or ms with three significant figures or so.</summary>
+    internal static string Latency(double us) => double.IsNaN(us) ? "–"
+        : us < 1 ? us.ToString("0.00", Inv) + " µs"
+        : us < 100 ? us.ToString("0.0", Inv) + " µs"
+        : us < 1000 ? us.ToString("0", Inv) + " µs"
+        : us < 10_000 ? (us / 1000).ToString("0.00", Inv) + " ms"
+        : us < 100_000 ? (us / 1000).ToString("0.0", Inv) + " ms"
+        : (us / 1000).ToString("N0", Inv) + " ms";
+
+    private static void Line(StringBuilder sb, string text = "") => sb.Append(text).Append('\n');
+}

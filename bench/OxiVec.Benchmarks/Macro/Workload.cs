@@ -1,0 +1,321 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using OxiVec.Wal;
+
+namespace OxiVec.Benchmarks.Macro;
+
+/// <summary>What a cell measures.</summary>
+internal enum CellKind
+{
+    /// <summary>No WAL: the in-memory work of an insert only (<see cref="InMemoryStore"/>).</summary>
+    Baseline,
+
+    /// <summary>One <see cref="WalManager.LogInsert"/> per commit.</summary>
+    Wal,
+
+    /// <summary><see cref="WalManager.BeginTransaction"/>, <see cref="Workload.TransactionBatch"/> inserts, <see cref="WalTransaction.Commit"/>.</summary>
+    Transaction,
+}
+
+/// <summary>One cell of the result grid.</summary>
+internal readonly record struct CellKey(CellKind Kind, int SyncIntervalMs, int Writers)
+{
+    public override string ToString() => Kind switch
+    {
+        CellKind.Baseline => string.Create(CultureInfo.InvariantCulture, $"baseline (no WAL), writers={Writers}"),
+        CellKind.Transaction => string.Create(CultureInfo.InvariantCulture, $"transactions of {Workload.TransactionBatch}, SyncIntervalMs={SyncIntervalMs}, writers={Writers}"),
+        _ => string.Create(CultureInfo.InvariantCulture, $"WAL SyncIntervalMs={SyncIntervalMs}, writers={Writers}"),
+    };
+}
+
+/// <summary>The outcome of one run of one cell.</summary>
+/// <param name="Ops">Inserts done.</param>
+/// <param name="Commits">Acknowledged commits (inserts, or transactions for <see cref="CellKind.Transaction"/>).</param>
+/// <param name="Seconds">From the start signal to the last acknowledgement.</param>
+/// <param name="WalBytes">Bytes the WAL wrote to its segment files (<see cref="WalMetrics.BytesWritten"/> delta).</param>
+/// <param name="Syncs">fsyncs the WAL performed (<see cref="WalMetrics.SyncCount"/> delta).</param>
+/// <param name="Latency">Commit latency: the time of each LogInsert (or Commit) call.</param>
+/// <param name="WalAvgSyncMs">The WAL's own average fsync time (<see cref="WalMetrics.AvgSyncLatencyMs"/>); NaN without fsyncs.</param>
+/// <param name="CpuCores">Process CPU time (user + system, all threads) over the run's wall time: cores kept busy.</param>
+/// <param name="Writers">Writer threads.</param>
+/// <param name="VoluntarySwitches">Context switches of the process during the run where a thread blocked (NaN when unknown).</param>
+/// <param name="InvoluntarySwitches">Context switches where a runnable thread was preempted or yielded (spin-waiting shows here).</param>
+internal sealed record WorkloadRun(
+    long Ops, long Commits, double Seconds, long WalBytes, long Syncs, LatencySummary Latency, double WalAvgSyncMs, double CpuCores,
+    int Writers, double VoluntarySwitches, double InvoluntarySwitches)
+{
+    /// <summary>Share of the writers' time spent inside commits of 10 ms or more.</summary>
+    public double StalledShare => Latency.SlowSeconds / (Writers * Seconds);
+
+    /// <summary>Process context switches per commit (voluntary + involuntary).</summary>
+    public double SwitchesPerCommit => (VoluntarySwitches + InvoluntarySwitches) / Commits;
+
+    public double OpsPerSecond => Ops / Seconds;
+
+    public double CommitsPerSecond => Commits / Seconds;
+
+    public double WalMBPerSecond => WalBytes / 1e6 / Seconds;
+
+    public double SyncsPerSecond => Syncs / Seconds;
+
+    public double CommitsPerSync => Syncs == 0 ? double.NaN : Commits / (double)Syncs;
+}
+
+/// <summary>
+/// Runs cells: N writer threads in a tight loop for a fixed duration (or until a total operation cap), each
+/// timing every commit with <see cref="Stopwatch"/> timestamps into its own array.
+/// </summary>
+internal sealed class Workload(Dataset data, string workRoot)
+{
+    /// <summary>Inserts per transaction in the transaction row.</summary>
+    public const int TransactionBatch = 100;
+
+    /// <summary>The guide's profile for a sync interval, pointed at <paramref name="dir"/>.</summary>
+    public static WalConfig Profile(int syncIntervalMs, string dir) => syncIntervalMs switch
+    {
+        0 => WalConfig.MaximumDurability,
+        100 => WalConfig.Balanced,
+        1_000 => WalConfig.HighThroughput,
+        10_000 => WalConfig.Development,
+        _ => WalConfig.Default with { SyncIntervalMs = syncIntervalMs },
+    } with { WalDir = dir };
+
+    public static string ProfileName(int syncIntervalMs) => syncIntervalMs switch
+    {
+        0 => nameof(WalConfig.MaximumDurability),
+        100 => nameof(WalConfig.Balanced),
+        1_000 => nameof(WalConfig.HighThroughput),
+        10_000 => nameof(WalConfig.Development),
+        _ => "custom",
+    };
+
+    public WorkloadRun Run(CellKey cell, TimeSpan duration, long maxOps) => cell.Kind switch
+    {
+        CellKind.Baseline => RunBaseline(cell.Writers, duration, maxOps),
+        CellKind.Wal => RunWal(cell, duration, maxOps),
+        CellKind.Transaction => RunWal(cell, duration, maxOps),
+        _ => throw new ArgumentOutOfRangeException(nameof(cell)),
+    };
+
+    private WorkloadRun RunBaseline(int writers, TimeSpan duration, long maxOps)
+    {
+        var store = new InMemoryStore(writers);
+        Driven d = Drive(writers, duration, maxOps, (w, seq, latency) =>
+        {
+            string id = Dataset.Id(w, seq);
+            ReadOnlyMemory<float> vector = data.Vector(seq);
+            ReadOnlyMemory<byte> metadata = data.Metadata(seq);
+            long t0 = Stopwatch.GetTimestamp();
+            store.Insert(w, seq, id, vector.Span, metadata.Span);
+            latency.Add(Stopwatch.GetTimestamp() - t0);
+            return 1;
+        });
+        return new WorkloadRun(d.Ops, d.Ops, d.Seconds, 0, 0, d.Latency, double.NaN, d.CpuCores, writers, d.Voluntary, d.Involuntary);
+    }
+
+    private WorkloadRun RunWal(CellKey cell, TimeSpan duration, long maxOps)
+    {
+        string dir = Path.Combine(workRoot, "wal-" + Guid.NewGuid().ToString("N")[..12]);
+        try
+        {
+            WalMetrics before, after;
+            Driven d;
+            using (WalManager wal = WalManager.Open(Profile(cell.SyncIntervalMs, dir)))
+            {
+                before = wal.GetMetrics();
+                d = cell.Kind == CellKind.Transaction ? DriveTransactions(wal, cell.Writers, duration, maxOps) : DriveInserts(wal, cell.Writers, duration, maxOps);
+                after = wal.GetMetrics();
+            }
+
+            long syncs = after.SyncCount - before.SyncCount;
+            long commits = cell.Kind == CellKind.Transaction ? d.Ops / TransactionBatch : d.Ops;
+            return new WorkloadRun(
+                d.Ops, commits, d.Seconds, after.BytesWritten - before.BytesWritten, syncs, d.Latency, syncs == 0 ? double.NaN : after.AvgSyncLatencyMs, d.CpuCores,
+                cell.Writers, d.Voluntary, d.Involuntary);
+        }
+        finally
+        {
+            if (Directory.Exists(dir))
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+        }
+    }
+
+    private Driven DriveInserts(WalManager wal, int writers, TimeSpan duration, long maxOps) =>
+        Drive(writers, duration, maxOps, (w, seq, latency) =>
+        {
+            string id = Dataset.Id(w, seq);
+            ReadOnlyMemory<float> vector = data.Vector(seq);
+            ReadOnlyMemory<byte> metadata = data.Metadata(seq);
+            long t0 = Stopwatch.GetTimestamp();
+            wal.LogInsert(Dataset.Collection, id, vector, metadata);
+            latency.Add(Stopwatch.GetTimestamp() - t0);
+            return 1;
+        });
+
+    private Driven DriveTransactions(WalManager wal, int writers, TimeSpan duration, long maxOps) =>
+        Drive(writers, duration, maxOps, (w, seq, latency) =>
+        {
+            using WalTransaction tx = wal.BeginTransaction();
+            for (int i = 0; i < TransactionBatch; i++)
+            {
+                tx.LogInsert(Dataset.Collection, Dataset.Id(w, seq + i), data.Vector(seq + i), data.Metadata(seq + i));
+            }
+
+            long t0 = Stopwatch.GetTimestamp();
+            tx.Commit();
+            latency.Add(Stopwatch.GetTimestamp() - t0);
+            return TransactionBatch;
+        });
+
+    /// <summary>
+    /// One step of a writer: does <c>n</c> inserts starting at sequence <c>seq</c>, records the commit latency,
+    /// returns <c>n</c>.
+    /// </summary>
+    private delegate int Step(int writer, long seq, LatencyBuffer latency);
+
+    private readonly record struct Driven(long Ops, double Seconds, LatencySummary Latency, double CpuCores, double Voluntary, double Involuntary);
+
+    private static Driven Drive(int writers, TimeSpan duration, long maxOps, Step step)
+    {
+        const int Stride = 16; // one cache line (and more) between the writers' published counters
+        long[] published = new long[writers * Stride];
+        long[] lastDone = new long[writers];
+        var buffers = new LatencyBuffer[writers];
+        var threads = new Thread[writers];
+        Exception?[] failures = new Exception?[writers];
+        using var ready = new CountdownEvent(writers);
+        using var go = new ManualResetEventSlim(false);
+        int stop = 0;
+        for (int w = 0; w < writers; w++)
+        {
+            int writer = w;
+            buffers[w] = new LatencyBuffer((int)Math.Min(1 << 16, maxOps / writers + 1));
+            threads[w] = new Thread(() =>
+            {
+                LatencyBuffer latency = buffers[writer];
+                long seq = 0;
+                ready.Signal();
+                go.Wait();
+                try
+                {
+                    while (Volatile.Read(ref stop) == 0)
+                    {
+                        seq += step(writer, seq, latency);
+                        Volatile.Write(ref published[writer * Stride], seq);
+                    }
+                }
+#pragma warning disable CA1031 // reported by the driver after the join
+                catch (Exception ex)
+#pragma warning restore CA1031
+                {
+                    failures[writer] = ex;
+                    Volatile.Write(ref stop, 1);
+                }
+
+                lastDone[writer] = Stopwatch.GetTimestamp();
+            })
+            {
+                IsBackground = true,
+                Name = string.Create(CultureInfo.InvariantCulture, $"bench-writer-{w}"),
+            };
+            threads[w].Start();
+        }
+
+        ready.Wait();
+        using var process = Process.GetCurrentProcess();
+        TimeSpan cpuBefore = process.TotalProcessorTime;
+        (long Voluntary, long Involuntary)? switchesBefore = Native.ContextSwitches();
+        long start = Stopwatch.GetTimestamp();
+        long deadline = start + (long)(duration.TotalSeconds * Stopwatch.Frequency);
+        go.Set();
+        while (Volatile.Read(ref stop) == 0)
+        {
+            long now = Stopwatch.GetTimestamp();
+            if (now >= deadline)
+            {
+                break;
+            }
+
+            long done = 0;
+            for (int w = 0; w < writers; w++)
+            {
+                done += Volatile.Read(ref published[w * Stride]);
+            }
+
+            if (done >= maxOps)
+            {
+                break;
+            }
+
+            Thread.Sleep(TimeSpan.FromMilliseconds(Math.Clamp((deadline - now) * 1000.0 / Stopwatch.Frequency, 1, 10)));
+        }
+
+        Volatile.Write(ref stop, 1);
+        foreach (Thread t in threads)
+        {
+            t.Join();
+        }
+
+        if (failures.FirstOrDefault(f => f is not null) is { } failure)
+        {
+            throw new InvalidOperationException("a writer failed: " + failure.Message, failure);
+        }
+
+        long ops = 0;
+        for (int w = 0; w < writers; w++)
+        {
+            ops += published[w * Stride];
+        }
+
+        double seconds = (lastDone.Max() - start) / (double)Stopwatch.Frequency;
+        (long Voluntary, long Involuntary)? switchesAfter = Native.ContextSwitches();
+        process.Refresh();
+        double cpu = (process.TotalProcessorTime - cpuBefore).TotalSeconds / Stopwatch.GetElapsedTime(start).TotalSeconds;
+        (double voluntary, double involuntary) = switchesBefore is { } b && switchesAfter is { } a
+            ? (a.Voluntary - b.Voluntary, a.Involuntary - b.Involuntary)
+            : (double.NaN, double.NaN);
+        return new Driven(ops, seconds, LatencySummary.Merge(buffers), cpu, voluntary, involuntary);
+    }
+}
+
+/// <summary>
+/// The no-WAL baseline: the in-memory work an insert does without durability. Per insert: copy the 128 floats
+/// and the 32 metadata bytes into the writer's preallocated ring of 4096 slots, and upsert id → slot in one
+/// shared <see cref="ConcurrentDictionary{TKey,TValue}"/>, first removing the id the slot held before (so the
+/// map stays at writers × 4096 entries and the run measures steady state, not growth).
+/// </summary>
+internal sealed class InMemoryStore
+{
+    public const int SlotsPerWriter = 4096;
+
+    private readonly ConcurrentDictionary<string, int> _index;
+    private readonly float[][] _vectors;
+    private readonly byte[][] _metadata;
+    private readonly string?[][] _slotIds;
+
+    public InMemoryStore(int writers)
+    {
+        _index = new ConcurrentDictionary<string, int>(Environment.ProcessorCount, writers * SlotsPerWriter, StringComparer.Ordinal);
+        _vectors = [.. Enumerable.Range(0, writers).Select(_ => new float[SlotsPerWriter * Dataset.Dimensions])];
+        _metadata = [.. Enumerable.Range(0, writers).Select(_ => new byte[SlotsPerWriter * Dataset.MetadataBytes])];
+        _slotIds = [.. Enumerable.Range(0, writers).Select(_ => new string?[SlotsPerWriter])];
+    }
+
+    public void Insert(int writer, long seq, string id, ReadOnlySpan<float> vector, ReadOnlySpan<byte> metadata)
+    {
+        int slot = (int)(seq & (SlotsPerWriter - 1));
+        vector.CopyTo(_vectors[writer].AsSpan(slot * Dataset.Dimensions, Dataset.Dimensions));
+        metadata.CopyTo(_metadata[writer].AsSpan(slot * Dataset.MetadataBytes, Dataset.MetadataBytes));
+        string?[] ids = _slotIds[writer];
+        if (ids[slot] is { } previous)
+        {
+            _index.TryRemove(previous, out _);
+        }
+
+        ids[slot] = id;
+        _index[id] = (writer * SlotsPerWriter) + slot;
+    }
+}
