@@ -21,6 +21,16 @@ internal static class Program
 
         try
         {
+            if (args.Length > 0 && args[0] == "store")
+            {
+                return new Store.StoreBench(Store.VerbOptions.Parse("store", args[1..])).Run();
+            }
+
+            if (args.Length > 0 && args[0] == "recovery")
+            {
+                return new RecoveryBench.RecoveryHarness(Store.VerbOptions.Parse("recovery", args[1..])).Run();
+            }
+
             HarnessOptions options = HarnessOptions.Parse(args);
             if (options.ShowHelp)
             {

@@ -1,0 +1,214 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using OxiVec.Benchmarks.Macro;
+using ScottPlot;
+
+namespace OxiVec.Benchmarks.Store;
+
+/// <summary>Command line of the <c>store</c> and <c>recovery</c> verbs: <c>--quick</c> and <c>--out DIR</c>.</summary>
+internal sealed record VerbOptions(bool Quick, string OutDir, string CommandLine)
+{
+    public static VerbOptions Parse(string verb, string[] args)
+    {
+        bool quick = false;
+        string? outDir = null;
+        for (int i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--quick":
+                    quick = true;
+                    break;
+                case "--out" when i + 1 < args.Length:
+                    outDir = args[++i];
+                    break;
+                default:
+                    throw new ArgumentException($"unknown argument '{args[i]}' (usage: {verb} [--quick] [--out DIR])");
+            }
+        }
+
+        outDir ??= quick
+            ? Path.Combine(Path.GetTempPath(), $"oxivec-{verb}-results-" + DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture))
+            : Path.Combine(
+                BenchCommon.FindRepositoryRoot(Environment.CurrentDirectory) ?? BenchCommon.FindRepositoryRoot(AppContext.BaseDirectory)
+                ?? throw new DirectoryNotFoundException("cannot find the repository root (a directory holding OxiVec.slnx); pass --out DIR"),
+                "bench", "results");
+        string command = "dotnet run -c Release --project bench/OxiVec.Benchmarks -- " + string.Join(' ', new[] { verb }.Concat(args));
+        return new VerbOptions(quick, Path.GetFullPath(outDir), command);
+    }
+}
+
+/// <summary>Helpers shared by the store and recovery benchmarks.</summary>
+internal static class BenchCommon
+{
+    private static bool s_fontChecked;
+
+    public static string? FindRepositoryRoot(string start)
+    {
+        for (DirectoryInfo? d = new(start); d is not null; d = d.Parent)
+        {
+            if (File.Exists(Path.Combine(d.FullName, "OxiVec.slnx")))
+            {
+                return d.FullName;
+            }
+        }
+
+        return null;
+    }
+
+    public static string NewWorkDir(string name)
+    {
+        string dir = Path.Combine(Path.GetTempPath(), $"oxivec-{name}-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(dir);
+        return dir;
+    }
+
+    public static void TryDelete(string dir)
+    {
+        try
+        {
+            if (Directory.Exists(dir))
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+        }
+        catch (IOException)
+        {
+            // A leftover temp directory is harmless.
+        }
+        catch (UnauthorizedAccessException)
+        {
+            // Same.
+        }
+    }
+
+    /// <summary>Uniform random vectors in [-1, 1).</summary>
+    public static float[][] Uniform(int count, int dim, int seed)
+    {
+        var rng = new Random(seed);
+        var result = new float[count][];
+        for (int i = 0; i < count; i++)
+        {
+            var v = new float[dim];
+            for (int j = 0; j < dim; j++)
+            {
+                v[j] = (float)((rng.NextDouble() * 2) - 1);
+            }
+
+            result[i] = v;
+        }
+
+        return result;
+    }
+
+    /// <summary>Gaussian clusters: centres ~ N(0, 1) per coordinate, points = centre + N(0, sigma²).</summary>
+    public static (float[][] Points, float[][] Queries) Clustered(int count, int queries, int dim, int clusters, double sigma, int seed)
+    {
+        var rng = new Random(seed);
+        var centres = new double[clusters][];
+        for (int c = 0; c < clusters; c++)
+        {
+            centres[c] = new double[dim];
+            for (int j = 0; j < dim; j++)
+            {
+                centres[c][j] = Gaussian(rng);
+            }
+        }
+
+        float[] Point()
+        {
+            double[] centre = centres[rng.Next(clusters)];
+            var v = new float[dim];
+            for (int j = 0; j < dim; j++)
+            {
+                v[j] = (float)(centre[j] + (sigma * Gaussian(rng)));
+            }
+
+            return v;
+        }
+
+        var points = new float[count][];
+        for (int i = 0; i < count; i++)
+        {
+            points[i] = Point();
+        }
+
+        var qs = new float[queries][];
+        for (int i = 0; i < queries; i++)
+        {
+            qs[i] = Point();
+        }
+
+        return (points, qs);
+    }
+
+    private static double Gaussian(Random rng)
+    {
+        double u1 = 1.0 - rng.NextDouble();
+        double u2 = rng.NextDouble();
+        return Math.Sqrt(-2.0 * Math.Log(u1)) * Math.Cos(2.0 * Math.PI * u2);
+    }
+
+    public static double Seconds(long startTimestamp) => Stopwatch.GetElapsedTime(startTimestamp).TotalSeconds;
+
+    public static string F(double value, int decimals = 0) => value.ToString("N" + decimals.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
+
+    public static void Line(StringBuilder sb, string text = "") => sb.Append(text).Append('\n');
+
+    public static void MachineSection(StringBuilder sb, MachineInfo m, VerbOptions o)
+    {
+        Line(sb, "## Machine");
+        Line(sb);
+        Line(sb, "| | |");
+        Line(sb, "|---|---|");
+        Line(sb, $"| Date (UTC) | {m.Date:yyyy-MM-dd HH:mm} |");
+        Line(sb, $"| CPU | {m.CpuModel}, {m.Cores} logical cores |");
+        Line(sb, $"| Memory | {m.Memory} |");
+        Line(sb, $"| Work directory | `{m.WorkDir}` on {m.FileSystem} ({m.Device}, mounted at {m.MountPoint}, {m.DiskSize}) |");
+        Line(sb, $"| Device queue | {m.DeviceQueue} |");
+        Line(sb, $"| Runtime | {m.Runtime}; GC {m.Gc} |");
+        Line(sb, $"| OS | {m.Os}; {m.Kernel} |");
+        Line(sb, $"| Mode | {(o.Quick ? "quick (smoke-test sizes; numbers are indicative only)" : "full")} |");
+        Line(sb);
+        Line(sb, "Command:");
+        Line(sb);
+        Line(sb, "```");
+        Line(sb, o.CommandLine);
+        Line(sb, "```");
+        Line(sb);
+    }
+
+    public static Plot NewPlot()
+    {
+        UseSansFont();
+        return new Plot();
+    }
+
+    /// <summary>Registers DejaVu Sans when present (SkiaSharp on Linux cannot look fonts up by family).</summary>
+    private static void UseSansFont()
+    {
+        if (s_fontChecked)
+        {
+            return;
+        }
+
+        s_fontChecked = true;
+        string[] dirs = ["/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/TTF", "/usr/share/fonts/dejavu", "/usr/share/fonts/dejavu-sans-fonts"];
+        string? dir = dirs.FirstOrDefault(d => File.Exists(Path.Combine(d, "DejaVuSans.ttf")));
+        if (dir is null)
+        {
+            return;
+        }
+
+        const string Name = "DejaVu Sans";
+        Fonts.AddFontFile(Name, Path.Combine(dir, "DejaVuSans.ttf"), bold: false, italic: false);
+        string bold = Path.Combine(dir, "DejaVuSans-Bold.ttf");
+        if (File.Exists(bold))
+        {
+            Fonts.AddFontFile(Name, bold, bold: true, italic: false);
+        }
+
+        Fonts.Default = Name;
+    }
+}
