@@ -67,6 +67,22 @@ internal sealed class VectorArena
     /// <summary>The vector at <paramref name="slot"/>; the slot must have storage.</summary>
     public Span<float> Get(int slot) => _chunks[slot >> _shift]!.AsSpan((slot & _mask) * Dimension, Dimension);
 
+    /// <summary>A copy of every chunk (bulk copies, no per-vector allocation), read with <see cref="Slice"/>.</summary>
+    public float[]?[] CopyChunks()
+    {
+        var copy = new float[]?[_chunks.Length];
+        for (int i = 0; i < _chunks.Length; i++)
+        {
+            copy[i] = (float[]?)_chunks[i]?.Clone();
+        }
+
+        return copy;
+    }
+
+    /// <summary>The vector of <paramref name="slot"/> in chunks returned by <see cref="CopyChunks"/>.</summary>
+    public ReadOnlyMemory<float> Slice(float[]?[] chunks, int slot) =>
+        chunks[slot >> _shift].AsMemory((slot & _mask) * Dimension, Dimension);
+
     /// <summary>
     /// The vectors of <paramref name="count"/> consecutive slots from <paramref name="slot"/>, back to back; they
     /// must lie in one chunk, which must be allocated.

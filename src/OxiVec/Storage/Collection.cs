@@ -36,13 +36,18 @@ internal sealed class Collection : IDisposable
         _lock.EnterReadLock();
         try
         {
+            // Bulk-copy the vector chunks and reference the (immutable) metadata: the lock is held, and concurrent
+            // writes wait, only for memory copies, never for per-record allocations or encoding.
+            float[]?[] vectors = _vectors.CopyChunks();
             var records = new List<SlottedRecord>(_slots.Count);
-            foreach ((string id, int slot) in _slots)
+            for (int slot = 0; slot < _ids.Count; slot++)
             {
-                records.Add(new SlottedRecord(slot, RecordLocked(slot)));
+                if (_ids[slot] is { } id)
+                {
+                    records.Add(new SlottedRecord(slot, new VectorRecord(id, _vectors.Slice(vectors, slot), _metadata[slot]!)));
+                }
             }
 
-            records.Sort((a, b) => a.Slot.CompareTo(b.Slot));
             var index = new MemoryStream();
             Index.WriteSnapshot(index);
             return new CollectionImage(records, _ids.Count, [.. _free], index.ToArray());
