@@ -48,7 +48,10 @@ internal sealed class Collection : IDisposable
                 }
             }
 
-            var index = new MemoryStream();
+            // Presized (vectors plus a generous allowance for links) so the stream does not regrow and copy
+            // hundreds of megabytes while writers wait.
+            long estimate = ((long)_ids.Count * Options.Dimension * sizeof(float) * 5 / 4) + (1 << 20);
+            var index = new MemoryStream((int)Math.Min(estimate, Array.MaxLength));
             Index.WriteSnapshot(index);
             return new CollectionImage(records, _ids.Count, [.. _free], index.ToArray());
         }
