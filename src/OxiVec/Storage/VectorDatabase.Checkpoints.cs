@@ -38,7 +38,8 @@ public sealed partial class VectorDatabase
             // loss could shorten the WAL below the checkpoint and new records would reuse covered LSNs.
             _wal.Sync();
             long sequence = _checkpointSequence + 1;
-            (string path, long bytes) = CheckpointFiles.Write(CheckpointRoot, sequence, covered, DateTimeOffset.UtcNow, content);
+            DateTimeOffset created = _time.GetUtcNow();
+            (string path, long bytes) = CheckpointFiles.Write(CheckpointRoot, sequence, covered, created, content);
             _wal.Append(new WalEntry.Checkpoint(sequence, covered));
             _wal.Sync();
             _checkpointSequence = sequence;
@@ -47,7 +48,7 @@ public sealed partial class VectorDatabase
             int compressed = _walConfig.EnableCompression ? _wal.CompressSealedSegments().Segments : 0;
             var info = new CheckpointInfo(sequence, covered, path, bytes, (long)Stopwatch.GetElapsedTime(start).TotalMilliseconds, stallMs)
             {
-                Created = DateTimeOffset.UtcNow,
+                Created = created,
                 SegmentsRemoved = removed,
                 SegmentsCompressed = compressed,
             };

@@ -115,6 +115,7 @@ public sealed partial class VectorDatabase
             }
 
             _checkpointSequence = data.Sequence;
+            _wal.NoteCheckpointWritten(data.Created);
             LastCheckpoint = new CheckpointInfo(data.Sequence, data.CoveredLsn, data.Path, 0, 0, 0) { Created = data.Created };
             return data.CoveredLsn;
         }

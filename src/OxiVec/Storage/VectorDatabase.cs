@@ -39,14 +39,16 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
     // Checkpoints: one at a time; _appliedLsn is the last store operation applied (guarded by _applyLock).
     private readonly Lock _checkpointLock = new();
     private readonly WalConfig _walConfig;
+    private readonly TimeProvider _time;
     private long _appliedLsn;
     private long _checkpointSequence;
     private long _opsSinceCheckpoint;
     private Task _backgroundCheckpoint = Task.CompletedTask;
 
-    private VectorDatabase(string dataDirectory, WalManager wal, ILogger logger, StoreInstrumentation instrumentation)
+    private VectorDatabase(string dataDirectory, WalManager wal, ILogger logger, StoreInstrumentation instrumentation, TimeProvider time)
     {
         DataDirectory = dataDirectory;
+        _time = time;
         _wal = wal;
         _walConfig = wal.Config;
         _logger = logger;
@@ -94,7 +96,7 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
         WalManager wal = WalManager.Open(
             walStorage, walConfig, loggers.CreateLogger<WalManager>(), options.TimeProvider, options.MeterFactory, options.SkipCorruptedEntries);
         var instrumentation = new StoreInstrumentation(options.MeterFactory, data);
-        var database = new VectorDatabase(data, wal, loggers.CreateLogger<VectorDatabase>(), instrumentation);
+        var database = new VectorDatabase(data, wal, loggers.CreateLogger<VectorDatabase>(), instrumentation, options.TimeProvider ?? TimeProvider.System);
         try
         {
             database.Replay(start, options);

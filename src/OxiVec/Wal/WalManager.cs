@@ -30,11 +30,12 @@ public sealed class WalManager : IDisposable, IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _intervalFlusher;
     private long _lastCheckpointTimestamp;
+    private bool _checkpointKnown;
     private int _disposed;
 
     private WalManager(
         WalConfig config, IWalStorage storage, IDisposable directoryLock, WalWriter writer, WalInstrumentation instrumentation,
-        TimeProvider time, ILogger logger, WalOpenReport report, long lastCheckpointTimestamp)
+        TimeProvider time, ILogger logger, WalOpenReport report, long? lastCheckpointTimestamp)
     {
         Config = config;
         _storage = storage;
@@ -44,7 +45,8 @@ public sealed class WalManager : IDisposable, IAsyncDisposable
         _time = time;
         _logger = logger;
         OpenReport = report;
-        _lastCheckpointTimestamp = lastCheckpointTimestamp;
+        _lastCheckpointTimestamp = lastCheckpointTimestamp ?? time.GetTimestamp();
+        _checkpointKnown = lastCheckpointTimestamp is not null;
         _intervalFlusher = config.SyncIntervalMs > 0 ? RunIntervalFlusherAsync(_stopping.Token) : Task.CompletedTask;
     }
 
@@ -240,6 +242,25 @@ public sealed class WalManager : IDisposable, IAsyncDisposable
     /// <summary>Bytes of records in the live segments (cheap; <see cref="GetMetrics"/> has the rest).</summary>
     public long CurrentSizeBytes => _writer.Footprint().Bytes;
 
+    /// <summary>
+    /// Tells the WAL when the newest checkpoint was written, for <see cref="WalMetrics.LastCheckpointAge"/> after a
+    /// reopen whose scanned tail holds no checkpoint record (the segment rotated since). Ignored when the WAL knows a
+    /// newer one.
+    /// </summary>
+    internal void NoteCheckpointWritten(DateTimeOffset created)
+    {
+        long timestamp = TimestampOf(_time, created);
+        if (!_checkpointKnown || timestamp > Volatile.Read(ref _lastCheckpointTimestamp))
+        {
+            Volatile.Write(ref _lastCheckpointTimestamp, timestamp);
+            _checkpointKnown = true;
+        }
+    }
+
+    /// <summary>The <see cref="TimeProvider"/> timestamp of a past UTC time.</summary>
+    internal static long TimestampOf(TimeProvider time, DateTimeOffset when) =>
+        time.GetTimestamp() - (long)((time.GetUtcNow() - when).TotalSeconds * time.TimestampFrequency);
+
     /// <summary>The oldest LSN the WAL still holds (1 until segments are removed).</summary>
     public long FirstLsn => _writer.Footprint().FirstLsn;
 
@@ -326,6 +347,7 @@ public sealed class WalManager : IDisposable, IAsyncDisposable
             if (entry.Type == WalRecordType.Checkpoint)
             {
                 Volatile.Write(ref _lastCheckpointTimestamp, _time.GetTimestamp());
+                _checkpointKnown = true;
             }
         }
     }

@@ -9,7 +9,10 @@ namespace OxiVec.Wal;
 /// </summary>
 internal static class WalOpener
 {
-    public delegate WalManager Factory(WalWriter writer, WalOpenReport report, long lastCheckpointTimestamp);
+    /// <param name="writer">The writer positioned at the tail.</param>
+    /// <param name="report">What opening found and repaired.</param>
+    /// <param name="lastCheckpointTimestamp">When the newest checkpoint record in the scanned tail was written (a <see cref="TimeProvider"/> timestamp), or null when the tail has none.</param>
+    public delegate WalManager Factory(WalWriter writer, WalOpenReport report, long? lastCheckpointTimestamp);
 
     public static WalManager Open(
         IWalStorage storage, WalConfig config, TimeProvider time, ILogger logger, WalInstrumentation instrumentation, bool skipCorrupted, Factory create)
@@ -87,9 +90,7 @@ internal static class WalOpener
                     "WAL: skipped {Ranges} damaged ranges in '{File}' ({Records} records lost) because corrupted entries are to be skipped.",
                     skipped.Count, lastPath, skipped.Sum(r => r.Records));
             }
-            long checkpointTimestamp = tail.LastCheckpointMicros is { } micros
-                ? time.GetTimestamp() - (long)((time.GetUtcNow() - WalRecord.FromMicros(micros)).TotalSeconds * time.TimestampFrequency)
-                : time.GetTimestamp();
+            long? checkpointTimestamp = tail.LastCheckpointMicros is { } micros ? WalManager.TimestampOf(time, WalRecord.FromMicros(micros)) : null;
             return create(writer, report, checkpointTimestamp);
         }
         catch
@@ -115,7 +116,7 @@ internal static class WalOpener
         string name = WalSegmentName.Format(1, 1);
         IWalFile file = WalSegmentFiles.Create(storage, name, header, config.PreallocateSegments ? config.SegmentSizeBytes : 0);
         var writer = new WalWriter(storage, config, time, instrumentation, [], file, header, WalFormat.SegmentHeaderSize, 0, header.CreatedUnixMicros);
-        return create(writer, new WalOpenReport(1, 0, 0, null, 0, null, null, IsNew: true), time.GetTimestamp());
+        return create(writer, new WalOpenReport(1, 0, 0, null, 0, null, null, IsNew: true), null);
     }
 
     private static void RemoveTemporaryFiles(IWalStorage storage, ILogger logger)

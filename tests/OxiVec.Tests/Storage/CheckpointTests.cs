@@ -220,3 +220,33 @@ public sealed class CheckpointWalMismatchTests
         Assert.Equal(100, right.Count("c"));
     }
 }
+
+public sealed class CheckpointAgeTests
+{
+    [Fact]
+    public void CheckpointAge_SurvivesAReopenAfterTheSegmentRotated()
+    {
+        using var temp = new TempDirectory();
+        var clock = new OxiVec.Tests.Wal.ManualClock(DateTimeOffset.Parse("2026-05-01T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+        var options = new VectorDatabaseOptions
+        {
+            TimeProvider = clock,
+            Wal = WalConfig.MaximumDurability with { SegmentSizeBytes = 64 << 10, RetentionPolicy = RetentionPolicy.KeepAll, CheckpointInterval = 1_000_000 },
+        };
+        using (var db = VectorDatabase.Open(temp.Path, options))
+        {
+            db.CreateCollection("docs", new CollectionOptions(8));
+            db.Insert("docs", "a", new float[] { 1, 1, 1, 1, 1, 1, 1, 1 });
+            db.Checkpoint();
+            for (int i = 0; i < 2000; i++)
+            {
+                db.Insert("docs", $"v{i}", new float[] { i, 1, 1, 1, 1, 1, 1, 1 }); // several segments after the checkpoint
+            }
+        }
+
+        clock.Advance(TimeSpan.FromHours(2));
+        using var reopened = VectorDatabase.Open(temp.Path, options);
+        Assert.True(reopened.GetWalMetrics().LastCheckpointAge >= TimeSpan.FromHours(2) - TimeSpan.FromMinutes(1));
+        Assert.Equal(WalHealthStatus.Critical, reopened.CheckHealth().Status);
+    }
+}
