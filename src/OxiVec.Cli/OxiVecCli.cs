@@ -20,8 +20,8 @@ internal static class OxiVecCli
     {
         var root = new Command(
             Name,
-            "OxiVec: load, import, search and export vectors; inspect and verify write-ahead logs; watch crash recovery at work." + Environment.NewLine +
-            "Exit codes: 0 ok; 1 usage error or bad input; 2 corruption or data error; 3 internal error.")
+            "OxiVec: load, import, search and export vectors; recover, checkpoint and health-check databases; inspect, verify and clean write-ahead logs; watch crash recovery at work." + Environment.NewLine +
+            "Exit codes: 0 ok; 1 usage error or bad input; 2 corruption or data error; 3 internal error; 130 interrupted (health: 0 healthy, 1 warning, 2 critical).")
         {
             new HelpOption(),
             new VersionOption(),
@@ -31,10 +31,14 @@ internal static class OxiVecCli
         root.Subcommands.Add(ExportCommand.Create());
         root.Subcommands.Add(SearchCommand.Create());
         root.Subcommands.Add(StatsCommand.Create());
+        root.Subcommands.Add(HealthCommand.Create());
+        root.Subcommands.Add(CheckpointCommand.Create());
+        root.Subcommands.Add(RecoverCommand.Create());
         root.Subcommands.Add(WalCommand.Create());
         root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(CrashWorkerCommand.Create());
         root.Subcommands.Add(CrashStoreWorkerCommand.Create());
+        root.Subcommands.Add(CrashTortureWorkerCommand.Create());
         return root;
     }
 

@@ -100,6 +100,18 @@ internal static class StoreOptions
     /// <exception cref="WalLockedException">Another process has the database open.</exception>
     public static VectorDatabase Open(string data, string? wal, WalConfig config, bool create)
     {
+        Check(data, wal, create);
+        return VectorDatabase.Open(data, new VectorDatabaseOptions { Wal = config, WalDirectory = wal });
+    }
+
+    /// <summary>
+    /// The checks <see cref="Open"/> makes before opening, for commands that open the database otherwise
+    /// (<c>recover</c> goes through the engine's <c>CrashRecoveryManager</c>): the data directory exists and holds a
+    /// WAL (unless <paramref name="create"/>), and does not hold checkpoints without a WAL.
+    /// </summary>
+    /// <exception cref="CliException">The directory does not exist or holds no database, or has checkpoints but no WAL.</exception>
+    public static void Check(string data, string? wal, bool create)
+    {
         if (File.Exists(data))
         {
             throw new CliException($"'{data}' is a file; --data takes a directory.");
@@ -137,8 +149,6 @@ internal static class StoreOptions
                     (wal is null ? ", or pass --wal if its WAL is elsewhere." : "."));
             }
         }
-
-        return VectorDatabase.Open(data, new VectorDatabaseOptions { Wal = config, WalDirectory = wal });
     }
 
     /// <summary>The collection's info; exit code 1 naming the collections there are when it does not exist.</summary>

@@ -2,14 +2,17 @@ using System.CommandLine;
 
 namespace OxiVec.Cli.Commands;
 
-/// <summary><c>oxivec wal</c>: the group of commands that read a WAL directory.</summary>
+/// <summary><c>oxivec wal</c>: the group of commands that work on a WAL directory.</summary>
 internal static class WalCommand
 {
     public static Command Create()
     {
-        var wal = new Command("wal", "Inspect a write-ahead log directory without changing it (no lock is taken: works on a live or crashed WAL).");
+        var wal = new Command(
+            "wal",
+            "Work on a write-ahead log directory: 'dump' and 'verify' read it without changing it (no lock: they work on a live or crashed WAL); 'cleanup' deletes old segments recovery no longer needs.");
         wal.Subcommands.Add(WalDumpCommand.Create());
         wal.Subcommands.Add(WalVerifyCommand.Create());
+        wal.Subcommands.Add(WalCleanupCommand.Create());
         return wal;
     }
 

@@ -25,7 +25,18 @@ public sealed class AckingProcess : IAsyncDisposable
     private readonly List<string> _acks = [];
     private readonly List<string> _other = [];
     private readonly List<(int Count, TaskCompletionSource Signal)> _waiters = [];
+    private readonly List<(Func<string, bool> Match, TaskCompletionSource<string> Signal)> _lineWaiters = [];
     private readonly string _commandLine;
+
+    static AckingProcess()
+    {
+        // Reading a child's stdout and stderr keeps thread-pool threads busy. With the default minimum (one thread
+        // per core: 2 here) the continuation that should kill the child after N acknowledgements was measured waiting
+        // up to half a second for the pool to grow, while the child ran hundreds more operations: the kill did not
+        // land where the test meant it to. With a higher minimum it lands within a few milliseconds.
+        ThreadPool.GetMinThreads(out int workers, out int io);
+        ThreadPool.SetMinThreads(Math.Max(workers, 32), io);
+    }
 
     private AckingProcess(IReadOnlyList<string> arguments)
     {
@@ -84,12 +95,43 @@ public sealed class AckingProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Waits for the first line, other than <c>ready</c> and <c>ack</c> lines, that <paramref name="match"/> accepts
+    /// (printed before or after this call) and returns it.
+    /// </summary>
+    public async Task<string> WaitForLineAsync(Func<string, bool> match, string what, TimeSpan timeout)
+    {
+        var signal = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_acks)
+        {
+            string? seen = _other.FirstOrDefault(match);
+            if (seen is not null)
+            {
+                return seen;
+            }
+
+            _lineWaiters.Add((match, signal));
+        }
+
+        Task done = await Task.WhenAny(signal.Task, _exited.Task, Task.Delay(timeout));
+        if (!signal.Task.IsCompleted)
+        {
+            Assert.Fail(await DescribeAsync(done == _exited.Task ? $"exited before printing {what}" : $"printed no {what} within {timeout.TotalSeconds} s"));
+        }
+
+        return await signal.Task;
+    }
+
     /// <summary>Kills the process with SIGKILL wherever it is, waits for it, and returns what it printed.</summary>
+    /// <remarks>
+    /// Only the process itself is killed (the acking commands start no child): walking the process tree takes 10 to
+    /// 30 ms, during which the process would run on past the moment the test chose.
+    /// </remarks>
     public async Task<AckRun> KillAsync()
     {
         try
         {
-            _process.Kill(entireProcessTree: true);
+            _process.Kill();
         }
         catch (InvalidOperationException) when (_process.HasExited)
         {
@@ -168,6 +210,14 @@ public sealed class AckingProcess : IAsyncDisposable
             else
             {
                 _other.Add(line);
+                for (int i = _lineWaiters.Count - 1; i >= 0; i--)
+                {
+                    if (_lineWaiters[i].Match(line))
+                    {
+                        _lineWaiters[i].Signal.TrySetResult(line);
+                        _lineWaiters.RemoveAt(i);
+                    }
+                }
             }
 
             for (int i = _waiters.Count - 1; i >= 0; i--)

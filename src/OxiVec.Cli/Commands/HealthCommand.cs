@@ -1,0 +1,231 @@
+using System.CommandLine;
+using System.Globalization;
+using OxiVec.Cli.Output;
+using OxiVec.Storage;
+using OxiVec.Wal;
+
+namespace OxiVec.Cli.Commands;
+
+/// <summary>
+/// <c>oxivec health --data DIR [--wal DIR] [--max-wal-size BYTES] [--json]</c>: opens the database and prints its WAL
+/// health check (<see cref="VectorDatabase.CheckHealth"/>: status, findings, and the figures it looked at). Exit code 0
+/// healthy, 1 warning, 2 critical.
+/// </summary>
+/// <remarks>
+/// Latencies are this process's: it has just opened the database and written nothing, so they are zero and the
+/// latency thresholds cannot fire here (the application's own <c>CheckHealth</c> sees its latencies). The checkpoint
+/// age is measured from the newest checkpoint record in the WAL.
+/// </remarks>
+internal static class HealthCommand
+{
+    /// <summary>What the output says about latencies, everywhere.</summary>
+    public const string LatencyNote =
+        "latencies are this process's own: it has just opened the database and written nothing, so they are 0 here; the application's CheckHealth() sees its own";
+
+    public static Command Create()
+    {
+        Option<string> dataOption = StoreOptions.Data();
+        Option<string?> walOption = StoreOptions.Wal();
+        Option<long> maxSizeOption = new("--max-wal-size")
+        {
+            Description = $"The application's WalConfig.MaxWalSize, in bytes, that the WAL size is checked against (warning over 80%, critical over 90%). Default {WalConfig.Default.MaxWalSize:D}.",
+            DefaultValueFactory = _ => WalConfig.Default.MaxWalSize,
+            HelpName = "BYTES",
+        };
+        Option<bool> jsonOption = new("--json")
+        {
+            Description = "Print one JSON object: {\"status\", \"findings\": [...], \"metrics\": {...}, \"checkpoint\": {...}, \"note\"}.",
+        };
+        var command = new Command(
+            "health",
+            "Check the WAL's health against the guide's thresholds (size against the maximum, sync and write latency, checkpoint age). " +
+            "Exit code 0 healthy, 1 warning, 2 critical. It opens the database, so it needs the lock; latencies are this process's (0: it writes nothing).")
+        {
+            dataOption, walOption, maxSizeOption, jsonOption,
+        };
+        command.SetAction(parse => Run(parse.GetValue(dataOption)!, parse.GetValue(walOption), parse.GetValue(maxSizeOption), parse.GetValue(jsonOption)));
+        return command;
+    }
+
+    private static int Run(string data, string? wal, long maxWalSize, bool json)
+    {
+        if (maxWalSize < WalConfig.MinSegmentSizeBytes)
+        {
+            return Cli.Fail(ExitCodes.Usage, $"--max-wal-size must be at least {WalConfig.MinSegmentSizeBytes} bytes (64 KiB).");
+        }
+
+        // Opening writes no new segment unless a crash left a transaction open; any new segment fits the budget.
+        WalConfig config = WalConfig.Default with
+        {
+            MaxWalSize = maxWalSize,
+            SegmentSizeBytes = Math.Min(WalConfig.Default.SegmentSizeBytes, maxWalSize),
+        };
+        using VectorDatabase database = StoreOptions.Open(data, wal, config, create: false);
+        WalHealthReport report = database.CheckHealth();
+        string walDir = Path.GetFullPath(wal ?? Path.Combine(database.DataDirectory, "wal"));
+        CheckpointRecord? record = NewestCheckpointRecord(walDir, database.LastCheckpoint);
+        if (record is not null)
+        {
+            TimeSpan age = DateTimeOffset.UtcNow - record.Timestamp;
+            if (age - report.Metrics.LastCheckpointAge > TimeSpan.FromSeconds(1))
+            {
+                // The engine measures the age from a checkpoint record in the newest segment only; when the segment
+                // rotated after the checkpoint it counts from the open instead. Measure from the record itself.
+                report = WalHealthReport.Evaluate(report.Metrics with { LastCheckpointAge = age });
+            }
+        }
+
+        var health = new Health(database.DataDirectory, walDir, report, database.LastCheckpoint, record);
+        if (json)
+        {
+            WriteJson(health);
+        }
+        else
+        {
+            WriteText(health);
+        }
+
+        return report.Status switch
+        {
+            WalHealthStatus.Healthy => ExitCodes.Ok,
+            WalHealthStatus.Warning => ExitCodes.Usage,
+            _ => ExitCodes.DataError,
+        };
+    }
+
+    /// <summary>The newest checkpoint record in the WAL.</summary>
+    private sealed record CheckpointRecord(long Lsn, DateTimeOffset Timestamp, long Sequence);
+
+    private sealed record Health(
+        string DataDirectory, string WalDirectory, WalHealthReport Report, CheckpointInfo? Checkpoint, CheckpointRecord? Record);
+
+    /// <summary>
+    /// The newest checkpoint record: it follows the LSN the newest checkpoint covers, so only the WAL after that is
+    /// read (what recovery replayed). Null without a checkpoint.
+    /// </summary>
+    private static CheckpointRecord? NewestCheckpointRecord(string walDir, CheckpointInfo? checkpoint)
+    {
+        if (checkpoint is null)
+        {
+            return null;
+        }
+
+        CheckpointRecord? newest = null;
+        foreach (WalRecord record in new WalReader(walDir).ReadRecords(checkpoint.CoveredLsn + 1))
+        {
+            if (record.Type == WalRecordType.Checkpoint && record.ToEntry() is WalEntry.Checkpoint entry)
+            {
+                newest = new CheckpointRecord(record.Lsn, record.Timestamp, entry.Sequence);
+            }
+        }
+
+        return newest;
+    }
+
+    private static string Status(WalHealthStatus status) => status.ToString().ToLowerInvariant();
+
+    private static string CheckpointAge(Health h)
+    {
+        WalMetrics m = h.Report.Metrics;
+        if (h.Record is { } r)
+        {
+            return $"{Age(m.LastCheckpointAge)} (checkpoint {r.Sequence}, record LSN {StoreOptions.Num(r.Lsn)} at {RecordFormat.Timestamp(r.Timestamp)}; critical over 1 hour)";
+        }
+
+        return h.Checkpoint is null
+            ? $"{Age(m.LastCheckpointAge)} (no checkpoint yet: counted from this open; critical over 1 hour)"
+            : $"{Age(m.LastCheckpointAge)} (checkpoint {h.Checkpoint.Sequence}, no checkpoint record after LSN {StoreOptions.Num(h.Checkpoint.CoveredLsn)}: counted from this open)";
+    }
+
+    private static string Age(TimeSpan age) => age.TotalSeconds < 120
+        ? string.Create(CultureInfo.InvariantCulture, $"{age.TotalSeconds:F1} s")
+        : age.TotalMinutes < 120
+            ? string.Create(CultureInfo.InvariantCulture, $"{age.TotalMinutes:F0} min")
+            : string.Create(CultureInfo.InvariantCulture, $"{age.TotalHours:F1} h");
+
+    private static IEnumerable<(string, string)> Rows(Health h)
+    {
+        WalMetrics m = h.Report.Metrics;
+        double fill = m.MaxSizeBytes == 0 ? 0 : 100.0 * m.CurrentSizeBytes / m.MaxSizeBytes;
+        yield return ("status", Status(h.Report.Status));
+        yield return ("WAL size", string.Create(
+            CultureInfo.InvariantCulture,
+            $"{m.CurrentSizeMb:F2} MB of {m.MaxSizeMb:F0} MB maximum ({fill:F1}%; warning over 80%, critical over 90%), {m.SegmentCount} segment{(m.SegmentCount == 1 ? "" : "s")}"));
+        yield return ("average fsync latency", string.Create(CultureInfo.InvariantCulture, $"{m.AvgSyncLatencyMs:F2} ms (warning over 50 ms, critical over 100 ms)"));
+        yield return ("average write latency", string.Create(CultureInfo.InvariantCulture, $"{m.AvgWriteLatencyMs:F2} ms (warning over 10 ms)"));
+        yield return ("note", LatencyNote);
+        yield return ("last checkpoint age", CheckpointAge(h));
+        yield return ("WAL failed", m.IsFailed ? "yes" : "no");
+        yield return ("last LSN", StoreOptions.Num(m.LastLsn));
+    }
+
+    private static void WriteText(Health h)
+    {
+        Figures.Write($"WAL health of {h.DataDirectory}", Rows(h));
+        if (h.Report.Findings.Count == 0)
+        {
+            Figures.Line("findings: none", "green");
+        }
+
+        foreach (string finding in h.Report.Findings)
+        {
+            Figures.Line($"finding: {finding}", finding.StartsWith(nameof(WalHealthStatus.Critical), StringComparison.Ordinal) ? "red" : "yellow");
+        }
+    }
+
+    private static void WriteJson(Health h)
+    {
+        WalMetrics m = h.Report.Metrics;
+        using var stdout = new StdOut();
+        using var lines = new JsonLines(stdout.Stream);
+        lines.WriteObject(json =>
+        {
+            json.WriteString("data_directory", h.DataDirectory);
+            json.WriteString("wal_directory", h.WalDirectory);
+            json.WriteString("status", Status(h.Report.Status));
+            json.WriteStartArray("findings");
+            foreach (string finding in h.Report.Findings)
+            {
+                json.WriteStringValue(finding);
+            }
+
+            json.WriteEndArray();
+            json.WriteStartObject("metrics");
+            json.WriteNumber("size_bytes", m.CurrentSizeBytes);
+            json.WriteNumber("max_size_bytes", m.MaxSizeBytes);
+            json.WriteNumber("segment_count", m.SegmentCount);
+            json.WriteNumber("avg_sync_latency_ms", m.AvgSyncLatencyMs);
+            json.WriteNumber("p99_sync_latency_ms", m.P99SyncLatencyMs);
+            json.WriteNumber("avg_write_latency_ms", m.AvgWriteLatencyMs);
+            json.WriteNumber("p99_write_latency_ms", m.P99WriteLatencyMs);
+            json.WriteNumber("last_checkpoint_age_seconds", m.LastCheckpointAge.TotalSeconds);
+            json.WriteBoolean("failed", m.IsFailed);
+            json.WriteNumber("last_lsn", m.LastLsn);
+            json.WriteEndObject();
+            if (h.Checkpoint is { } c)
+            {
+                json.WriteStartObject("checkpoint");
+                json.WriteNumber("sequence", c.Sequence);
+                json.WriteNumber("covered_lsn", c.CoveredLsn);
+                if (h.Record is { } r)
+                {
+                    json.WriteNumber("record_lsn", r.Lsn);
+                    json.WriteString("record_time", RecordFormat.Timestamp(r.Timestamp));
+                }
+                else
+                {
+                    json.WriteNull("record_lsn");
+                    json.WriteNull("record_time");
+                }
+
+                json.WriteEndObject();
+            }
+            else
+            {
+                json.WriteNull("checkpoint");
+            }
+
+            json.WriteString("note", LatencyNote);
+        });
+    }
+}
