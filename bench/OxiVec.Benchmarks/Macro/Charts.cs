@@ -20,7 +20,7 @@ internal static class Charts
         MarkerShape.FilledCircle, MarkerShape.FilledSquare, MarkerShape.FilledTriangleUp, MarkerShape.FilledDiamond,
     ];
 
-    private static bool s_fontChecked;
+    private static readonly Lazy<bool> SansFont = new(RegisterSansFont);
 
     private static readonly Color[] WriterColors = [Color.FromHex("#4c72b0"), Color.FromHex("#dd8452"), Color.FromHex("#55a868")];
 
@@ -130,9 +130,10 @@ internal static class Charts
         plot.SavePng(path, Width, Height);
     }
 
-    private static Plot NewPlot()
+    /// <summary>A new plot, with DejaVu Sans registered once when the machine has it (shared by every bench chart).</summary>
+    internal static Plot NewPlot()
     {
-        UseSansFont();
+        _ = SansFont.Value;
         return new Plot();
     }
 
@@ -140,19 +141,13 @@ internal static class Charts
     /// SkiaSharp's dependency-free Linux build cannot look fonts up by family, so ScottPlot falls back to a serif
     /// face; register DejaVu Sans from its usual place when it is there.
     /// </summary>
-    private static void UseSansFont()
+    private static bool RegisterSansFont()
     {
-        if (s_fontChecked)
-        {
-            return;
-        }
-
-        s_fontChecked = true;
         string[] dirs = ["/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/TTF", "/usr/share/fonts/dejavu", "/usr/share/fonts/dejavu-sans-fonts"];
         string? dir = dirs.FirstOrDefault(d => File.Exists(Path.Combine(d, "DejaVuSans.ttf")));
         if (dir is null)
         {
-            return;
+            return false;
         }
 
         const string Name = "DejaVu Sans";
@@ -164,6 +159,7 @@ internal static class Charts
         }
 
         Fonts.Default = Name;
+        return true;
     }
 
     private static ScottPlot.Plottables.Scatter? AddLine(Plot plot, double[] xs, double[] ys, Color color, string label, LinePattern pattern, List<double> all)

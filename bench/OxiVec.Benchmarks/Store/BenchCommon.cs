@@ -42,7 +42,6 @@ internal sealed record VerbOptions(bool Quick, string OutDir, string CommandLine
 /// <summary>Helpers shared by the store and recovery benchmarks.</summary>
 internal static class BenchCommon
 {
-    private static bool s_fontChecked;
 
     public static string? FindRepositoryRoot(string start)
     {
@@ -179,36 +178,5 @@ internal static class BenchCommon
         Line(sb);
     }
 
-    public static Plot NewPlot()
-    {
-        UseSansFont();
-        return new Plot();
-    }
-
-    /// <summary>Registers DejaVu Sans when present (SkiaSharp on Linux cannot look fonts up by family).</summary>
-    private static void UseSansFont()
-    {
-        if (s_fontChecked)
-        {
-            return;
-        }
-
-        s_fontChecked = true;
-        string[] dirs = ["/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/TTF", "/usr/share/fonts/dejavu", "/usr/share/fonts/dejavu-sans-fonts"];
-        string? dir = dirs.FirstOrDefault(d => File.Exists(Path.Combine(d, "DejaVuSans.ttf")));
-        if (dir is null)
-        {
-            return;
-        }
-
-        const string Name = "DejaVu Sans";
-        Fonts.AddFontFile(Name, Path.Combine(dir, "DejaVuSans.ttf"), bold: false, italic: false);
-        string bold = Path.Combine(dir, "DejaVuSans-Bold.ttf");
-        if (File.Exists(bold))
-        {
-            Fonts.AddFontFile(Name, bold, bold: true, italic: false);
-        }
-
-        Fonts.Default = Name;
-    }
+    public static Plot NewPlot() => Macro.Charts.NewPlot();
 }
