@@ -48,9 +48,6 @@ internal sealed record WorkloadRun(
     /// <summary>Share of the writers' time spent inside commits of 10 ms or more.</summary>
     public double StalledShare => Latency.SlowSeconds / (Writers * Seconds);
 
-    /// <summary>Process context switches per commit (voluntary + involuntary).</summary>
-    public double SwitchesPerCommit => (VoluntarySwitches + InvoluntarySwitches) / Commits;
-
     public double OpsPerSecond => Ops / Seconds;
 
     public double CommitsPerSecond => Commits / Seconds;
