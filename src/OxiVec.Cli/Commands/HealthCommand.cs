@@ -14,7 +14,8 @@ namespace OxiVec.Cli.Commands;
 /// <remarks>
 /// Latencies are this process's: it has just opened the database and written nothing, so they are zero and the
 /// latency thresholds cannot fire here (the application's own <c>CheckHealth</c> sees its latencies). The checkpoint
-/// age is measured from the newest checkpoint record in the WAL.
+/// age is the engine's (from the newest checkpoint, also across segment rotation); the newest checkpoint record in the
+/// WAL is shown beside it.
 /// </remarks>
 internal static class HealthCommand
 {
@@ -64,17 +65,6 @@ internal static class HealthCommand
         WalHealthReport report = database.CheckHealth();
         string walDir = Path.GetFullPath(wal ?? Path.Combine(database.DataDirectory, "wal"));
         CheckpointRecord? record = NewestCheckpointRecord(walDir, database.LastCheckpoint);
-        if (record is not null)
-        {
-            TimeSpan age = DateTimeOffset.UtcNow - record.Timestamp;
-            if (age - report.Metrics.LastCheckpointAge > TimeSpan.FromSeconds(1))
-            {
-                // The engine measures the age from a checkpoint record in the newest segment only; when the segment
-                // rotated after the checkpoint it counts from the open instead. Measure from the record itself.
-                report = WalHealthReport.Evaluate(report.Metrics with { LastCheckpointAge = age });
-            }
-        }
-
         var health = new Health(database.DataDirectory, walDir, report, database.LastCheckpoint, record);
         if (json)
         {
