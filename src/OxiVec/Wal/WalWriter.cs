@@ -8,10 +8,15 @@ namespace OxiVec.Wal;
 /// </summary>
 /// <remarks>
 /// <para>Appending (under <c>_appendLock</c>) assigns LSNs, encodes records into an in-memory pending buffer and
-/// decides segment boundaries; it never does I/O. Writing and fsync happen in <see cref="WaitFor"/>: the first
-/// waiter becomes the flush leader, takes everything pending, writes it, fsyncs once when asked, and wakes every
-/// waiter; waiters whose records arrived after the leader took its batch elect the next leader. So concurrent
-/// committers share one write and one fsync.</para>
+/// decides segment boundaries; it never does I/O. Writing and fsync happen in <see cref="WaitFor"/>, in two
+/// independent roles. The writer (whoever holds <c>_writeLock</c>) writes everything pending in one write per
+/// segment, so committers queued behind it usually find their records written. The syncer (one at a time) fsyncs
+/// what was written when it started, then wakes every waiter; waiters whose records it did not cover elect the
+/// next syncer. So concurrent committers share one fsync, and an fsync never blocks a write: with an interval
+/// policy, acknowledgements (which need only the write) never wait for the flusher's fsync.</para>
+/// <para>A segment is sealed (cut to its records and fsynced) before the next one is created, so every segment
+/// but the newest is wholly durable; with an interval policy a background fsync starts whenever 8 MiB are
+/// unsynced, which keeps that seal short.</para>
 /// <para>Every record carries its durable distance: its LSN minus the newest LSN known durable when it was
 /// appended. The reader uses it to tell a torn, never-acknowledged tail from lost durable data.</para>
 /// <para>A failed write or fsync is final: the writer enters the failed state and every later call throws
@@ -25,6 +30,9 @@ internal sealed partial class WalWriter : IDisposable
     private readonly WalInstrumentation _instrumentation;
     private readonly int _maxPayload;
 
+    /// <summary>With an interval sync policy, unsynced bytes that start a background fsync (PostgreSQL's wal_writer_flush_after, larger).</summary>
+    private const long BackgroundSyncBytes = 8 << 20;
+
     // Append state, guarded by _appendLock.
     private readonly Lock _appendLock = new();
     private SegmentState _appendSegment;
@@ -35,9 +43,13 @@ internal sealed partial class WalWriter : IDisposable
     private List<PendingChunk> _spare = [];
     private bool _rotationRequested;
 
-    // Flush state, touched only by the current leader.
+    // Write state, guarded by _writeLock: whoever holds it writes every pending record (group write).
+    private readonly Lock _writeLock = new();
     private SegmentState _activeSegment;
     private IWalFile _activeFile;
+    private long _unsyncedBytes;
+    private bool _backgroundSyncQueued;
+    private IWalFile? _fileBeingSynced;
 
     // Published positions.
     private long _appendedLsn;
@@ -45,10 +57,12 @@ internal sealed partial class WalWriter : IDisposable
     private long _durableLsn;
     private volatile Exception? _failure;
 
-    // Group commit: one leader at a time; followers wait for the leader's epoch to finish.
-    private readonly Lock _gate = new();
-    private bool _leaderBusy;
-    private TaskCompletionSource _epoch = NewEpoch();
+    // Group commit: one fsync at a time (the syncer); waiters block on _syncMonitor (or await _syncFinished) and
+    // re-check the durable LSN when it ends. _durableLsn only grows, under _syncMonitor.
+    private readonly object _syncMonitor = new();
+    private bool _syncBusy;
+    private bool _closed;
+    private TaskCompletionSource? _syncFinished;
 
     // Segment list for readers and metrics, guarded by _segmentsLock.
     private readonly Lock _segmentsLock = new();
@@ -141,51 +155,77 @@ internal sealed partial class WalWriter : IDisposable
     /// <exception cref="WalFailedException">A write or fsync failed, now or earlier.</exception>
     public void WaitFor(long lsn, bool durable)
     {
+        WriteThrough(lsn);
+        if (!durable)
+        {
+            return;
+        }
+
         while (true)
         {
-            Task? follow = TryLead(lsn, durable, out bool done);
-            if (done)
+            lock (_syncMonitor)
             {
-                return;
+                ThrowIfFailed();
+                if (Volatile.Read(ref _durableLsn) >= lsn)
+                {
+                    return;
+                }
+
+                if (_syncBusy)
+                {
+                    // Blocks without spinning; the syncer pulses when its fsync ends (or fails).
+                    Monitor.Wait(_syncMonitor);
+                    continue;
+                }
+
+                _syncBusy = true;
             }
 
-            if (follow is null)
-            {
-                Lead(durable);
-            }
-            else
-            {
-                follow.GetAwaiter().GetResult();
-            }
+            SyncOnce();
         }
     }
 
     /// <summary>Asynchronous <see cref="WaitFor"/>; cancellation abandons the wait, not the records.</summary>
     public async ValueTask WaitForAsync(long lsn, bool durable, CancellationToken cancellationToken)
     {
+        WriteThrough(lsn);
+        if (!durable)
+        {
+            return;
+        }
+
         while (true)
         {
-            Task? follow = TryLead(lsn, durable, out bool done);
-            if (done)
+            Task follow;
+            lock (_syncMonitor)
             {
-                return;
-            }
-
-            if (follow is null)
-            {
-                if (durable)
+                ThrowIfFailed();
+                if (Volatile.Read(ref _durableLsn) >= lsn)
                 {
-                    // Let callers that are appending on this thread's continuation queue join the batch first:
-                    // one fsync then covers every commit issued before the leader starts.
-                    await Task.Yield();
+                    return;
                 }
 
-                Lead(durable);
+                if (_syncBusy)
+                {
+                    follow = (_syncFinished ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+                }
+                else
+                {
+                    _syncBusy = true;
+                    follow = Task.CompletedTask;
+                }
             }
-            else
+
+            if (!follow.IsCompleted)
             {
                 await follow.WaitAsync(cancellationToken).ConfigureAwait(false);
+                continue;
             }
+
+            // Let callers that are appending on this thread's continuation queue join the batch first: one fsync
+            // then covers every commit issued before the syncer starts.
+            await Task.Yield();
+            SyncOnce();
         }
     }
 
@@ -231,6 +271,15 @@ internal sealed partial class WalWriter : IDisposable
         }
         finally
         {
+            lock (_syncMonitor)
+            {
+                _closed = true; // a background fsync queued now finds the writer closed
+                while (_syncBusy)
+                {
+                    Monitor.Wait(_syncMonitor);
+                }
+            }
+
             _activeFile.Dispose();
         }
     }
@@ -325,52 +374,43 @@ internal sealed partial class WalWriter : IDisposable
         return span;
     }
 
-    /// <summary>Returns done=true when the wait is over; otherwise the epoch to follow, or null when the caller must lead.</summary>
-    private Task? TryLead(long lsn, bool durable, out bool done)
+    /// <summary>
+    /// Writes everything appended so far unless <paramref name="lsn"/> is already written. Whoever holds the write
+    /// lock writes for everyone: committers queued behind it usually find their records written.
+    /// </summary>
+    private void WriteThrough(long lsn)
     {
         ThrowIfFailed();
-        done = false;
-        lock (_gate)
+        if (Volatile.Read(ref _writtenLsn) >= lsn)
         {
-            if ((durable ? Volatile.Read(ref _durableLsn) : Volatile.Read(ref _writtenLsn)) >= lsn)
+            return;
+        }
+
+        bool syncInBackground;
+        lock (_writeLock)
+        {
+            ThrowIfFailed();
+            if (Volatile.Read(ref _writtenLsn) >= lsn)
             {
-                done = true;
-                return null;
+                return;
             }
 
-            if (_leaderBusy)
-            {
-                return _epoch.Task;
-            }
+            syncInBackground = WritePendingLocked();
+        }
 
-            _leaderBusy = true;
-            return null;
+        if (syncInBackground)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(static writer => writer.TrySyncInBackground(), this, preferLocal: false);
         }
     }
 
-    private void Lead(bool durable)
+    /// <summary>
+    /// Writes the pending records. Returns true when, with an interval sync policy, enough bytes have piled up
+    /// unsynced that a background fsync should start (so the fsync that seals a segment stays short).
+    /// </summary>
+    private bool WritePendingLocked()
     {
-        try
-        {
-            Flush(durable);
-        }
-        finally
-        {
-            TaskCompletionSource finished;
-            lock (_gate)
-            {
-                _leaderBusy = false;
-                finished = _epoch;
-                _epoch = NewEpoch();
-            }
-
-            // Followers re-check the positions (and the failure) themselves.
-            finished.SetResult();
-        }
-    }
-
-    private void Flush(bool durable)
-    {
+        Debug.Assert(_writeLock.IsHeldByCurrentThread, "one writer at a time");
         List<PendingChunk> chunks;
         long target;
         lock (_appendLock)
@@ -382,7 +422,6 @@ internal sealed partial class WalWriter : IDisposable
 
         try
         {
-            ThrowIfFailed();
             foreach (PendingChunk chunk in chunks)
             {
                 if (chunk.Segment != _activeSegment)
@@ -391,6 +430,7 @@ internal sealed partial class WalWriter : IDisposable
                 }
 
                 _activeFile.Write(chunk.FileOffset, chunk.Buffer.AsSpan(0, chunk.Length));
+                _unsyncedBytes += chunk.Length;
                 _instrumentation.BytesWritten(chunk.Length);
                 lock (_segmentsLock)
                 {
@@ -399,11 +439,6 @@ internal sealed partial class WalWriter : IDisposable
             }
 
             Volatile.Write(ref _writtenLsn, Math.Max(Volatile.Read(ref _writtenLsn), target));
-            if (durable && Volatile.Read(ref _durableLsn) < target)
-            {
-                SyncActive();
-                Volatile.Write(ref _durableLsn, target);
-            }
         }
         catch (Exception ex) when (ex is not WalFailedException)
         {
@@ -422,6 +457,114 @@ internal sealed partial class WalWriter : IDisposable
                 _spare = chunks;
             }
         }
+
+        if (_config.SyncIntervalMs > 0 && _unsyncedBytes >= BackgroundSyncBytes && !_backgroundSyncQueued)
+        {
+            _backgroundSyncQueued = true;
+            return true;
+        }
+
+        return false;
+    }
+
+    /// <summary>One fsync for everyone waiting, unless another is running (that one or the next covers the bytes).</summary>
+    private void TrySyncInBackground()
+    {
+        lock (_writeLock)
+        {
+            _backgroundSyncQueued = false;
+        }
+
+        lock (_syncMonitor)
+        {
+            if (_syncBusy || _closed || _failure is not null)
+            {
+                return;
+            }
+
+            _syncBusy = true;
+        }
+
+        try
+        {
+            SyncOnce();
+        }
+        catch (WalFailedException)
+        {
+            // The WAL is in its failed state: every waiter and every later call sees the failure.
+        }
+    }
+
+    /// <summary>
+    /// The syncer's work (the caller set <c>_syncBusy</c>): fsyncs the active segment through what has been written
+    /// when it starts, publishes the durable LSN and wakes the waiters. Writers keep writing meanwhile: an fsync
+    /// never holds the write lock, so acknowledgements that need only a write never wait for one.
+    /// </summary>
+    private void SyncOnce()
+    {
+        IWalFile file;
+        long target;
+        try
+        {
+            lock (_writeLock)
+            {
+                ThrowIfFailed();
+                file = _activeFile;
+                target = Volatile.Read(ref _writtenLsn);
+                _unsyncedBytes = 0;
+                _fileBeingSynced = file;
+            }
+
+            try
+            {
+                if (Volatile.Read(ref _durableLsn) < target)
+                {
+                    SyncFile(file);
+                    AdvanceDurable(target);
+                }
+            }
+            catch (Exception ex) when (ex is not WalFailedException)
+            {
+                throw Fail(ex);
+            }
+            finally
+            {
+                lock (_writeLock)
+                {
+                    _fileBeingSynced = null;
+                    if (!ReferenceEquals(file, _activeFile))
+                    {
+                        file.Dispose(); // sealed while this fsync ran; the seal left closing it to us
+                    }
+                }
+            }
+        }
+        finally
+        {
+            TaskCompletionSource? finished;
+            lock (_syncMonitor)
+            {
+                _syncBusy = false;
+                finished = _syncFinished;
+                _syncFinished = null;
+                Monitor.PulseAll(_syncMonitor);
+            }
+
+            // Waiters re-check the positions (and the failure) themselves.
+            finished?.SetResult();
+        }
+    }
+
+    private void AdvanceDurable(long lsn)
+    {
+        lock (_syncMonitor)
+        {
+            if (lsn > Volatile.Read(ref _durableLsn))
+            {
+                Volatile.Write(ref _durableLsn, lsn);
+                Monitor.PulseAll(_syncMonitor);
+            }
+        }
     }
 
     /// <summary>
@@ -430,9 +573,11 @@ internal sealed partial class WalWriter : IDisposable
     /// </summary>
     private void StartSegment(SegmentState next)
     {
+        Debug.Assert(_writeLock.IsHeldByCurrentThread, "segments change under the write lock");
         _activeFile.SetLength(_activeWrittenEnd);
-        SyncActive();
-        Volatile.Write(ref _durableLsn, next.FirstLsn - 1);
+        SyncFile(_activeFile);
+        _unsyncedBytes = 0;
+        AdvanceDurable(next.FirstLsn - 1);
         IWalFile file = CreateSegmentFile(next);
         lock (_segmentsLock)
         {
@@ -440,7 +585,11 @@ internal sealed partial class WalWriter : IDisposable
             _activeWrittenEnd = WalFormat.SegmentHeaderSize;
         }
 
-        _activeFile.Dispose();
+        if (!ReferenceEquals(_activeFile, _fileBeingSynced))
+        {
+            _activeFile.Dispose(); // otherwise the syncer closes it when its fsync returns
+        }
+
         _activeFile = file;
         _activeSegment = next;
         _instrumentation.SegmentRotated();
@@ -452,10 +601,10 @@ internal sealed partial class WalWriter : IDisposable
         return WalSegmentFiles.Create(_storage, segment.Name, header, _config.PreallocateSegments ? _config.SegmentSizeBytes : 0);
     }
 
-    private void SyncActive()
+    private void SyncFile(IWalFile file)
     {
         long start = Stopwatch.GetTimestamp();
-        _activeFile.Sync();
+        file.Sync();
         _instrumentation.Synced(Stopwatch.GetElapsedTime(start));
     }
 
@@ -474,8 +623,6 @@ internal sealed partial class WalWriter : IDisposable
             throw new WalFailedException(_storage.Directory, failure.InnerException ?? failure);
         }
     }
-
-    private static TaskCompletionSource NewEpoch() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private sealed record SegmentState(ulong Id, long FirstLsn, uint Salt, long CreatedMicros, string Name);
 

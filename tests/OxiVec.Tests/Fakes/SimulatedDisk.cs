@@ -38,6 +38,9 @@ internal sealed class SimulatedDisk : IWalStorage
 
     public int SyncCount { get; private set; }
 
+    /// <summary>File handles opened and not yet disposed (a handle used after disposal throws, as a real one does).</summary>
+    public int OpenHandles { get; private set; }
+
     public IReadOnlyList<string> ListFiles(string suffix)
     {
         lock (_sync)
@@ -51,7 +54,7 @@ internal sealed class SimulatedDisk : IWalStorage
         lock (_sync)
         {
             return _names.TryGetValue(name, out SimFile? file)
-                ? new Handle(this, name, file)
+                ? NewHandle(name, file)
                 : throw new FileNotFoundException($"Simulated file '{name}' does not exist.", name);
         }
     }
@@ -74,7 +77,7 @@ internal sealed class SimulatedDisk : IWalStorage
             }
 
             _names[name] = file;
-            return new Handle(this, name, file);
+            return NewHandle(name, file);
         }
     }
 
@@ -188,6 +191,12 @@ internal sealed class SimulatedDisk : IWalStorage
         }
     }
 
+    private Handle NewHandle(string name, SimFile file)
+    {
+        OpenHandles++;
+        return new Handle(this, name, file);
+    }
+
     private sealed class Releaser(SimulatedDisk disk) : IDisposable
     {
         public void Dispose()
@@ -201,6 +210,8 @@ internal sealed class SimulatedDisk : IWalStorage
 
     private sealed class Handle(SimulatedDisk disk, string name, SimFile file) : IWalFile
     {
+        private bool _disposed;
+
         public string Name { get; } = name;
 
         public long Length
@@ -218,6 +229,7 @@ internal sealed class SimulatedDisk : IWalStorage
         {
             lock (disk._sync)
             {
+                ObjectDisposedException.ThrowIf(_disposed, this);
                 long length = Math.Max(file.Current.Length, file.Preallocated);
                 int n = (int)Math.Clamp(length - offset, 0, buffer.Length);
                 buffer[..n].Clear();
@@ -235,6 +247,7 @@ internal sealed class SimulatedDisk : IWalStorage
         {
             lock (disk._sync)
             {
+                ObjectDisposedException.ThrowIf(_disposed, this);
                 disk.Step();
                 long growth = offset + data.Length - Math.Max(file.Current.Length, file.Preallocated);
                 if (growth > 0)
@@ -251,6 +264,7 @@ internal sealed class SimulatedDisk : IWalStorage
             disk.OnSync?.Invoke();
             lock (disk._sync)
             {
+                ObjectDisposedException.ThrowIf(_disposed, this);
                 disk.Step();
                 disk.SyncCount++;
                 if (disk.FailSyncFrom is { } from && disk.SyncCount >= from)
@@ -266,6 +280,7 @@ internal sealed class SimulatedDisk : IWalStorage
         {
             lock (disk._sync)
             {
+                ObjectDisposedException.ThrowIf(_disposed, this);
                 disk.Step();
                 file.Truncate(length);
             }
@@ -273,6 +288,14 @@ internal sealed class SimulatedDisk : IWalStorage
 
         public void Dispose()
         {
+            lock (disk._sync)
+            {
+                if (!_disposed)
+                {
+                    _disposed = true;
+                    disk.OpenHandles--;
+                }
+            }
         }
     }
 }

@@ -82,6 +82,53 @@ public sealed class WalConcurrencyTests
     }
 
     [Fact]
+    public async Task IntervalPolicy_AcknowledgementsAndSegmentSealsDoNotWaitForARunningFsync()
+    {
+        var disk = new SimulatedDisk();
+        WalConfig config = Config(disk.Directory) with { SyncIntervalMs = 10_000 };
+        const int Records = 300; // about 600 bytes each: the 64 KiB segments rotate twice while the fsync hangs
+        using var syncerInFsync = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        Thread? syncerThread = null;
+        using (var wal = WalManager.Open(disk, config))
+        {
+            wal.Append(InsertFor(1, 128));
+            disk.OnSync = () =>
+            {
+                if (Thread.CurrentThread == Volatile.Read(ref syncerThread))
+                {
+                    syncerInFsync.Set();
+                    release.Wait();
+                }
+            };
+
+            var syncer = new Thread(() => wal.Sync());
+            Volatile.Write(ref syncerThread, syncer);
+            syncer.Start();
+            Assert.True(syncerInFsync.Wait(TimeSpan.FromSeconds(30)), "the explicit Sync never reached its fsync");
+
+            Task appends = Task.Run(() =>
+            {
+                for (int n = 2; n <= Records + 1; n++)
+                {
+                    wal.Append(InsertFor(n, 128));
+                }
+            });
+            bool finished = await Task.WhenAny(appends, Task.Delay(TimeSpan.FromSeconds(30))) == appends;
+            release.Set();
+            Assert.True(finished, "acknowledgements waited for an fsync they do not need");
+            await appends;
+            Assert.True(syncer.Join(TimeSpan.FromSeconds(30)));
+            Assert.True(wal.GetMetrics().SegmentCount >= 3, "the test meant to seal segments while the fsync ran");
+            Assert.True(wal.DurableLsn >= 1);
+        }
+
+        Assert.Equal(0, disk.OpenHandles); // the segment sealed under the running fsync was closed by the syncer
+        using var reopened = WalManager.Open(disk, config);
+        Assert.Equal(Enumerable.Range(1, Records + 1).Select(n => (long)n), reopened.ReadRecords().Select(r => r.Lsn));
+    }
+
+    [Fact]
     public async Task ConcurrentAsyncAppends_AllAcknowledgedAndDurable()
     {
         using var temp = new TempDirectory();
