@@ -24,6 +24,9 @@ public sealed class WalManager : IDisposable, IAsyncDisposable
     private readonly IWalStorage _storage;
     private readonly IDisposable _directoryLock;
     private readonly WalWriter _writer;
+
+    /// <summary>Segments created from zero-filled spares so far (tests).</summary>
+    internal int SparesUsed => _writer.SparesUsed;
     private readonly WalInstrumentation _instrumentation;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;

@@ -280,6 +280,7 @@ internal sealed partial class WalWriter : IDisposable
                 }
             }
 
+            StopSpares();
             _activeFile.Dispose();
         }
     }
@@ -444,6 +445,7 @@ internal sealed partial class WalWriter : IDisposable
         {
             throw Fail(ex);
         }
+
         finally
         {
             foreach (PendingChunk chunk in chunks)
@@ -456,6 +458,12 @@ internal sealed partial class WalWriter : IDisposable
             {
                 _spare = chunks;
             }
+        }
+
+        if (_activeWrittenEnd >= _config.SegmentSizeBytes / 4)
+        {
+            // A quarter full: time to have the next segment's file ready (WALs that never get this far make none).
+            PrepareSpare();
         }
 
         if (_config.SyncIntervalMs > 0 && _unsyncedBytes >= BackgroundSyncBytes && !_backgroundSyncQueued)
@@ -598,6 +606,12 @@ internal sealed partial class WalWriter : IDisposable
     private IWalFile CreateSegmentFile(SegmentState segment)
     {
         var header = new WalSegmentHeader(WalFormat.FormatVersion, 0, segment.Id, segment.FirstLsn, segment.CreatedMicros, segment.Salt);
+        if (TakeSpare() is { } spare)
+        {
+            SparesUsed++;
+            return WalSegmentFiles.CreateFromSpare(_storage, spare, segment.Name, header);
+        }
+
         return WalSegmentFiles.Create(_storage, segment.Name, header, _config.PreallocateSegments ? _config.SegmentSizeBytes : 0);
     }
 

@@ -21,6 +21,9 @@ internal sealed class SimulatedDisk : IWalStorage
 
     public string Directory { get; }
 
+    /// <summary>False: zero-filled spares would only add background I/O whose timing makes crash points nondeterministic.</summary>
+    public bool PrefersZeroFilledSegments => false;
+
     /// <summary>I/O operations (writes, syncs, creates, renames, deletes) performed so far.</summary>
     public int Operations { get; private set; }
 

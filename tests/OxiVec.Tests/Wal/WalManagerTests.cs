@@ -7,6 +7,34 @@ namespace OxiVec.Tests.Wal;
 public sealed class WalManagerTests
 {
     [Fact]
+    public void Rotation_UsesZeroFilledSpares_AndLeavesNoTemporaryFile()
+    {
+        using var temp = new TempDirectory();
+        const int Records = 1_000; // about 600 bytes each: nine 64 KiB segments
+        int sparesUsed;
+        using (var wal = WalManager.Open(Config(temp.Path)))
+        {
+            for (int n = 1; n <= Records; n++)
+            {
+                wal.Append(InsertFor(n, 128));
+            }
+
+            sparesUsed = wal.SparesUsed;
+            Assert.True(wal.GetMetrics().SegmentCount >= 8);
+        }
+
+        // Filling a spare races the next rotation, but over eight rotations some are ready in time.
+        Assert.True(sparesUsed > 0, "no segment was made from a spare");
+        Assert.Empty(Directory.GetFiles(temp.Path, "*" + WalSegmentName.TempSuffix));
+        using var reopened = WalManager.Open(Config(temp.Path));
+        Assert.Equal(Enumerable.Range(1, Records).Select(n => (long)n), reopened.ReadRecords().Select(r => r.Lsn));
+        foreach (WalRecord record in reopened.ReadRecords())
+        {
+            Assert.Equal(VectorFor(record.Lsn, 128), ((WalEntry.Insert)record.ToEntry()).Vector.ToArray());
+        }
+    }
+
+    [Fact]
     public void Transaction_Commit_WritesBeginMembersCommitContiguously()
     {
         using var temp = new TempDirectory();
