@@ -28,32 +28,21 @@ internal sealed class Collection : IDisposable
     }
 
     /// <summary>
-    /// A consistent copy for a checkpoint: the records with their slots, the slot high-water mark, the free slots,
-    /// and the index snapshot (so recovery need not rebuild the graph).
+    /// A consistent copy for a checkpoint: the slot arrays, the vector chunks and the index snapshot, copied in
+    /// bulk while writes wait; <see cref="CollectionCapture.ToImage"/> then builds the per-record image without
+    /// holding anything.
     /// </summary>
-    public CollectionImage Capture()
+    public CollectionCapture Capture()
     {
         _lock.EnterReadLock();
         try
         {
-            // Bulk-copy the vector chunks and reference the (immutable) metadata: the lock is held, and concurrent
-            // writes wait, only for memory copies, never for per-record allocations or encoding.
-            float[]?[] vectors = _vectors.CopyChunks();
-            var records = new List<SlottedRecord>(_slots.Count);
-            for (int slot = 0; slot < _ids.Count; slot++)
-            {
-                if (_ids[slot] is { } id)
-                {
-                    records.Add(new SlottedRecord(slot, new VectorRecord(id, _vectors.Slice(vectors, slot), _metadata[slot]!)));
-                }
-            }
-
             // Presized (vectors plus a generous allowance for links) so the stream does not regrow and copy
             // hundreds of megabytes while writers wait.
             long estimate = ((long)_ids.Count * Options.Dimension * sizeof(float) * 5 / 4) + (1 << 20);
             var index = new MemoryStream((int)Math.Min(estimate, Array.MaxLength));
             Index.WriteSnapshot(index);
-            return new CollectionImage(records, _ids.Count, [.. _free], index.ToArray());
+            return new CollectionCapture(_vectors, _vectors.CopyChunks(), [.. _ids], [.. _metadata], [.. _free], index.ToArray());
         }
         finally
         {
@@ -286,6 +275,26 @@ internal sealed class Collection : IDisposable
 
 /// <summary>A record and the index slot it occupies.</summary>
 internal readonly record struct SlottedRecord(int Slot, VectorRecord Record);
+
+/// <summary>What <see cref="Collection.Capture"/> copied under the lock: bulk arrays, no per-record objects yet.</summary>
+internal sealed class CollectionCapture(
+    VectorArena layout, float[]?[] chunks, string?[] ids, IReadOnlyDictionary<string, MetadataValue>?[] metadata, int[] free, byte[] indexSnapshot)
+{
+    /// <summary>The checkpoint image: every live slot's record (vectors are views of the copied chunks).</summary>
+    public CollectionImage ToImage()
+    {
+        var records = new List<SlottedRecord>(ids.Length - free.Length);
+        for (int slot = 0; slot < ids.Length; slot++)
+        {
+            if (ids[slot] is { } id)
+            {
+                records.Add(new SlottedRecord(slot, new VectorRecord(id, layout.Slice(chunks, slot), metadata[slot]!)));
+            }
+        }
+
+        return new CollectionImage(records, ids.Length, free, indexSnapshot);
+    }
+}
 
 /// <summary>What a checkpoint stores of one collection.</summary>
 /// <param name="Records">Live records, by slot.</param>

@@ -24,15 +24,16 @@ public sealed partial class VectorDatabase
         lock (_checkpointLock)
         {
             long start = Stopwatch.GetTimestamp();
-            List<CheckpointCollection> content;
+            List<(Collection Collection, CollectionCapture Capture)> captured;
             long covered;
             lock (_applyLock)
             {
                 covered = _appliedLsn;
-                content = [.. _collections.Values.OrderBy(c => c.Name, StringComparer.Ordinal).Select(c => new CheckpointCollection(c.Name, c.Options, c.Capture()))];
+                captured = [.. _collections.Values.OrderBy(c => c.Name, StringComparer.Ordinal).Select(c => (c, c.Capture()))];
             }
 
             double stallMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            List<CheckpointCollection> content = [.. captured.Select(c => new CheckpointCollection(c.Collection.Name, c.Collection.Options, c.Capture.ToImage()))];
 
             // The WAL must be durable through the covered LSN before the checkpoint claims it: otherwise a power
             // loss could shorten the WAL below the checkpoint and new records would reuse covered LSNs.
