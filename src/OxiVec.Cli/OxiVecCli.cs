@@ -36,6 +36,7 @@ internal static class OxiVecCli
         root.Subcommands.Add(RecoverCommand.Create());
         root.Subcommands.Add(WalCommand.Create());
         root.Subcommands.Add(DemoCommand.Create());
+        root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(CrashWorkerCommand.Create());
         root.Subcommands.Add(CrashStoreWorkerCommand.Create());
         root.Subcommands.Add(CrashTortureWorkerCommand.Create());
@@ -44,6 +45,12 @@ internal static class OxiVecCli
 
     public static async Task<int> RunAsync(string[] args)
     {
+        if (args.Length > 0 && args[0] == BenchCommand.Name && !args.Skip(1).Take(1).Any(a => a is "-h" or "--help" or "-?"))
+        {
+            // The harness parses its own arguments (verbs and options of its own, BenchmarkDotNet's for 'micro').
+            return BenchCommand.Run(args[1..]);
+        }
+
         ParseResult parse = BuildRootCommand().Parse(args);
         if (parse.Action is ParseErrorAction)
         {
