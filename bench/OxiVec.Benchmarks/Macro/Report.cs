@@ -120,7 +120,8 @@ internal static class Report
             "plus its fast-commit mode with per-entry checksums, which its documentation recommends for commit latency). *Commit per record*: each writer `Enqueue`s its record, " +
             "then `CommitAsync()` and blocks on it until the commit is persisted (FASTER's suggested enqueue-then-commit pattern; concurrent commits coalesce). " +
             $"*Commit every 1 s*: a background thread calls `Commit()` every second and a writer waits only for `Enqueue` into FasterLog's memory: compared with OxiVec at SyncIntervalMs = {Workload.PeerIntervalMs}, " +
-            "but weaker, since a process crash loses what was enqueued since the last commit (OxiVec has already written it to the OS). *Atomic batches*: one `Enqueue` of " +
+            "but weaker, since a process crash loses what was enqueued since the last commit (OxiVec has already written it to the OS); with many writers some of them " +
+            "wait in `Enqueue` for seconds (the *Max* column; `Enqueue` spins with `Thread.Yield` while the in-memory log, 8 MiB by default, waits for its page flushes). *Atomic batches*: one `Enqueue` of " +
             $"{Workload.TransactionBatch} records as an `IReadOnlySpanBatch`, then the commit.");
         Line(sb, "  - **What makes a FasterLog commit durable on Linux** (strace of this harness's pattern, `-e trace=fsync,fdatasync,pwrite64,openat,io_submit`): " +
             "FASTER's native `LocalStorageDevice` is Windows-only, so on Linux `CreateLogDevice` returns `ManagedLocalStorageDevice`, which opens its segment and commit files " +
@@ -143,8 +144,8 @@ internal static class Report
         Line(sb, "*OxiVec / peer* divides OxiVec's median by the peer's at the compared policy and the same writer count: for commits/s above 1× means OxiVec is faster; " +
             "for p50 and p99 latency below 1× means OxiVec's commits return sooner.");
         Line(sb);
-        Line(sb, "| Peer | Compared with OxiVec | Writers | Commits/s | Min–max | p50 | p99 | CPU cores | OxiVec commits/s | OxiVec / peer, commits/s | OxiVec / peer, p50 | OxiVec / peer, p99 | Records per run |");
-        Line(sb, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        Line(sb, "| Peer | Compared with OxiVec | Writers | Commits/s | Min–max | p50 | p99 | Max | CPU cores | OxiVec commits/s | OxiVec / peer, commits/s | OxiVec / peer, p50 | OxiVec / peer, p99 | Records per run |");
+        Line(sb, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach ((CellKey key, IReadOnlyList<WorkloadRun> runs) in r.Cells.Where(kv => kv.Key.IsPeer && !kv.Key.IsBatch && kv.Value.Count > 0)
             .OrderBy(kv => kv.Key.SyncIntervalMs).ThenBy(kv => kv.Key.Kind).ThenBy(kv => kv.Key.Writers))
         {
@@ -154,8 +155,8 @@ internal static class Report
         Line(sb);
         Line(sb, $"Batches of {Workload.TransactionBatch} records per commit, compared with OxiVec's transaction row (commits are transactions or batches; the ratios use the same medians):");
         Line(sb);
-        Line(sb, "| Peer | Compared with OxiVec | Writers | Commits/s | Min–max | p50 | p99 | CPU cores | OxiVec commits/s | OxiVec / peer, commits/s | OxiVec / peer, p50 | OxiVec / peer, p99 | Records per run |");
-        Line(sb, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        Line(sb, "| Peer | Compared with OxiVec | Writers | Commits/s | Min–max | p50 | p99 | Max | CPU cores | OxiVec commits/s | OxiVec / peer, commits/s | OxiVec / peer, p50 | OxiVec / peer, p99 | Records per run |");
+        Line(sb, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach ((CellKey key, IReadOnlyList<WorkloadRun> runs) in r.Cells.Where(kv => kv.Key.IsPeer && kv.Key.IsBatch && kv.Value.Count > 0).OrderBy(kv => kv.Key.Kind))
         {
             PeerRow(sb, r, key, runs, new CellKey(CellKind.Transaction, key.SyncIntervalMs, key.Writers), $"transactions of {Workload.TransactionBatch}, SyncIntervalMs = {key.SyncIntervalMs}");
@@ -181,11 +182,13 @@ internal static class Report
         double oxCommits = oxivec is null ? double.NaN : Med(oxivec, x => x.CommitsPerSecond);
         double oxP50 = oxivec is null ? double.NaN : Med(oxivec, x => x.Latency.P50Us);
         double oxP99 = oxivec is null ? double.NaN : Med(oxivec, x => x.Latency.P99Us);
-        Line(sb, $"| {Workload.PeerName(key)} | {compared} | {key.Writers} | {Rate(commits.Median)} | {MinMax(commits, "N0")} | {Latency(p50)} | {Latency(p99)} | {Cpu(runs)} | " +
+        Line(sb, $"| {Workload.PeerName(key)} | {compared} | {key.Writers} | {Rate(commits.Median)} | {MinMax(commits, "N0")} | {Latency(p50)} | {Latency(p99)} | {Latency(Med(runs, x => x.Latency.MaxUs))} | {Cpu(runs)} | " +
             $"{Rate(oxCommits)} | {Times(oxCommits / commits.Median)} | {Times(oxP50 / p50)} | {Times(oxP99 / p99)} | {Med(runs, x => x.Ops):N0} |");
     }
 
-    private static string Times(double ratio) => double.IsNaN(ratio) || double.IsInfinity(ratio) ? "–" : Ratio(ratio) + "×";
+    private static string Times(double ratio) => double.IsNaN(ratio) || double.IsInfinity(ratio) ? "–"
+        : ratio < 0.1 ? ratio.ToString("0.00##", Inv) + "×"
+        : Ratio(ratio) + "×";
 
     private static void Machine(StringBuilder sb, BenchResults r)
     {
