@@ -3,7 +3,7 @@ using ScottPlot;
 
 namespace OxiVec.Benchmarks.Macro;
 
-/// <summary>The two PNG charts of the report (ScottPlot 5), both with logarithmic value axes.</summary>
+/// <summary>The three PNG charts of the report (ScottPlot 5), all with logarithmic value axes.</summary>
 internal static class Charts
 {
     private const int Width = 1200;
@@ -49,6 +49,45 @@ internal static class Charts
         AddLevel(plot, preallocated, Colors.Purple, "disk: fdatasync/s, into preallocated space", LinePattern.Dotted, all);
 
         plot.Title("OxiVec WAL: commits per second (one insert per commit)");
+        plot.XLabel("concurrent writers (threads)");
+        plot.YLabel("commits / s (log scale)");
+        plot.Axes.Bottom.SetTicks(xs, [.. o.WriterCounts.Select(w => w.ToString(CultureInfo.InvariantCulture))]);
+        plot.Axes.SetLimitsX(xs[0] - 0.3, xs[^1] + 0.3);
+        LogAxis(plot, all, v => Report.Rate(v));
+        plot.ShowLegend(Edge.Right);
+        plot.Legend.FontSize = 12;
+        plot.SavePng(path, Width, Height);
+    }
+
+    /// <summary>
+    /// Commits/s against writers (log2 x, log10 y) for OxiVec and its peers on the same records: solid lines are
+    /// durable per commit (OxiVec SyncIntervalMs = 0, FasterLog commit per record, SQLite FULL), dashed lines the
+    /// periodic or process-crash-safe variants (OxiVec 1000, FasterLog committing every second, SQLite NORMAL).
+    /// </summary>
+    public static void WritePeers(BenchResults r, string path)
+    {
+        HarnessOptions o = r.Options;
+        var plot = NewPlot();
+        double[] xs = [.. o.WriterCounts.Select(w => Math.Log2(w))];
+        var all = new List<double>();
+        (CellKind Kind, int Sync, Color Color, MarkerShape Marker, string Label)[] series =
+        [
+            (CellKind.Wal, 0, Color.FromHex("#d62728"), MarkerShape.FilledCircle, "OxiVec, SyncIntervalMs = 0 (fsync per commit, group commit)"),
+            (CellKind.FasterLog, 0, Color.FromHex("#1f77b4"), MarkerShape.FilledSquare, "FasterLog, commit per record (durable)"),
+            (CellKind.Sqlite, 0, Color.FromHex("#9467bd"), MarkerShape.FilledTriangleUp, "SQLite WAL, synchronous=FULL (durable)"),
+            (CellKind.Wal, Workload.PeerIntervalMs, Color.FromHex("#d62728"), MarkerShape.OpenCircle, "OxiVec, SyncIntervalMs = 1000"),
+            (CellKind.FasterLog, Workload.PeerIntervalMs, Color.FromHex("#1f77b4"), MarkerShape.OpenSquare, "FasterLog, commit every 1 s (enqueue only)"),
+            (CellKind.Sqlite, Workload.PeerIntervalMs, Color.FromHex("#9467bd"), MarkerShape.OpenTriangleUp, "SQLite WAL, synchronous=NORMAL"),
+        ];
+        foreach ((CellKind kind, int sync, Color color, MarkerShape marker, string label) in series)
+        {
+            double[] ys = [.. o.WriterCounts.Select(w => Median(r, new CellKey(kind, sync, w), x => x.CommitsPerSecond))];
+            AddLine(plot, xs, ys, color, label, sync == 0 ? LinePattern.Solid : LinePattern.Dashed, all)?.MarkerShape = marker;
+        }
+
+        AddLevel(plot, Spread.Of(r.FsyncOverwrite.Select(p => p.Rate)).Median, Colors.Gray, "disk: fdatasync/s, overwrite", LinePattern.Dotted, all);
+
+        plot.Title("Commits per second, OxiVec and peers on the same records (one record per commit)");
         plot.XLabel("concurrent writers (threads)");
         plot.YLabel("commits / s (log scale)");
         plot.Axes.Bottom.SetTicks(xs, [.. o.WriterCounts.Select(w => w.ToString(CultureInfo.InvariantCulture))]);

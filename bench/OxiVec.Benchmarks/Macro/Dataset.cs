@@ -55,6 +55,14 @@ internal sealed class Dataset
         }
     }
 
+    /// <summary>
+    /// Writes the WAL payload of writer <paramref name="writer"/>'s insert number <paramref name="seq"/> (the bytes
+    /// OxiVec logs for it, without its record header) into <paramref name="destination"/>, exactly
+    /// <see cref="PayloadBytes"/> long: the record the peers store.
+    /// </summary>
+    public void EncodePayload(int writer, long seq, Span<byte> destination) =>
+        WalEntryCodec.Encode(new WalEntry.Insert(Collection, Id(writer, seq), Vector(seq), Metadata(seq)), destination);
+
     /// <summary>Payload bytes of one insert (the record minus header and padding).</summary>
     public int PayloadBytes => WalEntryCodec.GetPayloadSize(new WalEntry.Insert(Collection, Id(0, 0), Vector(0), Metadata(0)));
 }

@@ -12,8 +12,8 @@ internal sealed record HarnessOptions
         dotnet run -c Release --project bench/OxiVec.Benchmarks -- [--quick] [--out DIR] [--dir DIR]
         dotnet run -c Release --project bench/OxiVec.Benchmarks -- micro [BenchmarkDotNet arguments]
 
-          --quick      short run (about 20 s of measurement, 1 repeat); default output is a new temp directory
-          --out DIR    where wal.md, wal-commits.png and wal-latency.png go
+          --quick      short run (about 30 s of measurement, 1 repeat); default output is a new temp directory
+          --out DIR    where wal.md, wal-commits.png, wal-latency.png and wal-peers.png go
                        (default: bench/results under the repository root, found by walking up to OxiVec.slnx)
           --dir DIR    parent directory for the temporary WAL directories and disk-probe files (default: the
                        system temp directory); the disk measured is the disk of this directory
@@ -37,11 +37,17 @@ internal sealed record HarnessOptions
     /// <summary>Concurrent writer threads per cell.</summary>
     public IReadOnlyList<int> WriterCounts { get; } = [1, 8, 32];
 
-    /// <summary>Repeats of every cell (medians and min/max are over these).</summary>
-    public int Repeats => Quick ? 1 : 3;
+    /// <summary>Writer counts of the peers (FasterLog, SQLite): the same as OxiVec's.</summary>
+    public IReadOnlyList<int> PeerWriterCounts => WriterCounts;
 
-    /// <summary>How long one WAL or baseline run measures (it stops earlier at <see cref="MaxOpsPerRun"/>).</summary>
-    public TimeSpan RunDuration => Quick ? TimeSpan.FromMilliseconds(800) : TimeSpan.FromSeconds(3);
+    /// <summary>Repeats of every cell, OxiVec's and the peers' (medians and min/max are over these).</summary>
+    public int Repeats => Quick ? 1 : 5;
+
+    /// <summary>
+    /// How long one WAL, baseline or peer run measures (it stops earlier at <see cref="MaxOpsPerRun"/>); with 5
+    /// repeats of 30 cells the full run stays under 10 minutes.
+    /// </summary>
+    public TimeSpan RunDuration => Quick ? TimeSpan.FromMilliseconds(800) : TimeSpan.FromSeconds(2);
 
     /// <summary>Cap on the operations of one run, so that the fast cells (the baseline) bound their latency arrays.</summary>
     public long MaxOpsPerRun => Quick ? 2_000_000 : 5_000_000;

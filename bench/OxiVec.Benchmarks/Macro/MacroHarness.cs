@@ -42,8 +42,9 @@ internal sealed class MacroHarness(HarnessOptions options)
             File.WriteAllText(Path.Combine(outDir, "wal.md"), markdown);
             Charts.WriteCommits(results, Path.Combine(outDir, "wal-commits.png"));
             Charts.WriteLatency(results, Path.Combine(outDir, "wal-latency.png"));
+            Charts.WritePeers(results, Path.Combine(outDir, "wal-peers.png"));
             Console.Out.Write(markdown);
-            Progress($"wrote {Path.Combine(outDir, "wal.md")}, wal-commits.png and wal-latency.png in {Stopwatch.GetElapsedTime(started).TotalSeconds:F1} s");
+            Progress($"wrote {Path.Combine(outDir, "wal.md")}, wal-commits.png, wal-latency.png and wal-peers.png in {Stopwatch.GetElapsedTime(started).TotalSeconds:F1} s");
             return 0;
         }
         finally
@@ -88,9 +89,28 @@ internal sealed class MacroHarness(HarnessOptions options)
 
         plan.Add(new CellKey(CellKind.Transaction, 0, 1));
 
+        // Peers on the same records, writer counts and commit pattern: durable per commit (compared with
+        // SyncIntervalMs = 0) and their periodic or process-crash-safe variant (compared with 1000), plus batches.
+        foreach (CellKind peer in new[] { CellKind.FasterLog, CellKind.Sqlite })
+        {
+            foreach (int sync in new[] { 0, Workload.PeerIntervalMs })
+            {
+                plan.AddRange(options.PeerWriterCounts.Select(w => new CellKey(peer, sync, w)));
+            }
+        }
+
+        plan.Add(new CellKey(CellKind.FasterLogTransaction, 0, 1));
+        plan.Add(new CellKey(CellKind.SqliteTransaction, 0, 1));
+
         // Warm-up (JIT tiering, the WAL's first segment, the thread pool): every code path once, discarded.
         TimeSpan warm = TimeSpan.FromMilliseconds(options.Quick ? 250 : 500);
-        foreach (CellKey cell in new[] { new CellKey(CellKind.Baseline, 0, 8), new CellKey(CellKind.Wal, 0, 8), new CellKey(CellKind.Wal, 1_000, 8), new CellKey(CellKind.Transaction, 0, 1) })
+        CellKey[] warmUp =
+        [
+            new(CellKind.Baseline, 0, 8), new(CellKind.Wal, 0, 8), new(CellKind.Wal, 1_000, 8), new(CellKind.Transaction, 0, 1),
+            new(CellKind.FasterLog, 0, 8), new(CellKind.FasterLog, Workload.PeerIntervalMs, 8), new(CellKind.FasterLogTransaction, 0, 1),
+            new(CellKind.Sqlite, 0, 8), new(CellKind.Sqlite, Workload.PeerIntervalMs, 8), new(CellKind.SqliteTransaction, 0, 1),
+        ];
+        foreach (CellKey cell in warmUp)
         {
             _ = workload.Run(cell, warm, options.MaxOpsPerRun);
         }

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
+using OxiVec.Benchmarks.Macro.Peers;
 using OxiVec.Wal;
 
 namespace OxiVec.Benchmarks.Macro;
@@ -16,16 +17,45 @@ internal enum CellKind
 
     /// <summary><see cref="WalManager.BeginTransaction"/>, <see cref="Workload.TransactionBatch"/> inserts, <see cref="WalTransaction.Commit"/>.</summary>
     Transaction,
+
+    /// <summary>
+    /// Peer: FASTER's FasterLog, one record per commit (<see cref="Peers.FasterLogPeer"/>). SyncIntervalMs 0: each
+    /// commit waits until durable; 1000: a commit every second, writers wait only for the enqueue.
+    /// </summary>
+    FasterLog,
+
+    /// <summary>Peer: FasterLog, <see cref="Workload.TransactionBatch"/> records enqueued as one atomic batch, then committed (SyncIntervalMs 0).</summary>
+    FasterLogTransaction,
+
+    /// <summary>
+    /// Peer: SQLite in WAL mode, one row per transaction (<see cref="Peers.SqlitePeer"/>). SyncIntervalMs 0:
+    /// <c>synchronous=FULL</c>; 1000: <c>synchronous=NORMAL</c> (process-crash safe, like a positive interval).
+    /// </summary>
+    Sqlite,
+
+    /// <summary>Peer: SQLite, transactions of <see cref="Workload.TransactionBatch"/> rows (SyncIntervalMs 0: <c>synchronous=FULL</c>).</summary>
+    SqliteTransaction,
 }
 
 /// <summary>One cell of the result grid.</summary>
+/// <param name="SyncIntervalMs">
+/// The WAL's sync interval; for a peer, the OxiVec policy its variant is compared with: 0 for a commit that is
+/// durable when it returns, <see cref="Workload.PeerIntervalMs"/> for the peer's process-crash-safe or periodic variant.
+/// </param>
 internal readonly record struct CellKey(CellKind Kind, int SyncIntervalMs, int Writers)
 {
+    /// <summary>True for the peers measured against OxiVec (FasterLog, SQLite).</summary>
+    public bool IsPeer => Kind is CellKind.FasterLog or CellKind.FasterLogTransaction or CellKind.Sqlite or CellKind.SqliteTransaction;
+
+    /// <summary>True when a commit carries <see cref="Workload.TransactionBatch"/> records.</summary>
+    public bool IsBatch => Kind is CellKind.Transaction or CellKind.FasterLogTransaction or CellKind.SqliteTransaction;
+
     public override string ToString() => Kind switch
     {
         CellKind.Baseline => string.Create(CultureInfo.InvariantCulture, $"baseline (no WAL), writers={Writers}"),
         CellKind.Transaction => string.Create(CultureInfo.InvariantCulture, $"transactions of {Workload.TransactionBatch}, SyncIntervalMs={SyncIntervalMs}, writers={Writers}"),
-        _ => string.Create(CultureInfo.InvariantCulture, $"WAL SyncIntervalMs={SyncIntervalMs}, writers={Writers}"),
+        CellKind.Wal => string.Create(CultureInfo.InvariantCulture, $"WAL SyncIntervalMs={SyncIntervalMs}, writers={Writers}"),
+        _ => string.Create(CultureInfo.InvariantCulture, $"{Workload.PeerName(this)}, writers={Writers}"),
     };
 }
 
@@ -68,6 +98,22 @@ internal sealed class Workload(Dataset data, string workRoot)
     /// <summary>Inserts per transaction in the transaction row.</summary>
     public const int TransactionBatch = 100;
 
+    /// <summary>The OxiVec sync interval the peers' non-durable variants are compared with (<c>HighThroughput</c>).</summary>
+    public const int PeerIntervalMs = 1_000;
+
+    /// <summary>What a peer cell runs, as the report and the progress lines name it.</summary>
+    public static string PeerName(CellKey cell) => (cell.Kind, cell.SyncIntervalMs) switch
+    {
+        (CellKind.FasterLog, 0) => "FasterLog, commit per record",
+        (CellKind.FasterLog, _) => "FasterLog, commit every 1 s",
+        (CellKind.FasterLogTransaction, _) => $"FasterLog, atomic batches of {TransactionBatch}",
+        (CellKind.Sqlite, 0) => "SQLite WAL, synchronous=FULL",
+        (CellKind.Sqlite, _) => "SQLite WAL, synchronous=NORMAL",
+        (CellKind.SqliteTransaction, 0) => $"SQLite WAL, synchronous=FULL, transactions of {TransactionBatch}",
+        (CellKind.SqliteTransaction, _) => $"SQLite WAL, synchronous=NORMAL, transactions of {TransactionBatch}",
+        _ => cell.Kind.ToString(),
+    };
+
     /// <summary>The guide's profile for a sync interval, pointed at <paramref name="dir"/>.</summary>
     public static WalConfig Profile(int syncIntervalMs, string dir) => syncIntervalMs switch
     {
@@ -92,6 +138,7 @@ internal sealed class Workload(Dataset data, string workRoot)
         CellKind.Baseline => RunBaseline(cell.Writers, duration, maxOps),
         CellKind.Wal => RunWal(cell, duration, maxOps),
         CellKind.Transaction => RunWal(cell, duration, maxOps),
+        CellKind.FasterLog or CellKind.FasterLogTransaction or CellKind.Sqlite or CellKind.SqliteTransaction => RunPeer(cell, duration, maxOps),
         _ => throw new ArgumentOutOfRangeException(nameof(cell)),
     };
 
@@ -166,6 +213,74 @@ internal sealed class Workload(Dataset data, string workRoot)
             latency.Add(Stopwatch.GetTimestamp() - t0);
             return TransactionBatch;
         });
+
+    /// <summary>
+    /// A peer on the same records: each record is the payload of the OxiVec insert record with the same writer and
+    /// sequence (<see cref="Dataset.EncodePayload"/>), encoded by the writer before its commit is timed, as OxiVec
+    /// encodes inside <c>LogInsert</c>. Latency is the peer's commit call; WAL bytes and fsyncs are not counted.
+    /// </summary>
+    private WorkloadRun RunPeer(CellKey cell, TimeSpan duration, long maxOps)
+    {
+        string dir = Path.Combine(workRoot, "peer-" + Guid.NewGuid().ToString("N")[..12]);
+        Directory.CreateDirectory(dir);
+        try
+        {
+            Driven d;
+            using (IPeerLog peer = OpenPeer(cell, dir))
+            {
+                d = cell.IsBatch ? DrivePeerBatches(peer, cell.Writers, duration, maxOps) : DrivePeerRecords(peer, cell.Writers, duration, maxOps);
+            }
+
+            long commits = cell.IsBatch ? d.Ops / TransactionBatch : d.Ops;
+            return new WorkloadRun(d.Ops, commits, d.Seconds, 0, 0, d.Latency, double.NaN, d.CpuCores, cell.Writers, d.Voluntary, d.Involuntary);
+        }
+        finally
+        {
+            if (Directory.Exists(dir))
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+        }
+    }
+
+    private static IPeerLog OpenPeer(CellKey cell, string dir) => cell.Kind switch
+    {
+        CellKind.FasterLog or CellKind.FasterLogTransaction => new FasterLogPeer(dir, commitPerRecord: cell.SyncIntervalMs == 0),
+        CellKind.Sqlite or CellKind.SqliteTransaction => new SqlitePeer(dir, cell.Writers, fullSync: cell.SyncIntervalMs == 0),
+        _ => throw new ArgumentOutOfRangeException(nameof(cell)),
+    };
+
+    private Driven DrivePeerRecords(IPeerLog peer, int writers, TimeSpan duration, long maxOps)
+    {
+        byte[][] records = [.. Enumerable.Range(0, writers).Select(_ => new byte[data.PayloadBytes])];
+        return Drive(writers, duration, maxOps, (w, seq, latency) =>
+        {
+            byte[] record = records[w];
+            data.EncodePayload(w, seq, record);
+            long t0 = Stopwatch.GetTimestamp();
+            peer.Commit(w, record);
+            latency.Add(Stopwatch.GetTimestamp() - t0);
+            return 1;
+        });
+    }
+
+    private Driven DrivePeerBatches(IPeerLog peer, int writers, TimeSpan duration, long maxOps)
+    {
+        byte[][][] batches = [.. Enumerable.Range(0, writers).Select(_ => Enumerable.Range(0, TransactionBatch).Select(_ => new byte[data.PayloadBytes]).ToArray())];
+        return Drive(writers, duration, maxOps, (w, seq, latency) =>
+        {
+            byte[][] batch = batches[w];
+            for (int i = 0; i < TransactionBatch; i++)
+            {
+                data.EncodePayload(w, seq + i, batch[i]);
+            }
+
+            long t0 = Stopwatch.GetTimestamp();
+            peer.CommitBatch(w, batch);
+            latency.Add(Stopwatch.GetTimestamp() - t0);
+            return TransactionBatch;
+        });
+    }
 
     /// <summary>
     /// One step of a writer: does <c>n</c> inserts starting at sequence <c>seq</c>, records the commit latency,
