@@ -81,32 +81,32 @@ internal sealed class ProfileBench(ProfileOptions options)
                 Thread.Sleep(500);
             }
 
-            // Round robin: every cell once per round, so slow drifts of the shared machine hit all cells alike.
+            // Round robin: every cell once per round, so slow drifts of the shared machine hit all cells alike, in an
+            // order shuffled per round (fixed seeds), so no cell always follows the same one (whose writeback, garbage
+            // or background checkpoint may spill over).
             var results = new Dictionary<CellKey, List<CellRun>>();
-            int cellsPerRound = profiles.Length * WriterCounts.Count;
+            (Profile Profile, int Writers)[] cells = [.. profiles.SelectMany(p => WriterCounts.Select(w => (p, w)))];
             foreach (ProfileDataset data in datasets)
             {
                 for (int round = 1; round <= options.Runs; round++)
                 {
+                    new Random(round).Shuffle(cells);
                     int cell = 0;
-                    foreach (Profile profile in profiles)
+                    foreach ((Profile profile, int writers) in cells)
                     {
-                        foreach (int writers in WriterCounts)
+                        cell++;
+                        CellRun run = runner.Run(data, profile, writers, data.Count, data.BudgetSeconds);
+                        var key = new CellKey(data.Name, profile.Name, writers);
+                        if (!results.TryGetValue(key, out List<CellRun>? runs))
                         {
-                            cell++;
-                            CellRun run = runner.Run(data, profile, writers, data.Count, data.BudgetSeconds);
-                            var key = new CellKey(data.Name, profile.Name, writers);
-                            if (!results.TryGetValue(key, out List<CellRun>? runs))
-                            {
-                                results[key] = runs = [];
-                            }
-
-                            runs.Add(run);
-                            Progress(
-                                $"{data.Description}, run {round}/{options.Runs}, cell {cell}/{cellsPerRound}: {profile.Name}, {writers} writer(s): "
-                                + $"{F(run.PerSecond)} inserts/s ({run.Inserted:N0} in {run.Seconds:0.00} s{(run.TimeBoxed ? ", time-boxed" : "")}), "
-                                + $"{run.Checkpoints} checkpoint(s), p99 {run.Latency.P99Us:0} µs");
+                            results[key] = runs = [];
                         }
+
+                        runs.Add(run);
+                        Progress(
+                            $"{data.Description}, run {round}/{options.Runs}, cell {cell}/{cells.Length}: {profile.Name}, {writers} writer(s): "
+                            + $"{F(run.PerSecond)} inserts/s ({run.Inserted:N0} in {run.Seconds:0.00} s{(run.TimeBoxed ? ", time-boxed" : "")}), "
+                            + $"{run.Checkpoints} checkpoint(s), p99 {run.Latency.P99Us:0} µs");
                     }
                 }
             }

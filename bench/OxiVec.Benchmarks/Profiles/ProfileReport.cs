@@ -144,7 +144,7 @@ internal sealed class ProfileReport
         Line(sb, "- Profiles: `WalConfig.MaximumDurability`, `Balanced`, `HighThroughput`, `Development` exactly as defined (including their `CheckpointInterval`: automatic background checkpoints run as in production), a fresh data directory per cell, deleted afterwards. Timing runs from the release of the writers to the last acknowledgement; opening and closing the database (the final fsync, a checkpoint still in flight) are not timed.");
         Line(sb, "- Baseline (WAL off): the store's in-memory apply path without the WAL: the internal `Collection` the database applies to, fed the same way: `StoreNames.ValidateId`, then under one lock (as the database serialises its applies) `VectorMath.Validate` (the vector check of `VectorDatabase.ResolveLocked`) and `Collection.Upsert`.");
         Line(sb, $"- Warm-up: {_plan.WarmupPasses} passes of every cell on the first {_plan.FlatWarmupCount:N0} (flat) or {_plan.HnswWarmupCount:N0} (HNSW) vectors, at most {_plan.WarmupBudgetSeconds:0.#} s each, with a pause after each pass for background JIT tiering, are discarded; a full GC runs before every cell.");
-        Line(sb, "- Latency: each writer takes one timestamp per insert (in every cell, the baseline included); p50/p99 are over all inserts of a run, medians over runs. *Stalls* is the time spent in inserts of 10 ms or more, summed over writers.");
+        Line(sb, "- Latency: each writer takes one timestamp per insert (in every cell, the baseline included); p50/p99 are over all inserts of a run, medians over runs. *Stalls* is the time spent in inserts of 10 ms or more, summed over writers. With 32 writers on 2 cores an insert's latency includes waiting for a core and for the lock (the baseline's too), so the 32-writer p99 mostly measures scheduling.");
         Line(sb, "- *Checkpoints*: `VectorDatabase.LastCheckpoint.Sequence` when the writers finish (checkpoints completed during the run; the data directory is fresh). *fsyncs*: `GetWalMetrics().SyncCount` over the run.");
         Line(sb);
     }
@@ -195,5 +195,5 @@ internal sealed class ProfileReport
 
     private static string Range(Spread s) => s.Min == s.Max ? F(s.Median) : $"{F(s.Median)} ({F(s.Min)}–{F(s.Max)})";
 
-    private static string Us(double us) => double.IsNaN(us) ? "–" : us >= 1000 ? $"{us / 1000:0.0} ms" : $"{us:0} µs";
+    private static string Us(double us) => double.IsNaN(us) ? "–" : us >= 1000 ? $"{us / 1000:0.0} ms" : us >= 10 ? $"{us:0} µs" : $"{us:0.0} µs";
 }
