@@ -30,15 +30,19 @@ internal static class ProfileChart
         Color bandColor = Color.FromHex("#2ca02c").WithAlpha(0.25);
         Color targetColor = Color.FromHex("#d62728");
 
+        Profile[] groups = [.. report.Profiles.Where(p => !p.IsBaseline)];
         int g = 0;
-        foreach (Profile profile in Profile.GuideRows)
+        foreach (Profile profile in groups)
         {
             double left = g * groupWidth;
             double right = left + series.Count - 1;
-            var band = plot.Add.Rectangle(left - 0.6, right + 0.6, profile.ClaimLow * 100, profile.ClaimHigh * 100);
-            band.FillColor = bandColor;
-            band.LineWidth = 0;
-            values.Add(profile.ClaimHigh * 100);
+            if (!profile.IsDiagnostic)
+            {
+                var band = plot.Add.Rectangle(left - 0.6, right + 0.6, profile.ClaimLow * 100, profile.ClaimHigh * 100);
+                band.FillColor = bandColor;
+                band.LineWidth = 0;
+                values.Add(profile.ClaimHigh * 100);
+            }
 
             for (int s = 0; s < series.Count; s++)
             {
@@ -74,7 +78,9 @@ internal static class ProfileChart
             }
 
             groupCenters.Add((left + right) / 2);
-            groupLabels.Add($"{profile.Name}\nsync {profile.Wal!.SyncIntervalMs:N0} ms, checkpoint every {profile.Wal.CheckpointInterval:N0}");
+            groupLabels.Add(profile.IsDiagnostic
+                ? $"{profile.Name}\n(diagnostic: sync 0 ms, no auto checkpoints)"
+                : $"{profile.Name}\nsync {profile.Wal!.SyncIntervalMs:N0} ms, checkpoint every {profile.Wal.CheckpointInterval:N0}");
             g++;
         }
 
@@ -99,11 +105,11 @@ internal static class ProfileChart
         plot.Axes.Bottom.MajorTickStyle.Length = 0;
         double low = Math.Min(0, values.Min()) - 5;
         double high = Math.Max(10, values.Max()) * 1.12;
-        plot.Axes.SetLimits(-1, (Profile.GuideRows.Count * groupWidth) - GroupGap, low, high);
+        plot.Axes.SetLimits(-1, (groups.Length * groupWidth) - GroupGap, low, high);
         plot.Add.HorizontalLine(0, 1, Colors.Black);
         plot.ShowLegend(Edge.Bottom);
         plot.Legend.FontSize = 12;
-        plot.SavePng(path, 1400, 700);
+        plot.SavePng(path, 1600, 720);
     }
 
     private static void Whisker(Plot plot, double x, double low, double high)

@@ -31,6 +31,19 @@ internal sealed record Profile(
         new("Development", "Development", WalConfig.Development, "Negligible impact", 0, 0.01, null, null),
     ];
 
+    /// <summary>
+    /// Not a row of the guide: <see cref="WalConfig.MaximumDurability"/> with automatic checkpoints off, so that the
+    /// report can tell the cost of an fsync per commit from the cost of a checkpoint every 1,000 operations.
+    /// </summary>
+    public static Profile MaximumDurabilityWithoutCheckpoints { get; } =
+        new("MaximumDurabilityNoCheckpoints", "Maximum Durability, automatic checkpoints off", WalConfig.MaximumDurability with { CheckpointInterval = int.MaxValue }, "–", 0, 0, null, null)
+        {
+            IsDiagnostic = true,
+        };
+
+    /// <summary>A variant measured to explain a guide row, not a row itself: no claim, no target.</summary>
+    public bool IsDiagnostic { get; init; }
+
     public bool IsBaseline => Wal is null;
 
     /// <summary>Whether the issue sets a target for this profile at <paramref name="writers"/> writers.</summary>
