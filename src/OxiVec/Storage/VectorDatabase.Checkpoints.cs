@@ -54,12 +54,20 @@ public sealed partial class VectorDatabase
                 SegmentsCompressed = compressed,
             };
             LastCheckpoint = info;
+            long took = Stopwatch.GetTimestamp() - start;
+            Volatile.Write(ref _automaticCheckpointNotBefore, Stopwatch.GetTimestamp() + (AutomaticCheckpointSpacing * took));
             _logger.LogInformation(
                 "Checkpoint {Sequence} covers LSN {Lsn}: {Bytes} bytes in {Ms} ms (writers stalled {Stall:F1} ms), {Removed} WAL segments removed.",
                 sequence, covered, bytes, info.DurationMs, stallMs, info.SegmentsRemoved);
             return info;
         }
     }
+
+    /// <summary>
+    /// After a checkpoint that took d, automatic ones wait until 4d has passed (see <see cref="WalConfig.CheckpointInterval"/>):
+    /// at a small interval a large store would otherwise checkpoint back to back, copying everything each time.
+    /// </summary>
+    private const long AutomaticCheckpointSpacing = 4;
 
     private int ApplyRetention()
     {
@@ -81,7 +89,9 @@ public sealed partial class VectorDatabase
     private void MaybeCheckpointInBackground(int operations)
     {
         long count = Interlocked.Add(ref _opsSinceCheckpoint, operations);
-        bool due = count >= _walConfig.CheckpointInterval || _wal.CurrentSizeBytes > 0.8 * _walConfig.MaxWalSize;
+        bool walNearlyFull = _wal.CurrentSizeBytes > 0.8 * _walConfig.MaxWalSize;
+        bool due = walNearlyFull
+            || (count >= _walConfig.CheckpointInterval && Stopwatch.GetTimestamp() >= Volatile.Read(ref _automaticCheckpointNotBefore));
         if (!due || !_backgroundCheckpoint.IsCompleted || Volatile.Read(ref _disposed) != 0)
         {
             return;

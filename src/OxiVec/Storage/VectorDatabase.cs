@@ -43,6 +43,7 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
     private long _appliedLsn;
     private long _checkpointSequence;
     private long _opsSinceCheckpoint;
+    private long _automaticCheckpointNotBefore; // a Stopwatch timestamp
     private Task _backgroundCheckpoint = Task.CompletedTask;
 
     private VectorDatabase(string dataDirectory, WalManager wal, ILogger logger, StoreInstrumentation instrumentation, TimeProvider time)

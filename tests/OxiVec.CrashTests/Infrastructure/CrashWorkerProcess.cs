@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using OxiVec.Wal;
 
 namespace OxiVec.CrashTests.Infrastructure;
 
@@ -102,8 +103,8 @@ public sealed class CrashWorkerProcess : IAsyncDisposable
 
     /// <summary>
     /// Kills the worker with SIGKILL the moment the <paramref name="nth"/> segment file from now appears in
-    /// <paramref name="walDir"/>: when it is created as <c>.wal.tmp</c> (<paramref name="whenCreated"/>: a crash while
-    /// the segment is prepared) or when it is renamed to <c>.wal</c> (a crash between rotation and the first write into
+    /// <paramref name="walDir"/>: when it is created as <c>.wal.tmp</c> or as a zero-filled spare <c>spare-N.tmp</c>
+    /// (<paramref name="whenCreated"/>: a crash while the segment is prepared) or when it is renamed to <c>.wal</c> (a crash between rotation and the first write into
     /// the new segment, where a transaction may be cut at the segment boundary). The kill is issued from the file
     /// system event itself; the worker has run on for some microseconds by then.
     /// </summary>
@@ -125,7 +126,7 @@ public sealed class CrashWorkerProcess : IAsyncDisposable
         {
             if (whenCreated)
             {
-                OnSegmentFile(e.Name, ".wal.tmp");
+                OnSegmentFile(e.Name, WalSegmentName.TempSuffix); // NAME.wal.tmp, or a spare-N.tmp being zero-filled
             }
         };
         watcher.Renamed += (_, e) =>
