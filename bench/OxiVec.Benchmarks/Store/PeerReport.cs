@@ -68,7 +68,7 @@ internal static class PeerReport
         Line(sb);
         Line(sb, $"Both engines index the same vectors (ids 0..n-1, inserted in order from one thread, timed) and answer the same queries. OxiVec is `HnswIndex` on its own (no database, no WAL; `Search(query, 10, new SearchOptions {{ Ef = ef }})`, which allocates its result list); USearch ({first.PeerDescription}) is the `Cloud.Unum.USearch` package's native library called through its C API with caller-owned result buffers, float32 vectors without quantisation, capacity reserved up front. Metric: squared L2 for both. Graph parameters: OxiVec's defaults M = {PeerComparison.Parameters.M}, efConstruction = {PeerComparison.Parameters.EfConstruction} ↔ USearch connectivity = {PeerComparison.Parameters.M} (base layer {PeerComparison.Parameters.MaxM0}, like OxiVec's MaxM0), expansion_add = {PeerComparison.Parameters.EfConstruction}; the sweep sets OxiVec's ef and USearch's expansion_search to the same value (both search with at least k = 10).");
         Line(sb);
-        Line(sb, $"Recall@10 is the fraction of the exact top-10 (brute force, computed once per data set) that an engine returned; the recall pass doubles as the warm-up. QPS: each cell is {first.Repeats} timed pass(es) of about {first.MinPassSeconds:0.##} s each (the query set repeated), the two engines alternating pass by pass; the table gives the median and (min–max). With more than one thread the query stream is split evenly among dedicated threads started together. Matched-recall QPS is interpolated (log QPS linear in recall) between the two sweep points around the recall; '≥' means the smallest ef already exceeded it.");
+        Line(sb, $"Recall@10 is the fraction of the exact top-10 (brute force, computed once per data set) that an engine returned, measured once per ef on one thread (a search's result does not depend on the thread count); that pass doubles as the warm-up. QPS: each cell is {first.Repeats} timed pass(es) of about {first.MinPassSeconds:0.##} s each (the query set repeated), the two engines alternating pass by pass; the table gives the median and (min–max). With more than one thread the query stream is split evenly among dedicated threads started together. Matched-recall QPS is interpolated (log QPS linear in recall) between the two sweep points around the recall; '≥' means the smallest ef already exceeded it.");
         Line(sb);
         for (int i = 0; i < results.Count; i++)
         {
@@ -164,8 +164,9 @@ internal static class PeerReport
             v.Color = Colors.Gray;
         }
 
-        double minY = Math.Floor(Math.Log10(all.Min()) - 0.05);
-        double maxY = Math.Ceiling(Math.Log10(all.Max()) + 0.05);
+        // Half-decade limits and ticks: the curves span about one decade.
+        double minY = Math.Floor((Math.Log10(all.Min()) - 0.05) * 2) / 2;
+        double maxY = Math.Ceiling((Math.Log10(all.Max()) + 0.05) * 2) / 2;
         var ticks = new List<double>();
         for (double d = minY; d <= maxY; d += 0.5)
         {
