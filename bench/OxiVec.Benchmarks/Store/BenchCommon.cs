@@ -142,6 +142,68 @@ internal static class BenchCommon
         return (points, qs);
     }
 
+    /// <summary>
+    /// Embedding-like vectors: clusters in a <paramref name="rank"/>-dimensional latent space (centres ~ N(0, 1),
+    /// points = centre + N(0, sigma²)), mapped to <paramref name="dim"/> dimensions by one random linear map, plus
+    /// isotropic noise N(0, noise²) per component. Real embeddings have an intrinsic dimension far below their
+    /// length, which isotropic clusters in the full dimension would not reproduce.
+    /// </summary>
+    public static (float[][] Points, float[][] Queries) LowRankClustered(
+        int count, int queries, int dim, int rank, int clusters, double sigma, double noise, int seed)
+    {
+        var rng = new Random(seed);
+        var map = new float[rank][];
+        for (int r = 0; r < rank; r++)
+        {
+            map[r] = new float[dim];
+            for (int j = 0; j < dim; j++)
+            {
+                map[r][j] = (float)(Gaussian(rng) / Math.Sqrt(rank));
+            }
+        }
+
+        var centres = new double[clusters][];
+        for (int c = 0; c < clusters; c++)
+        {
+            centres[c] = new double[rank];
+            for (int r = 0; r < rank; r++)
+            {
+                centres[c][r] = Gaussian(rng);
+            }
+        }
+
+        float[] Point()
+        {
+            double[] centre = centres[rng.Next(clusters)];
+            var v = new float[dim];
+            for (int j = 0; j < dim; j++)
+            {
+                v[j] = (float)(noise * Gaussian(rng));
+            }
+
+            for (int r = 0; r < rank; r++)
+            {
+                System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(map[r], (float)(centre[r] + (sigma * Gaussian(rng))), v, v);
+            }
+
+            return v;
+        }
+
+        var points = new float[count][];
+        for (int i = 0; i < count; i++)
+        {
+            points[i] = Point();
+        }
+
+        var qs = new float[queries][];
+        for (int i = 0; i < queries; i++)
+        {
+            qs[i] = Point();
+        }
+
+        return (points, qs);
+    }
+
     private static double Gaussian(Random rng)
     {
         double u1 = 1.0 - rng.NextDouble();

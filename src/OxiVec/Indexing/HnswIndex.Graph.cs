@@ -128,6 +128,7 @@ public sealed partial class HnswIndex
             }
         }
 
+        Span<int> fresh = scratch.Fresh(_maxM0);
         while (candidates.Count > 0)
         {
             Candidate current = candidates.Pop();
@@ -136,13 +137,21 @@ public sealed partial class HnswIndex
                 break;
             }
 
+            // Two passes: first the unvisited neighbours, with a prefetch of each one's vector, then their distances,
+            // so the memory loads overlap instead of each distance waiting for its own. Lists hold no duplicates, so
+            // the nodes are measured in the same order as by a single pass.
+            int count = 0;
             foreach (int neighbour in Links(current.Id, layer))
             {
-                if (!visited.TryVisit(neighbour))
+                if (visited.TryVisit(neighbour))
                 {
-                    continue;
+                    fresh[count++] = neighbour;
+                    _vectors.Prefetch(neighbour);
                 }
+            }
 
+            foreach (int neighbour in fresh[..count])
+            {
                 if (--budget < 0)
                 {
                     return false;

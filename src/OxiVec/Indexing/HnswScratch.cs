@@ -12,6 +12,7 @@ internal sealed class HnswScratch(int dimension)
     private int[] _pruneDiscarded = new int[64];
     private int[] _selected = new int[64];
     private int[] _pruneSelected = new int[64];
+    private int[] _fresh = new int[64];
 
     public VisitedSet Visited { get; } = new();
 
@@ -30,6 +31,9 @@ internal sealed class HnswScratch(int dimension)
 
     /// <summary>Candidates the heuristic pruned, for the node being linked.</summary>
     public Span<int> Discarded(int size) => Grow(ref _discarded, size);
+
+    /// <summary>The unvisited neighbours of the node a layer search is expanding.</summary>
+    public Span<int> Fresh(int size) => Grow(ref _fresh, size);
 
     /// <summary>Candidates of a neighbour whose list overflowed.</summary>
     public Span<Candidate> Prune(int size) => Grow(ref _prune, size);

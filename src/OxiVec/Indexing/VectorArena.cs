@@ -1,3 +1,7 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
+
 namespace OxiVec.Indexing;
 
 /// <summary>
@@ -66,6 +70,22 @@ internal sealed class VectorArena
 
     /// <summary>The vector at <paramref name="slot"/>; the slot must have storage.</summary>
     public Span<float> Get(int slot) => _chunks[slot >> _shift]!.AsSpan((slot & _mask) * Dimension, Dimension);
+
+    /// <summary>
+    /// Hints the CPU to start loading the first cache lines of <paramref name="slot"/>'s vector (x86 only; a no-op
+    /// elsewhere). The slot must have storage. Only a hint: it cannot fault, and a chunk moved by the GC meanwhile
+    /// merely wastes it.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public unsafe void Prefetch(int slot)
+    {
+        if (Sse.IsSupported)
+        {
+            byte* start = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(Get(slot)));
+            Sse.Prefetch0(start);
+            Sse.Prefetch0(start + 64);
+        }
+    }
 
     /// <summary>A copy of every chunk (bulk copies, no per-vector allocation), read with <see cref="Slice"/>.</summary>
     public float[]?[] CopyChunks()

@@ -1,5 +1,8 @@
-using System.Runtime.CompilerServices;
+using System.Diagnostics.CodeAnalysis;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace OxiVec.Indexing;
 
@@ -15,13 +18,148 @@ internal static class VectorMath
     {
         if (metric == DistanceMetric.Euclidean)
         {
-            float d = TensorPrimitives.Distance(a, b);
-            return d * d;
+            return SquaredEuclidean(a, b);
         }
 
-        float dot = TensorPrimitives.Dot(a, b);
+        float dot = Dot(a, b);
         return metric == DistanceMetric.Cosine ? 1f - dot : -dot;
     }
+
+    /// <summary>
+    /// The squared Euclidean distance, without the square root (the internal distance of
+    /// <see cref="DistanceMetric.Euclidean"/>). The spans must have the same length.
+    /// </summary>
+    /// <remarks>
+    /// The index's hot loop: a fused multiply-add per SIMD lane with two independent accumulators, and none of the
+    /// general-purpose entry checks of <see cref="TensorPrimitives"/>, which dominate at 100-1000 dimensions.
+    /// </remarks>
+    public static float SquaredEuclidean(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    {
+        int n = a.Length;
+        if (b.Length != n)
+        {
+            ThrowLengthMismatch();
+        }
+
+        ref float x = ref MemoryMarshal.GetReference(a);
+        ref float y = ref MemoryMarshal.GetReference(b);
+        int i = 0;
+        float sum = 0f;
+        if (Vector512.IsHardwareAccelerated && n >= Vector512<float>.Count)
+        {
+            Vector512<float> acc0 = Vector512<float>.Zero;
+            Vector512<float> acc1 = Vector512<float>.Zero;
+            for (; i <= n - (2 * Vector512<float>.Count); i += 2 * Vector512<float>.Count)
+            {
+                Vector512<float> d0 = Vector512.LoadUnsafe(ref x, (nuint)i) - Vector512.LoadUnsafe(ref y, (nuint)i);
+                Vector512<float> d1 = Vector512.LoadUnsafe(ref x, (nuint)(i + Vector512<float>.Count)) - Vector512.LoadUnsafe(ref y, (nuint)(i + Vector512<float>.Count));
+                acc0 = Vector512.FusedMultiplyAdd(d0, d0, acc0);
+                acc1 = Vector512.FusedMultiplyAdd(d1, d1, acc1);
+            }
+
+            if (i <= n - Vector512<float>.Count)
+            {
+                Vector512<float> d = Vector512.LoadUnsafe(ref x, (nuint)i) - Vector512.LoadUnsafe(ref y, (nuint)i);
+                acc0 = Vector512.FusedMultiplyAdd(d, d, acc0);
+                i += Vector512<float>.Count;
+            }
+
+            sum = Vector512.Sum(acc0 + acc1);
+        }
+        else if (Vector256.IsHardwareAccelerated && n >= Vector256<float>.Count)
+        {
+            Vector256<float> acc0 = Vector256<float>.Zero;
+            Vector256<float> acc1 = Vector256<float>.Zero;
+            for (; i <= n - (2 * Vector256<float>.Count); i += 2 * Vector256<float>.Count)
+            {
+                Vector256<float> d0 = Vector256.LoadUnsafe(ref x, (nuint)i) - Vector256.LoadUnsafe(ref y, (nuint)i);
+                Vector256<float> d1 = Vector256.LoadUnsafe(ref x, (nuint)(i + Vector256<float>.Count)) - Vector256.LoadUnsafe(ref y, (nuint)(i + Vector256<float>.Count));
+                acc0 = Vector256.FusedMultiplyAdd(d0, d0, acc0);
+                acc1 = Vector256.FusedMultiplyAdd(d1, d1, acc1);
+            }
+
+            if (i <= n - Vector256<float>.Count)
+            {
+                Vector256<float> d = Vector256.LoadUnsafe(ref x, (nuint)i) - Vector256.LoadUnsafe(ref y, (nuint)i);
+                acc0 = Vector256.FusedMultiplyAdd(d, d, acc0);
+                i += Vector256<float>.Count;
+            }
+
+            sum = Vector256.Sum(acc0 + acc1);
+        }
+
+        for (; i < n; i++)
+        {
+            float d = Unsafe.Add(ref x, i) - Unsafe.Add(ref y, i);
+            sum += d * d;
+        }
+
+        return sum;
+    }
+
+    /// <summary>The dot product, with the same SIMD scheme as <see cref="SquaredEuclidean"/>. The spans must have the same length.</summary>
+    public static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    {
+        int n = a.Length;
+        if (b.Length != n)
+        {
+            ThrowLengthMismatch();
+        }
+
+        ref float x = ref MemoryMarshal.GetReference(a);
+        ref float y = ref MemoryMarshal.GetReference(b);
+        int i = 0;
+        float sum = 0f;
+        if (Vector512.IsHardwareAccelerated && n >= Vector512<float>.Count)
+        {
+            Vector512<float> acc0 = Vector512<float>.Zero;
+            Vector512<float> acc1 = Vector512<float>.Zero;
+            for (; i <= n - (2 * Vector512<float>.Count); i += 2 * Vector512<float>.Count)
+            {
+                acc0 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref x, (nuint)i), Vector512.LoadUnsafe(ref y, (nuint)i), acc0);
+                acc1 = Vector512.FusedMultiplyAdd(
+                    Vector512.LoadUnsafe(ref x, (nuint)(i + Vector512<float>.Count)), Vector512.LoadUnsafe(ref y, (nuint)(i + Vector512<float>.Count)), acc1);
+            }
+
+            if (i <= n - Vector512<float>.Count)
+            {
+                acc0 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref x, (nuint)i), Vector512.LoadUnsafe(ref y, (nuint)i), acc0);
+                i += Vector512<float>.Count;
+            }
+
+            sum = Vector512.Sum(acc0 + acc1);
+        }
+        else if (Vector256.IsHardwareAccelerated && n >= Vector256<float>.Count)
+        {
+            Vector256<float> acc0 = Vector256<float>.Zero;
+            Vector256<float> acc1 = Vector256<float>.Zero;
+            for (; i <= n - (2 * Vector256<float>.Count); i += 2 * Vector256<float>.Count)
+            {
+                acc0 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref x, (nuint)i), Vector256.LoadUnsafe(ref y, (nuint)i), acc0);
+                acc1 = Vector256.FusedMultiplyAdd(
+                    Vector256.LoadUnsafe(ref x, (nuint)(i + Vector256<float>.Count)), Vector256.LoadUnsafe(ref y, (nuint)(i + Vector256<float>.Count)), acc1);
+            }
+
+            if (i <= n - Vector256<float>.Count)
+            {
+                acc0 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref x, (nuint)i), Vector256.LoadUnsafe(ref y, (nuint)i), acc0);
+                i += Vector256<float>.Count;
+            }
+
+            sum = Vector256.Sum(acc0 + acc1);
+        }
+
+        for (; i < n; i++)
+        {
+            sum += Unsafe.Add(ref x, i) * Unsafe.Add(ref y, i);
+        }
+
+        return sum;
+    }
+
+    [DoesNotReturn]
+    private static void ThrowLengthMismatch() =>
+        throw new ArgumentException("The vectors have different lengths.");
 
     /// <summary>Checks a constructor's dimension and metric.</summary>
     public static void ValidateShape(int dimension, DistanceMetric metric)
