@@ -10,10 +10,10 @@ namespace OxiVec.Wal;
 /// <para>Appending (under <c>_appendLock</c>) assigns LSNs, encodes records into an in-memory pending buffer and
 /// decides segment boundaries; it never does I/O. Writing and fsync happen in <see cref="WaitFor"/>, in two
 /// independent roles. The writer (whoever holds <c>_writeLock</c>) writes everything pending in one write per
-/// segment, so committers queued behind it usually find their records written. The syncer (one at a time) fsyncs
-/// what was written when it started, then wakes every waiter; waiters whose records it did not cover elect the
-/// next syncer. So concurrent committers share one fsync, and an fsync never blocks a write: with an interval
-/// policy, acknowledgements (which need only the write) never wait for the flusher's fsync.</para>
+/// segment, so committers queued behind it usually find their records written. The syncer (one at a time) writes
+/// what is pending, fsyncs it, then wakes every waiter; waiters whose records it did not cover elect the next
+/// syncer. So concurrent committers share one write and one fsync, and an fsync never blocks a write: with an
+/// interval policy, acknowledgements (which need only the write) never wait for the flusher's fsync.</para>
 /// <para>A segment is sealed (cut to its records and fsynced) before the next one is created, so every segment
 /// but the newest is wholly durable; with an interval policy a background fsync starts whenever 8 MiB are
 /// unsynced, which keeps that seal short.</para>
@@ -57,12 +57,12 @@ internal sealed partial class WalWriter : IDisposable
     private long _durableLsn;
     private volatile Exception? _failure;
 
-    // Group commit: one fsync at a time (the syncer); waiters block on _syncMonitor (or await _syncFinished) and
-    // re-check the durable LSN when it ends. _durableLsn only grows, under _syncMonitor.
-    private readonly object _syncMonitor = new();
+    // Group commit: one fsync at a time (the syncer); waiters follow the syncer's epoch and re-check the durable
+    // LSN when it ends. _durableLsn only grows, under _syncGate.
+    private readonly Lock _syncGate = new();
     private bool _syncBusy;
     private bool _closed;
-    private TaskCompletionSource? _syncFinished;
+    private TaskCompletionSource _syncEpoch = NewEpoch();
 
     // Segment list for readers and metrics, guarded by _segmentsLock.
     private readonly Lock _segmentsLock = new();
@@ -155,68 +155,52 @@ internal sealed partial class WalWriter : IDisposable
     /// <exception cref="WalFailedException">A write or fsync failed, now or earlier.</exception>
     public void WaitFor(long lsn, bool durable)
     {
-        WriteThrough(lsn);
         if (!durable)
         {
+            WriteThrough(lsn);
             return;
         }
 
+        // Durable: the syncer writes what is pending and fsyncs it in one go, so a batch of committers costs one
+        // write and one fsync (writing each commit eagerly would cost a write per commit, racing the fsync).
+
         while (true)
         {
-            lock (_syncMonitor)
+            Task? follow = TryBecomeSyncer(lsn, out bool done);
+            if (done)
             {
-                ThrowIfFailed();
-                if (Volatile.Read(ref _durableLsn) >= lsn)
-                {
-                    return;
-                }
-
-                if (_syncBusy)
-                {
-                    // Blocks without spinning; the syncer pulses when its fsync ends (or fails).
-                    Monitor.Wait(_syncMonitor);
-                    continue;
-                }
-
-                _syncBusy = true;
+                return;
             }
 
-            SyncOnce();
+            if (follow is null)
+            {
+                SyncOnce();
+            }
+            else
+            {
+                follow.GetAwaiter().GetResult();
+            }
         }
     }
 
     /// <summary>Asynchronous <see cref="WaitFor"/>; cancellation abandons the wait, not the records.</summary>
     public async ValueTask WaitForAsync(long lsn, bool durable, CancellationToken cancellationToken)
     {
-        WriteThrough(lsn);
         if (!durable)
         {
+            WriteThrough(lsn);
             return;
         }
 
         while (true)
         {
-            Task follow;
-            lock (_syncMonitor)
+            Task? follow = TryBecomeSyncer(lsn, out bool done);
+            if (done)
             {
-                ThrowIfFailed();
-                if (Volatile.Read(ref _durableLsn) >= lsn)
-                {
-                    return;
-                }
-
-                if (_syncBusy)
-                {
-                    follow = (_syncFinished ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
-                }
-                else
-                {
-                    _syncBusy = true;
-                    follow = Task.CompletedTask;
-                }
+                return;
             }
 
-            if (!follow.IsCompleted)
+            if (follow is not null)
             {
                 await follow.WaitAsync(cancellationToken).ConfigureAwait(false);
                 continue;
@@ -226,6 +210,29 @@ internal sealed partial class WalWriter : IDisposable
             // then covers every commit issued before the syncer starts.
             await Task.Yield();
             SyncOnce();
+        }
+    }
+
+    /// <summary>Returns done=true when <paramref name="lsn"/> is durable; otherwise the epoch to follow, or null when the caller must sync.</summary>
+    private Task? TryBecomeSyncer(long lsn, out bool done)
+    {
+        done = false;
+        lock (_syncGate)
+        {
+            ThrowIfFailed();
+            if (Volatile.Read(ref _durableLsn) >= lsn)
+            {
+                done = true;
+                return null;
+            }
+
+            if (_syncBusy)
+            {
+                return _syncEpoch.Task;
+            }
+
+            _syncBusy = true;
+            return null;
         }
     }
 
@@ -271,13 +278,21 @@ internal sealed partial class WalWriter : IDisposable
         }
         finally
         {
-            lock (_syncMonitor)
+            while (true)
             {
-                _closed = true; // a background fsync queued now finds the writer closed
-                while (_syncBusy)
+                Task running;
+                lock (_syncGate)
                 {
-                    Monitor.Wait(_syncMonitor);
+                    _closed = true; // a background fsync queued now finds the writer closed
+                    if (!_syncBusy)
+                    {
+                        break;
+                    }
+
+                    running = _syncEpoch.Task;
                 }
+
+                running.GetAwaiter().GetResult();
             }
 
             StopSpares();
@@ -483,7 +498,7 @@ internal sealed partial class WalWriter : IDisposable
             _backgroundSyncQueued = false;
         }
 
-        lock (_syncMonitor)
+        lock (_syncGate)
         {
             if (_syncBusy || _closed || _failure is not null)
             {
@@ -504,19 +519,25 @@ internal sealed partial class WalWriter : IDisposable
     }
 
     /// <summary>
-    /// The syncer's work (the caller set <c>_syncBusy</c>): fsyncs the active segment through what has been written
-    /// when it starts, publishes the durable LSN and wakes the waiters. Writers keep writing meanwhile: an fsync
-    /// never holds the write lock, so acknowledgements that need only a write never wait for one.
+    /// The syncer's work (the caller set <c>_syncBusy</c>): writes everything appended so far, fsyncs the active
+    /// segment through it, publishes the durable LSN and wakes the waiters. Writers keep writing meanwhile: the
+    /// fsync never holds the write lock, so acknowledgements that need only a write never wait for one.
     /// </summary>
     private void SyncOnce()
     {
         IWalFile file;
         long target;
+        long synced = 0;
         try
         {
             lock (_writeLock)
             {
                 ThrowIfFailed();
+                if (Volatile.Read(ref _writtenLsn) < Volatile.Read(ref _appendedLsn) && WritePendingLocked())
+                {
+                    _backgroundSyncQueued = false; // this fsync is the one a background sync would have been
+                }
+
                 file = _activeFile;
                 target = Volatile.Read(ref _writtenLsn);
                 _unsyncedBytes = 0;
@@ -528,7 +549,7 @@ internal sealed partial class WalWriter : IDisposable
                 if (Volatile.Read(ref _durableLsn) < target)
                 {
                     SyncFile(file);
-                    AdvanceDurable(target);
+                    synced = target;
                 }
             }
             catch (Exception ex) when (ex is not WalFailedException)
@@ -549,28 +570,33 @@ internal sealed partial class WalWriter : IDisposable
         }
         finally
         {
-            TaskCompletionSource? finished;
-            lock (_syncMonitor)
+            // One critical section publishes the durable LSN and ends the epoch; waiters re-check the positions
+            // (and the failure) themselves.
+            TaskCompletionSource finished;
+            lock (_syncGate)
             {
+                if (synced > Volatile.Read(ref _durableLsn))
+                {
+                    Volatile.Write(ref _durableLsn, synced);
+                }
+
                 _syncBusy = false;
-                finished = _syncFinished;
-                _syncFinished = null;
-                Monitor.PulseAll(_syncMonitor);
+                finished = _syncEpoch;
+                _syncEpoch = NewEpoch();
             }
 
-            // Waiters re-check the positions (and the failure) themselves.
-            finished?.SetResult();
+            finished.SetResult();
         }
     }
 
+    /// <summary>Raises the durable LSN (a segment seal); waiters see it when the running epoch ends or when they next look.</summary>
     private void AdvanceDurable(long lsn)
     {
-        lock (_syncMonitor)
+        lock (_syncGate)
         {
             if (lsn > Volatile.Read(ref _durableLsn))
             {
                 Volatile.Write(ref _durableLsn, lsn);
-                Monitor.PulseAll(_syncMonitor);
             }
         }
     }
@@ -637,6 +663,8 @@ internal sealed partial class WalWriter : IDisposable
             throw new WalFailedException(_storage.Directory, failure.InnerException ?? failure);
         }
     }
+
+    private static TaskCompletionSource NewEpoch() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private sealed record SegmentState(ulong Id, long FirstLsn, uint Salt, long CreatedMicros, string Name);
 
