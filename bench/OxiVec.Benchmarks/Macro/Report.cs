@@ -349,9 +349,10 @@ internal static class Report
         double[] syncMs = [.. interval.Select(kv => Med(kv.Value, x => x.WalAvgSyncMs)).Where(v => !double.IsNaN(v))];
         if (maxMs.Length > 0 && syncMs.Length > 0)
         {
-            Line(sb, $"With a positive SyncIntervalMs the median commit is a write into the page cache, yet the writers spend {Percent(stalled.Min())}–{Percent(stalled.Max())} " +
-                $"of their time in commits of {LatencySummary.SlowThresholdMs:0} ms or more, and the longest commits ({maxMs.Min():F0}–{maxMs.Max():F0} ms) are as long as the WAL's own " +
-                $"fsyncs ({syncMs.Min():F0}–{syncMs.Max():F0} ms on average; interval flushes and segment seals): a commit that only waits for its write also waits for an fsync in progress.");
+            Line(sb, $"With a positive SyncIntervalMs the median commit is a write into the page cache; the writers spend {Percent(stalled.Min())}–{Percent(stalled.Max())} " +
+                $"of their time in commits of {LatencySummary.SlowThresholdMs:0} ms or more, and the longest commits take {maxMs.Min():F0}–{maxMs.Max():F0} ms, against the WAL's own " +
+                $"fsyncs of {syncMs.Min():F0}–{syncMs.Max():F0} ms on average (interval flushes, background fsyncs every 8 MiB, segment seals). Only a segment seal (fsync of the sealed segment's unsynced tail, then the next segment's creation) holds up writes; " +
+                "interval and background fsyncs run beside them. With more writer threads than cores, the longest commits also include waiting for a core.");
             Line(sb);
         }
     }

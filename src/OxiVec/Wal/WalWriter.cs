@@ -43,8 +43,12 @@ internal sealed partial class WalWriter : IDisposable
     private List<PendingChunk> _spare = [];
     private bool _rotationRequested;
 
-    // Write state, guarded by _writeLock: whoever holds it writes every pending record (group write).
+    // Write state, guarded by _writeLock: whoever holds it writes every pending record (group write). Committers
+    // that need a write elect one writer at a time through _writeGate and follow its epoch.
     private readonly Lock _writeLock = new();
+    private readonly Lock _writeGate = new();
+    private bool _writeBusy;
+    private TaskCompletionSource _writeEpoch = NewEpoch();
     private SegmentState _activeSegment;
     private IWalFile _activeFile;
     private long _unsyncedBytes;
@@ -391,32 +395,71 @@ internal sealed partial class WalWriter : IDisposable
     }
 
     /// <summary>
-    /// Writes everything appended so far unless <paramref name="lsn"/> is already written. Whoever holds the write
-    /// lock writes for everyone: committers queued behind it usually find their records written.
+    /// Writes everything appended so far unless <paramref name="lsn"/> is already written. One committer at a time
+    /// writes for everyone (group write); the others follow its epoch instead of queueing on the write lock, which
+    /// with more threads than cores would make a convoy.
     /// </summary>
     private void WriteThrough(long lsn)
     {
-        ThrowIfFailed();
-        if (Volatile.Read(ref _writtenLsn) >= lsn)
+        while (true)
         {
-            return;
-        }
-
-        bool syncInBackground;
-        lock (_writeLock)
-        {
-            ThrowIfFailed();
-            if (Volatile.Read(ref _writtenLsn) >= lsn)
+            Task? follow;
+            lock (_writeGate)
             {
-                return;
+                ThrowIfFailed();
+                if (Volatile.Read(ref _writtenLsn) >= lsn)
+                {
+                    return;
+                }
+
+                if (_writeBusy)
+                {
+                    follow = _writeEpoch.Task;
+                }
+                else
+                {
+                    _writeBusy = true;
+                    follow = null;
+                }
             }
 
-            syncInBackground = WritePendingLocked();
-        }
+            if (follow is not null)
+            {
+                follow.GetAwaiter().GetResult();
+                continue;
+            }
 
-        if (syncInBackground)
-        {
-            ThreadPool.UnsafeQueueUserWorkItem(static writer => writer.TrySyncInBackground(), this, preferLocal: false);
+            bool syncInBackground = false;
+            try
+            {
+                lock (_writeLock)
+                {
+                    ThrowIfFailed();
+                    if (Volatile.Read(ref _writtenLsn) < lsn)
+                    {
+                        syncInBackground = WritePendingLocked();
+                    }
+                }
+            }
+            finally
+            {
+                TaskCompletionSource finished;
+                lock (_writeGate)
+                {
+                    _writeBusy = false;
+                    finished = _writeEpoch;
+                    _writeEpoch = NewEpoch();
+                }
+
+                finished.SetResult();
+            }
+
+            if (syncInBackground)
+            {
+                ThreadPool.UnsafeQueueUserWorkItem(static writer => writer.TrySyncInBackground(), this, preferLocal: false);
+            }
+
+            return;
         }
     }
 
