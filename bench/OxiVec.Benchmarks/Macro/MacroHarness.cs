@@ -12,6 +12,7 @@ internal sealed record BenchResults(
     IReadOnlyList<ProbeRun> FsyncOverwrite,
     IReadOnlyList<ProbeRun> FsyncPreallocated,
     IReadOnlyList<ProbeRun> FsyncExtend,
+    IReadOnlyList<ProbeRun> WalSequential,
     IReadOnlyDictionary<CellKey, IReadOnlyList<WorkloadRun>> Cells,
     TimeSpan Elapsed,
     string OtherLoad);
@@ -68,6 +69,7 @@ internal sealed class MacroHarness(HarnessOptions options)
         var overwrite = new List<ProbeRun>();
         var preallocated = new List<ProbeRun>();
         var extend = new List<ProbeRun>();
+        var walSequential = new List<ProbeRun>();
         for (int r = 0; r < repeats; r++)
         {
             sequential.Add(DiskProbe.SequentialWrite(workRoot, options.SequentialBytes));
@@ -78,6 +80,8 @@ internal sealed class MacroHarness(HarnessOptions options)
             Progress($"disk: fdatasync (into preallocated space) {preallocated[^1].Rate:F0}/s");
             extend.Add(DiskProbe.FsyncExtend(workRoot, options.FsyncProbeDuration));
             Progress($"disk: fdatasync (extending the file) {extend[^1].Rate:F0}/s");
+            walSequential.Add(WalSequentialProbe.Run(workRoot, options.SequentialBytes, data));
+            Progress($"WAL: sequential write {walSequential[^1].Rate:F0} MB/s");
         }
 
         List<CellKey> plan = [];
@@ -133,7 +137,7 @@ internal sealed class MacroHarness(HarnessOptions options)
         }
 
         return new BenchResults(
-            options, machine, data, sequential, overwrite, preallocated, extend,
+            options, machine, data, sequential, overwrite, preallocated, extend, walSequential,
             cells.ToDictionary(kv => kv.Key, kv => (IReadOnlyList<WorkloadRun>)kv.Value),
             Stopwatch.GetElapsedTime(started),
             SystemLoad.Describe(load));

@@ -44,6 +44,9 @@ internal static class Report
         Spread seq = Spread.Of(r.Sequential.Select(p => p.Rate));
         Line(sb, $"- Disk: **{Rate(fsync.Median)} fdatasync/s** (4 KiB overwrite of written blocks); {Rate(fsyncPrealloc.Median)}/s when each 4 KiB write starts a new block " +
             $"of preallocated (fallocated) space, as in a fresh WAL segment; {Rate(fsyncExtend.Median)}/s extending a file. **{Rate(seq.Median)} MB/s** sequential write.");
+        Spread walSeq = Spread.Of(r.WalSequential.Select(p => p.Rate));
+        Line(sb, $"- WAL sequential write (transactions of {WalSequentialProbe.TransactionSize:N0} inserts, then one fsync): **{Rate(walSeq.Median)} MB/s**, {walSeq.Median / seq.Median:P0} of the disk's sequential bandwidth. " +
+            $"Target (issue 6) at least 80 %: **{(walSeq.Median >= 0.8 * seq.Median ? "met" : "not met")}**.");
         foreach (int writers in new[] { r.Options.WriterCounts[0], r.Options.WriterCounts[^1] })
         {
             if (Get(r, new CellKey(CellKind.Wal, 0, writers)) is { } runs)
@@ -230,6 +233,8 @@ internal static class Report
         Line(sb, "|---|---:|---:|---:|---|");
         Spread seq = Spread.Of(r.Sequential.Select(p => p.Rate));
         Line(sb, $"| Sequential write | {seq.Median:N0} MB/s | {MinMax(seq, "N0")} | – | {r.Options.SequentialBytes >> 20} MiB in 1 MiB pwrites to a new file, then one fdatasync; time includes the fdatasync |");
+        Spread walSeq = Spread.Of(r.WalSequential.Select(p => p.Rate));
+        Line(sb, $"| WAL sequential write | {walSeq.Median:N0} MB/s ({walSeq.Median / seq.Median:P0} of the disk's) | {MinMax(walSeq, "N0")} | – | the same number of WAL bytes appended as transactions of {WalSequentialProbe.TransactionSize:N0} inserts (SyncIntervalMs = 1000, one writer, a fresh WAL with 64 MiB segments), then `Sync()`; time includes encoding, checksums, rotations and the final fsync |");
         ProbeRow(sb, "fdatasync rate, overwrite", r.FsyncOverwrite,
             $"loop of one 4 KiB pwrite over already written and synced data + fdatasync ({DiskProbe.FsyncFileBytes >> 20} MiB file, sequential offsets): data only, no metadata; the best case");
         ProbeRow(sb, "fdatasync rate, into preallocated space", r.FsyncPreallocated,

@@ -6,7 +6,8 @@ namespace OxiVec.Wal;
 /// Spare segments: the next segment's file, written full of zeros and fsynced in the background, so that once it
 /// becomes the active segment every commit overwrites initialised blocks. On ext4 that fdatasync is about a third
 /// cheaper than one that also converts freshly allocated extents (bench/results/wal.md, "Disk limit"). A spare is
-/// only ever an optimisation: it has a temporary name until it is renamed into place (so an interrupted one is
+/// only made with SyncIntervalMs = 0 (with an interval policy fsyncs are rare, and writing every segment twice
+/// would cost bandwidth instead), and only ever an optimisation: it has a temporary name until it is renamed into place (so an interrupted one is
 /// deleted on the next open), and when none is ready a rotation preallocates the next segment as before.
 /// </summary>
 internal sealed partial class WalWriter
@@ -22,7 +23,9 @@ internal sealed partial class WalWriter
     /// <summary>How many segments were made from spares (for tests).</summary>
     public int SparesUsed { get; private set; }
 
-    private bool UsesSpares => _config.PreallocateSegments && _storage.PrefersZeroFilledSegments;
+    // Only when every commit fsyncs: then the cheaper fdatasync is worth writing each segment twice (zeros, then
+    // records). With an interval policy fsyncs are rare and the zeros would halve the WAL's sequential bandwidth.
+    private bool UsesSpares => _config.PreallocateSegments && _config.SyncIntervalMs == 0 && _storage.PrefersZeroFilledSegments;
 
     /// <summary>Starts filling the next spare unless one is ready or being filled.</summary>
     private void PrepareSpare()
