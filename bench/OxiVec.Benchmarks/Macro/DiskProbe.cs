@@ -23,14 +23,18 @@ internal static class DiskProbe
     /// <summary>Block size of the sequential bandwidth probe.</summary>
     public const int SequentialBlockBytes = 1 << 20;
 
+    /// <summary>The WAL's background fsync distance with an interval policy; the second sequential probe syncs as often.</summary>
+    public const long WalLikeSyncBytes = 8L << 20;
+
     /// <summary>Size of the file the fsync probes write into.</summary>
     public const long FsyncFileBytes = 64L << 20;
 
     /// <summary>
-    /// Writes <paramref name="totalBytes"/> to a new file in 1 MiB blocks (pwrite into the page cache), then one
-    /// fdatasync; MB/s over the whole, fdatasync included.
+    /// Writes <paramref name="totalBytes"/> to a new file in 1 MiB blocks (pwrite into the page cache), with an
+    /// fdatasync every <paramref name="syncEveryBytes"/> (0: none) and one at the end; MB/s over the whole, fdatasyncs
+    /// included. Syncing every 8 MiB is what the WAL does with an interval policy (its background fsync).
     /// </summary>
-    public static ProbeRun SequentialWrite(string dir, long totalBytes)
+    public static ProbeRun SequentialWrite(string dir, long totalBytes, long syncEveryBytes = 0)
     {
         string path = Path.Combine(dir, "seq-write.probe");
         byte[] block = new byte[SequentialBlockBytes];
@@ -42,6 +46,10 @@ internal static class DiskProbe
             for (long offset = 0; offset < totalBytes; offset += block.Length)
             {
                 RandomAccess.Write(handle, block, offset);
+                if (syncEveryBytes > 0 && (offset + block.Length) % syncEveryBytes == 0)
+                {
+                    Native.DataSync(handle);
+                }
             }
 
             Native.DataSync(handle);

@@ -9,6 +9,7 @@ internal sealed record BenchResults(
     MachineInfo Machine,
     Dataset Data,
     IReadOnlyList<ProbeRun> Sequential,
+    IReadOnlyList<ProbeRun> SequentialSynced,
     IReadOnlyList<ProbeRun> FsyncOverwrite,
     IReadOnlyList<ProbeRun> FsyncPreallocated,
     IReadOnlyList<ProbeRun> FsyncExtend,
@@ -66,6 +67,7 @@ internal sealed class MacroHarness(HarnessOptions options)
 
         // Disk limit first, on an idle disk.
         var sequential = new List<ProbeRun>();
+        var sequentialSynced = new List<ProbeRun>();
         var overwrite = new List<ProbeRun>();
         var preallocated = new List<ProbeRun>();
         var extend = new List<ProbeRun>();
@@ -74,6 +76,8 @@ internal sealed class MacroHarness(HarnessOptions options)
         {
             sequential.Add(DiskProbe.SequentialWrite(workRoot, options.SequentialBytes));
             Progress($"disk: sequential write {sequential[^1].Rate:F0} MB/s");
+            sequentialSynced.Add(DiskProbe.SequentialWrite(workRoot, options.SequentialBytes, DiskProbe.WalLikeSyncBytes));
+            Progress($"disk: sequential write, fdatasync every {DiskProbe.WalLikeSyncBytes >> 20} MiB {sequentialSynced[^1].Rate:F0} MB/s");
             overwrite.Add(DiskProbe.FsyncOverwrite(workRoot, options.FsyncProbeDuration));
             Progress($"disk: fdatasync (overwrite) {overwrite[^1].Rate:F0}/s");
             preallocated.Add(DiskProbe.FsyncIntoPreallocated(workRoot, options.FsyncProbeDuration));
@@ -137,7 +141,7 @@ internal sealed class MacroHarness(HarnessOptions options)
         }
 
         return new BenchResults(
-            options, machine, data, sequential, overwrite, preallocated, extend, walSequential,
+            options, machine, data, sequential, sequentialSynced, overwrite, preallocated, extend, walSequential,
             cells.ToDictionary(kv => kv.Key, kv => (IReadOnlyList<WorkloadRun>)kv.Value),
             Stopwatch.GetElapsedTime(started),
             SystemLoad.Describe(load));

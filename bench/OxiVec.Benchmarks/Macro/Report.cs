@@ -45,8 +45,11 @@ internal static class Report
         Line(sb, $"- Disk: **{Rate(fsync.Median)} fdatasync/s** (4 KiB overwrite of written blocks); {Rate(fsyncPrealloc.Median)}/s when each 4 KiB write starts a new block " +
             $"of preallocated (fallocated) space, as in a fresh WAL segment; {Rate(fsyncExtend.Median)}/s extending a file. **{Rate(seq.Median)} MB/s** sequential write.");
         Spread walSeq = Spread.Of(r.WalSequential.Select(p => p.Rate));
-        Line(sb, $"- WAL sequential write (transactions of {WalSequentialProbe.TransactionSize:N0} inserts, then one fsync): **{Rate(walSeq.Median)} MB/s**, {walSeq.Median / seq.Median:P0} of the disk's sequential bandwidth. " +
-            $"Target (issue 6) at least 80 %: **{(walSeq.Median >= 0.8 * seq.Median ? "met" : "not met")}**.");
+        Spread seqSynced = Spread.Of(r.SequentialSynced.Select(p => p.Rate));
+        double disk = Math.Max(seq.Median, seqSynced.Median);
+        Line(sb, $"- WAL sequential write (transactions of {WalSequentialProbe.TransactionSize:N0} inserts, then one fsync): **{Rate(walSeq.Median)} MB/s**, {walSeq.Median / disk:P0} of the disk's sequential bandwidth " +
+            $"(the better of its two probes: {Rate(seq.Median)} MB/s with one fdatasync at the end, {Rate(seqSynced.Median)} MB/s with one every {DiskProbe.WalLikeSyncBytes >> 20} MiB as the WAL does). " +
+            $"Target (issue 6) at least 80 %: **{(walSeq.Median >= 0.8 * disk ? "met" : "not met")}**.");
         foreach (int writers in new[] { r.Options.WriterCounts[0], r.Options.WriterCounts[^1] })
         {
             if (Get(r, new CellKey(CellKind.Wal, 0, writers)) is { } runs)
@@ -233,8 +236,10 @@ internal static class Report
         Line(sb, "|---|---:|---:|---:|---|");
         Spread seq = Spread.Of(r.Sequential.Select(p => p.Rate));
         Line(sb, $"| Sequential write | {seq.Median:N0} MB/s | {MinMax(seq, "N0")} | – | {r.Options.SequentialBytes >> 20} MiB in 1 MiB pwrites to a new file, then one fdatasync; time includes the fdatasync |");
+        Spread seqSynced = Spread.Of(r.SequentialSynced.Select(p => p.Rate));
+        Line(sb, $"| Sequential write, fdatasync every {DiskProbe.WalLikeSyncBytes >> 20} MiB | {seqSynced.Median:N0} MB/s | {MinMax(seqSynced, "N0")} | – | the same, with an fdatasync after every {DiskProbe.WalLikeSyncBytes >> 20} MiB (as the WAL's background fsync with an interval policy) and one at the end |");
         Spread walSeq = Spread.Of(r.WalSequential.Select(p => p.Rate));
-        Line(sb, $"| WAL sequential write | {walSeq.Median:N0} MB/s ({walSeq.Median / seq.Median:P0} of the disk's) | {MinMax(walSeq, "N0")} | – | the same number of WAL bytes appended as transactions of {WalSequentialProbe.TransactionSize:N0} inserts (SyncIntervalMs = 1000, one writer, a fresh WAL with 64 MiB segments), then `Sync()`; time includes encoding, checksums, rotations and the final fsync |");
+        Line(sb, $"| WAL sequential write | {walSeq.Median:N0} MB/s ({walSeq.Median / Math.Max(seq.Median, seqSynced.Median):P0} of the better disk probe) | {MinMax(walSeq, "N0")} | – | the same number of WAL bytes appended as transactions of {WalSequentialProbe.TransactionSize:N0} inserts (SyncIntervalMs = 1000, one writer, a fresh WAL with 64 MiB segments), then `Sync()`; time includes encoding, checksums, rotations and the final fsync |");
         ProbeRow(sb, "fdatasync rate, overwrite", r.FsyncOverwrite,
             $"loop of one 4 KiB pwrite over already written and synced data + fdatasync ({DiskProbe.FsyncFileBytes >> 20} MiB file, sequential offsets): data only, no metadata; the best case");
         ProbeRow(sb, "fdatasync rate, into preallocated space", r.FsyncPreallocated,

@@ -37,17 +37,50 @@ internal sealed class Collection : IDisposable
         _lock.EnterReadLock();
         try
         {
-            // Presized (vectors plus a generous allowance for links) so the stream does not regrow and copy
-            // hundreds of megabytes while writers wait.
-            long estimate = ((long)_ids.Count * Options.Dimension * sizeof(float) * 5 / 4) + (1 << 20);
-            var index = new MemoryStream((int)Math.Min(estimate, Array.MaxLength));
-            Index.WriteSnapshot(index);
-            return new CollectionCapture(_vectors, _vectors.CopyChunks(), [.. _ids], [.. _metadata], [.. _free], index.ToArray());
+            return new CollectionCapture(_vectors, _vectors.CopyChunks(), [.. _ids], [.. _metadata], [.. _free], SnapshotIndexLocked());
         }
         finally
         {
             _lock.ExitReadLock();
         }
+    }
+
+    /// <summary>
+    /// A flat index is its vectors, which the records already hold: it gets no snapshot (an empty one) and is rebuilt
+    /// from the records on load, which halves the checkpoint and the copying writes wait for. An HNSW graph is
+    /// snapshotted so that recovery need not rebuild it.
+    /// </summary>
+    private byte[] SnapshotIndexLocked()
+    {
+        if (Index is FlatIndex)
+        {
+            return [];
+        }
+
+        // Presized (vectors plus a generous allowance for links) so the stream does not regrow and copy hundreds
+        // of megabytes while writers wait.
+        long estimate = ((long)_ids.Count * Options.Dimension * sizeof(float) * 5 / 4) + (1 << 20);
+        var index = new MemoryStream((int)Math.Min(estimate, Array.MaxLength));
+        Index.WriteSnapshot(index);
+        return index.ToArray();
+    }
+
+    /// <summary>The index of a checkpoint that stored none: a flat index of the image's records, by slot.</summary>
+    /// <exception cref="InvalidDataException">The collection's index kind needs a snapshot.</exception>
+    public static IVectorIndex RebuildIndex(string name, CollectionOptions options, CollectionImage image)
+    {
+        if (options.Index != IndexKind.Flat)
+        {
+            throw new InvalidDataException($"Collection '{name}': the checkpoint holds no snapshot of its {options.Index} index.");
+        }
+
+        var index = new FlatIndex(options.Dimension, options.Metric);
+        foreach (SlottedRecord r in image.Records)
+        {
+            index.Add(r.Slot, r.Record.Vector.Span);
+        }
+
+        return index;
     }
 
     /// <summary>Rebuilds a collection from a checkpoint image whose index snapshot was loaded into <paramref name="index"/>.</summary>

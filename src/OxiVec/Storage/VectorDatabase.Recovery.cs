@@ -99,7 +99,7 @@ public sealed partial class VectorDatabase
             try
             {
                 data = CheckpointFiles.Read(entry);
-                restored = [.. data.Collections.Select(c => Collection.Restore(c.Name, c.Options, c.Image, c.Index!))];
+                restored = [.. data.Collections.Select(c => Collection.Restore(c.Name, c.Options, c.Image, c.Index ?? Collection.RebuildIndex(c.Name, c.Options, c.Image)))];
             }
             catch (Exception ex) when (ex is InvalidDataException or IOException)
             {

@@ -35,14 +35,16 @@ public sealed class CheckpointTests
         }
     }
 
-    [Fact]
-    public void Reopen_AfterCheckpoint_LoadsItAndReplaysOnlyTheWalAfterIt()
+    [Theory]
+    [InlineData(IndexKind.Hnsw)] // the graph is snapshotted
+    [InlineData(IndexKind.Flat)] // no snapshot: the index is rebuilt from the records, free slots and all
+    public void Reopen_AfterCheckpoint_LoadsItAndReplaysOnlyTheWalAfterIt(IndexKind kind)
     {
         using var temp = new TempDirectory();
         CheckpointInfo info;
         using (var db = VectorDatabase.Open(temp.Path, Options(RetentionPolicy.KeepLast(2))))
         {
-            db.CreateCollection("docs", new CollectionOptions(8) { Index = IndexKind.Hnsw });
+            db.CreateCollection("docs", new CollectionOptions(8) { Index = kind });
             Load(db, 0, 300);
             db.Delete("docs", "v5");
             info = db.Checkpoint();
@@ -57,7 +59,9 @@ public sealed class CheckpointTests
             Assert.Equal(info.CoveredLsn, db.Recovery.CheckpointLsn);
             Assert.Equal(101, db.Recovery.AppliedEntries); // 100 upserts + v5, not the 300 before the checkpoint
             AssertHolds(db, 400);
+            Assert.Equal(5, db.Get("docs", "v5")!.Vector.Span[0]);
             Assert.Equal("v7", db.Search("docs", new float[] { 7, 1, 2, 3, 4, 5, 6, 7 }, 1, new VectorSearchOptions { Exact = true })[0].Id);
+            Assert.Equal("v5", db.Search("docs", new float[] { 5, 1, 2, 3, 4, 5, 6, 7 }, 1)[0].Id);
         }
     }
 

@@ -317,7 +317,8 @@ internal static class CheckpointFiles
         return new CollectionImage(records, highWater, free, []);
     }
 
-    private static OxiVec.Indexing.IVectorIndex ReadIndex(string path)
+    /// <summary>The index snapshot, or null when the checkpoint stores none (a flat index: rebuilt from the records).</summary>
+    private static OxiVec.Indexing.IVectorIndex? ReadIndex(string path)
     {
         if (!File.Exists(path))
         {
@@ -326,6 +327,11 @@ internal static class CheckpointFiles
 
         using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
         var s = new ChecksumReadStream(file, path);
+        if (file.Length == sizeof(uint))
+        {
+            CheckTrailer(s); // an empty snapshot: only its checksum
+            return null;
+        }
         OxiVec.Indexing.IVectorIndex index = OxiVec.Indexing.VectorIndexSnapshot.ReadSnapshot(s);
         try
         {
