@@ -127,19 +127,7 @@ internal static class BenchCommon
             return v;
         }
 
-        var points = new float[count][];
-        for (int i = 0; i < count; i++)
-        {
-            points[i] = Point();
-        }
-
-        var qs = new float[queries][];
-        for (int i = 0; i < queries; i++)
-        {
-            qs[i] = Point();
-        }
-
-        return (points, qs);
+        return Draw(Point, count, queries);
     }
 
     /// <summary>
@@ -189,19 +177,7 @@ internal static class BenchCommon
             return v;
         }
 
-        var points = new float[count][];
-        for (int i = 0; i < count; i++)
-        {
-            points[i] = Point();
-        }
-
-        var qs = new float[queries][];
-        for (int i = 0; i < queries; i++)
-        {
-            qs[i] = Point();
-        }
-
-        return (points, qs);
+        return Draw(Point, count, queries);
     }
 
     private static double Gaussian(Random rng)
@@ -209,6 +185,14 @@ internal static class BenchCommon
         double u1 = 1.0 - rng.NextDouble();
         double u2 = rng.NextDouble();
         return Math.Sqrt(-2.0 * Math.Log(u1)) * Math.Cos(2.0 * Math.PI * u2);
+    }
+
+    /// <summary><paramref name="count"/> points, then <paramref name="queries"/> queries, from one generator (so the same seed gives the same sets).</summary>
+    private static (float[][] Points, float[][] Queries) Draw(Func<float[]> point, int count, int queries)
+    {
+        float[][] points = [.. Enumerable.Range(0, count).Select(_ => point())];
+        float[][] qs = [.. Enumerable.Range(0, queries).Select(_ => point())];
+        return (points, qs);
     }
 
     public static double Seconds(long startTimestamp) => Stopwatch.GetElapsedTime(startTimestamp).TotalSeconds;
