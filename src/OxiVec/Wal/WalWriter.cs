@@ -167,7 +167,6 @@ internal sealed partial class WalWriter : IDisposable
 
         // Durable: the syncer writes what is pending and fsyncs it in one go, so a batch of committers costs one
         // write and one fsync (writing each commit eagerly would cost a write per commit, racing the fsync).
-
         while (true)
         {
             Task? follow = TryBecomeSyncer(lsn, out bool done);
