@@ -21,6 +21,15 @@ public sealed partial class VectorDatabase
     public CheckpointInfo Checkpoint()
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        return WriteCheckpoint();
+    }
+
+    /// <summary>
+    /// <see cref="Checkpoint"/> without the disposal check: a background checkpoint that was due runs even when the
+    /// database starts closing before it does (Dispose waits for it with the WAL still open).
+    /// </summary>
+    private CheckpointInfo WriteCheckpoint()
+    {
         lock (_checkpointLock)
         {
             long start = Stopwatch.GetTimestamp();
@@ -112,7 +121,7 @@ public sealed partial class VectorDatabase
                 {
                     try
                     {
-                        Checkpoint();
+                        WriteCheckpoint();
                     }
                     catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException)
                     {
