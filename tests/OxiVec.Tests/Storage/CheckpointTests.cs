@@ -173,9 +173,10 @@ public sealed class CheckpointTests
         using var db = VectorDatabase.Open(temp.Path, Options(RetentionPolicy.KeepLast(3), checkpointInterval: 200));
         db.CreateCollection("docs", new CollectionOptions(8));
 
-        // Checkpoints run in the background; writes keep coming until two have completed.
+        // Checkpoints run in the background, paced (after one that took d the next waits 4d), and a loaded machine
+        // can delay both; writes keep coming until two have completed (normally a few hundred writes).
         int written = 0;
-        while (db.LastCheckpoint is not { Sequence: >= 2 } && written < 20_000)
+        while (db.LastCheckpoint is not { Sequence: >= 2 } && written < 100_000)
         {
             Load(db, written, written + 50);
             written += 50;
