@@ -48,15 +48,7 @@ internal static class Charts
         AddLevel(plot, overwrite, Colors.Gray, "disk: fdatasync/s, overwrite", LinePattern.Dotted, all);
         AddLevel(plot, preallocated, Colors.Purple, "disk: fdatasync/s, into preallocated space", LinePattern.Dotted, all);
 
-        plot.Title("OxiVec WAL: commits per second (one insert per commit)");
-        plot.XLabel("concurrent writers (threads)");
-        plot.YLabel("commits / s (log scale)");
-        plot.Axes.Bottom.SetTicks(xs, [.. o.WriterCounts.Select(w => w.ToString(CultureInfo.InvariantCulture))]);
-        plot.Axes.SetLimitsX(xs[0] - 0.3, xs[^1] + 0.3);
-        LogAxis(plot, all, v => Report.Rate(v));
-        plot.ShowLegend(Edge.Right);
-        plot.Legend.FontSize = 12;
-        plot.SavePng(path, Width, Height);
+        SaveCommitsPlot(plot, "OxiVec WAL: commits per second (one insert per commit)", xs, o.WriterCounts, all, path);
     }
 
     /// <summary>
@@ -87,10 +79,16 @@ internal static class Charts
 
         AddLevel(plot, Spread.Of(r.FsyncOverwrite.Select(p => p.Rate)).Median, Colors.Gray, "disk: fdatasync/s, overwrite", LinePattern.Dotted, all);
 
-        plot.Title("Commits per second, OxiVec and peers on the same records (one record per commit)");
+        SaveCommitsPlot(plot, "Commits per second, OxiVec and peers on the same records (one record per commit)", xs, o.WriterCounts, all, path);
+    }
+
+    /// <summary>Titles, the writers axis (log2 positions <paramref name="xs"/>), the log commits/s axis, the legend; saves the PNG.</summary>
+    private static void SaveCommitsPlot(Plot plot, string title, double[] xs, IReadOnlyList<int> writerCounts, List<double> all, string path)
+    {
+        plot.Title(title);
         plot.XLabel("concurrent writers (threads)");
         plot.YLabel("commits / s (log scale)");
-        plot.Axes.Bottom.SetTicks(xs, [.. o.WriterCounts.Select(w => w.ToString(CultureInfo.InvariantCulture))]);
+        plot.Axes.Bottom.SetTicks(xs, [.. writerCounts.Select(w => w.ToString(CultureInfo.InvariantCulture))]);
         plot.Axes.SetLimitsX(xs[0] - 0.3, xs[^1] + 0.3);
         LogAxis(plot, all, v => Report.Rate(v));
         plot.ShowLegend(Edge.Right);
