@@ -27,6 +27,7 @@ internal sealed class WalInstrumentation : IDisposable
     private readonly RateMeter _rate;
     private long _recordCount;
     private long _byteCount;
+    private long _maintenanceFailures;
 
     public WalInstrumentation(ILogger logger, TimeProvider time, IMeterFactory? meterFactory, string walDir)
     {
@@ -46,6 +47,8 @@ internal sealed class WalInstrumentation : IDisposable
     public long ByteCount => Volatile.Read(ref _byteCount);
 
     public long SyncCount => _syncLatency.Count;
+
+    public long MaintenanceFailures => Volatile.Read(ref _maintenanceFailures);
 
     public double RatePerSecond => _rate.PerSecond();
 
@@ -84,6 +87,13 @@ internal sealed class WalInstrumentation : IDisposable
     }
 
     public void SegmentRotated() => _logger.LogDebug("WAL segment rotated.");
+
+    /// <summary>A maintenance step failed without harm to the log (it is retried at the next checkpoint).</summary>
+    public void MaintenanceFailed(string step, Exception cause)
+    {
+        Interlocked.Increment(ref _maintenanceFailures);
+        _logger.LogWarning(cause, "WAL maintenance failed while {Step}; the log is intact and the next checkpoint tries again.", step);
+    }
 
     public void Failed(Exception cause) =>
         _logger.LogCritical(cause, "WAL write or fsync failed; the WAL refuses further writes until it is reopened.");

@@ -27,6 +27,9 @@ public sealed class WalManager : IDisposable, IAsyncDisposable
 
     /// <summary>Segments created from zero-filled spares so far (tests).</summary>
     internal int SparesUsed => _writer.SparesUsed;
+
+    /// <summary>The segments as they are now, without waiting for pending writes (what a live read works from).</summary>
+    internal WalSegmentSet Segments => _writer.Segments;
     private readonly WalInstrumentation _instrumentation;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -212,6 +215,7 @@ public sealed class WalManager : IDisposable, IAsyncDisposable
             DurableLsn = _writer.DurableLsn,
             SegmentCount = segments,
             IsFailed = _writer.IsFailed,
+            MaintenanceFailures = _instrumentation.MaintenanceFailures,
         };
     }
 
@@ -223,7 +227,8 @@ public sealed class WalManager : IDisposable, IAsyncDisposable
     /// never deleted). Call it only for LSNs covered by a durable checkpoint: the records are gone for good.
     /// Returns how many segment files were deleted.
     /// </summary>
-    /// <exception cref="IOException">A deletion or the directory fsync failed.</exception>
+    /// <exception cref="IOException">A deletion failed; the segments before it are gone, none after it.</exception>
+    /// <exception cref="WalFailedException">The directory fsync failed: the WAL has failed, as for any fsync.</exception>
     public int RemoveSegmentsThrough(long lsn)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
@@ -234,7 +239,10 @@ public sealed class WalManager : IDisposable, IAsyncDisposable
     /// Compresses (zstd) the sealed segments older than <paramref name="olderThan"/> (default:
     /// <see cref="WalConfig.CompressionThresholdAgeHours"/>). Compressed segments stay readable for reads,
     /// verification, recovery and point-in-time recovery. Returns how many segments were compressed and the bytes saved.
+    /// A segment that cannot be compressed (a full disk, say) ends the step without an exception: it is logged,
+    /// counted in <see cref="WalMetrics.MaintenanceFailures"/>, and tried again by the next call.
     /// </summary>
+    /// <exception cref="WalFailedException">An fsync failed: the WAL has failed, as for any fsync.</exception>
     public (int Segments, long BytesSaved) CompressSealedSegments(TimeSpan? olderThan = null)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);

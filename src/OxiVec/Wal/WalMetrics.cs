@@ -59,6 +59,12 @@ public sealed record WalMetrics
 
     /// <summary>True when a write or fsync failed and the WAL refuses writes.</summary>
     public bool IsFailed { get; init; }
+
+    /// <summary>
+    /// Maintenance steps (segment compression) that failed since open other than by a failed fsync, for example on a
+    /// full disk. The log stays whole and the next checkpoint tries again; each failure is logged as a warning.
+    /// </summary>
+    public long MaintenanceFailures { get; init; }
 }
 
 /// <summary>The outcome of a health check.</summary>
@@ -85,7 +91,7 @@ public sealed record WalHealthReport(WalHealthStatus Status, IReadOnlyList<strin
 
     /// <summary>
     /// Applies the guide's thresholds. Warning: WAL size over 80% of the maximum, write latency over 10 ms,
-    /// sync latency over 50 ms. Critical: size over 90%, sync latency over 100 ms, last checkpoint older than an
+    /// sync latency over 50 ms, a failed maintenance step. Critical: size over 90%, sync latency over 100 ms, last checkpoint older than an
     /// hour, or a failed WAL.
     /// </summary>
     public static WalHealthReport Evaluate(WalMetrics metrics)
@@ -126,6 +132,11 @@ public sealed record WalHealthReport(WalHealthStatus Status, IReadOnlyList<strin
         if (metrics.AvgWriteLatencyMs > 10)
         {
             Add(WalHealthStatus.Warning, $"average write latency {metrics.AvgWriteLatencyMs:F1} ms is over 10 ms");
+        }
+
+        if (metrics.MaintenanceFailures > 0)
+        {
+            Add(WalHealthStatus.Warning, $"{metrics.MaintenanceFailures} WAL maintenance step(s) (segment compression) failed since open; see the log");
         }
 
         if (metrics.LastCheckpointAge > TimeSpan.FromHours(1))

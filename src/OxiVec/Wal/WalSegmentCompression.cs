@@ -17,9 +17,37 @@ internal static class WalSegmentCompression
 
     /// <summary>
     /// Writes the compressed twin of the sealed segment <paramref name="name"/> crash-safely (temporary file,
-    /// fsync, rename, directory fsync) and returns its name and size; the caller then deletes the original.
+    /// fsync, rename, directory fsync) and returns its name and size; the caller then deletes the original. The
+    /// fsyncs go through <paramref name="syncFile"/> and <paramref name="syncDirectory"/> (the writer's, which fail
+    /// the WAL). A temporary file left by an earlier failed attempt is deleted first; one this attempt leaves
+    /// behind by failing is deleted before the exception leaves.
     /// </summary>
-    public static (string Name, long Bytes) Compress(IWalStorage storage, string name)
+    public static (string Name, long Bytes) Compress(IWalStorage storage, string name, Action<IWalFile> syncFile, Action syncDirectory)
+    {
+        string compressed = Path.ChangeExtension(name, Suffix);
+        string temp = compressed + WalSegmentName.TempSuffix;
+        if (storage.ListFiles(WalSegmentName.TempSuffix).Contains(temp))
+        {
+            storage.Delete(temp); // a failed earlier attempt's; "file exists" would stop compression for good
+        }
+
+        try
+        {
+            return CompressVia(storage, name, compressed, temp, syncFile, syncDirectory);
+        }
+        catch
+        {
+            if (storage.ListFiles(WalSegmentName.TempSuffix).Contains(temp))
+            {
+                storage.Delete(temp);
+            }
+
+            throw;
+        }
+    }
+
+    private static (string Name, long Bytes) CompressVia(
+        IWalStorage storage, string name, string compressed, string temp, Action<IWalFile> syncFile, Action syncDirectory)
     {
         byte[] segment;
         using (IWalFile source = storage.Open(name, writable: false))
@@ -44,16 +72,14 @@ internal static class WalSegmentCompression
         BinaryPrimitives.WriteInt64LittleEndian(output.AsSpan(WalFormat.SegmentHeaderSize), segment.Length - WalFormat.SegmentHeaderSize);
         frame.CopyTo(output, WalFormat.SegmentHeaderSize + 8);
 
-        string compressed = Path.ChangeExtension(name, Suffix);
-        string temp = compressed + WalSegmentName.TempSuffix;
         using (IWalFile file = storage.Create(temp, 0))
         {
             file.Write(0, output);
-            file.Sync();                       // the compressed bytes are on disk before the name appears
+            syncFile(file);                    // the compressed bytes are on disk before the name appears
         }
 
         storage.Rename(temp, compressed);      // atomic
-        storage.SyncDirectory();               // the new name survives a power loss before the original goes
+        syncDirectory();                       // the new name survives a power loss before the original goes
         return (compressed, output.Length);
     }
 

@@ -1,91 +1,104 @@
 namespace OxiVec.Wal;
 
-/// <summary>Maintenance of sealed segments: removal after checkpoints, and compression.</summary>
+/// <summary>
+/// Maintenance of sealed segments: removal after checkpoints, and compression. One maintenance step runs at a
+/// time (<c>_maintenanceLock</c>); each works from one <see cref="WalSegmentSet"/> and publishes its change as a
+/// new one. A failed fsync of a file or of the directory fails the WAL, as it does for appends.
+/// </summary>
 internal sealed partial class WalWriter
 {
+    private readonly Lock _maintenanceLock = new();
+
     /// <summary>
     /// Deletes the sealed segments whose records all have LSNs up to <paramref name="lsn"/> (never the active
-    /// one), oldest first, then fsyncs the directory. Returns how many were deleted.
+    /// one), oldest first, fsyncing the directory after each deletion, so that a power loss can only leave a
+    /// suffix of the log. Returns how many were deleted.
     /// </summary>
+    /// <exception cref="WalFailedException">A directory fsync failed (now or earlier).</exception>
     public int RemoveSegmentsThrough(long lsn)
     {
-        var doomed = new List<SegmentBound>();
-        lock (_segmentsLock)
+        lock (_maintenanceLock)
         {
-            for (int i = 0; i < _sealed.Count; i++)
+            ThrowIfFailed();
+            int removed = 0;
+            while (TakeOldestCoveredSegment(lsn) is { } doomed)
             {
-                long nextFirst = i + 1 < _sealed.Count ? _sealed[i + 1].FirstLsn : _activeSegment.FirstLsn;
-                if (nextFirst - 1 > lsn)
-                {
-                    break;
-                }
-
-                doomed.Add(_sealed[i]);
+                _storage.Delete(doomed.Name);
+                SyncDirectory(); // this deletion is durable before the next one starts: never a gap in the log
+                removed++;
             }
 
-            _sealed.RemoveRange(0, doomed.Count);
+            return removed;
         }
+    }
 
-        foreach (SegmentBound segment in doomed)
+    /// <summary>Removes from the segment set, and returns, the oldest sealed segment if all its records are at or before <paramref name="lsn"/>.</summary>
+    private SegmentBound? TakeOldestCoveredSegment(long lsn)
+    {
+        lock (_segmentsLock)
         {
-            _storage.Delete(segment.Name);
-        }
+            WalSegmentSet segments = _segments;
+            if (segments.Sealed.Count == 0 || segments.LastLsnOfSealed(0) > lsn)
+            {
+                return null;
+            }
 
-        if (doomed.Count > 0)
-        {
-            _storage.SyncDirectory(); // the deletions survive a power loss in order: oldest segments first
+            Volatile.Write(ref _segments, segments with { Sealed = segments.Sealed.RemoveAt(0) });
+            return segments.Sealed[0];
         }
-
-        return doomed.Count;
     }
 
     /// <summary>
     /// Compresses the sealed segments created before <paramref name="createdBefore"/> (µs since the Unix epoch)
     /// that are not compressed yet: the compressed file is made durable first, then replaces the original in the
-    /// segment list, then the original is deleted. Returns how many were compressed and the bytes saved.
+    /// segment set, then the original is deleted. Returns how many were compressed and the bytes saved. A segment
+    /// that fails to compress other than by a failed fsync (a full disk, say) ends the step without harm to the
+    /// log: it is logged and counted (<see cref="WalMetrics.MaintenanceFailures"/>), its temporary file deleted,
+    /// and the next call tries again.
     /// </summary>
+    /// <exception cref="WalFailedException">An fsync failed (now or earlier).</exception>
     public (int Segments, long BytesSaved) CompressSealed(long createdBefore)
     {
-        List<SegmentBound> candidates;
-        lock (_segmentsLock)
+        lock (_maintenanceLock)
         {
-            candidates = [.. _sealed.Where(s => !WalSegmentName.IsCompressed(s.Name))];
-        }
+            ThrowIfFailed();
+            int count = 0;
+            long saved = 0;
+            foreach (SegmentBound segment in Segments.Sealed.Where(s => !WalSegmentName.IsCompressed(s.Name)))
+            {
+                try
+                {
+                    if (!CreatedBefore(segment, createdBefore))
+                    {
+                        continue;
+                    }
 
-        int count = 0;
-        long saved = 0;
+                    (string name, long bytes) = WalSegmentCompression.Compress(_storage, segment.Name, SyncFile, SyncDirectory);
+                    PublishSegments(s => s with { Sealed = s.Sealed.Replace(segment, segment with { Name = name, Limit = bytes }) });
+                    _storage.Delete(segment.Name);
+                    SyncDirectory(); // the original's deletion survives a power loss
+                    count++;
+                    saved += segment.Limit - bytes;
+                }
+                catch (Exception ex) when (ex is (IOException or UnauthorizedAccessException) and not WalFailedException)
+                {
+                    // The log is whole: the original is in place (or, if only its deletion failed, both copies
+                    // are, and the next open keeps the original). Try again at the next checkpoint.
+                    _instrumentation.MaintenanceFailed($"compressing segment '{segment.Name}'", ex);
+                    break;
+                }
+            }
+
+            return (count, saved);
+        }
+    }
+
+    private bool CreatedBefore(SegmentBound segment, long createdBefore)
+    {
         Span<byte> header = stackalloc byte[WalFormat.SegmentHeaderSize];
-        foreach (SegmentBound segment in candidates)
-        {
-            using (IWalFile file = _storage.Open(segment.Name, writable: false))
-            {
-                if (file.Read(0, header) != header.Length || !WalFormat.TryReadSegmentHeader(header, out WalSegmentHeader h, out _)
-                    || h.CreatedUnixMicros >= createdBefore)
-                {
-                    continue;
-                }
-            }
-
-            (string compressed, long bytes) = WalSegmentCompression.Compress(_storage, segment.Name);
-            lock (_segmentsLock)
-            {
-                int index = _sealed.FindIndex(s => s.Name == segment.Name);
-                if (index < 0)
-                {
-                    // Removed by retention meanwhile: the compressed copy is not needed either.
-                    _storage.Delete(compressed);
-                    continue;
-                }
-
-                _sealed[index] = segment with { Name = compressed, Limit = bytes };
-            }
-
-            _storage.Delete(segment.Name);
-            _storage.SyncDirectory();
-            count++;
-            saved += segment.Limit - bytes;
-        }
-
-        return (count, saved);
+        using IWalFile file = _storage.Open(segment.Name, writable: false);
+        return file.Read(0, header) == header.Length
+            && WalFormat.TryReadSegmentHeader(header, out WalSegmentHeader h, out _)
+            && h.CreatedUnixMicros < createdBefore;
     }
 }

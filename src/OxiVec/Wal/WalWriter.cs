@@ -68,10 +68,11 @@ internal sealed partial class WalWriter : IDisposable
     private bool _closed;
     private TaskCompletionSource _syncEpoch = NewEpoch();
 
-    // Segment list for readers and metrics, guarded by _segmentsLock.
+    // The segments as one immutable value: replaced (read, changed, written back) under _segmentsLock, read by
+    // everyone else with one Volatile.Read. Only the write path changes the active segment, only maintenance the
+    // sealed list.
     private readonly Lock _segmentsLock = new();
-    private readonly List<SegmentBound> _sealed;
-    private long _activeWrittenEnd;
+    private WalSegmentSet _segments;
 
     /// <summary>Takes over an open segment file positioned after its last valid record (see <see cref="WalManager"/>'s open).</summary>
     public WalWriter(
@@ -83,12 +84,11 @@ internal sealed partial class WalWriter : IDisposable
         _time = time;
         _instrumentation = instrumentation;
         _maxPayload = (int)Math.Min(WalFormat.MaxPayloadLength, config.SegmentSizeBytes - WalFormat.SegmentHeaderSize - WalFormat.RecordHeaderSize);
-        _sealed = sealedSegments;
         _activeFile = activeFile;
         _activeSegment = new SegmentState(activeHeader.SegmentId, activeHeader.FirstLsn, activeHeader.Salt, activeHeader.CreatedUnixMicros, activeFile.Name);
+        _segments = new WalSegmentSet([.. sealedSegments], new SegmentBound(activeFile.Name, activeHeader.SegmentId, activeHeader.FirstLsn, activeEnd));
         _appendSegment = _activeSegment;
         _appendOffset = activeEnd;
-        _activeWrittenEnd = activeEnd;
         _nextLsn = lastLsn + 1;
         _appendedLsn = _writtenLsn = _durableLsn = lastLsn;
         _lastTimestampMicros = lastTimestampMicros;
@@ -243,11 +243,11 @@ internal sealed partial class WalWriter : IDisposable
     public IReadOnlyList<SegmentBound> SnapshotSegments()
     {
         WaitFor(AppendedLsn, durable: false);
-        lock (_segmentsLock)
-        {
-            return [.. _sealed, new SegmentBound(_activeSegment.Name, _activeSegment.Id, _activeSegment.FirstLsn, _activeWrittenEnd)];
-        }
+        return Segments.All;
     }
+
+    /// <summary>The segments as they are now: one consistent value, never a list of one moment with the active segment of another.</summary>
+    public WalSegmentSet Segments => Volatile.Read(ref _segments);
 
     /// <summary>Makes the next record start a new segment (when the current one holds any record).</summary>
     public void RequestRotation()
@@ -261,12 +261,8 @@ internal sealed partial class WalWriter : IDisposable
     /// <summary>Segment count, bytes of records on disk, and the oldest LSN retained.</summary>
     public (int Segments, long Bytes, long FirstLsn) Footprint()
     {
-        lock (_segmentsLock)
-        {
-            long bytes = _activeWrittenEnd + _sealed.Sum(s => s.Limit);
-            long first = _sealed.Count > 0 ? _sealed[0].FirstLsn : _activeSegment.FirstLsn;
-            return (_sealed.Count + 1, bytes, first);
-        }
+        WalSegmentSet segments = Segments;
+        return (segments.Count, segments.Bytes, segments.FirstLsn);
     }
 
     /// <summary>Writes and fsyncs what is pending, unless the writer has failed; then closes the segment.</summary>
@@ -490,10 +486,8 @@ internal sealed partial class WalWriter : IDisposable
                 _activeFile.Write(chunk.FileOffset, chunk.Buffer.AsSpan(0, chunk.Length));
                 _unsyncedBytes += chunk.Length;
                 _instrumentation.BytesWritten(chunk.Length);
-                lock (_segmentsLock)
-                {
-                    _activeWrittenEnd = chunk.FileOffset + chunk.Length;
-                }
+                long end = chunk.FileOffset + chunk.Length;
+                PublishSegments(s => s.WrittenTo(end));
             }
 
             Volatile.Write(ref _writtenLsn, Math.Max(Volatile.Read(ref _writtenLsn), target));
@@ -517,7 +511,7 @@ internal sealed partial class WalWriter : IDisposable
             }
         }
 
-        if (_activeWrittenEnd >= _config.SegmentSizeBytes / 4)
+        if (Segments.Active.Limit >= _config.SegmentSizeBytes / 4)
         {
             // A quarter full: time to have the next segment's file ready (WALs that never get this far make none).
             PrepareSpare();
@@ -636,7 +630,7 @@ internal sealed partial class WalWriter : IDisposable
     {
         lock (_syncGate)
         {
-            if (lsn > Volatile.Read(ref _durableLsn))
+            if (lsn > Volatile.Read(ref _durableLsn) && _failure is null)
             {
                 Volatile.Write(ref _durableLsn, lsn);
             }
@@ -650,25 +644,33 @@ internal sealed partial class WalWriter : IDisposable
     private void StartSegment(SegmentState next)
     {
         Debug.Assert(_writeLock.IsHeldByCurrentThread, "segments change under the write lock");
-        _activeFile.SetLength(_activeWrittenEnd);
+        _activeFile.SetLength(Segments.Active.Limit);
         SyncFile(_activeFile);
         _unsyncedBytes = 0;
         AdvanceDurable(next.FirstLsn - 1);
         IWalFile file = CreateSegmentFile(next);
-        lock (_segmentsLock)
-        {
-            _sealed.Add(new SegmentBound(_activeSegment.Name, _activeSegment.Id, _activeSegment.FirstLsn, _activeWrittenEnd));
-            _activeWrittenEnd = WalFormat.SegmentHeaderSize;
-        }
-
-        if (!ReferenceEquals(_activeFile, _fileBeingSynced))
-        {
-            _activeFile.Dispose(); // otherwise the syncer closes it when its fsync returns
-        }
-
+        IWalFile sealedFile = _activeFile;
         _activeFile = file;
         _activeSegment = next;
+
+        // One swap seals the old segment at its end and makes the new one active: no reader can see the old
+        // segment both sealed and active (retention once took it for the active one and deleted it).
+        PublishSegments(s => s.Rotated(new SegmentBound(next.Name, next.Id, next.FirstLsn, WalFormat.SegmentHeaderSize)));
+        if (!ReferenceEquals(sealedFile, _fileBeingSynced))
+        {
+            sealedFile.Dispose(); // otherwise the syncer closes it when its fsync returns
+        }
+
         _instrumentation.SegmentRotated();
+    }
+
+    /// <summary>Replaces the segment set with <paramref name="change"/> of the current one (the only way it changes).</summary>
+    private void PublishSegments(Func<WalSegmentSet, WalSegmentSet> change)
+    {
+        lock (_segmentsLock)
+        {
+            Volatile.Write(ref _segments, change(_segments));
+        }
     }
 
     private IWalFile CreateSegmentFile(SegmentState segment)
@@ -683,11 +685,43 @@ internal sealed partial class WalWriter : IDisposable
         return WalSegmentFiles.Create(_storage, segment.Name, header, _config.PreallocateSegments ? _config.SegmentSizeBytes : 0);
     }
 
+    /// <summary>
+    /// fsyncs <paramref name="file"/>; a failure fails the WAL. The handle is its own fsync lock: never two fsyncs in
+    /// flight on one descriptor (a segment seal and the syncer's fsync can meet), because Linux reports a writeback
+    /// error to only one of them and the other would publish durability for bytes that never reached the disk. The
+    /// second caller waits, then sees the failure the first one recorded.
+    /// </summary>
     private void SyncFile(IWalFile file)
     {
-        long start = Stopwatch.GetTimestamp();
-        file.Sync();
-        _instrumentation.Synced(Stopwatch.GetElapsedTime(start));
+        lock (file)
+        {
+            ThrowIfFailed();
+            long start = Stopwatch.GetTimestamp();
+            try
+            {
+                file.Sync();
+            }
+            catch (Exception ex) when (ex is not WalFailedException)
+            {
+                throw Fail(ex);
+            }
+
+            _instrumentation.Synced(Stopwatch.GetElapsedTime(start));
+        }
+    }
+
+    /// <summary>fsyncs the WAL directory; a failure fails the WAL like any fsync.</summary>
+    private void SyncDirectory()
+    {
+        ThrowIfFailed();
+        try
+        {
+            _storage.SyncDirectory();
+        }
+        catch (Exception ex) when (ex is not WalFailedException)
+        {
+            throw Fail(ex);
+        }
     }
 
     private WalFailedException Fail(Exception cause)

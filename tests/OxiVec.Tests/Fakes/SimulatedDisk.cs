@@ -41,6 +41,22 @@ internal sealed class SimulatedDisk : IWalStorage
 
     public int SyncCount { get; private set; }
 
+    /// <summary>When true, every directory fsync fails (as an I/O error would).</summary>
+    public bool FailDirectorySync { get; set; }
+
+    /// <summary>
+    /// Called, outside the disk's lock, when a file handle is disposed, with the file's name (tests use it to hold a
+    /// writer at that point, e.g. inside a segment rotation).
+    /// </summary>
+    public Action<string>? OnDispose { get; set; }
+
+    /// <summary>
+    /// How often a file fsync started while another fsync of the same file was still in flight (from the start of
+    /// <see cref="OnSync"/> to the sync's end). The WAL must keep this at 0: Linux reports a writeback error to only
+    /// one of two concurrent fsyncs.
+    /// </summary>
+    public int ConcurrentSyncs { get; private set; }
+
     /// <summary>File handles opened and not yet disposed (a handle used after disposal throws, as a real one does).</summary>
     public int OpenHandles { get; private set; }
 
@@ -109,6 +125,11 @@ internal sealed class SimulatedDisk : IWalStorage
         lock (_sync)
         {
             Step();
+            if (FailDirectorySync)
+            {
+                throw new IOException("fsync of the directory failed: Input/output error (simulated).");
+            }
+
             _durableNames = new Dictionary<string, SimFile>(_names, StringComparer.Ordinal);
         }
     }
@@ -264,18 +285,36 @@ internal sealed class SimulatedDisk : IWalStorage
 
         public void Sync()
         {
-            disk.OnSync?.Invoke();
             lock (disk._sync)
             {
-                ObjectDisposedException.ThrowIf(_disposed, this);
-                disk.Step();
-                disk.SyncCount++;
-                if (disk.FailSyncFrom is { } from && disk.SyncCount >= from)
+                if (file.SyncsInFlight++ > 0)
                 {
-                    throw new IOException("fsync failed: Input/output error (simulated).");
+                    disk.ConcurrentSyncs++;
                 }
+            }
 
-                file.SyncNow();
+            try
+            {
+                disk.OnSync?.Invoke();
+                lock (disk._sync)
+                {
+                    ObjectDisposedException.ThrowIf(_disposed, this);
+                    disk.Step();
+                    disk.SyncCount++;
+                    if (disk.FailSyncFrom is { } from && disk.SyncCount >= from)
+                    {
+                        throw new IOException("fsync failed: Input/output error (simulated).");
+                    }
+
+                    file.SyncNow();
+                }
+            }
+            finally
+            {
+                lock (disk._sync)
+                {
+                    file.SyncsInFlight--;
+                }
             }
         }
 
@@ -291,13 +330,20 @@ internal sealed class SimulatedDisk : IWalStorage
 
         public void Dispose()
         {
+            bool first;
             lock (disk._sync)
             {
-                if (!_disposed)
+                first = !_disposed;
+                if (first)
                 {
                     _disposed = true;
                     disk.OpenHandles--;
                 }
+            }
+
+            if (first)
+            {
+                disk.OnDispose?.Invoke(Name);
             }
         }
     }
@@ -329,6 +375,9 @@ internal sealed class SimFile
     public byte[] Durable { get; private set; } = [];
 
     public long Preallocated { get; set; }
+
+    /// <summary>fsyncs of this file in flight (guarded by the disk's lock).</summary>
+    public int SyncsInFlight { get; set; }
 
     public void WriteAt(long offset, ReadOnlySpan<byte> data)
     {
