@@ -57,11 +57,10 @@ public sealed class WalSegmentRaceTests
 
                 // A background checkpoint's retention, metrics and a live read, all inside the rotation.
                 int removed = wal.RemoveSegmentsThrough(coveredByCheckpoint);
-                WalMetrics metrics = wal.GetMetrics();
-                WalVerifyReport live = new WalReader(disk, wal.Segments.All).Verify();
-
                 Assert.Equal(1, removed);
                 Assert.Contains(second, SegmentNames(disk));
+                WalMetrics metrics = wal.GetMetrics();
+                WalVerifyReport live = new WalReader(disk, wal.Segments.All).Verify();
                 Assert.Equal(2, metrics.SegmentCount);
                 Assert.Equal(coveredByCheckpoint + 1, metrics.LastLsn - metrics.TotalEntries + 1);
                 Assert.True(live.IsValid, string.Join("; ", live.Issues.Select(i => $"{i.SegmentFile}@{i.Offset}: {i.Message}")));
@@ -86,30 +85,34 @@ public sealed class WalSegmentRaceTests
     {
         var disk = new SimulatedDisk();
         WalConfig config = Config(disk.Directory) with { SyncIntervalMs = 10_000 };
-        const int Writers = 3, PerWriter = 1_500; // about 50 rotations of the 64 KiB segments
-        long retainedThrough = 0;
+        // Writers go on until retention and live reads have each run Rounds times. Each pass waits for PerPass new
+        // records (about 3 rotations of the 64 KiB segments), and the writers keep at most PerRound records ahead
+        // of the slower of the two, so all three overlap throughout (pacing by counts, never by time).
+        const int Writers = 3, Rounds = 40, PerRound = 900, PerPass = 300;
+        long retainedThrough = 0, appended = 0;
         int retentionRuns = 0, liveReads = 0;
+        bool Finished() => Volatile.Read(ref retentionRuns) >= Rounds && Volatile.Read(ref liveReads) >= Rounds;
+        bool MayAppend() => Volatile.Read(ref appended) < (Math.Min(Volatile.Read(ref retentionRuns), Volatile.Read(ref liveReads)) + 1) * PerRound;
         using var gate = new ReaderWriterLockSlim();
         using (var wal = WalManager.Open(disk, config))
         {
-            int writersLeft = Writers;
             Task[] writers = [.. Enumerable.Range(0, Writers).Select(w => Task.Run(() =>
             {
-                for (int i = 0; i < PerWriter; i++)
+                for (int i = 0; SpinWait.SpinUntil(() => MayAppend() || Finished(), Patience) && !Finished(); i++)
                 {
-                    wal.Append(InsertFor((w * PerWriter) + i, 64));
+                    wal.Append(InsertFor((w * 1_000_000) + i, 64));
+                    Interlocked.Increment(ref appended);
                 }
-
-                Interlocked.Decrement(ref writersLeft);
             }))];
 
             // Retention as a checkpoint would run it: through an LSN that is written, never past it.
             Task retention = Task.Run(() =>
             {
-                while (Volatile.Read(ref writersLeft) > 0)
+                for (long seen = 0; !Finished(); seen = Volatile.Read(ref appended))
                 {
-                    long target = Math.Max(0, wal.DurableLsn - 150);
+                    SpinWait.SpinUntil(() => Volatile.Read(ref appended) >= seen + PerPass || Finished(), Patience);
                     wal.Sync();
+                    long target = Math.Max(0, wal.DurableLsn - 150); // usually inside the active or the last sealed segment
                     gate.EnterWriteLock(); // live reads of old segments and their deletion take turns; rotation does not
                     try
                     {
@@ -122,14 +125,15 @@ public sealed class WalSegmentRaceTests
                         gate.ExitWriteLock();
                     }
 
-                    retentionRuns++;
+                    Interlocked.Increment(ref retentionRuns);
                 }
             });
 
             Task reads = Task.Run(() =>
             {
-                while (Volatile.Read(ref writersLeft) > 0)
+                for (long seen = 0; !Finished(); seen = Volatile.Read(ref appended))
                 {
+                    SpinWait.SpinUntil(() => Volatile.Read(ref appended) >= seen + PerPass || Finished(), Patience);
                     gate.EnterReadLock();
                     try
                     {
@@ -147,7 +151,7 @@ public sealed class WalSegmentRaceTests
                         gate.ExitReadLock();
                     }
 
-                    liveReads++;
+                    Interlocked.Increment(ref liveReads);
                 }
             });
 
@@ -155,9 +159,10 @@ public sealed class WalSegmentRaceTests
             Assert.True(wal.GetMetrics().SegmentCount >= 1);
         }
 
-        Assert.True(retentionRuns > 0 && liveReads > 0, $"retention ran {retentionRuns} times, live reads {liveReads}");
+        Assert.True(Finished(), $"retention ran {retentionRuns} times, live reads {liveReads}");
+        Assert.True(appended >= Rounds * PerPass, $"only {appended} records appended");
         using var reopened = WalManager.Open(disk, config);
-        long total = Writers * PerWriter;
+        long total = appended;
         Assert.Equal(total, reopened.LastLsn);
         List<long> lsns = [.. reopened.ReadRecords(retainedThrough + 1).Select(r => r.Lsn)];
         Assert.Equal(retainedThrough + 1, lsns[0]);
