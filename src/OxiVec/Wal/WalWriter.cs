@@ -299,7 +299,14 @@ internal sealed partial class WalWriter : IDisposable
             }
 
             StopSpares();
-            _activeFile.Dispose();
+            try
+            {
+                Control?.Close(FinalDurablePoint()); // after the final fsync: everything written is known durable
+            }
+            finally
+            {
+                _activeFile.Dispose();
+            }
         }
     }
 
@@ -570,6 +577,8 @@ internal sealed partial class WalWriter : IDisposable
         IWalFile file;
         long target;
         long synced = 0;
+        ulong syncedSegment;
+        long syncedEnd;
         try
         {
             lock (_writeLock)
@@ -582,6 +591,7 @@ internal sealed partial class WalWriter : IDisposable
 
                 file = _activeFile;
                 target = Volatile.Read(ref _writtenLsn);
+                (syncedSegment, syncedEnd) = (_activeSegment.Id, _activeWrittenEnd);
                 _unsyncedBytes = 0;
                 _fileBeingSynced = file;
             }
@@ -628,6 +638,11 @@ internal sealed partial class WalWriter : IDisposable
             }
 
             finished.SetResult();
+        }
+
+        if (synced > 0)
+        {
+            NoteSynced(syncedSegment, syncedEnd, synced);
         }
     }
 
@@ -686,7 +701,16 @@ internal sealed partial class WalWriter : IDisposable
     private void SyncFile(IWalFile file)
     {
         long start = Stopwatch.GetTimestamp();
-        file.Sync();
+        try
+        {
+            file.Sync();
+        }
+        catch (IOException)
+        {
+            Control?.RecordSyncFailure(); // a reopen in this boot must not trust page-cache bytes past the durable point
+            throw;
+        }
+
         _instrumentation.Synced(Stopwatch.GetElapsedTime(start));
     }
 
