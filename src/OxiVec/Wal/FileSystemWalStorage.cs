@@ -10,6 +10,7 @@ namespace OxiVec.Wal;
 internal sealed partial class FileSystemWalStorage : IWalStorage
 {
     private const string LockFileName = "LOCK";
+    private const int FadviseDontNeed = 4; // POSIX_FADV_DONTNEED on Linux (every architecture)
 
     public FileSystemWalStorage(string directory)
     {
@@ -54,6 +55,41 @@ internal sealed partial class FileSystemWalStorage : IWalStorage
     public void Delete(string name) => File.Delete(Path.Combine(Directory, name));
 
     public void SyncDirectory() => DurableFiles.SyncDirectory(Directory);
+
+    public bool Exists(string name) => File.Exists(Path.Combine(Directory, name));
+
+    public void CreateSubdirectory(string name)
+    {
+        string path = Path.Combine(Directory, name);
+        if (System.IO.Directory.Exists(path))
+        {
+            return;
+        }
+
+        System.IO.Directory.CreateDirectory(path);
+        DurableFiles.SyncDirectory(path);      // the new directory's own entry block
+        DurableFiles.SyncDirectory(Directory); // its name survives a power loss
+    }
+
+    public void SyncSubdirectory(string name) => DurableFiles.SyncDirectory(Path.Combine(Directory, name));
+
+    public void EvictCachedPages(string name, long offset)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+
+        // posix_fadvise(POSIX_FADV_DONTNEED) drops clean cached pages (starting writeback of dirty ones, which stay):
+        // after a failed fsync Linux marks the pages that could not be written clean, so they are dropped and the next
+        // read sees what the disk holds. Chosen over O_DIRECT re-reads, which need aligned buffers on every reader path.
+        using SafeFileHandle handle = File.OpenHandle(Path.Combine(Directory, name), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        int error = Native.PosixFadvise(handle, offset, 0, FadviseDontNeed);
+        if (error != 0)
+        {
+            throw new IOException($"posix_fadvise(DONTNEED) of '{name}' from offset {offset} failed with error {error}.");
+        }
+    }
 
     public IDisposable AcquireLock()
     {
@@ -122,5 +158,9 @@ internal sealed partial class FileSystemWalStorage : IWalStorage
     {
         [LibraryImport("libc", EntryPoint = "fdatasync", SetLastError = true)]
         public static partial int Fdatasync(SafeFileHandle fd);
+
+        /// <summary>Returns 0 or an errno value (posix_fadvise does not set errno).</summary>
+        [LibraryImport("libc", EntryPoint = "posix_fadvise")]
+        public static partial int PosixFadvise(SafeFileHandle fd, long offset, long length, int advice);
     }
 }

@@ -35,6 +35,25 @@ internal interface IWalStorage
     /// <summary>fsyncs the directory so that creations, renames and deletions survive a power loss.</summary>
     void SyncDirectory();
 
+    /// <summary>True when the file <paramref name="name"/> (which may be in a subdirectory, as <c>sub/name</c>) exists.</summary>
+    bool Exists(string name);
+
+    /// <summary>
+    /// Creates the subdirectory <paramref name="name"/> when it is missing, then fsyncs it and the directory, so that
+    /// files created in it can be made durable with <see cref="SyncSubdirectory"/>.
+    /// </summary>
+    void CreateSubdirectory(string name);
+
+    /// <summary>fsyncs the subdirectory <paramref name="name"/> (creations and renames in it survive a power loss).</summary>
+    void SyncSubdirectory(string name);
+
+    /// <summary>
+    /// Drops the cached pages of file <paramref name="name"/> from <paramref name="offset"/> on (best effort), so the
+    /// next reads come from the disk: after an fsync failed, the kernel may have marked pages clean that never
+    /// reached the disk, and they must not be read back as if they were durable.
+    /// </summary>
+    void EvictCachedPages(string name, long offset);
+
     /// <summary>Takes the exclusive, process-wide lock on the directory.</summary>
     /// <exception cref="WalLockedException">Another process (or another open WAL) holds it.</exception>
     IDisposable AcquireLock();

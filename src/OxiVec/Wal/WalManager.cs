@@ -183,8 +183,9 @@ public sealed class WalManager : IDisposable, IAsyncDisposable
     /// Streams records like <see cref="ReadRecords(long)"/> but passes over damage, reporting each lost range to
     /// <paramref name="skipped"/> (recovery with <c>SkipCorruptedEntries</c>).
     /// </summary>
+    /// <remarks>Each skipped range is first copied into the quarantine (see <see cref="WalQuarantine"/>); the range passed on names the copy.</remarks>
     internal IEnumerable<WalRecord> ReadRecordsSkippingCorruption(long fromLsn, Action<WalSkippedRange> skipped) =>
-        Reader().ReadRecords(fromLsn, skipped);
+        Reader().ReadRecords(fromLsn, range => skipped(range with { QuarantineFile = WalQuarantine.Keep(_storage, range) }));
 
     /// <summary>Checks every record's framing and checksum (the guide's <c>verify_wal</c>).</summary>
     public WalVerifyReport Verify() => Reader().Verify();
@@ -357,6 +358,7 @@ public sealed class WalManager : IDisposable, IAsyncDisposable
         {
             if (entry.Type == WalRecordType.Checkpoint)
             {
+                _writer.RecordDurablePointNow(); // every checkpoint record updates the control file, whatever the rate limit
                 Volatile.Write(ref _lastCheckpointTimestamp, _time.GetTimestamp());
                 _checkpointKnown = true;
             }
@@ -366,7 +368,8 @@ public sealed class WalManager : IDisposable, IAsyncDisposable
     private WalReader Reader()
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        return new WalReader(_storage, _writer.SnapshotSegments());
+        WalDurablePoint? durable = _writer.ControlPoint; // before the snapshot, which then reaches at least as far
+        return new WalReader(_storage, _writer.SnapshotSegments(), durable);
     }
 
     private async Task RunIntervalFlusherAsync(CancellationToken cancellationToken)

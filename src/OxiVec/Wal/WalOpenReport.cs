@@ -18,4 +18,10 @@ public sealed record WalOpenReport(
 {
     /// <summary>Damaged ranges passed over when the WAL was opened to skip corrupted entries (empty otherwise).</summary>
     public IReadOnlyList<WalSkippedRange> SkippedRanges { get; init; } = [];
+
+    /// <summary>
+    /// Where the bytes of the torn tail were copied before they were cut, relative to the WAL directory
+    /// (<c>quarantine/&lt;segment&gt;.&lt;offset&gt;.broken</c>); null when nothing was cut.
+    /// </summary>
+    public string? TornTailQuarantineFile { get; init; }
 }

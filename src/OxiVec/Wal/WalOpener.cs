@@ -18,10 +18,30 @@ internal static class WalOpener
         IWalStorage storage, WalConfig config, TimeProvider time, ILogger logger, WalInstrumentation instrumentation, bool skipCorrupted, Factory create)
     {
         RemoveTemporaryFiles(storage, logger);
+        WalControlState? control = ReadControl(storage, logger, skipCorrupted);
         List<SegmentBound> segments = ListSegments(storage);
+        WalDurablePoint? point = control?.Point;
+        var reader = new WalReader(storage, null, point);
+        if (reader.MissingDurableSegment(segments) is { } missing)
+        {
+            if (!skipCorrupted)
+            {
+                throw new WalCorruptionException(Path.Combine(storage.Directory, WalControlFile.FileName), 0, missing);
+            }
+
+            logger.LogError("WAL: {Problem}; going on because corrupted entries are to be skipped.", missing);
+            point = null;
+            reader = new WalReader(storage, null, null);
+        }
+
         if (segments.Count == 0)
         {
             return CreateNew(storage, config, time, instrumentation, create);
+        }
+
+        if (control is { SyncFailed: true } failed && point is not null)
+        {
+            EvictUnsynced(storage, segments, failed.Point, logger);
         }
 
         var sealedSegments = new List<SegmentBound>();
@@ -33,13 +53,13 @@ internal static class WalOpener
         SegmentBound last = segments[^1];
         string lastPath = Path.Combine(storage.Directory, last.Name);
         var skipped = new List<WalSkippedRange>();
-        TailScan tail = ScanTail(storage, last, lastPath, openTransaction: null, skipCorrupted ? skipped : null);
+        TailScan tail = ScanTail(reader, last, openTransaction: null, skipCorrupted ? skipped : null);
         if (tail.LastLsn < last.FirstLsn && segments.Count > 1)
         {
             // The newest segment is empty: whether a transaction is open depends on how the previous one ended
-            // (a crash right after rotation can cut a transaction at the segment boundary).
-            SegmentBound previous = segments[^2];
-            TailScan before = ScanTail(storage, previous, Path.Combine(storage.Directory, previous.Name), openTransaction: null, skipped: null);
+            // (a crash right after rotation can cut a transaction at the segment boundary). The previous segment
+            // may be compressed: the reader decompresses it.
+            TailScan before = ScanTail(reader, segments[^2], openTransaction: null, skipped: null);
             tail = tail with { OpenTransaction = before.OpenTransaction };
         }
 
@@ -50,23 +70,34 @@ internal static class WalOpener
 
         IWalFile active = storage.Open(last.Name, writable: true);
         WalWriter? writer = null;
+        WalControlUpdater? updater = null;
         try
         {
+            // Every byte a repair passes over is kept in the quarantine, durably, before anything changes.
+            List<WalSkippedRange> kept = [.. skipped.Select(r => r with { QuarantineFile = WalQuarantine.Keep(storage, active, last.Name, r.Offset, r.Bytes) })];
             long tornBytes = 0;
+            string? tornCopy = null;
             if (tail.End.Kind == WalSegmentEndKind.Torn)
             {
                 tornBytes = tail.End.GarbageBytes;
+                tornCopy = WalQuarantine.Keep(storage, active, last.Name, tail.End.Offset, tornBytes);
                 ZeroFill(active, tail.End.Offset, tail.End.GarbageBytes);
                 logger.LogWarning(
-                    "WAL: cut a torn last write of {Bytes} bytes at offset {Offset} of '{File}' ({Reason}); it was never acknowledged.",
-                    tornBytes, tail.End.Offset, lastPath, tail.End.Reason);
+                    "WAL: cut a torn last write of {Bytes} bytes at offset {Offset} of '{File}' ({Reason}); it was never acknowledged. The bytes are kept in '{Copy}'.",
+                    tornBytes, tail.End.Offset, lastPath, tail.End.Reason, Path.Combine(storage.Directory, tornCopy));
             }
 
             // The crashed process may have left written-but-unsynced records in the page cache: make them durable
-            // before new records claim (through their durable distance) that they are.
+            // before new records claim (through their durable distance) that they are. Then the control file says so.
             active.Sync();
+            var opened = new WalDurablePoint(last.SegmentId, tail.End.Offset, tail.LastLsn);
+            updater = new WalControlUpdater(
+                WalControlFile.OpenAndWrite(storage, new WalControlState(opened, SyncFailed: false)), opened, time, ex => writer?.FailFromControl(ex));
             writer = new WalWriter(
-                storage, config, time, instrumentation, sealedSegments, active, tail.Header, tail.End.Offset, tail.LastLsn, tail.LastTimestampMicros);
+                storage, config, time, instrumentation, sealedSegments, active, tail.Header, tail.End.Offset, tail.LastLsn, tail.LastTimestampMicros)
+            {
+                Control = updater,
+            };
             long? aborted = tail.OpenTransaction;
             if (aborted is { } beginLsn)
             {
@@ -79,17 +110,19 @@ internal static class WalOpener
                 segments.Count, tail.LastLsn, tornBytes, tornBytes > 0 ? last.Name : null, tornBytes > 0 ? tail.End.Offset : 0,
                 tornBytes > 0 ? tail.End.Reason : null, aborted, IsNew: false)
             {
-                SkippedRanges = skipped,
+                SkippedRanges = kept,
+                TornTailQuarantineFile = tornCopy,
             };
-            if (skipped.Count > 0)
+            if (kept.Count > 0)
             {
                 // Seal the damaged segment: new records go to a fresh one, and recovery from a later checkpoint
                 // never has to read the damage again.
                 writer.RequestRotation();
                 logger.LogError(
-                    "WAL: skipped {Ranges} damaged ranges in '{File}' ({Records} records lost) because corrupted entries are to be skipped.",
-                    skipped.Count, lastPath, skipped.Sum(r => r.Records));
+                    "WAL: skipped {Ranges} damaged ranges in '{File}' ({Records} records lost) because corrupted entries are to be skipped; the bytes are kept in {Copies}.",
+                    kept.Count, lastPath, kept.Sum(r => r.Records), string.Join(", ", kept.Select(r => r.QuarantineFile)));
             }
+
             long? checkpointTimestamp = tail.LastCheckpointMicros is { } micros ? WalManager.TimestampOf(time, WalRecord.FromMicros(micros)) : null;
             return create(writer, report, checkpointTimestamp);
         }
@@ -98,14 +131,51 @@ internal static class WalOpener
             if (writer is null)
             {
                 active.Dispose();
+                updater?.Dispose();
             }
             else if (!writer.IsFailed)
             {
                 writer.Dispose();
             }
+            else
+            {
+                updater?.Dispose();
+            }
 
             throw;
         }
+    }
+
+    /// <summary>Reads the control file; a damaged one is corruption unless opening skips corruption (then nothing is known).</summary>
+    private static WalControlState? ReadControl(IWalStorage storage, ILogger logger, bool skipCorrupted)
+    {
+        try
+        {
+            return WalControlFile.Read(storage);
+        }
+        catch (WalCorruptionException ex) when (skipCorrupted)
+        {
+            logger.LogError("WAL: {Problem}; going on without it because corrupted entries are to be skipped.", ex.Message);
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// After an fsync of the WAL failed (the control file says so), the page cache of this boot may hold bytes past
+    /// the known-durable point that never reached the disk (Linux marks such pages clean after the error). They are
+    /// dropped before the scan, so only what the disk holds is judged; what the disk lacks is then a torn tail past
+    /// the point, never data treated as durable.
+    /// </summary>
+    private static void EvictUnsynced(IWalStorage storage, List<SegmentBound> segments, WalDurablePoint point, ILogger logger)
+    {
+        foreach (SegmentBound segment in segments.Where(s => s.SegmentId >= point.SegmentId && !WalSegmentName.IsCompressed(s.Name)))
+        {
+            storage.EvictCachedPages(segment.Name, point.DurableEndIn(segment.SegmentId));
+        }
+
+        logger.LogWarning(
+            "WAL: an fsync failed before this open; cached bytes past LSN {Lsn} (offset {Offset} of segment {Segment}) were dropped so they are re-read from the disk.",
+            point.Lsn, point.Offset, point.SegmentId);
     }
 
     private static WalManager CreateNew(
@@ -115,7 +185,25 @@ internal static class WalOpener
             WalFormat.FormatVersion, 0, 1, 1, WalRecord.ToMicros(time.GetUtcNow()), (uint)Random.Shared.Next(int.MinValue, int.MaxValue));
         string name = WalSegmentName.Format(1, 1);
         IWalFile file = WalSegmentFiles.Create(storage, name, header, config.PreallocateSegments ? config.SegmentSizeBytes : 0);
-        var writer = new WalWriter(storage, config, time, instrumentation, [], file, header, WalFormat.SegmentHeaderSize, 0, header.CreatedUnixMicros);
+        WalWriter? writer = null;
+        WalControlUpdater? updater = null;
+        try
+        {
+            var start = new WalDurablePoint(1, WalFormat.SegmentHeaderSize, 0);
+            updater = new WalControlUpdater(
+                WalControlFile.OpenAndWrite(storage, new WalControlState(start, SyncFailed: false)), start, time, ex => writer?.FailFromControl(ex));
+            writer = new WalWriter(storage, config, time, instrumentation, [], file, header, WalFormat.SegmentHeaderSize, 0, header.CreatedUnixMicros)
+            {
+                Control = updater,
+            };
+        }
+        catch
+        {
+            updater?.Dispose();
+            file.Dispose();
+            throw;
+        }
+
         return create(writer, new WalOpenReport(1, 0, 0, null, 0, null, null, IsNew: true), null);
     }
 
@@ -178,14 +266,9 @@ internal static class WalOpener
         return segment with { Limit = file.Length };
     }
 
-    private static TailScan ScanTail(IWalStorage storage, SegmentBound segment, string path, long? openTransaction, List<WalSkippedRange>? skipped)
+    private static TailScan ScanTail(WalReader walReader, SegmentBound segment, long? openTransaction, List<WalSkippedRange>? skipped)
     {
-        using var reader = new WalSegmentReader(storage.Open(segment.Name, writable: false), path);
-        if (reader.Header.SegmentId != segment.SegmentId || reader.Header.FirstLsn != segment.FirstLsn)
-        {
-            throw new WalCorruptionException(path, 0, $"header names segment {reader.Header.SegmentId} at LSN {reader.Header.FirstLsn}; the file name disagrees");
-        }
-
+        using WalSegmentReader reader = walReader.OpenSegment(segment);
         long? lastCheckpoint = null;
         long lastTimestamp = reader.Header.CreatedUnixMicros;
         while (true)

@@ -11,6 +11,8 @@ public sealed class WalReader
 {
     private readonly IWalStorage _storage;
     private readonly IReadOnlyList<SegmentBound>? _bounds;
+    private readonly WalDurablePoint? _durablePoint;
+    private readonly WalCorruptionException? _controlError;
 
     /// <summary>Creates a reader over the WAL in <paramref name="walDir"/>.</summary>
     /// <exception cref="DirectoryNotFoundException">The directory does not exist.</exception>
@@ -23,12 +25,25 @@ public sealed class WalReader
         }
 
         _storage = new FileSystemWalStorage(walDir);
+        try
+        {
+            // Read before the segments are listed: the point was recorded after its records were durable.
+            _durablePoint = WalControlFile.Read(_storage)?.Point;
+        }
+        catch (WalCorruptionException ex)
+        {
+            _controlError = ex;
+        }
     }
 
-    internal WalReader(IWalStorage storage, IReadOnlyList<SegmentBound>? bounds)
+    /// <param name="storage">The WAL's files.</param>
+    /// <param name="bounds">The segments to read (a live writer's snapshot), or null to list the directory.</param>
+    /// <param name="durablePoint">How far the log is known durable (taken before <paramref name="bounds"/>), or null when unknown.</param>
+    internal WalReader(IWalStorage storage, IReadOnlyList<SegmentBound>? bounds, WalDurablePoint? durablePoint = null)
     {
         _storage = storage;
         _bounds = bounds;
+        _durablePoint = durablePoint;
     }
 
     /// <summary>The WAL directory.</summary>
@@ -48,6 +63,11 @@ public sealed class WalReader
     /// </summary>
     public IEnumerable<WalRecord> ReadRecords(long fromLsn, Action<WalSkippedRange>? skipped)
     {
+        if (_controlError is not null && skipped is null)
+        {
+            throw _controlError;
+        }
+
         IReadOnlyList<SegmentBound> segments = Segments();
         for (int i = FirstSegmentFor(segments, fromLsn); i < segments.Count; i++)
         {
@@ -66,6 +86,11 @@ public sealed class WalReader
     public IEnumerable<WalRecord> ReadRecords(long fromLsn, int parallelism)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(parallelism, 1);
+        if (_controlError is not null)
+        {
+            throw _controlError;
+        }
+
         IReadOnlyList<SegmentBound> segments = Segments();
         int next = FirstSegmentFor(segments, fromLsn);
         var ahead = new Queue<Task<(List<WalRecord> Records, ExceptionDispatchInfo? Error)>>();
@@ -200,6 +225,11 @@ public sealed class WalReader
     {
         var reports = new List<WalSegmentReport>();
         var issues = new List<WalIssue>();
+        if (_controlError is { } controlError)
+        {
+            issues.Add(new WalIssue(WalIssueKind.Corruption, WalControlFile.FileName, controlError.Offset, 0, 0, controlError.Reason));
+        }
+
         IReadOnlyList<SegmentBound> segments;
         try
         {
@@ -209,6 +239,11 @@ public sealed class WalReader
         {
             issues.Add(new WalIssue(WalIssueKind.Corruption, System.IO.Path.GetFileName(ex.FilePath), ex.Offset, 0, 0, ex.Reason));
             return new WalVerifyReport(Directory, reports, issues);
+        }
+
+        if (MissingDurableSegment(segments) is { } missing)
+        {
+            issues.Add(new WalIssue(WalIssueKind.Corruption, WalControlFile.FileName, 0, _durablePoint!.Value.Lsn, 0, missing));
         }
 
         for (int i = 0; i < segments.Count; i++)
@@ -278,7 +313,23 @@ public sealed class WalReader
         return [.. byId.Values];
     }
 
-    private WalSegmentReader OpenSegment(SegmentBound segment)
+    /// <summary>
+    /// A reason when the control file says records were durable in a segment newer than every segment present (the
+    /// newest segments are gone), else null.
+    /// </summary>
+    internal string? MissingDurableSegment(IReadOnlyList<SegmentBound> segments)
+    {
+        if (_durablePoint is not { Lsn: > 0 } point || (segments.Count > 0 && segments[^1].SegmentId >= point.SegmentId))
+        {
+            return null;
+        }
+
+        string newest = segments.Count > 0 ? $"the newest segment is {segments[^1].SegmentId}" : "there is no segment";
+        return $"the control file says LSN {point.Lsn} was made durable in segment {point.SegmentId}, but {newest}: durable segments are missing";
+    }
+
+    /// <summary>Opens a segment for reading (decompressing a <c>.walz</c>), checking that its header matches its name.</summary>
+    internal WalSegmentReader OpenSegment(SegmentBound segment)
     {
         string name = segment.Name;
         IWalFile file;
@@ -300,7 +351,8 @@ public sealed class WalReader
             }
         }
 
-        var reader = new WalSegmentReader(file, System.IO.Path.Combine(Directory, name), WalSegmentName.IsCompressed(name) ? -1 : segment.Limit);
+        var reader = new WalSegmentReader(
+            file, System.IO.Path.Combine(Directory, name), WalSegmentName.IsCompressed(name) ? -1 : segment.Limit, _durablePoint?.DurableEndIn(segment.SegmentId) ?? 0);
         if (reader.Header.SegmentId != segment.SegmentId || reader.Header.FirstLsn != segment.FirstLsn)
         {
             reader.Dispose();

@@ -31,6 +31,12 @@ internal readonly record struct WalSegmentEnd(WalSegmentEndKind Kind, long Offse
 /// <param name="Reason">What was wrong.</param>
 public sealed record WalSkippedRange(string SegmentFile, long Offset, long FromLsn, long ToLsn, long Bytes, string Reason)
 {
+    /// <summary>
+    /// Where the skipped bytes were copied before anything else happened, relative to the WAL directory
+    /// (<c>quarantine/&lt;segment&gt;.&lt;offset&gt;.broken</c>); null when the range was only read, not yet kept.
+    /// </summary>
+    public string? QuarantineFile { get; init; }
+
     /// <summary>How many records were lost.</summary>
     public long Records => ToLsn - FromLsn + 1;
 }
@@ -44,19 +50,26 @@ internal sealed class WalSegmentReader : IDisposable
     private readonly IWalFile _file;
     private readonly long _limit;
     private byte[] _buffer = new byte[1 << 20];
+    private bool _resumeSearched;
     private long _bufferStart;
     private int _bufferLength;
     private long _offset = WalFormat.SegmentHeaderSize;
+    private readonly long _durableEnd;
 
     /// <summary>Opens the segment and validates its header.</summary>
     /// <param name="file">The segment file; owned by the reader.</param>
     /// <param name="path">The path, for messages.</param>
     /// <param name="limit">Bytes of the file that may hold records (the writer's position for a live segment), or -1 for the whole file.</param>
+    /// <param name="durableEnd">
+    /// The offset up to which the control file says this segment's records are durable (0 when it says nothing): any
+    /// scan that stops before it is corruption, never a torn tail or a clean end.
+    /// </param>
     /// <exception cref="WalCorruptionException">The header is missing or invalid.</exception>
-    public WalSegmentReader(IWalFile file, string path, long limit = -1)
+    public WalSegmentReader(IWalFile file, string path, long limit = -1, long durableEnd = 0)
     {
         _file = file;
         Path = path;
+        _durableEnd = durableEnd;
         _limit = limit < 0 ? file.Length : Math.Min(limit, file.Length);
         ReadOnlySpan<byte> header = Window(0, WalFormat.SegmentHeaderSize);
         if (!WalFormat.TryReadSegmentHeader(header, out WalSegmentHeader h, out string? error))
@@ -84,6 +97,15 @@ internal sealed class WalSegmentReader : IDisposable
 
     /// <summary>Set once <see cref="TryReadNext"/> has returned false.</summary>
     public WalSegmentEnd? End { get; private set; }
+
+    /// <summary>
+    /// Offsets examined as possible record starts while looking past damage (tests: the work must be proportional
+    /// to the bytes of records, not to the segment size).
+    /// </summary>
+    public long CandidatesExamined { get; private set; }
+
+    /// <summary>Bytes of candidate records read and checksummed while looking past damage (tests, as above).</summary>
+    public long CandidateBytesChecked { get; private set; }
 
     /// <summary>
     /// Reads the next valid record. The payload span is valid until the next call. Returns false at the end of
@@ -119,6 +141,14 @@ internal sealed class WalSegmentReader : IDisposable
     public bool TrySkipDamage(string segmentFile, out WalSkippedRange? skipped)
     {
         skipped = null;
+        if (End is { Kind: not WalSegmentEndKind.Clean, ResumeOffset: -1, GarbageBytes: > 0 } unsearched && !_resumeSearched)
+        {
+            // Classified without a search (the control file settled it): look for the next valid record now.
+            _resumeSearched = true;
+            (long resumeOffset, long resumeLsn, _, _) = ScanCandidates(unsearched.Offset, NextLsn, unsearched.Offset + unsearched.GarbageBytes, stopAtFirst: true);
+            End = unsearched with { ResumeOffset = resumeOffset, ResumeLsn = resumeLsn };
+        }
+
         if (End is not { Kind: not WalSegmentEndKind.Clean, ResumeOffset: >= 0 } end)
         {
             return false;
@@ -128,6 +158,7 @@ internal sealed class WalSegmentReader : IDisposable
         _offset = end.ResumeOffset;
         NextLsn = end.ResumeLsn;
         End = null;
+        _resumeSearched = false;
         return true;
     }
 
@@ -188,9 +219,10 @@ internal sealed class WalSegmentReader : IDisposable
 
     /// <summary>
     /// Decides whether the bytes from <paramref name="offset"/> on are unwritten space, a torn last write, or
-    /// corruption. A later record that validates and whose durable watermark (its LSN minus its durable distance)
-    /// reaches <paramref name="expectedLsn"/> proves the record at <paramref name="offset"/> had been fsynced:
-    /// losing it is corruption. Without such proof the bytes were never acknowledged as durable: a torn write.
+    /// corruption. Before the control file's known-durable end of this segment, anything invalid (zeros included) is
+    /// corruption. Past it, a later record that validates and whose durable watermark (its LSN minus its durable
+    /// distance) reaches <paramref name="expectedLsn"/> proves the record at <paramref name="offset"/> had been
+    /// fsynced: losing it is corruption. Without such proof the bytes were never known durable: a torn write.
     /// </summary>
     private WalSegmentEnd Classify(long offset, long expectedLsn, string problem)
     {
@@ -208,37 +240,108 @@ internal sealed class WalSegmentReader : IDisposable
             position += count;
         }
 
+        bool knownDurable = offset < _durableEnd;
+        string durableNote = $"LSN {expectedLsn} at offset {offset} is before the known-durable end of this segment (offset {_durableEnd}, recorded in the WAL control file)";
         if (lastNonZero < 0)
         {
-            return new WalSegmentEnd(WalSegmentEndKind.Clean, offset, 0, null);
+            return knownDurable
+                ? new WalSegmentEnd(WalSegmentEndKind.Corrupt, offset, 0, $"{problem}: durable records are missing; {durableNote}")
+                : new WalSegmentEnd(WalSegmentEndKind.Clean, offset, 0, null);
         }
 
-        long resumeOffset = -1, resumeLsn = -1;
-        for (long candidate = offset + WalFormat.Alignment; candidate + WalFormat.RecordHeaderSize <= lastNonZero + 1; candidate += WalFormat.Alignment)
+        if (knownDurable)
         {
-            ReadOnlySpan<byte> head = Window(candidate, WalFormat.RecordHeaderSize);
-            WalRecordHeader h = WalFormat.ReadRecordHeader(head);
-            if (h.Lsn < expectedLsn || h.Reserved != 0 || h.PayloadLength < 0 || h.PayloadLength > WalFormat.MaxPayloadLength
-                || candidate + WalFormat.RecordSize(h.PayloadLength) > _limit || Check(candidate, h.Lsn, out _, out _) is not null)
+            // No evidence scan needed: the control file settles it (the resume point is searched only when skipping).
+            _resumeSearched = false;
+            return new WalSegmentEnd(WalSegmentEndKind.Corrupt, offset, lastNonZero + 1 - offset, $"{problem}; {durableNote}");
+        }
+
+        _resumeSearched = true;
+        (long resumeOffset, long resumeLsn, long evidenceOffset, long evidenceLsn) = ScanCandidates(offset, expectedLsn, lastNonZero + 1, stopAtFirst: false);
+        return evidenceOffset >= 0
+            ? new WalSegmentEnd(
+                WalSegmentEndKind.Corrupt, offset, lastNonZero + 1 - offset,
+                $"{problem}; LSN {expectedLsn} had been made durable, as the valid record with LSN {evidenceLsn} at offset {evidenceOffset} attests",
+                resumeOffset, resumeLsn)
+            : new WalSegmentEnd(WalSegmentEndKind.Torn, offset, lastNonZero + 1 - offset, problem, resumeOffset, resumeLsn);
+    }
+
+    /// <summary>
+    /// Looks for valid records after the damage at <paramref name="offset"/> (up to <paramref name="end"/>, just past
+    /// the last non-zero byte): the first one is where a reader that skips damage resumes; the first whose durable
+    /// watermark reaches <paramref name="expectedLsn"/> is evidence that the damaged record was durable. Costs in
+    /// proportion to the non-zero bytes: zeroed (preallocated) space is skipped in blocks, and a candidate header is
+    /// only checksummed when its LSN is possible at its place (at most one record per 32 bytes after the damage),
+    /// so garbage lengths never make it read megabytes.
+    /// </summary>
+    private (long ResumeOffset, long ResumeLsn, long EvidenceOffset, long EvidenceLsn) ScanCandidates(long offset, long expectedLsn, long end, bool stopAtFirst)
+    {
+        long resumeOffset = -1, resumeLsn = -1;
+        for (long candidate = offset + WalFormat.Alignment; candidate + WalFormat.RecordHeaderSize <= end;)
+        {
+            // A header holds at least one non-zero byte: skip to the first aligned place whose 32 bytes reach one.
+            long nonZero = NextNonZero(candidate, end);
+            if (nonZero < 0)
             {
+                break;
+            }
+
+            long earliest = WalFormat.AlignUp(nonZero - WalFormat.RecordHeaderSize + 1);
+            if (earliest > candidate)
+            {
+                candidate = earliest;
                 continue;
             }
 
-            if (resumeOffset < 0)
+            CandidatesExamined++;
+            WalRecordHeader h = WalFormat.ReadRecordHeader(Window(candidate, WalFormat.RecordHeaderSize));
+            long maxLsn = expectedLsn + ((candidate - offset) / WalFormat.RecordHeaderSize);
+            if (h.Lsn >= expectedLsn && h.Lsn <= maxLsn && h.Reserved == 0 && h.PayloadLength >= 0 && h.PayloadLength <= WalFormat.MaxPayloadLength
+                && candidate + WalFormat.RecordSize(h.PayloadLength) <= _limit)
             {
-                (resumeOffset, resumeLsn) = (candidate, h.Lsn);
+                CandidateBytesChecked += WalFormat.RecordSize(h.PayloadLength);
+                if (Check(candidate, h.Lsn, out _, out _) is null)
+                {
+                    if (resumeOffset < 0)
+                    {
+                        (resumeOffset, resumeLsn) = (candidate, h.Lsn);
+                        if (stopAtFirst)
+                        {
+                            return (resumeOffset, resumeLsn, -1, -1);
+                        }
+                    }
+
+                    if (h.Lsn - h.DurableDistance >= expectedLsn)
+                    {
+                        return (resumeOffset, resumeLsn, candidate, h.Lsn);
+                    }
+                }
             }
 
-            if (h.Lsn - h.DurableDistance >= expectedLsn)
-            {
-                return new WalSegmentEnd(
-                    WalSegmentEndKind.Corrupt, offset, lastNonZero + 1 - offset,
-                    $"{problem}; LSN {expectedLsn} had been made durable, as the valid record with LSN {h.Lsn} at offset {candidate} attests",
-                    resumeOffset, resumeLsn);
-            }
+            candidate += WalFormat.Alignment;
         }
 
-        return new WalSegmentEnd(WalSegmentEndKind.Torn, offset, lastNonZero + 1 - offset, problem, resumeOffset, resumeLsn);
+        return (resumeOffset, resumeLsn, -1, -1);
+    }
+
+    /// <summary>The offset of the first non-zero byte in [<paramref name="from"/>, <paramref name="end"/>), or -1; scans 4 KiB blocks.</summary>
+    private long NextNonZero(long from, long end)
+    {
+        const int Block = 4096;
+        for (long position = from; position < end;)
+        {
+            int count = (int)Math.Min(Block, end - position);
+            ReadOnlySpan<byte> block = Window(position, count);
+            int index = block.IndexOfAnyExcept((byte)0);
+            if (index >= 0)
+            {
+                return position + index;
+            }
+
+            position += block.Length == 0 ? count : block.Length;
+        }
+
+        return -1;
     }
 
     /// <summary>Returns up to <paramref name="count"/> bytes at <paramref name="offset"/> (fewer at the end of the file), valid until the next call.</summary>

@@ -295,7 +295,14 @@ internal sealed partial class WalWriter : IDisposable
             }
 
             StopSpares();
-            _activeFile.Dispose();
+            try
+            {
+                Control?.Close(FinalDurablePoint()); // after the final fsync: everything written is known durable
+            }
+            finally
+            {
+                _activeFile.Dispose();
+            }
         }
     }
 
@@ -564,6 +571,8 @@ internal sealed partial class WalWriter : IDisposable
         IWalFile file;
         long target;
         long synced = 0;
+        ulong syncedSegment;
+        long syncedEnd;
         try
         {
             lock (_writeLock)
@@ -576,6 +585,7 @@ internal sealed partial class WalWriter : IDisposable
 
                 file = _activeFile;
                 target = Volatile.Read(ref _writtenLsn);
+                (syncedSegment, syncedEnd) = (_activeSegment.Id, _activeWrittenEnd);
                 _unsyncedBytes = 0;
                 _fileBeingSynced = file;
             }
@@ -622,6 +632,11 @@ internal sealed partial class WalWriter : IDisposable
             }
 
             finished.SetResult();
+        }
+
+        if (synced > 0)
+        {
+            NoteSynced(syncedSegment, syncedEnd, synced);
         }
     }
 
@@ -703,6 +718,7 @@ internal sealed partial class WalWriter : IDisposable
             }
             catch (Exception ex) when (ex is not WalFailedException)
             {
+                Control?.RecordSyncFailure(); // a reopen in this boot must not trust page-cache bytes past the durable point
                 throw Fail(ex);
             }
 

@@ -134,6 +134,39 @@ internal sealed class SimulatedDisk : IWalStorage
         }
     }
 
+    public bool Exists(string name)
+    {
+        lock (_sync)
+        {
+            return _names.ContainsKey(name);
+        }
+    }
+
+    /// <summary>Directories are implicit in names (<c>sub/name</c>); creating one makes the names durable, as an fsync of both would.</summary>
+    public void CreateSubdirectory(string name) => SyncDirectory();
+
+    /// <summary>Modelled as the one directory fsync (names are not tracked per directory).</summary>
+    public void SyncSubdirectory(string name) => SyncDirectory();
+
+    /// <summary>Count of <see cref="EvictCachedPages"/> calls (tests).</summary>
+    public int Evictions { get; private set; }
+
+    /// <summary>
+    /// Models Linux after a failed fsync: the pages that never reached the disk were marked clean; dropping them makes
+    /// the process read what the disk holds from <paramref name="offset"/> on.
+    /// </summary>
+    public void EvictCachedPages(string name, long offset)
+    {
+        lock (_sync)
+        {
+            Evictions++;
+            if (_names.TryGetValue(name, out SimFile? file))
+            {
+                file.RevertToDurableFrom(offset);
+            }
+        }
+    }
+
     public IDisposable AcquireLock()
     {
         lock (_sync)
@@ -389,6 +422,21 @@ internal sealed class SimFile
     {
         Current.SetLength((int)length);
         Preallocated = Math.Min(Preallocated, length);
+    }
+
+    /// <summary>The bytes from <paramref name="offset"/> on become the durable ones again; unsynced writes are forgotten.</summary>
+    public void RevertToDurableFrom(long offset)
+    {
+        var content = new Bytes();
+        int keep = (int)Math.Min(offset, Current.Length);
+        content.Write(0, Current.AsSpan(0, keep));
+        if (Durable.Length > keep)
+        {
+            content.Write(keep, Durable.AsSpan(keep));
+        }
+
+        Current = content;
+        _unsynced = [];
     }
 
     public void SyncNow()

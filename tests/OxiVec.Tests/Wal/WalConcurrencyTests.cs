@@ -76,7 +76,7 @@ public sealed class WalConcurrencyTests
         release.Set();
         await Task.WhenAll([leader, .. followers]);
 
-        Assert.Equal(2, syncs);
+        Assert.True(syncs is 2 or 3, $"{syncs} fsyncs"); // the segment's two, and perhaps one of the control file
         Assert.Equal(11, wal.DurableLsn);
         Assert.Equal(2, wal.GetMetrics().SyncCount);
     }

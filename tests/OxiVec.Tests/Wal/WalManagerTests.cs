@@ -140,6 +140,7 @@ public sealed class WalManagerTests
         byte[] bytes = disk.ReadAll(segment);
         int commitAt = LastRecordOffset(bytes);
         disk.Poke(segment, commitAt, new byte[bytes.Length - commitAt]);
+        SetKnownDurableThrough(disk, segment, commitAt, 6); // nor had the control file recorded it durable
 
         using (var wal = WalManager.Open(disk, Config(disk.Directory)))
         {

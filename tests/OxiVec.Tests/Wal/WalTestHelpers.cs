@@ -32,6 +32,21 @@ internal static class WalTestHelpers
         return [.. wal.ReadRecords()];
     }
 
+    /// <summary>
+    /// Rewrites the WAL control file as a crash leaves it when it came after <paramref name="record"/> was recorded as
+    /// durable but before any later write was: the records after it are past the known-durable point (a torn write
+    /// there is a normal end of the log).
+    /// </summary>
+    public static void SetKnownDurableThrough(string dir, WalRecord record) =>
+        SetKnownDurableThrough(new FileSystemWalStorage(dir), record.SegmentFile, record.Offset + WalFormat.RecordSize(record.Payload.Length), record.Lsn);
+
+    /// <summary>As above: records up to <paramref name="lsn"/>, ending at <paramref name="end"/> of <paramref name="segmentFile"/>, are the known-durable ones.</summary>
+    internal static void SetKnownDurableThrough(IWalStorage storage, string segmentFile, long end, long lsn)
+    {
+        Assert.True(WalSegmentName.TryParse(segmentFile, out ulong segment, out _));
+        WalControlFile.OpenAndWrite(storage, new WalControlState(new WalDurablePoint(segment, end, lsn), SyncFailed: false)).Dispose();
+    }
+
     public static void CopyDirectory(string from, string to)
     {
         Directory.CreateDirectory(to);

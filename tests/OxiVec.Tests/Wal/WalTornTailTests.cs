@@ -14,6 +14,7 @@ public sealed class WalTornTailTests
         using var temp = new TempDirectory();
         string original = temp.Sub("original");
         List<WalRecord> records = WriteInserts(Config(original, preallocate), 40);
+        SetKnownDurableThrough(original, records[^2]); // the crash came before the last write was recorded durable
         WalRecord last = records[^1];
         // Without preallocation a cut anywhere, padding included, shortens the file under the record; with it, the
         // unwritten part reads as zeros, which only tears the record when it falls before the padding.
@@ -55,6 +56,7 @@ public sealed class WalTornTailTests
     {
         using var temp = new TempDirectory();
         List<WalRecord> records = WriteInserts(Config(temp.Path), 10);
+        SetKnownDurableThrough(temp.Path, records[^2]); // the crash came before the last write was recorded durable
         WalRecord last = records[^1];
         string segment = Path.Combine(temp.Path, last.SegmentFile);
         var garbage = new byte[300];
