@@ -40,25 +40,26 @@ internal static class ImportCommand
             DefaultValueFactory = _ => WalConfig.Default.SyncIntervalMs,
             HelpName = "S",
         };
+        Option<int?> keepOption = RetentionOption.Create();
         var command = new Command(
             "import",
             "Import vectors from a .fvecs, .npy or .jsonl file, creating the collection when missing. The whole file is checked first: a bad file imports nothing.")
         {
             dataOption, walOption, collectionOption, fileOption, metricOption, indexOption, mOption, efConstructionOption, efSearchOption,
-            batchOption, upsertOption, syncOption,
+            batchOption, upsertOption, syncOption, keepOption,
         };
         command.SetAction((parse, cancellationToken) => Cli.RunInBackground(() => Run(
             parse.GetValue(dataOption)!, parse.GetValue(walOption), parse.GetValue(collectionOption)!, parse.GetValue(fileOption)!,
             new CollectionRequest(
                 parse.GetValue(metricOption), parse.GetValue(indexOption), parse.GetValue(mOption),
                 parse.GetValue(efConstructionOption), parse.GetValue(efSearchOption)),
-            parse.GetValue(batchOption), parse.GetValue(upsertOption), parse.GetValue(syncOption), cancellationToken)));
+            parse.GetValue(batchOption), parse.GetValue(upsertOption), parse.GetValue(syncOption), parse.GetValue(keepOption), cancellationToken)));
         return command;
     }
 
     private static int Run(
         string data, string? wal, string collection, string file, CollectionRequest request, int batch, bool upsert, int syncIntervalMs,
-        CancellationToken cancellationToken)
+        int? keepLast, CancellationToken cancellationToken)
     {
         if (batch is < 1 or > 1_000_000)
         {
@@ -70,8 +71,16 @@ internal static class ImportCommand
             return Cli.Fail(ExitCodes.Usage, $"--sync-interval-ms must be between 0 and 3600000, not {syncIntervalMs}.");
         }
 
+        if (RetentionOption.Check(keepLast) is { } keepError)
+        {
+            return Cli.Fail(ExitCodes.Usage, keepError);
+        }
+
         VectorFileReader reader = VectorFileReader.Open(file, requireIds: true);
-        using VectorDatabase database = StoreOptions.Open(data, wal, WalConfig.Default with { SyncIntervalMs = syncIntervalMs }, create: true);
+
+        // The automatic checkpoints delete nothing unless --keep-last says so: the CLI does not know the application's retention.
+        WalConfig config = WalConfig.Default with { SyncIntervalMs = syncIntervalMs, RetentionPolicy = RetentionOption.Policy(keepLast) };
+        using VectorDatabase database = StoreOptions.Open(data, wal, config, create: true);
         if (reader.Dimension is not { } dimension)
         {
             if (database.CollectionExists(collection))

@@ -54,13 +54,14 @@ internal static class LoadCommand
         {
             Description = "Print 'ack v{i}' on stdout, flushed, once record i (or its whole batch) is acknowledged; no progress bar.",
         };
+        Option<int?> keepOption = RetentionOption.Create();
         var command = new Command(
             "load",
             "Write deterministic pseudo-random records v{i} (metadata {\"i\": i, \"group\": i % 10}), creating the collection when missing. " +
             "The same --seed and index always give the same vector.")
         {
             dataOption, walOption, collectionOption, dimOption, countOption, startOption, batchOption, metricOption, indexOption,
-            mOption, efConstructionOption, efSearchOption, syncOption, checkpointOption, seedOption, acksOption,
+            mOption, efConstructionOption, efSearchOption, syncOption, checkpointOption, seedOption, acksOption, keepOption,
         };
         command.SetAction((parse, cancellationToken) => Cli.RunInBackground(() => Run(
             new Settings(
@@ -69,7 +70,8 @@ internal static class LoadCommand
                 new CollectionRequest(
                     parse.GetValue(metricOption), parse.GetValue(indexOption), parse.GetValue(mOption),
                     parse.GetValue(efConstructionOption), parse.GetValue(efSearchOption)),
-                parse.GetValue(syncOption), parse.GetValue(checkpointOption), parse.GetValue(seedOption), parse.GetValue(acksOption)),
+                parse.GetValue(syncOption), parse.GetValue(checkpointOption), parse.GetValue(seedOption), parse.GetValue(acksOption),
+                parse.GetValue(keepOption)),
             cancellationToken)));
         return command;
     }
@@ -77,7 +79,7 @@ internal static class LoadCommand
     /// <summary>The arguments of one load.</summary>
     public sealed record Settings(
         string Data, string? Wal, string Collection, int Dimension, long Count, long Start, int Batch, CollectionRequest Request,
-        int SyncIntervalMs, int CheckpointInterval, long Seed, bool PrintAcks)
+        int SyncIntervalMs, int CheckpointInterval, long Seed, bool PrintAcks, int? KeepLast = null)
     {
         /// <summary>The command line (after the executable) that runs this load.</summary>
         public IReadOnlyList<string> Arguments()
@@ -115,6 +117,11 @@ internal static class LoadCommand
                 args.Add("--print-acks");
             }
 
+            if (KeepLast is { } keep)
+            {
+                args.AddRange(["--keep-last", Str(keep)]);
+            }
+
             return args;
         }
 
@@ -136,7 +143,18 @@ internal static class LoadCommand
             return Cli.Fail(ExitCodes.Usage, $"{invalid}.");
         }
 
-        var config = WalConfig.Default with { SyncIntervalMs = s.SyncIntervalMs, CheckpointInterval = s.CheckpointInterval };
+        if (RetentionOption.Check(s.KeepLast) is { } keepError)
+        {
+            return Cli.Fail(ExitCodes.Usage, keepError);
+        }
+
+        // The automatic checkpoints delete nothing unless --keep-last says so: the CLI does not know the application's retention.
+        var config = WalConfig.Default with
+        {
+            SyncIntervalMs = s.SyncIntervalMs,
+            CheckpointInterval = s.CheckpointInterval,
+            RetentionPolicy = RetentionOption.Policy(s.KeepLast),
+        };
         using VectorDatabase database = StoreOptions.Open(s.Data, s.Wal, config, create: true);
         PlannedCollection target = s.Request.Plan(database, s.Collection, s.Dimension, $"--dim is {s.Dimension}");
         bool created = target.CreateIfMissing(database);

@@ -35,7 +35,7 @@ internal static class RecoverCommand
         };
         Option<int> maxMsOption = new("--max-recovery-ms")
         {
-            Description = "Fail (exit code 1) when replaying takes longer than N ms; the WAL is left intact. 0, the default: no limit.",
+            Description = "Fail (exit code 1) when recovery (loading the checkpoint, rebuilding indexes, replaying; or the whole point-in-time rebuild) takes longer than N ms; the WAL is left intact and no point-in-time target is created. 0, the default: no limit.",
             DefaultValueFactory = _ => 0,
             HelpName = "N",
         };
@@ -141,9 +141,9 @@ internal static class RecoverCommand
             return $"point-in-time recovery (--{(r.ToLsn is null ? "to-time" : "to-lsn")}) writes a new database; give its directory with --target DIR (it must not exist, or be empty).";
         }
 
-        if (r.SkipCorrupted || r.MaxRecoveryMs > 0 || r.Checkpoint)
+        if (r.SkipCorrupted || r.Checkpoint)
         {
-            return "--skip-corrupted, --max-recovery-ms and --checkpoint are for crash recovery, not with --to-time or --to-lsn (point-in-time recovery stops at damage and always checkpoints the new database).";
+            return "--skip-corrupted and --checkpoint are for crash recovery, not with --to-time or --to-lsn (point-in-time recovery stops at damage and always checkpoints the new database).";
         }
 
         if (File.Exists(r.Target))
@@ -230,23 +230,23 @@ internal static class RecoverCommand
     private static int PointInTime(Request request, RecoveryTarget target)
     {
         string targetDir = Path.GetFullPath(request.Target!);
-        bool existed = Directory.Exists(targetDir);
-        var manager = new CrashRecoveryManager(new RecoveryConfig { DataDir = request.Data, WalDir = request.Wal, MaxRecoveryTimeMs = 0 });
+        var manager = new CrashRecoveryManager(new RecoveryConfig { DataDir = request.Data, WalDir = request.Wal, MaxRecoveryTimeMs = request.MaxRecoveryMs });
         VectorDatabase database;
         try
         {
+            // The engine builds the new database beside the target and renames it into place at the end: an
+            // interruption or a failure leaves no half-built target.
             database = Figures.WithSpinner(!request.Json, $"Rebuilding {request.Data} as of {target} into {targetDir}...", () => manager.RecoverToPointInTime(target, targetDir));
         }
         catch (ArgumentException ex)
         {
-            // Older than what is retained (the engine names the oldest reachable point), or after the end of the log.
-            RemoveHalfBuilt(targetDir, existed);
+            // Older than what is retained (the engine names the oldest reachable point), after the end of the log, or
+            // a target that is, is inside or contains the source's directories.
             return Cli.Fail(ExitCodes.Usage, $"cannot recover to {target}: {StoreOptions.Describe(ex)}");
         }
-        catch
+        catch (RecoveryTimeoutException ex)
         {
-            RemoveHalfBuilt(targetDir, existed);
-            throw;
+            return Cli.Fail(ExitCodes.Usage, $"{ex.Message} '{targetDir}' was not created.");
         }
 
         using (database)
@@ -268,40 +268,6 @@ internal static class RecoverCommand
     }
 
     private sealed record PointInTimeResult(string Directory, RecoveryTarget Target, long TargetLsn);
-
-    /// <summary>Point-in-time recovery failed: leaves the target as it was (absent, or empty).</summary>
-    private static void RemoveHalfBuilt(string targetDir, bool existed)
-    {
-        try
-        {
-            if (!Directory.Exists(targetDir))
-            {
-                return;
-            }
-
-            if (!existed)
-            {
-                Directory.Delete(targetDir, recursive: true);
-                return;
-            }
-
-            foreach (string entry in Directory.EnumerateFileSystemEntries(targetDir))
-            {
-                if (Directory.Exists(entry))
-                {
-                    Directory.Delete(entry, recursive: true);
-                }
-                else
-                {
-                    File.Delete(entry);
-                }
-            }
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            Figures.Warning($"could not remove the half-built '{targetDir}': {ex.Message}");
-        }
-    }
 
     private static IEnumerable<(string, string)> CrashRows(RecoveryStats r, WalOpenReport open, CheckpointInfo? checkpoint, IReadOnlyList<CollectionInfo> collections)
     {

@@ -17,10 +17,9 @@ internal static class WalDumpCommand
         Option<string> walOption = WalCommand.WalDirOption();
         Option<bool> jsonOption = WalCommand.JsonOption(
             "Print one JSON object per record and line (keys: lsn, timestamp, type, flags, segment, offset, then the entry's fields).");
-        var fromOption = new Option<long>("--from-lsn")
+        var fromOption = new Option<long?>("--from-lsn")
         {
-            Description = "List records from this LSN on (LSNs start at 1).",
-            DefaultValueFactory = _ => 1,
+            Description = "List records from this LSN on (LSNs start at 1); an LSN retention has removed is an error. Default: from the oldest record retained.",
             HelpName = "N",
         };
         var command = new Command(
@@ -38,12 +37,14 @@ internal static class WalDumpCommand
         $"{record.Lsn,10} {RecordFormat.Timestamp(record.Timestamp)} {RecordFormat.TypeName(record.Type),-18} " +
         $"{RecordFormat.FlagsColumn(record.Flags),-9} {record.SegmentFile} {record.Offset,10} {RecordFormat.Summary(entry)}";
 
-    private static int Run(string walDir, bool json, long fromLsn)
+    private static int Run(string walDir, bool json, long? from)
     {
-        if (fromLsn < 1)
+        if (from is < 1)
         {
-            return Cli.Fail(ExitCodes.Usage, $"--from-lsn must be at least 1 (LSNs start at 1), not {fromLsn}.");
+            return Cli.Fail(ExitCodes.Usage, $"--from-lsn must be at least 1 (LSNs start at 1), not {from}.");
         }
+
+        long fromLsn = from ?? 0; // 0: from the oldest record retained
 
         if (Cli.CheckWalDirectory(walDir) is { } error)
         {

@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using OxiVec.Internal;
 using OxiVec.Storage;
 using OxiVec.Storage.Checkpoints;
 using OxiVec.Wal;
@@ -59,31 +59,58 @@ public sealed class CrashRecoveryManager
     /// <paramref name="target"/>: the newest checkpoint at or before it, plus the committed WAL records up to it
     /// (a transaction counts only when its commit record is at or before the target). The source is only read.
     /// </summary>
-    /// <exception cref="ArgumentException">The target is older than anything retained (the message names the oldest reachable point), or after the end of the log.</exception>
-    /// <exception cref="IOException">The target directory exists and is not empty.</exception>
+    /// <remarks>
+    /// The database is built in a temporary sibling directory (<c>.NAME.pitr-*.tmp</c>), checkpointed and closed, then
+    /// renamed to <paramref name="targetDataDir"/> and the parent directory fsynced: an interrupted recovery (Ctrl+C,
+    /// SIGTERM, a crash, a failure, <see cref="RecoveryConfig.MaxRecoveryTimeMs"/>) never leaves a half-built target
+    /// that would open as if complete; at most a temporary sibling is left behind after a crash. If the source's WAL
+    /// loses records meanwhile (retention of a live source), the read fails rather than skipping them.
+    /// </remarks>
+    /// <exception cref="ArgumentException">The target is older than anything retained (the message names the oldest reachable point), or after the end of the log; or the target directory is, is inside, or contains the source's data, WAL or checkpoint directory.</exception>
+    /// <exception cref="IOException">The target directory exists and is not empty (or is a file).</exception>
+    /// <exception cref="RecoveryTimeoutException">It took longer than <see cref="RecoveryConfig.MaxRecoveryTimeMs"/>; the target was not created.</exception>
+    /// <exception cref="WalCorruptionException">The source's WAL is damaged, or lost records while it was read.</exception>
     public VectorDatabase RecoverToPointInTime(RecoveryTarget target, string targetDataDir, VectorDatabaseOptions? targetOptions = null)
     {
         ArgumentNullException.ThrowIfNull(target);
         ArgumentException.ThrowIfNullOrWhiteSpace(targetDataDir);
-        if (Directory.Exists(targetDataDir) && Directory.EnumerateFileSystemEntries(targetDataDir).Any())
+        string final = FullPath(targetDataDir);
+        RefuseTargetOverlappingSource(final, nameof(targetDataDir));
+        if (File.Exists(final))
         {
-            throw new IOException($"The target directory '{targetDataDir}' is not empty; point-in-time recovery writes a new database.");
+            throw new IOException($"The target '{final}' is a file; point-in-time recovery writes a new data directory.");
         }
 
-        long start = Stopwatch.GetTimestamp();
+        if (Directory.Exists(final) && Directory.EnumerateFileSystemEntries(final).Any())
+        {
+            throw new IOException($"The target directory '{final}' is not empty; point-in-time recovery writes a new database.");
+        }
+
+        TimeProvider time = _options.TimeProvider ?? TimeProvider.System;
+        using var deadline = new RecoveryDeadline(time, time.GetTimestamp(), _config.MaxRecoveryTimeMs, $"Point-in-time recovery of '{FullPath(_config.DataDir)}' into '{final}'");
         var reader = new WalReader(WalDir);
-        long firstLsn = reader.ReadRecords().Select(r => r.Lsn).FirstOrDefault(1);
-        long lastLsn = 0;
+        long firstLsn = 0, lastLsn = 0, scanned = 0;
         long targetLsn = target.Lsn ?? 0;
         foreach (WalRecord record in reader.ReadRecords())
         {
+            if (firstLsn == 0)
+            {
+                firstLsn = record.Lsn;
+            }
+
             lastLsn = record.Lsn;
-            if (target.Time is { } time && record.Timestamp <= time)
+            if (target.Time is { } until && record.Timestamp <= until)
             {
                 targetLsn = record.Lsn;
             }
+
+            if ((++scanned & 63) == 0)
+            {
+                deadline.Check($"scanning the source's WAL for the target ({scanned} records)");
+            }
         }
 
+        firstLsn = firstLsn == 0 ? 1 : firstLsn;
         if (target.Lsn is { } wanted && wanted > lastLsn)
         {
             throw new ArgumentException($"The target LSN {wanted} is after the end of the log (last LSN {lastLsn}).", nameof(target));
@@ -95,7 +122,7 @@ public sealed class CrashRecoveryManager
         {
             try
             {
-                basis = CheckpointFiles.Read(entry);
+                basis = deadline.Run($"loading checkpoint '{entry.Path}'", token => CheckpointFiles.Read(entry, token));
                 break;
             }
             catch (InvalidDataException)
@@ -104,54 +131,116 @@ public sealed class CrashRecoveryManager
             }
         }
 
-        long baseLsn = basis?.CoveredLsn ?? 0;
-        if (firstLsn > baseLsn + 1)
-        {
-            // Reachable points: a checkpoint the retained WAL continues from, or LSN 0 when the WAL starts at 1.
-            long[] reachable = [.. checkpoints.Select(c => c.CoveredLsn).Where(lsn => lsn + 1 >= firstLsn), .. firstLsn == 1 ? new long[] { 0 } : []];
-            string oldest = reachable.Length == 0 ? "none: no checkpoint meets the retained WAL" : $"LSN {reachable.Min()}";
-            throw new ArgumentException(
-                $"The target {target} (LSN {targetLsn}) is older than what is retained (the WAL starts at LSN {firstLsn}); the oldest reachable point is {oldest}.",
-                nameof(target));
-        }
-
-        VectorDatabaseOptions options = (targetOptions ?? new VectorDatabaseOptions { Wal = WalConfig.HighThroughput }) with { WalDirectory = null };
-        VectorDatabase database = VectorDatabase.Open(targetDataDir, options);
         try
+        {
+            long baseLsn = basis?.CoveredLsn ?? 0;
+            if (firstLsn > baseLsn + 1)
+            {
+                // Reachable points: a checkpoint the retained WAL continues from, or LSN 0 when the WAL starts at 1.
+                long[] reachable = [.. checkpoints.Select(c => c.CoveredLsn).Where(lsn => lsn + 1 >= firstLsn), .. firstLsn == 1 ? new long[] { 0 } : []];
+                string oldest = reachable.Length == 0 ? "none: no checkpoint meets the retained WAL" : $"LSN {reachable.Min()}";
+                throw new ArgumentException(
+                    $"The target {target} (LSN {targetLsn}) is older than what is retained (the WAL starts at LSN {firstLsn}); the oldest reachable point is {oldest}.",
+                    nameof(target));
+            }
+
+            VectorDatabaseOptions options = (targetOptions ?? new VectorDatabaseOptions { Wal = WalConfig.HighThroughput }) with { WalDirectory = null };
+            (long read, long applied) = BuildAside(final, options, basis, reader, targetLsn, deadline);
+            _stats = new RecoveryStats(read, applied, read - applied, 0, deadline.ElapsedMs, 0, targetLsn) { CheckpointLsn = baseLsn };
+            return VectorDatabase.Open(final, options);
+        }
+        finally
         {
             foreach (CheckpointCollection c in basis?.Collections ?? [])
             {
-                database.CreateCollection(c.Name, c.Options);
-                if (c.Image.Records.Count > 0)
-                {
-                    database.InsertBatch(c.Name, c.Records);
-                }
-
                 c.Index?.Dispose();
             }
+        }
+    }
 
-            long applied = 0, read = 0;
-            IEnumerable<WalRecord> window = reader.ReadRecords(baseLsn + 1).TakeWhile(r => r.Lsn <= targetLsn);
-            foreach (WalRecord record in WalCommittedRecords.Filter(window.Select(r => { read++; return r; })))
+    /// <summary>
+    /// Writes the recovered database into a temporary sibling of <paramref name="final"/>, checkpoints and closes it,
+    /// then renames it into place and fsyncs the parent; on any failure the temporary directory is removed.
+    /// </summary>
+    private static (long Read, long Applied) BuildAside(
+        string final, VectorDatabaseOptions options, CheckpointData? basis, WalReader reader, long targetLsn, RecoveryDeadline deadline)
+    {
+        string parent = Path.GetDirectoryName(final) ?? throw new ArgumentException($"The target '{final}' has no parent directory.");
+        Directory.CreateDirectory(parent);
+        string temp = Path.Combine(parent, $".{Path.GetFileName(final)}.pitr-{Guid.NewGuid():n}.tmp");
+        long read = 0, applied = 0;
+        try
+        {
+            using (VectorDatabase database = VectorDatabase.Open(temp, options))
             {
-                if (database.ApplyEntry(record.ToEntry()))
+                foreach (CheckpointCollection c in basis?.Collections ?? [])
                 {
-                    applied++;
+                    deadline.Check($"copying collection '{c.Name}' from checkpoint '{basis!.Path}'");
+                    database.CreateCollection(c.Name, c.Options);
+                    if (c.Image.Records.Count > 0)
+                    {
+                        database.InsertBatch(c.Name, c.Records);
+                    }
                 }
+
+                long baseLsn = basis?.CoveredLsn ?? 0;
+                IEnumerable<WalRecord> window = reader.ReadRecords(baseLsn + 1).TakeWhile(r => r.Lsn <= targetLsn);
+                foreach (WalRecord record in WalCommittedRecords.Filter(window.Select(r => { read++; return r; })))
+                {
+                    if ((read & 63) == 0)
+                    {
+                        deadline.Check($"replaying the source's WAL ({read} records, up to LSN {record.Lsn} of {targetLsn})");
+                    }
+
+                    if (database.ApplyEntry(record.ToEntry()))
+                    {
+                        applied++;
+                    }
+                }
+
+                deadline.Check($"replaying the source's WAL ({read} records, up to LSN {targetLsn})");
+                database.Sync();
+                database.Checkpoint();
             }
 
-            database.Sync();
-            database.Checkpoint();
-            _stats = new RecoveryStats(read, applied, read - applied, 0, (long)Stopwatch.GetElapsedTime(start).TotalMilliseconds, 0, targetLsn)
+            deadline.Check($"finishing '{temp}'");
+            DurableFiles.SyncDirectory(temp);        // its wal/ and checkpoints/ entries are durable before the rename
+            if (Directory.Exists(final))
             {
-                CheckpointLsn = baseLsn,
-            };
-            return database;
+                Directory.Delete(final);             // empty (checked): the rename needs the name free
+            }
+
+            Directory.Move(temp, final);             // the target appears whole, or not at all
+            DurableFiles.SyncDirectory(parent);      // the rename survives a power loss
+            return (read, applied);
         }
         catch
         {
-            database.Dispose();
+            if (Directory.Exists(temp))
+            {
+                Directory.Delete(temp, recursive: true);
+            }
+
             throw;
         }
     }
+
+    /// <summary>The target may not be, be inside, or contain the source's data, WAL or checkpoint directory.</summary>
+    private void RefuseTargetOverlappingSource(string target, string paramName)
+    {
+        foreach ((string what, string dir) in new[] { ("data", FullPath(_config.DataDir)), ("WAL", FullPath(WalDir)), ("checkpoint", FullPath(CheckpointRoot)) })
+        {
+            string? relation = target == dir ? "is" : Inside(target, dir) ? "is inside" : Inside(dir, target) ? "contains" : null;
+            if (relation is not null)
+            {
+                throw new ArgumentException(
+                    $"The target directory '{target}' {relation} the source's {what} directory '{dir}'; point-in-time recovery only reads the source and writes a new database elsewhere.",
+                    paramName);
+            }
+        }
+
+        static bool Inside(string path, string dir) => path.StartsWith(dir + Path.DirectorySeparatorChar, StringComparison.Ordinal);
+    }
+
+    private static string FullPath(string path) => Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
 }

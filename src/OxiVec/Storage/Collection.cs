@@ -67,7 +67,7 @@ internal sealed class Collection : IDisposable
 
     /// <summary>The index of a checkpoint that stored none: a flat index of the image's records, by slot.</summary>
     /// <exception cref="InvalidDataException">The collection's index kind needs a snapshot.</exception>
-    public static IVectorIndex RebuildIndex(string name, CollectionOptions options, CollectionImage image)
+    public static IVectorIndex RebuildIndex(string name, CollectionOptions options, CollectionImage image, CancellationToken cancellationToken = default)
     {
         if (options.Index != IndexKind.Flat)
         {
@@ -75,8 +75,15 @@ internal sealed class Collection : IDisposable
         }
 
         var index = new FlatIndex(options.Dimension, options.Metric);
-        foreach (SlottedRecord r in image.Records)
+        for (int i = 0; i < image.Records.Count; i++)
         {
+            if ((i & 4095) == 4095 && cancellationToken.IsCancellationRequested)
+            {
+                index.Dispose();
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+
+            SlottedRecord r = image.Records[i];
             index.Add(r.Slot, r.Record.Vector.Span);
         }
 

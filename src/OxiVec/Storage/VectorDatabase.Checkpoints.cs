@@ -9,6 +9,13 @@ namespace OxiVec.Storage;
 /// <summary>Checkpoints, retention and compression.</summary>
 public sealed partial class VectorDatabase
 {
+    // Checkpoints known to pass their checksums (written and read back, loaded, or validated by retention); under _checkpointLock.
+    private readonly HashSet<string> _validCheckpoints = new(StringComparer.Ordinal);
+
+    // _wal.BytesAppended minus the WAL bytes after the newest checkpoint's covered LSN: the uncovered WAL is
+    // BytesAppended - _uncoveredWalBase (set at open from the replayed tail, then at every checkpoint).
+    private long _uncoveredWalBase;
+
     /// <summary>
     /// Writes a checkpoint: a snapshot of every collection as of the last applied write, made durable (temporary
     /// directory, fsync, rename, directory fsync), then logged as a WAL checkpoint record. Then applies the
@@ -34,10 +41,11 @@ public sealed partial class VectorDatabase
         {
             long start = Stopwatch.GetTimestamp();
             List<(Collection Collection, CollectionCapture Capture)> captured;
-            long covered;
+            long covered, walBytes;
             lock (_applyLock)
             {
                 covered = _appliedLsn;
+                walBytes = _wal.BytesAppended; // every applied record was written before it was applied
                 captured = [.. _collections.Values.OrderBy(c => c.Name, StringComparer.Ordinal).Select(c => (c, c.Capture()))];
             }
 
@@ -47,12 +55,15 @@ public sealed partial class VectorDatabase
             // The WAL must be durable through the covered LSN before the checkpoint claims it: otherwise a power
             // loss could shorten the WAL below the checkpoint and new records would reuse covered LSNs.
             _wal.Sync();
-            long sequence = _checkpointSequence + 1;
+            // After the highest on disk, damaged ones included: a damaged newest checkpoint keeps its number.
+            long sequence = Math.Max(_checkpointSequence, CheckpointFiles.HighestSequence(CheckpointRoot)) + 1;
             DateTimeOffset created = _time.GetUtcNow();
             (string path, long bytes) = CheckpointFiles.Write(CheckpointRoot, sequence, covered, created, content);
+            _checkpointSequence = sequence;
+            ReadBack(new CheckpointEntry(sequence, covered, path));
             _wal.Append(new WalEntry.Checkpoint(sequence, covered));
             _wal.Sync();
-            _checkpointSequence = sequence;
+            Volatile.Write(ref _uncoveredWalBase, walBytes);
             Interlocked.Exchange(ref _opsSinceCheckpoint, 0);
             int removed = ApplyRetention();
             int compressed = _walConfig.EnableCompression ? _wal.CompressSealedSegments().Segments : 0;
@@ -78,6 +89,29 @@ public sealed partial class VectorDatabase
     /// </summary>
     private const long AutomaticCheckpointSpacing = 4;
 
+    /// <summary>
+    /// Reads a new checkpoint back and checks every file's checksum before anything relies on it (the WAL record,
+    /// retention); one that fails is deleted and the checkpoint fails, the older ones untouched.
+    /// </summary>
+    private void ReadBack(CheckpointEntry written)
+    {
+        try
+        {
+            CheckpointFiles.Validate(written);
+        }
+        catch (InvalidDataException ex)
+        {
+            CheckpointFiles.Delete(written);
+            throw new IOException($"Checkpoint '{written.Path}' failed its read-back check and was deleted; the older checkpoints are untouched: {ex.Message}", ex);
+        }
+
+        _validCheckpoints.Add(written.Path);
+    }
+
+    /// <summary>
+    /// <c>KeepLast(n)</c>: keeps the n newest checkpoints that pass their checksums, deletes the others (older ones
+    /// and damaged ones, which no recovery can use), then the WAL segments wholly before the oldest kept one.
+    /// </summary>
     private int ApplyRetention()
     {
         if (_walConfig.RetentionPolicy is not RetentionPolicy.KeepLastRetention keep)
@@ -85,20 +119,49 @@ public sealed partial class VectorDatabase
             return 0;
         }
 
-        List<CheckpointEntry> checkpoints = CheckpointFiles.List(CheckpointRoot);
-        foreach (CheckpointEntry old in checkpoints.Skip(keep.Count))
+        var kept = new List<CheckpointEntry>(keep.Count);
+        foreach (CheckpointEntry checkpoint in CheckpointFiles.List(CheckpointRoot))
         {
-            CheckpointFiles.Delete(old);
+            if (kept.Count < keep.Count && IsValid(checkpoint))
+            {
+                kept.Add(checkpoint);
+                continue;
+            }
+
+            CheckpointFiles.Delete(checkpoint);
+            _validCheckpoints.Remove(checkpoint.Path);
         }
 
-        long oldestKept = checkpoints.Take(keep.Count).Min(c => c.CoveredLsn);
-        return _wal.RemoveSegmentsThrough(oldestKept);
+        return kept.Count == 0 ? 0 : _wal.RemoveSegmentsThrough(kept.Min(c => c.CoveredLsn));
+    }
+
+    /// <summary>Whether the checkpoint passes its checksums (each one is read once; the answer is remembered when it does).</summary>
+    private bool IsValid(CheckpointEntry checkpoint)
+    {
+        if (_validCheckpoints.Contains(checkpoint.Path))
+        {
+            return true;
+        }
+
+        try
+        {
+            CheckpointFiles.Validate(checkpoint);
+            _validCheckpoints.Add(checkpoint.Path);
+            return true;
+        }
+        catch (InvalidDataException ex)
+        {
+            _logger.LogWarning(ex, "Checkpoint '{Path}' is damaged: retention does not count it and deletes it.", checkpoint.Path);
+            return false;
+        }
     }
 
     private void MaybeCheckpointInBackground(int operations)
     {
         long count = Interlocked.Add(ref _opsSinceCheckpoint, operations);
-        bool walNearlyFull = _wal.CurrentSizeBytes > 0.8 * _walConfig.MaxWalSize;
+        // The WAL not yet covered by a checkpoint (MaxWalSize's budget), not all retained WAL: under KeepAll or
+        // KeepLast(n) the covered segments stay, and counting them would start a checkpoint after every write.
+        bool walNearlyFull = _wal.BytesAppended - Volatile.Read(ref _uncoveredWalBase) > 0.8 * _walConfig.MaxWalSize;
         bool due = walNearlyFull
             || (count >= _walConfig.CheckpointInterval && Stopwatch.GetTimestamp() >= Volatile.Read(ref _automaticCheckpointNotBefore));
         if (!due || !_backgroundCheckpoint.IsCompleted || Volatile.Read(ref _disposed) != 0)

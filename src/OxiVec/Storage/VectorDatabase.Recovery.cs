@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using OxiVec.Indexing;
 using OxiVec.Storage.Checkpoints;
@@ -26,11 +25,13 @@ public sealed partial class VectorDatabase
 
     /// <summary>
     /// Loads the newest valid checkpoint (falling back to older ones when it is damaged), then replays the committed
-    /// WAL records after it (idempotently: inserts replace, deletes of absent ids are no-ops).
+    /// WAL records after it (idempotently: inserts replace, deletes of absent ids are no-ops). Every phase runs
+    /// against <see cref="VectorDatabaseOptions.MaxRecoveryTimeMs"/>.
     /// </summary>
     private void Replay(long start, VectorDatabaseOptions options)
     {
-        long coveredLsn = LoadNewestCheckpoint();
+        using var deadline = new RecoveryDeadline(_time, start, options.MaxRecoveryTimeMs, $"Recovery of '{DataDirectory}'");
+        long coveredLsn = LoadNewestCheckpoint(deadline);
         if (_wal.LastLsn < coveredLsn)
         {
             throw new InvalidDataException(
@@ -38,25 +39,23 @@ public sealed partial class VectorDatabase
                 "this database wrote (is its WAL elsewhere? set WalDirectory), or the WAL was lost. Opening would lose writes, so it is refused.");
         }
 
-        long firstLsn = _wal.FirstLsn;
-        if (firstLsn > coveredLsn + 1 && _wal.LastLsn >= firstLsn)
-        {
-            throw new InvalidDataException(
-                $"The WAL in '{_wal.Directory}' starts at LSN {firstLsn}, but the newest usable checkpoint covers only up to LSN {coveredLsn}: records {coveredLsn + 1} to {firstLsn - 1} are gone.");
-        }
-
-        long total = 0, applied = 0, discarded = 0;
+        RefuseGapAfterCheckpoint(coveredLsn);
+        long total = 0, applied = 0, discarded = 0, bytes = 0;
         var skipped = new List<WalSkippedRange>(_wal.OpenReport.SkippedRanges);
         IEnumerable<WalRecord> records = options.SkipCorruptedEntries
             ? _wal.ReadRecordsSkippingCorruption(coveredLsn + 1, skipped.Add)
             : _wal.ReadRecords(coveredLsn + 1, options.RecoveryParallelism);
-        foreach (WalRecord record in WalCommittedRecords.Filter(records, _ => discarded++))
+        IEnumerable<WalRecord> counted = records.Select(r =>
+        {
+            bytes += WalFormat.RecordSize(r.Payload.Length);
+            return r;
+        });
+        foreach (WalRecord record in WalCommittedRecords.Filter(counted, _ => discarded++))
         {
             total++;
-            if (options.MaxRecoveryTimeMs > 0 && (total & 1023) == 0 && Stopwatch.GetElapsedTime(start).TotalMilliseconds > options.MaxRecoveryTimeMs)
+            if ((total & 63) == 0)
             {
-                throw new RecoveryTimeoutException(
-                    $"Recovery of '{DataDirectory}' exceeded MaxRecoveryTimeMs = {options.MaxRecoveryTimeMs} after replaying {total} records up to LSN {record.Lsn} of {_wal.LastLsn}; the WAL is intact (at most a torn tail was cut). Raise the limit or checkpoint more often.");
+                deadline.Check($"replaying the WAL ({total} records, up to LSN {record.Lsn} of {_wal.LastLsn}; the WAL is intact)");
             }
 
             StoreOperation? operation = FromRecord(record);
@@ -70,12 +69,14 @@ public sealed partial class VectorDatabase
             applied++;
         }
 
+        deadline.Check($"replaying the WAL ({total} records, up to LSN {_wal.LastLsn}; the WAL is intact)");
         _appliedLsn = _wal.LastLsn;
+        _uncoveredWalBase = _wal.BytesAppended - bytes;
         IReadOnlyList<WalSkippedRange> distinct = [.. skipped.DistinctBy(r => (r.SegmentFile, r.Offset))];
         long corrupted = distinct.Sum(r => r.Records);
         long read = Math.Max(0, _wal.LastLsn - coveredLsn);
         Recovery = new RecoveryStats(
-            read, applied, read - applied - corrupted, corrupted, (long)Stopwatch.GetElapsedTime(start).TotalMilliseconds,
+            read, applied, read - applied - corrupted, corrupted, deadline.ElapsedMs,
             _wal.OpenReport.TornTailBytes, _wal.LastLsn)
         { CheckpointLsn = coveredLsn, SkippedRanges = distinct };
         if (corrupted > 0)
@@ -89,19 +90,44 @@ public sealed partial class VectorDatabase
             coveredLsn, applied, read, discarded, Recovery.RecoveryTimeMs);
     }
 
-    /// <summary>Loads the newest checkpoint that validates; returns the LSN it covers (0 without one).</summary>
-    private long LoadNewestCheckpoint()
+    /// <summary>
+    /// The WAL must continue the checkpoint: its first LSN (the first record's, or where an empty WAL would write
+    /// its first) may not lie past the checkpoint's covered LSN + 1, or the records in between are gone.
+    /// </summary>
+    private void RefuseGapAfterCheckpoint(long coveredLsn)
     {
-        foreach (CheckpointEntry entry in CheckpointFiles.List(CheckpointRoot))
+        long firstLsn = _wal.FirstLsn;
+        if (firstLsn > coveredLsn + 1)
+        {
+            string basis = LastCheckpoint is { } checkpoint ? $"the newest usable checkpoint '{checkpoint.Path}'" : "no usable checkpoint";
+            string segment = _wal.FirstSegmentName is { } name ? $" (its oldest segment is '{name}')" : "";
+            throw new InvalidDataException(
+                $"The WAL in '{_wal.Directory}' starts at LSN {firstLsn}{segment}{(_wal.LastLsn < firstLsn ? " and holds no record" : "")}, " +
+                $"but {basis} covers only up to LSN {coveredLsn}: records {coveredLsn + 1} to {firstLsn - 1} are gone. Opening would lose them, so it is refused.");
+        }
+    }
+
+    /// <summary>
+    /// Loads the newest checkpoint that validates; returns the LSN it covers (0 without one). A checkpoint that fails
+    /// to load for any reason (damage, or bytes that pass their checksum but do not decode) is logged naming it, and
+    /// the next older one is tried. The next checkpoint's sequence number follows the highest on disk, damaged or not.
+    /// </summary>
+    private long LoadNewestCheckpoint(RecoveryDeadline deadline)
+    {
+        List<CheckpointEntry> entries = CheckpointFiles.List(CheckpointRoot);
+        _checkpointSequence = entries.Count == 0 ? 0 : entries.Max(e => e.Sequence);
+        foreach (CheckpointEntry entry in entries)
         {
             CheckpointData data;
             List<Collection> restored;
             try
             {
-                data = CheckpointFiles.Read(entry);
-                restored = [.. data.Collections.Select(c => Collection.Restore(c.Name, c.Options, c.Image, c.Index ?? Collection.RebuildIndex(c.Name, c.Options, c.Image)))];
+                data = deadline.Run($"loading checkpoint '{entry.Path}'", token => CheckpointFiles.Read(entry, token));
+                restored = [.. data.Collections.Select(c => deadline.Run(
+                    $"restoring collection '{c.Name}' from checkpoint '{entry.Path}'",
+                    token => Collection.Restore(c.Name, c.Options, c.Image, c.Index ?? Collection.RebuildIndex(c.Name, c.Options, c.Image, token))))];
             }
-            catch (Exception ex) when (ex is InvalidDataException or IOException)
+            catch (Exception ex) when (ex is not (RecoveryTimeoutException or OutOfMemoryException))
             {
                 _logger.LogWarning(ex, "Checkpoint '{Path}' is damaged; trying an older one.", entry.Path);
                 continue;
@@ -114,7 +140,7 @@ public sealed partial class VectorDatabase
                 _collections[c.Name] = c;
             }
 
-            _checkpointSequence = data.Sequence;
+            _validCheckpoints.Add(entry.Path);
             _wal.NoteCheckpointWritten(data.Created);
             LastCheckpoint = new CheckpointInfo(data.Sequence, data.CoveredLsn, data.Path, 0, 0, 0) { Created = data.Created };
             return data.CoveredLsn;

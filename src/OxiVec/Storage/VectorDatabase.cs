@@ -87,7 +87,8 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
         Directory.CreateDirectory(data);
         ILoggerFactory loggers = options.LoggerFactory ?? NullLoggerFactory.Instance;
         WalConfig walConfig = options.Wal with { WalDir = options.WalDirectory ?? Path.Combine(data, "wal") };
-        long start = Stopwatch.GetTimestamp();
+        TimeProvider time = options.TimeProvider ?? TimeProvider.System;
+        long start = time.GetTimestamp(); // MaxRecoveryTimeMs counts from here, on the database's clock
         if (walStorage is null)
         {
             RefuseCheckpointsWithoutWal(data, walConfig.WalDir);
@@ -97,7 +98,7 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
         WalManager wal = WalManager.Open(
             walStorage, walConfig, loggers.CreateLogger<WalManager>(), options.TimeProvider, options.MeterFactory, options.SkipCorruptedEntries);
         var instrumentation = new StoreInstrumentation(options.MeterFactory, data);
-        var database = new VectorDatabase(data, wal, loggers.CreateLogger<VectorDatabase>(), instrumentation, options.TimeProvider ?? TimeProvider.System);
+        var database = new VectorDatabase(data, wal, loggers.CreateLogger<VectorDatabase>(), instrumentation, time);
         try
         {
             database.Replay(start, options);

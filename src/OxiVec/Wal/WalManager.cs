@@ -165,9 +165,12 @@ public sealed class WalManager : IDisposable, IAsyncDisposable
     public ValueTask FlushAsync(CancellationToken cancellationToken = default) =>
         _writer.WaitForAsync(_writer.AppendedLsn, durable: true, cancellationToken);
 
-    /// <summary>Streams the records with LSN ≥ <paramref name="fromLsn"/> (transaction markers included), one segment in memory at a time.</summary>
-    /// <exception cref="WalCorruptionException">Damaged data.</exception>
-    public IEnumerable<WalRecord> ReadRecords(long fromLsn = 1) => Reader().ReadRecords(fromLsn);
+    /// <summary>
+    /// Streams the records with LSN ≥ <paramref name="fromLsn"/> (transaction markers included), one segment in memory
+    /// at a time; 0 (the default) starts at the oldest record retained.
+    /// </summary>
+    /// <exception cref="WalCorruptionException">Damaged data, or <paramref name="fromLsn"/> (1 or more) is no longer retained.</exception>
+    public IEnumerable<WalRecord> ReadRecords(long fromLsn = 0) => Reader().ReadRecords(fromLsn);
 
     /// <summary>
     /// Streams records like <see cref="ReadRecords(long)"/>, reading and checksumming up to
@@ -175,9 +178,9 @@ public sealed class WalManager : IDisposable, IAsyncDisposable
     /// </summary>
     public IEnumerable<WalRecord> ReadRecords(long fromLsn, int parallelism) => Reader().ReadRecords(fromLsn, parallelism);
 
-    /// <summary>Streams the decoded entries with LSN ≥ <paramref name="fromLsn"/> (the guide's <c>read_all_entries</c>).</summary>
-    /// <exception cref="WalCorruptionException">Damaged data.</exception>
-    public IEnumerable<WalEntry> ReadAllEntries(long fromLsn = 1) => Reader().ReadAllEntries(fromLsn);
+    /// <summary>Streams the decoded entries with LSN ≥ <paramref name="fromLsn"/> (the guide's <c>read_all_entries</c>; 0, the default: from the oldest retained).</summary>
+    /// <exception cref="WalCorruptionException">Damaged data, or <paramref name="fromLsn"/> (1 or more) is no longer retained.</exception>
+    public IEnumerable<WalEntry> ReadAllEntries(long fromLsn = 0) => Reader().ReadAllEntries(fromLsn);
 
     /// <summary>
     /// Streams records like <see cref="ReadRecords(long)"/> but passes over damage, reporting each lost range to
@@ -272,6 +275,12 @@ public sealed class WalManager : IDisposable, IAsyncDisposable
     /// <summary>The <see cref="TimeProvider"/> timestamp of a past UTC time.</summary>
     internal static long TimestampOf(TimeProvider time, DateTimeOffset when) =>
         time.GetTimestamp() - (long)((time.GetUtcNow() - when).TotalSeconds * time.TimestampFrequency);
+
+    /// <summary>Bytes of records written to the segment files by this process (a monotonic count, not lowered by retention).</summary>
+    internal long BytesAppended => _instrumentation.ByteCount;
+
+    /// <summary>The name of the oldest segment file, for messages.</summary>
+    internal string? FirstSegmentName => Reader().Segments() is { Count: > 0 } segments ? segments[0].Name : null;
 
     /// <summary>The oldest LSN the WAL still holds (1 until segments are removed).</summary>
     public long FirstLsn => _writer.Footprint().FirstLsn;

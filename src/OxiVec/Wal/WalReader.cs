@@ -51,10 +51,13 @@ public sealed class WalReader
 
     /// <summary>
     /// Streams the records with LSN ≥ <paramref name="fromLsn"/> in log order, transaction markers included,
-    /// reading one segment at a time. A torn tail ends the stream quietly.
+    /// reading one segment at a time. A torn tail ends the stream quietly. With <paramref name="fromLsn"/> 0 (the
+    /// default) the stream starts at the oldest record retained; with 1 or more, the WAL must still hold that LSN (or
+    /// end before it): when its oldest segment starts after <paramref name="fromLsn"/>, records were removed (retention
+    /// of a live source, or a lost segment) and the read throws rather than silently skipping them.
     /// </summary>
-    /// <exception cref="WalCorruptionException">A damaged record or segment, or a gap between segments.</exception>
-    public IEnumerable<WalRecord> ReadRecords(long fromLsn = 1) => ReadRecords(fromLsn, skipped: null);
+    /// <exception cref="WalCorruptionException">A damaged record or segment, a gap between segments, or records from <paramref name="fromLsn"/> on no longer retained.</exception>
+    public IEnumerable<WalRecord> ReadRecords(long fromLsn = 0) => ReadRecords(fromLsn, skipped: null);
 
     /// <summary>
     /// Like <see cref="ReadRecords(long)"/>, but when <paramref name="skipped"/> is given, damage is passed over
@@ -69,6 +72,7 @@ public sealed class WalReader
         }
 
         IReadOnlyList<SegmentBound> segments = Segments();
+        RequireStart(segments, fromLsn);
         for (int i = FirstSegmentFor(segments, fromLsn); i < segments.Count; i++)
         {
             foreach (WalRecord record in SegmentRecords(segments, i, fromLsn, skipped))
@@ -92,6 +96,7 @@ public sealed class WalReader
         }
 
         IReadOnlyList<SegmentBound> segments = Segments();
+        RequireStart(segments, fromLsn);
         int next = FirstSegmentFor(segments, fromLsn);
         var ahead = new Queue<Task<(List<WalRecord> Records, ExceptionDispatchInfo? Error)>>();
         try
@@ -145,6 +150,21 @@ public sealed class WalReader
         catch (Exception ex) when (ex is IOException or InvalidDataException)
         {
             return (records, ExceptionDispatchInfo.Capture(ex));
+        }
+    }
+
+    /// <summary>
+    /// A read from <paramref name="fromLsn"/> (1 or more) must find it: the oldest segment may not start after it
+    /// (LSNs are consecutive, so the first record read would be later than the one asked for).
+    /// </summary>
+    private void RequireStart(IReadOnlyList<SegmentBound> segments, long fromLsn)
+    {
+        if (fromLsn >= 1 && segments.Count > 0 && segments[0].FirstLsn > fromLsn)
+        {
+            throw new WalCorruptionException(
+                System.IO.Path.Combine(Directory, segments[0].Name), 0,
+                $"records from LSN {fromLsn} were asked for, but the WAL in '{Directory}' now starts at LSN {segments[0].FirstLsn} (segment '{segments[0].Name}'): " +
+                $"records {fromLsn} to {segments[0].FirstLsn - 1} are no longer there (removed by retention, or lost)");
         }
     }
 
@@ -213,9 +233,9 @@ public sealed class WalReader
         }
     }
 
-    /// <summary>Streams the decoded entries with LSN ≥ <paramref name="fromLsn"/> (the guide's <c>read_all_entries</c>).</summary>
-    /// <exception cref="WalCorruptionException">Damaged data, as for <see cref="ReadRecords(long)"/>.</exception>
-    public IEnumerable<WalEntry> ReadAllEntries(long fromLsn = 1) => ReadRecords(fromLsn).Select(r => r.ToEntry());
+    /// <summary>Streams the decoded entries with LSN ≥ <paramref name="fromLsn"/> (the guide's <c>read_all_entries</c>; 0, the default: from the oldest retained).</summary>
+    /// <exception cref="WalCorruptionException">Damaged data, or records from <paramref name="fromLsn"/> no longer retained, as for <see cref="ReadRecords(long)"/>.</exception>
+    public IEnumerable<WalEntry> ReadAllEntries(long fromLsn = 0) => ReadRecords(fromLsn).Select(r => r.ToEntry());
 
     /// <summary>
     /// Checks every record of every segment: framing, salted CRC-32C, LSN sequence, decodability, continuity

@@ -42,7 +42,7 @@ internal static class CheckpointFiles
     private const ulong ManifestMagic = 0x54504B435649584F; // "OXIVCKPT"
     private const ulong RecordsMagic = 0x534345525649584F; // "OXIVRECS"
     private const ushort Version = 1;
-    private const string Manifest = "MANIFEST";
+    private const string ManifestName = "MANIFEST";
     private const string TempSuffix = ".tmp";
 
     public static string FormatName(long sequence, long coveredLsn) =>
@@ -106,7 +106,7 @@ internal static class CheckpointFiles
                 bytes += WriteFile(Path.Combine(temp, $"c{i}.index"), s => s.Write(collections[i].Image.IndexSnapshot));
             }
 
-            bytes += WriteFile(Path.Combine(temp, Manifest), s => WriteManifest(s, sequence, coveredLsn, created, collections));
+            bytes += WriteFile(Path.Combine(temp, ManifestName), s => WriteManifest(s, sequence, coveredLsn, created, collections));
             DurableFiles.SyncDirectory(temp);  // the files' names inside the new directory are durable
             Directory.Move(temp, final);       // atomic: the checkpoint appears whole
             DurableFiles.SyncDirectory(root);  // the rename survives a power loss
@@ -123,32 +123,144 @@ internal static class CheckpointFiles
         }
     }
 
-    /// <summary>Loads and validates a checkpoint.</summary>
-    /// <exception cref="InvalidDataException">A file is missing, truncated or fails its checksum; the message names it.</exception>
-    public static CheckpointData Read(CheckpointEntry entry)
+    /// <summary>
+    /// Loads and validates a checkpoint. Every file's checksum is verified before any of its bytes are decoded, and
+    /// anything malformed (even behind a valid checksum) is reported as <see cref="InvalidDataException"/> naming the file.
+    /// </summary>
+    /// <param name="entry">The checkpoint.</param>
+    /// <param name="cancellationToken">Checked while records are decoded (a recovery deadline).</param>
+    /// <exception cref="InvalidDataException">A file is missing, truncated, fails its checksum or does not decode; the message names it.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public static CheckpointData Read(CheckpointEntry entry, CancellationToken cancellationToken = default)
     {
-        string manifestPath = Path.Combine(entry.Path, Manifest);
-        if (!File.Exists(manifestPath))
+        Manifest manifest = ReadManifest(entry);
+        var collections = new List<CheckpointCollection>(manifest.Collections.Count);
+        try
         {
-            throw new InvalidDataException($"Checkpoint '{entry.Path}' has no MANIFEST.");
+            for (int i = 0; i < manifest.Collections.Count; i++)
+            {
+                (string name, CollectionOptions options, int count) = manifest.Collections[i];
+                string recordsPath = Path.Combine(entry.Path, $"c{i}.records");
+                string indexPath = Path.Combine(entry.Path, $"c{i}.index");
+                CollectionImage image = Decode(recordsPath, s => ReadRecords(s, options.Dimension, count, cancellationToken));
+                collections.Add(new CheckpointCollection(name, options, image) { Index = Decode(indexPath, ReadIndex) });
+            }
+        }
+        catch
+        {
+            foreach (CheckpointCollection loaded in collections)
+            {
+                loaded.Index?.Dispose();
+            }
+
+            throw;
         }
 
-        (long sequence, long lsn, DateTimeOffset created, List<(string Name, CollectionOptions Options, int Count)> shapes) = ReadManifest(manifestPath);
-        if (sequence != entry.Sequence || lsn != entry.CoveredLsn)
-        {
-            throw new InvalidDataException($"Checkpoint '{entry.Path}': the MANIFEST names sequence {sequence} and LSN {lsn}, the directory name disagrees.");
-        }
-
-        var collections = new List<CheckpointCollection>(shapes.Count);
-        for (int i = 0; i < shapes.Count; i++)
-        {
-            (string name, CollectionOptions options, int count) = shapes[i];
-            CollectionImage image = ReadRecords(Path.Combine(entry.Path, $"c{i}.records"), options.Dimension, count);
-            collections.Add(new CheckpointCollection(name, options, image) { Index = ReadIndex(Path.Combine(entry.Path, $"c{i}.index")) });
-        }
-
-        return new CheckpointData(sequence, lsn, created, collections, entry.Path);
+        return new CheckpointData(manifest.Sequence, manifest.CoveredLsn, manifest.Created, collections, entry.Path);
     }
+
+    /// <summary>
+    /// Checks a checkpoint without loading it: the MANIFEST decodes and agrees with the directory name, and every file
+    /// it lists is present and passes its checksum (a new checkpoint is read back this way before retention deletes anything).
+    /// </summary>
+    /// <exception cref="InvalidDataException">A file is missing, truncated, fails its checksum or does not decode; the message names it.</exception>
+    public static void Validate(CheckpointEntry entry)
+    {
+        Manifest manifest = ReadManifest(entry);
+        for (int i = 0; i < manifest.Collections.Count; i++)
+        {
+            VerifyChecksum(Path.Combine(entry.Path, $"c{i}.records"));
+            VerifyChecksum(Path.Combine(entry.Path, $"c{i}.index"));
+        }
+    }
+
+    /// <summary>The highest sequence number among the checkpoint directories in <paramref name="root"/>, damaged ones included (0 without any).</summary>
+    public static long HighestSequence(string root) => List(root, removeHalfBuilt: false).Select(c => c.Sequence).DefaultIfEmpty(0).Max();
+
+    private static Manifest ReadManifest(CheckpointEntry entry)
+    {
+        string path = Path.Combine(entry.Path, ManifestName);
+        Manifest manifest = Decode(path, ReadManifest);
+        if (manifest.Sequence != entry.Sequence || manifest.CoveredLsn != entry.CoveredLsn)
+        {
+            throw new InvalidDataException(
+                $"Checkpoint '{entry.Path}': the MANIFEST names sequence {manifest.Sequence} and LSN {manifest.CoveredLsn}, the directory name disagrees.");
+        }
+
+        return manifest;
+    }
+
+    /// <summary>
+    /// Verifies <paramref name="path"/>'s checksum, then decodes it: whatever the decoder throws on bytes that passed
+    /// the checksum (a crafted file, or a bug that wrote it) becomes an <see cref="InvalidDataException"/> naming the file and offset.
+    /// </summary>
+    private static T Decode<T>(string path, Func<ChecksumReadStream, T> decode)
+    {
+        long length = VerifyChecksum(path);
+        using FileStream file = OpenRead(path);
+        var s = new ChecksumReadStream(file, path, length);
+        try
+        {
+            return decode(s);
+        }
+        catch (InvalidDataException ex) when (ex.Message.Contains(path, StringComparison.Ordinal))
+        {
+            throw;
+        }
+        catch (Exception ex) when (ex is not (OperationCanceledException or OutOfMemoryException or IOException))
+        {
+            throw new InvalidDataException($"'{path}' does not decode at offset {s.Consumed}: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>Streams the file once and compares the CRC-32C of all but its last 4 bytes with them; returns its length.</summary>
+    /// <exception cref="InvalidDataException">The file is missing, shorter than its trailer, or fails its checksum.</exception>
+    private static long VerifyChecksum(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw new InvalidDataException($"Checkpoint file '{path}' is missing.");
+        }
+
+        using FileStream file = OpenRead(path);
+        long length = file.Length;
+        if (length < sizeof(uint))
+        {
+            throw new InvalidDataException($"'{path}' is {length} bytes, shorter than its checksum trailer.");
+        }
+
+        byte[] buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(1 << 20);
+        try
+        {
+            uint crc = 0;
+            long remaining = length - sizeof(uint);
+            while (remaining > 0)
+            {
+                int n = file.Read(buffer, 0, (int)Math.Min(buffer.Length, remaining));
+                if (n == 0)
+                {
+                    throw new InvalidDataException($"'{path}' ended early while its checksum was verified ({remaining} bytes missing).");
+                }
+
+                crc = OxiVec.Wal.WalFormat.Crc32C(crc, buffer.AsSpan(0, n));
+                remaining -= n;
+            }
+
+            file.ReadExactly(buffer, 0, sizeof(uint));
+            if (BinaryPrimitives.ReadUInt32LittleEndian(buffer) != crc)
+            {
+                throw new InvalidDataException($"'{path}' fails its checksum (trailer at offset {length - sizeof(uint)}).");
+            }
+
+            return length;
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static FileStream OpenRead(string path) => new(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
 
     /// <summary>Deletes a checkpoint directory and fsyncs its parent.</summary>
     public static void Delete(CheckpointEntry entry)
@@ -193,10 +305,9 @@ internal static class CheckpointFiles
         }
     }
 
-    private static (long, long, DateTimeOffset, List<(string, CollectionOptions, int)>) ReadManifest(string path)
+    private static Manifest ReadManifest(ChecksumReadStream s)
     {
-        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
-        var s = new ChecksumReadStream(file, path);
+        string path = s.Path;
         Span<byte> head = stackalloc byte[40];
         s.ReadFully(head);
         if (BinaryPrimitives.ReadUInt64LittleEndian(head) != ManifestMagic)
@@ -212,14 +323,20 @@ internal static class CheckpointFiles
 
         long sequence = BinaryPrimitives.ReadInt64LittleEndian(head[12..]);
         long lsn = BinaryPrimitives.ReadInt64LittleEndian(head[20..]);
-        DateTimeOffset created = DateTimeOffset.UnixEpoch.AddTicks(BinaryPrimitives.ReadInt64LittleEndian(head[28..]) * TimeSpan.TicksPerMicrosecond);
+        long micros = BinaryPrimitives.ReadInt64LittleEndian(head[28..]);
+        if (sequence < 1 || lsn < 0 || micros < 0 || micros > MaxCreatedMicros)
+        {
+            throw new InvalidDataException($"'{path}' holds an impossible sequence {sequence}, LSN {lsn} or creation time {micros} µs at offset 12.");
+        }
+
+        DateTimeOffset created = DateTimeOffset.UnixEpoch.AddTicks(micros * TimeSpan.TicksPerMicrosecond);
         int count = BinaryPrimitives.ReadInt32LittleEndian(head[36..]);
-        CheckCount(count, 1 << 20, path, s.Consumed);
+        CheckCount(count, (int)Math.Min(1 << 20, s.Remaining / 8), path, s.Consumed);
         var shapes = new List<(string, CollectionOptions, int)>(count);
         for (int i = 0; i < count; i++)
         {
             int length = ReadInt32(s);
-            CheckCount(length, 1 << 16, path, s.Consumed);
+            CheckCount(length, (int)Math.Min(1 << 16, s.Remaining), path, s.Consumed);
             var shape = new byte[length];
             s.ReadFully(shape);
             (string name, CollectionOptions options) = SchemaOperations.ReadCreate(shape);
@@ -229,8 +346,13 @@ internal static class CheckpointFiles
         }
 
         CheckTrailer(s);
-        return (sequence, lsn, created, shapes);
+        return new Manifest(sequence, lsn, created, shapes);
     }
+
+    /// <summary>The latest creation time a MANIFEST may hold: <see cref="DateTimeOffset.MaxValue"/> in µs since the Unix epoch.</summary>
+    private static readonly long MaxCreatedMicros = (DateTimeOffset.MaxValue.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / TimeSpan.TicksPerMicrosecond;
+
+    private sealed record Manifest(long Sequence, long CoveredLsn, DateTimeOffset Created, List<(string Name, CollectionOptions Options, int Count)> Collections);
 
     private static void WriteRecords(Stream s, CheckpointCollection collection)
     {
@@ -263,15 +385,9 @@ internal static class CheckpointFiles
         }
     }
 
-    private static CollectionImage ReadRecords(string path, int dimension, int expected)
+    private static CollectionImage ReadRecords(ChecksumReadStream s, int dimension, int expected, CancellationToken cancellationToken)
     {
-        if (!File.Exists(path))
-        {
-            throw new InvalidDataException($"Checkpoint file '{path}' is missing.");
-        }
-
-        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
-        var s = new ChecksumReadStream(file, path);
+        string path = s.Path;
         Span<byte> head = stackalloc byte[16];
         s.ReadFully(head);
         if (BinaryPrimitives.ReadUInt64LittleEndian(head) != RecordsMagic || BinaryPrimitives.ReadUInt16LittleEndian(head[8..]) != Version)
@@ -285,10 +401,13 @@ internal static class CheckpointFiles
             throw new InvalidDataException($"'{path}' holds {count} records; the manifest says {expected}.");
         }
 
+        // Every record takes at least its slot, id length, vector and metadata length: the file's length bounds the count.
+        long minimumRecord = 4 + 2 + (4L * dimension) + 4;
+        CheckCount(count, (int)Math.Min(int.MaxValue, s.Remaining / minimumRecord), path, 12);
         int highWater = ReadInt32(s);
         CheckCount(highWater, int.MaxValue, path, s.Consumed);
         int freeCount = ReadInt32(s);
-        CheckCount(freeCount, highWater, path, s.Consumed);
+        CheckCount(freeCount, (int)Math.Min(highWater, s.Remaining / 4), path, s.Consumed);
         var free = new int[freeCount];
         for (int i = 0; i < freeCount; i++)
         {
@@ -300,6 +419,12 @@ internal static class CheckpointFiles
         Span<byte> idLength = stackalloc byte[2];
         for (int i = 0; i < count; i++)
         {
+            if ((i & 4095) == 4095)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+
+            long at = s.Consumed;
             int slot = ReadInt32(s);
             s.ReadFully(idLength);
             var id = new byte[BinaryPrimitives.ReadUInt16LittleEndian(idLength)];
@@ -307,10 +432,17 @@ internal static class CheckpointFiles
             var vector = new float[dimension];
             s.ReadFully(MemoryMarshal.AsBytes(vector.AsSpan()));
             int metadataLength = ReadInt32(s);
-            CheckCount(metadataLength, 16 << 20, path, s.Consumed);
+            CheckCount(metadataLength, (int)Math.Min(16 << 20, s.Remaining), path, s.Consumed);
             var metadata = new byte[metadataLength];
             s.ReadFully(metadata);
-            records.Add(new SlottedRecord(slot, new VectorRecord(Encoding.UTF8.GetString(id), vector, MetadataCodec.Decode(metadata))));
+            try
+            {
+                records.Add(new SlottedRecord(slot, new VectorRecord(Encoding.UTF8.GetString(id), vector, MetadataCodec.Decode(metadata))));
+            }
+            catch (Exception ex) when (ex is InvalidDataException or ArgumentException)
+            {
+                throw new InvalidDataException($"'{path}': record {i} at offset {at} does not decode: {ex.Message}", ex);
+            }
         }
 
         CheckTrailer(s);
@@ -318,20 +450,14 @@ internal static class CheckpointFiles
     }
 
     /// <summary>The index snapshot, or null when the checkpoint stores none (a flat index: rebuilt from the records).</summary>
-    private static OxiVec.Indexing.IVectorIndex? ReadIndex(string path)
+    private static OxiVec.Indexing.IVectorIndex? ReadIndex(ChecksumReadStream s)
     {
-        if (!File.Exists(path))
-        {
-            throw new InvalidDataException($"Checkpoint file '{path}' is missing.");
-        }
-
-        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
-        var s = new ChecksumReadStream(file, path);
-        if (file.Length == sizeof(uint))
+        if (s.Remaining == sizeof(uint))
         {
             CheckTrailer(s); // an empty snapshot: only its checksum
             return null;
         }
+
         OxiVec.Indexing.IVectorIndex index = OxiVec.Indexing.VectorIndexSnapshot.ReadSnapshot(s);
         try
         {

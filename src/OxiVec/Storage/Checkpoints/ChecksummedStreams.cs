@@ -44,8 +44,11 @@ internal sealed class ChecksumWriteStream(Stream inner) : Stream
 }
 
 /// <summary>A read-only stream that keeps the CRC-32C of everything read and fails cleanly at a premature end.</summary>
-internal sealed class ChecksumReadStream(Stream inner, string path) : Stream
+internal sealed class ChecksumReadStream(Stream inner, string path, long length) : Stream
 {
+    /// <summary>Bytes not read yet (the file's length, as verified, minus what was consumed).</summary>
+    public long Remaining => length - Consumed;
+
     public uint Crc { get; private set; }
 
     public string Path { get; } = path;
