@@ -39,6 +39,12 @@ internal sealed class SimulatedDisk : IWalStorage
     /// <summary>Called at the start of every file fsync (tests use it to hold a leader inside its fsync).</summary>
     public Action? OnSync { get; set; }
 
+    /// <summary>
+    /// Called after every successful file fsync with the file's current name (a renamed file under its new name):
+    /// tests record from the disk, not from the WAL's own claims, what had become durable.
+    /// </summary>
+    public Action<string>? Synced { get; set; }
+
     public int SyncCount { get; private set; }
 
     /// <summary>File handles opened and not yet disposed (a handle used after disposal throws, as a real one does).</summary>
@@ -173,6 +179,23 @@ internal sealed class SimulatedDisk : IWalStorage
         }
     }
 
+    /// <summary>The name a file has now (null once deleted).</summary>
+    private string? CurrentName(SimFile file)
+    {
+        lock (_sync)
+        {
+            foreach ((string name, SimFile f) in _names)
+            {
+                if (ReferenceEquals(f, file))
+                {
+                    return name;
+                }
+            }
+
+            return null;
+        }
+    }
+
     private void Step()
     {
         Operations++;
@@ -276,6 +299,11 @@ internal sealed class SimulatedDisk : IWalStorage
                 }
 
                 file.SyncNow();
+            }
+
+            if (disk.Synced is { } synced)
+            {
+                synced(disk.CurrentName(file) ?? Name);
             }
         }
 
