@@ -49,7 +49,7 @@ public sealed partial class VectorDatabase
             _wal.Sync();
             long sequence = _checkpointSequence + 1;
             DateTimeOffset created = _time.GetUtcNow();
-            (string path, long bytes) = CheckpointFiles.Write(CheckpointRoot, sequence, covered, created, content);
+            (string path, long bytes) = CheckpointFiles.Write(CheckpointRoot, sequence, covered, created, content, _checkpointStorage);
             _wal.Append(new WalEntry.Checkpoint(sequence, covered));
             _wal.Sync();
             _checkpointSequence = sequence;
@@ -85,10 +85,10 @@ public sealed partial class VectorDatabase
             return 0;
         }
 
-        List<CheckpointEntry> checkpoints = CheckpointFiles.List(CheckpointRoot);
+        List<CheckpointEntry> checkpoints = CheckpointFiles.List(CheckpointRoot, storage: _checkpointStorage);
         foreach (CheckpointEntry old in checkpoints.Skip(keep.Count))
         {
-            CheckpointFiles.Delete(old);
+            CheckpointFiles.Delete(old, _checkpointStorage);
         }
 
         long oldestKept = checkpoints.Take(keep.Count).Min(c => c.CoveredLsn);

@@ -92,13 +92,13 @@ public sealed partial class VectorDatabase
     /// <summary>Loads the newest checkpoint that validates; returns the LSN it covers (0 without one).</summary>
     private long LoadNewestCheckpoint()
     {
-        foreach (CheckpointEntry entry in CheckpointFiles.List(CheckpointRoot))
+        foreach (CheckpointEntry entry in CheckpointFiles.List(CheckpointRoot, storage: _checkpointStorage))
         {
             CheckpointData data;
             List<Collection> restored;
             try
             {
-                data = CheckpointFiles.Read(entry);
+                data = CheckpointFiles.Read(entry, _checkpointStorage);
                 restored = [.. data.Collections.Select(c => Collection.Restore(c.Name, c.Options, c.Image, c.Index ?? Collection.RebuildIndex(c.Name, c.Options, c.Image)))];
             }
             catch (Exception ex) when (ex is InvalidDataException or IOException)

@@ -2,7 +2,6 @@ using System.Buffers.Binary;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
-using OxiVec.Internal;
 
 namespace OxiVec.Storage.Checkpoints;
 
@@ -52,22 +51,23 @@ internal static class CheckpointFiles
     /// The checkpoints in <paramref name="root"/>, newest (highest sequence) first. Half-built ones are deleted
     /// when <paramref name="removeHalfBuilt"/> (only the process that owns the database may do that).
     /// </summary>
-    public static List<CheckpointEntry> List(string root, bool removeHalfBuilt = true)
+    public static List<CheckpointEntry> List(string root, bool removeHalfBuilt = true, ICheckpointStorage? storage = null)
     {
+        storage ??= FileSystemCheckpointStorage.Instance;
         var entries = new List<CheckpointEntry>();
-        if (!Directory.Exists(root))
+        if (!storage.DirectoryExists(root))
         {
             return entries;
         }
 
-        foreach (string dir in Directory.GetDirectories(root))
+        foreach (string dir in storage.ListDirectories(root))
         {
             string name = Path.GetFileName(dir);
             if (name.EndsWith(TempSuffix, StringComparison.Ordinal))
             {
                 if (removeHalfBuilt)
                 {
-                    Directory.Delete(dir, recursive: true); // a checkpoint a crash interrupted; never renamed, never used
+                    storage.DeleteDirectory(dir); // a checkpoint a crash interrupted; never renamed, never used
                 }
 
                 continue;
@@ -86,37 +86,38 @@ internal static class CheckpointFiles
     }
 
     /// <summary>Writes a checkpoint directory atomically and returns its path and size in bytes.</summary>
-    public static (string Path, long Bytes) Write(string root, long sequence, long coveredLsn, DateTimeOffset created, IReadOnlyList<CheckpointCollection> collections)
+    public static (string Path, long Bytes) Write(string root, long sequence, long coveredLsn, DateTimeOffset created, IReadOnlyList<CheckpointCollection> collections, ICheckpointStorage? storage = null)
     {
-        Directory.CreateDirectory(root);
+        storage ??= FileSystemCheckpointStorage.Instance;
+        storage.CreateDirectory(root);
         string final = Path.Combine(root, FormatName(sequence, coveredLsn));
         string temp = final + TempSuffix;
-        if (Directory.Exists(temp))
+        if (storage.DirectoryExists(temp))
         {
-            Directory.Delete(temp, recursive: true);
+            storage.DeleteDirectory(temp);
         }
 
-        Directory.CreateDirectory(temp);
+        storage.CreateDirectory(temp);
         long bytes = 0;
         try
         {
             for (int i = 0; i < collections.Count; i++)
             {
-                bytes += WriteFile(Path.Combine(temp, $"c{i}.records"), s => WriteRecords(s, collections[i]));
-                bytes += WriteFile(Path.Combine(temp, $"c{i}.index"), s => s.Write(collections[i].Image.IndexSnapshot));
+                bytes += WriteFile(storage, Path.Combine(temp, $"c{i}.records"), s => WriteRecords(s, collections[i]));
+                bytes += WriteFile(storage, Path.Combine(temp, $"c{i}.index"), s => s.Write(collections[i].Image.IndexSnapshot));
             }
 
-            bytes += WriteFile(Path.Combine(temp, Manifest), s => WriteManifest(s, sequence, coveredLsn, created, collections));
-            DurableFiles.SyncDirectory(temp);  // the files' names inside the new directory are durable
-            Directory.Move(temp, final);       // atomic: the checkpoint appears whole
-            DurableFiles.SyncDirectory(root);  // the rename survives a power loss
+            bytes += WriteFile(storage, Path.Combine(temp, Manifest), s => WriteManifest(s, sequence, coveredLsn, created, collections));
+            storage.SyncDirectory(temp);       // the files' names inside the new directory are durable
+            storage.MoveDirectory(temp, final); // atomic: the checkpoint appears whole
+            storage.SyncDirectory(root);       // the rename survives a power loss
             return (final, bytes);
         }
         catch
         {
-            if (Directory.Exists(temp))
+            if (storage.DirectoryExists(temp))
             {
-                Directory.Delete(temp, recursive: true);
+                storage.DeleteDirectory(temp);
             }
 
             throw;
@@ -125,15 +126,16 @@ internal static class CheckpointFiles
 
     /// <summary>Loads and validates a checkpoint.</summary>
     /// <exception cref="InvalidDataException">A file is missing, truncated or fails its checksum; the message names it.</exception>
-    public static CheckpointData Read(CheckpointEntry entry)
+    public static CheckpointData Read(CheckpointEntry entry, ICheckpointStorage? storage = null)
     {
+        storage ??= FileSystemCheckpointStorage.Instance;
         string manifestPath = Path.Combine(entry.Path, Manifest);
-        if (!File.Exists(manifestPath))
+        if (!storage.FileExists(manifestPath))
         {
             throw new InvalidDataException($"Checkpoint '{entry.Path}' has no MANIFEST.");
         }
 
-        (long sequence, long lsn, DateTimeOffset created, List<(string Name, CollectionOptions Options, int Count)> shapes) = ReadManifest(manifestPath);
+        (long sequence, long lsn, DateTimeOffset created, List<(string Name, CollectionOptions Options, int Count)> shapes) = ReadManifest(storage, manifestPath);
         if (sequence != entry.Sequence || lsn != entry.CoveredLsn)
         {
             throw new InvalidDataException($"Checkpoint '{entry.Path}': the MANIFEST names sequence {sequence} and LSN {lsn}, the directory name disagrees.");
@@ -143,24 +145,25 @@ internal static class CheckpointFiles
         for (int i = 0; i < shapes.Count; i++)
         {
             (string name, CollectionOptions options, int count) = shapes[i];
-            CollectionImage image = ReadRecords(Path.Combine(entry.Path, $"c{i}.records"), options.Dimension, count);
-            collections.Add(new CheckpointCollection(name, options, image) { Index = ReadIndex(Path.Combine(entry.Path, $"c{i}.index")) });
+            CollectionImage image = ReadRecords(storage, Path.Combine(entry.Path, $"c{i}.records"), options.Dimension, count);
+            collections.Add(new CheckpointCollection(name, options, image) { Index = ReadIndex(storage, Path.Combine(entry.Path, $"c{i}.index")) });
         }
 
         return new CheckpointData(sequence, lsn, created, collections, entry.Path);
     }
 
     /// <summary>Deletes a checkpoint directory and fsyncs its parent.</summary>
-    public static void Delete(CheckpointEntry entry)
+    public static void Delete(CheckpointEntry entry, ICheckpointStorage? storage = null)
     {
-        Directory.Delete(entry.Path, recursive: true);
-        DurableFiles.SyncDirectory(Path.GetDirectoryName(entry.Path)!);
+        storage ??= FileSystemCheckpointStorage.Instance;
+        storage.DeleteDirectory(entry.Path);
+        storage.SyncDirectory(Path.GetDirectoryName(entry.Path)!);
     }
 
-    private static long WriteFile(string path, Action<ChecksumWriteStream> body)
+    private static long WriteFile(ICheckpointStorage storage, string path, Action<ChecksumWriteStream> body)
     {
         long written = 0;
-        using (var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))
+        using (Stream file = storage.CreateFile(path))
         {
             var crc = new ChecksumWriteStream(file);
             body(crc);
@@ -168,7 +171,7 @@ internal static class CheckpointFiles
             BinaryPrimitives.WriteUInt32LittleEndian(trailer, crc.Crc);
             file.Write(trailer);
             written = crc.Written + 4;
-            file.Flush(flushToDisk: true);
+            storage.SyncFile(file);
         }
 
         return written;
@@ -193,9 +196,9 @@ internal static class CheckpointFiles
         }
     }
 
-    private static (long, long, DateTimeOffset, List<(string, CollectionOptions, int)>) ReadManifest(string path)
+    private static (long, long, DateTimeOffset, List<(string, CollectionOptions, int)>) ReadManifest(ICheckpointStorage storage, string path)
     {
-        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        using Stream file = storage.OpenRead(path);
         var s = new ChecksumReadStream(file, path);
         Span<byte> head = stackalloc byte[40];
         s.ReadFully(head);
@@ -263,14 +266,14 @@ internal static class CheckpointFiles
         }
     }
 
-    private static CollectionImage ReadRecords(string path, int dimension, int expected)
+    private static CollectionImage ReadRecords(ICheckpointStorage storage, string path, int dimension, int expected)
     {
-        if (!File.Exists(path))
+        if (!storage.FileExists(path))
         {
             throw new InvalidDataException($"Checkpoint file '{path}' is missing.");
         }
 
-        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
+        using Stream file = storage.OpenRead(path);
         var s = new ChecksumReadStream(file, path);
         Span<byte> head = stackalloc byte[16];
         s.ReadFully(head);
@@ -318,14 +321,14 @@ internal static class CheckpointFiles
     }
 
     /// <summary>The index snapshot, or null when the checkpoint stores none (a flat index: rebuilt from the records).</summary>
-    private static OxiVec.Indexing.IVectorIndex? ReadIndex(string path)
+    private static OxiVec.Indexing.IVectorIndex? ReadIndex(ICheckpointStorage storage, string path)
     {
-        if (!File.Exists(path))
+        if (!storage.FileExists(path))
         {
             throw new InvalidDataException($"Checkpoint file '{path}' is missing.");
         }
 
-        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
+        using Stream file = storage.OpenRead(path);
         var s = new ChecksumReadStream(file, path);
         if (file.Length == sizeof(uint))
         {
