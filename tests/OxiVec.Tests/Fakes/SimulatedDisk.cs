@@ -8,7 +8,7 @@ namespace OxiVec.Tests.Fakes;
 /// <see cref="Crash"/> decides (all, none, a torn prefix at sector granularity, or a random subset of sectors).
 /// It also injects faults: a simulated process death at the Nth I/O operation, fsync failures and a full disk.
 /// </summary>
-internal sealed class SimulatedDisk : IWalStorage
+internal sealed partial class SimulatedDisk : IWalStorage
 {
     public const int Sector = 512;
 
@@ -21,8 +21,11 @@ internal sealed class SimulatedDisk : IWalStorage
 
     public string Directory { get; }
 
-    /// <summary>False: zero-filled spares would only add background I/O whose timing makes crash points nondeterministic.</summary>
-    public bool PrefersZeroFilledSegments => false;
+    /// <summary>
+    /// False by default: zero-filled spares add background I/O whose timing makes crash points nondeterministic.
+    /// Set it to crash the spare-segment path too.
+    /// </summary>
+    public bool PrefersZeroFilledSegments { get; init; }
 
     /// <summary>I/O operations (writes, syncs, creates, renames, deletes) performed so far.</summary>
     public int Operations { get; private set; }
@@ -72,7 +75,7 @@ internal sealed class SimulatedDisk : IWalStorage
     {
         lock (_sync)
         {
-            Step();
+            Step($"create {name}");
             if (_names.ContainsKey(name))
             {
                 throw new IOException($"Simulated file '{name}' already exists.");
@@ -94,7 +97,7 @@ internal sealed class SimulatedDisk : IWalStorage
     {
         lock (_sync)
         {
-            Step();
+            Step($"rename {from} {to}");
             SimFile file = _names[from];
             _names.Remove(from);
             _names[to] = file;
@@ -105,7 +108,7 @@ internal sealed class SimulatedDisk : IWalStorage
     {
         lock (_sync)
         {
-            Step();
+            Step($"delete {name}");
             _names.Remove(name);
         }
     }
@@ -114,7 +117,7 @@ internal sealed class SimulatedDisk : IWalStorage
     {
         lock (_sync)
         {
-            Step();
+            Step("syncdir");
             _durableNames = new Dictionary<string, SimFile>(_names, StringComparer.Ordinal);
         }
     }
@@ -141,7 +144,7 @@ internal sealed class SimulatedDisk : IWalStorage
     {
         lock (_sync)
         {
-            var after = new SimulatedDisk(Directory);
+            var after = new SimulatedDisk(Directory) { PrefersZeroFilledSegments = PrefersZeroFilledSegments, CheckpointDirectory = CheckpointDirectory };
             var copies = new Dictionary<SimFile, SimFile>();
             foreach ((string name, SimFile file) in _durableNames)
             {
@@ -155,6 +158,7 @@ internal sealed class SimulatedDisk : IWalStorage
             }
 
             after._durableNames = new Dictionary<string, SimFile>(after._names, StringComparer.Ordinal);
+            CrashCheckpoints(after, random, mode);
             return after;
         }
     }
@@ -196,11 +200,15 @@ internal sealed class SimulatedDisk : IWalStorage
         }
     }
 
-    private void Step()
+    /// <summary>The operation the simulated process died at (<c>write NAME@OFFSET</c>, <c>rename FROM TO</c>, ...), or null.</summary>
+    public string? CrashedOperation { get; private set; }
+
+    private void Step(string what)
     {
         Operations++;
         if (CrashAtOperation is { } n && Operations >= n)
         {
+            CrashedOperation ??= what;
             throw new SimulatedCrashException(Operations);
         }
     }
@@ -274,7 +282,7 @@ internal sealed class SimulatedDisk : IWalStorage
             lock (disk._sync)
             {
                 ObjectDisposedException.ThrowIf(_disposed, this);
-                disk.Step();
+                disk.Step($"write {Name}@{offset}");
                 long growth = offset + data.Length - Math.Max(file.Current.Length, file.Preallocated);
                 if (growth > 0)
                 {
@@ -291,7 +299,7 @@ internal sealed class SimulatedDisk : IWalStorage
             lock (disk._sync)
             {
                 ObjectDisposedException.ThrowIf(_disposed, this);
-                disk.Step();
+                disk.Step($"sync {Name}");
                 disk.SyncCount++;
                 if (disk.FailSyncFrom is { } from && disk.SyncCount >= from)
                 {
@@ -312,7 +320,7 @@ internal sealed class SimulatedDisk : IWalStorage
             lock (disk._sync)
             {
                 ObjectDisposedException.ThrowIf(_disposed, this);
-                disk.Step();
+                disk.Step($"truncate {Name}");
                 file.Truncate(length);
             }
         }
