@@ -122,7 +122,7 @@ public sealed class CrashRecoveryManager
         {
             try
             {
-                basis = deadline.Run($"loading checkpoint '{entry.Path}'", token => CheckpointFiles.Read(entry, token));
+                basis = deadline.Run($"loading checkpoint '{entry.Path}'", token => CheckpointFiles.Read(entry, cancellationToken: token));
                 break;
             }
             catch (InvalidDataException)

@@ -56,9 +56,9 @@ public sealed partial class VectorDatabase
             // loss could shorten the WAL below the checkpoint and new records would reuse covered LSNs.
             _wal.Sync();
             // After the highest on disk, damaged ones included: a damaged newest checkpoint keeps its number.
-            long sequence = Math.Max(_checkpointSequence, CheckpointFiles.HighestSequence(CheckpointRoot)) + 1;
+            long sequence = Math.Max(_checkpointSequence, CheckpointFiles.HighestSequence(CheckpointRoot, _checkpointStorage)) + 1;
             DateTimeOffset created = _time.GetUtcNow();
-            (string path, long bytes) = CheckpointFiles.Write(CheckpointRoot, sequence, covered, created, content);
+            (string path, long bytes) = CheckpointFiles.Write(CheckpointRoot, sequence, covered, created, content, _checkpointStorage);
             _checkpointSequence = sequence;
             ReadBack(new CheckpointEntry(sequence, covered, path));
             _wal.Append(new WalEntry.Checkpoint(sequence, covered));
@@ -97,11 +97,11 @@ public sealed partial class VectorDatabase
     {
         try
         {
-            CheckpointFiles.Validate(written);
+            CheckpointFiles.Validate(written, _checkpointStorage);
         }
         catch (InvalidDataException ex)
         {
-            CheckpointFiles.Delete(written);
+            CheckpointFiles.Delete(written, _checkpointStorage);
             throw new IOException($"Checkpoint '{written.Path}' failed its read-back check and was deleted; the older checkpoints are untouched: {ex.Message}", ex);
         }
 
@@ -120,7 +120,7 @@ public sealed partial class VectorDatabase
         }
 
         var kept = new List<CheckpointEntry>(keep.Count);
-        foreach (CheckpointEntry checkpoint in CheckpointFiles.List(CheckpointRoot))
+        foreach (CheckpointEntry checkpoint in CheckpointFiles.List(CheckpointRoot, storage: _checkpointStorage))
         {
             if (kept.Count < keep.Count && IsValid(checkpoint))
             {
@@ -128,7 +128,7 @@ public sealed partial class VectorDatabase
                 continue;
             }
 
-            CheckpointFiles.Delete(checkpoint);
+            CheckpointFiles.Delete(checkpoint, _checkpointStorage);
             _validCheckpoints.Remove(checkpoint.Path);
         }
 
@@ -145,7 +145,7 @@ public sealed partial class VectorDatabase
 
         try
         {
-            CheckpointFiles.Validate(checkpoint);
+            CheckpointFiles.Validate(checkpoint, _checkpointStorage);
             _validCheckpoints.Add(checkpoint.Path);
             return true;
         }

@@ -114,7 +114,7 @@ public sealed partial class VectorDatabase
     /// </summary>
     private long LoadNewestCheckpoint(RecoveryDeadline deadline)
     {
-        List<CheckpointEntry> entries = CheckpointFiles.List(CheckpointRoot);
+        List<CheckpointEntry> entries = CheckpointFiles.List(CheckpointRoot, storage: _checkpointStorage);
         _checkpointSequence = entries.Count == 0 ? 0 : entries.Max(e => e.Sequence);
         foreach (CheckpointEntry entry in entries)
         {
@@ -122,7 +122,7 @@ public sealed partial class VectorDatabase
             List<Collection> restored;
             try
             {
-                data = deadline.Run($"loading checkpoint '{entry.Path}'", token => CheckpointFiles.Read(entry, token));
+                data = deadline.Run($"loading checkpoint '{entry.Path}'", token => CheckpointFiles.Read(entry, _checkpointStorage, token));
                 restored = [.. data.Collections.Select(c => deadline.Run(
                     $"restoring collection '{c.Name}' from checkpoint '{entry.Path}'",
                     token => Collection.Restore(c.Name, c.Options, c.Image, c.Index ?? Collection.RebuildIndex(c.Name, c.Options, c.Image, token))))];

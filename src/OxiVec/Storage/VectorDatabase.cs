@@ -45,10 +45,13 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
     private long _opsSinceCheckpoint;
     private long _automaticCheckpointNotBefore; // a Stopwatch timestamp
     private Task _backgroundCheckpoint = Task.CompletedTask;
+    private readonly ICheckpointStorage _checkpointStorage;
 
-    private VectorDatabase(string dataDirectory, WalManager wal, ILogger logger, StoreInstrumentation instrumentation, TimeProvider time)
+    private VectorDatabase(
+        string dataDirectory, WalManager wal, ILogger logger, StoreInstrumentation instrumentation, TimeProvider time, ICheckpointStorage checkpointStorage)
     {
         DataDirectory = dataDirectory;
+        _checkpointStorage = checkpointStorage;
         _time = time;
         _wal = wal;
         _walConfig = wal.Config;
@@ -78,8 +81,11 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
     /// <exception cref="InvalidDataException">A logged record cannot be applied (a bug or a foreign WAL).</exception>
     public static VectorDatabase Open(string dataDirectory, VectorDatabaseOptions? options = null) => Open(dataDirectory, options, walStorage: null);
 
-    /// <summary>Opens with the WAL on <paramref name="walStorage"/> (tests inject a fault-injecting disk); checkpoints stay on the file system.</summary>
-    internal static VectorDatabase Open(string dataDirectory, VectorDatabaseOptions? options, IWalStorage? walStorage)
+    /// <summary>
+    /// Opens with the WAL on <paramref name="walStorage"/> and the checkpoints on <paramref name="checkpointStorage"/>
+    /// (tests inject a fault-injecting disk); null means the file system.
+    /// </summary>
+    internal static VectorDatabase Open(string dataDirectory, VectorDatabaseOptions? options, IWalStorage? walStorage, ICheckpointStorage? checkpointStorage = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(dataDirectory);
         options ??= new VectorDatabaseOptions();
@@ -98,7 +104,8 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
         WalManager wal = WalManager.Open(
             walStorage, walConfig, loggers.CreateLogger<WalManager>(), options.TimeProvider, options.MeterFactory, options.SkipCorruptedEntries);
         var instrumentation = new StoreInstrumentation(options.MeterFactory, data);
-        var database = new VectorDatabase(data, wal, loggers.CreateLogger<VectorDatabase>(), instrumentation, time);
+        var database = new VectorDatabase(data, wal, loggers.CreateLogger<VectorDatabase>(), instrumentation, time,
+            checkpointStorage ?? FileSystemCheckpointStorage.Instance);
         try
         {
             database.Replay(start, options);

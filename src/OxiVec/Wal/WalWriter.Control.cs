@@ -46,7 +46,7 @@ internal sealed partial class WalWriter
         {
             long written = Volatile.Read(ref _writtenLsn);
             return _failure is null && written == Volatile.Read(ref _durableLsn) && written == Volatile.Read(ref _appendedLsn)
-                ? new WalDurablePoint(_activeSegment.Id, _activeWrittenEnd, written)
+                ? new WalDurablePoint(Segments.Active.SegmentId, Segments.Active.Limit, written)
                 : null;
         }
     }

@@ -585,7 +585,8 @@ internal sealed partial class WalWriter : IDisposable
 
                 file = _activeFile;
                 target = Volatile.Read(ref _writtenLsn);
-                (syncedSegment, syncedEnd) = (_activeSegment.Id, _activeWrittenEnd);
+                SegmentBound active = Segments.Active; // under _writeLock: the segment and end this fsync covers
+                (syncedSegment, syncedEnd) = (active.SegmentId, active.Limit);
                 _unsyncedBytes = 0;
                 _fileBeingSynced = file;
             }

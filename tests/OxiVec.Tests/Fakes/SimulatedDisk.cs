@@ -8,7 +8,7 @@ namespace OxiVec.Tests.Fakes;
 /// <see cref="Crash"/> decides (all, none, a torn prefix at sector granularity, or a random subset of sectors).
 /// It also injects faults: a simulated process death at the Nth I/O operation, fsync failures and a full disk.
 /// </summary>
-internal sealed class SimulatedDisk : IWalStorage
+internal sealed partial class SimulatedDisk : IWalStorage
 {
     public const int Sector = 512;
 
@@ -21,8 +21,11 @@ internal sealed class SimulatedDisk : IWalStorage
 
     public string Directory { get; }
 
-    /// <summary>False: zero-filled spares would only add background I/O whose timing makes crash points nondeterministic.</summary>
-    public bool PrefersZeroFilledSegments => false;
+    /// <summary>
+    /// False by default: zero-filled spares add background I/O whose timing makes crash points nondeterministic.
+    /// Set it to crash the spare-segment path too.
+    /// </summary>
+    public bool PrefersZeroFilledSegments { get; init; }
 
     /// <summary>I/O operations (writes, syncs, creates, renames, deletes) performed so far.</summary>
     public int Operations { get; private set; }
@@ -38,6 +41,12 @@ internal sealed class SimulatedDisk : IWalStorage
 
     /// <summary>Called at the start of every file fsync (tests use it to hold a leader inside its fsync).</summary>
     public Action? OnSync { get; set; }
+
+    /// <summary>
+    /// Called after every successful file fsync with the file's current name (a renamed file under its new name):
+    /// tests record from the disk, not from the WAL's own claims, what had become durable.
+    /// </summary>
+    public Action<string>? Synced { get; set; }
 
     public int SyncCount { get; private set; }
 
@@ -82,7 +91,7 @@ internal sealed class SimulatedDisk : IWalStorage
     {
         lock (_sync)
         {
-            Step();
+            Step($"create {name}");
             if (_names.ContainsKey(name))
             {
                 throw new IOException($"Simulated file '{name}' already exists.");
@@ -104,7 +113,7 @@ internal sealed class SimulatedDisk : IWalStorage
     {
         lock (_sync)
         {
-            Step();
+            Step($"rename {from} {to}");
             SimFile file = _names[from];
             _names.Remove(from);
             _names[to] = file;
@@ -115,7 +124,7 @@ internal sealed class SimulatedDisk : IWalStorage
     {
         lock (_sync)
         {
-            Step();
+            Step($"delete {name}");
             _names.Remove(name);
         }
     }
@@ -124,7 +133,7 @@ internal sealed class SimulatedDisk : IWalStorage
     {
         lock (_sync)
         {
-            Step();
+            Step("syncdir");
             if (FailDirectorySync)
             {
                 throw new IOException("fsync of the directory failed: Input/output error (simulated).");
@@ -189,7 +198,7 @@ internal sealed class SimulatedDisk : IWalStorage
     {
         lock (_sync)
         {
-            var after = new SimulatedDisk(Directory);
+            var after = new SimulatedDisk(Directory) { PrefersZeroFilledSegments = PrefersZeroFilledSegments, CheckpointDirectory = CheckpointDirectory };
             var copies = new Dictionary<SimFile, SimFile>();
             foreach ((string name, SimFile file) in _durableNames)
             {
@@ -203,6 +212,7 @@ internal sealed class SimulatedDisk : IWalStorage
             }
 
             after._durableNames = new Dictionary<string, SimFile>(after._names, StringComparer.Ordinal);
+            CrashCheckpoints(after, random, mode);
             return after;
         }
     }
@@ -227,11 +237,32 @@ internal sealed class SimulatedDisk : IWalStorage
         }
     }
 
-    private void Step()
+    /// <summary>The name a file has now (null once deleted).</summary>
+    private string? CurrentName(SimFile file)
+    {
+        lock (_sync)
+        {
+            foreach ((string name, SimFile f) in _names)
+            {
+                if (ReferenceEquals(f, file))
+                {
+                    return name;
+                }
+            }
+
+            return null;
+        }
+    }
+
+    /// <summary>The operation the simulated process died at (<c>write NAME@OFFSET</c>, <c>rename FROM TO</c>, ...), or null.</summary>
+    public string? CrashedOperation { get; private set; }
+
+    private void Step(string what)
     {
         Operations++;
         if (CrashAtOperation is { } n && Operations >= n)
         {
+            CrashedOperation ??= what;
             throw new SimulatedCrashException(Operations);
         }
     }
@@ -305,7 +336,7 @@ internal sealed class SimulatedDisk : IWalStorage
             lock (disk._sync)
             {
                 ObjectDisposedException.ThrowIf(_disposed, this);
-                disk.Step();
+                disk.Step($"write {Name}@{offset}");
                 long growth = offset + data.Length - Math.Max(file.Current.Length, file.Preallocated);
                 if (growth > 0)
                 {
@@ -332,7 +363,7 @@ internal sealed class SimulatedDisk : IWalStorage
                 lock (disk._sync)
                 {
                     ObjectDisposedException.ThrowIf(_disposed, this);
-                    disk.Step();
+                    disk.Step($"sync {Name}");
                     disk.SyncCount++;
                     if (disk.FailSyncFrom is { } from && disk.SyncCount >= from)
                     {
@@ -349,6 +380,11 @@ internal sealed class SimulatedDisk : IWalStorage
                     file.SyncsInFlight--;
                 }
             }
+
+            if (disk.Synced is { } synced)
+            {
+                synced(disk.CurrentName(file) ?? Name);
+            }
         }
 
         public void SetLength(long length)
@@ -356,7 +392,7 @@ internal sealed class SimulatedDisk : IWalStorage
             lock (disk._sync)
             {
                 ObjectDisposedException.ThrowIf(_disposed, this);
-                disk.Step();
+                disk.Step($"truncate {Name}");
                 file.Truncate(length);
             }
         }

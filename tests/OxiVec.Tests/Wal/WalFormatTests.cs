@@ -27,7 +27,7 @@ public sealed class WalFormatTests
         Assert.Equal(64u, BinaryPrimitives.ReadUInt32LittleEndian(file.AsSpan(12)));
         Assert.Equal(1ul, BinaryPrimitives.ReadUInt64LittleEndian(file.AsSpan(16)));
         Assert.Equal(1L, BinaryPrimitives.ReadInt64LittleEndian(file.AsSpan(24)));
-        Assert.Equal(WalFormat.Crc32C(0, file.AsSpan(0, 60)), BinaryPrimitives.ReadUInt32LittleEndian(file.AsSpan(60)));
+        Assert.Equal(ReferenceCrc32C.Compute(0, file.AsSpan(0, 60)), BinaryPrimitives.ReadUInt32LittleEndian(file.AsSpan(60)));
         uint salt = BinaryPrimitives.ReadUInt32LittleEndian(file.AsSpan(40));
 
         AssertRecord(file, 64, salt, lsn: 1, type: 1, payloadLength: 26, end: 128);
@@ -46,9 +46,11 @@ public sealed class WalFormatTests
         Assert.Equal(type, record[24]);
         Assert.Equal(0, record[25]);
         Assert.Equal(1u, BinaryPrimitives.ReadUInt32LittleEndian(record[28..]));
-        Assert.Equal(
-            WalFormat.RecordChecksum(salt, record[..32], record.Slice(32, payloadLength)),
-            BinaryPrimitives.ReadUInt32LittleEndian(record[4..]));
+
+        // The format: CRC-32C seeded with the segment's salt over the header without its checksum field (bytes 0-3
+        // and 8-31), then the payload. Computed here bit by bit, not by the code under test.
+        byte[] covered = [.. record[..4], .. record[8..32], .. record.Slice(32, payloadLength)];
+        Assert.Equal(ReferenceCrc32C.Compute(salt, covered), BinaryPrimitives.ReadUInt32LittleEndian(record[4..]));
         Assert.True(WalFormat.IsZero(record[(32 + payloadLength)..]));
     }
 }

@@ -205,7 +205,7 @@ public sealed class WalKnownDurableTests
         }
 
         SetKnownDurableThrough(temp.Path, first[^1]);
-        (string compressed, _) = WalSegmentCompression.Compress(storage, segments[0]);
+        (string compressed, _) = WalSegmentCompression.Compress(storage, segments[0], f => f.Sync(), storage.SyncDirectory);
         File.Delete(Path.Combine(temp.Path, segments[0]));
         Assert.EndsWith(".walz", compressed, StringComparison.Ordinal);
 

@@ -2,7 +2,6 @@ using System.Buffers.Binary;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
-using OxiVec.Internal;
 
 namespace OxiVec.Storage.Checkpoints;
 
@@ -52,22 +51,23 @@ internal static class CheckpointFiles
     /// The checkpoints in <paramref name="root"/>, newest (highest sequence) first. Half-built ones are deleted
     /// when <paramref name="removeHalfBuilt"/> (only the process that owns the database may do that).
     /// </summary>
-    public static List<CheckpointEntry> List(string root, bool removeHalfBuilt = true)
+    public static List<CheckpointEntry> List(string root, bool removeHalfBuilt = true, ICheckpointStorage? storage = null)
     {
+        storage ??= FileSystemCheckpointStorage.Instance;
         var entries = new List<CheckpointEntry>();
-        if (!Directory.Exists(root))
+        if (!storage.DirectoryExists(root))
         {
             return entries;
         }
 
-        foreach (string dir in Directory.GetDirectories(root))
+        foreach (string dir in storage.ListDirectories(root))
         {
             string name = Path.GetFileName(dir);
             if (name.EndsWith(TempSuffix, StringComparison.Ordinal))
             {
                 if (removeHalfBuilt)
                 {
-                    Directory.Delete(dir, recursive: true); // a checkpoint a crash interrupted; never renamed, never used
+                    storage.DeleteDirectory(dir); // a checkpoint a crash interrupted; never renamed, never used
                 }
 
                 continue;
@@ -86,37 +86,38 @@ internal static class CheckpointFiles
     }
 
     /// <summary>Writes a checkpoint directory atomically and returns its path and size in bytes.</summary>
-    public static (string Path, long Bytes) Write(string root, long sequence, long coveredLsn, DateTimeOffset created, IReadOnlyList<CheckpointCollection> collections)
+    public static (string Path, long Bytes) Write(string root, long sequence, long coveredLsn, DateTimeOffset created, IReadOnlyList<CheckpointCollection> collections, ICheckpointStorage? storage = null)
     {
-        Directory.CreateDirectory(root);
+        storage ??= FileSystemCheckpointStorage.Instance;
+        storage.CreateDirectory(root);
         string final = Path.Combine(root, FormatName(sequence, coveredLsn));
         string temp = final + TempSuffix;
-        if (Directory.Exists(temp))
+        if (storage.DirectoryExists(temp))
         {
-            Directory.Delete(temp, recursive: true);
+            storage.DeleteDirectory(temp);
         }
 
-        Directory.CreateDirectory(temp);
+        storage.CreateDirectory(temp);
         long bytes = 0;
         try
         {
             for (int i = 0; i < collections.Count; i++)
             {
-                bytes += WriteFile(Path.Combine(temp, $"c{i}.records"), s => WriteRecords(s, collections[i]));
-                bytes += WriteFile(Path.Combine(temp, $"c{i}.index"), s => s.Write(collections[i].Image.IndexSnapshot));
+                bytes += WriteFile(storage, Path.Combine(temp, $"c{i}.records"), s => WriteRecords(s, collections[i]));
+                bytes += WriteFile(storage, Path.Combine(temp, $"c{i}.index"), s => s.Write(collections[i].Image.IndexSnapshot));
             }
 
-            bytes += WriteFile(Path.Combine(temp, ManifestName), s => WriteManifest(s, sequence, coveredLsn, created, collections));
-            DurableFiles.SyncDirectory(temp);  // the files' names inside the new directory are durable
-            Directory.Move(temp, final);       // atomic: the checkpoint appears whole
-            DurableFiles.SyncDirectory(root);  // the rename survives a power loss
+            bytes += WriteFile(storage, Path.Combine(temp, ManifestName), s => WriteManifest(s, sequence, coveredLsn, created, collections));
+            storage.SyncDirectory(temp);        // the files' names inside the new directory are durable
+            storage.MoveDirectory(temp, final); // atomic: the checkpoint appears whole
+            storage.SyncDirectory(root);        // the rename survives a power loss
             return (final, bytes);
         }
         catch
         {
-            if (Directory.Exists(temp))
+            if (storage.DirectoryExists(temp))
             {
-                Directory.Delete(temp, recursive: true);
+                storage.DeleteDirectory(temp);
             }
 
             throw;
@@ -128,12 +129,14 @@ internal static class CheckpointFiles
     /// anything malformed (even behind a valid checksum) is reported as <see cref="InvalidDataException"/> naming the file.
     /// </summary>
     /// <param name="entry">The checkpoint.</param>
+    /// <param name="storage">Where its files are (the file system when null).</param>
     /// <param name="cancellationToken">Checked while records are decoded (a recovery deadline).</param>
     /// <exception cref="InvalidDataException">A file is missing, truncated, fails its checksum or does not decode; the message names it.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
-    public static CheckpointData Read(CheckpointEntry entry, CancellationToken cancellationToken = default)
+    public static CheckpointData Read(CheckpointEntry entry, ICheckpointStorage? storage = null, CancellationToken cancellationToken = default)
     {
-        Manifest manifest = ReadManifest(entry);
+        storage ??= FileSystemCheckpointStorage.Instance;
+        Manifest manifest = ReadManifest(storage, entry);
         var collections = new List<CheckpointCollection>(manifest.Collections.Count);
         try
         {
@@ -142,8 +145,8 @@ internal static class CheckpointFiles
                 (string name, CollectionOptions options, int count) = manifest.Collections[i];
                 string recordsPath = Path.Combine(entry.Path, $"c{i}.records");
                 string indexPath = Path.Combine(entry.Path, $"c{i}.index");
-                CollectionImage image = Decode(recordsPath, s => ReadRecords(s, options.Dimension, count, cancellationToken));
-                collections.Add(new CheckpointCollection(name, options, image) { Index = Decode(indexPath, ReadIndex) });
+                CollectionImage image = Decode(storage, recordsPath, s => ReadRecords(s, options.Dimension, count, cancellationToken));
+                collections.Add(new CheckpointCollection(name, options, image) { Index = Decode(storage, indexPath, ReadIndex) });
             }
         }
         catch
@@ -164,23 +167,25 @@ internal static class CheckpointFiles
     /// it lists is present and passes its checksum (a new checkpoint is read back this way before retention deletes anything).
     /// </summary>
     /// <exception cref="InvalidDataException">A file is missing, truncated, fails its checksum or does not decode; the message names it.</exception>
-    public static void Validate(CheckpointEntry entry)
+    public static void Validate(CheckpointEntry entry, ICheckpointStorage? storage = null)
     {
-        Manifest manifest = ReadManifest(entry);
+        storage ??= FileSystemCheckpointStorage.Instance;
+        Manifest manifest = ReadManifest(storage, entry);
         for (int i = 0; i < manifest.Collections.Count; i++)
         {
-            VerifyChecksum(Path.Combine(entry.Path, $"c{i}.records"));
-            VerifyChecksum(Path.Combine(entry.Path, $"c{i}.index"));
+            VerifyChecksum(storage, Path.Combine(entry.Path, $"c{i}.records"));
+            VerifyChecksum(storage, Path.Combine(entry.Path, $"c{i}.index"));
         }
     }
 
     /// <summary>The highest sequence number among the checkpoint directories in <paramref name="root"/>, damaged ones included (0 without any).</summary>
-    public static long HighestSequence(string root) => List(root, removeHalfBuilt: false).Select(c => c.Sequence).DefaultIfEmpty(0).Max();
+    public static long HighestSequence(string root, ICheckpointStorage? storage = null) =>
+        List(root, removeHalfBuilt: false, storage).Select(c => c.Sequence).DefaultIfEmpty(0).Max();
 
-    private static Manifest ReadManifest(CheckpointEntry entry)
+    private static Manifest ReadManifest(ICheckpointStorage storage, CheckpointEntry entry)
     {
         string path = Path.Combine(entry.Path, ManifestName);
-        Manifest manifest = Decode(path, ReadManifest);
+        Manifest manifest = Decode(storage, path, ReadManifest);
         if (manifest.Sequence != entry.Sequence || manifest.CoveredLsn != entry.CoveredLsn)
         {
             throw new InvalidDataException(
@@ -194,10 +199,10 @@ internal static class CheckpointFiles
     /// Verifies <paramref name="path"/>'s checksum, then decodes it: whatever the decoder throws on bytes that passed
     /// the checksum (a crafted file, or a bug that wrote it) becomes an <see cref="InvalidDataException"/> naming the file and offset.
     /// </summary>
-    private static T Decode<T>(string path, Func<ChecksumReadStream, T> decode)
+    private static T Decode<T>(ICheckpointStorage storage, string path, Func<ChecksumReadStream, T> decode)
     {
-        long length = VerifyChecksum(path);
-        using FileStream file = OpenRead(path);
+        long length = VerifyChecksum(storage, path);
+        using Stream file = storage.OpenRead(path);
         var s = new ChecksumReadStream(file, path, length);
         try
         {
@@ -215,14 +220,14 @@ internal static class CheckpointFiles
 
     /// <summary>Streams the file once and compares the CRC-32C of all but its last 4 bytes with them; returns its length.</summary>
     /// <exception cref="InvalidDataException">The file is missing, shorter than its trailer, or fails its checksum.</exception>
-    private static long VerifyChecksum(string path)
+    private static long VerifyChecksum(ICheckpointStorage storage, string path)
     {
-        if (!File.Exists(path))
+        if (!storage.FileExists(path))
         {
             throw new InvalidDataException($"Checkpoint file '{path}' is missing.");
         }
 
-        using FileStream file = OpenRead(path);
+        using Stream file = storage.OpenRead(path);
         long length = file.Length;
         if (length < sizeof(uint))
         {
@@ -260,19 +265,18 @@ internal static class CheckpointFiles
         }
     }
 
-    private static FileStream OpenRead(string path) => new(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
-
     /// <summary>Deletes a checkpoint directory and fsyncs its parent.</summary>
-    public static void Delete(CheckpointEntry entry)
+    public static void Delete(CheckpointEntry entry, ICheckpointStorage? storage = null)
     {
-        Directory.Delete(entry.Path, recursive: true);
-        DurableFiles.SyncDirectory(Path.GetDirectoryName(entry.Path)!);
+        storage ??= FileSystemCheckpointStorage.Instance;
+        storage.DeleteDirectory(entry.Path);
+        storage.SyncDirectory(Path.GetDirectoryName(entry.Path)!);
     }
 
-    private static long WriteFile(string path, Action<ChecksumWriteStream> body)
+    private static long WriteFile(ICheckpointStorage storage, string path, Action<ChecksumWriteStream> body)
     {
         long written = 0;
-        using (var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))
+        using (Stream file = storage.CreateFile(path))
         {
             var crc = new ChecksumWriteStream(file);
             body(crc);
@@ -280,7 +284,7 @@ internal static class CheckpointFiles
             BinaryPrimitives.WriteUInt32LittleEndian(trailer, crc.Crc);
             file.Write(trailer);
             written = crc.Written + 4;
-            file.Flush(flushToDisk: true);
+            storage.SyncFile(file);
         }
 
         return written;
