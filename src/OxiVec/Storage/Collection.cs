@@ -8,12 +8,10 @@ namespace OxiVec.Storage;
 /// </summary>
 internal sealed class Collection : IDisposable
 {
-    private static readonly IReadOnlyDictionary<string, MetadataValue> NoMetadata = new Dictionary<string, MetadataValue>();
-
     private readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);
     private readonly Dictionary<string, int> _slots = new(StringComparer.Ordinal);
     private readonly List<string?> _ids = [];
-    private readonly List<IReadOnlyDictionary<string, MetadataValue>?> _metadata = [];
+    private readonly List<FrozenMetadata?> _metadata = [];
     private readonly Stack<int> _free = new();
     private readonly VectorArena _vectors;
 
@@ -118,7 +116,7 @@ internal sealed class Collection : IDisposable
             collection._vectors.EnsureSlot(r.Slot);
             r.Record.Vector.Span.CopyTo(collection._vectors.Get(r.Slot));
             collection._ids[r.Slot] = r.Record.Id;
-            collection._metadata[r.Slot] = r.Record.Metadata.Count == 0 ? NoMetadata : r.Record.Metadata;
+            collection._metadata[r.Slot] = FrozenMetadata.Of(r.Record.Metadata);
         }
 
         for (int i = image.FreeSlots.Count - 1; i >= 0; i--)
@@ -151,7 +149,7 @@ internal sealed class Collection : IDisposable
         }
     }
 
-    /// <summary>Inserts or replaces <paramref name="id"/> (idempotent, as replay requires).</summary>
+    /// <summary>Inserts or replaces <paramref name="id"/> (idempotent, as replay requires); keeps a read-only copy of the metadata.</summary>
     public void Upsert(string id, ReadOnlySpan<float> vector, IReadOnlyDictionary<string, MetadataValue> metadata)
     {
         _lock.EnterWriteLock();
@@ -178,7 +176,7 @@ internal sealed class Collection : IDisposable
             _vectors.EnsureSlot(slot);
             vector.CopyTo(_vectors.Get(slot));
             _ids[slot] = id;
-            _metadata[slot] = metadata.Count == 0 ? NoMetadata : metadata;
+            _metadata[slot] = FrozenMetadata.Of(metadata);
             _slots[id] = slot;
         }
         finally
@@ -318,7 +316,7 @@ internal readonly record struct SlottedRecord(int Slot, VectorRecord Record);
 
 /// <summary>What <see cref="Collection.Capture"/> copied under the lock: bulk arrays, no per-record objects yet.</summary>
 internal sealed class CollectionCapture(
-    VectorArena layout, float[]?[] chunks, string?[] ids, IReadOnlyDictionary<string, MetadataValue>?[] metadata, int[] free, byte[] indexSnapshot)
+    VectorArena layout, float[]?[] chunks, string?[] ids, FrozenMetadata?[] metadata, int[] free, byte[] indexSnapshot)
 {
     /// <summary>The checkpoint image: every live slot's record (vectors are views of the copied chunks).</summary>
     public CollectionImage ToImage()

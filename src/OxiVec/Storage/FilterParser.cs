@@ -13,14 +13,25 @@ namespace OxiVec.Storage;
 /// value      := number | "string" | 'string' | true | false
 /// field      := letter or _ followed by letters, digits, _, . or -
 /// </code>
+/// Keywords end where a field name would: <c>not-archived</c> and <c>and.x</c> are field names, not keywords.
+/// The text is bounded (<see cref="MetadataFilter.MaxLength"/> characters, <see cref="MetadataFilter.MaxTerms"/>
+/// terms, <see cref="MetadataFilter.MaxDepth"/> levels of parentheses and <c>not</c>), so recursion is bounded too.
 /// </summary>
 internal sealed class FilterParser(string text)
 {
     private readonly string _text = text ?? throw new ArgumentNullException(nameof(text));
     private int _position;
+    private int _depth;
+    private int _terms;
 
     public MetadataFilter ParseAll()
     {
+        if (_text.Length > MetadataFilter.MaxLength)
+        {
+            _position = MetadataFilter.MaxLength;
+            throw Error($"the filter is {_text.Length} characters long; at most {MetadataFilter.MaxLength} are allowed (MetadataFilter.MaxLength)");
+        }
+
         MetadataFilter filter = ParseOr();
         SkipSpace();
         if (_position < _text.Length)
@@ -33,37 +44,46 @@ internal sealed class FilterParser(string text)
 
     private MetadataFilter ParseOr()
     {
-        MetadataFilter left = ParseAnd();
+        int start = _position;
+        var operands = new List<MetadataFilter> { ParseAnd() };
         while (TryKeyword("or") || TrySymbol("||"))
         {
-            left = MetadataFilter.Or(left, ParseAnd());
+            operands.Add(ParseAnd());
         }
 
-        return left;
+        return operands.Count == 1 ? operands[0] : Build(start, () => MetadataFilter.Or(operands));
     }
 
     private MetadataFilter ParseAnd()
     {
-        MetadataFilter left = ParseUnary();
+        int start = _position;
+        var operands = new List<MetadataFilter> { ParseUnary() };
         while (TryKeyword("and") || TrySymbol("&&"))
         {
-            left = MetadataFilter.And(left, ParseUnary());
+            operands.Add(ParseUnary());
         }
 
-        return left;
+        return operands.Count == 1 ? operands[0] : Build(start, () => MetadataFilter.And(operands));
     }
 
     private MetadataFilter ParseUnary()
     {
+        SkipSpace();
+        int start = _position;
         if (TryKeyword("not") || (Peek("!") && !Peek("!=") && TrySymbol("!")))
         {
-            return MetadataFilter.Not(ParseUnary());
+            Nest(start);
+            MetadataFilter inner = ParseUnary();
+            _depth--;
+            return Build(start, () => MetadataFilter.Not(inner));
         }
 
         if (TrySymbol("("))
         {
+            Nest(start);
             MetadataFilter inner = ParseOr();
             Expect(")");
+            _depth--;
             return inner;
         }
 
@@ -71,10 +91,10 @@ internal sealed class FilterParser(string text)
         if (TryKeyword("in"))
         {
             Expect("[");
-            var values = new List<MetadataValue> { ParseValue() };
+            var values = new List<MetadataValue> { ParseTermValue() };
             while (TrySymbol(","))
             {
-                values.Add(ParseValue());
+                values.Add(ParseTermValue());
             }
 
             Expect("]");
@@ -82,7 +102,43 @@ internal sealed class FilterParser(string text)
         }
 
         FilterOperator op = ParseOperator();
-        return MetadataFilter.Compare(field, op, ParseValue());
+        return MetadataFilter.Compare(field, op, ParseTermValue());
+    }
+
+    /// <summary>Enters a parenthesis or a <c>not</c>: bounded, so a hostile filter cannot exhaust the stack.</summary>
+    private void Nest(int start)
+    {
+        if (++_depth > MetadataFilter.MaxDepth)
+        {
+            _position = start;
+            throw Error($"the filter nests deeper than {MetadataFilter.MaxDepth} levels of parentheses and 'not' (MetadataFilter.MaxDepth)");
+        }
+    }
+
+    /// <summary>A value that is one term of the filter: counted against <see cref="MetadataFilter.MaxTerms"/>.</summary>
+    private MetadataValue ParseTermValue()
+    {
+        SkipSpace();
+        if (++_terms > MetadataFilter.MaxTerms)
+        {
+            throw Error($"the filter has more than {MetadataFilter.MaxTerms} terms (comparisons and 'in' values; MetadataFilter.MaxTerms)");
+        }
+
+        return ParseValue();
+    }
+
+    /// <summary>Builds an and/or/not node; one that would nest too deep becomes a parse error at its start.</summary>
+    private MetadataFilter Build(int start, Func<MetadataFilter> build)
+    {
+        try
+        {
+            return build();
+        }
+        catch (ArgumentException ex)
+        {
+            _position = start;
+            throw Error(ex.Message.TrimEnd('.'));
+        }
     }
 
     private FilterOperator ParseOperator()
@@ -105,7 +161,7 @@ internal sealed class FilterParser(string text)
     {
         SkipSpace();
         int start = _position;
-        while (_position < _text.Length && (char.IsLetterOrDigit(_text[_position]) || _text[_position] is '_' or '.' or '-'))
+        while (_position < _text.Length && IsFieldChar(_text[_position]))
         {
             _position++;
         }
@@ -193,7 +249,7 @@ internal sealed class FilterParser(string text)
         SkipSpace();
         int end = _position + keyword.Length;
         if (end <= _text.Length && string.Compare(_text, _position, keyword, 0, keyword.Length, StringComparison.OrdinalIgnoreCase) == 0
-            && (end == _text.Length || !(char.IsLetterOrDigit(_text[end]) || _text[end] == '_')))
+            && (end == _text.Length || !IsFieldChar(_text[end])))
         {
             _position = end;
             return true;
@@ -235,6 +291,8 @@ internal sealed class FilterParser(string text)
         }
     }
 
+    private static bool IsFieldChar(char c) => char.IsLetterOrDigit(c) || c is '_' or '.' or '-';
+
     private FormatException Error(string message) =>
-        new($"Invalid filter at position {_position + 1}: {message}. Filter: {_text}");
+        new($"Invalid filter at position {_position + 1}: {message}. Filter: {(_text.Length <= 200 ? _text : string.Concat(_text.AsSpan(0, 200), "..."))}");
 }

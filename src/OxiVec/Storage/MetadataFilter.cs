@@ -28,15 +28,39 @@ public enum FilterOperator
 /// <c>group = 3 and (i &gt;= 100 or tag in ["a", "b"]) and not done = true</c>.
 /// </summary>
 /// <remarks>
-/// Longs and doubles compare numerically with each other; strings compare ordinally; a comparison with a field
-/// the record lacks, or of a different type, is false. On a string-list field, <c>=</c> and <c>in</c> test
-/// membership.
+/// Longs and doubles compare numerically with each other, exactly (a long above 2^53 is not equal to the double
+/// nearest it); strings compare ordinally. A comparison of values of different types is false, whatever the
+/// operator (<c>!=</c> included); a comparison with a field the record lacks is false, except <c>!=</c>, which is
+/// true. On a string-list field, <c>=</c> and <c>in</c> test membership and <c>!=</c> non-membership.
+/// <para>
+/// <c>and</c> and <c>or</c> are n-ary (nested ones are flattened) and evaluated term by term, so a long chain costs
+/// no stack. Filters nest at most <see cref="MaxDepth"/> levels; parsed text is at most <see cref="MaxLength"/>
+/// characters and <see cref="MaxTerms"/> terms. Beyond a limit, building or parsing throws and names it.
+/// </para>
 /// </remarks>
 public abstract record MetadataFilter
 {
-    private protected MetadataFilter()
+    /// <summary>The deepest nesting of <c>and</c>, <c>or</c>, <c>not</c> and parentheses a filter may have (64).</summary>
+    public const int MaxDepth = 64;
+
+    /// <summary>The longest filter text <see cref="Parse"/> accepts, in characters (65,536).</summary>
+    public const int MaxLength = 65_536;
+
+    /// <summary>The most terms (comparisons, and values of <c>in</c> lists) <see cref="Parse"/> accepts (4,096).</summary>
+    public const int MaxTerms = 4_096;
+
+    private protected MetadataFilter(int depth)
     {
+        if (depth > MaxDepth)
+        {
+            throw new ArgumentException($"The filter nests {depth} levels deep; at most {MaxDepth} are allowed (MetadataFilter.MaxDepth).");
+        }
+
+        Depth = depth;
     }
+
+    /// <summary>Levels of nesting: 1 for a comparison, one more per enclosing <c>and</c>, <c>or</c> or <c>not</c>.</summary>
+    public int Depth { get; }
 
     /// <summary>True when <paramref name="metadata"/> satisfies the filter.</summary>
     public abstract bool Matches(IReadOnlyDictionary<string, MetadataValue> metadata);
@@ -51,24 +75,87 @@ public abstract record MetadataFilter
     public static MetadataFilter In(string field, params MetadataValue[] values) => new InList(field, values);
 
     /// <summary>Both hold.</summary>
-    public static MetadataFilter And(MetadataFilter left, MetadataFilter right) => new AndFilter(left, right);
+    /// <exception cref="ArgumentException">The result would nest deeper than <see cref="MaxDepth"/>.</exception>
+    public static MetadataFilter And(MetadataFilter left, MetadataFilter right) => And([left, right]);
+
+    /// <summary>All hold (nested <c>and</c>s are flattened into one).</summary>
+    /// <exception cref="ArgumentException">No operands, or the result would nest deeper than <see cref="MaxDepth"/>.</exception>
+    public static MetadataFilter And(params IReadOnlyList<MetadataFilter> operands) => new AndFilter(Flatten<AndFilter>(operands, a => a.Operands));
 
     /// <summary>Either holds.</summary>
-    public static MetadataFilter Or(MetadataFilter left, MetadataFilter right) => new OrFilter(left, right);
+    /// <exception cref="ArgumentException">The result would nest deeper than <see cref="MaxDepth"/>.</exception>
+    public static MetadataFilter Or(MetadataFilter left, MetadataFilter right) => Or([left, right]);
+
+    /// <summary>Any holds (nested <c>or</c>s are flattened into one).</summary>
+    /// <exception cref="ArgumentException">No operands, or the result would nest deeper than <see cref="MaxDepth"/>.</exception>
+    public static MetadataFilter Or(params IReadOnlyList<MetadataFilter> operands) => new OrFilter(Flatten<OrFilter>(operands, o => o.Operands));
 
     /// <summary>The filter does not hold.</summary>
+    /// <exception cref="ArgumentException">The result would nest deeper than <see cref="MaxDepth"/>.</exception>
     public static MetadataFilter Not(MetadataFilter inner) => new NotFilter(inner);
 
     /// <summary>Parses the filter language (see the type's summary).</summary>
-    /// <exception cref="FormatException">The expression is invalid; the message gives the position.</exception>
+    /// <exception cref="FormatException">
+    /// The expression is invalid, or longer, deeper or with more terms than <see cref="MaxLength"/>,
+    /// <see cref="MaxDepth"/> or <see cref="MaxTerms"/> allow; the message gives the position and the limit.
+    /// </exception>
     public static MetadataFilter Parse(string expression) => new FilterParser(expression).ParseAll();
 
-    /// <summary>A comparison of one field with a value.</summary>
-    /// <param name="Field">The metadata field.</param>
-    /// <param name="Operator">The comparison.</param>
-    /// <param name="Value">The value to compare with.</param>
-    public sealed record Comparison(string Field, FilterOperator Operator, MetadataValue Value) : MetadataFilter
+    private static List<MetadataFilter> Flatten<T>(IReadOnlyList<MetadataFilter> operands, Func<T, IReadOnlyList<MetadataFilter>> inner)
+        where T : MetadataFilter
     {
+        ArgumentNullException.ThrowIfNull(operands);
+        var flat = new List<MetadataFilter>(operands.Count);
+        foreach (MetadataFilter operand in operands)
+        {
+            if (operand is T same)
+            {
+                flat.AddRange(inner(same)); // already flat: one level suffices
+            }
+            else
+            {
+                flat.Add(operand); // a null is refused by the constructor
+            }
+        }
+
+        return flat;
+    }
+
+    private static int DepthOf(IReadOnlyList<MetadataFilter> operands)
+    {
+        int deepest = 0;
+        foreach (MetadataFilter operand in operands)
+        {
+            deepest = Math.Max(deepest, operand.Depth);
+        }
+
+        return deepest + 1;
+    }
+
+    /// <summary>A comparison of one field with a value.</summary>
+    public sealed record Comparison : MetadataFilter
+    {
+        /// <summary>Creates the comparison.</summary>
+        /// <param name="field">The metadata field.</param>
+        /// <param name="op">The comparison.</param>
+        /// <param name="value">The value to compare with.</param>
+        public Comparison(string field, FilterOperator op, MetadataValue value)
+            : base(1)
+        {
+            Field = field ?? throw new ArgumentNullException(nameof(field));
+            Operator = Enum.IsDefined(op) ? op : throw new ArgumentOutOfRangeException(nameof(op), op, "Unknown filter operator.");
+            Value = value;
+        }
+
+        /// <summary>The metadata field.</summary>
+        public string Field { get; }
+
+        /// <summary>The comparison.</summary>
+        public FilterOperator Operator { get; }
+
+        /// <summary>The value to compare with.</summary>
+        public MetadataValue Value { get; }
+
         /// <inheritdoc/>
         public override bool Matches(IReadOnlyDictionary<string, MetadataValue> metadata)
         {
@@ -89,47 +176,39 @@ public abstract record MetadataFilter
                 };
             }
 
-            int? order = CompareValues(actual, Value);
-            return Operator switch
+            int? order = MetadataComparison.Compare(actual, Value);
+            return order is { } o && Operator switch
             {
-                FilterOperator.Equal => order == 0,
-                FilterOperator.NotEqual => order != 0,
-                FilterOperator.LessThan => order < 0,
-                FilterOperator.LessThanOrEqual => order <= 0,
-                FilterOperator.GreaterThan => order > 0,
-                FilterOperator.GreaterThanOrEqual => order >= 0,
+                FilterOperator.Equal => o == 0,
+                FilterOperator.NotEqual => o != 0,
+                FilterOperator.LessThan => o < 0,
+                FilterOperator.LessThanOrEqual => o <= 0,
+                FilterOperator.GreaterThan => o > 0,
+                FilterOperator.GreaterThanOrEqual => o >= 0,
                 _ => false,
-            };
-        }
-
-        private static int? CompareValues(MetadataValue a, MetadataValue b)
-        {
-            if (a.IsNumber && b.IsNumber)
-            {
-                return a.Kind == MetadataKind.Long && b.Kind == MetadataKind.Long
-                    ? a.AsLong.CompareTo(b.AsLong)
-                    : a.AsNumber.CompareTo(b.AsNumber);
-            }
-
-            if (a.Kind != b.Kind)
-            {
-                return null;
-            }
-
-            return a.Kind switch
-            {
-                MetadataKind.String => string.CompareOrdinal(a.AsString, b.AsString),
-                MetadataKind.Bool => a.AsBool.CompareTo(b.AsBool),
-                _ => a.Equals(b) ? 0 : null,
             };
         }
     }
 
     /// <summary>The field equals one of the values (for a string list: shares an element).</summary>
-    /// <param name="Field">The metadata field.</param>
-    /// <param name="Values">The accepted values.</param>
-    public sealed record InList(string Field, IReadOnlyList<MetadataValue> Values) : MetadataFilter
+    public sealed record InList : MetadataFilter
     {
+        /// <summary>Creates the membership test.</summary>
+        /// <param name="field">The metadata field.</param>
+        /// <param name="values">The accepted values (copied).</param>
+        public InList(string field, IReadOnlyList<MetadataValue> values)
+            : base(1)
+        {
+            Field = field ?? throw new ArgumentNullException(nameof(field));
+            Values = [.. values ?? throw new ArgumentNullException(nameof(values))];
+        }
+
+        /// <summary>The metadata field.</summary>
+        public string Field { get; }
+
+        /// <summary>The accepted values.</summary>
+        public IReadOnlyList<MetadataValue> Values { get; }
+
         /// <inheritdoc/>
         public override bool Matches(IReadOnlyDictionary<string, MetadataValue> metadata)
         {
@@ -145,29 +224,100 @@ public abstract record MetadataFilter
         }
     }
 
-    /// <summary>Both filters hold.</summary>
-    /// <param name="Left">The first filter.</param>
-    /// <param name="Right">The second filter.</param>
-    public sealed record AndFilter(MetadataFilter Left, MetadataFilter Right) : MetadataFilter
+    /// <summary>Every operand holds (evaluated left to right, stopping at the first that does not).</summary>
+    public sealed record AndFilter : MetadataFilter
     {
+        /// <summary>Creates the conjunction; prefer <see cref="MetadataFilter.And(IReadOnlyList{MetadataFilter})"/>, which flattens.</summary>
+        /// <param name="operands">At least one filter (copied).</param>
+        /// <exception cref="ArgumentException">The result would nest deeper than <see cref="MaxDepth"/>.</exception>
+        public AndFilter(IReadOnlyList<MetadataFilter> operands)
+            : this(Checked(operands))
+        {
+        }
+
+        private AndFilter(MetadataFilter[] operands)
+            : base(DepthOf(operands)) => Operands = operands;
+
+        /// <summary>The filters that must all hold.</summary>
+        public IReadOnlyList<MetadataFilter> Operands { get; }
+
         /// <inheritdoc/>
-        public override bool Matches(IReadOnlyDictionary<string, MetadataValue> metadata) => Left.Matches(metadata) && Right.Matches(metadata);
+        public override bool Matches(IReadOnlyDictionary<string, MetadataValue> metadata)
+        {
+            foreach (MetadataFilter operand in Operands)
+            {
+                if (!operand.Matches(metadata))
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
     }
 
-    /// <summary>Either filter holds.</summary>
-    /// <param name="Left">The first filter.</param>
-    /// <param name="Right">The second filter.</param>
-    public sealed record OrFilter(MetadataFilter Left, MetadataFilter Right) : MetadataFilter
+    /// <summary>Some operand holds (evaluated left to right, stopping at the first that does).</summary>
+    public sealed record OrFilter : MetadataFilter
     {
+        /// <summary>Creates the disjunction; prefer <see cref="MetadataFilter.Or(IReadOnlyList{MetadataFilter})"/>, which flattens.</summary>
+        /// <param name="operands">At least one filter (copied).</param>
+        /// <exception cref="ArgumentException">The result would nest deeper than <see cref="MaxDepth"/>.</exception>
+        public OrFilter(IReadOnlyList<MetadataFilter> operands)
+            : this(Checked(operands))
+        {
+        }
+
+        private OrFilter(MetadataFilter[] operands)
+            : base(DepthOf(operands)) => Operands = operands;
+
+        /// <summary>The filters of which one must hold.</summary>
+        public IReadOnlyList<MetadataFilter> Operands { get; }
+
         /// <inheritdoc/>
-        public override bool Matches(IReadOnlyDictionary<string, MetadataValue> metadata) => Left.Matches(metadata) || Right.Matches(metadata);
+        public override bool Matches(IReadOnlyDictionary<string, MetadataValue> metadata)
+        {
+            foreach (MetadataFilter operand in Operands)
+            {
+                if (operand.Matches(metadata))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
     }
 
     /// <summary>The filter does not hold.</summary>
-    /// <param name="Inner">The negated filter.</param>
-    public sealed record NotFilter(MetadataFilter Inner) : MetadataFilter
+    public sealed record NotFilter : MetadataFilter
     {
+        /// <summary>Creates the negation.</summary>
+        /// <param name="inner">The negated filter.</param>
+        /// <exception cref="ArgumentException">The result would nest deeper than <see cref="MaxDepth"/>.</exception>
+        public NotFilter(MetadataFilter inner)
+            : base((inner ?? throw new ArgumentNullException(nameof(inner))).Depth + 1) => Inner = inner;
+
+        /// <summary>The negated filter.</summary>
+        public MetadataFilter Inner { get; }
+
         /// <inheritdoc/>
         public override bool Matches(IReadOnlyDictionary<string, MetadataValue> metadata) => !Inner.Matches(metadata);
+    }
+
+    private static MetadataFilter[] Checked(IReadOnlyList<MetadataFilter> operands)
+    {
+        ArgumentNullException.ThrowIfNull(operands);
+        if (operands.Count == 0)
+        {
+            throw new ArgumentException("A conjunction or disjunction needs at least one operand.", nameof(operands));
+        }
+
+        MetadataFilter[] copy = [.. operands];
+        if (Array.IndexOf(copy, null) >= 0)
+        {
+            throw new ArgumentNullException(nameof(operands), "An operand is null.");
+        }
+
+        return copy;
     }
 }

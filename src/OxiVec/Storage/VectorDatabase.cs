@@ -164,16 +164,16 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
     /// <exception cref="KeyNotFoundException">No such collection.</exception>
     /// <exception cref="InvalidOperationException">The id exists (use <see cref="Upsert"/> to replace).</exception>
     public long Insert(string collection, string id, ReadOnlyMemory<float> vector, IReadOnlyDictionary<string, MetadataValue>? metadata = null) =>
-        Write([new PendingWrite(WriteKind.Insert, collection, id, vector, metadata)]);
+        Write([PendingWrite.Accept(WriteKind.Insert, collection, id, vector, metadata)]);
 
     /// <summary>Inserts a record or replaces the one with the same id. Returns its LSN.</summary>
     public long Upsert(string collection, string id, ReadOnlyMemory<float> vector, IReadOnlyDictionary<string, MetadataValue>? metadata = null) =>
-        Write([new PendingWrite(WriteKind.Upsert, collection, id, vector, metadata)]);
+        Write([PendingWrite.Accept(WriteKind.Upsert, collection, id, vector, metadata)]);
 
     /// <summary>Replaces an existing record. Returns its LSN.</summary>
     /// <exception cref="KeyNotFoundException">No such collection or record.</exception>
     public long Update(string collection, string id, ReadOnlyMemory<float> vector, IReadOnlyDictionary<string, MetadataValue>? metadata = null) =>
-        Write([new PendingWrite(WriteKind.Update, collection, id, vector, metadata)]);
+        Write([PendingWrite.Accept(WriteKind.Update, collection, id, vector, metadata)]);
 
     /// <summary>Deletes a record. Returns false (and logs nothing) when it does not exist.</summary>
     /// <exception cref="KeyNotFoundException">No such collection.</exception>
@@ -181,7 +181,7 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
     {
         try
         {
-            Write([new PendingWrite(WriteKind.Delete, collection, id, default, null)]);
+            Write([PendingWrite.Accept(WriteKind.Delete, collection, id, default, null)]);
             return true;
         }
         catch (RecordNotFoundException)
@@ -194,18 +194,18 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
     public long InsertBatch(string collection, IEnumerable<VectorRecord> records)
     {
         ArgumentNullException.ThrowIfNull(records);
-        return Write([.. records.Select(r => new PendingWrite(WriteKind.Insert, collection, r.Id, r.Vector, r.Metadata))]);
+        return Write([.. records.Select(r => PendingWrite.Accept(WriteKind.Insert, collection, r.Id, r.Vector, r.Metadata))]);
     }
 
     /// <summary>Asynchronous <see cref="Insert"/>.</summary>
     public ValueTask<long> InsertAsync(
         string collection, string id, ReadOnlyMemory<float> vector, IReadOnlyDictionary<string, MetadataValue>? metadata = null, CancellationToken cancellationToken = default) =>
-        WriteAsync([new PendingWrite(WriteKind.Insert, collection, id, vector, metadata)], cancellationToken);
+        WriteAsync([PendingWrite.Accept(WriteKind.Insert, collection, id, vector, metadata)], cancellationToken);
 
     /// <summary>Asynchronous <see cref="Upsert"/>.</summary>
     public ValueTask<long> UpsertAsync(
         string collection, string id, ReadOnlyMemory<float> vector, IReadOnlyDictionary<string, MetadataValue>? metadata = null, CancellationToken cancellationToken = default) =>
-        WriteAsync([new PendingWrite(WriteKind.Upsert, collection, id, vector, metadata)], cancellationToken);
+        WriteAsync([PendingWrite.Accept(WriteKind.Upsert, collection, id, vector, metadata)], cancellationToken);
 
     /// <summary>Starts a transaction spanning any collections.</summary>
     public VectorTransaction BeginTransaction() => new(this);
@@ -372,9 +372,8 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
                     break;
             }
 
-            VectorMath.Validate(collection.Options.Metric, collection.Options.Dimension, w.Vector.Span, "vector");
-            operations.Add(new StoreOperation.Put(
-                w.Collection, w.Id, w.Vector.ToArray(), w.Metadata ?? new Dictionary<string, MetadataValue>(), metadata, IsNew: !exists));
+            VectorMath.Validate(collection.Options.Metric, collection.Options.Dimension, w.Vector, "vector");
+            operations.Add(new StoreOperation.Put(w.Collection, w.Id, w.Vector, w.Metadata, metadata, IsNew: !exists));
             overlay[(w.Collection, w.Id)] = true;
         }
 

@@ -18,21 +18,24 @@ public sealed class VectorTransaction : IDisposable
 
     internal IReadOnlyList<PendingWrite> Writes => _writes;
 
-    /// <summary>Stages an insert (the id must not exist when the transaction commits).</summary>
+    /// <summary>
+    /// Stages an insert (the id must not exist when the transaction commits). The vector and metadata are copied
+    /// now: changing or reusing them before the commit changes nothing staged.
+    /// </summary>
     public void Insert(string collection, string id, ReadOnlyMemory<float> vector, IReadOnlyDictionary<string, MetadataValue>? metadata = null) =>
-        Stage(new PendingWrite(WriteKind.Insert, collection, id, vector, metadata));
+        Stage(PendingWrite.Accept(WriteKind.Insert, collection, id, vector, metadata));
 
     /// <summary>Stages an insert-or-replace.</summary>
     public void Upsert(string collection, string id, ReadOnlyMemory<float> vector, IReadOnlyDictionary<string, MetadataValue>? metadata = null) =>
-        Stage(new PendingWrite(WriteKind.Upsert, collection, id, vector, metadata));
+        Stage(PendingWrite.Accept(WriteKind.Upsert, collection, id, vector, metadata));
 
     /// <summary>Stages a replacement (the id must exist when the transaction commits).</summary>
     public void Update(string collection, string id, ReadOnlyMemory<float> vector, IReadOnlyDictionary<string, MetadataValue>? metadata = null) =>
-        Stage(new PendingWrite(WriteKind.Update, collection, id, vector, metadata));
+        Stage(PendingWrite.Accept(WriteKind.Update, collection, id, vector, metadata));
 
     /// <summary>Stages a delete (the id must exist when the transaction commits).</summary>
     public void Delete(string collection, string id) =>
-        Stage(new PendingWrite(WriteKind.Delete, collection, id, default, null));
+        Stage(PendingWrite.Accept(WriteKind.Delete, collection, id, default, null));
 
     /// <summary>Validates, logs and applies every staged write, or none. Returns the commit LSN.</summary>
     /// <exception cref="ArgumentException">A write is invalid (dimension, NaN, id...); nothing is written.</exception>
@@ -85,5 +88,37 @@ internal enum WriteKind
     Delete,
 }
 
-internal sealed record PendingWrite(
-    WriteKind Kind, string Collection, string Id, ReadOnlyMemory<float> Vector, IReadOnlyDictionary<string, MetadataValue>? Metadata);
+/// <summary>
+/// One write as accepted from the caller: the vector and metadata are private copies taken when the call accepted
+/// them, so nothing the caller does afterwards reaches what is validated, logged, applied or read.
+/// </summary>
+internal sealed class PendingWrite
+{
+    private PendingWrite(WriteKind kind, string collection, string id, float[] vector, FrozenMetadata metadata)
+    {
+        Kind = kind;
+        Collection = collection;
+        Id = id;
+        Vector = vector;
+        Metadata = metadata;
+    }
+
+    public WriteKind Kind { get; }
+
+    public string Collection { get; }
+
+    public string Id { get; }
+
+    /// <summary>The store's own copy (empty for a delete).</summary>
+    public float[] Vector { get; }
+
+    /// <summary>The store's own read-only copy (empty for a delete or no metadata).</summary>
+    public FrozenMetadata Metadata { get; }
+
+    /// <summary>Copies what the store keeps of a caller's write.</summary>
+    public static PendingWrite Accept(
+        WriteKind kind, string collection, string id, ReadOnlyMemory<float> vector, IReadOnlyDictionary<string, MetadataValue>? metadata) =>
+        kind == WriteKind.Delete
+            ? new(kind, collection, id, [], FrozenMetadata.None)
+            : new(kind, collection, id, vector.ToArray(), FrozenMetadata.Of(metadata));
+}
