@@ -355,24 +355,83 @@ public sealed class MaintenanceCliTests
     // ---- health ----
 
     [Fact]
-    public async Task Health_FreshDatabase_IsHealthy_ExitsZero_AndSaysLatenciesAreThisProcesss()
+    public async Task Health_FreshDatabase_IsHealthyOfWhatItJudged_ExitsZero_AndSaysItsLatenciesHaveNoSamples()
     {
         using var dir = new TempDirectory();
         await Ok("load", "--data", dir.Path, "--collection", "c", "--dim", "4", "--count", "20");
 
         CliResult plain = await Ok("health", "--data", dir.Path);
         JsonElement json = Json(await Ok("health", "--data", dir.Path, "--json"));
+        CliResult stats = await Ok("stats", "--data", dir.Path);
+        JsonElement statsJson = (await Stats(dir.Path)).GetProperty("wal");
 
-        Assert.Contains("status: healthy\n", plain.Stdout);
+        Assert.Contains("status: healthy (of the figures judged; 3 not judged", plain.Stdout);
+        Assert.Contains("fsync latency: no samples in the last minute", plain.Stdout);
+        Assert.Contains("not judged: sync latency: no samples", plain.Stdout);
+        Assert.Contains("not judged: entries per second: the baseline covers", plain.Stdout);
         Assert.Contains("findings: none\n", plain.Stdout);
-        Assert.Contains("latencies are this process's own", plain.Stdout);
+        Assert.Contains("latencies and the entry rate are this process's own", plain.Stdout);
         Assert.Equal("healthy", json.GetProperty("status").GetString());
+        Assert.False(json.GetProperty("judged_all").GetBoolean());
+        Assert.Equal(3, json.GetProperty("not_judged").GetArrayLength());
         Assert.Equal(0, json.GetProperty("findings").GetArrayLength());
         JsonElement metrics = json.GetProperty("metrics");
         Assert.Equal(WalConfig.Default.MaxWalSize, metrics.GetProperty("max_size_bytes").GetInt64());
         Assert.True(metrics.GetProperty("size_bytes").GetInt64() > 0);
+        Assert.Equal(0, metrics.GetProperty("sync_samples").GetInt32());
         Assert.Equal(0, metrics.GetProperty("avg_sync_latency_ms").GetDouble());
-        Assert.Contains("latencies are this process's own", json.GetProperty("note").GetString(), StringComparison.Ordinal);
+        Assert.Contains("wal health: healthy (of the figures judged; 3 not judged", stats.Stdout);
+        Assert.Contains("wal fsync latency avg / p99: no samples in the last minute", stats.Stdout);
+        Assert.False(statsJson.GetProperty("health_judged_all").GetBoolean());
+        Assert.Equal(0, statsJson.GetProperty("sync_samples").GetInt32());
+        Assert.Contains("latencies and the entry rate are this process's own", json.GetProperty("note").GetString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Health_DatabaseOpenInAnotherProcess_ExitsFour_NotAWarning(bool json)
+    {
+        using var dir = new TempDirectory();
+        await Ok("load", "--data", dir.Path, "--collection", "c", "--dim", "3", "--count", "5");
+        CliResult result;
+        using (VectorDatabase.Open(dir.Path))
+        {
+            result = await CliProcess.RunAsync(json ? ["health", "--data", dir.Path, "--json"] : ["health", "--data", dir.Path]);
+        }
+
+        Assert.True(result.ExitCode == 4, result.ToString());
+        Assert.Contains("is in use by another process", ErrorLine(result));
+        Assert.Contains("nothing was checked", ErrorLine(result));
+        if (json)
+        {
+            Assert.Equal("in_use", Json(result).GetProperty("status").GetString());
+        }
+        else
+        {
+            Assert.Equal("", result.Stdout);
+        }
+    }
+
+    [Fact]
+    public async Task Health_IdleDatabaseWhoseLastRecordIsAnHoursOldCheckpoint_IsHealthy()
+    {
+        using var dir = new TempDirectory();
+        var twoHoursAgo = new ShiftedClock(TimeSpan.FromHours(-2));
+        using (var db = VectorDatabase.Open(dir.Path, SmallSegments(clock: twoHoursAgo)))
+        {
+            db.CreateCollection("docs", new CollectionOptions(8));
+            Insert(db, "docs", 0, 10);
+            db.Checkpoint();
+        }
+
+        CliResult result = await CliProcess.RunAsync("health", "--data", dir.Path, "--json");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        JsonElement json = Json(result);
+        Assert.Equal("healthy", json.GetProperty("status").GetString());
+        Assert.InRange(json.GetProperty("metrics").GetProperty("last_checkpoint_age_seconds").GetDouble(), 7100, 7300);
+        Assert.Equal(JsonValueKind.Null, json.GetProperty("metrics").GetProperty("oldest_uncovered_record_age_seconds").ValueKind);
     }
 
     [Fact]
@@ -387,7 +446,7 @@ public sealed class MaintenanceCliTests
         CliResult critical = await CliProcess.RunAsync("health", "--data", dir.Path, "--max-wal-size", WalConfig.MinSegmentSizeBytes.ToString(CultureInfo.InvariantCulture), "--json");
 
         Assert.True(warning.ExitCode == 1, warning.ToString());
-        Assert.Contains("status: warning\n", warning.Stdout);
+        Assert.Contains("status: warning (of the figures judged; 3 not judged", warning.Stdout);
         Assert.Contains("finding: Warning: WAL size", warning.Stdout);
         Assert.Equal("", warning.Stderr);
         Assert.True(critical.ExitCode == 2, critical.ToString());
@@ -398,7 +457,7 @@ public sealed class MaintenanceCliTests
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public async Task Health_CheckpointTwoHoursOld_IsCritical_EvenWhenTheSegmentRotatedSince(bool rotatedSince)
+    public async Task Health_RecordsAfterACheckpointTwoHoursOld_AreCritical_EvenWhenTheSegmentRotatedSince(bool rotatedSince)
     {
         using var dir = new TempDirectory();
         var twoHoursAgo = new ShiftedClock(TimeSpan.FromHours(-2));
@@ -416,7 +475,7 @@ public sealed class MaintenanceCliTests
         Assert.True(result.ExitCode == 2, result.ToString());
         JsonElement json = Json(result);
         Assert.Equal("critical", json.GetProperty("status").GetString());
-        Assert.Contains("last checkpoint is 12", json.GetProperty("findings")[0].GetString(), StringComparison.Ordinal); // 120 minutes, give or take one
+        Assert.Contains("not covered by a checkpoint (last checkpoint 12", json.GetProperty("findings")[0].GetString(), StringComparison.Ordinal); // 120 minutes, give or take one
         Assert.InRange(json.GetProperty("metrics").GetProperty("last_checkpoint_age_seconds").GetDouble(), 7100, 7300);
     }
 

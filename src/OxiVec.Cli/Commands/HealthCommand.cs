@@ -8,20 +8,20 @@ namespace OxiVec.Cli.Commands;
 
 /// <summary>
 /// <c>oxivec health --data DIR [--wal DIR] [--max-wal-size BYTES] [--json]</c>: opens the database and prints its WAL
-/// health check (<see cref="VectorDatabase.CheckHealth"/>: status, findings, and the figures it looked at). Exit code 0
-/// healthy, 1 warning, 2 critical.
+/// health check (<see cref="VectorDatabase.CheckHealth"/>: status, findings, the checks it could not judge, and the
+/// figures it looked at). Exit code 0 healthy, 1 warning, 2 critical, 4 in use by another process.
 /// </summary>
 /// <remarks>
-/// Latencies are this process's: it has just opened the database and written nothing, so they are zero and the
-/// latency thresholds cannot fire here (the application's own <c>CheckHealth</c> sees its latencies). The checkpoint
-/// age is the engine's (from the newest checkpoint, also across segment rotation); the newest checkpoint record in the
-/// WAL is shown beside it.
+/// Latencies and the entry rate are this process's: it has just opened the database and written nothing, so they
+/// have no samples and are not judged; the output lists them under "not judged" and qualifies the status. The
+/// application's own <c>CheckHealth</c> sees its live figures. The checkpoint age is the engine's; the newest
+/// checkpoint record in the WAL is shown beside it.
 /// </remarks>
 internal static class HealthCommand
 {
     /// <summary>What the output says about latencies, everywhere.</summary>
     public const string LatencyNote =
-        "latencies are this process's own: it has just opened the database and written nothing, so they are 0 here; the application's CheckHealth() sees its own";
+        "latencies and the entry rate are this process's own: it has just opened the database and written nothing, so they have no samples and are not judged; the application's CheckHealth() sees its live figures";
 
     public static Command Create()
     {
@@ -40,7 +40,8 @@ internal static class HealthCommand
         var command = new Command(
             "health",
             "Check the WAL's health against the guide's thresholds (size against the maximum, sync and write latency, checkpoint age). " +
-            "Exit code 0 healthy, 1 warning, 2 critical. It opens the database, so it needs the lock; latencies are this process's (0: it writes nothing).")
+            "Exit code 0 healthy, 1 warning, 2 critical, 4 the database is open in another process (nothing checked). " +
+            "It opens the database, so it needs the lock; latencies are this process's (no samples: it writes nothing, so they are not judged).")
         {
             dataOption, walOption, maxSizeOption, jsonOption,
         };
@@ -61,7 +62,17 @@ internal static class HealthCommand
             MaxWalSize = maxWalSize,
             SegmentSizeBytes = Math.Min(WalConfig.Default.SegmentSizeBytes, maxWalSize),
         };
-        using VectorDatabase database = StoreOptions.Open(data, wal, config, create: false);
+        VectorDatabase database;
+        try
+        {
+            database = StoreOptions.Open(data, wal, config, create: false);
+        }
+        catch (WalLockedException ex)
+        {
+            return InUse(ex, json);
+        }
+
+        using var opened = database;
         WalHealthReport report = database.CheckHealth();
         string walDir = Path.GetFullPath(wal ?? Path.Combine(database.DataDirectory, "wal"));
         CheckpointRecord? record = NewestCheckpointRecord(walDir, database.LastCheckpoint);
@@ -81,6 +92,28 @@ internal static class HealthCommand
             WalHealthStatus.Warning => ExitCodes.Usage,
             _ => ExitCodes.DataError,
         };
+    }
+
+    /// <summary>
+    /// The database is open in another process: this one cannot open it, so nothing is checked (exit code 4, unlike a
+    /// warning's 1). The live figures are that process's; a server will expose them.
+    /// </summary>
+    private static int InUse(WalLockedException ex, bool json)
+    {
+        string message = $"{ex.Message} Its health cannot be checked from here while it is open: the figures are that process's (its CheckHealth()); nothing was checked.";
+        if (json)
+        {
+            using var stdout = new StdOut();
+            using var lines = new JsonLines(stdout.Stream);
+            lines.WriteObject(o =>
+            {
+                o.WriteString("wal_directory", ex.Directory);
+                o.WriteString("status", "in_use");
+                o.WriteString("note", message);
+            });
+        }
+
+        return Cli.Fail(ExitCodes.InUse, message);
     }
 
     /// <summary>The newest checkpoint record in the WAL.</summary>
@@ -114,17 +147,30 @@ internal static class HealthCommand
 
     private static string Status(WalHealthStatus status) => status.ToString().ToLowerInvariant();
 
+    /// <summary>The status, qualified when some checks could not be judged.</summary>
+    public static string QualifiedStatus(WalHealthReport report) => report.NotJudged.Count == 0
+        ? Status(report.Status)
+        : $"{Status(report.Status)} (of the figures judged; {report.NotJudged.Count} not judged: no samples or too short a baseline)";
+
+    /// <summary>A latency figure, or "no samples".</summary>
+    public static string Latency(int samples, double averageMs, double p99Ms) => samples == 0
+        ? "no samples in the last minute"
+        : string.Create(CultureInfo.InvariantCulture, $"{averageMs:F2} ms average, {p99Ms:F2} ms p99 over the last minute ({samples} samples)");
+
     private static string CheckpointAge(Health h)
     {
         WalMetrics m = h.Report.Metrics;
+        string uncovered = m.OldestUncoveredRecordAge is { } lag
+            ? $"records logged after it, the oldest up to {Age(lag)} old; critical when over 1 hour"
+            : "nothing logged after it: not judged against its age";
         if (h.Record is { } r)
         {
-            return $"{Age(m.LastCheckpointAge)} (checkpoint {r.Sequence}, record LSN {StoreOptions.Num(r.Lsn)} at {RecordFormat.Timestamp(r.Timestamp)}; critical over 1 hour)";
+            return $"{Age(m.LastCheckpointAge)} (checkpoint {r.Sequence}, record LSN {StoreOptions.Num(r.Lsn)} at {RecordFormat.Timestamp(r.Timestamp)}; {uncovered})";
         }
 
         return h.Checkpoint is null
-            ? $"{Age(m.LastCheckpointAge)} (no checkpoint yet: counted from this open; critical over 1 hour)"
-            : $"{Age(m.LastCheckpointAge)} (checkpoint {h.Checkpoint.Sequence}, no checkpoint record after LSN {StoreOptions.Num(h.Checkpoint.CoveredLsn)}: counted from this open)";
+            ? $"{Age(m.LastCheckpointAge)} (no checkpoint yet: counted from this open; {uncovered})"
+            : $"{Age(m.LastCheckpointAge)} (checkpoint {h.Checkpoint.Sequence}, no checkpoint record after LSN {StoreOptions.Num(h.Checkpoint.CoveredLsn)}; {uncovered})";
     }
 
     private static string Age(TimeSpan age) => age.TotalSeconds < 120
@@ -137,12 +183,15 @@ internal static class HealthCommand
     {
         WalMetrics m = h.Report.Metrics;
         double fill = m.MaxSizeBytes == 0 ? 0 : 100.0 * m.CurrentSizeBytes / m.MaxSizeBytes;
-        yield return ("status", Status(h.Report.Status));
+        yield return ("status", QualifiedStatus(h.Report));
         yield return ("WAL size", string.Create(
             CultureInfo.InvariantCulture,
             $"{m.CurrentSizeMb:F2} MB of {m.MaxSizeMb:F0} MB maximum ({fill:F1}%; warning over 80%, critical over 90%), {m.SegmentCount} segment{(m.SegmentCount == 1 ? "" : "s")}"));
-        yield return ("average fsync latency", string.Create(CultureInfo.InvariantCulture, $"{m.AvgSyncLatencyMs:F2} ms (warning over 50 ms, critical over 100 ms)"));
-        yield return ("average write latency", string.Create(CultureInfo.InvariantCulture, $"{m.AvgWriteLatencyMs:F2} ms (warning over 10 ms)"));
+        yield return ("fsync latency", $"{Latency(m.SyncSamples, m.AvgSyncLatencyMs, m.P99SyncLatencyMs)} (average: warning over 50 ms, critical over 100 ms)");
+        yield return ("write latency", $"{Latency(m.WriteSamples, m.AvgWriteLatencyMs, m.P99WriteLatencyMs)} (average: warning over 10 ms)");
+        yield return ("entries per second", string.Create(
+            CultureInfo.InvariantCulture,
+            $"{m.RecentEntriesPerSec:F1} over the last minute, baseline {m.BaselineEntriesPerSec:F1} over {m.BaselineSpan.TotalMinutes:F1} minutes ({m.BaselineEntries} records; warning beyond ±50%)"));
         yield return ("note", LatencyNote);
         yield return ("last checkpoint age", CheckpointAge(h));
         yield return ("WAL failed", m.IsFailed ? "yes" : "no");
@@ -161,6 +210,11 @@ internal static class HealthCommand
         {
             Figures.Line($"finding: {finding}", finding.StartsWith(nameof(WalHealthStatus.Critical), StringComparison.Ordinal) ? "red" : "yellow");
         }
+
+        foreach (string item in h.Report.NotJudged)
+        {
+            Figures.Line($"not judged: {item}", "grey");
+        }
     }
 
     private static void WriteJson(Health h)
@@ -173,6 +227,7 @@ internal static class HealthCommand
             json.WriteString("data_directory", h.DataDirectory);
             json.WriteString("wal_directory", h.WalDirectory);
             json.WriteString("status", Status(h.Report.Status));
+            json.WriteBoolean("judged_all", h.Report.NotJudged.Count == 0);
             json.WriteStartArray("findings");
             foreach (string finding in h.Report.Findings)
             {
@@ -180,15 +235,37 @@ internal static class HealthCommand
             }
 
             json.WriteEndArray();
+            json.WriteStartArray("not_judged");
+            foreach (string item in h.Report.NotJudged)
+            {
+                json.WriteStringValue(item);
+            }
+
+            json.WriteEndArray();
             json.WriteStartObject("metrics");
             json.WriteNumber("size_bytes", m.CurrentSizeBytes);
             json.WriteNumber("max_size_bytes", m.MaxSizeBytes);
             json.WriteNumber("segment_count", m.SegmentCount);
+            json.WriteNumber("sync_samples", m.SyncSamples);
             json.WriteNumber("avg_sync_latency_ms", m.AvgSyncLatencyMs);
             json.WriteNumber("p99_sync_latency_ms", m.P99SyncLatencyMs);
+            json.WriteNumber("write_samples", m.WriteSamples);
             json.WriteNumber("avg_write_latency_ms", m.AvgWriteLatencyMs);
             json.WriteNumber("p99_write_latency_ms", m.P99WriteLatencyMs);
+            json.WriteNumber("recent_entries_per_sec", m.RecentEntriesPerSec);
+            json.WriteNumber("baseline_entries_per_sec", m.BaselineEntriesPerSec);
+            json.WriteNumber("baseline_entries", m.BaselineEntries);
+            json.WriteNumber("baseline_seconds", m.BaselineSpan.TotalSeconds);
             json.WriteNumber("last_checkpoint_age_seconds", m.LastCheckpointAge.TotalSeconds);
+            if (m.OldestUncoveredRecordAge is { } lag)
+            {
+                json.WriteNumber("oldest_uncovered_record_age_seconds", lag.TotalSeconds);
+            }
+            else
+            {
+                json.WriteNull("oldest_uncovered_record_age_seconds");
+            }
+
             json.WriteBoolean("failed", m.IsFailed);
             json.WriteNumber("last_lsn", m.LastLsn);
             json.WriteEndObject();

@@ -111,18 +111,30 @@ internal static class StatsCommand
             json.WriteNumber("entries_appended", m.EntriesAppended);
             json.WriteNumber("sync_count", m.SyncCount);
             json.WriteNumber("write_ops_per_sec", m.WriteOpsPerSec);
+            json.WriteNumber("write_samples", m.WriteSamples);
             json.WriteNumber("avg_write_latency_ms", m.AvgWriteLatencyMs);
             json.WriteNumber("p50_write_latency_ms", m.P50WriteLatencyMs);
             json.WriteNumber("p99_write_latency_ms", m.P99WriteLatencyMs);
+            json.WriteNumber("lifetime_avg_write_latency_ms", m.LifetimeAvgWriteLatencyMs);
+            json.WriteNumber("sync_samples", m.SyncSamples);
             json.WriteNumber("avg_sync_latency_ms", m.AvgSyncLatencyMs);
             json.WriteNumber("p99_sync_latency_ms", m.P99SyncLatencyMs);
+            json.WriteNumber("lifetime_avg_sync_latency_ms", m.LifetimeAvgSyncLatencyMs);
             json.WriteNumber("last_checkpoint_age_seconds", m.LastCheckpointAge.TotalSeconds);
             json.WriteBoolean("failed", m.IsFailed);
             json.WriteString("health", Health(s.Health.Status));
+            json.WriteBoolean("health_judged_all", s.Health.NotJudged.Count == 0);
             json.WriteStartArray("findings");
             foreach (string finding in s.Health.Findings)
             {
                 json.WriteStringValue(finding);
+            }
+
+            json.WriteEndArray();
+            json.WriteStartArray("not_judged");
+            foreach (string item in s.Health.NotJudged)
+            {
+                json.WriteStringValue(item);
             }
 
             json.WriteEndArray();
@@ -183,8 +195,12 @@ internal static class StatsCommand
         ("size", $"{m.CurrentSizeMb:F2} MB of {m.MaxSizeMb:F0} MB in {m.SegmentCount} segment{(m.SegmentCount == 1 ? "" : "s")}"),
         ("entries", Num(m.TotalEntries)),
         ("last LSN / durable LSN", $"{Num(m.LastLsn)} / {Num(m.DurableLsn)}"),
-        ("write latency avg / p50 / p99", $"{m.AvgWriteLatencyMs:F2} / {m.P50WriteLatencyMs:F2} / {m.P99WriteLatencyMs:F2} ms"),
-        ("fsync latency avg / p99", $"{m.AvgSyncLatencyMs:F2} / {m.P99SyncLatencyMs:F2} ms ({Num(m.SyncCount)} fsyncs)"),
+        ("write latency avg / p50 / p99", m.WriteSamples == 0
+            ? "no samples in the last minute"
+            : $"{m.AvgWriteLatencyMs:F2} / {m.P50WriteLatencyMs:F2} / {m.P99WriteLatencyMs:F2} ms over the last minute ({Num(m.WriteSamples)} samples)"),
+        ("fsync latency avg / p99", m.SyncSamples == 0
+            ? $"no samples in the last minute ({Num(m.SyncCount)} fsyncs since open)"
+            : $"{m.AvgSyncLatencyMs:F2} / {m.P99SyncLatencyMs:F2} ms over the last minute ({Num(m.SyncSamples)} samples, {Num(m.SyncCount)} fsyncs since open)"),
         ("writes since open", $"{Num(m.EntriesAppended)} ({m.WriteOpsPerSec:N0}/s)"),
     ];
 
@@ -225,7 +241,11 @@ internal static class StatsCommand
             o.WriteLine($"wal {name}: {value}");
         }
 
-        o.WriteLine($"wal health: {Health(s.Health.Status)}{(s.Health.Findings.Count > 0 ? " (" + string.Join("; ", s.Health.Findings) + ")" : "")}");
+        o.WriteLine($"wal health: {HealthCommand.QualifiedStatus(s.Health)}{(s.Health.Findings.Count > 0 ? " (" + string.Join("; ", s.Health.Findings) + ")" : "")}");
+        foreach (string item in s.Health.NotJudged)
+        {
+            o.WriteLine($"wal health not judged: {item}");
+        }
         foreach ((string name, string value) in RecoveryRows(s.Recovery, s.Open, s.Checkpoint))
         {
             o.WriteLine($"recovery {name}: {value}");
@@ -262,7 +282,11 @@ internal static class StatsCommand
             walTable.AddRow(Markup.Escape(name), Markup.Escape(value));
         }
 
-        walTable.AddRow("health", $"[{color}]{Health(s.Health.Status)}[/]{Markup.Escape(s.Health.Findings.Count > 0 ? ": " + string.Join("; ", s.Health.Findings) : "")}");
+        walTable.AddRow("health", $"[{color}]{Markup.Escape(HealthCommand.QualifiedStatus(s.Health))}[/]{Markup.Escape(s.Health.Findings.Count > 0 ? ": " + string.Join("; ", s.Health.Findings) : "")}");
+        foreach (string item in s.Health.NotJudged)
+        {
+            walTable.AddRow("not judged", $"[grey]{Markup.Escape(item)}[/]");
+        }
         AnsiConsole.Write(walTable);
         var recovery = new Table().Border(TableBorder.Rounded).Title("[bold]Recovery (this open)[/]").AddColumns("Figure", "Value");
         foreach ((string name, string value) in RecoveryRows(s.Recovery, s.Open, s.Checkpoint))

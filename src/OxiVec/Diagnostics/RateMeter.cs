@@ -1,22 +1,39 @@
 namespace OxiVec.Diagnostics;
 
-/// <summary>Events per second over a sliding window of whole seconds (the last 10 by default). Thread safe.</summary>
-internal sealed class RateMeter(TimeProvider time, int windowSeconds = 10)
+/// <summary>
+/// Events per second over a sliding window of whole buckets (by default the last 10 one-second buckets). Thread safe.
+/// </summary>
+internal sealed class RateMeter
 {
-    private readonly long[] _buckets = new long[windowSeconds];
-    private readonly long[] _bucketSecond = new long[windowSeconds];
-    private readonly long _created = time.GetTimestamp();
+    private readonly TimeProvider _time;
+    private readonly long _bucketTicks;
+    private readonly long[] _buckets;
+    private readonly long[] _bucketNumber;
+    private readonly long _created;
     private readonly Lock _sync = new();
+
+    /// <param name="time">The clock.</param>
+    /// <param name="buckets">How many buckets the window spans.</param>
+    /// <param name="bucketWidth">The width of one bucket; one second by default.</param>
+    public RateMeter(TimeProvider time, int buckets = 10, TimeSpan? bucketWidth = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(buckets, 1);
+        _time = time;
+        _bucketTicks = Math.Max(1, (long)((bucketWidth ?? TimeSpan.FromSeconds(1)).TotalSeconds * time.TimestampFrequency));
+        _buckets = new long[buckets];
+        _bucketNumber = new long[buckets];
+        _created = time.GetTimestamp();
+    }
 
     public void Add(long count)
     {
-        long second = time.GetTimestamp() / time.TimestampFrequency;
+        long bucket = _time.GetTimestamp() / _bucketTicks;
         lock (_sync)
         {
-            int i = (int)(second % _buckets.Length);
-            if (_bucketSecond[i] != second)
+            int i = (int)(bucket % _buckets.Length);
+            if (_bucketNumber[i] != bucket)
             {
-                _bucketSecond[i] = second;
+                _bucketNumber[i] = bucket;
                 _buckets[i] = 0;
             }
 
@@ -24,28 +41,34 @@ internal sealed class RateMeter(TimeProvider time, int windowSeconds = 10)
         }
     }
 
-    /// <summary>
-    /// The rate over the window: events in the current and the previous <c>window - 1</c> seconds, divided by the
-    /// time they span (the meter's age when it is younger than the window).
-    /// </summary>
+    /// <summary>The rate over the window (see <see cref="Read"/>); 0 before any time has passed.</summary>
     public double PerSecond()
     {
-        long nowTicks = time.GetTimestamp();
-        long now = nowTicks / time.TimestampFrequency;
+        (long events, TimeSpan span) = Read();
+        return span <= TimeSpan.Zero ? 0 : events / span.TotalSeconds;
+    }
+
+    /// <summary>
+    /// The events in the current and the previous <c>buckets - 1</c> buckets, and the time they span (the meter's age
+    /// when it is younger than the window).
+    /// </summary>
+    public (long Events, TimeSpan Span) Read()
+    {
+        long nowTicks = _time.GetTimestamp();
+        long now = nowTicks / _bucketTicks;
         long total = 0;
         lock (_sync)
         {
             for (int i = 0; i < _buckets.Length; i++)
             {
-                if (now - _bucketSecond[i] < _buckets.Length)
+                if (now - _bucketNumber[i] < _buckets.Length)
                 {
                     total += _buckets[i];
                 }
             }
         }
 
-        double age = (nowTicks - _created) / (double)time.TimestampFrequency;
-        double span = Math.Min(_buckets.Length - 1 + ((nowTicks % time.TimestampFrequency) / (double)time.TimestampFrequency), age);
-        return span <= 0 ? 0 : total / span;
+        long spanTicks = Math.Min(((_buckets.Length - 1) * _bucketTicks) + (nowTicks % _bucketTicks), nowTicks - _created);
+        return (total, TimeSpan.FromSeconds(Math.Max(0, spanTicks) / (double)_time.TimestampFrequency));
     }
 }

@@ -38,19 +38,24 @@ public sealed class WalCleaner
     /// Deletes the segments last written more than <paramref name="olderThanDays"/> days ago whose records all
     /// precede <paramref name="retainFromLsn"/>. Returns how many were deleted.
     /// </summary>
+    /// <remarks>
+    /// A segment's age is that of its newest record: record timestamps come from the clock the WAL was written with,
+    /// and are compared with this cleaner's clock, never with file times from the operating system's clock (a copied
+    /// or restored file has a new modification time; a test or an application with its own clock has another time).
+    /// </remarks>
     /// <exception cref="WalLockedException">The WAL is open in some process.</exception>
     public int CleanupOldFiles(int olderThanDays, long retainFromLsn)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(olderThanDays);
         using IDisposable directoryLock = _storage.AcquireLock();
-        IReadOnlyList<SegmentBound> segments = new WalReader(_storage, null).Segments();
+        var reader = new WalReader(_storage, null);
+        IReadOnlyList<SegmentBound> segments = reader.Segments();
         DateTimeOffset cutoff = _time.GetUtcNow() - TimeSpan.FromDays(olderThanDays);
         int deleted = 0;
         for (int i = 0; i < segments.Count - 1; i++)
         {
-            string path = Path.Combine(_storage.Directory, segments[i].Name);
             bool needed = segments[i + 1].FirstLsn > retainFromLsn; // holds a record at or after retainFromLsn
-            if (needed || File.GetLastWriteTimeUtc(path) > cutoff.UtcDateTime)
+            if (needed || LastWritten(reader, segments, i) > cutoff)
             {
                 break;
             }
@@ -66,5 +71,12 @@ public sealed class WalCleaner
         }
 
         return deleted;
+    }
+
+    /// <summary>The timestamp of segment <paramref name="i"/>'s newest record (an empty sealed segment holds none: the minimum).</summary>
+    private static DateTimeOffset LastWritten(WalReader reader, IReadOnlyList<SegmentBound> segments, int i)
+    {
+        long last = segments[i + 1].FirstLsn - 1;
+        return last < segments[i].FirstLsn ? DateTimeOffset.MinValue : reader.ReadRecords(last).First().Timestamp;
     }
 }

@@ -13,6 +13,12 @@ internal sealed class WalInstrumentation : IDisposable
     /// <summary>The meter name to subscribe to.</summary>
     public const string MeterName = "OxiVec.Wal";
 
+    /// <summary>The window health is judged on: latencies and the current entry rate cover the last minute.</summary>
+    public static readonly TimeSpan RecentWindow = TimeSpan.FromMinutes(1);
+
+    /// <summary>The window of the entry-rate baseline: the last hour.</summary>
+    public static readonly TimeSpan BaselineWindow = TimeSpan.FromHours(1);
+
     private static readonly TimeSpan SlowSync = TimeSpan.FromSeconds(1);
 
     private readonly ILogger _logger;
@@ -22,9 +28,11 @@ internal sealed class WalInstrumentation : IDisposable
     private readonly Counter<long> _syncs;
     private readonly Histogram<double> _syncDuration;
     private readonly Histogram<double> _commitDuration;
-    private readonly LatencyReservoir _syncLatency = new();
-    private readonly LatencyReservoir _commitLatency = new();
+    private readonly LatencyWindow _syncLatency;
+    private readonly LatencyWindow _commitLatency;
     private readonly RateMeter _rate;
+    private readonly RateMeter _recentRate;
+    private readonly RateMeter _baselineRate;
     private long _recordCount;
     private long _byteCount;
     private long _maintenanceFailures;
@@ -33,6 +41,10 @@ internal sealed class WalInstrumentation : IDisposable
     {
         _logger = logger;
         _rate = new RateMeter(time);
+        _recentRate = new RateMeter(time, (int)RecentWindow.TotalSeconds);
+        _baselineRate = new RateMeter(time, (int)BaselineWindow.TotalMinutes, TimeSpan.FromMinutes(1));
+        _syncLatency = new LatencyWindow(time, RecentWindow);
+        _commitLatency = new LatencyWindow(time, RecentWindow);
         var tags = new KeyValuePair<string, object?>[] { new("oxivec.wal.dir", walDir) };
         _meter = meterFactory?.Create(new MeterOptions(MeterName) { Tags = tags }) ?? new Meter(new MeterOptions(MeterName) { Tags = tags });
         _records = _meter.CreateCounter<long>("oxivec.wal.records", "{record}", "Records appended to the WAL.");
@@ -46,20 +58,43 @@ internal sealed class WalInstrumentation : IDisposable
 
     public long ByteCount => Volatile.Read(ref _byteCount);
 
-    public long SyncCount => _syncLatency.Count;
-
     public long MaintenanceFailures => Volatile.Read(ref _maintenanceFailures);
 
-    public double RatePerSecond => _rate.PerSecond();
-
-    public (double Average, double P50, double P99) SyncLatency => _syncLatency.Summarize();
-
-    public (double Average, double P50, double P99) CommitLatency => _commitLatency.Summarize();
+    /// <summary>Fills in the latency and rate figures of <paramref name="metrics"/>.</summary>
+    public WalMetrics Describe(WalMetrics metrics)
+    {
+        LatencySummary sync = _syncLatency.Summarize();
+        LatencySummary write = _commitLatency.Summarize();
+        (long recentEntries, TimeSpan recentSpan) = _recentRate.Read();
+        (long baselineEntries, TimeSpan baselineSpan) = _baselineRate.Read();
+        return metrics with
+        {
+            EntriesAppended = RecordCount,
+            WriteOpsPerSec = _rate.PerSecond(),
+            RecentEntriesPerSec = recentSpan <= TimeSpan.Zero ? 0 : recentEntries / recentSpan.TotalSeconds,
+            BaselineEntriesPerSec = baselineSpan <= TimeSpan.Zero ? 0 : baselineEntries / baselineSpan.TotalSeconds,
+            BaselineEntries = baselineEntries,
+            BaselineSpan = baselineSpan,
+            SyncSamples = sync.RecentSamples,
+            AvgSyncLatencyMs = sync.RecentAverage,
+            P99SyncLatencyMs = sync.RecentP99,
+            LifetimeAvgSyncLatencyMs = sync.LifetimeAverage,
+            WriteSamples = write.RecentSamples,
+            AvgWriteLatencyMs = write.RecentAverage,
+            P50WriteLatencyMs = write.RecentP50,
+            P99WriteLatencyMs = write.RecentP99,
+            LifetimeAvgWriteLatencyMs = write.LifetimeAverage,
+            SyncCount = sync.LifetimeSamples,
+            BytesWritten = ByteCount,
+        };
+    }
 
     public void RecordsAppended(long count)
     {
         Interlocked.Add(ref _recordCount, count);
         _rate.Add(count);
+        _recentRate.Add(count);
+        _baselineRate.Add(count);
         _records.Add(count);
     }
 

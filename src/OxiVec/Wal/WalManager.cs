@@ -35,8 +35,7 @@ public sealed class WalManager : IDisposable, IAsyncDisposable
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _intervalFlusher;
-    private long _lastCheckpointTimestamp;
-    private bool _checkpointKnown;
+    private readonly WalCheckpointLag _checkpointLag;
     private int _disposed;
 
     private WalManager(
@@ -51,8 +50,7 @@ public sealed class WalManager : IDisposable, IAsyncDisposable
         _time = time;
         _logger = logger;
         OpenReport = report;
-        _lastCheckpointTimestamp = lastCheckpointTimestamp ?? time.GetTimestamp();
-        _checkpointKnown = lastCheckpointTimestamp is not null;
+        _checkpointLag = new WalCheckpointLag(time, writer.AppendedLsn, lastCheckpointTimestamp);
         _intervalFlusher = config.SyncIntervalMs > 0 ? RunIntervalFlusherAsync(_stopping.Token) : Task.CompletedTask;
     }
 
@@ -193,34 +191,29 @@ public sealed class WalManager : IDisposable, IAsyncDisposable
     /// <summary>Checks every record's framing and checksum (the guide's <c>verify_wal</c>).</summary>
     public WalVerifyReport Verify() => Reader().Verify();
 
-    /// <summary>The guide's WAL metrics, plus percentiles, sync count and positions.</summary>
+    /// <summary>
+    /// The guide's WAL metrics, plus percentiles, sync count and positions. Latencies and the current entry rate cover
+    /// the last minute; lifetime averages and an hour's rate baseline are kept beside them.
+    /// </summary>
+    /// <remarks>The first call after an open reads the last record the WAL held then, to learn whether a checkpoint ended it.</remarks>
     public WalMetrics GetMetrics()
     {
         (int segments, long bytes, long firstLsn) = _writer.Footprint();
-        (double syncAvg, _, double syncP99) = _instrumentation.SyncLatency;
-        (double writeAvg, double writeP50, double writeP99) = _instrumentation.CommitLatency;
+        (TimeSpan checkpointAge, TimeSpan? uncoveredAge) = _checkpointLag.Read(lsn => Reader().ReadRecords(lsn).FirstOrDefault());
         long last = _writer.AppendedLsn;
-        return new WalMetrics
+        return _instrumentation.Describe(new WalMetrics
         {
             CurrentSizeBytes = bytes,
             MaxSizeBytes = Config.MaxWalSize,
             TotalEntries = Math.Max(0, last - firstLsn + 1),
-            EntriesAppended = _instrumentation.RecordCount,
-            WriteOpsPerSec = _instrumentation.RatePerSecond,
-            AvgSyncLatencyMs = syncAvg,
-            P99SyncLatencyMs = syncP99,
-            AvgWriteLatencyMs = writeAvg,
-            P50WriteLatencyMs = writeP50,
-            P99WriteLatencyMs = writeP99,
-            SyncCount = _instrumentation.SyncCount,
-            BytesWritten = _instrumentation.ByteCount,
-            LastCheckpointAge = _time.GetElapsedTime(Volatile.Read(ref _lastCheckpointTimestamp)),
+            LastCheckpointAge = checkpointAge,
+            OldestUncoveredRecordAge = uncoveredAge,
             LastLsn = last,
             DurableLsn = _writer.DurableLsn,
             SegmentCount = segments,
             IsFailed = _writer.IsFailed,
             MaintenanceFailures = _instrumentation.MaintenanceFailures,
-        };
+        });
     }
 
     /// <summary>Applies the guide's health thresholds to the current metrics.</summary>
@@ -262,15 +255,7 @@ public sealed class WalManager : IDisposable, IAsyncDisposable
     /// reopen whose scanned tail holds no checkpoint record (the segment rotated since). Ignored when the WAL knows a
     /// newer one.
     /// </summary>
-    internal void NoteCheckpointWritten(DateTimeOffset created)
-    {
-        long timestamp = TimestampOf(_time, created);
-        if (!_checkpointKnown || timestamp > Volatile.Read(ref _lastCheckpointTimestamp))
-        {
-            Volatile.Write(ref _lastCheckpointTimestamp, timestamp);
-            _checkpointKnown = true;
-        }
-    }
+    internal void NoteCheckpointWritten(DateTimeOffset created) => _checkpointLag.CheckpointWrittenAt(TimestampOf(_time, created));
 
     /// <summary>The <see cref="TimeProvider"/> timestamp of a past UTC time.</summary>
     internal static long TimestampOf(TimeProvider time, DateTimeOffset when) =>
@@ -350,28 +335,25 @@ public sealed class WalManager : IDisposable, IAsyncDisposable
     internal void WaitAcknowledged(long lsn, IReadOnlyList<WalEntry> entries, long startTimestamp)
     {
         _writer.WaitFor(lsn, durable: Config.SyncIntervalMs == 0);
-        Acknowledged(entries, startTimestamp);
+        Acknowledged(lsn, entries, startTimestamp);
     }
 
     /// <summary>Asynchronous <see cref="WaitAcknowledged"/>.</summary>
     internal async ValueTask WaitAcknowledgedAsync(long lsn, IReadOnlyList<WalEntry> entries, long startTimestamp, CancellationToken cancellationToken)
     {
         await _writer.WaitForAsync(lsn, Config.SyncIntervalMs == 0, cancellationToken).ConfigureAwait(false);
-        Acknowledged(entries, startTimestamp);
+        Acknowledged(lsn, entries, startTimestamp);
     }
 
-    private void Acknowledged(IReadOnlyList<WalEntry> entries, long startTimestamp)
+    private void Acknowledged(long lsn, IReadOnlyList<WalEntry> entries, long startTimestamp)
     {
         _instrumentation.Committed(Stopwatch.GetElapsedTime(startTimestamp));
-        foreach (WalEntry entry in entries)
+        if (entries.Count > 0 && entries[^1].Type == WalRecordType.Checkpoint)
         {
-            if (entry.Type == WalRecordType.Checkpoint)
-            {
-                _writer.RecordDurablePointNow(); // every checkpoint record updates the control file, whatever the rate limit
-                Volatile.Write(ref _lastCheckpointTimestamp, _time.GetTimestamp());
-                _checkpointKnown = true;
-            }
+            _writer.RecordDurablePointNow(); // every checkpoint record updates the control file, whatever the rate limit
         }
+
+        _checkpointLag.Logged(lsn, entries.Count > 0 && entries[^1].Type == WalRecordType.Checkpoint);
     }
 
     private WalReader Reader()

@@ -24,20 +24,53 @@ public sealed record WalMetrics
     /// <summary>Records appended per second over the last 10 seconds.</summary>
     public double WriteOpsPerSec { get; init; }
 
-    /// <summary>Average time of one fsync, in ms.</summary>
+    /// <summary>Records appended per second over the last minute (the health check's current rate).</summary>
+    public double RecentEntriesPerSec { get; init; }
+
+    /// <summary>Records appended per second over the last hour, or since the open when younger (the rate baseline).</summary>
+    public double BaselineEntriesPerSec { get; init; }
+
+    /// <summary>Records appended in the baseline window.</summary>
+    public long BaselineEntries { get; init; }
+
+    /// <summary>How much time the baseline covers: an hour, or the time since the open when shorter.</summary>
+    public TimeSpan BaselineSpan { get; init; }
+
+    /// <summary>
+    /// fsyncs in the recent window (the last minute, at most the newest 4,096) that the sync latencies describe;
+    /// 0 means no samples: the sync latencies are then 0 and say nothing.
+    /// </summary>
+    public int SyncSamples { get; init; }
+
+    /// <summary>Average time of one fsync over the recent window, in ms (0 without samples).</summary>
     public double AvgSyncLatencyMs { get; init; }
 
-    /// <summary>99th percentile of recent fsyncs, in ms.</summary>
+    /// <summary>99th percentile of the fsyncs of the recent window, in ms (0 without samples).</summary>
     public double P99SyncLatencyMs { get; init; }
 
-    /// <summary>Average time from append to acknowledgement (write, and fsync when the policy waits for it), in ms.</summary>
+    /// <summary>Average time of one fsync since the WAL was opened, in ms (0 without samples).</summary>
+    public double LifetimeAvgSyncLatencyMs { get; init; }
+
+    /// <summary>
+    /// Acknowledged appends in the recent window (the last minute, at most the newest 4,096) that the write
+    /// latencies describe; 0 means no samples.
+    /// </summary>
+    public int WriteSamples { get; init; }
+
+    /// <summary>
+    /// Average time from append to acknowledgement (write, and fsync when the policy waits for it) over the recent
+    /// window, in ms (0 without samples).
+    /// </summary>
     public double AvgWriteLatencyMs { get; init; }
 
-    /// <summary>Median of recent append-to-acknowledgement times, in ms.</summary>
+    /// <summary>Median append-to-acknowledgement time of the recent window, in ms (0 without samples).</summary>
     public double P50WriteLatencyMs { get; init; }
 
-    /// <summary>99th percentile of recent append-to-acknowledgement times, in ms.</summary>
+    /// <summary>99th percentile append-to-acknowledgement time of the recent window, in ms (0 without samples).</summary>
     public double P99WriteLatencyMs { get; init; }
+
+    /// <summary>Average append-to-acknowledgement time since the WAL was opened, in ms (0 without samples).</summary>
+    public double LifetimeAvgWriteLatencyMs { get; init; }
 
     /// <summary>fsyncs performed since open; with group commit, far fewer than commits.</summary>
     public long SyncCount { get; init; }
@@ -47,6 +80,13 @@ public sealed record WalMetrics
 
     /// <summary>Time since the last checkpoint record, or since the WAL was opened when there is none.</summary>
     public TimeSpan LastCheckpointAge { get; init; }
+
+    /// <summary>
+    /// Age of the oldest record logged after the newest checkpoint record; null when there is none (an idle
+    /// database whose last record is its checkpoint). After a reopen, records found after the checkpoint count
+    /// as old as the checkpoint (or, without one, from the open).
+    /// </summary>
+    public TimeSpan? OldestUncoveredRecordAge { get; init; }
 
     /// <summary>The newest LSN appended.</summary>
     public long LastLsn { get; init; }
@@ -65,85 +105,4 @@ public sealed record WalMetrics
     /// full disk. The log stays whole and the next checkpoint tries again; each failure is logged as a warning.
     /// </summary>
     public long MaintenanceFailures { get; init; }
-}
-
-/// <summary>The outcome of a health check.</summary>
-public enum WalHealthStatus
-{
-    /// <summary>Every figure is within its threshold.</summary>
-    Healthy,
-
-    /// <summary>A figure passed an alert threshold (the guide's "Key Metrics to Track" table).</summary>
-    Warning,
-
-    /// <summary>A figure passed a failure threshold (the guide's health check), or the WAL has failed.</summary>
-    Critical,
-}
-
-/// <summary>The result of <see cref="WalManager.CheckHealth"/>: a status and one line per finding.</summary>
-/// <param name="Status">The worst status of the findings.</param>
-/// <param name="Findings">Human-readable findings, each naming the figure and its threshold.</param>
-/// <param name="Metrics">The metrics the check looked at.</param>
-public sealed record WalHealthReport(WalHealthStatus Status, IReadOnlyList<string> Findings, WalMetrics Metrics)
-{
-    /// <summary>True when <see cref="Status"/> is <see cref="WalHealthStatus.Healthy"/>.</summary>
-    public bool IsHealthy => Status == WalHealthStatus.Healthy;
-
-    /// <summary>
-    /// Applies the guide's thresholds. Warning: WAL size over 80% of the maximum, write latency over 10 ms,
-    /// sync latency over 50 ms, a failed maintenance step. Critical: size over 90%, sync latency over 100 ms, last checkpoint older than an
-    /// hour, or a failed WAL.
-    /// </summary>
-    public static WalHealthReport Evaluate(WalMetrics metrics)
-    {
-        ArgumentNullException.ThrowIfNull(metrics);
-        var findings = new List<string>();
-        var status = WalHealthStatus.Healthy;
-        void Add(WalHealthStatus level, string message)
-        {
-            findings.Add($"{level}: {message}");
-            status = (WalHealthStatus)Math.Max((int)status, (int)level);
-        }
-
-        double fill = metrics.MaxSizeBytes == 0 ? 0 : (double)metrics.CurrentSizeBytes / metrics.MaxSizeBytes;
-        if (metrics.IsFailed)
-        {
-            Add(WalHealthStatus.Critical, "the WAL failed (a write or fsync error) and refuses writes");
-        }
-
-        if (fill > 0.9)
-        {
-            Add(WalHealthStatus.Critical, $"WAL size {metrics.CurrentSizeMb:F1} MB is over 90% of the {metrics.MaxSizeMb:F0} MB maximum");
-        }
-        else if (fill > 0.8)
-        {
-            Add(WalHealthStatus.Warning, $"WAL size {metrics.CurrentSizeMb:F1} MB is over 80% of the {metrics.MaxSizeMb:F0} MB maximum");
-        }
-
-        if (metrics.AvgSyncLatencyMs > 100)
-        {
-            Add(WalHealthStatus.Critical, $"average sync latency {metrics.AvgSyncLatencyMs:F1} ms is over 100 ms");
-        }
-        else if (metrics.AvgSyncLatencyMs > 50)
-        {
-            Add(WalHealthStatus.Warning, $"average sync latency {metrics.AvgSyncLatencyMs:F1} ms is over 50 ms");
-        }
-
-        if (metrics.AvgWriteLatencyMs > 10)
-        {
-            Add(WalHealthStatus.Warning, $"average write latency {metrics.AvgWriteLatencyMs:F1} ms is over 10 ms");
-        }
-
-        if (metrics.MaintenanceFailures > 0)
-        {
-            Add(WalHealthStatus.Warning, $"{metrics.MaintenanceFailures} WAL maintenance step(s) (segment compression) failed since open; see the log");
-        }
-
-        if (metrics.LastCheckpointAge > TimeSpan.FromHours(1))
-        {
-            Add(WalHealthStatus.Critical, $"last checkpoint is {metrics.LastCheckpointAge.TotalMinutes:F0} minutes old (over 1 hour)");
-        }
-
-        return new WalHealthReport(status, findings, metrics);
-    }
 }

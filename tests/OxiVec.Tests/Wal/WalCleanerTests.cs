@@ -28,6 +28,31 @@ public sealed class WalCleanerTests
         Assert.Equal(3000, wal.LastLsn);
     }
 
+    [Theory]
+    [InlineData(-30, 2)]
+    [InlineData(0, 0)]
+    public void CleanupOldFiles_JudgesAgeByTheWalsRecordTimes_NotByFileTimes(int writtenDaysFromNow, int expectedDeleted)
+    {
+        using var temp = new TempDirectory();
+        DateTimeOffset now = DateTimeOffset.UtcNow; // file times are today too: the old comparison could not tell
+        var writer = new ManualClock(now.AddDays(writtenDaysFromNow)); // the files themselves are written today, by the OS clock
+        using (var wal = WalManager.Open(WalTestHelpers.Config(temp.Path), timeProvider: writer))
+        {
+            for (int n = 1; n <= 3000; n++)
+            {
+                wal.Append(WalTestHelpers.InsertFor(n));
+            }
+        }
+
+        List<WalRecord> records = [.. new WalReader(temp.Path).ReadRecords()];
+        string[] segments = [.. records.Select(r => r.SegmentFile).Distinct()];
+        Assert.True(segments.Length >= 4);
+        long retainFrom = records.First(r => r.SegmentFile == segments[2]).Lsn; // the first two segments may go
+
+        Assert.Equal(expectedDeleted, new WalCleaner(temp.Path, timeProvider: new ManualClock(now)).CleanupOldFiles(7, retainFrom));
+        Assert.Equal(expectedDeleted == 0, File.Exists(Path.Combine(temp.Path, segments[0])));
+    }
+
     [Fact]
     public void CleanupOldFiles_WhileTheWalIsOpen_IsRefused()
     {

@@ -415,7 +415,8 @@ public sealed class WalManagerTests
         Assert.Equal(WalHealthStatus.Warning, WalHealthReport.Evaluate(m with { AvgSyncLatencyMs = 60, AvgWriteLatencyMs = 1 }).Status);
         Assert.Equal(WalHealthStatus.Critical, WalHealthReport.Evaluate(m with { AvgSyncLatencyMs = 150 }).Status);
         Assert.Equal(WalHealthStatus.Warning, WalHealthReport.Evaluate(m with { AvgSyncLatencyMs = 1, AvgWriteLatencyMs = 11 }).Status);
-        Assert.Equal(WalHealthStatus.Critical, WalHealthReport.Evaluate(m with { LastCheckpointAge = TimeSpan.FromHours(2) }).Status);
+        Assert.Equal(WalHealthStatus.Healthy, WalHealthReport.Evaluate(m with { LastCheckpointAge = TimeSpan.FromHours(2), OldestUncoveredRecordAge = null, AvgSyncLatencyMs = 1, AvgWriteLatencyMs = 1 }).Status);
+        Assert.Equal(WalHealthStatus.Critical, WalHealthReport.Evaluate(m with { LastCheckpointAge = TimeSpan.FromHours(2), OldestUncoveredRecordAge = TimeSpan.FromHours(2) }).Status);
     }
 
     [Fact]
@@ -424,6 +425,7 @@ public sealed class WalManagerTests
         using var temp = new TempDirectory();
         var clock = new ManualClock(DateTimeOffset.UnixEpoch.AddYears(56));
         using var wal = WalManager.Open(Config(temp.Path), timeProvider: clock);
+        wal.Append(InsertFor(1));
         clock.Advance(TimeSpan.FromHours(2));
         Assert.Equal(WalHealthStatus.Critical, wal.CheckHealth().Status);
         wal.Append(new WalEntry.Checkpoint(1, 0));
