@@ -103,6 +103,35 @@ public sealed class CliTests
         Assert.Equal(100, issue.GetProperty("bytes").GetInt64());
     }
 
+    /// <summary>Issue 10's repro: an interval policy, a clean close, 8 bytes flipped at offset 100,000 of the segment.</summary>
+    [Fact]
+    public async Task WalVerify_DamageInFsyncedRecordsAfterCleanCloseWithIntervalPolicy_ExitsTwoNamingFileAndOffset()
+    {
+        using var dir = new TempDirectory();
+        var config = new OxiVec.Wal.WalConfig { WalDir = dir.Path, SyncIntervalMs = 1000, SegmentSizeBytes = 64 << 20, MaxWalSize = 256 << 20 };
+        using (var wal = OxiVec.Wal.WalManager.Open(config))
+        {
+            for (int i = 1; i <= 3000; i++)
+            {
+                wal.LogInsert("c", $"v{i}", new float[16]);
+            }
+        }
+
+        string segment = TestWal.Segments(dir.Path)[^1];
+        long recordOffset = new OxiVec.Wal.WalReader(dir.Path).ReadRecords().Last(r => r.Offset <= 100_000).Offset;
+        using (var file = new FileStream(segment, FileMode.Open, FileAccess.Write))
+        {
+            file.Position = 100_000;
+            file.Write(Enumerable.Repeat((byte)0x5A, 8).ToArray());
+        }
+
+        CliResult result = await CliProcess.RunAsync("wal", "verify", "--wal", dir.Path);
+
+        Assert.True(result.ExitCode == 2, result.ToString());
+        Assert.Contains($"{Path.GetFileName(segment)} at byte offset {recordOffset}", result.Stderr);
+        Assert.Contains("known-durable", result.Stderr);
+    }
+
     [Fact]
     public async Task WalVerify_MissingDirectory_ExitsOneWithOneLineError()
     {

@@ -179,9 +179,13 @@ public sealed class MaintenanceCliTests
         JsonElement range = json.GetProperty("skipped_ranges")[0];
         Assert.Equal(segment, range.GetProperty("segment").GetString());
         Assert.Equal(offset, range.GetProperty("offset").GetInt64());
+        string quarantined = $"quarantine/{segment}.{offset}.broken";
+        Assert.Equal(quarantined, range.GetProperty("quarantine_file").GetString()); // the skipped bytes are kept, durably
+        Assert.Equal(range.GetProperty("bytes").GetInt64(), new FileInfo(Path.Combine(wal, quarantined)).Length);
         string[] warnings = [.. skipping.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries)];
         Assert.Contains(warnings, w => w.StartsWith("oxivec: warning: SKIPPED corrupted WAL records: LSN ", StringComparison.Ordinal)
-            && w.Contains($"in {segment} at byte offset {offset}", StringComparison.Ordinal) && w.EndsWith("Their writes are lost.", StringComparison.Ordinal));
+            && w.Contains($"in {segment} at byte offset {offset}", StringComparison.Ordinal) && w.Contains(quarantined, StringComparison.Ordinal)
+            && w.EndsWith("Their writes are lost.", StringComparison.Ordinal));
         Assert.Contains(warnings, w => w.Contains("rerun with --checkpoint", StringComparison.Ordinal));
         Assert.Equal(json.GetProperty("skipped_ranges").GetArrayLength() + 1, warnings.Length);
 

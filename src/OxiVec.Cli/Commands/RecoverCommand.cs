@@ -200,7 +200,8 @@ internal static class RecoverCommand
             {
                 Figures.Warning(
                     $"SKIPPED corrupted WAL records: LSN {range.FromLsn} to {range.ToLsn} ({Plural(range.Records, "record")}, {Plural(range.Bytes, "byte")}) " +
-                    $"in {range.SegmentFile} at byte offset {range.Offset}: {range.Reason}. Their writes are lost.");
+                    $"in {range.SegmentFile} at byte offset {range.Offset}: {range.Reason}. The damaged bytes are kept in " +
+                    $"{Path.Combine(request.WalDirectory, range.QuarantineFile ?? "?")}. Their writes are lost.");
             }
 
             CheckpointInfo? checkpoint = request.Checkpoint
@@ -276,7 +277,7 @@ internal static class RecoverCommand
         yield return ("applied", Num(r.AppliedEntries));
         yield return ("skipped (markers, uncommitted transactions)", Num(r.SkippedEntries));
         yield return ("corrupted (skipped, lost)", Num(r.CorruptedEntries));
-        yield return ("torn tail cut off", r.TornTailBytes > 0 ? $"{Num(r.TornTailBytes)} bytes in {open.TornTailFile} at byte offset {Num(open.TornTailOffset)}" : "none");
+        yield return ("torn tail cut off", r.TornTailBytes > 0 ? $"{Num(r.TornTailBytes)} bytes in {open.TornTailFile} at byte offset {Num(open.TornTailOffset)}, kept in {open.TornTailQuarantineFile}" : "none");
         yield return ("open transaction aborted", open.AbortedTransactionLsn is { } begun ? $"the one begun at LSN {Num(begun)}" : "none");
         yield return ("last LSN", Num(r.LastLsn));
         yield return ("replay time", $"{Num(r.RecoveryTimeMs)} ms");
@@ -331,6 +332,7 @@ internal static class RecoverCommand
                 json.WriteNumber("records", range.Records);
                 json.WriteNumber("bytes", range.Bytes);
                 json.WriteString("reason", range.Reason);
+                WriteNullable(json, "quarantine_file", range.QuarantineFile);
                 json.WriteEndObject();
             }
 
@@ -338,6 +340,7 @@ internal static class RecoverCommand
             if (open is not null)
             {
                 WriteNullable(json, "torn_tail_file", open.TornTailFile);
+                WriteNullable(json, "torn_tail_quarantine_file", open.TornTailQuarantineFile);
                 WriteNullable(json, "aborted_transaction_lsn", open.AbortedTransactionLsn);
             }
 

@@ -186,7 +186,14 @@ public sealed class WalManager : IDisposable, IAsyncDisposable
     /// </summary>
     /// <remarks>Each skipped range is first copied into the quarantine (see <see cref="WalQuarantine"/>); the range passed on names the copy.</remarks>
     internal IEnumerable<WalRecord> ReadRecordsSkippingCorruption(long fromLsn, Action<WalSkippedRange> skipped) =>
-        Reader().ReadRecords(fromLsn, range => skipped(range with { QuarantineFile = WalQuarantine.Keep(_storage, range) }));
+        Reader().ReadRecords(fromLsn, range =>
+        {
+            string copy = WalQuarantine.Keep(_storage, range);
+            _logger.LogError(
+                "WAL: skipping LSN {From}-{To} ({Bytes} bytes at offset {Offset} of '{File}'); the bytes are kept in '{Copy}'.",
+                range.FromLsn, range.ToLsn, range.Bytes, range.Offset, range.SegmentFile, Path.Combine(Directory, copy));
+            skipped(range with { QuarantineFile = copy });
+        });
 
     /// <summary>Checks every record's framing and checksum (the guide's <c>verify_wal</c>).</summary>
     public WalVerifyReport Verify() => Reader().Verify();

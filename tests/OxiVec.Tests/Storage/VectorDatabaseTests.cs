@@ -137,6 +137,8 @@ public sealed class VectorDatabaseTests
             using var file = new FileStream(Path.Combine(walDir, commit.SegmentFile), FileMode.Open, FileAccess.Write);
             file.Position = commit.Offset;
             file.Write(new byte[WalFormat.RecordSize(commit.Payload.Length)]);
+            // Nor had the control file recorded it durable (the crash came first).
+            OxiVec.Tests.Wal.WalTestHelpers.SetKnownDurableThrough(new FileSystemWalStorage(walDir), commit.SegmentFile, commit.Offset, commit.Lsn - 1);
         }
 
         using var reopened = VectorDatabase.Open(temp.Path, Durable);
