@@ -3,6 +3,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using OxiVec.Indexing;
+using OxiVec.Internal;
 using OxiVec.Storage.Checkpoints;
 using OxiVec.Wal;
 
@@ -84,7 +85,7 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
         ArgumentException.ThrowIfNullOrWhiteSpace(dataDirectory);
         options ??= new VectorDatabaseOptions();
         string data = Path.GetFullPath(dataDirectory);
-        Directory.CreateDirectory(data);
+        DurableFiles.CreateDirectoryDurably(data); // the data directory survives a power loss with what is put in it
         ILoggerFactory loggers = options.LoggerFactory ?? NullLoggerFactory.Instance;
         WalConfig walConfig = options.Wal with { WalDir = options.WalDirectory ?? Path.Combine(data, "wal") };
         long start = Stopwatch.GetTimestamp();

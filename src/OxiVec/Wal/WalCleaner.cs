@@ -43,6 +43,11 @@ public sealed class WalCleaner
     {
         ArgumentOutOfRangeException.ThrowIfNegative(olderThanDays);
         using IDisposable directoryLock = _storage.AcquireLock();
+
+        // First what opening does with a compression a crash interrupted: the original stays, its compressed copy
+        // goes. Deleting the original of such a pair would leave the copy behind as a stray older segment, and the
+        // next open would find a hole in the log after it.
+        WalSegmentCompression.RemoveCompressedTwins(_storage, _logger);
         IReadOnlyList<SegmentBound> segments = new WalReader(_storage, null).Segments();
         DateTimeOffset cutoff = _time.GetUtcNow() - TimeSpan.FromDays(olderThanDays);
         int deleted = 0;
@@ -56,13 +61,9 @@ public sealed class WalCleaner
             }
 
             _storage.Delete(segments[i].Name);
+            _storage.SyncDirectory(); // each deletion is durable before the next: a power loss leaves a suffix of the log
             deleted++;
             _logger.LogInformation("WAL cleaner deleted '{File}' (records before LSN {Lsn}).", segments[i].Name, segments[i + 1].FirstLsn);
-        }
-
-        if (deleted > 0)
-        {
-            _storage.SyncDirectory();
         }
 
         return deleted;

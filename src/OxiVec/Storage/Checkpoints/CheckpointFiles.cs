@@ -88,7 +88,7 @@ internal static class CheckpointFiles
     /// <summary>Writes a checkpoint directory atomically and returns its path and size in bytes.</summary>
     public static (string Path, long Bytes) Write(string root, long sequence, long coveredLsn, DateTimeOffset created, IReadOnlyList<CheckpointCollection> collections)
     {
-        Directory.CreateDirectory(root);
+        DurableFiles.CreateDirectoryDurably(root); // the checkpoints directory itself survives a power loss
         string final = Path.Combine(root, FormatName(sequence, coveredLsn));
         string temp = final + TempSuffix;
         if (Directory.Exists(temp))
