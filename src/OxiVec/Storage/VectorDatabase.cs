@@ -95,8 +95,11 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
             walStorage = new FileSystemWalStorage(walConfig.WalDir);
         }
 
+        // The newest checkpoint's LSN lets the WAL accept a hole that an interrupted retention left below it.
+        long? newestCheckpointLsn = CheckpointFiles.List(Path.Combine(data, CheckpointFiles.DirectoryName), removeHalfBuilt: false).FirstOrDefault()?.CoveredLsn;
         WalManager wal = WalManager.Open(
-            walStorage, walConfig, loggers.CreateLogger<WalManager>(), options.TimeProvider, options.MeterFactory, options.SkipCorruptedEntries);
+            walStorage, walConfig, loggers.CreateLogger<WalManager>(), options.TimeProvider, options.MeterFactory, options.SkipCorruptedEntries,
+            newestCheckpointLsn);
         var instrumentation = new StoreInstrumentation(options.MeterFactory, data);
         var database = new VectorDatabase(data, wal, loggers.CreateLogger<VectorDatabase>(), instrumentation, options.TimeProvider ?? TimeProvider.System);
         try
