@@ -215,12 +215,13 @@ public sealed class WalManager : IDisposable, IAsyncDisposable
             P99WriteLatencyMs = writeP99,
             SyncCount = _instrumentation.SyncCount,
             BytesWritten = _instrumentation.ByteCount,
-            LastCheckpointAge = _time.GetElapsedTime(Volatile.Read(ref _lastCheckpointTimestamp)),
+            LastCheckpointAge = TimeSpan.FromTicks(Math.Max(0, _time.GetElapsedTime(Volatile.Read(ref _lastCheckpointTimestamp)).Ticks)),
             LastLsn = last,
             DurableLsn = _writer.DurableLsn,
             SegmentCount = segments,
             IsFailed = _writer.IsFailed,
             MaintenanceFailures = _instrumentation.MaintenanceFailures,
+            ClockSteps = _instrumentation.ClockSteps,
         };
     }
 

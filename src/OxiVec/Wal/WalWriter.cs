@@ -38,7 +38,8 @@ internal sealed partial class WalWriter : IDisposable
     private SegmentState _appendSegment;
     private long _appendOffset;
     private long _nextLsn;
-    private long _lastTimestampMicros;
+    private readonly WalClock _clock;
+    private long _appendSegmentStarted; // monotonic timestamp: time-based rotation never waits out a clock step
     private List<PendingChunk> _pending = [];
     private List<PendingChunk> _spare = [];
     private bool _rotationRequested;
@@ -91,7 +92,8 @@ internal sealed partial class WalWriter : IDisposable
         _appendOffset = activeEnd;
         _nextLsn = lastLsn + 1;
         _appendedLsn = _writtenLsn = _durableLsn = lastLsn;
-        _lastTimestampMicros = lastTimestampMicros;
+        _clock = new WalClock(time, instrumentation, lastTimestampMicros);
+        _appendSegmentStarted = time.GetTimestamp();
     }
 
     public long AppendedLsn => Volatile.Read(ref _appendedLsn);
@@ -301,8 +303,7 @@ internal sealed partial class WalWriter : IDisposable
 
     private long AppendLocked(IReadOnlyList<WalEntry> entries, int[] sizes, bool transactional)
     {
-        long now = Math.Max(_lastTimestampMicros, WalRecord.ToMicros(_time.GetUtcNow()));
-        _lastTimestampMicros = now;
+        long now = _clock.Next();
         long durable = Volatile.Read(ref _durableLsn);
         long beginLsn = _nextLsn;
         if (transactional)
@@ -333,12 +334,13 @@ internal sealed partial class WalWriter : IDisposable
     {
         Debug.Assert(_appendLock.IsHeldByCurrentThread, "appends are serialised by _appendLock");
         int size = WalFormat.RecordSize(payloadSize);
-        if (NeedsRotationLocked(size, timestampMicros))
+        if (NeedsRotationLocked(size))
         {
             _appendSegment = new SegmentState(
                 _appendSegment.Id + 1, _nextLsn, (uint)Random.Shared.Next(int.MinValue, int.MaxValue), timestampMicros,
                 WalSegmentName.Format(_appendSegment.Id + 1, _nextLsn));
             _appendOffset = WalFormat.SegmentHeaderSize;
+            _appendSegmentStarted = _time.GetTimestamp();
         }
 
         Span<byte> record = Reserve(size);
@@ -350,7 +352,7 @@ internal sealed partial class WalWriter : IDisposable
         _nextLsn = lsn + 1;
     }
 
-    private bool NeedsRotationLocked(int recordSize, long nowMicros)
+    private bool NeedsRotationLocked(int recordSize)
     {
         if (_appendOffset == WalFormat.SegmentHeaderSize)
         {
@@ -364,7 +366,7 @@ internal sealed partial class WalWriter : IDisposable
         }
 
         return _config.RotationPolicy is RotationPolicy.TimeBasedRotation time
-            && nowMicros - _appendSegment.CreatedMicros >= (long)time.Interval.TotalMicroseconds;
+            && _time.GetElapsedTime(_appendSegmentStarted) >= time.Interval;
     }
 
     private Span<byte> Reserve(int size)
