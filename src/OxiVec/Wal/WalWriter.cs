@@ -93,7 +93,9 @@ internal sealed partial class WalWriter : IDisposable
         _nextLsn = lastLsn + 1;
         _appendedLsn = _writtenLsn = _durableLsn = lastLsn;
         _clock = new WalClock(time, instrumentation, lastTimestampMicros);
-        _appendSegmentStarted = time.GetTimestamp();
+        // The reopened segment's age so far comes from the wall clock once (never negative); from here on it is monotonic.
+        long ageMicros = Math.Max(0, WalRecord.ToMicros(time.GetUtcNow()) - activeHeader.CreatedUnixMicros);
+        _appendSegmentStarted = time.GetTimestamp() - (long)(ageMicros / 1e6 * time.TimestampFrequency);
     }
 
     public long AppendedLsn => Volatile.Read(ref _appendedLsn);
