@@ -7,7 +7,40 @@ namespace OxiVec.Internal;
 internal static partial class DurableFiles
 {
     private const int ORdOnly = 0;
-    private const int ODirectory = 0x10000; // Linux x86-64 and arm64 value of O_DIRECTORY.
+
+    /// <summary>
+    /// Linux's <c>O_DIRECTORY</c> for <paramref name="architecture"/>: 0x10000 on x86 and x64, 0x4000 on arm and
+    /// arm64 (where 0x10000 means <c>O_DIRECT</c>).
+    /// </summary>
+    /// <exception cref="PlatformNotSupportedException">A Linux architecture whose value is not known here.</exception>
+    internal static int ODirectory(Architecture architecture) => architecture switch
+    {
+        Architecture.X64 or Architecture.X86 => 0x10000,
+        Architecture.Arm64 or Architecture.Arm => 0x4000,
+        _ => throw new PlatformNotSupportedException(
+            $"O_DIRECTORY is not known for Linux on {architecture}; OxiVec cannot fsync directories there."),
+    };
+
+    /// <summary>
+    /// Creates <paramref name="directory"/> and any missing ancestors, fsyncing the parent of each one created, so
+    /// that the new directories survive a power loss (a directory entry is durable only once its parent is fsynced).
+    /// </summary>
+    /// <exception cref="IOException">A directory cannot be created or a parent's fsync failed.</exception>
+    public static void CreateDirectoryDurably(string directory)
+    {
+        string full = Path.GetFullPath(directory);
+        var missing = new Stack<string>();
+        for (string? dir = full; dir is not null && !Directory.Exists(dir); dir = Path.GetDirectoryName(dir))
+        {
+            missing.Push(dir);
+        }
+
+        while (missing.TryPop(out string? dir))
+        {
+            Directory.CreateDirectory(dir);
+            SyncDirectory(Path.GetDirectoryName(dir)!); // the new entry in its parent survives a power loss
+        }
+    }
 
     /// <summary>fsyncs a directory so that creations, renames and deletions in it survive a power loss.</summary>
     /// <exception cref="IOException">The directory cannot be opened or its fsync failed.</exception>
@@ -18,7 +51,10 @@ internal static partial class DurableFiles
             return; // NTFS journals directory entries; there is no directory handle to flush.
         }
 
-        int fd = Open(directory, ORdOnly | ODirectory);
+        // O_DIRECTORY only makes the open refuse a non-directory; elsewhere than Linux a plain read-only open of the
+        // directory serves, without guessing that system's flag value.
+        int oDirectory = OperatingSystem.IsLinux() ? ODirectory(RuntimeInformation.ProcessArchitecture) : 0;
+        int fd = Open(directory, ORdOnly | oDirectory);
         if (fd < 0)
         {
             throw new IOException($"Cannot open directory '{directory}' to fsync it: {LastError()}");

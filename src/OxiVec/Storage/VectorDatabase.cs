@@ -3,6 +3,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using OxiVec.Indexing;
+using OxiVec.Internal;
 using OxiVec.Storage.Checkpoints;
 using OxiVec.Wal;
 
@@ -90,7 +91,7 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
         ArgumentException.ThrowIfNullOrWhiteSpace(dataDirectory);
         options ??= new VectorDatabaseOptions();
         string data = Path.GetFullPath(dataDirectory);
-        Directory.CreateDirectory(data);
+        DurableFiles.CreateDirectoryDurably(data); // the data directory survives a power loss with what is put in it
         ILoggerFactory loggers = options.LoggerFactory ?? NullLoggerFactory.Instance;
         WalConfig walConfig = options.Wal with { WalDir = options.WalDirectory ?? Path.Combine(data, "wal") };
         TimeProvider time = options.TimeProvider ?? TimeProvider.System;
@@ -101,8 +102,11 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
             walStorage = new FileSystemWalStorage(walConfig.WalDir);
         }
 
+        // The newest checkpoint's LSN lets the WAL accept a hole that an interrupted retention left below it.
+        long? newestCheckpointLsn = CheckpointFiles.List(Path.Combine(data, CheckpointFiles.DirectoryName), removeHalfBuilt: false).FirstOrDefault()?.CoveredLsn;
         WalManager wal = WalManager.Open(
-            walStorage, walConfig, loggers.CreateLogger<WalManager>(), options.TimeProvider, options.MeterFactory, options.SkipCorruptedEntries);
+            walStorage, walConfig, loggers.CreateLogger<WalManager>(), options.TimeProvider, options.MeterFactory, options.SkipCorruptedEntries,
+            newestCheckpointLsn);
         var instrumentation = new StoreInstrumentation(options.MeterFactory, data);
         var database = new VectorDatabase(data, wal, loggers.CreateLogger<VectorDatabase>(), instrumentation, time,
             checkpointStorage ?? FileSystemCheckpointStorage.Instance);

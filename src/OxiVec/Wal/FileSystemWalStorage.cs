@@ -15,7 +15,7 @@ internal sealed partial class FileSystemWalStorage : IWalStorage
     public FileSystemWalStorage(string directory)
     {
         Directory = Path.GetFullPath(directory);
-        System.IO.Directory.CreateDirectory(Directory);
+        DurableFiles.CreateDirectoryDurably(Directory); // a new WAL directory survives a power loss with its segments
     }
 
     public string Directory { get; }

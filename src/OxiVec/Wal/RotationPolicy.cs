@@ -24,7 +24,10 @@ public abstract record RotationPolicy
     public sealed record SizeBasedRotation : RotationPolicy;
 
     /// <summary>Time-based rotation (also rotates when the segment is full).</summary>
-    /// <param name="Interval">The longest time a segment stays current.</param>
+    /// <param name="Interval">
+    /// The longest time a segment stays current, measured on the monotonic clock (a wall-clock step neither stops nor
+    /// hurries rotation); a segment reopened after a restart counts the age its header's creation time gives it.
+    /// </param>
     public sealed record TimeBasedRotation(TimeSpan Interval) : RotationPolicy;
 }
 

@@ -85,7 +85,9 @@ internal sealed class WalCheckpointLag
                     });
         }
 
-        return (_time.GetElapsedTime(s.CheckpointTimestamp), s.FirstUncoveredLsn == 0 ? null : _time.GetElapsedTime(s.FirstUncoveredTimestamp));
+        // A timestamp learnt from a record's wall-clock time after a reopen can lie ahead of now when the clock
+        // stepped back: an age is never negative.
+        return (NonNegative(_time.GetElapsedTime(s.CheckpointTimestamp)), s.FirstUncoveredLsn == 0 ? null : NonNegative(_time.GetElapsedTime(s.FirstUncoveredTimestamp)));
     }
 
     private State Update(Func<State, State> change)
@@ -109,4 +111,6 @@ internal sealed class WalCheckpointLag
     /// <param name="OpenTailResolved">Whether the records before the open have been judged covered or not.</param>
     private sealed record State(
         long CheckpointLsn, long CheckpointTimestamp, bool CheckpointKnown, long FirstUncoveredLsn, long FirstUncoveredTimestamp, bool OpenTailResolved);
+
+    private static TimeSpan NonNegative(TimeSpan age) => age < TimeSpan.Zero ? TimeSpan.Zero : age;
 }

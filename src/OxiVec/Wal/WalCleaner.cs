@@ -48,6 +48,11 @@ public sealed class WalCleaner
     {
         ArgumentOutOfRangeException.ThrowIfNegative(olderThanDays);
         using IDisposable directoryLock = _storage.AcquireLock();
+
+        // First what opening does with a compression a crash interrupted: the original stays, its compressed copy
+        // goes. Deleting the original of such a pair would leave the copy behind as a stray older segment, and the
+        // next open would find a hole in the log after it.
+        WalSegmentCompression.RemoveCompressedTwins(_storage, _logger);
         var reader = new WalReader(_storage, null);
         IReadOnlyList<SegmentBound> segments = reader.Segments();
         DateTimeOffset cutoff = _time.GetUtcNow() - TimeSpan.FromDays(olderThanDays);
@@ -61,13 +66,9 @@ public sealed class WalCleaner
             }
 
             _storage.Delete(segments[i].Name);
+            _storage.SyncDirectory(); // each deletion is durable before the next: a power loss leaves a suffix of the log
             deleted++;
             _logger.LogInformation("WAL cleaner deleted '{File}' (records before LSN {Lsn}).", segments[i].Name, segments[i + 1].FirstLsn);
-        }
-
-        if (deleted > 0)
-        {
-            _storage.SyncDirectory();
         }
 
         return deleted;

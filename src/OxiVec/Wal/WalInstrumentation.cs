@@ -36,6 +36,7 @@ internal sealed class WalInstrumentation : IDisposable
     private long _recordCount;
     private long _byteCount;
     private long _maintenanceFailures;
+    private long _clockSteps;
 
     public WalInstrumentation(ILogger logger, TimeProvider time, IMeterFactory? meterFactory, string walDir)
     {
@@ -59,6 +60,8 @@ internal sealed class WalInstrumentation : IDisposable
     public long ByteCount => Volatile.Read(ref _byteCount);
 
     public long MaintenanceFailures => Volatile.Read(ref _maintenanceFailures);
+
+    public long ClockSteps => Volatile.Read(ref _clockSteps);
 
     /// <summary>Fills in the latency and rate figures of <paramref name="metrics"/>.</summary>
     public WalMetrics Describe(WalMetrics metrics)
@@ -128,6 +131,16 @@ internal sealed class WalInstrumentation : IDisposable
     {
         Interlocked.Increment(ref _maintenanceFailures);
         _logger.LogWarning(cause, "WAL maintenance failed while {Step}; the log is intact and the next checkpoint tries again.", step);
+    }
+
+    /// <summary>The wall clock stepped by <paramref name="step"/> against the monotonic clock; record timestamps stay frozen for <paramref name="frozenFor"/>.</summary>
+    public void ClockStepped(TimeSpan step, TimeSpan frozenFor)
+    {
+        Interlocked.Increment(ref _clockSteps);
+        _logger.LogWarning(
+            "The wall clock stepped by {Step} against the monotonic clock. WAL record timestamps never go back, so they stay at " +
+            "the newest one for {Frozen}: recovery by time cannot tell apart records written in that window.",
+            step, frozenFor);
     }
 
     public void Failed(Exception cause) =>

@@ -93,9 +93,14 @@ public sealed class WalManager : IDisposable, IAsyncDisposable
     /// damage, losing data), corruption in the newest segment is skipped to the real tail instead of thrown, reported
     /// in <see cref="WalOpenReport.SkippedRanges"/>, and the next record starts a new segment so the damaged one is sealed.
     /// </summary>
+    /// <remarks>
+    /// <paramref name="coveredLsn"/> is the newest checkpoint's LSN, when there is one: a hole between segments whose
+    /// missing records all lie at or below it (a retention a power loss interrupted) is accepted, and the segments
+    /// before the hole are deleted as leftovers. Any other hole is corruption.
+    /// </remarks>
     internal static WalManager Open(
         IWalStorage storage, WalConfig config, ILogger? logger = null, TimeProvider? timeProvider = null, IMeterFactory? meterFactory = null,
-        bool skipCorrupted = false)
+        bool skipCorrupted = false, long? coveredLsn = null)
     {
         config.Validate();
         logger ??= NullLogger.Instance;
@@ -106,7 +111,7 @@ public sealed class WalManager : IDisposable, IAsyncDisposable
         {
             instrumentation = new WalInstrumentation(logger, time, meterFactory, storage.Directory);
             return WalOpener.Open(storage, config, time, logger, instrumentation, skipCorrupted, (writer, report, checkpointTimestamp) =>
-                new WalManager(config, storage, directoryLock, writer, instrumentation, time, logger, report, checkpointTimestamp));
+                new WalManager(config, storage, directoryLock, writer, instrumentation, time, logger, report, checkpointTimestamp), coveredLsn);
         }
         catch
         {
@@ -220,6 +225,7 @@ public sealed class WalManager : IDisposable, IAsyncDisposable
             SegmentCount = segments,
             IsFailed = _writer.IsFailed,
             MaintenanceFailures = _instrumentation.MaintenanceFailures,
+            ClockSteps = _instrumentation.ClockSteps,
         });
     }
 

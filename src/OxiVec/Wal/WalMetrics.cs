@@ -78,7 +78,11 @@ public sealed record WalMetrics
     /// <summary>Bytes written to segment files since open.</summary>
     public long BytesWritten { get; init; }
 
-    /// <summary>Time since the last checkpoint record, or since the WAL was opened when there is none.</summary>
+    /// <summary>
+    /// Time since the last checkpoint record, or since the WAL was opened when there is none; measured on the
+    /// monotonic clock within a process. Never negative: a checkpoint the wall clock dated in the future (it has
+    /// stepped back since) counts as just written.
+    /// </summary>
     public TimeSpan LastCheckpointAge { get; init; }
 
     /// <summary>
@@ -105,4 +109,10 @@ public sealed record WalMetrics
     /// full disk. The log stays whole and the next checkpoint tries again; each failure is logged as a warning.
     /// </summary>
     public long MaintenanceFailures { get; init; }
+
+    /// <summary>
+    /// Steps of the wall clock (by 1 s or more against the monotonic clock) seen since open, each logged as a
+    /// warning. After a step back, record timestamps stay at the newest one until the wall clock catches up.
+    /// </summary>
+    public long ClockSteps { get; init; }
 }

@@ -14,12 +14,18 @@ internal static class WalOpener
     /// <param name="lastCheckpointTimestamp">When the newest checkpoint record in the scanned tail was written (a <see cref="TimeProvider"/> timestamp), or null when the tail has none.</param>
     public delegate WalManager Factory(WalWriter writer, WalOpenReport report, long? lastCheckpointTimestamp);
 
+    /// <summary>
+    /// Opens the WAL. <paramref name="coveredLsn"/> is the newest checkpoint's LSN, when the caller has one: a hole
+    /// in the segments whose missing records all lie at or below it is a retention that a power loss interrupted,
+    /// not damage, and the segments before the hole are deleted as leftovers. Without it any hole is corruption.
+    /// </summary>
     public static WalManager Open(
-        IWalStorage storage, WalConfig config, TimeProvider time, ILogger logger, WalInstrumentation instrumentation, bool skipCorrupted, Factory create)
+        IWalStorage storage, WalConfig config, TimeProvider time, ILogger logger, WalInstrumentation instrumentation, bool skipCorrupted, Factory create,
+        long? coveredLsn = null)
     {
         RemoveTemporaryFiles(storage, logger);
         WalControlState? control = ReadControl(storage, logger, skipCorrupted);
-        List<SegmentBound> segments = ListSegments(storage);
+        List<SegmentBound> segments = ListSegments(storage, coveredLsn, logger);
         WalDurablePoint? point = control?.Point;
         var reader = new WalReader(storage, null, point);
         if (reader.MissingDurableSegment(segments) is { } missing)
@@ -231,9 +237,10 @@ internal static class WalOpener
         }
     }
 
-    private static List<SegmentBound> ListSegments(IWalStorage storage)
+    private static List<SegmentBound> ListSegments(IWalStorage storage, long? coveredLsn, ILogger logger)
     {
         List<SegmentBound> segments = [.. new WalReader(storage, null).Segments()];
+        DropLeftoversBeforeACoveredHole(storage, segments, coveredLsn, logger);
         for (int i = 1; i < segments.Count; i++)
         {
             if (segments[i].SegmentId != segments[i - 1].SegmentId + 1 || segments[i].FirstLsn <= segments[i - 1].FirstLsn)
@@ -245,6 +252,35 @@ internal static class WalOpener
         }
 
         return segments;
+    }
+
+    /// <summary>
+    /// When the last hole between segments lies wholly at or below <paramref name="coveredLsn"/>, deletes the
+    /// segments before it (oldest first, then one directory fsync) and removes them from <paramref name="segments"/>.
+    /// </summary>
+    private static void DropLeftoversBeforeACoveredHole(IWalStorage storage, List<SegmentBound> segments, long? coveredLsn, ILogger logger)
+    {
+        int hole = segments.Count - 1;
+        while (hole > 0 && segments[hole].SegmentId == segments[hole - 1].SegmentId + 1 && segments[hole].FirstLsn > segments[hole - 1].FirstLsn)
+        {
+            hole--;
+        }
+
+        if (hole == 0 || coveredLsn is not { } covered || segments[hole].FirstLsn - 1 > covered)
+        {
+            return;
+        }
+
+        foreach (SegmentBound leftover in segments.Take(hole))
+        {
+            logger.LogWarning(
+                "WAL: deleting '{File}', left before a hole in the log that ends at LSN {Lsn}, which the checkpoint at LSN {Covered} covers " +
+                "(retention was interrupted by a crash).", leftover.Name, segments[hole].FirstLsn - 1, covered);
+            storage.Delete(leftover.Name);
+        }
+
+        storage.SyncDirectory();
+        segments.RemoveRange(0, hole);
     }
 
     private static SegmentBound CheckSealedHeader(IWalStorage storage, SegmentBound segment)

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Microsoft.Extensions.Logging;
 using ZstdSharp;
 using ZstdSharp.Unsafe;
 
@@ -81,6 +82,29 @@ internal static class WalSegmentCompression
         storage.Rename(temp, compressed);      // atomic
         syncDirectory();                       // the new name survives a power loss before the original goes
         return (compressed, output.Length);
+    }
+
+    /// <summary>
+    /// Deletes each compressed segment whose original is still there (a crash or a failure interrupted its
+    /// compression before the original was deleted; both hold the same records), then fsyncs the directory.
+    /// Returns how many were deleted.
+    /// </summary>
+    public static int RemoveCompressedTwins(IWalStorage storage, ILogger logger)
+    {
+        IReadOnlyList<string> plain = storage.ListFiles(WalSegmentName.Suffix);
+        List<string> twins = [.. storage.ListFiles(Suffix).Where(z => plain.Contains(Path.ChangeExtension(z, WalSegmentName.Suffix)))];
+        foreach (string twin in twins)
+        {
+            logger.LogInformation("WAL: removing '{File}', a compressed copy whose original is still there.", twin);
+            storage.Delete(twin);
+        }
+
+        if (twins.Count > 0)
+        {
+            storage.SyncDirectory();
+        }
+
+        return twins.Count;
     }
 
     /// <summary>Opens a compressed segment as an in-memory copy of the original segment.</summary>

@@ -38,7 +38,8 @@ internal sealed partial class WalWriter : IDisposable
     private SegmentState _appendSegment;
     private long _appendOffset;
     private long _nextLsn;
-    private long _lastTimestampMicros;
+    private readonly WalClock _clock;
+    private long _appendSegmentStarted; // monotonic timestamp: time-based rotation never waits out a clock step
     private List<PendingChunk> _pending = [];
     private List<PendingChunk> _spare = [];
     private bool _rotationRequested;
@@ -91,7 +92,10 @@ internal sealed partial class WalWriter : IDisposable
         _appendOffset = activeEnd;
         _nextLsn = lastLsn + 1;
         _appendedLsn = _writtenLsn = _durableLsn = lastLsn;
-        _lastTimestampMicros = lastTimestampMicros;
+        _clock = new WalClock(time, instrumentation, lastTimestampMicros);
+        // The reopened segment's age so far comes from the wall clock once (never negative); from here on it is monotonic.
+        long ageMicros = Math.Max(0, WalRecord.ToMicros(time.GetUtcNow()) - activeHeader.CreatedUnixMicros);
+        _appendSegmentStarted = time.GetTimestamp() - (long)(ageMicros / 1e6 * time.TimestampFrequency);
     }
 
     public long AppendedLsn => Volatile.Read(ref _appendedLsn);
@@ -308,8 +312,7 @@ internal sealed partial class WalWriter : IDisposable
 
     private long AppendLocked(IReadOnlyList<WalEntry> entries, int[] sizes, bool transactional)
     {
-        long now = Math.Max(_lastTimestampMicros, WalRecord.ToMicros(_time.GetUtcNow()));
-        _lastTimestampMicros = now;
+        long now = _clock.Next();
         long durable = Volatile.Read(ref _durableLsn);
         long beginLsn = _nextLsn;
         if (transactional)
@@ -340,12 +343,13 @@ internal sealed partial class WalWriter : IDisposable
     {
         Debug.Assert(_appendLock.IsHeldByCurrentThread, "appends are serialised by _appendLock");
         int size = WalFormat.RecordSize(payloadSize);
-        if (NeedsRotationLocked(size, timestampMicros))
+        if (NeedsRotationLocked(size))
         {
             _appendSegment = new SegmentState(
                 _appendSegment.Id + 1, _nextLsn, (uint)Random.Shared.Next(int.MinValue, int.MaxValue), timestampMicros,
                 WalSegmentName.Format(_appendSegment.Id + 1, _nextLsn));
             _appendOffset = WalFormat.SegmentHeaderSize;
+            _appendSegmentStarted = _time.GetTimestamp();
         }
 
         Span<byte> record = Reserve(size);
@@ -357,7 +361,7 @@ internal sealed partial class WalWriter : IDisposable
         _nextLsn = lsn + 1;
     }
 
-    private bool NeedsRotationLocked(int recordSize, long nowMicros)
+    private bool NeedsRotationLocked(int recordSize)
     {
         if (_appendOffset == WalFormat.SegmentHeaderSize)
         {
@@ -371,7 +375,7 @@ internal sealed partial class WalWriter : IDisposable
         }
 
         return _config.RotationPolicy is RotationPolicy.TimeBasedRotation time
-            && nowMicros - _appendSegment.CreatedMicros >= (long)time.Interval.TotalMicroseconds;
+            && _time.GetElapsedTime(_appendSegmentStarted) >= time.Interval;
     }
 
     private Span<byte> Reserve(int size)

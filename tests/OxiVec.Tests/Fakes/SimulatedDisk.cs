@@ -66,6 +66,9 @@ internal sealed partial class SimulatedDisk : IWalStorage
     /// </summary>
     public int ConcurrentSyncs { get; private set; }
 
+    /// <summary>Every directory change and directory fsync in order: "create NAME", "rename FROM TO", "delete NAME", "syncdir".</summary>
+    public List<string> DirectoryLog { get; } = [];
+
     /// <summary>File handles opened and not yet disposed (a handle used after disposal throws, as a real one does).</summary>
     public int OpenHandles { get; private set; }
 
@@ -97,6 +100,7 @@ internal sealed partial class SimulatedDisk : IWalStorage
                 throw new IOException($"Simulated file '{name}' already exists.");
             }
 
+            DirectoryLog.Add($"create {name}");
             var file = new SimFile();
             if (preallocateBytes > 0)
             {
@@ -114,6 +118,7 @@ internal sealed partial class SimulatedDisk : IWalStorage
         lock (_sync)
         {
             Step($"rename {from} {to}");
+            DirectoryLog.Add($"rename {from} {to}");
             SimFile file = _names[from];
             _names.Remove(from);
             _names[to] = file;
@@ -125,6 +130,7 @@ internal sealed partial class SimulatedDisk : IWalStorage
         lock (_sync)
         {
             Step($"delete {name}");
+            DirectoryLog.Add($"delete {name}");
             _names.Remove(name);
         }
     }
@@ -139,6 +145,7 @@ internal sealed partial class SimulatedDisk : IWalStorage
                 throw new IOException("fsync of the directory failed: Input/output error (simulated).");
             }
 
+            DirectoryLog.Add("syncdir");
             _durableNames = new Dictionary<string, SimFile>(_names, StringComparer.Ordinal);
         }
     }

@@ -54,6 +54,27 @@ public sealed class WalCleanerTests
     }
 
     [Fact]
+    public void CleanupOldFiles_AfterAnInterruptedCompression_RemovesTheCompressedTwinAndTheWalStillOpens()
+    {
+        using var temp = new TempDirectory();
+        List<WalRecord> records = WalTestHelpers.WriteInserts(WalTestHelpers.Config(temp.Path), 3000);
+        string[] segments = [.. records.Select(r => r.SegmentFile).Distinct()];
+        var storage = new FileSystemWalStorage(temp.Path);
+
+        // Compression of the first segment was interrupted after its compressed copy was made durable.
+        WalSegmentCompression.Compress(storage, segments[0], f => f.Sync(), storage.SyncDirectory);
+        Assert.Single(storage.ListFiles(WalSegmentCompression.Suffix));
+        long retainFrom = records.First(r => r.SegmentFile == segments[2]).Lsn; // the first two segments may go
+
+        Assert.Equal(2, new WalCleaner(temp.Path).CleanupOldFiles(0, retainFrom));
+
+        Assert.Empty(storage.ListFiles(WalSegmentCompression.Suffix));
+        using var wal = WalManager.Open(WalTestHelpers.Config(temp.Path));
+        Assert.Equal(retainFrom, wal.FirstLsn);
+        Assert.Equal(Enumerable.Range((int)retainFrom, 3000 - (int)retainFrom + 1).Select(n => (long)n), wal.ReadRecords().Select(r => r.Lsn));
+    }
+
+    [Fact]
     public void CleanupOldFiles_WhileTheWalIsOpen_IsRefused()
     {
         using var temp = new TempDirectory();

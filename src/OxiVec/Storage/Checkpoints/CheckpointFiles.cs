@@ -89,7 +89,11 @@ internal static class CheckpointFiles
     public static (string Path, long Bytes) Write(string root, long sequence, long coveredLsn, DateTimeOffset created, IReadOnlyList<CheckpointCollection> collections, ICheckpointStorage? storage = null)
     {
         storage ??= FileSystemCheckpointStorage.Instance;
-        storage.CreateDirectory(root);
+        if (!storage.DirectoryExists(root))
+        {
+            storage.CreateDirectory(root);
+            storage.SyncDirectory(Path.GetDirectoryName(Path.GetFullPath(root))!); // the checkpoints directory itself survives a power loss
+        }
         string final = Path.Combine(root, FormatName(sequence, coveredLsn));
         string temp = final + TempSuffix;
         if (storage.DirectoryExists(temp))

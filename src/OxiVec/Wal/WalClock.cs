@@ -1,0 +1,56 @@
+namespace OxiVec.Wal;
+
+/// <summary>
+/// Record timestamps and clock-step detection. A record's timestamp is the wall clock, never below the previous
+/// record's (recovery by time needs them in order), so after the wall clock steps back timestamps stay frozen until
+/// it catches up. Each step is detected by comparing the wall clock's progress with the monotonic clock's
+/// (<see cref="TimeProvider.GetTimestamp"/>), logged with its size and counted (<see cref="WalMetrics.ClockSteps"/>).
+/// Intervals (time-based rotation, checkpoint age) are measured on the monotonic clock, which never steps.
+/// </summary>
+/// <remarks>Not thread safe: the writer calls it under its append lock.</remarks>
+internal sealed class WalClock
+{
+    /// <summary>A disagreement between the two clocks this large is a step, not drift or a slew.</summary>
+    public static readonly TimeSpan StepThreshold = TimeSpan.FromSeconds(1);
+
+    private readonly TimeProvider _time;
+    private readonly WalInstrumentation _instrumentation;
+    private long _lastTimestampMicros;
+    private long _lastWallMicros;
+    private long _lastMonotonic;
+
+    /// <summary>Starts after a record stamped <paramref name="lastTimestampMicros"/>; a wall clock already behind it is a step.</summary>
+    public WalClock(TimeProvider time, WalInstrumentation instrumentation, long lastTimestampMicros)
+    {
+        _time = time;
+        _instrumentation = instrumentation;
+        _lastTimestampMicros = lastTimestampMicros;
+        _lastWallMicros = WalRecord.ToMicros(time.GetUtcNow());
+        _lastMonotonic = time.GetTimestamp();
+        long behind = _lastWallMicros - lastTimestampMicros;
+        if (behind <= -(long)StepThreshold.TotalMicroseconds)
+        {
+            // Stepped back since the newest record was written (before a restart, say).
+            instrumentation.ClockStepped(TimeSpan.FromMicroseconds(behind), frozenFor: TimeSpan.FromMicroseconds(-behind));
+        }
+    }
+
+    /// <summary>The timestamp (µs since the Unix epoch) for the next records; detects a step since the last call.</summary>
+    public long Next()
+    {
+        long wall = WalRecord.ToMicros(_time.GetUtcNow());
+        long monotonic = _time.GetTimestamp();
+        long monotonicMicros = (long)((monotonic - _lastMonotonic) * 1e6 / _time.TimestampFrequency);
+        long step = wall - _lastWallMicros - monotonicMicros;
+        if (Math.Abs(step) >= (long)StepThreshold.TotalMicroseconds)
+        {
+            long frozen = Math.Max(0, _lastTimestampMicros - wall);
+            _instrumentation.ClockStepped(TimeSpan.FromMicroseconds(step), TimeSpan.FromMicroseconds(frozen));
+        }
+
+        _lastWallMicros = wall;
+        _lastMonotonic = monotonic;
+        _lastTimestampMicros = Math.Max(_lastTimestampMicros, wall);
+        return _lastTimestampMicros;
+    }
+}
