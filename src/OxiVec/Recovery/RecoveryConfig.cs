@@ -26,7 +26,10 @@ public sealed record RecoveryConfig
     /// </summary>
     public bool VerifyChecksums { get; init; } = true;
 
-    /// <summary>Recovery taking longer than this fails with a clear error (0: no limit). The default is 60,000 ms.</summary>
+    /// <summary>
+    /// Recovery taking longer than this fails with a clear error (0: no limit): crash recovery in every phase (checkpoint
+    /// load, index rebuild, replay), and point-in-time recovery as a whole (no target is created). The default is 60,000 ms.
+    /// </summary>
     public int MaxRecoveryTimeMs
     {
         get => _maxRecoveryTimeMs;

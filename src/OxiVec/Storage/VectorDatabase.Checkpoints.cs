@@ -18,13 +18,14 @@ public sealed partial class VectorDatabase
 
     /// <summary>
     /// Writes a checkpoint: a snapshot of every collection as of the last applied write, made durable (temporary
-    /// directory, fsync, rename, directory fsync), then logged as a WAL checkpoint record. Then applies the
-    /// retention policy: older checkpoints beyond <c>KeepLast(n)</c> are deleted, and WAL segments wholly covered by
-    /// the oldest checkpoint kept; with <see cref="WalConfig.EnableCompression"/>, sealed segments older than
+    /// directory, fsync, rename, directory fsync), read back (every file's checksum verified), then logged as a WAL
+    /// checkpoint record. Then applies the retention policy: <c>KeepLast(n)</c> keeps the n newest checkpoints that
+    /// pass their checksums and deletes the others (older or damaged), and WAL segments wholly covered by the oldest
+    /// checkpoint kept; with <see cref="WalConfig.EnableCompression"/>, sealed segments older than
     /// <see cref="WalConfig.CompressionThresholdAgeHours"/> are compressed. Writers keep logging meanwhile; acknowledgements wait only while the snapshot is
     /// copied in memory (reported as <see cref="CheckpointInfo.WriteStallMs"/>).
     /// </summary>
-    /// <exception cref="IOException">The checkpoint could not be written; the previous ones are intact.</exception>
+    /// <exception cref="IOException">The checkpoint could not be written, or failed its read-back check (then it is deleted); the previous ones are intact.</exception>
     public CheckpointInfo Checkpoint()
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);

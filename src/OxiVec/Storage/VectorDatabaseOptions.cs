@@ -50,7 +50,8 @@ public sealed record VectorDatabaseOptions
     }
 
     /// <summary>
-    /// Recovery taking longer than this fails with <see cref="RecoveryTimeoutException"/> (0: no limit, the default).
+    /// Recovery taking longer than this fails with <see cref="RecoveryTimeoutException"/> (0: no limit, the default). It
+    /// bounds every phase of opening: loading the checkpoint, rebuilding an index, replaying the WAL (on <see cref="TimeProvider"/>'s clock).
     /// </summary>
     public int MaxRecoveryTimeMs
     {
