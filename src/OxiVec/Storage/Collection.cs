@@ -92,6 +92,18 @@ internal sealed class Collection : IDisposable
                 $"Collection '{name}': the index snapshot ({index.Count} vectors of {index.Dimension} dims, {index.Metric}) does not match the {image.Records.Count} records of {options.Dimension} dims, {options.Metric}.");
         }
 
+        string? mismatch = (options.Index, index) switch
+        {
+            (IndexKind.Flat, FlatIndex) => null,
+            (IndexKind.Hnsw, HnswIndex hnsw) when hnsw.Parameters == options.Hnsw => null,
+            (IndexKind.Hnsw, HnswIndex hnsw) => $"the snapshot's HNSW parameters {hnsw.Parameters} are not the collection's {options.Hnsw}",
+            _ => $"the snapshot holds a {index.GetType().Name} but the collection's index is {options.Index}",
+        };
+        if (mismatch is not null)
+        {
+            throw new InvalidDataException($"Collection '{name}': {mismatch}.");
+        }
+
         var collection = new Collection(name, options, index);
         for (int i = 0; i < image.HighWater; i++)
         {
@@ -116,6 +128,21 @@ internal sealed class Collection : IDisposable
         for (int i = image.FreeSlots.Count - 1; i >= 0; i--)
         {
             collection._free.Push(image.FreeSlots[i]);
+        }
+
+        if (image.IndexSnapshot.Length == 0)
+        {
+            // A rebuilt flat index: it releases a slot the moment it is removed, so every slot below the high-water
+            // mark that holds no record is free, including those released since the collection last took released
+            // ids (in neither list: without this they would be neither free nor used, lost for good).
+            var known = new HashSet<int>(image.FreeSlots);
+            for (int slot = image.HighWater - 1; slot >= 0; slot--)
+            {
+                if (collection._ids[slot] is null && !known.Contains(slot))
+                {
+                    collection._free.Push(slot);
+                }
+            }
         }
 
         return collection;
