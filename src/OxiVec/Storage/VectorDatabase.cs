@@ -488,13 +488,14 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
             await _wal.WaitAcknowledgedAsync(staged.Lsn, staged.Entries, staged.Start, CancellationToken.None).ConfigureAwait(false);
             ApplyUpTo(staged.Lsn);
         }
+        catch (Exception ex) when (Volatile.Read(ref _disposed) != 0 && ex is ObjectDisposedException or WalFailedException)
+        {
+            // The database closed first: closing the WAL made the write durable, and reopening applies it.
+            _logger.LogDebug(ex, "A cancelled write was not applied before the database closed; reopening applies it.");
+        }
         catch (WalFailedException ex)
         {
             Failed(ex);
-        }
-        catch (ObjectDisposedException)
-        {
-            // The database closed first: closing the WAL made the write durable, and reopening applies it.
         }
     });
 
