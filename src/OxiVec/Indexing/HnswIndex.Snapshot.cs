@@ -115,7 +115,7 @@ public sealed partial class HnswIndex
         reader.EnterSection(MetaTag, MetaLength);
         (int dimension, DistanceMetric metric) = ReadShape(reader);
         int m = ReadInt32InRange(reader, "M", 2, HnswParameters.MaxM);
-        int efConstruction = ReadInt32InRange(reader, "efConstruction", 1, int.MaxValue);
+        int efConstruction = ReadInt32InRange(reader, "efConstruction", 1, HnswParameters.MaxEfConstruction);
         int efSearch = ReadInt32InRange(reader, "efSearch", 1, int.MaxValue);
         int seed = reader.ReadInt32();
         bool keepPruned = ReadBoolean(reader, "keepPrunedConnections");
@@ -231,6 +231,24 @@ public sealed partial class HnswIndex
     private void ReadLinks(SnapshotReader reader)
     {
         reader.EnterSection(LinkTag);
+
+        // Every node stores at least one count per layer: check the section can hold them before allocating any
+        // node's adjacency blocks, so a damaged or hostile snapshot cannot make the loader allocate far more memory
+        // than it has bytes.
+        long needed = 0;
+        for (int node = 0; node < _highWater; node++)
+        {
+            if (_state[node] != SlotState.Free)
+            {
+                needed += sizeof(int) * (_level[node] + 1L);
+            }
+        }
+
+        if (reader.SectionRemaining < needed)
+        {
+            throw reader.Error($"the section holds {reader.SectionRemaining} bytes, but the link counts of its nodes alone take {needed}");
+        }
+
         int[] stamp = new int[_highWater];
         int list = 0;
         for (int node = 0; node < _highWater; node++)

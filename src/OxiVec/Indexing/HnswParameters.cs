@@ -18,6 +18,9 @@ public sealed record HnswParameters
     /// <summary>The largest allowed <see cref="M"/>.</summary>
     public const int MaxM = 512;
 
+    /// <summary>The largest <see cref="EfConstruction"/> allowed: 10,000.</summary>
+    public const int MaxEfConstruction = 10_000;
+
     /// <summary>
     /// The number of neighbours a new node links to on every layer, and the maximum degree above layer 0
     /// (layer 0 allows <see cref="MaxM0"/>). 2 to 512; default 16.
@@ -38,7 +41,7 @@ public sealed record HnswParameters
 
     /// <summary>
     /// The beam width while inserting; larger builds a better graph more slowly. At least 1 (values below
-    /// <see cref="M"/> act as <see cref="M"/>); default 200.
+    /// <see cref="M"/> act as <see cref="M"/>), at most <see cref="MaxEfConstruction"/> (10,000); default 200.
     /// </summary>
     public int EfConstruction
     {
@@ -46,6 +49,13 @@ public sealed record HnswParameters
         init
         {
             ArgumentOutOfRangeException.ThrowIfLessThan(value, 1, nameof(EfConstruction));
+            if (value > MaxEfConstruction)
+            {
+                throw new ArgumentOutOfRangeException(
+                    nameof(EfConstruction), value,
+                    $"EfConstruction must be at most {MaxEfConstruction} (HnswParameters.MaxEfConstruction): every insert searches a beam this wide, so a larger one costs build time and memory without improving recall.");
+            }
+
             _efConstruction = value;
         }
     }

@@ -12,6 +12,12 @@ internal static class VectorMath
     /// <summary>The largest dimension an index accepts.</summary>
     public const int MaxDimension = 1 << 16;
 
+    /// <summary>
+    /// The longest vector a dot-product index accepts (2^63, about 9.2e18): the product of two such lengths is
+    /// 2^126, below float's maximum (about 2^128), so no dot product, nor any partial sum of one, overflows.
+    /// </summary>
+    public const float MaxDotProductLength = 9.223372e18f;
+
     /// <summary>The internal distance between two prepared vectors: lower is better.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Distance(DistanceMetric metric, ReadOnlySpan<float> a, ReadOnlySpan<float> b)
@@ -214,6 +220,19 @@ internal static class VectorMath
                         $"The {paramName} has a non-finite component ({source[i]}) at index {i}; NaN and infinity are not allowed.",
                         paramName);
                 }
+            }
+        }
+
+        if (metric == DistanceMetric.DotProduct)
+        {
+            // |a.b| <= |a| |b| (and so is every partial sum of |a_i b_i|): with both lengths at most 2^63 no dot
+            // product overflows to infinity, or to NaN (infinity minus infinity), which would corrupt the top-k heaps.
+            float length = TensorPrimitives.Norm(source);
+            if (!(length <= MaxDotProductLength))
+            {
+                throw new ArgumentException(
+                    $"The {paramName}'s length is {length}; for dot-product distance it must be at most {MaxDotProductLength:G3}, or dot products could overflow to infinity or NaN.",
+                    paramName);
             }
         }
 

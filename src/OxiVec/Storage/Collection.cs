@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using OxiVec.Indexing;
 
 namespace OxiVec.Storage;
@@ -98,6 +99,18 @@ internal sealed class Collection : IDisposable
                 $"Collection '{name}': the index snapshot ({index.Count} vectors of {index.Dimension} dims, {index.Metric}) does not match the {image.Records.Count} records of {options.Dimension} dims, {options.Metric}.");
         }
 
+        string? mismatch = (options.Index, index) switch
+        {
+            (IndexKind.Flat, FlatIndex) => null,
+            (IndexKind.Hnsw, HnswIndex hnsw) when hnsw.Parameters == options.Hnsw => null,
+            (IndexKind.Hnsw, HnswIndex hnsw) => $"the snapshot's HNSW parameters {hnsw.Parameters} are not the collection's {options.Hnsw}",
+            _ => $"the snapshot holds a {index.GetType().Name} but the collection's index is {options.Index}",
+        };
+        if (mismatch is not null)
+        {
+            throw new InvalidDataException($"Collection '{name}': {mismatch}.");
+        }
+
         var collection = new Collection(name, options, index);
         for (int i = 0; i < image.HighWater; i++)
         {
@@ -122,6 +135,21 @@ internal sealed class Collection : IDisposable
         for (int i = image.FreeSlots.Count - 1; i >= 0; i--)
         {
             collection._free.Push(image.FreeSlots[i]);
+        }
+
+        if (image.IndexSnapshot.Length == 0)
+        {
+            // A rebuilt flat index: it releases a slot the moment it is removed, so every slot below the high-water
+            // mark that holds no record is free, including those released since the collection last took released
+            // ids (in neither list: without this they would be neither free nor used, lost for good).
+            var known = new HashSet<int>(image.FreeSlots);
+            for (int slot = image.HighWater - 1; slot >= 0; slot--)
+            {
+                if (collection._ids[slot] is null && !known.Contains(slot))
+                {
+                    collection._free.Push(slot);
+                }
+            }
         }
 
         return collection;
@@ -152,57 +180,80 @@ internal sealed class Collection : IDisposable
     /// <summary>Inserts or replaces <paramref name="id"/> (idempotent, as replay requires); keeps a read-only copy of the metadata.</summary>
     public void Upsert(string id, ReadOnlySpan<float> vector, IReadOnlyDictionary<string, MetadataValue> metadata)
     {
-        _lock.EnterWriteLock();
+        EnterWrite();
         try
         {
-            if (_slots.TryGetValue(id, out int old))
-            {
-                RemoveSlotLocked(id, old);
-            }
-
-            foreach (int released in Index.TakeReleasedIds())
-            {
-                _free.Push(released);
-            }
-
-            int slot = _free.Count > 0 ? _free.Pop() : _ids.Count;
-            Index.Add(slot, vector);
-            if (slot == _ids.Count)
-            {
-                _ids.Add(null);
-                _metadata.Add(null);
-            }
-
-            _vectors.EnsureSlot(slot);
-            vector.CopyTo(_vectors.Get(slot));
-            _ids[slot] = id;
-            _metadata[slot] = FrozenMetadata.Of(metadata);
-            _slots[id] = slot;
+            UpsertLocked(id, vector, metadata);
         }
         finally
         {
-            _lock.ExitWriteLock();
+            ExitWrite();
         }
     }
 
     /// <summary>Removes <paramref name="id"/>; false when it is not there (replay is idempotent).</summary>
     public bool Delete(string id)
     {
-        _lock.EnterWriteLock();
+        EnterWrite();
         try
         {
-            if (!_slots.TryGetValue(id, out int slot))
-            {
-                return false;
-            }
-
-            RemoveSlotLocked(id, slot);
-            return true;
+            return DeleteLocked(id);
         }
         finally
         {
-            _lock.ExitWriteLock();
+            ExitWrite();
         }
+    }
+
+    /// <summary>
+    /// Takes the write lock: readers wait until <see cref="ExitWrite"/>, so several changes made in between (a
+    /// committed transaction's) become visible together.
+    /// </summary>
+    public void EnterWrite() => _lock.EnterWriteLock();
+
+    /// <summary>Releases the lock taken by <see cref="EnterWrite"/>.</summary>
+    public void ExitWrite() => _lock.ExitWriteLock();
+
+    /// <summary><see cref="Upsert"/> under the write lock the caller holds.</summary>
+    public void UpsertLocked(string id, ReadOnlySpan<float> vector, IReadOnlyDictionary<string, MetadataValue> metadata)
+    {
+        Debug.Assert(_lock.IsWriteLockHeld, "the caller holds the write lock");
+        if (_slots.TryGetValue(id, out int old))
+        {
+            RemoveSlotLocked(id, old);
+        }
+
+        foreach (int released in Index.TakeReleasedIds())
+        {
+            _free.Push(released);
+        }
+
+        int slot = _free.Count > 0 ? _free.Pop() : _ids.Count;
+        Index.Add(slot, vector);
+        if (slot == _ids.Count)
+        {
+            _ids.Add(null);
+            _metadata.Add(null);
+        }
+
+        _vectors.EnsureSlot(slot);
+        vector.CopyTo(_vectors.Get(slot));
+        _ids[slot] = id;
+        _metadata[slot] = FrozenMetadata.Of(metadata);
+        _slots[id] = slot;
+    }
+
+    /// <summary><see cref="Delete"/> under the write lock the caller holds.</summary>
+    public bool DeleteLocked(string id)
+    {
+        Debug.Assert(_lock.IsWriteLockHeld, "the caller holds the write lock");
+        if (!_slots.TryGetValue(id, out int slot))
+        {
+            return false;
+        }
+
+        RemoveSlotLocked(id, slot);
+        return true;
     }
 
     public VectorRecord? Get(string id)

@@ -28,8 +28,12 @@ public sealed partial class VectorDatabase
     /// <exception cref="IOException">The checkpoint could not be written, or failed its read-back check (then it is deleted); the previous ones are intact.</exception>
     public CheckpointInfo Checkpoint()
     {
-        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        return WriteCheckpoint();
+        lock (_checkpointLock)
+        {
+            // Checked under the lock: Dispose takes it after setting _disposed, so it waits for this checkpoint or none starts.
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+            return WriteCheckpoint();
+        }
     }
 
     /// <summary>
@@ -45,6 +49,7 @@ public sealed partial class VectorDatabase
             long covered, walBytes;
             lock (_applyLock)
             {
+                ThrowIfFailed(); // after a failed apply the store may miss a logged write: a checkpoint would make that permanent
                 covered = _appliedLsn;
                 walBytes = _wal.BytesAppended; // every applied record was written before it was applied
                 captured = [.. _collections.Values.OrderBy(c => c.Name, StringComparer.Ordinal).Select(c => (c, c.Capture()))];
@@ -175,9 +180,9 @@ public sealed partial class VectorDatabase
         {
             try
             {
-                if (!_backgroundCheckpoint.IsCompleted)
+                if (!_backgroundCheckpoint.IsCompleted || Volatile.Read(ref _disposed) != 0)
                 {
-                    return;
+                    return; // disposal checked under the lock: Dispose's barrier sees every checkpoint started
                 }
 
                 Interlocked.Exchange(ref _opsSinceCheckpoint, 0);

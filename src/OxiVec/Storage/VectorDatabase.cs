@@ -34,7 +34,8 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
     // Logged writes not yet applied, in LSN order. Enqueued under _writeLock, applied under _applyLock.
     private readonly ConcurrentQueue<PendingApply> _toApply = new();
     private readonly Lock _applyLock = new();
-    private Exception? _failure;
+    private Exception? _failure; // the WAL's or an apply's failure: set once, read with Volatile (writes, checkpoints)
+    private Exception? _applyFailure; // guarded by _applyLock: nothing after it is applied
     private int _disposed;
 
     // Checkpoints: one at a time; _appliedLsn is the last store operation applied (guarded by _applyLock).
@@ -283,10 +284,29 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
     /// <summary>The WAL's health against the guide's thresholds.</summary>
     public WalHealthReport CheckHealth() => _wal.CheckHealth();
 
-    /// <summary>fsyncs everything logged so far.</summary>
-    public void Sync() => _wal.Sync();
+    /// <summary>fsyncs everything logged so far and makes it visible to reads (including writes whose callers cancelled their wait).</summary>
+    /// <exception cref="WalFailedException">The WAL, or applying a logged write, failed.</exception>
+    public void Sync()
+    {
+        long logged = _wal.LastLsn;
+        try
+        {
+            _wal.Sync();
+        }
+        catch (WalFailedException ex)
+        {
+            Failed(ex);
+            throw;
+        }
 
-    /// <summary>Closes the WAL (fsyncing what is pending) and releases the directory.</summary>
+        ApplyUpTo(logged);
+    }
+
+    /// <summary>
+    /// Closes the WAL (fsyncing what is pending) and releases the directory. A barrier for checkpoints: one running
+    /// (manual or automatic) is waited for, none starts afterwards, and the WAL is closed and its lock released even
+    /// when a checkpoint failed.
+    /// </summary>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
@@ -296,20 +316,35 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
 
         try
         {
-            _backgroundCheckpoint.GetAwaiter().GetResult();
+            Task background;
+            lock (_checkpointLock)
+            {
+                // A manual checkpoint holds this lock while it runs; checkpoints start under it only while not disposed.
+                background = _backgroundCheckpoint;
+            }
+
+            background.GetAwaiter().GetResult();
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ObjectDisposedException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ObjectDisposedException or InvalidOperationException)
         {
             _logger.LogError(ex, "A background checkpoint failed while the database closed.");
         }
-
-        _wal.Dispose();
-        foreach (Collection c in _collections.Values)
+        finally
         {
-            c.Dispose();
-        }
+            try
+            {
+                _wal.Dispose();
+            }
+            finally
+            {
+                foreach (Collection c in _collections.Values)
+                {
+                    c.Dispose();
+                }
 
-        _instrumentation.Dispose();
+                _instrumentation.Dispose();
+            }
+        }
     }
 
     /// <inheritdoc cref="Dispose"/>
@@ -394,10 +429,7 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
         long start = Stopwatch.GetTimestamp();
         lock (_writeLock)
         {
-            if (_failure is not null)
-            {
-                throw new WalFailedException(_wal.Directory, _failure);
-            }
+            ThrowIfFailed();
 
             IReadOnlyList<StoreOperation> operations = schema is not null ? ResolveSchemaLocked(schema) : ResolveLocked(writes!);
             List<WalEntry> entries = [.. operations.Select(ToEntry)];
@@ -408,7 +440,7 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
             }
             catch (WalFailedException ex)
             {
-                _failure = ex.InnerException ?? ex;
+                Interlocked.CompareExchange(ref _failure, ex.InnerException ?? ex, null);
                 throw;
             }
 
@@ -449,9 +481,35 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
             Failed(ex);
             throw;
         }
+        catch (OperationCanceledException)
+        {
+            // The write is logged and in the logical state: it must become visible as soon as it is durable, not
+            // whenever some later write happens to drain the queue (Insert would say "exists" while Get finds nothing).
+            ApplyWhenAcknowledgedInBackground(staged);
+            throw;
+        }
 
         return Applied(staged);
     }
+
+    /// <summary>Finishes a write whose caller stopped waiting: waits (uncancellably) until it is acknowledged, then applies it.</summary>
+    private void ApplyWhenAcknowledgedInBackground(Staged staged) => _ = Task.Run(async () =>
+    {
+        try
+        {
+            await _wal.WaitAcknowledgedAsync(staged.Lsn, staged.Entries, staged.Start, CancellationToken.None).ConfigureAwait(false);
+            ApplyUpTo(staged.Lsn);
+        }
+        catch (Exception ex) when (Volatile.Read(ref _disposed) != 0 && ex is ObjectDisposedException or WalFailedException)
+        {
+            // The database closed first: closing the WAL made the write durable, and reopening applies it.
+            _logger.LogDebug(ex, "A cancelled write was not applied before the database closed; reopening applies it.");
+        }
+        catch (WalFailedException ex)
+        {
+            Failed(ex);
+        }
+    });
 
     private long Applied(Staged staged)
     {
@@ -464,10 +522,7 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
     /// <summary>Logged but maybe not durable: the logical state may be ahead of the disk, so stop taking writes.</summary>
     private void Failed(WalFailedException ex)
     {
-        lock (_writeLock)
-        {
-            _failure ??= ex.InnerException ?? ex;
-        }
+        Interlocked.CompareExchange(ref _failure, ex.InnerException ?? ex, null);
 
         _logger.LogCritical(ex, "The WAL failed; the database refuses writes until it is reopened.");
     }
@@ -490,23 +545,120 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
         return [.. schema];
     }
 
-    /// <summary>Applies every logged operation up to <paramref name="lsn"/> (all durable by now), in LSN order.</summary>
+    /// <summary>
+    /// Applies every logged operation up to <paramref name="lsn"/> (all durable by now), in LSN order, each commit's
+    /// operations visible together. An operation is dequeued only once applied; if applying throws, the database
+    /// fails (like a WAL failure): the store may hold part of that commit, so this and every later write and
+    /// checkpoint throw <see cref="WalFailedException"/>, while reads go on.
+    /// </summary>
+    /// <exception cref="WalFailedException">Applying failed, here or in an earlier call, before <paramref name="lsn"/> was applied.</exception>
     private void ApplyUpTo(long lsn)
     {
         lock (_applyLock)
         {
-            while (_toApply.TryPeek(out PendingApply? pending) && pending.Lsn <= lsn)
+            while (_appliedLsn < lsn && _toApply.TryPeek(out PendingApply? pending) && pending.Lsn <= lsn)
             {
-                _toApply.TryDequeue(out _);
-                foreach (StoreOperation operation in pending.Operations)
+                ThrowIfApplyFailed();
+                try
                 {
-                    Apply(operation);
+                    ApplyTogether(pending.Operations);
+                }
+                catch (Exception ex)
+                {
+                    var failure = new InvalidOperationException(
+                        $"Applying the logged write at LSN {pending.Lsn} to the in-memory store failed ({ex.Message}); it is in the WAL and is applied when the database is reopened.", ex);
+                    _applyFailure = failure;
+                    Interlocked.CompareExchange(ref _failure, failure, null);
+                    _logger.LogCritical(ex, "Applying LSN {Lsn} failed; the database refuses writes and checkpoints until it is reopened.", pending.Lsn);
+                    throw new WalFailedException(_wal.Directory, failure);
                 }
 
+                _toApply.TryDequeue(out _);
                 _appliedLsn = pending.Lsn;
+            }
+
+            if (_appliedLsn < lsn)
+            {
+                ThrowIfApplyFailed(); // an earlier apply failed and left this one unapplied
             }
         }
     }
+
+    private void ThrowIfApplyFailed()
+    {
+        Debug.Assert(_applyLock.IsHeldByCurrentThread, "_applyFailure is guarded by _applyLock");
+        if (_applyFailure is { } failure)
+        {
+            throw new WalFailedException(_wal.Directory, failure);
+        }
+    }
+
+    /// <summary>Throws <see cref="WalFailedException"/> once the WAL or an apply has failed.</summary>
+    private void ThrowIfFailed()
+    {
+        if (Volatile.Read(ref _failure) is { } failure)
+        {
+            throw new WalFailedException(_wal.Directory, failure);
+        }
+    }
+
+    /// <summary>
+    /// Applies one commit. A transaction's record operations are applied under the write locks of every collection
+    /// they touch, taken in name order (only the apply step, which holds <see cref="_applyLock"/>, takes several),
+    /// so a reader of a collection sees all of the commit's changes to it or none.
+    /// </summary>
+    private void ApplyTogether(IReadOnlyList<StoreOperation> operations)
+    {
+        if (operations.Count == 1)
+        {
+            Apply(operations[0]);
+            return;
+        }
+
+        Collection[] locked = [.. operations
+            .Select(o => o switch
+            {
+                StoreOperation.Put p => p.Collection,
+                StoreOperation.Remove r => r.Collection,
+                _ => throw new InvalidOperationException($"A schema change ({o.GetType().Name}) cannot be part of a transaction."),
+            })
+            .Distinct(StringComparer.Ordinal)
+            .Order(StringComparer.Ordinal)
+            .Select(name => _collections[name])];
+        int entered = 0;
+        try
+        {
+            foreach (Collection c in locked)
+            {
+                c.EnterWrite();
+                entered++;
+            }
+
+            foreach (StoreOperation operation in operations)
+            {
+                FaultInjector?.Invoke(operation);
+                switch (operation)
+                {
+                    case StoreOperation.Put p:
+                        _collections[p.Collection].UpsertLocked(p.Id, p.Vector, p.Metadata);
+                        break;
+                    case StoreOperation.Remove r:
+                        _collections[r.Collection].DeleteLocked(r.Id);
+                        break;
+                }
+            }
+        }
+        finally
+        {
+            for (int i = entered - 1; i >= 0; i--)
+            {
+                locked[i].ExitWrite();
+            }
+        }
+    }
+
+    /// <summary>Tests only: called before each operation is applied; an exception it throws is an apply failure.</summary>
+    internal Action<StoreOperation>? FaultInjector { get; set; }
 
     private void ApplyLogical(StoreOperation operation)
     {
@@ -529,6 +681,7 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
 
     private void Apply(StoreOperation operation)
     {
+        FaultInjector?.Invoke(operation);
         switch (operation)
         {
             case StoreOperation.Put p:
