@@ -27,6 +27,9 @@ public sealed class WalManager : IDisposable, IAsyncDisposable
 
     /// <summary>Segments created from zero-filled spares so far (tests).</summary>
     internal int SparesUsed => _writer.SparesUsed;
+
+    /// <summary>Whether a filled spare waits for the next rotation (tests).</summary>
+    internal bool SpareReady => _writer.SpareReady;
     private readonly WalInstrumentation _instrumentation;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
