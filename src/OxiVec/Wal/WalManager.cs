@@ -195,7 +195,8 @@ public sealed class WalManager : IDisposable, IAsyncDisposable
     public WalMetrics GetMetrics()
     {
         (int segments, long bytes, long firstLsn) = _writer.Footprint();
-        (TimeSpan checkpointAge, TimeSpan? uncoveredAge) = _checkpointLag.Read(lsn => Reader().ReadRecords(lsn).FirstOrDefault());
+        // Damage an open with skipCorrupted passed over is reported there; this lookup only needs the last record.
+        (TimeSpan checkpointAge, TimeSpan? uncoveredAge) = _checkpointLag.Read(lsn => Reader().ReadRecords(lsn, skipped: static _ => { }).FirstOrDefault());
         long last = _writer.AppendedLsn;
         return _instrumentation.Describe(new WalMetrics
         {
@@ -313,28 +314,26 @@ public sealed class WalManager : IDisposable, IAsyncDisposable
     internal long AppendUnacknowledged(IReadOnlyList<WalEntry> entries, bool transactional)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        return _writer.Append(entries, transactional);
+        long lsn = _writer.Append(entries, transactional);
+        _checkpointLag.Logged(lsn, entries.Count > 0 && entries[^1].Type == WalRecordType.Checkpoint);
+        return lsn;
     }
 
     /// <summary>Second half of an append: waits until <paramref name="lsn"/> is as durable as the policy requires.</summary>
     internal void WaitAcknowledged(long lsn, IReadOnlyList<WalEntry> entries, long startTimestamp)
     {
         _writer.WaitFor(lsn, durable: Config.SyncIntervalMs == 0);
-        Acknowledged(lsn, entries, startTimestamp);
+        Acknowledged(startTimestamp);
     }
 
     /// <summary>Asynchronous <see cref="WaitAcknowledged"/>.</summary>
     internal async ValueTask WaitAcknowledgedAsync(long lsn, IReadOnlyList<WalEntry> entries, long startTimestamp, CancellationToken cancellationToken)
     {
         await _writer.WaitForAsync(lsn, Config.SyncIntervalMs == 0, cancellationToken).ConfigureAwait(false);
-        Acknowledged(lsn, entries, startTimestamp);
+        Acknowledged(startTimestamp);
     }
 
-    private void Acknowledged(long lsn, IReadOnlyList<WalEntry> entries, long startTimestamp)
-    {
-        _instrumentation.Committed(Stopwatch.GetElapsedTime(startTimestamp));
-        _checkpointLag.Logged(lsn, entries.Count > 0 && entries[^1].Type == WalRecordType.Checkpoint);
-    }
+    private void Acknowledged(long startTimestamp) => _instrumentation.Committed(Stopwatch.GetElapsedTime(startTimestamp));
 
     private WalReader Reader()
     {
