@@ -193,6 +193,26 @@ public sealed class DatabaseCliTests
     }
 
     [Fact]
+    public async Task ImportJsonl_ALineLongerThanTheLimit_ExitsOneNamingFileAndLine_AndImportsNothing()
+    {
+        using var dir = new TempDirectory();
+        string file = dir.Sub("huge.jsonl");
+        using (var writer = new StreamWriter(file))
+        {
+            writer.WriteLine("""{"id": "a", "vector": [1, 2, 3]}""");
+            writer.Write("{\"id\": \"b\", \"vector\": [1, 2, 3], \"metadata\": {\"blob\": \"");
+            writer.Write(new string('x', OxiVec.Cli.Data.JsonlReader.MaxLineChars)); // one enormous line, no end in sight
+            writer.WriteLine("\"}}");
+        }
+
+        CliResult result = await CliProcess.RunAsync("import", "--data", dir.Path, "--collection", "j", "--file", file);
+
+        Assert.True(result.ExitCode == 1, result.ToString());
+        Assert.Contains($"{file}: line 2: is longer than 67,108,864 characters", ErrorLine(result));
+        Assert.Empty(CollectionNames(await Stats(dir.Path)));
+    }
+
+    [Fact]
     public async Task Import_IntoAnExistingCollection_BadFileChangesNothing_ExistingIdNeedsUpsert()
     {
         using var dir = new TempDirectory();

@@ -305,7 +305,7 @@ internal static class Report
         Line(sb);
         Line(sb, "Commit latency is the time of one `LogInsert` call: append, then wait as the policy says (SyncIntervalMs = 0: until an fsync covers it; " +
             "otherwise until the bytes are written to the OS). *Stalled* is the share of the writers' time spent in commits of " +
-            $"{LatencySummary.SlowThresholdMs:0} ms or more. *WAL fsync avg* is the WAL's own `AvgSyncLatencyMs`. *CPU* is process CPU time (all threads) " +
+            $"{LatencySummary.SlowThresholdMs:0} ms or more. *WAL fsync avg* is the WAL's own `LifetimeAvgSyncLatencyMs`. *CPU* is process CPU time (all threads) " +
             $"over wall time, out of {r.Machine.Cores} cores, and per commit. *Context switches* are the process's (getrusage) per commit: voluntary " +
             "(a thread blocked) / involuntary (a runnable thread was preempted or yielded; spin-waiting shows here).");
         Line(sb);

@@ -66,7 +66,7 @@ internal readonly record struct CellKey(CellKind Kind, int SyncIntervalMs, int W
 /// <param name="WalBytes">Bytes the WAL wrote to its segment files (<see cref="WalMetrics.BytesWritten"/> delta).</param>
 /// <param name="Syncs">fsyncs the WAL performed (<see cref="WalMetrics.SyncCount"/> delta).</param>
 /// <param name="Latency">Commit latency: the time of each LogInsert (or Commit) call.</param>
-/// <param name="WalAvgSyncMs">The WAL's own average fsync time (<see cref="WalMetrics.AvgSyncLatencyMs"/>); NaN without fsyncs.</param>
+/// <param name="WalAvgSyncMs">The WAL's own average fsync time (<see cref="WalMetrics.LifetimeAvgSyncLatencyMs"/>, since the WAL was opened); NaN without fsyncs.</param>
 /// <param name="CpuCores">Process CPU time (user + system, all threads) over the run's wall time: cores kept busy.</param>
 /// <param name="Writers">Writer threads.</param>
 /// <param name="VoluntarySwitches">Context switches of the process during the run where a thread blocked (NaN when unknown).</param>
@@ -175,7 +175,7 @@ internal sealed class Workload(Dataset data, string workRoot)
             long syncs = after.SyncCount - before.SyncCount;
             long commits = cell.Kind == CellKind.Transaction ? d.Ops / TransactionBatch : d.Ops;
             return new WorkloadRun(
-                d.Ops, commits, d.Seconds, after.BytesWritten - before.BytesWritten, syncs, d.Latency, syncs == 0 ? double.NaN : after.AvgSyncLatencyMs, d.CpuCores,
+                d.Ops, commits, d.Seconds, after.BytesWritten - before.BytesWritten, syncs, d.Latency, syncs == 0 ? double.NaN : after.LifetimeAvgSyncLatencyMs, d.CpuCores,
                 cell.Writers, d.Voluntary, d.Involuntary);
         }
         finally

@@ -9,20 +9,31 @@ namespace OxiVec.Cli.Data;
 /// <c>.jsonl</c> (JSON Lines): one object per line, <c>{"id": "doc-1", "vector": [0.1, 0.2], "metadata": {"lang": "en"}}</c>.
 /// "vector" is required; "id" is required for imports (not for queries); "metadata" is optional (see
 /// <see cref="MetadataJson"/>). Blank lines are skipped; any other key is an error (a typo would lose data silently).
-/// Lines are counted from 1, as editors do.
+/// Lines are counted from 1, as editors do, and end with <c>\n</c> or <c>\r\n</c>; a line longer than
+/// <see cref="MaxLineChars"/> is refused, naming the file and line, before more of it is held in memory.
 /// </summary>
 internal sealed class JsonlReader : VectorFileReader
 {
     /// <summary>The longest record id the store accepts, in UTF-8 bytes.</summary>
     public const int MaxIdBytes = 512;
 
+    /// <summary>
+    /// The longest line read, in characters: 64 Mi (67,108,864). A record must fit in one WAL segment (64 MiB by
+    /// default), and a vector of the largest dimension (65,536 components, at most 25 characters each in JSON) takes
+    /// under 2 MB, leaving the rest for the id and metadata; a longer line could never be imported.
+    /// </summary>
+    public const int MaxLineChars = 64 << 20;
+
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
     private readonly bool _requireIds;
 
-    public JsonlReader(string path, bool requireIds)
+    private readonly int _maxLineChars;
+
+    public JsonlReader(string path, bool requireIds, int maxLineChars = MaxLineChars)
         : base(path)
     {
         _requireIds = requireIds;
+        _maxLineChars = maxLineChars;
         Length = new FileInfo(path).Length;
         foreach (FileRecord first in Read(dimension: null))
         {
@@ -40,7 +51,8 @@ internal sealed class JsonlReader : VectorFileReader
     private IEnumerable<FileRecord> Read(int? dimension, Action<long>? progress = null)
     {
         using FileStream stream = OpenStream(Path);
-        using var reader = new StreamReader(stream, StrictUtf8, detectEncodingFromByteOrderMarks: true, bufferSize: 1 << 16);
+        using var text = new StreamReader(stream, StrictUtf8, detectEncodingFromByteOrderMarks: true, bufferSize: 1 << 16);
+        var reader = new BoundedLineReader(text, _maxLineChars);
         long lineNumber = 0;
         while (true)
         {
@@ -52,6 +64,14 @@ internal sealed class JsonlReader : VectorFileReader
             catch (DecoderFallbackException ex)
             {
                 throw new InputFileException(Path, $"line {lineNumber + 1}", "is not valid UTF-8.", ex);
+            }
+            catch (LineTooLongException ex)
+            {
+                throw new InputFileException(
+                    Path,
+                    $"line {lineNumber + 1}",
+                    string.Create(CultureInfo.InvariantCulture, $"is longer than {ex.MaxChars:N0} characters, the most a line may hold (a record must fit in one WAL segment); is this a JSON Lines file, one object per line?"),
+                    ex);
             }
 
             if (line is null)

@@ -54,7 +54,7 @@ public sealed partial class HnswIndex
 
         int ef = Math.Max(options.Ef ?? Parameters.EfSearch, k);
         long budget = long.MaxValue;
-        if (filter is not null)
+        if (filter is not null && !options.GraphWalkOnly)
         {
             if (ScanIsCheaper(filter, ef))
             {
@@ -76,7 +76,7 @@ public sealed partial class HnswIndex
         ReadOnlySpan<Candidate> entries = [new Candidate(entryDistance, entry)];
         bool complete = SearchLayer(query, entries, ef, 0, filter, -1, scratch, budget, out _);
         int wanted = filter is null ? Math.Min(k, _live) : k;
-        if (!complete || scratch.Results.Count < wanted)
+        if ((!complete || scratch.Results.Count < wanted) && !options.GraphWalkOnly)
         {
             // The beam could not fill k (a selective filter, or a region cut off by deletes): scan instead.
             Interlocked.Increment(ref _exactFallbacks);

@@ -36,4 +36,10 @@ public sealed record SearchOptions
 
     /// <summary>When <see langword="true"/>, an approximate index answers by brute force (exact results).</summary>
     public bool Exact { get; init; }
+
+    /// <summary>
+    /// Tests only: an HNSW search walks the graph even when a scan would be cheaper, without a distance budget,
+    /// and never falls back to a scan (it may then return fewer than k), so the walk itself can be measured.
+    /// </summary>
+    internal bool GraphWalkOnly { get; init; }
 }

@@ -30,6 +30,10 @@ public sealed class WalManager : IDisposable, IAsyncDisposable
 
     /// <summary>The segments as they are now, without waiting for pending writes (what a live read works from).</summary>
     internal WalSegmentSet Segments => _writer.Segments;
+
+    /// <summary>Whether a filled spare waits for the next rotation (tests).</summary>
+    internal bool SpareReady => _writer.SpareReady;
+
     private readonly WalInstrumentation _instrumentation;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -211,7 +215,8 @@ public sealed class WalManager : IDisposable, IAsyncDisposable
     public WalMetrics GetMetrics()
     {
         (int segments, long bytes, long firstLsn) = _writer.Footprint();
-        (TimeSpan checkpointAge, TimeSpan? uncoveredAge) = _checkpointLag.Read(lsn => Reader().ReadRecords(lsn).FirstOrDefault());
+        // Damage an open with skipCorrupted passed over is reported there; this lookup only needs the last record.
+        (TimeSpan checkpointAge, TimeSpan? uncoveredAge) = _checkpointLag.Read(lsn => Reader().ReadRecords(lsn, skipped: static _ => { }).FirstOrDefault());
         long last = _writer.AppendedLsn;
         return _instrumentation.Describe(new WalMetrics
         {
@@ -341,32 +346,32 @@ public sealed class WalManager : IDisposable, IAsyncDisposable
     internal long AppendUnacknowledged(IReadOnlyList<WalEntry> entries, bool transactional)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        return _writer.Append(entries, transactional);
+        long lsn = _writer.Append(entries, transactional);
+        _checkpointLag.Logged(lsn, entries.Count > 0 && entries[^1].Type == WalRecordType.Checkpoint);
+        return lsn;
     }
 
     /// <summary>Second half of an append: waits until <paramref name="lsn"/> is as durable as the policy requires.</summary>
     internal void WaitAcknowledged(long lsn, IReadOnlyList<WalEntry> entries, long startTimestamp)
     {
         _writer.WaitFor(lsn, durable: Config.SyncIntervalMs == 0);
-        Acknowledged(lsn, entries, startTimestamp);
+        Acknowledged(entries, startTimestamp);
     }
 
     /// <summary>Asynchronous <see cref="WaitAcknowledged"/>.</summary>
     internal async ValueTask WaitAcknowledgedAsync(long lsn, IReadOnlyList<WalEntry> entries, long startTimestamp, CancellationToken cancellationToken)
     {
         await _writer.WaitForAsync(lsn, Config.SyncIntervalMs == 0, cancellationToken).ConfigureAwait(false);
-        Acknowledged(lsn, entries, startTimestamp);
+        Acknowledged(entries, startTimestamp);
     }
 
-    private void Acknowledged(long lsn, IReadOnlyList<WalEntry> entries, long startTimestamp)
+    private void Acknowledged(IReadOnlyList<WalEntry> entries, long startTimestamp)
     {
         _instrumentation.Committed(Stopwatch.GetElapsedTime(startTimestamp));
         if (entries.Count > 0 && entries[^1].Type == WalRecordType.Checkpoint)
         {
             _writer.RecordDurablePointNow(); // every checkpoint record updates the control file, whatever the rate limit
         }
-
-        _checkpointLag.Logged(lsn, entries.Count > 0 && entries[^1].Type == WalRecordType.Checkpoint);
     }
 
     private WalReader Reader()

@@ -23,6 +23,18 @@ internal sealed partial class WalWriter
     /// <summary>How many segments were made from spares (for tests).</summary>
     public int SparesUsed { get; private set; }
 
+    /// <summary>Whether a filled spare waits for the next rotation (for tests).</summary>
+    public bool SpareReady
+    {
+        get
+        {
+            lock (_spareLock)
+            {
+                return _readySpare is not null;
+            }
+        }
+    }
+
     // Only when every commit fsyncs: then the cheaper fdatasync is worth writing each segment twice (zeros, then
     // records). With an interval policy fsyncs are rare and the zeros would halve the WAL's sequential bandwidth.
     private bool UsesSpares => _config.PreallocateSegments && _config.SyncIntervalMs == 0 && _storage.PrefersZeroFilledSegments;

@@ -209,7 +209,7 @@ public sealed class VectorDatabaseTests
             await stop.CancelAsync();
             await reader;
             Assert.Equal(320, db.Count("docs"));
-            Assert.True(db.GetWalMetrics().SyncCount < 320, "concurrent commits share fsyncs");
+            // Sharing fsyncs depends on timing here; StoreGroupCommitTests shows it by holding an fsync open.
         }
 
         using var reopened = VectorDatabase.Open(temp.Path, Durable);

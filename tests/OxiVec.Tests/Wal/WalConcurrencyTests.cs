@@ -139,6 +139,34 @@ public sealed class WalConcurrencyTests
 
         Assert.Equal(Enumerable.Range(1, 200).Select(n => (long)n), lsns.Order());
         Assert.Equal(200, wal.DurableLsn);
-        Assert.True(wal.GetMetrics().SyncCount < 200, "concurrent async commits should share fsyncs");
+    }
+
+    [Fact]
+    public async Task GroupCommit_AsyncAppendsArrivingDuringAnFsync_ShareTheNextOne()
+    {
+        var disk = new SimulatedDisk();
+        await using var wal = WalManager.Open(disk, Config(disk.Directory));
+        using var leaderInFsync = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        int syncs = 0;
+        disk.OnSync = () =>
+        {
+            if (Interlocked.Increment(ref syncs) == 1)
+            {
+                leaderInFsync.Set();
+                release.Wait();
+            }
+        };
+
+        Task<long> leader = Task.Run(() => wal.AppendAsync(InsertFor(1)).AsTask());
+        Assert.True(leaderInFsync.Wait(TimeSpan.FromSeconds(60)), "the first append never reached its fsync");
+        Task<long>[] followers = [.. Enumerable.Range(2, 199).Select(n => Task.Run(() => wal.AppendAsync(InsertFor(n)).AsTask()))];
+        Assert.True(SpinWait.SpinUntil(() => wal.LastLsn == 200, TimeSpan.FromSeconds(60)), "followers never appended");
+        release.Set();
+        long[] lsns = await Task.WhenAll([leader, .. followers]);
+
+        Assert.Equal(Enumerable.Range(1, 200).Select(n => (long)n), lsns.Order());
+        Assert.Equal(2, syncs);
+        Assert.Equal(200, wal.DurableLsn);
     }
 }
