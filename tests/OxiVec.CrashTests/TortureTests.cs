@@ -27,7 +27,7 @@ namespace OxiVec.CrashTests;
 /// Each writer owns its ids, so its model does not depend on how the threads interleaved. Where each kill landed is
 /// read from the disk the worker left (a half-built checkpoint, more checkpoints or covered segments than retention
 /// keeps, a segment being created or still empty) and from the recovery (a torn tail, an aborted transaction), and
-/// each of these must have happened at least once over the run. <c>OXIVEC_CRASH_SEED</c> replays a run (the kill
+/// each of these but the torn tail (which a SIGKILL almost never makes) must have happened at least once over the run. <c>OXIVEC_CRASH_SEED</c> replays a run (the kill
 /// points and the workload; the interleaving is the scheduler's); the seed is printed first.
 /// </remarks>
 public sealed class TortureTests(ITestOutputHelper output)
@@ -265,10 +265,13 @@ public sealed class TortureTests(ITestOutputHelper output)
             $"(first LSN up to {tally.MaxFirstLsn}); at most {tally.MaxSegments} segments.");
         Assert.True(committed.Sum() >= Kills * 20, $"The rounds ran only {committed.Sum()} operations: too little to test anything.");
         Assert.True(tally.FromCheckpoint > 0 && tally.CompressedSeen > 0 && tally.SegmentsRemovedSeen > 0, "Checkpoints, compression and retention did not all happen.");
+
+        // Torn tails are counted, not required: a SIGKILL tears a write only when it lands inside a pwrite of several
+        // pages (none in KillTests' 40 rounds of 1-4 KiB records); StoreSimulatedTortureTests requires them of power losses.
         Assert.True(
-            tally.KilledInCheckpoint > 0 && tally.KilledInRetention > 0 && tally.KilledAtSegmentBoundary > 0 && tally.TornTails > 0 && tally.AbortedTransactions > 0,
+            tally.KilledInCheckpoint > 0 && tally.KilledInRetention > 0 && tally.KilledAtSegmentBoundary > 0 && tally.AbortedTransactions > 0,
             $"seed {Seed}: not every kind of kill happened: inside a checkpoint {tally.KilledInCheckpoint}, before retention finished {tally.KilledInRetention}, " +
-            $"at a segment boundary {tally.KilledAtSegmentBoundary}, torn tails {tally.TornTails}, aborted transactions {tally.AbortedTransactions}.");
+            $"at a segment boundary {tally.KilledAtSegmentBoundary}, aborted transactions {tally.AbortedTransactions}.");
     }
 
     private static TortureWorkload.State Empty()
@@ -309,7 +312,7 @@ public sealed class TortureTests(ITestOutputHelper output)
         }
 
         long[] firsts = [.. Directory.GetFiles(wal).Select(Path.GetFileName).OfType<string>()
-            .Select(f => WalSegmentName.TryParse(f, out _, out long first) ? first : 0).Where(f => f > 0).Order()];
+            .Select(f => WalSegmentName.TryParse(f, out _, out long first) ? first : 0).Where(f => f > 0).Distinct().Order()]; // twins mid-compression count once
         return firsts.Length > 1 && firsts[1] - 1 <= kept[0].CoveredLsn;
     }
 

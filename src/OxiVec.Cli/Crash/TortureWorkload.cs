@@ -19,7 +19,7 @@ namespace OxiVec.Cli.Crash;
 /// <remarks>
 /// Writer <c>w</c>'s ids are <c>w{w}k0</c> .. <c>w{w}k{KeySpace-1}</c> in each collection, so the store stays small
 /// however long the run and each writer's records depend on its own operations only; <see cref="Transient"/> is
-/// written, dropped and re-created by writer 0 alone. A record written by operation <c>n</c> has metadata <c>{"op": n, "pad": "ppp..."}</c> (a pad of 0 to 199 characters,
+/// written, dropped and re-created by writer 0 alone. A record written by operation <c>n</c> has metadata <c>{"op": n, "pad": "ppp..."}</c> (a pad of 0 to 199 characters, now and then up to 12,000,
 /// to vary record sizes) and the vector <see cref="Vector"/>(seed, n, collection, id).
 /// </remarks>
 internal static class TortureWorkload
@@ -321,9 +321,16 @@ internal static class TortureWorkload
         ["pad"] = Pad(n, collection, id),
     };
 
-    /// <summary>The pad of a record written by operation <paramref name="n"/>: 0 to 199 characters.</summary>
-    public static string Pad(long n, string collection, string id) =>
-        new('p', (int)(DeterministicVectors.Mix(Hash(collection + "/" + id) ^ (ulong)n) % 200));
+    /// <summary>
+    /// The pad of a record written by operation <paramref name="n"/>: 0 to 199 characters, or for one record in eight
+    /// up to 12,000 (so that group commits write several pages at once, which a kill can cut, and transactions
+    /// straddle segment boundaries).
+    /// </summary>
+    public static string Pad(long n, string collection, string id)
+    {
+        ulong h = DeterministicVectors.Mix(Hash(collection + "/" + id) ^ (ulong)n);
+        return new('p', (int)(h % 8 == 0 ? (h >> 3) % 12_000 : h % 200));
+    }
 
     /// <summary>FNV-1a over the UTF-8 bytes.</summary>
     private static ulong Hash(string text)
