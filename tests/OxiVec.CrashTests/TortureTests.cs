@@ -202,7 +202,7 @@ public sealed class TortureTests(ITestOutputHelper output)
                 tally.ViaCli++;
             }
 
-            using (VectorDatabase database = VectorDatabase.Open(data, new VectorDatabaseOptions { Wal = TortureWorkload.WalConfig(SegmentSize, 1_000_000) }))
+            using (VectorDatabase database = Reopen(data, context))
             {
                 if (viaCli)
                 {
@@ -272,6 +272,19 @@ public sealed class TortureTests(ITestOutputHelper output)
             tally.KilledInCheckpoint > 0 && tally.KilledInRetention > 0 && tally.KilledAtSegmentBoundary > 0 && tally.AbortedTransactions > 0,
             $"seed {Seed}: not every kind of kill happened: inside a checkpoint {tally.KilledInCheckpoint}, before retention finished {tally.KilledInRetention}, " +
             $"at a segment boundary {tally.KilledAtSegmentBoundary}, aborted transactions {tally.AbortedTransactions}.");
+    }
+
+    /// <summary>Opens the killed worker's database; a failure names the seed and round to replay it.</summary>
+    private static VectorDatabase Reopen(string data, string context)
+    {
+        try
+        {
+            return VectorDatabase.Open(data, new VectorDatabaseOptions { Wal = TortureWorkload.WalConfig(SegmentSize, 1_000_000) });
+        }
+        catch (Exception ex) when (ex is IOException or InvalidDataException)
+        {
+            throw new InvalidOperationException($"{context}: opening after the kill failed: {ex.Message}", ex);
+        }
     }
 
     private static TortureWorkload.State Empty()
