@@ -7,17 +7,19 @@ using OxiVec.Wal;
 namespace OxiVec.Cli.Commands;
 
 /// <summary>
-/// <c>oxivec crash-torture-worker --data DIR --from N [--seed S] [--checkpoint-interval C] [--segment-size BYTES]
+/// <c>oxivec crash-torture-worker --data DIR --from N[,N...] [--seed S] [--checkpoint-interval C] [--segment-size BYTES]
 /// [--operations K]</c> (hidden): the victim of the torture test. Opens the database with fsync per commit, 64 KiB
-/// segments, <c>KeepLast(2)</c> retention and compression of every sealed segment at each checkpoint, then runs
-/// operations N, N+1, ... of <see cref="TortureWorkload"/> one after the other until killed.
+/// segments, <c>KeepLast(1)</c> retention and compression of every sealed segment at each checkpoint, then runs one
+/// writer thread per number given to <c>--from</c>: writer w runs its operations N_w, N_w+1, ... of
+/// <see cref="TortureWorkload"/> until killed, concurrently with the others and with background checkpoints.
 /// </summary>
 /// <remarks>
 /// Stdout, each line written and flushed with one write call: <c>opening</c> before the database is opened;
-/// <c>ready {N-1}</c> once it is open; then per operation <c>begin {n} {kind}</c> before it and
-/// <c>ack {n} {description}</c> after it returned. The caller says where to start (<c>--from</c>): the worker cannot
-/// tell from the data whether the last operation was a checkpoint or a delete. The state it draws operations from is
-/// read from the database itself.
+/// <c>ready {sum of N_w - 1}</c> once it is open; then per operation <c>begin {w}:{n} {kind}</c> before it and
+/// <c>ack {w}:{n} {description}</c> after it returned. The caller says where each writer starts (<c>--from</c>): the
+/// worker cannot tell from the data whether the last operation was a checkpoint or a delete. The state each writer
+/// draws operations from is read from the database itself (its own ids). Collections t0 and t1 must exist.
+/// A writer that fails other than by being killed prints the error on stderr and ends the process with exit code 3.
 /// </remarks>
 internal static class CrashTortureWorkerCommand
 {
@@ -26,7 +28,12 @@ internal static class CrashTortureWorkerCommand
     public static Command Create()
     {
         Option<string> dataOption = StoreOptions.Data();
-        Option<long> fromOption = new("--from") { Description = "The first operation to run (the database holds operations 1 .. N-1).", Required = true, HelpName = "N" };
+        Option<string> fromOption = new("--from")
+        {
+            Description = "Per writer, the first operation to run (the database holds its operations 1 .. N-1); one writer thread per number.",
+            Required = true,
+            HelpName = "N[,N...]",
+        };
         Option<long> seedOption = new("--seed") { Description = "Seed of the workload.", DefaultValueFactory = _ => 1 };
         Option<int> checkpointOption = new("--checkpoint-interval")
         {
@@ -52,51 +59,107 @@ internal static class CrashTortureWorkerCommand
         command.Options.Add(segmentOption);
         command.Options.Add(limitOption);
         command.SetAction((parse, cancellationToken) => Cli.RunInBackground(() => Run(
-            parse.GetValue(dataOption)!, parse.GetValue(fromOption), parse.GetValue(seedOption), parse.GetValue(checkpointOption),
+            parse.GetValue(dataOption)!, parse.GetValue(fromOption)!, parse.GetValue(seedOption), parse.GetValue(checkpointOption),
             parse.GetValue(segmentOption), parse.GetValue(limitOption), cancellationToken)));
         return command;
     }
 
-    private static int Run(string data, long from, long seed, int checkpointInterval, long segmentSize, long limit, CancellationToken cancellationToken)
+    private static int Run(string data, string fromList, long seed, int checkpointInterval, long segmentSize, long limit, CancellationToken cancellationToken)
     {
-        if (from < 1 || checkpointInterval < 1 || limit < 0 || segmentSize is < WalConfig.MinSegmentSizeBytes or > WalConfig.MaxSegmentSizeBytes)
+        long[] from = [.. fromList.Split(',').Select(f => long.TryParse(f, NumberStyles.None, CultureInfo.InvariantCulture, out long n) ? n : 0)];
+        if (from.Any(f => f < 1) || from.Length > 16 || checkpointInterval < 1 || limit < 0 || segmentSize is < WalConfig.MinSegmentSizeBytes or > WalConfig.MaxSegmentSizeBytes)
         {
-            return Cli.Fail(ExitCodes.Usage, "--from and --checkpoint-interval must be 1 or more, --operations 0 or more, --segment-size 64 KiB to 1 GiB.");
+            return Cli.Fail(ExitCodes.Usage, "--from takes 1 to 16 numbers of 1 or more; --checkpoint-interval must be 1 or more, --operations 0 or more, --segment-size 64 KiB to 1 GiB.");
         }
 
         using var acks = new AckWriter(Console.OpenStandardOutput());
-        acks.Line("opening");
+        var acksLock = new Lock();
+        void Line(string line)
+        {
+            lock (acksLock)
+            {
+                acks.Line(line);
+            }
+        }
+
+        Line("opening");
         using VectorDatabase database = VectorDatabase.Open(
             data, new VectorDatabaseOptions { Wal = TortureWorkload.WalConfig(segmentSize, checkpointInterval) });
-        TortureWorkload.State state = Read(database);
-        acks.Line(string.Create(CultureInfo.InvariantCulture, $"ready {from - 1}"));
-        for (long n = from; limit == 0 || n < from + limit; n++)
+        if (!database.CollectionExists(TortureWorkload.Hnsw) || !database.CollectionExists(TortureWorkload.Flat))
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            TortureWorkload.Op op = TortureWorkload.Next(seed, n, state);
-            acks.Line(string.Create(CultureInfo.InvariantCulture, $"begin {n} {op.KindName}"));
-            Execute(database, seed, op);
-            state.Apply(op);
-            acks.Line(string.Create(CultureInfo.InvariantCulture, $"ack {n} {op.Describe()}"));
+            return Cli.Fail(ExitCodes.Usage, $"collections {TortureWorkload.Hnsw} and {TortureWorkload.Flat} must exist before the writers start.");
+        }
+
+        TortureWorkload.State[] states = Read(database, from.Length);
+        Line(string.Create(CultureInfo.InvariantCulture, $"ready {from.Sum() - from.Length}"));
+        Thread[] writers = [.. Enumerable.Range(0, from.Length).Select(w => new Thread(() =>
+        {
+            try
+            {
+                for (long n = from[w]; limit == 0 || n < from[w] + limit; n++)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    TortureWorkload.Op op = TortureWorkload.Next(seed, w, n, states[w]);
+                    Line(string.Create(CultureInfo.InvariantCulture, $"begin {w}:{n} {op.KindName}"));
+                    Execute(database, seed, op);
+                    states[w].Apply(op);
+                    Line(string.Create(CultureInfo.InvariantCulture, $"ack {w}:{n} {op.Describe()}"));
+                }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            catch (Exception ex)
+            {
+                // Never an acknowledgement: the checker sees the exit code and this message.
+                Console.Error.WriteLine($"writer {w} failed: {ex}");
+                Environment.Exit(ExitCodes.InternalError);
+            }
+        }) { Name = $"torture writer {w}" })];
+        foreach (Thread writer in writers)
+        {
+            writer.Start();
+        }
+
+        foreach (Thread writer in writers)
+        {
+            writer.Join();
         }
 
         return ExitCodes.Ok;
     }
 
-    /// <summary>The workload's view of the database: its collections and, per record, the operation that wrote it (metadata "op").</summary>
-    public static TortureWorkload.State Read(VectorDatabase database)
+    /// <summary>
+    /// Each writer's view of the database: its collections (t0 and t1 for every writer; the others only for writer 0)
+    /// and, per record of its own ids, the operation that wrote it (metadata "op").
+    /// </summary>
+    public static TortureWorkload.State[] Read(VectorDatabase database, int writers)
     {
-        var state = new TortureWorkload.State();
+        TortureWorkload.State[] states = [.. Enumerable.Range(0, writers).Select(_ => new TortureWorkload.State())];
         foreach (CollectionInfo collection in database.ListCollections())
         {
-            state.AddCollection(collection.Name);
+            bool shared = collection.Name is TortureWorkload.Hnsw or TortureWorkload.Flat;
+            for (int w = 0; w < writers; w++)
+            {
+                if (shared || w == 0)
+                {
+                    states[w].AddCollection(collection.Name);
+                }
+            }
+
             foreach (VectorRecord record in database.Export(collection.Name))
             {
-                state.Set(collection.Name, record.Id, record.Metadata["op"].AsLong);
+                int w = TortureWorkload.WriterOf(record.Id);
+                if (w < 0 || w >= writers || !states[w].HasCollection(collection.Name))
+                {
+                    throw new InvalidDataException($"{collection.Name}/{record.Id} belongs to no writer of this run.");
+                }
+
+                states[w].Set(collection.Name, record.Id, record.Metadata["op"].AsLong);
             }
         }
 
-        return state;
+        return states;
     }
 
     private static void Execute(VectorDatabase database, long seed, TortureWorkload.Op op)

@@ -8,16 +8,18 @@ using OxiVec.Wal;
 namespace OxiVec.Cli.Crash;
 
 /// <summary>
-/// The workload of <c>oxivec crash-torture-worker</c>: a random mix of everything a database does, deterministic from
-/// a seed so that a checker can rebuild the exact state after any number of operations. Operation <c>n</c> (1, 2, ...)
-/// is chosen by <see cref="Next"/> from (seed, n) and the state before it (which ids exist), and is one of:
+/// The workload of <c>oxivec crash-torture-worker</c>: a random mix of everything a database does, run by several
+/// writer threads at once, deterministic from a seed so that a checker can rebuild the exact state after any number of
+/// each writer's operations. Writer <c>w</c>'s operation <c>n</c> (1, 2, ...) is chosen by <see cref="Next"/> from
+/// (seed, w, n) and that writer's state before it (which of its ids exist), and is one of:
 /// a single insert, upsert, update or delete; a transaction of 2 to 8 such writes spanning two or three collections
 /// (the same id may come twice); an atomic batch of 2 to 6 inserts; a manual checkpoint; or the drop or re-creation of
-/// collection <see cref="Transient"/>.
+/// collection <see cref="Transient"/> (writer 0 only).
 /// </summary>
 /// <remarks>
-/// Ids are <c>k0</c> .. <c>k{KeySpace-1}</c> in each collection, so the store stays small however long the run. A
-/// record written by operation <c>n</c> has metadata <c>{"op": n, "pad": "ppp..."}</c> (a pad of 0 to 199 characters,
+/// Writer <c>w</c>'s ids are <c>w{w}k0</c> .. <c>w{w}k{KeySpace-1}</c> in each collection, so the store stays small
+/// however long the run and each writer's records depend on its own operations only; <see cref="Transient"/> is
+/// written, dropped and re-created by writer 0 alone. A record written by operation <c>n</c> has metadata <c>{"op": n, "pad": "ppp..."}</c> (a pad of 0 to 199 characters, now and then up to 12,000,
 /// to vary record sizes) and the vector <see cref="Vector"/>(seed, n, collection, id).
 /// </remarks>
 internal static class TortureWorkload
@@ -194,24 +196,25 @@ internal static class TortureWorkload
     };
 
     /// <summary>
-    /// The WAL settings of the worker: fsync per commit, small segments (so rotations are frequent), the newest two
-    /// checkpoints kept (so segments are deleted), and every sealed segment compressed at each checkpoint.
+    /// The WAL settings of the worker: fsync per commit, small segments (so rotations are frequent), only the newest
+    /// checkpoint kept (so checkpoints and segments are deleted at every checkpoint), and every sealed segment
+    /// compressed at each checkpoint.
     /// </summary>
     public static WalConfig WalConfig(long segmentSizeBytes, int checkpointInterval) => OxiVec.Wal.WalConfig.Default with
     {
         SyncIntervalMs = 0,
         SegmentSizeBytes = segmentSizeBytes,
         MaxWalSize = 256L << 20,
-        RetentionPolicy = RetentionPolicy.KeepLast(2),
+        RetentionPolicy = RetentionPolicy.KeepLast(1),
         EnableCompression = true,
         CompressionThresholdAgeHours = 0,
         CheckpointInterval = checkpointInterval,
     };
 
-    /// <summary>Operation <paramref name="n"/>, given the state after operations 1 .. n-1.</summary>
-    public static Op Next(long seed, long n, State state)
+    /// <summary>Writer <paramref name="writer"/>'s operation <paramref name="n"/>, given its state after its operations 1 .. n-1.</summary>
+    public static Op Next(long seed, int writer, long n, State state)
     {
-        var random = new Draws(seed, n);
+        var random = new Draws(seed + (writer * 0x1_0000_0001L), n);
         foreach (string required in (string[])[Hnsw, Flat])
         {
             if (!state.HasCollection(required))
@@ -220,7 +223,7 @@ internal static class TortureWorkload
             }
         }
 
-        if (!state.HasCollection(Transient) && random.Below(8) == 0)
+        if (writer == 0 && !state.HasCollection(Transient) && random.Below(8) == 0)
         {
             return new Op(n, OpKind.Create, [], Transient);
         }
@@ -231,7 +234,7 @@ internal static class TortureWorkload
             return new Op(n, OpKind.Checkpoint, []);
         }
 
-        if (roll < 6 && state.HasCollection(Transient))
+        if (roll < 6 && writer == 0 && state.HasCollection(Transient))
         {
             return new Op(n, OpKind.Drop, [], Transient);
         }
@@ -240,14 +243,14 @@ internal static class TortureWorkload
         var overlay = new Dictionary<(string, string), bool>();
         bool Exists(string c, string id) => overlay.TryGetValue((c, id), out bool staged) ? staged : state.Exists(c, id);
 
-        if (roll >= 84 && Batch(random, n, collections, Exists) is { } batch)
+        if (roll >= 84 && Batch(random, writer, n, collections, Exists) is { } batch)
         {
             return batch;
         }
 
         if (roll < 42)
         {
-            return new Op(n, OpKind.Single, [RandomWrite(random, collections[random.Below(collections.Length)], Exists)]);
+            return new Op(n, OpKind.Single, [RandomWrite(random, writer, collections[random.Below(collections.Length)], Exists)]);
         }
 
         // A transaction: its first two writes go to two different collections, the rest anywhere.
@@ -257,7 +260,7 @@ internal static class TortureWorkload
         for (int i = 0; i < count; i++)
         {
             string collection = i < 2 ? collections[(first + i) % collections.Length] : collections[random.Below(collections.Length)];
-            Write write = RandomWrite(random, collection, Exists);
+            Write write = RandomWrite(random, writer, collection, Exists);
             overlay[(write.Collection, write.Id)] = write.Kind != WriteKind.Delete;
             writes.Add(write);
         }
@@ -266,9 +269,9 @@ internal static class TortureWorkload
     }
 
     /// <summary>An insert (or upsert) of an absent id, or an upsert, update or delete of an existing one.</summary>
-    private static Write RandomWrite(Draws random, string collection, Func<string, string, bool> exists)
+    private static Write RandomWrite(Draws random, int writer, string collection, Func<string, string, bool> exists)
     {
-        string id = Id(random.Below(KeySpace));
+        string id = Id(writer, random.Below(KeySpace));
         int roll = random.Below(100);
         if (!exists(collection, id))
         {
@@ -279,7 +282,7 @@ internal static class TortureWorkload
     }
 
     /// <summary>2 to 6 inserts of absent ids into one collection, or null when too few ids are absent.</summary>
-    private static Op? Batch(Draws random, long n, string[] collections, Func<string, string, bool> exists)
+    private static Op? Batch(Draws random, int writer, long n, string[] collections, Func<string, string, bool> exists)
     {
         string collection = collections[random.Below(collections.Length)];
         int wanted = 2 + random.Below(5);
@@ -287,7 +290,7 @@ internal static class TortureWorkload
         var writes = new List<Write>(wanted);
         for (int i = 0; i < KeySpace && writes.Count < wanted; i++)
         {
-            string id = Id((start + (i * 7)) % KeySpace); // 7 is prime to KeySpace: every id once
+            string id = Id(writer, (start + (i * 7)) % KeySpace); // 7 is prime to KeySpace: every id once
             if (!exists(collection, id))
             {
                 writes.Add(new Write(WriteKind.Insert, collection, id));
@@ -297,7 +300,15 @@ internal static class TortureWorkload
         return writes.Count >= 2 ? new Op(n, OpKind.Batch, writes) : null;
     }
 
-    public static string Id(int key) => string.Create(CultureInfo.InvariantCulture, $"k{key}");
+    /// <summary>Writer <paramref name="writer"/>'s id number <paramref name="key"/>: <c>w{writer}k{key}</c>.</summary>
+    public static string Id(int writer, int key) => string.Create(CultureInfo.InvariantCulture, $"w{writer}k{key}");
+
+    /// <summary>The writer that owns <paramref name="id"/> (see <see cref="Id"/>), or -1 when it is not a workload id.</summary>
+    public static int WriterOf(string id)
+    {
+        int k = id.IndexOf('k', StringComparison.Ordinal);
+        return id.StartsWith('w') && k > 1 && int.TryParse(id.AsSpan(1, k - 1), NumberStyles.None, CultureInfo.InvariantCulture, out int w) ? w : -1;
+    }
 
     /// <summary>The vector of <paramref name="id"/> in <paramref name="collection"/> as written by operation <paramref name="n"/>.</summary>
     public static float[] Vector(long seed, long n, string collection, string id) =>
@@ -310,9 +321,16 @@ internal static class TortureWorkload
         ["pad"] = Pad(n, collection, id),
     };
 
-    /// <summary>The pad of a record written by operation <paramref name="n"/>: 0 to 199 characters.</summary>
-    public static string Pad(long n, string collection, string id) =>
-        new('p', (int)(DeterministicVectors.Mix(Hash(collection + "/" + id) ^ (ulong)n) % 200));
+    /// <summary>
+    /// The pad of a record written by operation <paramref name="n"/>: 0 to 199 characters, or for one record in eight
+    /// up to 12,000 (so that group commits write several pages at once, which a kill can cut, and transactions
+    /// straddle segment boundaries).
+    /// </summary>
+    public static string Pad(long n, string collection, string id)
+    {
+        ulong h = DeterministicVectors.Mix(Hash(collection + "/" + id) ^ (ulong)n);
+        return new('p', (int)(h % 8 == 0 ? (h >> 3) % 12_000 : h % 200));
+    }
 
     /// <summary>FNV-1a over the UTF-8 bytes.</summary>
     private static ulong Hash(string text)

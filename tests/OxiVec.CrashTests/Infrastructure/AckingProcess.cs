@@ -122,6 +122,53 @@ public sealed class AckingProcess : IAsyncDisposable
         return await signal.Task;
     }
 
+    /// <summary>A task that completes once at least <paramref name="count"/> acknowledgements were printed (never faults).</summary>
+    public Task WhenAcks(int count)
+    {
+        var signal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_acks)
+        {
+            if (_acks.Count >= count)
+            {
+                return Task.CompletedTask;
+            }
+
+            _waiters.Add((count, signal));
+        }
+
+        return signal.Task;
+    }
+
+    /// <summary>
+    /// Kills the process with SIGKILL from the file system event itself, the first time an entry of
+    /// <paramref name="directory"/> whose name <paramref name="match"/> accepts is created or renamed into. The
+    /// returned task completes then; disposing the returned watcher stops watching. The process has run on for some
+    /// microseconds by the time the kill lands.
+    /// </summary>
+    public (Task Killed, IDisposable Watcher) KillOnFileEvent(string directory, Func<string, bool> match)
+    {
+        var killed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var watcher = new FileSystemWatcher(directory) { NotifyFilter = NotifyFilters.FileName | NotifyFilters.DirectoryName, IncludeSubdirectories = false };
+        void On(string? name)
+        {
+            if (name is not null && match(name) && killed.TrySetResult())
+            {
+                try
+                {
+                    _process.Kill();
+                }
+                catch (InvalidOperationException) when (_process.HasExited)
+                {
+                }
+            }
+        }
+
+        watcher.Created += (_, e) => On(e.Name);
+        watcher.Renamed += (_, e) => On(e.Name);
+        watcher.EnableRaisingEvents = true;
+        return (killed.Task, watcher);
+    }
+
     /// <summary>Kills the process with SIGKILL wherever it is, waits for it, and returns what it printed.</summary>
     /// <remarks>
     /// Only the process itself is killed (the acking commands start no child): walking the process tree takes 10 to

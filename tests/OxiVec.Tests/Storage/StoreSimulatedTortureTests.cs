@@ -192,7 +192,7 @@ public sealed class StoreSimulatedTortureTests(ITestOutputHelper output)
         WalVerifyReport beforeOpen = new WalReader(after, null).Verify();
         bool emptyNewest = beforeOpen.Segments.Count > 1 && beforeOpen.Segments[^1].Records == 0;
 
-        using VectorDatabase reopened = VectorDatabase.Open(data, options, after, after);
+        using VectorDatabase reopened = Reopen(data, options, after, context);
         foreach (string c in createdCollections)
         {
             Assert.True(reopened.CollectionExists(c), $"{context}: the acknowledged collection '{c}' is gone.");
@@ -243,6 +243,19 @@ public sealed class StoreSimulatedTortureTests(ITestOutputHelper output)
         tally.TornTails += reopened.Recovery.TornTailBytes > 0 ? 1 : 0;
         tally.AbortedTransactions += reopened.WalOpenReport.AbortedTransactionLsn is null ? 0 : 1;
         tally.FromCheckpoint += reopened.Recovery.CheckpointLsn > 0 ? 1 : 0;
+    }
+
+    /// <summary>Opens the crashed disk; a failure names the seed and run to replay it.</summary>
+    private static VectorDatabase Reopen(string data, VectorDatabaseOptions options, SimulatedDisk after, string context)
+    {
+        try
+        {
+            return VectorDatabase.Open(data, options, after, after);
+        }
+        catch (Exception ex) when (ex is IOException or InvalidDataException)
+        {
+            throw new InvalidOperationException($"{context}: reopening after the power loss failed: {ex.Message}", ex);
+        }
     }
 
     /// <summary>One writer thread: operations 1, 2, ... until the disk dies (or <see cref="OpsPerWriter"/>).</summary>
