@@ -39,7 +39,7 @@ internal static class HealthCommand
         };
         var command = new Command(
             "health",
-            "Check the WAL's health against the guide's thresholds (size against the maximum, sync and write latency, checkpoint age). " +
+            "Check the WAL's health against the guide's thresholds (size against the maximum, last-minute sync and write latency, entry rate against its baseline, age of records left without a checkpoint). " +
             "Exit code 0 healthy, 1 warning, 2 critical, 4 the database is open in another process (nothing checked). " +
             "It opens the database, so it needs the lock; latencies are this process's (no samples: it writes nothing, so they are not judged).")
         {
