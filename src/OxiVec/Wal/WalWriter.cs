@@ -39,7 +39,6 @@ internal sealed partial class WalWriter : IDisposable
     private long _appendOffset;
     private long _nextLsn;
     private readonly WalClock _clock;
-    private long _appendSegmentStarted; // monotonic timestamp: time-based rotation never waits out a clock step
     private List<PendingChunk> _pending = [];
     private List<PendingChunk> _spare = [];
     private bool _rotationRequested;
@@ -74,6 +73,7 @@ internal sealed partial class WalWriter : IDisposable
     // sealed list.
     private readonly Lock _segmentsLock = new();
     private WalSegmentSet _segments;
+    private readonly Dictionary<ulong, long> _segmentStarted = []; // segment id -> Started, for segments begun in this process
 
     /// <summary>Takes over an open segment file positioned after its last valid record (see <see cref="WalManager"/>'s open).</summary>
     public WalWriter(
@@ -86,16 +86,17 @@ internal sealed partial class WalWriter : IDisposable
         _instrumentation = instrumentation;
         _maxPayload = (int)Math.Min(WalFormat.MaxPayloadLength, config.SegmentSizeBytes - WalFormat.SegmentHeaderSize - WalFormat.RecordHeaderSize);
         _activeFile = activeFile;
-        _activeSegment = new SegmentState(activeHeader.SegmentId, activeHeader.FirstLsn, activeHeader.Salt, activeHeader.CreatedUnixMicros, activeFile.Name);
+        // The reopened segment's age so far comes from the wall clock once (never negative); from here on it is monotonic.
+        long ageMicros = Math.Max(0, WalRecord.ToMicros(time.GetUtcNow()) - activeHeader.CreatedUnixMicros);
+        long started = time.GetTimestamp() - (long)(ageMicros / 1e6 * time.TimestampFrequency);
+        _activeSegment = new SegmentState(activeHeader.SegmentId, activeHeader.FirstLsn, activeHeader.Salt, activeHeader.CreatedUnixMicros, activeFile.Name, started);
+        _segmentStarted[activeHeader.SegmentId] = started;
         _segments = new WalSegmentSet([.. sealedSegments], new SegmentBound(activeFile.Name, activeHeader.SegmentId, activeHeader.FirstLsn, activeEnd));
         _appendSegment = _activeSegment;
         _appendOffset = activeEnd;
         _nextLsn = lastLsn + 1;
         _appendedLsn = _writtenLsn = _durableLsn = lastLsn;
         _clock = new WalClock(time, instrumentation, lastTimestampMicros);
-        // The reopened segment's age so far comes from the wall clock once (never negative); from here on it is monotonic.
-        long ageMicros = Math.Max(0, WalRecord.ToMicros(time.GetUtcNow()) - activeHeader.CreatedUnixMicros);
-        _appendSegmentStarted = time.GetTimestamp() - (long)(ageMicros / 1e6 * time.TimestampFrequency);
     }
 
     public long AppendedLsn => Volatile.Read(ref _appendedLsn);
@@ -340,9 +341,8 @@ internal sealed partial class WalWriter : IDisposable
         {
             _appendSegment = new SegmentState(
                 _appendSegment.Id + 1, _nextLsn, (uint)Random.Shared.Next(int.MinValue, int.MaxValue), timestampMicros,
-                WalSegmentName.Format(_appendSegment.Id + 1, _nextLsn));
+                WalSegmentName.Format(_appendSegment.Id + 1, _nextLsn), _time.GetTimestamp());
             _appendOffset = WalFormat.SegmentHeaderSize;
-            _appendSegmentStarted = _time.GetTimestamp();
         }
 
         Span<byte> record = Reserve(size);
@@ -368,7 +368,7 @@ internal sealed partial class WalWriter : IDisposable
         }
 
         return _config.RotationPolicy is RotationPolicy.TimeBasedRotation time
-            && _time.GetElapsedTime(_appendSegmentStarted) >= time.Interval;
+            && _time.GetElapsedTime(_appendSegment.Started) >= time.Interval;
     }
 
     private Span<byte> Reserve(int size)
@@ -659,7 +659,11 @@ internal sealed partial class WalWriter : IDisposable
 
         // One swap seals the old segment at its end and makes the new one active: no reader can see the old
         // segment both sealed and active (retention once took it for the active one and deleted it).
-        PublishSegments(s => s.Rotated(new SegmentBound(next.Name, next.Id, next.FirstLsn, WalFormat.SegmentHeaderSize)));
+        PublishSegments(s =>
+        {
+            _segmentStarted[next.Id] = next.Started;
+            return s.Rotated(new SegmentBound(next.Name, next.Id, next.FirstLsn, WalFormat.SegmentHeaderSize));
+        });
         if (!ReferenceEquals(sealedFile, _fileBeingSynced))
         {
             sealedFile.Dispose(); // otherwise the syncer closes it when its fsync returns
@@ -746,7 +750,9 @@ internal sealed partial class WalWriter : IDisposable
 
     private static TaskCompletionSource NewEpoch() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private sealed record SegmentState(ulong Id, long FirstLsn, uint Salt, long CreatedMicros, string Name);
+    // Started: when the segment was begun, on the monotonic clock (TimeProvider.GetTimestamp), so ages and
+    // intervals never wait out a wall-clock step.
+    private sealed record SegmentState(ulong Id, long FirstLsn, uint Salt, long CreatedMicros, string Name, long Started);
 
     private sealed class PendingChunk(SegmentState segment, long fileOffset, byte[] buffer)
     {
