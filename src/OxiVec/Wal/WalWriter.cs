@@ -16,7 +16,10 @@ namespace OxiVec.Wal;
 /// interval policy, acknowledgements (which need only the write) never wait for the flusher's fsync.</para>
 /// <para>A segment is sealed (cut to its records and fsynced) before the next one is created, so every segment
 /// but the newest is wholly durable; with an interval policy a background fsync starts whenever 8 MiB are
-/// unsynced, which keeps that seal short.</para>
+/// unsynced, which keeps that seal short. Never two fsyncs are in flight on one file: a seal that meets the
+/// syncer's fsync of the same segment waits for it (see <see cref="SyncFile"/>).</para>
+/// <para>The segments are published as one immutable <see cref="WalSegmentSet"/> (sealed list, active segment, its
+/// written end), replaced in one swap at every write, seal, removal and compression.</para>
 /// <para>Every record carries its durable distance: its LSN minus the newest LSN known durable when it was
 /// appended. The reader uses it to tell a torn, never-acknowledged tail from lost durable data.</para>
 /// <para>A failed write or fsync is final: the writer enters the failed state and every later call throws
