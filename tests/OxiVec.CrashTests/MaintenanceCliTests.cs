@@ -313,6 +313,27 @@ public sealed class MaintenanceCliTests
     }
 
     [Fact]
+    public async Task WalCleanup_AfterAnInterruptedCompression_RemovesTheCompressedTwinFirst_TheWalStillOpens()
+    {
+        using var dir = new TempDirectory();
+        long last = TestWal.Create(dir.Path, inserts: 3000);
+        string[] segments = TestWal.Segments(dir.Path);
+        var storage = new FileSystemWalStorage(dir.Path);
+        WalSegmentCompression.Compress(storage, Path.GetFileName(segments[0]), f => f.Sync(), storage.SyncDirectory); // the original not yet deleted
+        long thirdStarts = new WalReader(dir.Path).ReadRecords().First(r => r.SegmentFile == Path.GetFileName(segments[2])).Lsn;
+
+        JsonElement json = Json(await Ok(
+            "wal", "cleanup", "--wal", dir.Path, "--older-than-days", "0", "--retain-from-lsn", thirdStarts.ToString(CultureInfo.InvariantCulture), "--json"));
+
+        Assert.Equal(2, json.GetProperty("deleted").GetInt32());
+        Assert.Empty(storage.ListFiles(WalSegmentCompression.Suffix));
+        Assert.Equal(segments[2..], TestWal.Segments(dir.Path));
+        using var wal = WalManager.Open(new WalConfig { WalDir = dir.Path, SyncIntervalMs = 0, SegmentSizeBytes = TestWal.SegmentSize });
+        Assert.Equal(thirdStarts, wal.FirstLsn);
+        Assert.Equal(last, wal.LastLsn);
+    }
+
+    [Fact]
     public async Task WalCleanup_WithData_KeepsWhatTheCheckpointsNeed_TheDatabaseOpensWithEverything()
     {
         using var dir = new TempDirectory();

@@ -262,7 +262,7 @@ public sealed class WalManager : IDisposable, IAsyncDisposable
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         TimeSpan age = olderThan ?? TimeSpan.FromHours(Config.CompressionThresholdAgeHours);
-        return _writer.CompressSealed(WalRecord.ToMicros(_time.GetUtcNow() - age));
+        return _writer.CompressSealed(age);
     }
 
     /// <summary>Bytes of records in the live segments (cheap; <see cref="GetMetrics"/> has the rest).</summary>

@@ -44,20 +44,22 @@ internal sealed partial class WalWriter
             }
 
             Volatile.Write(ref _segments, segments with { Sealed = segments.Sealed.RemoveAt(0) });
+            _segmentStarted.Remove(segments.Sealed[0].SegmentId);
             return segments.Sealed[0];
         }
     }
 
     /// <summary>
-    /// Compresses the sealed segments created before <paramref name="createdBefore"/> (µs since the Unix epoch)
-    /// that are not compressed yet: the compressed file is made durable first, then replaces the original in the
+    /// Compresses the sealed segments at least <paramref name="olderThan"/> old that are not compressed yet (the age
+    /// of a segment begun in this process is measured on the monotonic clock, of an older one from its header's
+    /// creation time): the compressed file is made durable first, then replaces the original in the
     /// segment set, then the original is deleted. Returns how many were compressed and the bytes saved. A segment
     /// that fails to compress other than by a failed fsync (a full disk, say) ends the step without harm to the
     /// log: it is logged and counted (<see cref="WalMetrics.MaintenanceFailures"/>), its temporary file deleted,
     /// and the next call tries again.
     /// </summary>
     /// <exception cref="WalFailedException">An fsync failed (now or earlier).</exception>
-    public (int Segments, long BytesSaved) CompressSealed(long createdBefore)
+    public (int Segments, long BytesSaved) CompressSealed(TimeSpan olderThan)
     {
         lock (_maintenanceLock)
         {
@@ -68,7 +70,7 @@ internal sealed partial class WalWriter
             {
                 try
                 {
-                    if (!CreatedBefore(segment, createdBefore))
+                    if (!IsOlderThan(segment, olderThan))
                     {
                         continue;
                     }
@@ -93,8 +95,17 @@ internal sealed partial class WalWriter
         }
     }
 
-    private bool CreatedBefore(SegmentBound segment, long createdBefore)
+    private bool IsOlderThan(SegmentBound segment, TimeSpan age)
     {
+        lock (_segmentsLock)
+        {
+            if (_segmentStarted.TryGetValue(segment.SegmentId, out long started))
+            {
+                return _time.GetElapsedTime(started) >= age;
+            }
+        }
+
+        long createdBefore = WalRecord.ToMicros(_time.GetUtcNow() - age);
         Span<byte> header = stackalloc byte[WalFormat.SegmentHeaderSize];
         using IWalFile file = _storage.Open(segment.Name, writable: false);
         return file.Read(0, header) == header.Length

@@ -16,7 +16,10 @@ namespace OxiVec.Wal;
 /// interval policy, acknowledgements (which need only the write) never wait for the flusher's fsync.</para>
 /// <para>A segment is sealed (cut to its records and fsynced) before the next one is created, so every segment
 /// but the newest is wholly durable; with an interval policy a background fsync starts whenever 8 MiB are
-/// unsynced, which keeps that seal short.</para>
+/// unsynced, which keeps that seal short. Never two fsyncs are in flight on one file: a seal that meets the
+/// syncer's fsync of the same segment waits for it (see <see cref="SyncFile"/>).</para>
+/// <para>The segments are published as one immutable <see cref="WalSegmentSet"/> (sealed list, active segment, its
+/// written end), replaced in one swap at every write, seal, removal and compression.</para>
 /// <para>Every record carries its durable distance: its LSN minus the newest LSN known durable when it was
 /// appended. The reader uses it to tell a torn, never-acknowledged tail from lost durable data.</para>
 /// <para>A failed write or fsync is final: the writer enters the failed state and every later call throws
@@ -39,7 +42,6 @@ internal sealed partial class WalWriter : IDisposable
     private long _appendOffset;
     private long _nextLsn;
     private readonly WalClock _clock;
-    private long _appendSegmentStarted; // monotonic timestamp: time-based rotation never waits out a clock step
     private List<PendingChunk> _pending = [];
     private List<PendingChunk> _spare = [];
     private bool _rotationRequested;
@@ -74,6 +76,7 @@ internal sealed partial class WalWriter : IDisposable
     // sealed list.
     private readonly Lock _segmentsLock = new();
     private WalSegmentSet _segments;
+    private readonly Dictionary<ulong, long> _segmentStarted = []; // segment id -> Started, for segments begun in this process
 
     /// <summary>Takes over an open segment file positioned after its last valid record (see <see cref="WalManager"/>'s open).</summary>
     public WalWriter(
@@ -86,16 +89,17 @@ internal sealed partial class WalWriter : IDisposable
         _instrumentation = instrumentation;
         _maxPayload = (int)Math.Min(WalFormat.MaxPayloadLength, config.SegmentSizeBytes - WalFormat.SegmentHeaderSize - WalFormat.RecordHeaderSize);
         _activeFile = activeFile;
-        _activeSegment = new SegmentState(activeHeader.SegmentId, activeHeader.FirstLsn, activeHeader.Salt, activeHeader.CreatedUnixMicros, activeFile.Name);
+        // The reopened segment's age so far comes from the wall clock once (never negative); from here on it is monotonic.
+        long ageMicros = Math.Max(0, WalRecord.ToMicros(time.GetUtcNow()) - activeHeader.CreatedUnixMicros);
+        long started = time.GetTimestamp() - (long)(ageMicros / 1e6 * time.TimestampFrequency);
+        _activeSegment = new SegmentState(activeHeader.SegmentId, activeHeader.FirstLsn, activeHeader.Salt, activeHeader.CreatedUnixMicros, activeFile.Name, started);
+        _segmentStarted[activeHeader.SegmentId] = started;
         _segments = new WalSegmentSet([.. sealedSegments], new SegmentBound(activeFile.Name, activeHeader.SegmentId, activeHeader.FirstLsn, activeEnd));
         _appendSegment = _activeSegment;
         _appendOffset = activeEnd;
         _nextLsn = lastLsn + 1;
         _appendedLsn = _writtenLsn = _durableLsn = lastLsn;
         _clock = new WalClock(time, instrumentation, lastTimestampMicros);
-        // The reopened segment's age so far comes from the wall clock once (never negative); from here on it is monotonic.
-        long ageMicros = Math.Max(0, WalRecord.ToMicros(time.GetUtcNow()) - activeHeader.CreatedUnixMicros);
-        _appendSegmentStarted = time.GetTimestamp() - (long)(ageMicros / 1e6 * time.TimestampFrequency);
     }
 
     public long AppendedLsn => Volatile.Read(ref _appendedLsn);
@@ -347,9 +351,8 @@ internal sealed partial class WalWriter : IDisposable
         {
             _appendSegment = new SegmentState(
                 _appendSegment.Id + 1, _nextLsn, (uint)Random.Shared.Next(int.MinValue, int.MaxValue), timestampMicros,
-                WalSegmentName.Format(_appendSegment.Id + 1, _nextLsn));
+                WalSegmentName.Format(_appendSegment.Id + 1, _nextLsn), _time.GetTimestamp());
             _appendOffset = WalFormat.SegmentHeaderSize;
-            _appendSegmentStarted = _time.GetTimestamp();
         }
 
         Span<byte> record = Reserve(size);
@@ -375,7 +378,7 @@ internal sealed partial class WalWriter : IDisposable
         }
 
         return _config.RotationPolicy is RotationPolicy.TimeBasedRotation time
-            && _time.GetElapsedTime(_appendSegmentStarted) >= time.Interval;
+            && _time.GetElapsedTime(_appendSegment.Started) >= time.Interval;
     }
 
     private Span<byte> Reserve(int size)
@@ -675,7 +678,11 @@ internal sealed partial class WalWriter : IDisposable
 
         // One swap seals the old segment at its end and makes the new one active: no reader can see the old
         // segment both sealed and active (retention once took it for the active one and deleted it).
-        PublishSegments(s => s.Rotated(new SegmentBound(next.Name, next.Id, next.FirstLsn, WalFormat.SegmentHeaderSize)));
+        PublishSegments(s =>
+        {
+            _segmentStarted[next.Id] = next.Started;
+            return s.Rotated(new SegmentBound(next.Name, next.Id, next.FirstLsn, WalFormat.SegmentHeaderSize));
+        });
         if (!ReferenceEquals(sealedFile, _fileBeingSynced))
         {
             sealedFile.Dispose(); // otherwise the syncer closes it when its fsync returns
@@ -763,7 +770,9 @@ internal sealed partial class WalWriter : IDisposable
 
     private static TaskCompletionSource NewEpoch() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private sealed record SegmentState(ulong Id, long FirstLsn, uint Salt, long CreatedMicros, string Name);
+    // Started: when the segment was begun, on the monotonic clock (TimeProvider.GetTimestamp), so ages and
+    // intervals never wait out a wall-clock step.
+    private sealed record SegmentState(ulong Id, long FirstLsn, uint Salt, long CreatedMicros, string Name, long Started);
 
     private sealed class PendingChunk(SegmentState segment, long fileOffset, byte[] buffer)
     {

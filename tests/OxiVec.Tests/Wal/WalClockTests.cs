@@ -47,6 +47,23 @@ public sealed class WalClockTests
     }
 
     [Fact]
+    public void CompressionAge_AfterTheWallClockStepsBack_IsMeasuredOnTheMonotonicClock()
+    {
+        var clock = new SteppingClock(new DateTimeOffset(2026, 6, 1, 12, 0, 0, TimeSpan.Zero));
+        var disk = new SimulatedDisk();
+        using var wal = WalManager.Open(disk, Config(disk.Directory), timeProvider: clock);
+        for (int n = 1; wal.GetMetrics().SegmentCount < 2; n++)
+        {
+            wal.Append(InsertFor(n, 64));
+        }
+
+        clock.StepWall(TimeSpan.FromHours(-2));
+        clock.Advance(TimeSpan.FromHours(2)); // two hours have passed; the wall clock shows none
+
+        Assert.Equal(1, wal.CompressSealedSegments(TimeSpan.FromHours(1)).Segments);
+    }
+
+    [Fact]
     public void LastCheckpointAge_CheckpointDatedAheadOfAClockThatSteppedBack_IsZeroNotNegative()
     {
         var clock = new SteppingClock(new DateTimeOffset(2026, 6, 1, 12, 0, 0, TimeSpan.Zero));
