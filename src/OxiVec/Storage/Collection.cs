@@ -137,11 +137,13 @@ internal sealed class Collection : IDisposable
             collection._free.Push(image.FreeSlots[i]);
         }
 
-        if (image.IndexSnapshot.Length == 0)
+        if (index is FlatIndex)
         {
-            // A rebuilt flat index: it releases a slot the moment it is removed, so every slot below the high-water
-            // mark that holds no record is free, including those released since the collection last took released
-            // ids (in neither list: without this they would be neither free nor used, lost for good).
+            // A flat index releases a slot the moment it is removed, so every slot below the high-water mark that
+            // holds no record is free, including those released since the collection last took released ids (a
+            // rebuilt index has no list of them: they would be neither free nor used, lost for good). Its own
+            // list, when a snapshot had one, is taken here so no slot is handed out twice.
+            _ = index.TakeReleasedIds();
             var known = new HashSet<int>(image.FreeSlots);
             for (int slot = image.HighWater - 1; slot >= 0; slot--)
             {

@@ -29,6 +29,29 @@ public sealed class CollectionRestoreTests
     }
 
     [Fact]
+    public void FlatCollection_RestoredWithAnIndexSnapshotListingAReleasedSlot_HandsThatSlotOutOnce()
+    {
+        var options = new CollectionOptions(2) { Index = IndexKind.Flat };
+        using var original = new Collection("docs", options);
+        original.Upsert("a", [1, 0], None);
+        original.Upsert("b", [0, 1], None);
+        original.Upsert("c", [1, 1], None);
+        Assert.True(original.Delete("b"));
+        CollectionImage image = original.Capture().ToImage();
+
+        using var snapshot = new MemoryStream();
+        original.Index.WriteSnapshot(snapshot); // an older checkpoint's flat snapshot: its released list holds slot 1
+        snapshot.Position = 0;
+        using Collection restored = Collection.Restore("docs", options, image, FlatIndex.ReadSnapshot(snapshot));
+        restored.Upsert("d", [2, 2], None);
+        restored.Upsert("e", [3, 3], None);
+
+        CollectionImage after = restored.Capture().ToImage();
+        Assert.Equal([0, 1, 2, 3], after.Records.Select(r => r.Slot).Order());
+        Assert.Equal(4, after.HighWater);
+    }
+
+    [Fact]
     public void RestoredSnapshotOfAnotherIndexKindOrParameters_IsRefusedNamingTheCollection()
     {
         var hnsw = new CollectionOptions(2) { Index = IndexKind.Hnsw, Hnsw = new HnswParameters { M = 16 } };

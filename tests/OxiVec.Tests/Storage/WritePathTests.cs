@@ -120,17 +120,22 @@ public sealed class WritePathTests
         using var inSync = new ManualResetEventSlim();
         using var release = new ManualResetEventSlim();
         int armed = 1;
+        int holder = -1; // only the thread under test is held (never a background allocator or flusher)
         disk.OnSync = () =>
         {
-            if (Interlocked.Exchange(ref armed, 0) == 1)
+            if (Environment.CurrentManagedThreadId == Volatile.Read(ref holder) && Interlocked.Exchange(ref armed, 0) == 1)
             {
                 inSync.Set();
                 release.Wait();
             }
         };
 
-        Task first = Task.Run(() => db.Insert("docs", "first", new float[] { 1, 1 }));
-        inSync.Wait(); // "first" holds the fsync: the next write must follow it
+        Task first = Task.Run(() =>
+        {
+            Volatile.Write(ref holder, Environment.CurrentManagedThreadId);
+            db.Insert("docs", "first", new float[] { 1, 1 });
+        });
+        Assert.True(inSync.Wait(TimeSpan.FromMinutes(2)), "the first write reached its fsync"); // it holds the fsync: the next write must follow it
         using var cancelled = new CancellationTokenSource();
         await cancelled.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await db.InsertAsync("docs", "second", new float[] { 2, 2 }, null, cancelled.Token));
@@ -155,17 +160,22 @@ public sealed class WritePathTests
         using var inSync = new ManualResetEventSlim();
         using var release = new ManualResetEventSlim();
         int armed = 1;
+        int holder = -1; // only the thread under test is held (never a background allocator or flusher)
         disk.OnSync = () =>
         {
-            if (Interlocked.Exchange(ref armed, 0) == 1)
+            if (Environment.CurrentManagedThreadId == Volatile.Read(ref holder) && Interlocked.Exchange(ref armed, 0) == 1)
             {
                 inSync.Set();
                 release.Wait();
             }
         };
 
-        Task<CheckpointInfo> checkpoint = Task.Run(db.Checkpoint);
-        inSync.Wait(); // the checkpoint is running (in its first fsync)
+        Task<CheckpointInfo> checkpoint = Task.Run(() =>
+        {
+            Volatile.Write(ref holder, Environment.CurrentManagedThreadId);
+            return db.Checkpoint();
+        });
+        Assert.True(inSync.Wait(TimeSpan.FromMinutes(2)), "the checkpoint reached its first fsync");
         var disposer = new Thread(db.Dispose);
         disposer.Start();
 
