@@ -200,8 +200,9 @@ internal static class RecoverCommand
             {
                 Figures.Warning(
                     $"SKIPPED corrupted WAL records: LSN {range.FromLsn} to {range.ToLsn} ({Plural(range.Records, "record")}, {Plural(range.Bytes, "byte")}) " +
-                    $"in {range.SegmentFile} at byte offset {range.Offset}: {range.Reason}. The damaged bytes are kept in " +
-                    $"{Path.Combine(request.WalDirectory, range.QuarantineFile ?? "?")}. Their writes are lost.");
+                    $"in {range.SegmentFile} at byte offset {range.Offset}: {range.Reason}. " +
+                    (range.QuarantineFile is { } copy ? $"The damaged bytes are kept in {Path.Combine(request.WalDirectory, copy)}. " : "") +
+                    "Their writes are lost.");
             }
 
             CheckpointInfo? checkpoint = request.Checkpoint

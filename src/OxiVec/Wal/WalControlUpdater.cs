@@ -1,12 +1,12 @@
 namespace OxiVec.Wal;
 
 /// <summary>
-/// Keeps the control file up to date with the writer's durable point, cheaply: after an fsync of the log the point
-/// is written at once unless the previous control write was less than <see cref="MinInterval"/> ago; then a one-shot
-/// timer writes the newest point when the interval is over. So with an fsync per commit the control file costs at
-/// most one small fdatasync per interval (not one per commit), and with an interval sync policy (rare fsyncs) each
-/// fsync is recorded. Control writes (each a write and an fdatasync) are serialised: never two fsyncs in flight on
-/// the control file's handle.
+/// Keeps the control file up to date with the writer's durable point, cheaply and off the commit path: after an
+/// fsync of the log a one-shot timer writes the newest point on a pool thread, at once when the previous control
+/// write is at least <see cref="MinInterval"/> old, else when the interval is over. So with an fsync per commit the
+/// control file costs at most one small fdatasync per interval (not one per commit) and never delays a committer;
+/// with an interval sync policy (rare fsyncs) each fsync is recorded. Control writes (each a write and an fdatasync)
+/// are serialised: never two fsyncs in flight on the control file's handle.
 /// </summary>
 internal sealed class WalControlUpdater : IDisposable
 {
@@ -53,10 +53,10 @@ internal sealed class WalControlUpdater : IDisposable
     }
 
     /// <summary>
-    /// Called after an fsync of the log made everything up to <paramref name="point"/> durable. Writes the control file
-    /// now, or arms the timer when the last write was too recent or another control write is running.
+    /// Called after an fsync of the log made everything up to <paramref name="point"/> durable. Never does I/O on the
+    /// caller's thread (a committer's): the timer writes the control file at once on a pool thread, or when
+    /// <see cref="MinInterval"/> has passed since the previous control write.
     /// </summary>
-    /// <exception cref="IOException">The control write failed (the caller fails the WAL).</exception>
     public void Synced(WalDurablePoint point)
     {
         lock (_state)
@@ -67,26 +67,7 @@ internal sealed class WalControlUpdater : IDisposable
             }
 
             _newest = point;
-            if (_time.GetElapsedTime(_lastWriteTimestamp) < MinInterval)
-            {
-                ArmTimerLocked();
-                return;
-            }
-        }
-
-        if (!_io.TryEnter())
-        {
-            ArmTimer(); // the running write may predate this point; the timer catches up
-            return;
-        }
-
-        try
-        {
-            WriteNewestLocked();
-        }
-        finally
-        {
-            _io.Exit();
+            ArmTimerLocked();
         }
     }
 
@@ -195,14 +176,6 @@ internal sealed class WalControlUpdater : IDisposable
         }
     }
 
-    private void ArmTimer()
-    {
-        lock (_state)
-        {
-            ArmTimerLocked();
-        }
-    }
-
     private void ArmTimerLocked()
     {
         if (_timerArmed || _closed)
@@ -212,7 +185,7 @@ internal sealed class WalControlUpdater : IDisposable
 
         _timerArmed = true;
         TimeSpan due = MinInterval - _time.GetElapsedTime(_lastWriteTimestamp);
-        _timer.Change(due > TimeSpan.Zero ? due : TimeSpan.FromMilliseconds(1), Timeout.InfiniteTimeSpan);
+        _timer.Change(due > TimeSpan.Zero ? due : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
     }
 
     private void OnTimer()

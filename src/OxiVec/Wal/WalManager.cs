@@ -197,10 +197,10 @@ public sealed class WalManager : IDisposable, IAsyncDisposable
     internal IEnumerable<WalRecord> ReadRecordsSkippingCorruption(long fromLsn, Action<WalSkippedRange> skipped) =>
         Reader().ReadRecords(fromLsn, range =>
         {
-            string copy = WalQuarantine.Keep(_storage, range);
+            string? copy = WalQuarantine.Keep(_storage, range);
             _logger.LogError(
                 "WAL: skipping LSN {From}-{To} ({Bytes} bytes at offset {Offset} of '{File}'); the bytes are kept in '{Copy}'.",
-                range.FromLsn, range.ToLsn, range.Bytes, range.Offset, range.SegmentFile, Path.Combine(Directory, copy));
+                range.FromLsn, range.ToLsn, range.Bytes, range.Offset, range.SegmentFile, copy is null ? "(none: nothing but zeros)" : Path.Combine(Directory, copy));
             skipped(range with { QuarantineFile = copy });
         });
 

@@ -20,9 +20,18 @@ internal static class WalQuarantine
     public static string NameFor(string segmentFile, long offset) =>
         string.Create(CultureInfo.InvariantCulture, $"{DirectoryName}/{segmentFile}.{offset}{Suffix}");
 
-    /// <summary>Keeps the bytes of <paramref name="range"/>, read from its segment (decompressed when it is a <c>.walz</c>).</summary>
-    public static string Keep(IWalStorage storage, WalSkippedRange range)
+    /// <summary>
+    /// Keeps the bytes of <paramref name="range"/>, read from its segment (decompressed when it is a <c>.walz</c>): the
+    /// whole file when the damage is in its header (offset 0). Returns null when the range holds no bytes to keep
+    /// (durable records found missing: zeros or the end of the file).
+    /// </summary>
+    public static string? Keep(IWalStorage storage, WalSkippedRange range)
     {
+        if (range.Bytes <= 0 && range.Offset > 0)
+        {
+            return null;
+        }
+
         string name = range.SegmentFile;
         if (!WalSegmentName.IsCompressed(name) && !storage.Exists(name))
         {

@@ -33,7 +33,8 @@ public sealed record WalSkippedRange(string SegmentFile, long Offset, long FromL
 {
     /// <summary>
     /// Where the skipped bytes were copied before anything else happened, relative to the WAL directory
-    /// (<c>quarantine/&lt;segment&gt;.&lt;offset&gt;.broken</c>); null when the range was only read, not yet kept.
+    /// (<c>quarantine/&lt;segment&gt;.&lt;offset&gt;.broken</c>); null when the range was only read (a plain
+    /// <see cref="WalReader"/> changes nothing) or held no bytes to keep (durable records found zeroed or missing).
     /// </summary>
     public string? QuarantineFile { get; init; }
 

@@ -27,17 +27,7 @@ internal sealed partial class WalWriter
     public void FailFromControl(Exception cause) => Fail(cause);
 
     /// <summary>After a successful fsync of the log through <paramref name="lsn"/>, which ends at <paramref name="offset"/> of <paramref name="segmentId"/>.</summary>
-    private void NoteSynced(ulong segmentId, long offset, long lsn)
-    {
-        try
-        {
-            Control?.Synced(new WalDurablePoint(segmentId, offset, lsn));
-        }
-        catch (IOException ex) when (ex is not WalFailedException)
-        {
-            throw Fail(ex);
-        }
-    }
+    private void NoteSynced(ulong segmentId, long offset, long lsn) => Control?.Synced(new WalDurablePoint(segmentId, offset, lsn));
 
     /// <summary>At close: the final durable point when everything written is durable, else null (nothing is recorded).</summary>
     private WalDurablePoint? FinalDurablePoint()

@@ -238,6 +238,27 @@ public sealed class WalKnownDurableTests
     }
 
     [Fact]
+    public void Open_WalWrittenBeforeTheControlFileExisted_OpensAsBeforeAndCreatesIt()
+    {
+        using var temp = new TempDirectory();
+        List<WalRecord> records = WriteInserts(Config(temp.Path), 10);
+        string control = Path.Combine(temp.Path, WalControlFile.FileName);
+        File.Delete(control);
+
+        // Nothing is known beyond durable distances: a torn last record is cut, as it always was.
+        WalRecord last = records[^1];
+        FlipBit(Path.Combine(temp.Path, last.SegmentFile), last.Offset + 40, 1);
+        Assert.True(new WalReader(temp.Path).Verify().IsValid);
+        using (var wal = WalManager.Open(Config(temp.Path)))
+        {
+            Assert.Equal(9, wal.OpenReport.LastLsn);
+            Assert.True(wal.OpenReport.TornTailBytes > 0);
+        }
+
+        Assert.Equal(9, WalControlFile.Read(new FileSystemWalStorage(temp.Path))!.Value.Point.Lsn);
+    }
+
+    [Fact]
     public void Verify_ControlFileWithBothSlotsDamaged_ReportsCorruptionNamingIt()
     {
         using var temp = new TempDirectory();
