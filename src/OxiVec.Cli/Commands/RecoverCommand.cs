@@ -259,7 +259,7 @@ internal static class RecoverCommand
             foreach (FrozenClockWindow window in stats.FrozenClockWindows)
             {
                 Figures.Warning(
-                    $"{target} falls inside a frozen clock window: the wall clock had stepped back, so LSN {window.FromLsn} to {window.ToLsn}, " +
+                    $"{target} falls inside a frozen clock window: the wall clock had stepped back, so the records LSN {window.FromLsn} to {window.ToLsn}, " +
                     $"written while it read {RecordFormat.Timestamp(window.WallClockAtStep)} to {RecordFormat.Timestamp(window.FrozenTimestamp)}, are all stamped " +
                     $"{RecordFormat.Timestamp(window.FrozenTimestamp)} and cannot be ordered by time; none of them was restored. " +
                     $"To include some, recover with --to-lsn N, N from {window.FromLsn} to {window.ToLsn} ('{OxiVecCli.Name} wal dump' shows them).");
@@ -306,7 +306,11 @@ internal static class RecoverCommand
         yield return ("WAL records read after it", Num(r.TotalEntries));
         yield return ("applied", Num(r.AppliedEntries));
         yield return ("skipped (markers, uncommitted transactions)", Num(r.SkippedEntries));
-        yield return ("target time inside a frozen clock window", r.FrozenClockWindows.Count == 0 ? "no" : string.Join("; ", r.FrozenClockWindows.Select(w => $"LSN {Num(w.FromLsn)} to {Num(w.ToLsn)} (none restored; use --to-lsn)")));
+        if (pitr.Target.Time is not null)
+        {
+            yield return ("target time inside a frozen clock window", r.FrozenClockWindows.Count == 0 ? "no" : string.Join("; ", r.FrozenClockWindows.Select(w => $"LSN {Num(w.FromLsn)} to {Num(w.ToLsn)} (none restored; use --to-lsn)")));
+        }
+
         yield return ("time", $"{Num(r.RecoveryTimeMs)} ms");
         yield return ("collections", Collections(collections));
     }
