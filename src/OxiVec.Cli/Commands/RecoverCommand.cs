@@ -60,7 +60,7 @@ internal static class RecoverCommand
         };
         Option<bool> jsonOption = new("--json")
         {
-            Description = "Print one JSON object: {\"mode\", \"total_entries\", \"applied_entries\", \"skipped_entries\", \"corrupted_entries\", \"recovery_time_ms\", \"checkpoint_lsn\", \"torn_tail_bytes\", \"last_lsn\", \"skipped_ranges\": [...], ...}.",
+            Description = "Print one JSON object: {\"mode\", \"total_entries\", \"applied_entries\", \"skipped_entries\", \"corrupted_entries\", \"recovery_time_ms\", \"checkpoint_lsn\", \"torn_tail_bytes\", \"last_lsn\", \"skipped_ranges\": [...], ...; with --to-time or --to-lsn also \"target\", \"target_lsn\", \"frozen_clock_windows\": [...]}.",
         };
         var command = new Command(
             "recover",
@@ -256,6 +256,15 @@ internal static class RecoverCommand
             RecoveryStats stats = manager.GetRecoveryStats();
             IReadOnlyList<CollectionInfo> collections = database.ListCollections();
             var pitr = new PointInTimeResult(targetDir, target, stats.LastLsn);
+            foreach (FrozenClockWindow window in stats.FrozenClockWindows)
+            {
+                Figures.Warning(
+                    $"{target} falls inside a frozen clock window: the wall clock had stepped back, so the records LSN {window.FromLsn} to {window.ToLsn}, " +
+                    $"written while it read {RecordFormat.Timestamp(window.WallClockAtStep)} to {RecordFormat.Timestamp(window.FrozenTimestamp)}, are all stamped " +
+                    $"{RecordFormat.Timestamp(window.FrozenTimestamp)} and cannot be ordered by time; none of them was restored. " +
+                    $"To include some, recover with --to-lsn N, N from {window.FromLsn} to {window.ToLsn} ('{OxiVecCli.Name} wal dump' shows them).");
+            }
+
             if (request.Json)
             {
                 WriteJson(request, stats, open: null, checkpoint: null, collections, pitr);
@@ -297,6 +306,11 @@ internal static class RecoverCommand
         yield return ("WAL records read after it", Num(r.TotalEntries));
         yield return ("applied", Num(r.AppliedEntries));
         yield return ("skipped (markers, uncommitted transactions)", Num(r.SkippedEntries));
+        if (pitr.Target.Time is not null)
+        {
+            yield return ("target time inside a frozen clock window", r.FrozenClockWindows.Count == 0 ? "no" : string.Join("; ", r.FrozenClockWindows.Select(w => $"LSN {Num(w.FromLsn)} to {Num(w.ToLsn)} (none restored; use --to-lsn)")));
+        }
+
         yield return ("time", $"{Num(r.RecoveryTimeMs)} ms");
         yield return ("collections", Collections(collections));
     }
@@ -349,6 +363,18 @@ internal static class RecoverCommand
             {
                 json.WriteString("target", pitr.Directory);
                 json.WriteNumber("target_lsn", pitr.TargetLsn);
+                json.WriteStartArray("frozen_clock_windows");
+                foreach (FrozenClockWindow window in s.FrozenClockWindows)
+                {
+                    json.WriteStartObject();
+                    json.WriteNumber("from_lsn", window.FromLsn);
+                    json.WriteNumber("to_lsn", window.ToLsn);
+                    json.WriteString("frozen_timestamp", RecordFormat.Timestamp(window.FrozenTimestamp));
+                    json.WriteString("wall_clock_at_step", RecordFormat.Timestamp(window.WallClockAtStep));
+                    json.WriteEndObject();
+                }
+
+                json.WriteEndArray();
                 if (pitr.Target.Lsn is { } lsn)
                 {
                     json.WriteNumber("to_lsn", lsn);

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using OxiVec.Internal;
 using OxiVec.Storage;
 using OxiVec.Storage.Checkpoints;
@@ -33,6 +35,8 @@ public sealed class CrashRecoveryManager
         };
     }
 
+    private ILogger Logger => (_options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger<CrashRecoveryManager>();
+
     private string WalDir => _options.WalDirectory ?? Path.Combine(Path.GetFullPath(_config.DataDir), "wal");
 
     private string CheckpointRoot => Path.Combine(Path.GetFullPath(_config.DataDir), CheckpointFiles.DirectoryName);
@@ -58,6 +62,9 @@ public sealed class CrashRecoveryManager
     /// Builds, in the new directory <paramref name="targetDataDir"/>, the database as it was at
     /// <paramref name="target"/>: the newest checkpoint at or before it, plus the committed WAL records up to it
     /// (a transaction counts only when its commit record is at or before the target). The source is only read.
+    /// When a target time falls inside a frozen clock window (records that all carry one timestamp because the wall
+    /// clock had stepped back), recovery proceeds by timestamp as before, logs a warning and reports the window in
+    /// <see cref="RecoveryStats.FrozenClockWindows"/>: only a target LSN can split it.
     /// </summary>
     /// <remarks>
     /// The database is built in a temporary sibling directory (<c>.NAME.pitr-*.tmp</c>), checkpointed and closed, then
@@ -91,11 +98,17 @@ public sealed class CrashRecoveryManager
         var reader = new WalReader(WalDir);
         long firstLsn = 0, lastLsn = 0, scanned = 0;
         long targetLsn = target.Lsn ?? 0;
+        var frozen = new FrozenClockWindows();
         foreach (WalRecord record in reader.ReadRecords())
         {
             if (firstLsn == 0)
             {
                 firstLsn = record.Lsn;
+            }
+
+            if (target.Time is not null)
+            {
+                frozen.Add(record);
             }
 
             lastLsn = record.Lsn;
@@ -145,8 +158,19 @@ public sealed class CrashRecoveryManager
             }
 
             VectorDatabaseOptions options = (targetOptions ?? new VectorDatabaseOptions { Wal = WalConfig.HighThroughput }) with { WalDirectory = null };
+            IReadOnlyList<FrozenClockWindow> inside = target.Time is { } at ? [.. frozen.Windows.Where(w => w.Contains(at))] : [];
+            foreach (FrozenClockWindow window in inside)
+            {
+                // Recovery proceeds (by timestamp, as asked); the operator learns that it could not split this window.
+                Logger.LogWarning(
+                    "Point-in-time recovery to {Target}: the target falls inside a frozen clock window ({Window}). The wall clock had " +
+                    "stepped back, so records in that window cannot be ordered by time and none of them is restored; to include some, " +
+                    "recover to an LSN between {From} and {To} instead.",
+                    target, window, window.FromLsn, window.ToLsn);
+            }
+
             (long read, long applied) = BuildAside(final, options, basis, reader, targetLsn, deadline);
-            _stats = new RecoveryStats(read, applied, read - applied, 0, deadline.ElapsedMs, 0, targetLsn) { CheckpointLsn = baseLsn };
+            _stats = new RecoveryStats(read, applied, read - applied, 0, deadline.ElapsedMs, 0, targetLsn) { CheckpointLsn = baseLsn, FrozenClockWindows = inside };
             return VectorDatabase.Open(final, options);
         }
         finally

@@ -3,7 +3,7 @@ namespace OxiVec.Storage;
 /// <summary>What opening the database replayed (the guide's recovery statistics).</summary>
 /// <param name="TotalEntries">WAL records read after the checkpoint.</param>
 /// <param name="AppliedEntries">Records applied to the store.</param>
-/// <param name="SkippedEntries">Records not applied: transaction markers, checkpoint markers, members of transactions that never committed.</param>
+/// <param name="SkippedEntries">Records not applied: transaction markers, checkpoint and clock-step markers, members of transactions that never committed.</param>
 /// <param name="CorruptedEntries">Damaged records skipped (0: corruption stops recovery).</param>
 /// <param name="RecoveryTimeMs">Wall time of the replay.</param>
 /// <param name="TornTailBytes">Bytes of a torn last write cut off when the WAL was opened.</param>
@@ -16,6 +16,12 @@ public sealed record RecoveryStats(
 
     /// <summary>Damaged ranges recovery passed over (only with <see cref="VectorDatabaseOptions.SkipCorruptedEntries"/>).</summary>
     public IReadOnlyList<OxiVec.Wal.WalSkippedRange> SkippedRanges { get; init; } = [];
+
+    /// <summary>
+    /// Point-in-time recovery to a time only: the frozen clock windows its target time falls inside (records there all
+    /// carry one timestamp, so recovery by time restored none of them; recover to an LSN to split the window). Empty otherwise.
+    /// </summary>
+    public IReadOnlyList<OxiVec.Recovery.FrozenClockWindow> FrozenClockWindows { get; init; } = [];
 }
 
 /// <summary>Recovery took longer than <see cref="VectorDatabaseOptions.MaxRecoveryTimeMs"/>.</summary>

@@ -6,6 +6,8 @@ namespace OxiVec.Wal;
 /// it catches up. Each step is detected by comparing the wall clock's progress with the monotonic clock's
 /// (<see cref="TimeProvider.GetTimestamp"/>), logged with its size and counted (<see cref="WalMetrics.ClockSteps"/>).
 /// Intervals (time-based rotation, checkpoint age) are measured on the monotonic clock, which never steps.
+/// A step that leaves the wall clock behind the newest timestamp (timestamps freeze) is also handed to the writer,
+/// which logs it as a <see cref="WalClockStep"/> record so that recovery by time can tell the frozen window.
 /// </summary>
 /// <remarks>Not thread safe: the writer calls it under its append lock.</remarks>
 internal sealed class WalClock
@@ -18,6 +20,7 @@ internal sealed class WalClock
     private long _lastTimestampMicros;
     private long _lastWallMicros;
     private long _lastMonotonic;
+    private WalClockStep? _pendingFreeze;
 
     /// <summary>Starts after a record stamped <paramref name="lastTimestampMicros"/>; a wall clock already behind it is a step.</summary>
     public WalClock(TimeProvider time, WalInstrumentation instrumentation, long lastTimestampMicros)
@@ -32,12 +35,18 @@ internal sealed class WalClock
         {
             // Stepped back since the newest record was written (before a restart, say).
             instrumentation.ClockStepped(TimeSpan.FromMicroseconds(behind), frozenFor: TimeSpan.FromMicroseconds(-behind));
+            _pendingFreeze = new WalClockStep(lastTimestampMicros, _lastWallMicros, behind);
         }
     }
 
     /// <summary>The timestamp (µs since the Unix epoch) for the next records; detects a step since the last call.</summary>
-    public long Next()
+    /// <param name="freeze">
+    /// Set when a step (since the last call, or found when the WAL was opened) leaves the wall clock behind the newest
+    /// timestamp, so the next records' timestamps are frozen: the writer logs it before them. Null otherwise.
+    /// </param>
+    public long Next(out WalClockStep? freeze)
     {
+        freeze = null;
         long wall = WalRecord.ToMicros(_time.GetUtcNow());
         long monotonic = _time.GetTimestamp();
         long monotonicMicros = (long)((monotonic - _lastMonotonic) * 1e6 / _time.TimestampFrequency);
@@ -46,6 +55,17 @@ internal sealed class WalClock
         {
             long frozen = Math.Max(0, _lastTimestampMicros - wall);
             _instrumentation.ClockStepped(TimeSpan.FromMicroseconds(step), TimeSpan.FromMicroseconds(frozen));
+            if (frozen > 0)
+            {
+                freeze = new WalClockStep(_lastTimestampMicros, wall, step);
+            }
+        }
+
+        if (_pendingFreeze is { } pending)
+        {
+            // Found at open; still worth a record if the clock has not caught up before the first append.
+            freeze ??= wall < _lastTimestampMicros ? pending : null;
+            _pendingFreeze = null;
         }
 
         _lastWallMicros = wall;

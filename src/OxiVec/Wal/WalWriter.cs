@@ -316,8 +316,16 @@ internal sealed partial class WalWriter : IDisposable
 
     private long AppendLocked(IReadOnlyList<WalEntry> entries, int[] sizes, bool transactional)
     {
-        long now = _clock.Next();
+        long now = _clock.Next(out WalClockStep? freeze);
         long durable = Volatile.Read(ref _durableLsn);
+        long firstLsn = _nextLsn;
+        if (freeze is not null)
+        {
+            // Marks where timestamps start to repeat, so recovery by time can say its target falls in that window.
+            WalEntry.Custom step = freeze.ToEntry();
+            WriteRecordLocked(step, WalEntryCodec.GetPayloadSize(step), WalRecordFlags.None, now, durable);
+        }
+
         long beginLsn = _nextLsn;
         if (transactional)
         {
@@ -339,7 +347,7 @@ internal sealed partial class WalWriter : IDisposable
 
         long last = _nextLsn - 1;
         Volatile.Write(ref _appendedLsn, last);
-        _instrumentation.RecordsAppended(last - beginLsn + 1);
+        _instrumentation.RecordsAppended(last - firstLsn + 1);
         return last;
     }
 
