@@ -31,7 +31,7 @@ public sealed class KillTests(ITestOutputHelper output)
         using var dir = new TempDirectory();
         var ledger = new AckLedger();
         long lastLsn = 0;
-        int tornTails = 0, abortedTransactions = 0;
+        int tornTails = 0, abortedTransactions = 0, atSegmentBoundary = 0;
         var total = Stopwatch.StartNew();
         output.WriteLine($"seed {Seed}, {Rounds} rounds, WAL {dir.Path}");
         for (int round = 1; round <= Rounds; round++)
@@ -54,6 +54,7 @@ public sealed class KillTests(ITestOutputHelper output)
                 Dimension: large ? random.Next(256, 1025) : random.Next(1, 97), Writers: random.Next(2, 7), SegmentSize);
             string context = $"seed {Seed}, round {round} ({settings}, {kill})";
 
+            string? newestBefore = NewestSegment(dir.Path);
             WorkerRun run;
             await using (var worker = CrashWorkerProcess.Start(dir.Path, settings))
             {
@@ -76,18 +77,51 @@ public sealed class KillTests(ITestOutputHelper output)
             Assert.True(run.Acks.Count >= kill.AfterAcks, $"{context}: only {run.Acks.Count} acknowledgements.");
             ledger.Add(context, run, settings);
 
+            // Where the kill landed, read from what the worker left before recovery tidies it.
+            bool boundary = KilledAtSegmentBoundary(dir.Path, newestBefore, ledger.MaxLsn);
+            atSegmentBoundary += boundary ? 1 : 0;
+
             WalOpenReport report = RecoveryCheck.AssertRecovered(dir.Path, SegmentSize, ledger, context);
             tornTails += report.TornTailBytes > 0 ? 1 : 0;
             abortedTransactions += report.AbortedTransactionLsn is null ? 0 : 1;
             lastLsn = report.LastLsn + (report.AbortedTransactionLsn is null ? 0 : 1);
             output.WriteLine(
                 $"round {round,2}: {run.Acks.Count,5} acks ({kill}), dimension {settings.Dimension,4}, highest acked LSN {ledger.MaxLsn,6}, recovered to LSN {report.LastLsn,6}, " +
-                $"{report.SegmentCount,3} segments, torn tail {report.TornTailBytes} bytes, aborted tx {report.AbortedTransactionLsn?.ToString(CultureInfo.InvariantCulture) ?? "-"}");
+                $"{report.SegmentCount,3} segments, torn tail {report.TornTailBytes} bytes, aborted tx {report.AbortedTransactionLsn?.ToString(CultureInfo.InvariantCulture) ?? "-"}{(boundary ? ", at a segment boundary" : "")}");
         }
 
-        output.WriteLine($"{Rounds} rounds, {ledger.Acks.Count} acknowledgements checked, {tornTails} torn tails, {abortedTransactions} aborted transactions, {total.Elapsed.TotalSeconds:F1} s");
+        output.WriteLine(
+            $"{Rounds} rounds, {ledger.Acks.Count} acknowledgements checked, {tornTails} torn tails, {abortedTransactions} aborted transactions, " +
+            $"{atSegmentBoundary} kills at a segment boundary, {total.Elapsed.TotalSeconds:F1} s");
         Assert.True(ledger.Acks.Count > Rounds * 50 / 2, "The rounds acknowledged too little to test anything.");
+
+        // Torn tails are counted, not required: a SIGKILL tears a write only when it lands inside a pwrite of several pages.
+        Assert.True(
+            abortedTransactions > 0 && atSegmentBoundary > 0,
+            $"seed {Seed}: not every kind of kill happened: aborted transactions {abortedTransactions}, at a segment boundary {atSegmentBoundary}.");
     }
+
+    /// <summary>
+    /// True when the kill landed at a segment boundary: the worker left a segment half-created (<c>NAME.wal.tmp</c>),
+    /// or it rotated into a segment during this round (the newest is not <paramref name="newestBefore"/>) and nothing
+    /// in that segment had been acknowledged (its first LSN is past <paramref name="maxAckedLsn"/>): killed between the
+    /// rotation and the first acknowledged commit in the new segment.
+    /// </summary>
+    private static bool KilledAtSegmentBoundary(string walDir, string? newestBefore, long maxAckedLsn)
+    {
+        if (Directory.GetFiles(walDir, "*" + WalSegmentName.Suffix + WalSegmentName.TempSuffix).Length > 0)
+        {
+            return true;
+        }
+
+        WalVerifyReport left = new WalReader(walDir).Verify();
+        return left.Segments.Count > 1 && Path.GetFileName(left.Segments[^1].File) != newestBefore && left.Segments[^1].FirstLsn > maxAckedLsn;
+    }
+
+    /// <summary>The name of the newest segment file, or null when there is none.</summary>
+    private static string? NewestSegment(string walDir) => Directory.Exists(walDir)
+        ? Directory.GetFiles(walDir, "*" + WalSegmentName.Suffix).Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal).LastOrDefault()
+        : null;
 
     /// <summary>When a round kills the worker: after <paramref name="AfterAcks"/> acknowledgements, or at the n-th new segment file.</summary>
     private sealed record Kill(int AfterAcks, int AtSegmentFile, bool WhenCreated)

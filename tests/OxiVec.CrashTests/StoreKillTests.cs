@@ -3,6 +3,8 @@ using System.Globalization;
 using OxiVec.Cli.Crash;
 using OxiVec.CrashTests.Infrastructure;
 using OxiVec.Storage;
+using OxiVec.Storage.Checkpoints;
+using OxiVec.Wal;
 using Xunit.Abstractions;
 
 namespace OxiVec.CrashTests;
@@ -25,6 +27,16 @@ public sealed class StoreKillTests(ITestOutputHelper output)
 
     private const int Dimension = 8;
 
+    /// <summary>The worker's retention (<c>WalConfig.Default</c>): more checkpoints than this means retention had not run.</summary>
+    private static readonly int KeepLast = WalConfig.Default.RetentionPolicy is RetentionPolicy.KeepLastRetention keep ? keep.Count : throw new InvalidOperationException("The default retention is not KeepLast(n).");
+
+    private enum KillAt
+    {
+        Acks,
+        CheckpointCreated,
+        CheckpointRenamed,
+    }
+
     [Fact]
     public async Task CrashStoreWorker_KilledAtRandom_TransactionsAcrossTwoCollectionsAreAllOrNothing()
     {
@@ -32,17 +44,30 @@ public sealed class StoreKillTests(ITestOutputHelper output)
         long workloadSeed = random.Next();
         using var dir = new TempDirectory();
         long committed = 0; // the last transaction the database holds, as found after the previous round
-        int checkpointsSeen = 0;
+        int checkpointsSeen = 0, inCheckpoint = 0, inRetention = 0, aborted = 0, byFileEvent = 0;
+        string checkpoints = Path.Combine(dir.Path, "checkpoints");
         var total = Stopwatch.StartNew();
         output.WriteLine($"seed {Seed}, workload seed {workloadSeed}, {Rounds} rounds, data {dir.Path}");
         for (int round = 1; round <= Rounds; round++)
         {
-            // Kill right after opening (recovery itself, the first commit), or after a number of acknowledgements;
-            // fsync per commit or every second; checkpoints rarely or every few dozen operations.
+            // Kill right after opening (recovery itself, the first commit), after a number of acknowledgements, or (every
+            // third round, checkpointing every 20 operations) the moment a checkpoint directory is created (first half of
+            // the run) or renamed into place as one more than retention keeps (second half: the checker first tops the
+            // database up to KeepLast(7) checkpoints); fsync per commit or every second; checkpoints rarely or every few
+            // dozen operations.
+            bool eventRound = round % 3 == 0;
+            KillAt at = !eventRound || !Directory.Exists(checkpoints) ? KillAt.Acks : round <= Rounds / 2 ? KillAt.CheckpointCreated : KillAt.CheckpointRenamed;
             int killAfter = random.Next(5) == 0 ? 0 : random.Next(1, 200);
             int sync = random.Next(2) == 0 ? 0 : 1000;
             int checkpointInterval = random.Next(3) switch { 0 => 40, 1 => 400, _ => 100_000 };
-            string context = $"seed {Seed}, round {round} (kill after {killAfter} acks, sync {sync} ms, checkpoint every {checkpointInterval} operations)";
+            checkpointInterval = eventRound ? 20 : checkpointInterval;
+            killAfter = eventRound && at == KillAt.Acks ? Math.Max(killAfter, 60) : killAfter; // no checkpoint yet: this round makes the directory to watch
+            string context = $"seed {Seed}, round {round} ({(at == KillAt.Acks ? $"kill after {killAfter} acks" : $"kill at {at}")}, sync {sync} ms, checkpoint every {checkpointInterval} operations)";
+
+            if (at == KillAt.CheckpointRenamed)
+            {
+                TopUpCheckpoints(dir.Path); // the worker's next checkpoint is one more than retention keeps
+            }
 
             AckRun run;
             await using (var worker = AckingProcess.Start(
@@ -51,9 +76,33 @@ public sealed class StoreKillTests(ITestOutputHelper output)
             {
                 long ready = await worker.WaitForReadyAsync(Patience);
                 Assert.True(ready == committed, $"{context}: the worker found transaction {ready} last; the database held {committed}.");
-                await worker.WaitForAcksAsync(killAfter, Patience);
+                if (at == KillAt.Acks)
+                {
+                    await worker.WaitForAcksAsync(killAfter, Patience);
+                }
+                else
+                {
+                    Func<string, bool> match = at == KillAt.CheckpointCreated
+                        ? n => n.EndsWith(".tmp", StringComparison.Ordinal)
+                        : n => !n.EndsWith(".tmp", StringComparison.Ordinal);
+                    (Task killed, IDisposable watcher) = worker.KillOnFileEvent(checkpoints, match);
+                    using (watcher)
+                    {
+                        // A checkpoint every 20 operations (spaced by four times its own duration, about one per 120 operations
+                        // here): 300 acknowledgements is a bound, never a wait on time.
+                        byFileEvent += await Task.WhenAny(killed, worker.WhenAcks(300), Task.Delay(Patience)) == killed ? 1 : 0;
+                    }
+                }
+
                 run = await worker.KillAsync();
             }
+
+            // Where the kill landed, read from what the worker left before recovery tidies it: a half-built checkpoint
+            // directory, or more checkpoints than KeepLast(7) keeps (renamed into place, retention not yet run).
+            bool checkpointLeft = Directory.Exists(checkpoints) && Directory.GetDirectories(checkpoints, "*.tmp").Length > 0;
+            bool retentionLeft = Directory.Exists(checkpoints) && CheckpointFiles.List(checkpoints, removeHalfBuilt: false).Count > KeepLast;
+            inCheckpoint += checkpointLeft ? 1 : 0;
+            inRetention += retentionLeft ? 1 : 0;
 
             Assert.True(run.ExitCode == 128 + 9 || OperatingSystem.IsWindows(), $"{context}: not killed by SIGKILL (exit code {run.ExitCode}): {run.Stderr}");
             Assert.True(run.OtherLines.Count == 0, $"{context}: unexpected output: {string.Join(" | ", run.OtherLines)}");
@@ -61,15 +110,26 @@ public sealed class StoreKillTests(ITestOutputHelper output)
             Assert.Equal(Enumerable.Range(0, acks.Length).Select(i => committed + 1 + i), acks); // one after the other
             long lastAcked = acks.Length == 0 ? committed : acks[^1];
 
-            (committed, bool fromCheckpoint) = AssertAllOrNothing(dir.Path, workloadSeed, lastAcked, context);
+            (committed, bool fromCheckpoint, bool abortedTransaction) = AssertAllOrNothing(dir.Path, workloadSeed, lastAcked, context);
             checkpointsSeen += fromCheckpoint ? 1 : 0;
+            aborted += abortedTransaction ? 1 : 0;
             output.WriteLine(
                 $"round {round,2}: {acks.Length,3} acks (last {lastAcked}), recovered through transaction {committed}{(committed > lastAcked ? " (committed, not yet acknowledged)" : "")}, " +
-                $"sync {sync} ms, checkpoint interval {checkpointInterval}{(fromCheckpoint ? ", recovered from a checkpoint" : "")}");
+                $"sync {sync} ms, checkpoint interval {checkpointInterval}{(fromCheckpoint ? ", recovered from a checkpoint" : "")}" +
+                $"{(abortedTransaction ? ", aborted transaction" : "")}{(checkpointLeft ? ", killed inside a checkpoint" : "")}{(retentionLeft ? ", before retention finished" : "")}");
         }
 
-        output.WriteLine($"{Rounds} kills, {committed} transactions, {checkpointsSeen} recoveries from a checkpoint, {total.Elapsed.TotalSeconds:F1} s");
+        output.WriteLine(
+            $"{Rounds} kills ({byFileEvent} from a checkpoint file event), {committed} transactions, {checkpointsSeen} recoveries from a checkpoint; " +
+            $"landed inside a checkpoint {inCheckpoint}, before retention finished {inRetention}, aborted transactions {aborted}; {total.Elapsed.TotalSeconds:F1} s");
         Assert.True(committed >= Rounds * 20, $"The rounds committed only {committed} transactions: too little to test anything.");
+
+        // The worker's segments are 64 MiB (WalConfig.Default) and never fill here, so no kill lands at a segment boundary;
+        // each transaction is buffered whole and written out with its group, so only a torn write (which a SIGKILL almost never makes) leaves
+        // one open: aborted transactions are counted, not required.
+        Assert.True(
+            inCheckpoint > 0 && inRetention > 0,
+            $"seed {Seed}: not every kind of kill happened: inside a checkpoint {inCheckpoint}, before retention finished {inRetention}.");
     }
 
     [Fact]
@@ -125,12 +185,23 @@ public sealed class StoreKillTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>Checkpoints the database in this process until it holds as many checkpoints as the worker's retention keeps.</summary>
+    private static void TopUpCheckpoints(string data)
+    {
+        string checkpoints = Path.Combine(data, CheckpointFiles.DirectoryName);
+        using VectorDatabase database = VectorDatabase.Open(data);
+        while (CheckpointFiles.List(checkpoints, removeHalfBuilt: false).Count < KeepLast)
+        {
+            database.Checkpoint();
+        }
+    }
+
     /// <summary>
     /// Opens the database and checks it against the workload: both collections hold the same pairs, every record has the
     /// content its transaction wrote, and the whole state is exactly the model's after transaction N, where N (the last
     /// transaction found) is the last acknowledged one or the one after it (in flight when killed). Returns N.
     /// </summary>
-    private static (long Committed, bool FromCheckpoint) AssertAllOrNothing(string data, long seed, long lastAcked, string context)
+    private static (long Committed, bool FromCheckpoint, bool AbortedTransaction) AssertAllOrNothing(string data, long seed, long lastAcked, string context)
     {
         using VectorDatabase database = VectorDatabase.Open(data);
         Dictionary<string, long> a = Pairs(database, StoreWorkload.A, seed, context);
@@ -154,7 +225,7 @@ public sealed class StoreKillTests(ITestOutputHelper output)
             missing.Length == 0 && extra.Length == 0 && stale.Length == 0,
             $"{context}: after transaction {committed}, pairs missing: [{string.Join(", ", missing.Take(10))}], unexpected: [{string.Join(", ", extra.Take(10))}], " +
             $"stale: [{string.Join(", ", stale.Take(10))}].");
-        return (committed, database.Recovery.CheckpointLsn > 0);
+        return (committed, database.Recovery.CheckpointLsn > 0, database.WalOpenReport.AbortedTransactionLsn is not null);
     }
 
     private static string Writer(Dictionary<string, long> pairs, string suffix) =>

@@ -1,0 +1,90 @@
+using OxiVec.Storage.Checkpoints;
+
+namespace OxiVec.Tests.Storage;
+
+/// <summary>
+/// The real checkpoint file system with two test hooks: <see cref="OnCreateDirectory"/> runs before each directory is
+/// created (a test holds a checkpoint there), and while <see cref="DamageNewFiles"/> is set, every file created is read
+/// back with one byte flipped (as a disk that lost or garbled a write would return it); the file itself is intact.
+/// </summary>
+internal sealed class HookedCheckpointStorage : ICheckpointStorage
+{
+    private readonly FileSystemCheckpointStorage _inner = FileSystemCheckpointStorage.Instance;
+    private readonly HashSet<string> _damaged = new(StringComparer.Ordinal);
+
+    /// <summary>Runs (on the checkpointing thread) before each directory is created.</summary>
+    public Action<string>? OnCreateDirectory { get; set; }
+
+    /// <summary>While true, the files created are read back damaged.</summary>
+    public bool DamageNewFiles { get; set; }
+
+    /// <summary>How many files were read back damaged.</summary>
+    public int DamagedReads { get; private set; }
+
+    public bool DirectoryExists(string path) => _inner.DirectoryExists(path);
+
+    public void CreateDirectory(string path)
+    {
+        OnCreateDirectory?.Invoke(path);
+        _inner.CreateDirectory(path);
+    }
+
+    public IReadOnlyList<string> ListDirectories(string path) => _inner.ListDirectories(path);
+
+    public void MoveDirectory(string from, string to)
+    {
+        lock (_damaged)
+        {
+            // A damaged file keeps reading back damaged under its directory's new name.
+            foreach (string file in _damaged.Where(f => f.StartsWith(from + Path.DirectorySeparatorChar, StringComparison.Ordinal)).ToList())
+            {
+                _damaged.Remove(file);
+                _damaged.Add(to + file[from.Length..]);
+            }
+        }
+
+        _inner.MoveDirectory(from, to);
+    }
+
+    public void DeleteDirectory(string path) => _inner.DeleteDirectory(path);
+
+    public void SyncDirectory(string path) => _inner.SyncDirectory(path);
+
+    public bool FileExists(string path) => _inner.FileExists(path);
+
+    public Stream CreateFile(string path)
+    {
+        if (DamageNewFiles)
+        {
+            lock (_damaged)
+            {
+                _damaged.Add(path);
+            }
+        }
+
+        return _inner.CreateFile(path);
+    }
+
+    public void SyncFile(Stream file) => _inner.SyncFile(file);
+
+    public Stream OpenRead(string path)
+    {
+        lock (_damaged)
+        {
+            if (!_damaged.Contains(path))
+            {
+                return _inner.OpenRead(path);
+            }
+
+            DamagedReads++;
+        }
+
+        byte[] bytes = File.ReadAllBytes(path);
+        if (bytes.Length > 0)
+        {
+            bytes[bytes.Length / 2] ^= 0x40;
+        }
+
+        return new MemoryStream(bytes, writable: false);
+    }
+}
