@@ -508,8 +508,7 @@ internal sealed partial class WalWriter : IDisposable
                 _activeFile.Write(chunk.FileOffset, chunk.Buffer.AsSpan(0, chunk.Length));
                 _unsyncedBytes += chunk.Length;
                 _instrumentation.BytesWritten(chunk.Length);
-                long end = chunk.FileOffset + chunk.Length;
-                PublishSegments(s => s.WrittenTo(end));
+                PublishWrittenEnd(chunk.FileOffset + chunk.Length);
             }
 
             Volatile.Write(ref _writtenLsn, Math.Max(Volatile.Read(ref _writtenLsn), target));
@@ -705,6 +704,15 @@ internal sealed partial class WalWriter : IDisposable
         lock (_segmentsLock)
         {
             Volatile.Write(ref _segments, change(_segments));
+        }
+    }
+
+    /// <summary>The active segment is written through <paramref name="end"/> (every write: no closure, unlike <see cref="PublishSegments"/>).</summary>
+    private void PublishWrittenEnd(long end)
+    {
+        lock (_segmentsLock)
+        {
+            Volatile.Write(ref _segments, _segments.WrittenTo(end));
         }
     }
 
