@@ -39,8 +39,11 @@ internal sealed partial class SimulatedDisk : IWalStorage
     /// <summary>When set, writes beyond this many bytes in total (across files) fail with "no space left".</summary>
     public long? Capacity { get; set; }
 
-    /// <summary>Called at the start of every file fsync (tests use it to hold a leader inside its fsync).</summary>
-    public Action? OnSync { get; set; }
+    /// <summary>
+    /// Called at the start of every file fsync with the file's current name (tests use it to hold a leader inside its
+    /// fsync; the name tells a segment's fsync from the control file's).
+    /// </summary>
+    public Action<string>? OnSync { get; set; }
 
     /// <summary>
     /// Called after every successful file fsync with the file's current name (a renamed file under its new name):
@@ -366,7 +369,7 @@ internal sealed partial class SimulatedDisk : IWalStorage
 
             try
             {
-                disk.OnSync?.Invoke();
+                disk.OnSync?.Invoke(disk.CurrentName(file) ?? Name);
                 lock (disk._sync)
                 {
                     ObjectDisposedException.ThrowIf(_disposed, this);

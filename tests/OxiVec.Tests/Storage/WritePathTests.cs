@@ -121,7 +121,7 @@ public sealed class WritePathTests
         using var release = new ManualResetEventSlim();
         int armed = 1;
         int holder = -1; // only the thread under test is held (never a background allocator or flusher)
-        disk.OnSync = () =>
+        disk.OnSync = _ =>
         {
             if (Environment.CurrentManagedThreadId == Volatile.Read(ref holder) && Interlocked.Exchange(ref armed, 0) == 1)
             {
@@ -161,7 +161,7 @@ public sealed class WritePathTests
         using var release = new ManualResetEventSlim();
         int armed = 1;
         int holder = -1; // only the thread under test is held (never a background allocator or flusher)
-        disk.OnSync = () =>
+        disk.OnSync = _ =>
         {
             if (Environment.CurrentManagedThreadId == Volatile.Read(ref holder) && Interlocked.Exchange(ref armed, 0) == 1)
             {

@@ -17,7 +17,7 @@ public sealed class WalFsyncTests
         const int Writers = 3, Rotations = 30, MaxPerWriter = 40_000;
 
         // Each fsync takes a little while (it yields), so a seal has room to meet the syncer's fsync of its file.
-        disk.OnSync = () =>
+        disk.OnSync = _ =>
         {
             for (int i = 0; i < 20; i++)
             {
