@@ -9,6 +9,9 @@ public sealed partial class FlatIndex
     private const int MetaLength = 13;
 
     /// <inheritdoc/>
+    public IndexSnapshotView CaptureSnapshot() => new BufferedIndexSnapshotView(this);
+
+    /// <inheritdoc/>
     /// <remarks>
     /// Holds the read lock while writing: searches continue, mutations wait until the snapshot is written (and, as
     /// with any waiting writer, searches that start after a mutation began waiting wait behind it). Free slots'

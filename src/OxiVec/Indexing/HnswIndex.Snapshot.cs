@@ -13,6 +13,9 @@ public sealed partial class HnswIndex
     private const int MetaLength = 59;
 
     /// <inheritdoc/>
+    public IndexSnapshotView CaptureSnapshot() => new BufferedIndexSnapshotView(this);
+
+    /// <inheritdoc/>
     /// <remarks>
     /// Holds the read lock while writing: searches continue, mutations (including compactions) wait until the
     /// snapshot is written (and, as with any waiting writer, searches that start after a mutation began waiting

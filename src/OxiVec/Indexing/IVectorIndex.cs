@@ -92,4 +92,12 @@ public interface IVectorIndex : IDisposable
     /// <exception cref="ArgumentNullException"><paramref name="destination"/> is null.</exception>
     /// <exception cref="ArgumentException"><paramref name="destination"/> is not writable.</exception>
     void WriteSnapshot(Stream destination);
+
+    /// <summary>
+    /// Captures a consistent view of the whole index for a snapshot (a checkpoint), to be written later with
+    /// <see cref="IndexSnapshotView.WriteTo"/> while the index keeps changing. The bytes written are exactly those
+    /// <see cref="WriteSnapshot"/> would have written at the moment of capture.
+    /// </summary>
+    /// <returns>The view; dispose it when written.</returns>
+    IndexSnapshotView CaptureSnapshot();
 }
