@@ -1,34 +1,36 @@
 namespace OxiVec.Indexing;
 
-/// <summary>Brute-force top-k over the chunks of a <see cref="VectorArena"/>, shared by the indexes.</summary>
+/// <summary>Brute-force top-k over the chunks of a vector store, shared by the indexes.</summary>
 internal static class ExactSearch
 {
     /// <summary>
-    /// Pushes every live slot that passes <paramref name="filter"/> into <paramref name="heap"/>, keeping the
-    /// <paramref name="k"/> closest to <paramref name="query"/>. <paramref name="states"/> holds the slot states
-    /// up to the high-water mark of used slots.
+    /// Pushes every live slot below <paramref name="highWater"/> that passes <paramref name="filter"/> into
+    /// <paramref name="heap"/>, keeping the <paramref name="k"/> closest to <paramref name="query"/>. The tables are
+    /// what the caller captured (after <paramref name="highWater"/>); a slot whose vector chunk is missing from them
+    /// was added after the capture and is skipped. Each slot is considered once, so no id is pushed twice.
     /// </summary>
     public static void Scan(
-        VectorArena arena,
-        ReadOnlySpan<byte> states,
+        ChunkTable<float> vectors,
+        ChunkTable<byte> states,
+        int highWater,
         ReadOnlySpan<float> query,
         DistanceMetric metric,
         Func<int, bool>? filter,
         int k,
         MaxCandidateHeap heap)
     {
-        int dimension = arena.Dimension;
-        int perChunk = arena.VectorsPerChunk;
-        for (int chunk = 0, first = 0; first < states.Length; chunk++, first += perChunk)
+        int dimension = vectors.Stride;
+        int perChunk = vectors.ItemsPerChunk;
+        for (int chunk = 0, first = 0; first < highWater; chunk++, first += perChunk)
         {
-            int end = Math.Min(perChunk, states.Length - first);
-            ReadOnlySpan<byte> chunkStates = states.Slice(first, end);
-            if (!chunkStates.ContainsAnyExcept(SlotState.Free))
+            ReadOnlySpan<byte> chunkStates =
+                IndexSnapshotFormat.StatesOf(states, first, Math.Min(perChunk, highWater - first));
+            float[]? data = vectors.Chunk(chunk);
+            if (data is null || !chunkStates.Contains(SlotState.Live))
             {
                 continue;
             }
 
-            ReadOnlySpan<float> data = arena.Chunk(chunk);
             for (int i = 0; i < chunkStates.Length; i++)
             {
                 if (chunkStates[i] != SlotState.Live)
@@ -42,7 +44,7 @@ internal static class ExactSearch
                     continue;
                 }
 
-                float distance = VectorMath.Distance(metric, query, data.Slice(i * dimension, dimension));
+                float distance = VectorMath.Distance(metric, query, data.AsSpan(i * dimension, dimension));
                 heap.PushBounded(new Candidate(distance, slot), k);
             }
         }

@@ -9,35 +9,30 @@ public sealed partial class FlatIndex
     private const int MetaLength = 13;
 
     /// <inheritdoc/>
-    public IndexSnapshotView CaptureSnapshot() => new BufferedIndexSnapshotView(this);
+    /// <remarks>
+    /// Costs O(chunks): the view shares the index's chunks, and while it is alive a mutation copies a chunk it
+    /// shares (at most 1 MiB) before changing it. Takes the writer lock for that long; searches never wait.
+    /// </remarks>
+    public IndexSnapshotView CaptureSnapshot()
+    {
+        lock (_writer)
+        {
+            _epoch.BeginCapture();
+            return new View(
+                _epoch, Dimension, Metric, _highWater, _count, _states.Capture(), _vectors.Capture(), _released.Captured);
+        }
+    }
 
     /// <inheritdoc/>
     /// <remarks>
-    /// Holds the read lock while writing: searches continue, mutations wait until the snapshot is written (and, as
-    /// with any waiting writer, searches that start after a mutation began waiting wait behind it). Free slots'
-    /// stale vectors are not written.
+    /// Captures a view (see <see cref="CaptureSnapshot"/>) and writes it: mutations wait only for the capture.
+    /// Free slots' stale vectors are not written.
     /// </remarks>
     public void WriteSnapshot(Stream destination)
     {
-        var writer = new SnapshotWriter(destination, FlatKind);
-        _lock.EnterReadLock();
-        try
-        {
-            ReadOnlySpan<byte> states = _state.AsSpan(0, _highWater);
-            writer.BeginSection(MetaTag, MetaLength);
-            WriteShape(writer, Dimension, Metric);
-            writer.WriteInt32(_highWater);
-            writer.WriteInt32(_count);
-            writer.EndSection();
-            WriteStates(writer, states);
-            WriteVectors(writer, _vectors, states);
-            WriteReleased(writer, _released);
-            writer.Finish();
-        }
-        finally
-        {
-            _lock.ExitReadLock();
-        }
+        ArgumentNullException.ThrowIfNull(destination);
+        using IndexSnapshotView view = CaptureSnapshot();
+        view.WriteTo(destination);
     }
 
     /// <summary>
@@ -70,7 +65,7 @@ public sealed partial class FlatIndex
             ReadVectors(reader, index._vectors, states);
             ReadReleased(reader, highWater, index._released);
             reader.ReadTrailer();
-            index._state = states;
+            LoadStates(index._states, states);
             index._highWater = highWater;
             index._count = count;
             return index;
@@ -79,6 +74,47 @@ public sealed partial class FlatIndex
         {
             index.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>A captured flat index: META values by value, chunk tables whose chunks never change.</summary>
+    private sealed class View(
+        SnapshotEpoch epoch,
+        int dimension,
+        DistanceMetric metric,
+        int highWater,
+        int count,
+        ChunkTable<byte> states,
+        ChunkTable<float> vectors,
+        ReadOnlyMemory<int> released) : IndexSnapshotView
+    {
+        private int _disposed;
+
+        public override int Count => count;
+
+        public override void WriteTo(Stream destination)
+        {
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+            var writer = new SnapshotWriter(destination, FlatKind);
+            writer.BeginSection(MetaTag, MetaLength);
+            WriteShape(writer, dimension, metric);
+            writer.WriteInt32(highWater);
+            writer.WriteInt32(count);
+            writer.EndSection();
+            WriteStates(writer, states, highWater);
+            WriteVectors(writer, vectors, states, highWater);
+            WriteReleased(writer, released.Span);
+            writer.Finish();
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            {
+                epoch.EndView();
+            }
+
+            base.Dispose(disposing);
         }
     }
 }

@@ -5,17 +5,27 @@ namespace OxiVec.Indexing;
 /// keeps the best k in a bounded max-heap. Removal releases the slot at once.
 /// </summary>
 /// <remarks>
-/// Thread-safe: searches share a read lock and run concurrently; <see cref="Add"/>, <see cref="Remove"/> and
-/// <see cref="TakeReleasedIds"/> take the write lock, so a search sees each mutation entirely or not at all.
-/// <see cref="WriteSnapshot"/> holds the read lock, so a snapshot is consistent and mutations wait for it.
+/// <para>
+/// Thread-safe. Searches take no lock: each captures the high-water mark and the chunk tables once and scans
+/// them. Mutations (<see cref="Add"/>, <see cref="Remove"/>, <see cref="TakeReleasedIds"/>,
+/// <see cref="CaptureSnapshot"/>) serialise on a writer lock searches never touch. A search concurrent with a
+/// mutation may or may not see it, but it never returns an id twice, never returns an id removed before it
+/// started, and finds every id added before it started. The vector is written before the slot is marked live,
+/// the slot is marked before the high-water mark includes it.
+/// </para>
+/// <para>
+/// Storage is chunked (at most 1 MiB per chunk) and copy-on-write while a snapshot view is alive: see
+/// <see cref="CaptureSnapshot"/>.
+/// </para>
 /// </remarks>
 public sealed partial class FlatIndex : IVectorIndex
 {
-    private readonly VectorArena _vectors;
-    private readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);
+    private readonly SnapshotEpoch _epoch = new();
+    private readonly ChunkedStore<float> _vectors;
+    private readonly ChunkedStore<byte> _states;
+    private readonly Lock _writer = new();
     private readonly InstancePool<FlatScratch> _scratch;
-    private readonly List<int> _released = [];
-    private byte[] _state = [];
+    private readonly ReleasedIds _released = new();
     private int _highWater;
     private int _count;
 
@@ -28,7 +38,8 @@ public sealed partial class FlatIndex : IVectorIndex
         VectorMath.ValidateShape(dimension, metric);
         Dimension = dimension;
         Metric = metric;
-        _vectors = new VectorArena(dimension);
+        _vectors = IndexStores.Vectors(dimension, _epoch);
+        _states = IndexStores.Bytes(_epoch);
         _scratch = new InstancePool<FlatScratch>(() => new FlatScratch(dimension), Environment.ProcessorCount * 2);
     }
 
@@ -46,17 +57,16 @@ public sealed partial class FlatIndex : IVectorIndex
     {
         ArgumentOutOfRangeException.ThrowIfNegative(id);
         float scale = VectorMath.Validate(Metric, Dimension, vector, nameof(vector));
-        _lock.EnterWriteLock();
-        try
+        lock (_writer)
         {
-            if (id < _highWater && _state[id] != SlotState.Free)
+            if (StateOf(id) != SlotState.Free)
             {
                 throw new InvalidOperationException($"Id {id} is already in the index.");
             }
 
             _vectors.EnsureSlot(id);
-            EnsureStateCapacity(id);
-            Span<float> slot = _vectors.Get(id);
+            _states.EnsureSlot(id);
+            Span<float> slot = _vectors.Write(id);
             if (Metric == DistanceMetric.Cosine)
             {
                 System.Numerics.Tensors.TensorPrimitives.Multiply(vector, scale, slot);
@@ -66,13 +76,13 @@ public sealed partial class FlatIndex : IVectorIndex
                 vector.CopyTo(slot);
             }
 
-            _state[id] = SlotState.Live;
-            _highWater = Math.Max(_highWater, id + 1);
+            Volatile.Write(ref _states.Write(id)[0], SlotState.Live);
+            if (id >= _highWater)
+            {
+                Volatile.Write(ref _highWater, id + 1);
+            }
+
             Volatile.Write(ref _count, _count + 1);
-        }
-        finally
-        {
-            _lock.ExitWriteLock();
         }
     }
 
@@ -80,37 +90,21 @@ public sealed partial class FlatIndex : IVectorIndex
     /// <remarks>The slot is released immediately (reported by <see cref="TakeReleasedIds"/>).</remarks>
     public void Remove(int id)
     {
-        _lock.EnterWriteLock();
-        try
+        lock (_writer)
         {
-            if (id < 0 || id >= _highWater || _state[id] != SlotState.Live)
+            if (StateOf(id) != SlotState.Live)
             {
                 throw new KeyNotFoundException($"Id {id} is not in the index.");
             }
 
-            _state[id] = SlotState.Free;
+            Volatile.Write(ref _states.Write(id)[0], SlotState.Free);
             _released.Add(id);
             Volatile.Write(ref _count, _count - 1);
-        }
-        finally
-        {
-            _lock.ExitWriteLock();
         }
     }
 
     /// <inheritdoc/>
-    public bool Contains(int id)
-    {
-        _lock.EnterReadLock();
-        try
-        {
-            return id >= 0 && id < _highWater && _state[id] == SlotState.Live;
-        }
-        finally
-        {
-            _lock.ExitReadLock();
-        }
-    }
+    public bool Contains(int id) => StateOf(id) == SlotState.Live;
 
     /// <inheritdoc/>
     /// <remarks>Always exact; <see cref="SearchOptions.Ef"/> and <see cref="SearchOptions.Exact"/> are ignored.</remarks>
@@ -123,17 +117,9 @@ public sealed partial class FlatIndex : IVectorIndex
         {
             VectorMath.Prepare(Metric, Dimension, query, scratch.Query, nameof(query));
             scratch.Heap.Clear();
-            _lock.EnterReadLock();
-            try
-            {
-                ExactSearch.Scan(
-                    _vectors, _state.AsSpan(0, _highWater), scratch.Query, Metric, options.Filter, k, scratch.Heap);
-            }
-            finally
-            {
-                _lock.ExitReadLock();
-            }
-
+            int highWater = Volatile.Read(ref _highWater);
+            ExactSearch.Scan(
+                _vectors.Table, _states.Table, highWater, scratch.Query, Metric, options.Filter, k, scratch.Heap);
             return ExactSearch.ToHits(scratch.Heap, k);
         }
         finally
@@ -149,28 +135,24 @@ public sealed partial class FlatIndex : IVectorIndex
     /// <inheritdoc/>
     public IReadOnlyList<int> TakeReleasedIds()
     {
-        _lock.EnterWriteLock();
-        try
+        lock (_writer)
         {
-            int[] ids = [.. _released];
-            _released.Clear();
-            return ids;
-        }
-        finally
-        {
-            _lock.ExitWriteLock();
+            return _released.Take();
         }
     }
 
-    /// <summary>Releases the lock. The index must not be used afterwards.</summary>
-    public void Dispose() => _lock.Dispose();
-
-    private void EnsureStateCapacity(int id)
+    /// <summary>Nothing to release; the index must not be used afterwards.</summary>
+    public void Dispose()
     {
-        if (id >= _state.Length)
-        {
-            Array.Resize(ref _state, Math.Max(id + 1, Math.Max(16, _state.Length * 2)));
-        }
+    }
+
+    /// <summary>The state of <paramref name="id"/> now (free for ids never used).</summary>
+    private byte StateOf(int id)
+    {
+        ChunkTable<byte> states = _states.Table;
+        return id >= 0 && id < Volatile.Read(ref _highWater) && states.Has(id)
+            ? Volatile.Read(ref states.Item(id)[0])
+            : SlotState.Free;
     }
 
     private sealed class FlatScratch(int dimension)

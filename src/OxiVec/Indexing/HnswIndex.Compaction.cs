@@ -4,11 +4,13 @@ namespace OxiVec.Indexing;
 public sealed partial class HnswIndex
 {
     /// <summary>
-    /// Repairs and drops every tombstone; the caller holds the write lock. Phases: (1) find each live node and
-    /// layer whose list holds a tombstone; (2) in parallel, re-select that list with the heuristic among the
-    /// node's live neighbours and the live nodes within two tombstone hops (the deleted neighbours' neighbours),
-    /// reading only the old graph; (3) write the new lists; (4) free the tombstones' slots; (5) choose a new
-    /// entry point if it was deleted; (6) link again any live node no longer reachable on layer 0.
+    /// Repairs and drops every tombstone; the caller holds the writer lock exclusively (searches run on). Phases:
+    /// (1) find each live node and layer whose list holds a tombstone; (2) in parallel, re-select that list with
+    /// the heuristic among the node's live neighbours and the live nodes within two tombstone hops (the deleted
+    /// neighbours' neighbours), reading only the old graph; (3) write the new lists; (4) choose a new entry point
+    /// if it is a tombstone, before (5) the tombstones' slots are freed (their lists emptied, their upper lists
+    /// dropped; a search still holding a link to one reads an empty list and a stale vector, and never accepts it);
+    /// (6) link again any live node no longer reachable on layer 0.
     /// </summary>
     /// <returns>The number of slots released.</returns>
     private int CompactCore()
@@ -18,19 +20,20 @@ public sealed partial class HnswIndex
             return 0;
         }
 
+        HnswGraphView graph = View();
         var work = new List<(int Node, int Layer)>();
-        for (int node = 0; node < _highWater; node++)
+        for (int node = 0; node < graph.HighWater; node++)
         {
-            if (_state[node] != SlotState.Live)
+            if (graph.State(node) != SlotState.Live)
             {
                 continue;
             }
 
-            for (int layer = 0; layer <= _level[node]; layer++)
+            for (int layer = 0; layer <= LevelOf(node); layer++)
             {
-                foreach (int neighbour in Links(node, layer))
+                foreach (int neighbour in graph.Links(node, layer))
                 {
-                    if (_state[neighbour] == SlotState.Deleted)
+                    if (graph.State(neighbour) == SlotState.Deleted)
                     {
                         work.Add((node, layer));
                         break;
@@ -46,7 +49,7 @@ public sealed partial class HnswIndex
             () => _scratch.Rent(),
             (i, _, scratch) =>
             {
-                lists[i] = RepairedLinks(work[i].Node, work[i].Layer, scratch);
+                lists[i] = RepairedLinks(graph, work[i].Node, work[i].Layer, scratch);
                 return scratch;
             },
             _scratch.Return);
@@ -56,30 +59,28 @@ public sealed partial class HnswIndex
             SetLinks(work[i].Node, work[i].Layer, lists[i]);
         }
 
-        int released = 0;
-        bool entryDeleted = false;
-        for (int node = 0; node < _highWater; node++)
+        if (graph.State(EntryPoint) == SlotState.Deleted)
         {
-            if (_state[node] != SlotState.Deleted)
+            ChooseEntryPoint(graph);
+        }
+
+        int released = 0;
+        for (int node = 0; node < graph.HighWater; node++)
+        {
+            if (graph.State(node) != SlotState.Deleted)
             {
                 continue;
             }
 
-            _state[node] = SlotState.Free;
-            _upper[node] = null;
-            _level[node] = 0;
-            _layer0.Block(node)[0] = 0;
+            Volatile.Write(ref _states.Write(node)[0], SlotState.Free);
+            Volatile.Write(ref _layer0.Write(node)[0], 0);
+            Volatile.Write(ref _upper.Write(node)[0], null);
+            _levels.Write(node)[0] = 0;
             _released.Add(node);
-            entryDeleted |= node == _entry;
             released++;
         }
 
         Volatile.Write(ref _deleted, 0);
-        if (entryDeleted)
-        {
-            ChooseEntryPoint();
-        }
-
         RelinkUnreachable();
         Interlocked.Increment(ref _compactions);
         AssertInvariants();
@@ -87,18 +88,18 @@ public sealed partial class HnswIndex
     }
 
     /// <summary>The new neighbour list of a live node on a layer, avoiding tombstones. Reads the graph only.</summary>
-    private int[] RepairedLinks(int node, int layer, HnswScratch scratch)
+    private int[] RepairedLinks(in HnswGraphView graph, int node, int layer, HnswScratch scratch)
     {
         int max = MaxDegree(layer);
         int cap = Math.Max(_efConstruction, 4 * max);
         VisitedSet visited = scratch.Visited;
-        visited.Reset(_highWater);
+        visited.Reset(graph.HighWater);
         visited.TryVisit(node);
-        ReadOnlySpan<float> vector = _vectors.Get(node);
+        ReadOnlySpan<float> vector = graph.Vector(node);
         int count = 0;
         Span<Candidate> candidates = scratch.Found(cap);
 
-        foreach (int first in Links(node, layer))
+        foreach (int first in graph.Links(node, layer))
         {
             if (count >= cap)
             {
@@ -110,13 +111,13 @@ public sealed partial class HnswIndex
                 continue;
             }
 
-            if (_state[first] == SlotState.Live)
+            if (graph.IsLive(first))
             {
-                candidates[count++] = new Candidate(Distance(vector, first), first);
+                candidates[count++] = new Candidate(VectorMath.Distance(Metric, vector, graph.Vector(first)), first);
                 continue;
             }
 
-            foreach (int second in Links(first, layer))
+            foreach (int second in graph.Links(first, layer))
             {
                 if (count >= cap)
                 {
@@ -128,22 +129,22 @@ public sealed partial class HnswIndex
                     continue;
                 }
 
-                if (_state[second] == SlotState.Live)
+                if (graph.IsLive(second))
                 {
-                    candidates[count++] = new Candidate(Distance(vector, second), second);
+                    candidates[count++] = new Candidate(VectorMath.Distance(Metric, vector, graph.Vector(second)), second);
                     continue;
                 }
 
-                foreach (int third in Links(second, layer))
+                foreach (int third in graph.Links(second, layer))
                 {
                     if (count >= cap)
                     {
                         break;
                     }
 
-                    if (visited.TryVisit(third) && _state[third] == SlotState.Live)
+                    if (visited.TryVisit(third) && graph.IsLive(third))
                     {
-                        candidates[count++] = new Candidate(Distance(vector, third), third);
+                        candidates[count++] = new Candidate(VectorMath.Distance(Metric, vector, graph.Vector(third)), third);
                     }
                 }
             }
@@ -152,23 +153,25 @@ public sealed partial class HnswIndex
         candidates = candidates[..count];
         candidates.Sort();
         Span<int> selected = scratch.Selected(max);
-        int kept = SelectNeighbours(candidates, max, selected, scratch.Discarded(count));
+        int kept = SelectNeighbours(graph, candidates, max, selected, scratch.Discarded(count));
         return selected[..kept].ToArray();
     }
 
-    /// <summary>Makes the live node with the highest level (lowest id among equals) the entry point.</summary>
-    private void ChooseEntryPoint()
+    /// <summary>Makes the live node with the highest level (lowest id among equals) the entry point (-1 when none).</summary>
+    private void ChooseEntryPoint(in HnswGraphView graph)
     {
-        _entry = -1;
-        _maxLevel = -1;
-        for (int node = 0; node < _highWater; node++)
+        int entry = -1;
+        int maxLevel = -1;
+        for (int node = 0; node < graph.HighWater; node++)
         {
-            if (_state[node] == SlotState.Live && _level[node] > _maxLevel)
+            if (graph.IsLive(node) && LevelOf(node) > maxLevel)
             {
-                _entry = node;
-                _maxLevel = _level[node];
+                entry = node;
+                maxLevel = LevelOf(node);
             }
         }
+
+        Volatile.Write(ref _top, Pack(entry, maxLevel));
     }
 
     /// <summary>
@@ -177,48 +180,61 @@ public sealed partial class HnswIndex
     /// </summary>
     private void RelinkUnreachable()
     {
-        if (_entry < 0)
+        (int entry, int maxLevel) = Unpack(Volatile.Read(ref _top));
+        if (entry < 0)
         {
             return;
         }
 
-        VisitedSet visited = _writerScratch.Visited;
-        visited.Reset(_highWater);
-        var queue = new Queue<int>();
-        visited.TryVisit(_entry);
-        queue.Enqueue(_entry);
-        int reached = 0;
-        while (queue.TryDequeue(out int node))
+        HnswGraphView graph = View();
+        HnswScratch scratch = _scratch.Rent();
+        try
         {
-            reached++;
-            foreach (int neighbour in Links(node, 0))
+            VisitedSet visited = scratch.Visited;
+            visited.Reset(graph.HighWater);
+            var queue = new Queue<int>();
+            visited.TryVisit(entry);
+            queue.Enqueue(entry);
+            int reached = 0;
+            while (queue.TryDequeue(out int node))
             {
-                if (visited.TryVisit(neighbour))
+                reached++;
+                foreach (int neighbour in graph.Links(node, 0))
                 {
-                    queue.Enqueue(neighbour);
+                    if (visited.TryVisit(neighbour))
+                    {
+                        queue.Enqueue(neighbour);
+                    }
                 }
             }
-        }
 
-        if (reached == _live)
-        {
-            return;
-        }
-
-        var unreachable = new List<int>();
-        for (int node = 0; node < _highWater; node++)
-        {
-            if (_state[node] == SlotState.Live && visited.TryVisit(node))
+            if (reached == _live)
             {
-                unreachable.Add(node);
+                return;
             }
-        }
 
-        foreach (int node in unreachable)
+            var unreachable = new List<int>();
+            for (int node = 0; node < graph.HighWater; node++)
+            {
+                if (graph.IsLive(node) && visited.TryVisit(node))
+                {
+                    unreachable.Add(node);
+                }
+            }
+
+            foreach (int node in unreachable)
+            {
+                LinkIntoGraph(node, LevelOf(node), entry, maxLevel, scratch);
+            }
+
+            Interlocked.Add(ref _relinked, unreachable.Count);
+        }
+        finally
         {
-            LinkIntoGraph(node, _level[node], _writerScratch);
+            _scratch.Return(scratch);
         }
-
-        Interlocked.Add(ref _relinked, unreachable.Count);
     }
+
+    /// <summary>The level of a node (0 for free slots); for writers.</summary>
+    private int LevelOf(int node) => _levels.Read(node)[0];
 }

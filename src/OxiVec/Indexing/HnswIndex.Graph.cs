@@ -9,21 +9,23 @@ public sealed partial class HnswIndex
     /// down to 0 beam-search with efConstruction, select neighbours with the heuristic and link both ways.
     /// Tombstones guide the search but are chosen as neighbours only when nothing live was reached.
     /// </summary>
-    private void LinkIntoGraph(int id, int level, HnswScratch scratch)
+    private void LinkIntoGraph(int id, int level, int entry, int maxLevel, HnswScratch scratch)
     {
-        ReadOnlySpan<float> vector = _vectors.Get(id);
-        int entry = _entry;
-        float entryDistance = Distance(vector, entry);
-        for (int layer = _maxLevel; layer > level; layer--)
+        HnswGraphView graph = View();
+        ReadOnlySpan<float> vector = graph.Vector(id);
+        float entryDistance = VectorMath.Distance(Metric, vector, graph.Vector(entry));
+        for (int layer = maxLevel; layer > level; layer--)
         {
-            Greedy(vector, layer, id, ref entry, ref entryDistance);
+            Greedy(graph, vector, layer, id, ref entry, ref entryDistance);
         }
 
         Span<Candidate> entries = scratch.Found(1);
         entries[0] = new Candidate(entryDistance, entry);
-        for (int layer = Math.Min(level, _maxLevel); layer >= 0; layer--)
+        for (int layer = Math.Min(level, maxLevel); layer >= 0; layer--)
         {
-            SearchLayer(vector, entries, _efConstruction, layer, null, id, scratch, long.MaxValue, out Candidate nearest);
+            // A fresh capture per layer, so nodes other threads linked meanwhile can be reached.
+            graph = View();
+            SearchLayer(graph, vector, entries, _efConstruction, layer, null, id, scratch, long.MaxValue, out Candidate nearest);
             int found = scratch.Results.Count;
             Span<Candidate> sorted;
             if (found > 0)
@@ -44,7 +46,7 @@ public sealed partial class HnswIndex
             }
 
             Span<int> selected = scratch.Selected(_m);
-            int count = SelectNeighbours(sorted, _m, selected, scratch.Discarded(sorted.Length));
+            int count = SelectNeighbours(graph, sorted, _m, selected, scratch.Discarded(sorted.Length));
             SetLinks(id, layer, selected[..count]);
             for (int i = 0; i < count; i++)
             {
@@ -59,15 +61,21 @@ public sealed partial class HnswIndex
     /// Moves <paramref name="entry"/> to the closest node reachable by strictly improving steps on a layer, never
     /// onto <paramref name="exclude"/> (the node being linked, or -1).
     /// </summary>
-    private void Greedy(ReadOnlySpan<float> query, int layer, int exclude, ref int entry, ref float entryDistance)
+    private void Greedy(
+        in HnswGraphView graph, ReadOnlySpan<float> query, int layer, int exclude, ref int entry, ref float entryDistance)
     {
         bool improved = true;
         while (improved)
         {
             improved = false;
-            foreach (int neighbour in Links(entry, layer))
+            foreach (int neighbour in graph.Links(entry, layer))
             {
-                float distance = Distance(query, neighbour);
+                if (!graph.Readable(neighbour))
+                {
+                    continue;
+                }
+
+                float distance = VectorMath.Distance(Metric, query, graph.Vector(neighbour));
                 if (distance < entryDistance && neighbour != exclude)
                 {
                     entryDistance = distance;
@@ -86,6 +94,7 @@ public sealed partial class HnswIndex
     /// </summary>
     /// <returns><see langword="false"/> when more than <paramref name="budget"/> distances were needed (results partial).</returns>
     private bool SearchLayer(
+        in HnswGraphView graph,
         ReadOnlySpan<float> query,
         ReadOnlySpan<Candidate> entries,
         int ef,
@@ -97,7 +106,7 @@ public sealed partial class HnswIndex
         out Candidate nearest)
     {
         VisitedSet visited = scratch.Visited;
-        visited.Reset(_highWater);
+        visited.Reset(graph.HighWater);
         if (exclude >= 0)
         {
             visited.TryVisit(exclude);
@@ -107,7 +116,6 @@ public sealed partial class HnswIndex
         MaxCandidateHeap results = scratch.Results;
         candidates.Clear();
         results.Clear();
-        byte[] state = _state;
         nearest = new Candidate(float.PositiveInfinity, -1);
         foreach (Candidate entry in entries)
         {
@@ -122,7 +130,7 @@ public sealed partial class HnswIndex
                 nearest = entry;
             }
 
-            if (state[entry.Id] == SlotState.Live && (filter is null || filter(entry.Id)))
+            if (graph.IsLive(entry.Id) && (filter is null || filter(entry.Id)))
             {
                 results.PushBounded(entry, ef);
             }
@@ -141,12 +149,13 @@ public sealed partial class HnswIndex
             // so the memory loads overlap instead of each distance waiting for its own. Lists hold no duplicates, so
             // the nodes are measured in the same order as by a single pass.
             int count = 0;
-            foreach (int neighbour in Links(current.Id, layer))
+            foreach (int neighbour in graph.Links(current.Id, layer))
             {
-                if (visited.TryVisit(neighbour))
+                // An id the capture cannot read was linked after the search began: skipped.
+                if (graph.Readable(neighbour) && visited.TryVisit(neighbour))
                 {
                     fresh[count++] = neighbour;
-                    _vectors.Prefetch(neighbour);
+                    graph.Prefetch(neighbour);
                 }
             }
 
@@ -157,7 +166,7 @@ public sealed partial class HnswIndex
                     return false;
                 }
 
-                float distance = Distance(query, neighbour);
+                float distance = VectorMath.Distance(Metric, query, graph.Vector(neighbour));
                 if (distance < nearest.Distance)
                 {
                     nearest = new Candidate(distance, neighbour);
@@ -167,7 +176,7 @@ public sealed partial class HnswIndex
                 {
                     var candidate = new Candidate(distance, neighbour);
                     candidates.Push(candidate);
-                    if (state[neighbour] == SlotState.Live && (filter is null || filter(neighbour)))
+                    if (graph.IsLive(neighbour) && (filter is null || filter(neighbour)))
                     {
                         results.PushBounded(candidate, ef);
                     }
@@ -184,7 +193,8 @@ public sealed partial class HnswIndex
     /// candidate already kept, so links spread in different directions; optionally top up with pruned ones.
     /// </summary>
     /// <returns>How many ids were written to <paramref name="selected"/> (at most <paramref name="max"/>).</returns>
-    private int SelectNeighbours(ReadOnlySpan<Candidate> sorted, int max, Span<int> selected, Span<int> discarded)
+    private int SelectNeighbours(
+        in HnswGraphView graph, ReadOnlySpan<Candidate> sorted, int max, Span<int> selected, Span<int> discarded)
     {
         int count = 0;
         int pruned = 0;
@@ -195,11 +205,11 @@ public sealed partial class HnswIndex
                 break;
             }
 
-            ReadOnlySpan<float> vector = _vectors.Get(candidate.Id);
+            ReadOnlySpan<float> vector = graph.Vector(candidate.Id);
             bool keep = true;
             for (int j = 0; j < count; j++)
             {
-                if (Distance(vector, selected[j]) < candidate.Distance)
+                if (VectorMath.Distance(Metric, vector, graph.Vector(selected[j])) < candidate.Distance)
                 {
                     keep = false;
                     break;
@@ -229,43 +239,94 @@ public sealed partial class HnswIndex
 
     /// <summary>
     /// Adds the link <paramref name="from"/> → <paramref name="to"/> on a layer (unless present, as when an
-    /// unreachable node is linked again); when the list is full, re-selects
-    /// it with the heuristic among the old links and the new one (tombstones dropped first).
+    /// unreachable node is linked again); when the list is full, re-selects it with the heuristic among the old
+    /// links and the new one (tombstones dropped first). Holds <paramref name="from"/>'s stripe lock throughout.
     /// </summary>
     private void Connect(int from, int to, int layer, HnswScratch scratch)
     {
-        Span<int> block = LinkBlock(from, layer);
-        int count = block[0];
-        if (block.Slice(1, count).Contains(to))
+        lock (LinkLock(from))
         {
-            return;
-        }
-
-        int max = MaxDegree(layer);
-        if (count < max)
-        {
-            block[count + 1] = to;
-            block[0] = count + 1;
-            return;
-        }
-
-        ReadOnlySpan<float> vector = _vectors.Get(from);
-        Span<Candidate> candidates = scratch.Prune(count + 1);
-        int n = 0;
-        for (int i = 1; i <= count; i++)
-        {
-            int neighbour = block[i];
-            if (_state[neighbour] == SlotState.Live)
+            Span<int> block = BlockForWrite(from, layer);
+            int count = block[0];
+            if (block.Slice(1, count).Contains(to))
             {
-                candidates[n++] = new Candidate(Distance(vector, neighbour), neighbour);
+                return;
             }
+
+            int max = MaxDegree(layer);
+            if (count < max)
+            {
+                block[count + 1] = to;
+                Volatile.Write(ref block[0], count + 1);
+                return;
+            }
+
+            HnswGraphView graph = View();
+            ReadOnlySpan<float> vector = graph.Vector(from);
+            Span<Candidate> candidates = scratch.Prune(count + 1);
+            int n = 0;
+            for (int i = 1; i <= count; i++)
+            {
+                // Nodes other threads are still inserting count as live; a tombstone is dropped.
+                int neighbour = block[i];
+                if (graph.Readable(neighbour) && graph.State(neighbour) != SlotState.Deleted)
+                {
+                    candidates[n++] = new Candidate(VectorMath.Distance(Metric, vector, graph.Vector(neighbour)), neighbour);
+                }
+            }
+
+            candidates[n++] = new Candidate(VectorMath.Distance(Metric, vector, graph.Vector(to)), to);
+            candidates = candidates[..n];
+            candidates.Sort();
+            Span<int> selected = scratch.PruneSelected(max);
+            int kept = SelectNeighbours(graph, candidates, max, selected, scratch.PruneDiscarded(n));
+            WriteLinks(block, selected[..kept]);
+        }
+    }
+
+    /// <summary>Replaces the list of <paramref name="node"/> on <paramref name="layer"/>, under its stripe lock.</summary>
+    private void SetLinks(int node, int layer, ReadOnlySpan<int> neighbours)
+    {
+        lock (LinkLock(node))
+        {
+            WriteLinks(BlockForWrite(node, layer), neighbours);
+        }
+    }
+
+    /// <summary>Writes the ids, then publishes the count (release), so a reader never sees a count ahead of its ids.</summary>
+    private static void WriteLinks(Span<int> block, ReadOnlySpan<int> neighbours)
+    {
+        neighbours.CopyTo(block[1..]);
+        Volatile.Write(ref block[0], neighbours.Length);
+    }
+
+    /// <summary>
+    /// The block of <paramref name="node"/> on <paramref name="layer"/> to change: copied first (layer-0 chunk, upper
+    /// reference chunk, the node's upper lists) where a live snapshot view may share it.
+    /// </summary>
+    private Span<int> BlockForWrite(int node, int layer)
+    {
+        if (layer == 0)
+        {
+            return _layer0.Write(node);
         }
 
-        candidates[n++] = new Candidate(Distance(vector, to), to);
-        candidates = candidates[..n];
-        candidates.Sort();
-        Span<int> selected = scratch.PruneSelected(max);
-        int kept = SelectNeighbours(candidates, max, selected, scratch.PruneDiscarded(n));
-        SetLinks(from, layer, selected[..kept]);
+        Span<int[]?> cell = _upper.Write(node);
+        int[] upper = cell[0]!;
+        if (_epoch.MustCopy(upper[0]))
+        {
+            upper = (int[])upper.Clone();
+            upper[0] = _epoch.Generation;
+            Volatile.Write(ref cell[0], upper);
+        }
+
+        return upper.AsSpan(1 + ((layer - 1) * (_m + 1)), _m + 1);
+    }
+
+    /// <summary>What a graph operation reads: the high-water mark first, then the chunk tables (see <see cref="HnswGraphView"/>).</summary>
+    private HnswGraphView View()
+    {
+        int highWater = Volatile.Read(ref _highWater);
+        return new HnswGraphView(highWater, _vectors.Table, _layer0.Table, _upper.Table, _states.Table, _m);
     }
 }

@@ -23,15 +23,7 @@ public sealed partial class HnswIndex
         try
         {
             VectorMath.Prepare(Metric, Dimension, query, scratch.Query, nameof(query));
-            _lock.EnterReadLock();
-            try
-            {
-                return SearchCore(scratch.Query, k, options, scratch);
-            }
-            finally
-            {
-                _lock.ExitReadLock();
-            }
+            return SearchCore(scratch.Query, k, options, scratch);
         }
         finally
         {
@@ -39,58 +31,66 @@ public sealed partial class HnswIndex
         }
     }
 
+    /// <summary>
+    /// One search over one capture: the live count and the entry point first, then the high-water mark and the
+    /// tables (<see cref="View"/>), so the entry point is readable in the capture.
+    /// </summary>
     private SearchHit[] SearchCore(ReadOnlySpan<float> query, int k, SearchOptions options, HnswScratch scratch)
     {
-        if (_live == 0)
+        int live = Volatile.Read(ref _live);
+        (int entry, int maxLevel) = Unpack(Volatile.Read(ref _top));
+        HnswGraphView graph = View();
+        if (live == 0)
         {
             return [];
         }
 
         Func<int, bool>? filter = options.Filter;
-        if (options.Exact)
+        if (options.Exact || !graph.Readable(entry))
         {
-            return ExactScan(query, k, filter, scratch);
+            return ExactScan(graph, query, k, filter, scratch);
         }
 
         int ef = Math.Max(options.Ef ?? Parameters.EfSearch, k);
         long budget = long.MaxValue;
         if (filter is not null && !options.GraphWalkOnly)
         {
-            if (ScanIsCheaper(filter, ef))
+            if (ScanIsCheaper(graph, live, filter, ef))
             {
                 Interlocked.Increment(ref _exactFallbacks);
-                return ExactScan(query, k, filter, scratch);
+                return ExactScan(graph, query, k, filter, scratch);
             }
 
             // Past this many distances a scan of everything would have been cheaper.
-            budget = Math.Max(_live / 2, (long)ef * _maxM0);
+            budget = Math.Max(live / 2, (long)ef * _maxM0);
         }
 
-        int entry = _entry;
-        float entryDistance = Distance(query, entry);
-        for (int layer = _maxLevel; layer > 0; layer--)
+        float entryDistance = VectorMath.Distance(Metric, query, graph.Vector(entry));
+        for (int layer = maxLevel; layer > 0; layer--)
         {
-            Greedy(query, layer, -1, ref entry, ref entryDistance);
+            Greedy(graph, query, layer, -1, ref entry, ref entryDistance);
         }
 
         ReadOnlySpan<Candidate> entries = [new Candidate(entryDistance, entry)];
-        bool complete = SearchLayer(query, entries, ef, 0, filter, -1, scratch, budget, out _);
-        int wanted = filter is null ? Math.Min(k, _live) : k;
+        bool complete = SearchLayer(graph, query, entries, ef, 0, filter, -1, scratch, budget, out _);
+        int wanted = filter is null ? Math.Min(k, live) : k;
         if ((!complete || scratch.Results.Count < wanted) && !options.GraphWalkOnly)
         {
-            // The beam could not fill k (a selective filter, or a region cut off by deletes): scan instead.
+            // The beam could not fill k (a selective filter, a region cut off by deletes, or links rewritten under
+            // the search): scan instead.
             Interlocked.Increment(ref _exactFallbacks);
-            return ExactScan(query, k, filter, scratch);
+            return ExactScan(graph, query, k, filter, scratch);
         }
 
         return ExactSearch.ToHits(scratch.Results, k);
     }
 
-    private SearchHit[] ExactScan(ReadOnlySpan<float> query, int k, Func<int, bool>? filter, HnswScratch scratch)
+    private SearchHit[] ExactScan(
+        in HnswGraphView graph, ReadOnlySpan<float> query, int k, Func<int, bool>? filter, HnswScratch scratch)
     {
         MaxCandidateHeap heap = scratch.Results;
         heap.Clear();
-        ExactSearch.Scan(_vectors, _state.AsSpan(0, _highWater), query, Metric, filter, k, heap);
+        ExactSearch.Scan(graph.Vectors, graph.States, graph.HighWater, query, Metric, filter, k, heap);
         return ExactSearch.ToHits(heap, k);
     }
 
@@ -99,9 +99,9 @@ public sealed partial class HnswIndex
     /// a filtered scan (a filter call per slot, a distance per match) with that of a filtered beam (about
     /// ef × MaxM0 / 2 distances, divided by s since only matches fill the beam).
     /// </summary>
-    private bool ScanIsCheaper(Func<int, bool> filter, int ef)
+    private bool ScanIsCheaper(in HnswGraphView graph, int liveCount, Func<int, bool> filter, int ef)
     {
-        int highWater = _highWater;
+        int highWater = graph.HighWater;
         int samples = Math.Min(FilterSampleSize, highWater);
         int live = 0;
         int matched = 0;
@@ -110,7 +110,7 @@ public sealed partial class HnswIndex
             // A Weyl sequence (golden ratio) spread over [0, highWater): deterministic and not aligned with
             // strides such as id % 100.
             int slot = samples == highWater ? i : (int)(((ulong)((uint)(i + 1) * 0x9E3779B9u) * (ulong)highWater) >> 32);
-            if (_state[slot] == SlotState.Live)
+            if (graph.IsLive(slot))
             {
                 live++;
                 if (filter(slot))
@@ -126,7 +126,7 @@ public sealed partial class HnswIndex
         }
 
         double selectivity = matched / (double)live;
-        double scanCost = (_live * selectivity) + (highWater * FilterCallCost);
+        double scanCost = (liveCount * selectivity) + (highWater * FilterCallCost);
         double beamCost = ef * (_maxM0 / 2.0) / selectivity;
         return scanCost <= beamCost;
     }

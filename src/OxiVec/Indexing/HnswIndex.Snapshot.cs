@@ -13,86 +13,45 @@ public sealed partial class HnswIndex
     private const int MetaLength = 59;
 
     /// <inheritdoc/>
-    public IndexSnapshotView CaptureSnapshot() => new BufferedIndexSnapshotView(this);
-
-    /// <inheritdoc/>
     /// <remarks>
-    /// Holds the read lock while writing: searches continue, mutations (including compactions) wait until the
-    /// snapshot is written (and, as with any waiting writer, searches that start after a mutation began waiting
-    /// wait behind it). Tombstones are written with their vectors and links, so the loaded graph is navigated
-    /// exactly like this one; the level generator's state is written too, so later inserts draw the same levels.
+    /// Costs O(chunks): takes the writer lock exclusively (waiting for adds in flight; searches never wait), copies
+    /// the chunk tables and the META values, and starts a copy-on-write generation. While the view is alive, adds
+    /// serialise and every mutation copies a chunk (at most 1 MiB) or a node's upper lists the view shares before
+    /// changing it, so the view's data never changes.
     /// </remarks>
-    public void WriteSnapshot(Stream destination)
+    public IndexSnapshotView CaptureSnapshot()
     {
-        var writer = new SnapshotWriter(destination, HnswKind);
-        _lock.EnterReadLock();
+        _writers.EnterWriteLock();
         try
         {
-            ReadOnlySpan<byte> states = _state.AsSpan(0, _highWater);
-            writer.BeginSection(MetaTag, MetaLength);
-            WriteShape(writer, Dimension, Metric);
-            writer.WriteInt32(Parameters.M);
-            writer.WriteInt32(Parameters.EfConstruction);
-            writer.WriteInt32(Parameters.EfSearch);
-            writer.WriteInt32(Parameters.Seed);
-            writer.WriteByte(Parameters.KeepPrunedConnections ? (byte)1 : (byte)0);
-            writer.WriteByte(Parameters.AutoCompact ? (byte)1 : (byte)0);
-            writer.WriteDouble(Parameters.CompactionThreshold);
-            writer.WriteInt32(_highWater);
-            writer.WriteInt32(_live);
-            writer.WriteInt32(_deleted);
-            writer.WriteInt32(_entry);
-            writer.WriteInt32(_maxLevel);
-            writer.WriteUInt64(_levelRandom);
-            writer.EndSection();
-
-            WriteStates(writer, states);
-            WriteVectors(writer, _vectors, states);
-
-            writer.BeginSection(LevelTag, UsedSlots(states));
-            for (int node = 0; node < states.Length; node++)
-            {
-                if (states[node] != SlotState.Free)
-                {
-                    writer.WriteByte((byte)_level[node]);
-                }
-            }
-
-            writer.EndSection();
-
-            long linkBytes = 0;
-            for (int node = 0; node < states.Length; node++)
-            {
-                if (states[node] != SlotState.Free)
-                {
-                    for (int layer = 0; layer <= _level[node]; layer++)
-                    {
-                        linkBytes += (1L + LinkBlock(node, layer)[0]) * sizeof(int);
-                    }
-                }
-            }
-
-            writer.BeginSection(LinkTag, linkBytes);
-            for (int node = 0; node < states.Length; node++)
-            {
-                if (states[node] != SlotState.Free)
-                {
-                    for (int layer = 0; layer <= _level[node]; layer++)
-                    {
-                        Span<int> block = LinkBlock(node, layer);
-                        writer.WriteInt32s(block[..(block[0] + 1)]);
-                    }
-                }
-            }
-
-            writer.EndSection();
-            WriteReleased(writer, _released);
-            writer.Finish();
+            _epoch.BeginCapture();
+            (int entry, int maxLevel) = Unpack(_top);
+            var meta = new HnswSnapshotMeta(
+                Dimension, Metric, Parameters, _highWater, _live, _deleted, entry, maxLevel, _levelRandom);
+            return new HnswSnapshotView(
+                _epoch,
+                meta,
+                new HnswGraphView(_highWater, _vectors.Capture(), _layer0.Capture(), _upper.Capture(), _states.Capture(), _m),
+                _levels.Capture(),
+                _released.Captured);
         }
         finally
         {
-            _lock.ExitReadLock();
+            _writers.ExitWriteLock();
         }
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// Captures a view (see <see cref="CaptureSnapshot"/>) and writes it: mutations wait only for the capture.
+    /// Tombstones are written with their vectors and links, so the loaded graph is navigated exactly like this
+    /// one; the level generator's state is written too, so later inserts draw the same levels.
+    /// </remarks>
+    public void WriteSnapshot(Stream destination)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        using IndexSnapshotView view = CaptureSnapshot();
+        view.WriteTo(destination);
     }
 
     /// <summary>
@@ -152,19 +111,17 @@ public sealed partial class HnswIndex
         var index = new HnswIndex(dimension, metric, parameters);
         try
         {
-            index._state = states;
-            index._level = new int[states.Length];
-            index._upper = new int[]?[states.Length];
+            LoadStates(index._states, states);
+            LoadStates(index._levels, new byte[states.Length]);
             index._highWater = highWater;
             ReadVectors(reader, index._vectors, states);
-            index.ReadLevels(reader, entry, maxLevel, entryOffset);
-            index.ReadLinks(reader);
+            index.ReadLevels(reader, states, entry, maxLevel, entryOffset);
+            index.ReadLinks(reader, states);
             ReadReleased(reader, highWater, index._released);
             reader.ReadTrailer();
             index._live = live;
             index._deleted = deleted;
-            index._entry = entry;
-            index._maxLevel = maxLevel;
+            index._top = Pack(entry, maxLevel);
             index._levelRandom = levelRandom;
             return index;
         }
@@ -175,10 +132,10 @@ public sealed partial class HnswIndex
         }
     }
 
-    /// <summary>Reads LEVL into <c>_level</c> and checks the levels against the entry point and top level of META.</summary>
-    private void ReadLevels(SnapshotReader reader, int entry, int maxLevel, long entryOffset)
+    /// <summary>Reads LEVL into the level store and checks the levels against the entry point and top level of META.</summary>
+    private void ReadLevels(SnapshotReader reader, byte[] states, int entry, int maxLevel, long entryOffset)
     {
-        int used = UsedSlots(_state);
+        int used = UsedSlots(states);
         reader.EnterSection(LevelTag, used);
         int top = -1;
         int node = 0;
@@ -188,7 +145,7 @@ public sealed partial class HnswIndex
             ReadOnlySpan<byte> levels = reader.ReadPiece(reader.SectionRemaining);
             for (int i = 0; i < levels.Length; i++, node++)
             {
-                while (_state[node] == SlotState.Free)
+                while (states[node] == SlotState.Free)
                 {
                     node++;
                 }
@@ -199,7 +156,7 @@ public sealed partial class HnswIndex
                     throw reader.Error($"slot {node} has level {level}, above the top level {maxLevel}", start + i);
                 }
 
-                _level[node] = level;
+                _levels.Items(node, 1)[0] = (byte)level;
                 top = Math.Max(top, level);
             }
         }
@@ -212,15 +169,15 @@ public sealed partial class HnswIndex
                     "META", $"the graph is empty but has entry point {entry} and top level {maxLevel}", entryOffset);
             }
         }
-        else if (entry < 0 || _state[entry] == SlotState.Free)
+        else if (entry < 0 || states[entry] == SlotState.Free)
         {
             throw SnapshotReader.ErrorIn("META", $"the entry point {entry} is not a node of the graph", entryOffset);
         }
-        else if (_level[entry] != maxLevel || top != maxLevel)
+        else if (LevelOf(entry) != maxLevel || top != maxLevel)
         {
             throw SnapshotReader.ErrorIn(
                 "META",
-                $"the entry point {entry} has level {_level[entry]} and the highest level is {top}, but the top level is {maxLevel}",
+                $"the entry point {entry} has level {LevelOf(entry)} and the highest level is {top}, but the top level is {maxLevel}",
                 entryOffset);
         }
 
@@ -231,7 +188,7 @@ public sealed partial class HnswIndex
     /// Reads LINK straight into the adjacency blocks, checking every count against the layer's maximum degree and
     /// every neighbour: in range, not free, not the node itself, on the layer, listed once.
     /// </summary>
-    private void ReadLinks(SnapshotReader reader)
+    private void ReadLinks(SnapshotReader reader, byte[] states)
     {
         reader.EnterSection(LinkTag);
 
@@ -241,9 +198,9 @@ public sealed partial class HnswIndex
         long needed = 0;
         for (int node = 0; node < _highWater; node++)
         {
-            if (_state[node] != SlotState.Free)
+            if (states[node] != SlotState.Free)
             {
-                needed += sizeof(int) * (_level[node] + 1L);
+                needed += sizeof(int) * (LevelOf(node) + 1L);
             }
         }
 
@@ -256,17 +213,18 @@ public sealed partial class HnswIndex
         int list = 0;
         for (int node = 0; node < _highWater; node++)
         {
-            if (_state[node] == SlotState.Free)
+            if (states[node] == SlotState.Free)
             {
                 continue;
             }
 
             _layer0.EnsureSlot(node);
-            int level = _level[node];
-            _upper[node] = level > 0 ? new int[level * (_m + 1)] : null;
+            _upper.EnsureSlot(node);
+            int level = LevelOf(node);
+            _upper.Items(node, 1)[0] = level > 0 ? NewUpper(level) : null;
             for (int layer = 0; layer <= level; layer++)
             {
-                Span<int> block = LinkBlock(node, layer);
+                Span<int> block = BlockForWrite(node, layer);
                 int count = reader.ReadInt32();
                 if (count < 0 || count > MaxDegree(layer))
                 {
@@ -290,9 +248,9 @@ public sealed partial class HnswIndex
                     int target = links[i];
                     string? problem =
                         target < 0 || target >= _highWater ? $"is outside the {_highWater} slots"
-                        : _state[target] == SlotState.Free ? "is a free slot"
+                        : states[target] == SlotState.Free ? "is a free slot"
                         : target == node ? "is the node itself"
-                        : _level[target] < layer ? $"has level {_level[target]}, below the layer"
+                        : LevelOf(target) < layer ? $"has level {LevelOf(target)}, below the layer"
                         : stamp[target] == list ? "is listed twice"
                         : null;
                     if (problem is not null)

@@ -24,41 +24,60 @@ namespace OxiVec.Indexing;
 /// returns <c>min(k, matches)</c> results.
 /// </para>
 /// <para>
-/// <b>Concurrency.</b> Searches hold a shared read lock and run in parallel with each other; <see cref="Add"/>,
-/// <see cref="Remove"/> (with any compaction it triggers), <see cref="Compact"/> and
-/// <see cref="TakeReleasedIds"/> hold the exclusive write lock. A search therefore sees the graph before or
-/// after each mutation, never during one: an id removed before a search starts is never in its results, and
-/// an id added before it starts is searchable. Searches do not allocate beyond their result: working memory
-/// (generation-stamped visited sets, heaps) is pooled per index. <see cref="WriteSnapshot"/> holds the read lock
-/// for the whole write: searches continue, mutations wait, and the snapshot is one consistent state.
+/// <b>Concurrency.</b> Searches take no lock and never wait for a mutation. Each captures the entry point, the
+/// high-water mark and the chunk tables once; a neighbour id at or above that mark (newer than the search) or
+/// whose chunk is not in its tables is skipped. A link block is read as its count (read once, with acquire
+/// semantics, clamped to the block) and the ids before it: a writer stores the ids first and publishes the count
+/// last, so a reader sees some list each of whose ids is a node (possibly an old list, or while a list is
+/// rewritten in place a mix of old and new ids, never a value that is not a node id). A node's vector is
+/// written, and the node marked live, before any link to it is published. So during a mutation a search may see
+/// part of it, but: it never returns an id twice (a visited set), never returns an id removed before it started
+/// (the tombstone mark is read when a node is accepted), finds an id added before it started (exact fallback
+/// included), returns <c>min(k, matches)</c> when nothing changes under it, and never throws. Slots the caller
+/// reuses (after <see cref="TakeReleasedIds"/>) stay memory-safe for searches still running, whatever they read.
 /// </para>
 /// <para>
-/// <b>Snapshots.</b> <see cref="WriteSnapshot"/> and <see cref="ReadSnapshot"/> save and load the graph as it is
-/// (tombstones, free slots, pending released ids and the level generator's state included), so a loaded index
+/// Several threads may call <see cref="Add"/> at once; they link in parallel, each holding a node's stripe lock
+/// only while it reads or rewrites that node's list (never two at a time), a small lock for the level generator,
+/// and the entry-point lock only while inserting a node above the top level. Concurrent adds are therefore not
+/// deterministic (the graph depends on the interleaving); one thread at a time gives the same graph for the same
+/// seed and operations. <see cref="Remove"/>, <see cref="Compact"/>, <see cref="TakeReleasedIds"/> and
+/// <see cref="CaptureSnapshot"/> take the writer lock exclusively (waiting for adds in flight), and while a snapshot
+/// view is alive adds take it exclusively too, so the chunks they copy are not written by anyone else meanwhile.
+/// Searches do not allocate beyond their result: working memory (generation-stamped visited sets, heaps) is pooled
+/// per index.
+/// </para>
+/// <para>
+/// <b>Snapshots.</b> <see cref="CaptureSnapshot"/> costs O(chunks) and copy-on-write keeps the view's chunks
+/// unchanged; <see cref="WriteSnapshot"/> captures and writes. <see cref="ReadSnapshot"/> loads the graph as it
+/// was (tombstones, free slots, pending released ids and the level generator's state included), so a loaded index
 /// answers exactly like the original and later operations behave identically, without rebuilding anything.
 /// </para>
 /// </remarks>
 public sealed partial class HnswIndex : IVectorIndex
 {
     private const int MaxLevelCap = 30;
+    private const int LinkStripes = 256;
     private readonly int _m;
     private readonly int _maxM0;
     private readonly int _efConstruction;
     private readonly double _levelFactor;
-    private readonly VectorArena _vectors;
-    private readonly LinkArena _layer0;
-    private readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);
+    private readonly SnapshotEpoch _epoch = new();
+    private readonly ChunkedStore<float> _vectors;
+    private readonly ChunkedStore<int> _layer0;
+    private readonly ChunkedStore<int[]?> _upper;
+    private readonly ChunkedStore<byte> _states;
+    private readonly ChunkedStore<byte> _levels;
+    private readonly ReaderWriterLockSlim _writers = new(LockRecursionPolicy.NoRecursion);
+    private readonly Lock _levelLock = new();
+    private readonly Lock _topLock = new();
+    private readonly Lock[] _linkLocks;
     private readonly InstancePool<HnswScratch> _scratch;
-    private readonly HnswScratch _writerScratch;
-    private readonly List<int> _released = [];
-    private byte[] _state = [];
-    private int[] _level = [];
-    private int[]?[] _upper = [];
+    private readonly ReleasedIds _released = new();
     private int _highWater;
     private int _live;
     private int _deleted;
-    private int _entry = -1;
-    private int _maxLevel = -1;
+    private long _top = Pack(-1, -1);
     private ulong _levelRandom;
     private long _exactFallbacks;
     private long _compactions;
@@ -79,11 +98,19 @@ public sealed partial class HnswIndex : IVectorIndex
         _maxM0 = Parameters.MaxM0;
         _efConstruction = Math.Max(Parameters.EfConstruction, _m);
         _levelFactor = 1.0 / Math.Log(_m);
-        _vectors = new VectorArena(dimension);
-        _layer0 = new LinkArena(_maxM0 + 1);
+        _vectors = IndexStores.Vectors(dimension, _epoch);
+        _layer0 = new ChunkedStore<int>(_maxM0 + 1, sizeof(int), IndexStores.MaxVectorsPerChunk, _epoch);
+        _upper = new ChunkedStore<int[]?>(1, IntPtr.Size, 1 << 13, _epoch);
+        _states = IndexStores.Bytes(_epoch);
+        _levels = IndexStores.Bytes(_epoch);
+        _linkLocks = new Lock[LinkStripes];
+        for (int i = 0; i < _linkLocks.Length; i++)
+        {
+            _linkLocks[i] = new Lock();
+        }
+
         _levelRandom = unchecked((ulong)(long)Parameters.Seed);
         _scratch = new InstancePool<HnswScratch>(() => new HnswScratch(dimension), Environment.ProcessorCount * 2);
-        _writerScratch = new HnswScratch(dimension);
     }
 
     /// <inheritdoc/>
@@ -111,29 +138,38 @@ public sealed partial class HnswIndex : IVectorIndex
     internal long RelinkedCount => Interlocked.Read(ref _relinked);
 
     /// <summary>The top layer of the graph, -1 when empty.</summary>
-    internal int MaxLevel => _maxLevel;
+    internal int MaxLevel => Unpack(Volatile.Read(ref _top)).Level;
 
     /// <summary>The entry point, -1 when empty.</summary>
-    internal int EntryPoint => _entry;
+    internal int EntryPoint => Unpack(Volatile.Read(ref _top)).Entry;
 
     /// <inheritdoc/>
-    /// <remarks>The node's level is drawn from the seeded generator; the graph is linked under the write lock.</remarks>
+    /// <remarks>
+    /// The node's level is drawn from the seeded generator. Adds from several threads link in parallel (see the
+    /// class remarks); they wait only for an exclusive writer (remove, compaction, capture) or, while a snapshot
+    /// view is alive, for each other.
+    /// </remarks>
     public void Add(int id, ReadOnlySpan<float> vector)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(id);
         float scale = VectorMath.Validate(Metric, Dimension, vector, nameof(vector));
-        _lock.EnterWriteLock();
+        bool exclusive = EnterAdd();
         try
         {
-            if (id < _highWater && _state[id] != SlotState.Free)
+            EnsureCapacity(id);
+            ref byte state = ref _states.Write(id)[0];
+            byte was = Interlocked.CompareExchange(ref state, SlotState.Inserting, SlotState.Free);
+            if (was != SlotState.Free)
             {
-                throw new InvalidOperationException(_state[id] == SlotState.Live
-                    ? $"Id {id} is already in the index."
-                    : $"Id {id} was removed but its slot is not released yet; reuse it once TakeReleasedIds reports it (after Compact).");
+                throw new InvalidOperationException(was switch
+                {
+                    SlotState.Live => $"Id {id} is already in the index.",
+                    SlotState.Deleted => $"Id {id} was removed but its slot is not released yet; reuse it once TakeReleasedIds reports it (after Compact).",
+                    _ => $"Id {id} is being added by another thread.",
+                });
             }
 
-            EnsureCapacity(id);
-            Span<float> slot = _vectors.Get(id);
+            Span<float> slot = _vectors.Write(id);
             if (Metric == DistanceMetric.Cosine)
             {
                 TensorPrimitives.Multiply(vector, scale, slot);
@@ -143,31 +179,24 @@ public sealed partial class HnswIndex : IVectorIndex
                 vector.CopyTo(slot);
             }
 
-            int level = RandomLevel();
-            _level[id] = level;
-            _upper[id] = level > 0 ? new int[level * (_m + 1)] : null;
-            _layer0.Block(id)[0] = 0;
-            _state[id] = SlotState.Live;
-            _highWater = Math.Max(_highWater, id + 1);
-            Volatile.Write(ref _live, _live + 1);
-
-            if (_entry < 0)
+            int level;
+            lock (_levelLock)
             {
-                _entry = id;
-                _maxLevel = level;
-                return;
+                level = RandomLevel();
             }
 
-            LinkIntoGraph(id, level, _writerScratch);
-            if (level > _maxLevel)
-            {
-                _maxLevel = level;
-                _entry = id;
-            }
+            _levels.Write(id)[0] = (byte)level;
+            int[]? upper = level > 0 ? NewUpper(level) : null;
+            Volatile.Write(ref _upper.Write(id)[0], upper);
+            Volatile.Write(ref _layer0.Write(id)[0], 0);
+            Volatile.Write(ref state, SlotState.Live);
+            Interlocked.Increment(ref _live);
+            RaiseHighWater(id + 1);
+            Link(id, level);
         }
         finally
         {
-            _lock.ExitWriteLock();
+            ExitAdd(exclusive);
         }
     }
 
@@ -175,18 +204,19 @@ public sealed partial class HnswIndex : IVectorIndex
     /// <remarks>
     /// The node becomes a tombstone; its slot is released by the next compaction, which this call runs when
     /// tombstones reach <see cref="HnswParameters.CompactionThreshold"/> (and <see cref="HnswParameters.AutoCompact"/>).
+    /// Takes the writer lock exclusively; searches never wait for it.
     /// </remarks>
     public void Remove(int id)
     {
-        _lock.EnterWriteLock();
+        _writers.EnterWriteLock();
         try
         {
-            if (id < 0 || id >= _highWater || _state[id] != SlotState.Live)
+            if (StateOf(id) != SlotState.Live)
             {
                 throw new KeyNotFoundException($"Id {id} is not in the index.");
             }
 
-            _state[id] = SlotState.Deleted;
+            Volatile.Write(ref _states.Write(id)[0], SlotState.Deleted);
             Volatile.Write(ref _live, _live - 1);
             Volatile.Write(ref _deleted, _deleted + 1);
             if (Parameters.AutoCompact && _deleted >= Parameters.CompactionThreshold * (_live + _deleted))
@@ -196,86 +226,157 @@ public sealed partial class HnswIndex : IVectorIndex
         }
         finally
         {
-            _lock.ExitWriteLock();
+            _writers.ExitWriteLock();
         }
     }
 
     /// <inheritdoc/>
-    public bool Contains(int id)
-    {
-        _lock.EnterReadLock();
-        try
-        {
-            return id >= 0 && id < _highWater && _state[id] == SlotState.Live;
-        }
-        finally
-        {
-            _lock.ExitReadLock();
-        }
-    }
+    public bool Contains(int id) => StateOf(id) == SlotState.Live;
 
     /// <inheritdoc/>
     public int Compact()
     {
-        _lock.EnterWriteLock();
+        _writers.EnterWriteLock();
         try
         {
             return CompactCore();
         }
         finally
         {
-            _lock.ExitWriteLock();
+            _writers.ExitWriteLock();
         }
     }
 
     /// <inheritdoc/>
     public IReadOnlyList<int> TakeReleasedIds()
     {
-        _lock.EnterWriteLock();
+        _writers.EnterWriteLock();
         try
         {
-            int[] ids = [.. _released];
-            _released.Clear();
-            return ids;
+            return _released.Take();
         }
         finally
         {
-            _lock.ExitWriteLock();
+            _writers.ExitWriteLock();
         }
     }
 
-    /// <summary>Releases the lock. The index must not be used afterwards.</summary>
-    public void Dispose() => _lock.Dispose();
+    /// <summary>Releases the writer lock. The index must not be used afterwards.</summary>
+    public void Dispose() => _writers.Dispose();
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private float Distance(ReadOnlySpan<float> query, int node) =>
-        VectorMath.Distance(Metric, query, _vectors.Get(node));
+    private static long Pack(int entry, int level) => ((long)level << 32) | (uint)entry;
+
+    private static (int Entry, int Level) Unpack(long top) => ((int)top, (int)(top >> 32));
+
+    /// <summary>Enters the writer lock for an add: shared, or exclusive while a snapshot view is alive.</summary>
+    /// <returns>Whether it is held exclusively.</returns>
+    private bool EnterAdd()
+    {
+        _writers.EnterReadLock();
+        if (!_epoch.HasLiveViews)
+        {
+            // No capture can start while this is held, so no chunk will need copying.
+            return false;
+        }
+
+        _writers.ExitReadLock();
+        _writers.EnterWriteLock();
+        return true;
+    }
+
+    private void ExitAdd(bool exclusive)
+    {
+        if (exclusive)
+        {
+            _writers.ExitWriteLock();
+        }
+        else
+        {
+            _writers.ExitReadLock();
+        }
+    }
+
+    /// <summary>
+    /// Links a stored, live node of <paramref name="level"/> into the graph. A node above the top level holds the
+    /// entry-point lock throughout, so two such nodes never race, and publishes itself as the entry point last.
+    /// </summary>
+    private void Link(int id, int level)
+    {
+        (int entry, int maxLevel) = Unpack(Volatile.Read(ref _top));
+        bool raising = level > maxLevel;
+        if (raising)
+        {
+            _topLock.Enter();
+            (entry, maxLevel) = Unpack(Volatile.Read(ref _top));
+        }
+
+        try
+        {
+            if (entry >= 0)
+            {
+                HnswScratch scratch = _scratch.Rent();
+                try
+                {
+                    LinkIntoGraph(id, level, entry, maxLevel, scratch);
+                }
+                finally
+                {
+                    _scratch.Return(scratch);
+                }
+            }
+
+            if (level > maxLevel)
+            {
+                Volatile.Write(ref _top, Pack(id, level));
+            }
+        }
+        finally
+        {
+            if (raising)
+            {
+                _topLock.Exit();
+            }
+        }
+    }
+
+    private void RaiseHighWater(int end)
+    {
+        int current = Volatile.Read(ref _highWater);
+        while (end > current)
+        {
+            int seen = Interlocked.CompareExchange(ref _highWater, end, current);
+            if (seen == current)
+            {
+                return;
+            }
+
+            current = seen;
+        }
+    }
+
+    /// <summary>The state of <paramref name="id"/> now (free for ids never used).</summary>
+    private byte StateOf(int id)
+    {
+        ChunkTable<byte> states = _states.Table;
+        return id >= 0 && id < Volatile.Read(ref _highWater) && states.Has(id)
+            ? Volatile.Read(ref states.Item(id)[0])
+            : SlotState.Free;
+    }
 
     private int MaxDegree(int layer) => layer == 0 ? _maxM0 : _m;
 
-    /// <summary>The adjacency block of <paramref name="node"/> on <paramref name="layer"/>: count, then neighbours.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private Span<int> LinkBlock(int node, int layer) =>
-        layer == 0 ? _layer0.Block(node) : _upper[node].AsSpan((layer - 1) * (_m + 1), _m + 1);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private ReadOnlySpan<int> Links(int node, int layer)
+    /// <summary>Upper-layer lists for a node of <paramref name="level"/>: a generation stamp, then one block per layer.</summary>
+    private int[] NewUpper(int level)
     {
-        Span<int> block = LinkBlock(node, layer);
-        return block.Slice(1, block[0]);
-    }
-
-    private void SetLinks(int node, int layer, ReadOnlySpan<int> neighbours)
-    {
-        Span<int> block = LinkBlock(node, layer);
-        block[0] = neighbours.Length;
-        neighbours.CopyTo(block[1..]);
+        int[] upper = new int[1 + (level * (_m + 1))];
+        upper[0] = _epoch.Generation;
+        return upper;
     }
 
     /// <summary>
     /// Draws a node level: <c>floor(-ln(U) / ln(M))</c> for U uniform in (0, 1], capped at 30. The generator is
     /// SplitMix64 over a single 64-bit state seeded with <see cref="HnswParameters.Seed"/>, so a snapshot can
-    /// store the state and a loaded index draws the same levels as the original would have.
+    /// store the state and a loaded index draws the same levels as the original would have. Under the level lock.
     /// </summary>
     private int RandomLevel()
     {
@@ -292,12 +393,11 @@ public sealed partial class HnswIndex : IVectorIndex
     {
         _vectors.EnsureSlot(id);
         _layer0.EnsureSlot(id);
-        if (id >= _state.Length)
-        {
-            int size = Math.Max(id + 1, Math.Max(16, _state.Length * 2));
-            Array.Resize(ref _state, size);
-            Array.Resize(ref _level, size);
-            Array.Resize(ref _upper, size);
-        }
+        _upper.EnsureSlot(id);
+        _states.EnsureSlot(id);
+        _levels.EnsureSlot(id);
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private Lock LinkLock(int node) => _linkLocks[node & (LinkStripes - 1)];
 }

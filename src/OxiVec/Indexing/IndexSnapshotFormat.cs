@@ -107,11 +107,42 @@ internal static class IndexSnapshotFormat
     /// <summary>How many of <paramref name="states"/> are not free: the slots that have a vector.</summary>
     public static int UsedSlots(ReadOnlySpan<byte> states) => states.Length - states.Count(SlotState.Free);
 
-    /// <summary>The SLOT section: one state byte per slot below the high-water mark.</summary>
-    public static void WriteStates(SnapshotWriter writer, ReadOnlySpan<byte> states)
+    /// <summary>How many of the first <paramref name="highWater"/> slots of a state table are not free.</summary>
+    public static int UsedSlots(ChunkTable<byte> states, int highWater)
     {
-        writer.BeginSection(SlotTag, states.Length);
-        writer.WriteBytes(states);
+        int used = 0;
+        for (int first = 0; first < highWater; first += states.ItemsPerChunk)
+        {
+            used += UsedSlots(StatesOf(states, first, Math.Min(states.ItemsPerChunk, highWater - first)));
+        }
+
+        return used;
+    }
+
+    /// <summary>
+    /// The states of <paramref name="count"/> slots from <paramref name="first"/>, which lie in one chunk of the
+    /// table; empty (all free) when that chunk was never allocated.
+    /// </summary>
+    public static ReadOnlySpan<byte> StatesOf(ChunkTable<byte> states, int first, int count) =>
+        states.Has(first) ? states.Items(first, count) : default;
+
+    /// <summary>The SLOT section: one state byte per slot below the high-water mark.</summary>
+    public static void WriteStates(SnapshotWriter writer, ChunkTable<byte> states, int highWater)
+    {
+        writer.BeginSection(SlotTag, highWater);
+        for (int first = 0; first < highWater; first += states.ItemsPerChunk)
+        {
+            int count = Math.Min(states.ItemsPerChunk, highWater - first);
+            if (states.Has(first))
+            {
+                writer.WriteBytes(states.Items(first, count));
+            }
+            else
+            {
+                writer.WriteZeros(count);
+            }
+        }
+
         writer.EndSection();
     }
 
@@ -171,35 +202,52 @@ internal static class IndexSnapshotFormat
     }
 
     /// <summary>
-    /// The VECT section: the prepared vectors of the used slots, in slot order, as raw float32; each run of used
-    /// slots within one arena chunk is a single write.
+    /// The VECT section: the prepared vectors of the used slots below <paramref name="highWater"/>, in slot order, as
+    /// raw float32; each run of used slots within one vector chunk is a single write. A state chunk holds at least
+    /// as many slots as a vector chunk (both powers of two), so each vector chunk's states lie in one state chunk.
     /// </summary>
-    public static void WriteVectors(SnapshotWriter writer, VectorArena arena, ReadOnlySpan<byte> states)
+    public static void WriteVectors(SnapshotWriter writer, ChunkTable<float> vectors, ChunkTable<byte> states, int highWater)
     {
-        writer.BeginSection(VectorTag, (long)UsedSlots(states) * arena.Dimension * sizeof(float));
-        int slot = 0;
-        while (NextRun(states, arena.VectorsPerChunk, ref slot, out int count))
+        writer.BeginSection(VectorTag, (long)UsedSlots(states, highWater) * vectors.Stride * sizeof(float));
+        int perChunk = vectors.ItemsPerChunk;
+        for (int first = 0; first < highWater; first += perChunk)
         {
-            writer.WriteFloats(arena.Slots(slot, count));
-            slot += count;
+            ReadOnlySpan<byte> chunkStates = StatesOf(states, first, Math.Min(perChunk, highWater - first));
+            int slot = 0;
+            while (NextRun(chunkStates, perChunk, ref slot, out int count))
+            {
+                writer.WriteFloats(vectors.Items(first + slot, count));
+                slot += count;
+            }
         }
 
         writer.EndSection();
+    }
+
+    /// <summary>Copies loaded slot states into a state store (every chunk up to the high-water mark is allocated).</summary>
+    public static void LoadStates(ChunkedStore<byte> store, ReadOnlySpan<byte> states)
+    {
+        for (int first = 0; first < states.Length; first += store.ItemsPerChunk)
+        {
+            int count = Math.Min(store.ItemsPerChunk, states.Length - first);
+            store.EnsureSlot(first);
+            states.Slice(first, count).CopyTo(store.Items(first, count));
+        }
     }
 
     /// <summary>
     /// Reads the VECT section straight into the arena's chunks (allocated run by run, as the data arrives) and
     /// checks that every component is finite, as every prepared vector is.
     /// </summary>
-    public static void ReadVectors(SnapshotReader reader, VectorArena arena, ReadOnlySpan<byte> states)
+    public static void ReadVectors(SnapshotReader reader, ChunkedStore<float> arena, ReadOnlySpan<byte> states)
     {
-        int dimension = arena.Dimension;
+        int dimension = arena.Stride;
         reader.EnterSection(VectorTag, (long)UsedSlots(states) * dimension * sizeof(float));
         int slot = 0;
-        while (NextRun(states, arena.VectorsPerChunk, ref slot, out int count))
+        while (NextRun(states, arena.ItemsPerChunk, ref slot, out int count))
         {
             arena.EnsureSlot(slot);
-            Span<float> run = arena.Slots(slot, count);
+            Span<float> run = arena.Items(slot, count);
             long start = reader.Position;
             reader.ReadFloats(run);
 
@@ -225,15 +273,15 @@ internal static class IndexSnapshotFormat
     }
 
     /// <summary>The RELS section: the released ids not yet taken, in release order.</summary>
-    public static void WriteReleased(SnapshotWriter writer, List<int> released)
+    public static void WriteReleased(SnapshotWriter writer, ReadOnlySpan<int> released)
     {
-        writer.BeginSection(ReleasedTag, (long)released.Count * sizeof(int));
-        writer.WriteInt32s(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(released));
+        writer.BeginSection(ReleasedTag, (long)released.Length * sizeof(int));
+        writer.WriteInt32s(released);
         writer.EndSection();
     }
 
     /// <summary>Reads the RELS section into <paramref name="released"/>; every id must be below the high-water mark.</summary>
-    public static void ReadReleased(SnapshotReader reader, int highWater, List<int> released)
+    public static void ReadReleased(SnapshotReader reader, int highWater, ReleasedIds released)
     {
         long length = reader.EnterSection(ReleasedTag);
         if (length % sizeof(int) != 0)

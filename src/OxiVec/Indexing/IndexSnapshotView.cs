@@ -31,35 +31,3 @@ public abstract class IndexSnapshotView : IDisposable
     {
     }
 }
-
-/// <summary>
-/// An interim view: the snapshot written into memory at capture (copying under the index's read lock). Indexes
-/// replace it with copy-on-write views whose capture costs O(chunks).
-/// </summary>
-internal sealed class BufferedIndexSnapshotView : IndexSnapshotView
-{
-    private byte[]? _bytes;
-
-    public BufferedIndexSnapshotView(IVectorIndex index)
-    {
-        var buffer = new MemoryStream();
-        index.WriteSnapshot(buffer);
-        _bytes = buffer.ToArray();
-        Count = index.Count;
-    }
-
-    public override int Count { get; }
-
-    public override void WriteTo(Stream destination)
-    {
-        ArgumentNullException.ThrowIfNull(destination);
-        byte[] bytes = _bytes ?? throw new ObjectDisposedException(nameof(BufferedIndexSnapshotView));
-        destination.Write(bytes);
-    }
-
-    protected override void Dispose(bool disposing)
-    {
-        _bytes = null;
-        base.Dispose(disposing);
-    }
-}

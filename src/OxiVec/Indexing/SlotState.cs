@@ -11,4 +11,10 @@ internal static class SlotState
 
     /// <summary>Removed but still used internally (an HNSW tombstone); not yet released.</summary>
     public const byte Deleted = 2;
+
+    /// <summary>
+    /// Claimed by an <see cref="HnswIndex.Add"/> still writing the vector (never in a snapshot: captures exclude
+    /// writers); treated as not live.
+    /// </summary>
+    public const byte Inserting = 3;
 }

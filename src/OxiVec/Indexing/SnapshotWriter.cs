@@ -94,6 +94,16 @@ internal sealed class SnapshotWriter
         WriteBytes(bytes);
     }
 
+    /// <summary>Zero bytes.</summary>
+    public void WriteZeros(long count)
+    {
+        ReadOnlySpan<byte> zeros = stackalloc byte[256];
+        for (; count > 0; count -= zeros.Length)
+        {
+            WriteBytes(zeros[..(int)Math.Min(count, zeros.Length)]);
+        }
+    }
+
     /// <summary>Raw little-endian int32 values (the host is little-endian).</summary>
     public void WriteInt32s(ReadOnlySpan<int> values) => WriteBytes(MemoryMarshal.AsBytes(values));
 

@@ -12,7 +12,7 @@ namespace OxiVec.Indexing;
 internal sealed class VectorArena
 {
     private const int MaxVectorsPerChunk = 1024;
-    private const int MaxFloatsPerChunk = 1 << 20;
+    private const int MaxFloatsPerChunk = 1 << 18;
     private readonly int _shift;
     private readonly int _mask;
     private float[]?[] _chunks = [];

@@ -237,8 +237,8 @@ public sealed class HnswBehaviourTests
         Assert.Equal(3 * 1024 * sizeof(float) * 3, arena.AllocatedBytes);
         Assert.Equal(7f, arena.Chunk(5_000 / 1024)[((5_000 % 1024) * 3) + 1]);
         Assert.True(arena.Chunk(1).IsEmpty);
-        Assert.Equal(256, new VectorArena(4096).VectorsPerChunk);
-        Assert.Equal(16, new VectorArena(65_536).VectorsPerChunk);
+        Assert.Equal(64, new VectorArena(4096).VectorsPerChunk);
+        Assert.Equal(4, new VectorArena(65_536).VectorsPerChunk);
     }
 
     [Fact]
