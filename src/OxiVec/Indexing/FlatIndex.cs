@@ -34,12 +34,19 @@ public sealed partial class FlatIndex : IVectorIndex
     /// <param name="metric">The distance results are ordered by.</param>
     /// <exception cref="ArgumentOutOfRangeException">The dimension or metric is out of range.</exception>
     public FlatIndex(int dimension, DistanceMetric metric)
+        : this(dimension, metric, IndexStores.MaxVectorsPerChunk, IndexStores.BytesPerChunk)
+    {
+    }
+
+    /// <summary>Creates an empty index with the given chunk geometry (see <see cref="IndexStores.Validate"/>).</summary>
+    internal FlatIndex(int dimension, DistanceMetric metric, int vectorsPerChunk, int bytesPerChunk)
     {
         VectorMath.ValidateShape(dimension, metric);
+        IndexStores.Validate(vectorsPerChunk, bytesPerChunk);
         Dimension = dimension;
         Metric = metric;
-        _vectors = IndexStores.Vectors(dimension, _epoch);
-        _states = IndexStores.Bytes(_epoch);
+        _vectors = IndexStores.Vectors(dimension, _epoch, vectorsPerChunk);
+        _states = IndexStores.Bytes(_epoch, bytesPerChunk);
         _scratch = new InstancePool<FlatScratch>(() => new FlatScratch(dimension), Environment.ProcessorCount * 2);
     }
 

@@ -89,8 +89,16 @@ public sealed partial class HnswIndex : IVectorIndex
     /// <param name="parameters">Graph settings; <see langword="null"/> for the defaults.</param>
     /// <exception cref="ArgumentOutOfRangeException">The dimension or metric is out of range.</exception>
     public HnswIndex(int dimension, DistanceMetric metric, HnswParameters? parameters = null)
+        : this(dimension, metric, parameters, IndexStores.MaxVectorsPerChunk, IndexStores.BytesPerChunk)
+    {
+    }
+
+    /// <summary>Creates an empty index with the given chunk geometry (see <see cref="IndexStores.Validate"/>).</summary>
+    internal HnswIndex(
+        int dimension, DistanceMetric metric, HnswParameters? parameters, int vectorsPerChunk, int bytesPerChunk)
     {
         VectorMath.ValidateShape(dimension, metric);
+        IndexStores.Validate(vectorsPerChunk, bytesPerChunk);
         Dimension = dimension;
         Metric = metric;
         Parameters = parameters ?? new HnswParameters();
@@ -98,11 +106,11 @@ public sealed partial class HnswIndex : IVectorIndex
         _maxM0 = Parameters.MaxM0;
         _efConstruction = Math.Max(Parameters.EfConstruction, _m);
         _levelFactor = 1.0 / Math.Log(_m);
-        _vectors = IndexStores.Vectors(dimension, _epoch);
-        _layer0 = new ChunkedStore<int>(_maxM0 + 1, sizeof(int), IndexStores.MaxVectorsPerChunk, _epoch);
-        _upper = new ChunkedStore<int[]?>(1, IntPtr.Size, 1 << 13, _epoch);
-        _states = IndexStores.Bytes(_epoch);
-        _levels = IndexStores.Bytes(_epoch);
+        _vectors = IndexStores.Vectors(dimension, _epoch, vectorsPerChunk);
+        _layer0 = new ChunkedStore<int>(_maxM0 + 1, sizeof(int), vectorsPerChunk, _epoch);
+        _upper = new ChunkedStore<int[]?>(1, IntPtr.Size, vectorsPerChunk, _epoch);
+        _states = IndexStores.Bytes(_epoch, bytesPerChunk);
+        _levels = IndexStores.Bytes(_epoch, bytesPerChunk);
         _linkLocks = new Lock[LinkStripes];
         for (int i = 0; i < _linkLocks.Length; i++)
         {

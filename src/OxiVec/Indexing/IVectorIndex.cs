@@ -13,9 +13,15 @@ namespace OxiVec.Indexing;
 /// </para>
 /// <para>
 /// Every method validates all its arguments before changing anything: an exception leaves the index as it was.
-/// Implementations are thread-safe: searches run concurrently with each other; a mutation waits for running
-/// searches and blocks new ones until it is done, so a search sees the index either before or after a
-/// mutation, never half of it.
+/// </para>
+/// <para>
+/// Implementations are thread-safe, and searches never wait for a mutation nor a mutation for a search. A search
+/// concurrent with a mutation may see part of it, but: it never returns an id twice; it never returns an id whose
+/// <see cref="Remove"/> returned before the search started; it can find every id whose <see cref="Add"/> returned
+/// before it started; it returns <c>min(k, matches)</c> results when no mutation runs during it; and it never
+/// throws because of a concurrent mutation. Mutations may serialise among themselves (see each implementation).
+/// A caller that reuses a released id while searches that began before the id's removal are still running may
+/// have those searches return the new vector under it; the index stays memory-safe whatever the interleaving.
 /// </para>
 /// </remarks>
 public interface IVectorIndex : IDisposable
@@ -83,10 +89,11 @@ public interface IVectorIndex : IDisposable
     /// <c>ReadSnapshot</c>), and for later mutations to behave exactly as they would have on this index.
     /// </summary>
     /// <remarks>
-    /// The snapshot is consistent: the index's read lock is held while writing, so searches go on but mutations
-    /// wait until it is written. The stream is written sequentially (it need not be seekable) and is neither
-    /// flushed nor closed; making it durable is the caller's job. If the stream fails the exception propagates
-    /// and what was written is incomplete (loading it fails).
+    /// The snapshot is consistent: it is the state at one moment (it is <see cref="CaptureSnapshot"/> followed by
+    /// <see cref="IndexSnapshotView.WriteTo"/>), and neither searches nor mutations wait for the stream. The stream
+    /// is written sequentially (it need not be seekable) and is neither flushed nor closed; making it durable is the
+    /// caller's job. If the stream fails the exception propagates and what was written is incomplete (loading it
+    /// fails).
     /// </remarks>
     /// <param name="destination">A writable stream.</param>
     /// <exception cref="ArgumentNullException"><paramref name="destination"/> is null.</exception>
@@ -98,6 +105,11 @@ public interface IVectorIndex : IDisposable
     /// <see cref="IndexSnapshotView.WriteTo"/> while the index keeps changing. The bytes written are exactly those
     /// <see cref="WriteSnapshot"/> would have written at the moment of capture.
     /// </summary>
+    /// <remarks>
+    /// Capture costs O(chunks of storage), not O(vectors): the view shares the index's chunks, and while it is alive
+    /// a mutation copies a chunk the view shares (at most 1 MiB) before changing it. Several views may be alive at
+    /// once. Dispose each view when written: until then mutations keep copying chunks for it.
+    /// </remarks>
     /// <returns>The view; dispose it when written.</returns>
     IndexSnapshotView CaptureSnapshot();
 }

@@ -12,10 +12,23 @@ internal static class IndexStores
     /// </summary>
     public const int BytesPerChunk = 1 << 16;
 
+    /// <summary>
+    /// Checks a chunk geometry: both powers of two, and a byte chunk holds at least as many slots as a vector chunk
+    /// (so the states of one vector chunk lie in one state chunk). Tests use small chunks to exercise many.
+    /// </summary>
+    public static void Validate(int vectorsPerChunk, int bytesPerChunk)
+    {
+        if (!int.IsPow2(vectorsPerChunk) || !int.IsPow2(bytesPerChunk) || bytesPerChunk < vectorsPerChunk)
+        {
+            throw new ArgumentOutOfRangeException(
+                nameof(bytesPerChunk), $"Chunk sizes {vectorsPerChunk} and {bytesPerChunk} are not powers of two with the second at least the first.");
+        }
+    }
+
     /// <summary>Vectors of <paramref name="dimension"/> floats.</summary>
-    public static ChunkedStore<float> Vectors(int dimension, SnapshotEpoch epoch) =>
-        new(dimension, sizeof(float), MaxVectorsPerChunk, epoch);
+    public static ChunkedStore<float> Vectors(int dimension, SnapshotEpoch epoch, int perChunk = MaxVectorsPerChunk) =>
+        new(dimension, sizeof(float), perChunk, epoch);
 
     /// <summary>One byte per slot.</summary>
-    public static ChunkedStore<byte> Bytes(SnapshotEpoch epoch) => new(1, 1, BytesPerChunk, epoch);
+    public static ChunkedStore<byte> Bytes(SnapshotEpoch epoch, int perChunk = BytesPerChunk) => new(1, 1, perChunk, epoch);
 }

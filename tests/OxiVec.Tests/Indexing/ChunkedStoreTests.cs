@@ -1,0 +1,89 @@
+using OxiVec.Indexing;
+
+namespace OxiVec.Tests.Indexing;
+
+public sealed class ChunkedStoreTests
+{
+    [Fact]
+    public void Capture_SharesChunks_AndAWriteCopiesOnlyTheChunkItChanges()
+    {
+        var epoch = new SnapshotEpoch();
+        var store = new ChunkedStore<int>(2, sizeof(int), 4, epoch);
+        for (int slot = 0; slot < 12; slot++)
+        {
+            store.EnsureSlot(slot);
+            store.Write(slot)[0] = slot;
+        }
+
+        epoch.BeginCapture();
+        ChunkTable<int> view = store.Capture();
+        Assert.Same(view.Chunks[1], store.Table.Chunks[1]);
+
+        store.Write(5)[0] = 500;
+        store.Write(6)[1] = 600;
+        Assert.Equal(5, view.Item(5)[0]);
+        Assert.Equal(0, view.Item(6)[1]);
+        Assert.Equal(500, store.Read(5)[0]);
+        Assert.Equal(600, store.Read(6)[1]);
+        Assert.NotSame(view.Chunks[1], store.Table.Chunks[1]);
+        Assert.Same(view.Chunks[0], store.Table.Chunks[0]);
+        Assert.Same(view.Chunks[2], store.Table.Chunks[2]);
+
+        // Growing the table after the capture leaves the view's table as it was.
+        store.EnsureSlot(40);
+        Assert.False(view.Has(40));
+        Assert.True(store.Table.Has(40));
+
+        // With no view alive, writes go in place.
+        epoch.EndView();
+        int[]? current = store.Table.Chunks[0];
+        store.Write(0)[0] = -1;
+        Assert.Same(current, store.Table.Chunks[0]);
+    }
+
+    [Fact]
+    public void TwoLiveViews_EachKeepTheirCapture()
+    {
+        var epoch = new SnapshotEpoch();
+        var store = new ChunkedStore<int>(1, sizeof(int), 4, epoch);
+        store.EnsureSlot(0);
+        store.Write(0)[0] = 1;
+        epoch.BeginCapture();
+        ChunkTable<int> first = store.Capture();
+        store.Write(0)[0] = 2;
+        epoch.BeginCapture();
+        ChunkTable<int> second = store.Capture();
+        store.Write(0)[0] = 3;
+        epoch.EndView();
+        store.Write(0)[0] = 4;
+        Assert.Equal(1, first.Item(0)[0]);
+        Assert.Equal(2, second.Item(0)[0]);
+        Assert.Equal(4, store.Read(0)[0]);
+    }
+
+    [Theory]
+    [InlineData(1, 1024)]
+    [InlineData(128, 1024)]
+    [InlineData(4096, 64)]
+    [InlineData(65_536, 4)]
+    public void VectorChunks_AreAtMostOneMebibyte(int dimension, int perChunk)
+    {
+        ChunkedStore<float> store = IndexStores.Vectors(dimension, new SnapshotEpoch());
+        Assert.Equal(perChunk, store.ItemsPerChunk);
+        Assert.True((long)store.ItemsPerChunk * dimension * sizeof(float) <= ChunkedStore<float>.MaxChunkBytes);
+    }
+
+    [Fact]
+    public void MissingChunks_AreReportedToReaders()
+    {
+        var store = new ChunkedStore<float>(3, sizeof(float), 8, new SnapshotEpoch());
+        store.EnsureSlot(20);
+        ChunkTable<float> table = store.Table;
+        Assert.False(table.Has(0));
+        Assert.True(table.Has(20));
+        Assert.False(table.Has(1_000));
+        Assert.False(table.Has(-1));
+        Assert.Null(table.Chunk(0));
+        Assert.Null(table.Chunk(99));
+    }
+}
