@@ -41,9 +41,10 @@ namespace OxiVec.Indexing;
 /// only while it reads or rewrites that node's list (never two at a time), a small lock for the level generator,
 /// and the entry-point lock only while inserting a node above the top level. Concurrent adds are therefore not
 /// deterministic (the graph depends on the interleaving); one thread at a time gives the same graph for the same
-/// seed and operations. <see cref="Remove"/>, <see cref="Compact"/>, <see cref="TakeReleasedIds"/> and
-/// <see cref="CaptureSnapshot"/> take the writer lock exclusively (waiting for adds in flight), and while a snapshot
-/// view is alive adds take it exclusively too, so the chunks they copy are not written by anyone else meanwhile.
+/// seed and operations. <see cref="Remove"/> marks its tombstone alongside adds; compactions (automatic or
+/// <see cref="Compact"/>), <see cref="TakeReleasedIds"/> and <see cref="CaptureSnapshot"/> take the writer lock
+/// exclusively (waiting for adds in flight), and while a snapshot view is alive adds and removes take it
+/// exclusively too, so the chunks they copy are not written by anyone else meanwhile.
 /// Searches do not allocate beyond their result: working memory (generation-stamped visited sets, heaps) is pooled
 /// per index.
 /// </para>
@@ -154,14 +155,14 @@ public sealed partial class HnswIndex : IVectorIndex
     /// <inheritdoc/>
     /// <remarks>
     /// The node's level is drawn from the seeded generator. Adds from several threads link in parallel (see the
-    /// class remarks); they wait only for an exclusive writer (remove, compaction, capture) or, while a snapshot
+    /// class remarks); they wait only for an exclusive writer (compaction, TakeReleasedIds, capture) or, while a snapshot
     /// view is alive, for each other.
     /// </remarks>
     public void Add(int id, ReadOnlySpan<float> vector)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(id);
         float scale = VectorMath.Validate(Metric, Dimension, vector, nameof(vector));
-        bool exclusive = EnterAdd();
+        bool exclusive = EnterSharedWriter();
         try
         {
             EnsureCapacity(id);
@@ -204,7 +205,7 @@ public sealed partial class HnswIndex : IVectorIndex
         }
         finally
         {
-            ExitAdd(exclusive);
+            ExitSharedWriter(exclusive);
         }
     }
 
@@ -212,29 +213,41 @@ public sealed partial class HnswIndex : IVectorIndex
     /// <remarks>
     /// The node becomes a tombstone; its slot is released by the next compaction, which this call runs when
     /// tombstones reach <see cref="HnswParameters.CompactionThreshold"/> (and <see cref="HnswParameters.AutoCompact"/>).
-    /// Takes the writer lock exclusively; searches never wait for it.
+    /// Marking the tombstone runs alongside adds (the writer lock shared, like an add); the compaction takes it
+    /// exclusively. Searches never wait for either.
     /// </remarks>
     public void Remove(int id)
     {
-        _writers.EnterWriteLock();
+        bool compact;
+        bool exclusive = EnterSharedWriter();
         try
         {
-            if (StateOf(id) != SlotState.Live)
+            if (StateOf(id) != SlotState.Live
+                || Interlocked.CompareExchange(ref _states.Write(id)[0], SlotState.Deleted, SlotState.Live) != SlotState.Live)
             {
                 throw new KeyNotFoundException($"Id {id} is not in the index.");
             }
 
-            Volatile.Write(ref _states.Write(id)[0], SlotState.Deleted);
-            Volatile.Write(ref _live, _live - 1);
-            Volatile.Write(ref _deleted, _deleted + 1);
-            if (Parameters.AutoCompact && _deleted >= Parameters.CompactionThreshold * (_live + _deleted))
-            {
-                CompactCore();
-            }
+            Interlocked.Decrement(ref _live);
+            Interlocked.Increment(ref _deleted);
+            compact = exclusive ? CompactIfDue() : NeedsCompaction();
         }
         finally
         {
-            _writers.ExitWriteLock();
+            ExitSharedWriter(exclusive);
+        }
+
+        if (compact && !exclusive)
+        {
+            _writers.EnterWriteLock();
+            try
+            {
+                CompactIfDue();
+            }
+            finally
+            {
+                _writers.ExitWriteLock();
+            }
         }
     }
 
@@ -276,9 +289,31 @@ public sealed partial class HnswIndex : IVectorIndex
 
     private static (int Entry, int Level) Unpack(long top) => ((int)top, (int)(top >> 32));
 
-    /// <summary>Enters the writer lock for an add: shared, or exclusive while a snapshot view is alive.</summary>
+    /// <summary>Whether tombstones reached the automatic compaction threshold.</summary>
+    private bool NeedsCompaction()
+    {
+        int deleted = Volatile.Read(ref _deleted);
+        return Parameters.AutoCompact && deleted > 0
+            && deleted >= Parameters.CompactionThreshold * (Volatile.Read(ref _live) + deleted);
+    }
+
+    /// <summary>Compacts if <see cref="NeedsCompaction"/>; the caller holds the writer lock exclusively.</summary>
+    /// <returns>Always <see langword="false"/> (nothing left to do).</returns>
+    private bool CompactIfDue()
+    {
+        if (NeedsCompaction())
+        {
+            CompactCore();
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// Enters the writer lock for an add or a tombstone mark: shared, or exclusive while a snapshot view is alive.
+    /// </summary>
     /// <returns>Whether it is held exclusively.</returns>
-    private bool EnterAdd()
+    private bool EnterSharedWriter()
     {
         _writers.EnterReadLock();
         if (!_epoch.HasLiveViews)
@@ -292,7 +327,7 @@ public sealed partial class HnswIndex : IVectorIndex
         return true;
     }
 
-    private void ExitAdd(bool exclusive)
+    private void ExitSharedWriter(bool exclusive)
     {
         if (exclusive)
         {
