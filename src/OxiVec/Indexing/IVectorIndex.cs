@@ -52,6 +52,24 @@ public interface IVectorIndex : IDisposable
     /// <exception cref="KeyNotFoundException"><paramref name="id"/> is not live (never added, or removed).</exception>
     void Remove(int id);
 
+    /// <summary>
+    /// Whether <see cref="CopyVector"/> returns every vector bit for bit as it was given to <see cref="Add"/>: true
+    /// for <see cref="DistanceMetric.Euclidean"/> and <see cref="DistanceMetric.DotProduct"/>; false for
+    /// <see cref="DistanceMetric.Cosine"/>, whose vectors are held scaled to unit length.
+    /// </summary>
+    bool HoldsVectorsAsGiven { get; }
+
+    /// <summary>
+    /// Copies the vector of a live id as the index holds it (see <see cref="HoldsVectorsAsGiven"/>), also after a
+    /// snapshot round trip, so a caller may keep no copy of its own. Safe alongside searches and mutations of other
+    /// ids; the caller orders it with the id's own <see cref="Remove"/> and reuse.
+    /// </summary>
+    /// <param name="id">A live id.</param>
+    /// <param name="destination">Exactly <see cref="Dimension"/> floats.</param>
+    /// <exception cref="ArgumentException"><paramref name="destination"/> does not have <see cref="Dimension"/> floats.</exception>
+    /// <exception cref="KeyNotFoundException"><paramref name="id"/> is not live.</exception>
+    void CopyVector(int id, Span<float> destination);
+
     /// <summary>Whether <paramref name="id"/> is live.</summary>
     /// <param name="id">Any id.</param>
     /// <returns><see langword="true"/> when the id was added and not removed.</returns>
