@@ -10,8 +10,8 @@ public sealed record SearchOptions
 
     /// <summary>
     /// When set, only ids for which the predicate returns <see langword="true"/> are returned. The predicate is
-    /// called while the index holds its read lock, possibly from several threads at once: it must be fast,
-    /// thread-safe, and must not call back into the index.
+    /// called during the search (which holds no lock, so mutations of the index run meanwhile), possibly from
+    /// several threads at once: it must be fast, thread-safe, and must not call back into the index.
     /// </summary>
     public Func<int, bool>? Filter { get; init; }
 
