@@ -360,19 +360,20 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
         FinishAsync(Stage(null, Validate(writes)), cancellationToken);
 
     /// <summary>Checks what can be checked without the logical state: ids, vectors (dimension, finite), metadata encoding.</summary>
-    private static List<(PendingWrite Write, byte[] Metadata)> Validate(IReadOnlyList<PendingWrite> writes)
+    private static (PendingWrite Write, byte[] Metadata)[] Validate(IReadOnlyList<PendingWrite> writes)
     {
         if (writes.Count == 0)
         {
             throw new ArgumentException("There is nothing to write.", nameof(writes));
         }
 
-        var validated = new List<(PendingWrite, byte[])>(writes.Count);
-        foreach (PendingWrite w in writes)
+        var validated = new (PendingWrite, byte[])[writes.Count];
+        for (int i = 0; i < validated.Length; i++)
         {
+            PendingWrite w = writes[i];
             StoreNames.ValidateCollectionName(w.Collection, "collection");
             StoreNames.ValidateId(w.Id, "id");
-            validated.Add((w, w.Kind == WriteKind.Delete ? [] : MetadataCodec.Encode(w.Metadata)));
+            validated[i] = (w, w.Kind == WriteKind.Delete ? [] : MetadataCodec.Encode(w.Metadata));
         }
 
         return validated;
@@ -383,19 +384,21 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
     /// checks against the collection's dimension and metric), simulating them in order so a transaction may touch
     /// the same id twice. Throws before anything is logged.
     /// </summary>
-    private List<StoreOperation> ResolveLocked(List<(PendingWrite Write, byte[] Metadata)> writes)
+    private StoreOperation[] ResolveLocked((PendingWrite Write, byte[] Metadata)[] writes)
     {
         Debug.Assert(_writeLock.IsHeldByCurrentThread, "resolution reads the logical state");
-        var overlay = new Dictionary<(string, string), bool>();
-        var operations = new List<StoreOperation>(writes.Count);
-        foreach ((PendingWrite w, byte[] metadata) in writes)
+        // What earlier writes of the same transaction did to an id; a single write has none (and allocates none).
+        Dictionary<(string, string), bool>? overlay = writes.Length > 1 ? [] : null;
+        var operations = new StoreOperation[writes.Length];
+        for (int i = 0; i < writes.Length; i++)
         {
+            (PendingWrite w, byte[] metadata) = writes[i];
             if (!_logical.TryGetValue(w.Collection, out LogicalCollection? collection))
             {
                 throw new KeyNotFoundException($"Collection '{w.Collection}' does not exist.");
             }
 
-            bool exists = overlay.TryGetValue((w.Collection, w.Id), out bool staged) ? staged : collection.Ids.Contains(w.Id);
+            bool exists = overlay is not null && overlay.TryGetValue((w.Collection, w.Id), out bool staged) ? staged : collection.Ids.Contains(w.Id);
             switch (w.Kind)
             {
                 case WriteKind.Insert when exists:
@@ -404,16 +407,16 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
                 case WriteKind.Delete when !exists:
                     throw new RecordNotFoundException(w.Collection, w.Id);
                 case WriteKind.Delete:
-                    operations.Add(new StoreOperation.Remove(w.Collection, w.Id));
-                    overlay[(w.Collection, w.Id)] = false;
+                    operations[i] = new StoreOperation.Remove(w.Collection, w.Id);
+                    overlay?[(w.Collection, w.Id)] = false;
                     continue;
                 default:
                     break;
             }
 
             VectorMath.Validate(collection.Options.Metric, collection.Options.Dimension, w.Vector, "vector");
-            operations.Add(new StoreOperation.Put(w.Collection, w.Id, w.Vector, w.Metadata, metadata, IsNew: !exists));
-            overlay[(w.Collection, w.Id)] = true;
+            operations[i] = new StoreOperation.Put(w.Collection, w.Id, w.Vector, w.Metadata, metadata, IsNew: !exists);
+            overlay?[(w.Collection, w.Id)] = true;
         }
 
         return operations;
@@ -423,7 +426,7 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
     /// First half of the write path: resolve and log under the write lock, so LSN order is validation order, then
     /// queue the operations for application. Nothing is logged when resolution throws.
     /// </summary>
-    private Staged Stage(IReadOnlyList<StoreOperation>? schema, List<(PendingWrite Write, byte[] Metadata)>? writes)
+    private Staged Stage(IReadOnlyList<StoreOperation>? schema, (PendingWrite Write, byte[] Metadata)[]? writes)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         long start = Stopwatch.GetTimestamp();
@@ -431,12 +434,17 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
         {
             ThrowIfFailed();
 
-            IReadOnlyList<StoreOperation> operations = schema is not null ? ResolveSchemaLocked(schema) : ResolveLocked(writes!);
-            List<WalEntry> entries = [.. operations.Select(ToEntry)];
+            StoreOperation[] operations = schema is not null ? ResolveSchemaLocked(schema) : ResolveLocked(writes!);
+            var entries = new WalEntry[operations.Length];
+            for (int i = 0; i < entries.Length; i++)
+            {
+                entries[i] = ToEntry(operations[i]);
+            }
+
             long lsn;
             try
             {
-                lsn = _wal.AppendUnacknowledged(entries, transactional: entries.Count > 1);
+                lsn = _wal.AppendUnacknowledged(entries, transactional: entries.Length > 1);
             }
             catch (WalFailedException ex)
             {
@@ -514,8 +522,8 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
     private long Applied(Staged staged)
     {
         ApplyUpTo(staged.Lsn);
-        _instrumentation.Wrote(staged.Entries.Count, Stopwatch.GetElapsedTime(staged.Start));
-        MaybeCheckpointInBackground(staged.Entries.Count);
+        _instrumentation.Wrote(staged.Entries.Length, Stopwatch.GetElapsedTime(staged.Start));
+        MaybeCheckpointInBackground(staged.Entries.Length);
         return staged.Lsn;
     }
 
@@ -527,7 +535,7 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
         _logger.LogCritical(ex, "The WAL failed; the database refuses writes until it is reopened.");
     }
 
-    private List<StoreOperation> ResolveSchemaLocked(IReadOnlyList<StoreOperation> schema)
+    private StoreOperation[] ResolveSchemaLocked(IReadOnlyList<StoreOperation> schema)
     {
         foreach (StoreOperation operation in schema)
         {
@@ -719,7 +727,7 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
         return _collections.TryGetValue(name, out Collection? c) ? c : throw new KeyNotFoundException($"Collection '{name}' does not exist.");
     }
 
-    private sealed record Staged(long Lsn, List<WalEntry> Entries, long Start);
+    private sealed record Staged(long Lsn, WalEntry[] Entries, long Start);
 
     private sealed class LogicalCollection(CollectionOptions options)
     {

@@ -1,4 +1,3 @@
-using System.ComponentModel;
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 
@@ -27,7 +26,7 @@ internal sealed partial class FileSystemWalStorage : IWalStorage
     /// <inheritdoc/>
     public bool PrefersZeroFilledSegments => !OperatingSystem.IsWindows();
 
-    public IWalFile Open(string name, bool writable) => new OsFile(name, File.OpenHandle(
+    public IWalFile Open(string name, bool writable) => new FileSystemWalFile(name, writable, File.OpenHandle(
         Path.Combine(Directory, name),
         FileMode.Open,
         writable ? FileAccess.ReadWrite : FileAccess.Read,
@@ -46,7 +45,7 @@ internal sealed partial class FileSystemWalStorage : IWalStorage
             RandomAccess.SetLength(handle, preallocateBytes);
         }
 
-        return new OsFile(name, handle);
+        return new FileSystemWalFile(name, writable: true, handle);
     }
 
     public void Rename(string from, string to) =>
@@ -106,59 +105,8 @@ internal sealed partial class FileSystemWalStorage : IWalStorage
         }
     }
 
-    private static string LastError() => new Win32Exception(Marshal.GetLastPInvokeError()).Message;
-
-    private sealed class OsFile(string name, SafeFileHandle handle) : IWalFile
+        private static partial class Native
     {
-        public string Name { get; } = name;
-
-        public long Length => RandomAccess.GetLength(handle);
-
-        public int Read(long offset, Span<byte> buffer)
-        {
-            int total = 0;
-            while (total < buffer.Length)
-            {
-                int n = RandomAccess.Read(handle, buffer[total..], offset + total);
-                if (n == 0)
-                {
-                    break;
-                }
-
-                total += n;
-            }
-
-            return total;
-        }
-
-        public void Write(long offset, ReadOnlySpan<byte> data) => RandomAccess.Write(handle, data, offset);
-
-        public void Sync()
-        {
-            if (OperatingSystem.IsLinux())
-            {
-                // fdatasync: the data and the metadata needed to read it back (the size), not the mtime.
-                if (Native.Fdatasync(handle) != 0)
-                {
-                    throw new IOException($"fdatasync of '{Name}' failed: {LastError()}");
-                }
-            }
-            else
-            {
-                RandomAccess.FlushToDisk(handle);
-            }
-        }
-
-        public void SetLength(long length) => RandomAccess.SetLength(handle, length);
-
-        public void Dispose() => handle.Dispose();
-    }
-
-    private static partial class Native
-    {
-        [LibraryImport("libc", EntryPoint = "fdatasync", SetLastError = true)]
-        public static partial int Fdatasync(SafeFileHandle fd);
-
         /// <summary>Returns 0 or an errno value (posix_fadvise does not set errno).</summary>
         [LibraryImport("libc", EntryPoint = "posix_fadvise")]
         public static partial int PosixFadvise(SafeFileHandle fd, long offset, long length, int advice);

@@ -35,6 +35,12 @@ internal sealed class WalCheckpointLag
     public void Logged(long lsn, bool checkpoint)
     {
         long now = _time.GetTimestamp();
+        State current = Volatile.Read(ref _state);
+        if (!checkpoint && (lsn <= current.CheckpointLsn || (current.FirstUncoveredLsn != 0 && current.FirstUncoveredLsn <= lsn && current.FirstUncoveredTimestamp <= now)))
+        {
+            return; // nothing changes (every write after the first uncovered one): no closure, no new state
+        }
+
         Update(s =>
         {
             if (checkpoint)

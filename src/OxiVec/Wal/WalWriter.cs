@@ -36,6 +36,9 @@ internal sealed partial class WalWriter : IDisposable
     /// <summary>With an interval sync policy, unsynced bytes that start a background fsync (PostgreSQL's wal_writer_flush_after, larger).</summary>
     private const long BackgroundSyncBytes = 8 << 20;
 
+    /// <summary>The largest pending buffer kept between writes (a larger one, grown for a big batch, goes back to the pool).</summary>
+    private const int MaxReusableChunkBytes = 1 << 20;
+
     // Append state, guarded by _appendLock.
     private readonly Lock _appendLock = new();
     private SegmentState _appendSegment;
@@ -44,6 +47,7 @@ internal sealed partial class WalWriter : IDisposable
     private readonly WalClock _clock;
     private List<PendingChunk> _pending = [];
     private List<PendingChunk> _spare = [];
+    private PendingChunk? _reusableChunk; // a written chunk kept with its buffer for the next append
     private bool _rotationRequested;
 
     // Write state, guarded by _writeLock: whoever holds it writes every pending record (group write). Committers
@@ -51,7 +55,7 @@ internal sealed partial class WalWriter : IDisposable
     private readonly Lock _writeLock = new();
     private readonly Lock _writeGate = new();
     private bool _writeBusy;
-    private TaskCompletionSource _writeEpoch = NewEpoch();
+    private TaskCompletionSource? _writeEpoch; // made by the first committer that follows the running write, if any
     private SegmentState _activeSegment;
     private IWalFile _activeFile;
     private long _unsyncedBytes;
@@ -394,7 +398,14 @@ internal sealed partial class WalWriter : IDisposable
         PendingChunk? chunk = _pending.Count > 0 ? _pending[^1] : null;
         if (chunk is null || chunk.Segment != _appendSegment)
         {
-            chunk = new PendingChunk(_appendSegment, _appendOffset, ArrayPool<byte>.Shared.Rent(Math.Max(size, 64 << 10)));
+            chunk = _reusableChunk is { } reused && reused.Buffer.Length >= size
+                ? reused.Reuse(_appendSegment, _appendOffset)
+                : new PendingChunk(_appendSegment, _appendOffset, ArrayPool<byte>.Shared.Rent(Math.Max(size, 64 << 10)));
+            if (ReferenceEquals(chunk, _reusableChunk))
+            {
+                _reusableChunk = null;
+            }
+
             _pending.Add(chunk);
         }
 
@@ -431,6 +442,7 @@ internal sealed partial class WalWriter : IDisposable
 
                 if (_writeBusy)
                 {
+                    _writeEpoch ??= NewEpoch();
                     follow = _writeEpoch.Task;
                 }
                 else
@@ -460,15 +472,15 @@ internal sealed partial class WalWriter : IDisposable
             }
             finally
             {
-                TaskCompletionSource finished;
+                TaskCompletionSource? finished;
                 lock (_writeGate)
                 {
                     _writeBusy = false;
                     finished = _writeEpoch;
-                    _writeEpoch = NewEpoch();
+                    _writeEpoch = null;
                 }
 
-                finished.SetResult();
+                finished?.SetResult();
             }
 
             if (syncInBackground)
@@ -520,15 +532,29 @@ internal sealed partial class WalWriter : IDisposable
 
         finally
         {
+            // One buffer is kept for the next append (writes usually come one chunk at a time); the rest go back.
+            PendingChunk? keep = chunks.Count > 0 && chunks[0].Buffer.Length <= MaxReusableChunkBytes ? chunks[0] : null;
             foreach (PendingChunk chunk in chunks)
             {
-                ArrayPool<byte>.Shared.Return(chunk.Buffer);
+                if (!ReferenceEquals(chunk, keep))
+                {
+                    ArrayPool<byte>.Shared.Return(chunk.Buffer);
+                }
             }
 
             chunks.Clear();
             lock (_appendLock)
             {
                 _spare = chunks;
+                if (keep is not null)
+                {
+                    if (_reusableChunk is { } unused)
+                    {
+                        ArrayPool<byte>.Shared.Return(unused.Buffer);
+                    }
+
+                    _reusableChunk = keep;
+                }
             }
         }
 
@@ -792,12 +818,21 @@ internal sealed partial class WalWriter : IDisposable
 
     private sealed class PendingChunk(SegmentState segment, long fileOffset, byte[] buffer)
     {
-        public SegmentState Segment { get; } = segment;
+        public SegmentState Segment { get; private set; } = segment;
 
-        public long FileOffset { get; } = fileOffset;
+        public long FileOffset { get; private set; } = fileOffset;
 
         public byte[] Buffer { get; set; } = buffer;
 
         public int Length { get; set; }
+
+        /// <summary>Starts the chunk again, empty, at <paramref name="fileOffset"/> of <paramref name="segment"/>, keeping its buffer.</summary>
+        public PendingChunk Reuse(SegmentState segment, long fileOffset)
+        {
+            Segment = segment;
+            FileOffset = fileOffset;
+            Length = 0;
+            return this;
+        }
     }
 }

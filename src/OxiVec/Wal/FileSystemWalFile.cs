@@ -1,0 +1,167 @@
+using System.ComponentModel;
+using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
+
+namespace OxiVec.Wal;
+
+/// <summary>
+/// A WAL file on the real file system, with fdatasync on Linux. On Linux a writable file of at least
+/// <see cref="MinMappedLength"/> bytes (a preallocated segment) is written through a shared mapping of its whole
+/// length, so an append is a copy into the page cache with no system call.
+/// </summary>
+/// <remarks>
+/// <para>Why a store into the mapping is as safe as <c>write()</c>: it lands in the same page cache, so a process
+/// crash right after it loses nothing; the fdatasync of the file writes back the pages dirtied through the mapping
+/// (Linux tracks them per page), and reports their write-back errors, exactly as for written pages. A process killed
+/// in the middle of a copy leaves part of an unacknowledged record, which the reader treats as it treats unsynced
+/// bytes lost in a power cut: a torn tail.</para>
+/// <para>Why it cannot fault: the file is mapped only after <c>fallocate</c> has reserved every block of the mapped
+/// range (a store into a hole would allocate at page-fault time, and a full disk would then raise SIGBUS instead of
+/// an error), only within the file's length, and the mapping is removed before the file is cut
+/// (<see cref="SetLength"/>) or closed. When <c>fallocate</c> or <c>mmap</c> is refused (a file system without
+/// preallocation), the file is written with <c>pwrite</c> as before.</para>
+/// <para>Not thread safe for writers: one writer at a time (the WAL's write lock), while reads and fdatasync may run
+/// concurrently.</para>
+/// </remarks>
+internal sealed unsafe partial class FileSystemWalFile(string name, bool writable, SafeFileHandle handle) : IWalFile
+{
+    /// <summary>The smallest file mapped: the smallest segment (smaller files, such as the control file, are written).</summary>
+    public const long MinMappedLength = WalConfig.MinSegmentSizeBytes;
+
+    private const int ProtRead = 1;
+    private const int ProtWrite = 2;
+    private const int MapShared = 1;
+
+    private byte* _map;
+    private long _mapLength;
+    private bool _mappingDecided = !writable;
+
+    public string Name { get; } = name;
+
+    /// <summary>Whether writes go through a memory mapping (tests).</summary>
+    internal bool IsMapped => _map is not null;
+
+    public long Length => RandomAccess.GetLength(handle);
+
+    public int Read(long offset, Span<byte> buffer)
+    {
+        int total = 0;
+        while (total < buffer.Length)
+        {
+            int n = RandomAccess.Read(handle, buffer[total..], offset + total);
+            if (n == 0)
+            {
+                break;
+            }
+
+            total += n;
+        }
+
+        return total;
+    }
+
+    public void Write(long offset, ReadOnlySpan<byte> data)
+    {
+        if (!_mappingDecided)
+        {
+            Map();
+        }
+
+        if (_map is not null && offset >= 0 && offset <= _mapLength - data.Length)
+        {
+            data.CopyTo(new Span<byte>(_map + offset, data.Length));
+            return;
+        }
+
+        RandomAccess.Write(handle, data, offset);
+    }
+
+    public void Sync()
+    {
+        if (OperatingSystem.IsLinux())
+        {
+            // fdatasync: the data (pages written or stored through the mapping alike) and the metadata needed to
+            // read it back (the size), not the mtime.
+            if (Native.Fdatasync(handle) != 0)
+            {
+                throw new IOException($"fdatasync of '{Name}' failed: {new Win32Exception(Marshal.GetLastPInvokeError()).Message}");
+            }
+        }
+        else
+        {
+            RandomAccess.FlushToDisk(handle);
+        }
+    }
+
+    public void SetLength(long length)
+    {
+        Unmap(); // a store past the new end would raise SIGBUS; the file is sealed from here on, so it stays unmapped
+        _mappingDecided = true;
+        RandomAccess.SetLength(handle, length);
+    }
+
+    public void Dispose()
+    {
+        Unmap();
+        handle.Dispose();
+    }
+
+    /// <summary>Maps the file once, at its first write, when it is large enough and every block of it is allocated.</summary>
+    private void Map()
+    {
+        _mappingDecided = true;
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+
+        long length = RandomAccess.GetLength(handle);
+        if (length < MinMappedLength || length > nint.MaxValue)
+        {
+            return;
+        }
+
+        // Mode 0 allocates whatever is not yet allocated and keeps the size; a preallocated segment has nothing to add.
+        if (Native.Fallocate(handle, 0, 0, length) != 0)
+        {
+            return;
+        }
+
+        nint address = Native.Mmap(0, (nuint)length, ProtRead | ProtWrite, MapShared, handle, 0);
+        if (address == -1)
+        {
+            return;
+        }
+
+        _map = (byte*)address;
+        _mapLength = length;
+    }
+
+    private void Unmap()
+    {
+        if (_map is null)
+        {
+            return;
+        }
+
+        // The stored bytes stay in the page cache (dirty until written back); fdatasync of the file covers them.
+        _ = Native.Munmap((nint)_map, (nuint)_mapLength);
+        _map = null;
+        _mapLength = 0;
+    }
+
+    private static partial class Native
+    {
+        [LibraryImport("libc", EntryPoint = "fdatasync", SetLastError = true)]
+        public static partial int Fdatasync(SafeFileHandle fd);
+
+        [LibraryImport("libc", EntryPoint = "fallocate", SetLastError = true)]
+        public static partial int Fallocate(SafeFileHandle fd, int mode, long offset, long length);
+
+        [LibraryImport("libc", EntryPoint = "mmap", SetLastError = true)]
+        public static partial nint Mmap(nint address, nuint length, int protection, int flags, SafeFileHandle fd, long offset);
+
+        [LibraryImport("libc", EntryPoint = "munmap", SetLastError = true)]
+        public static partial int Munmap(nint address, nuint length);
+    }
+}

@@ -1,0 +1,112 @@
+using OxiVec.Wal;
+
+namespace OxiVec.Tests.Wal;
+
+/// <summary>
+/// The real file system's WAL files: a preallocated segment is written through a shared mapping (on Linux), whose
+/// stores are in the page cache at once (visible to every other reader of the file, so a process crash keeps them)
+/// and never reach past the file's end.
+/// </summary>
+public sealed class FileSystemWalFileTests
+{
+    [Fact]
+    public void PreallocatedSegment_IsWrittenThroughTheMapping_AnotherHandleReadsTheBytesBeforeAnyFsync()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return; // the mapping is Linux only
+        }
+
+        using var temp = new TempDirectory();
+        var storage = new FileSystemWalStorage(temp.Path);
+        byte[] record = [.. Enumerable.Range(1, 300).Select(i => (byte)i)];
+        using var file = (FileSystemWalFile)storage.Create("seg.wal", 1 << 20);
+
+        file.Write(4096 - 100, record); // across a page boundary
+
+        Assert.True(file.IsMapped);
+        using IWalFile reader = storage.Open("seg.wal", writable: false);
+        var back = new byte[record.Length];
+        Assert.Equal(record.Length, reader.Read(4096 - 100, back));
+        Assert.Equal(record, back);
+        Assert.Equal(1 << 20, reader.Length); // the mapping never changes the size
+    }
+
+    [Fact]
+    public void MappedSegment_CutToItsRecords_IsUnmappedAndKeepsThem_LaterWritesGoThroughWrite()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return; // the mapping is Linux only
+        }
+
+        using var temp = new TempDirectory();
+        var storage = new FileSystemWalStorage(temp.Path);
+        using (var file = (FileSystemWalFile)storage.Create("seg.wal", 1 << 20))
+        {
+            file.Write(0, new byte[] { 1, 2, 3, 4 });
+            Assert.True(file.IsMapped);
+
+            file.SetLength(4); // a seal: a store past the new end would fault, so the mapping goes first
+            Assert.False(file.IsMapped);
+            file.Write(4, new byte[] { 5, 6 }); // extends the file like write() does
+            file.Sync();
+        }
+
+        Assert.Equal(new byte[] { 1, 2, 3, 4, 5, 6 }, File.ReadAllBytes(Path.Combine(temp.Path, "seg.wal")));
+    }
+
+    [Fact]
+    public void SmallFile_IsNeverMapped()
+    {
+        using var temp = new TempDirectory();
+        var storage = new FileSystemWalStorage(temp.Path);
+        using var file = (FileSystemWalFile)storage.Create("control", FileSystemWalFile.MinMappedLength - 1);
+
+        file.Write(0, new byte[] { 9 });
+
+        Assert.False(file.IsMapped);
+        Assert.Equal(9, File.ReadAllBytes(Path.Combine(temp.Path, "control"))[0]);
+    }
+
+    [Fact]
+    public void IntervalPolicy_AcknowledgedRecord_IsInTheSegmentFileForAnyReader_BeforeTheIntervalFsync()
+    {
+        using var temp = new TempDirectory();
+        var config = WalTestHelpers.Config(temp.Path) with { SyncIntervalMs = 3_600_000 };
+        using var wal = WalManager.Open(config);
+        var entry = new WalEntry.Insert("docs", "marker-7f3a", new float[] { 1, 2, 3 }, Array.Empty<byte>());
+
+        wal.Append(entry);
+
+        Assert.Equal(0, wal.DurableLsn); // no fsync yet: only the page cache has it, which a process crash keeps
+        string segment = Directory.GetFiles(temp.Path, "*.wal").Single();
+        using var stream = new FileStream(segment, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        var bytes = new byte[stream.Length];
+        stream.ReadExactly(bytes);
+        Assert.True(bytes.AsSpan().IndexOf("marker-7f3a"u8) > 0, "the acknowledged record is not in the segment file");
+    }
+
+    [Fact]
+    public void IntervalPolicy_SteadyAppends_ReuseTheirBuffersAndEpochs_AllocatingUnder200BytesPerWrite()
+    {
+        using var temp = new TempDirectory();
+        var config = WalTestHelpers.Config(temp.Path, segmentSize: 16 << 20) with { SyncIntervalMs = 3_600_000, MaxWalSize = 64 << 20 };
+        using var wal = WalManager.Open(config);
+        WalEntry[] entries = [new WalEntry.Insert("docs", "v", new float[128], Array.Empty<byte>())];
+        for (int i = 0; i < 2_000; i++)
+        {
+            wal.WaitAcknowledged(wal.AppendUnacknowledged(entries, transactional: false), entries, 0); // warm-up: JIT, pools
+        }
+
+        const int Writes = 20_000;
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < Writes; i++)
+        {
+            wal.WaitAcknowledged(wal.AppendUnacknowledged(entries, transactional: false), entries, 0);
+        }
+
+        double perWrite = (GC.GetAllocatedBytesForCurrentThread() - before) / (double)Writes;
+        Assert.True(perWrite < 200, $"{perWrite:F0} bytes allocated per write (a pending buffer, a write epoch or the checkpoint-lag state per write is back)");
+    }
+}
