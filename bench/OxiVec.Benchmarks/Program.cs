@@ -1,10 +1,10 @@
 using BenchmarkDotNet.Running;
-using OxiVec.Benchmarks.Macro;
 
 namespace OxiVec.Benchmarks;
 
 /// <summary>
-/// Entry point. Without a verb: the macro WAL benchmark (<see cref="MacroHarness"/>).
+/// Entry point. A verb of <see cref="BenchVerbs.All"/> (without one: <c>wal</c>, the macro WAL benchmark);
+/// <c>all</c>: every verb, then <c>readme</c>; <c>readme</c>: the README's performance table from the reports;
 /// <c>micro [BenchmarkDotNet arguments]</c>: the BenchmarkDotNet micro benchmarks (record encoding, CRC-32C).
 /// </summary>
 internal static class Program
@@ -21,29 +21,25 @@ internal static class Program
 
         try
         {
-            if (args.Length > 0 && args[0] == "store")
+            if (args.Length > 0 && args[0] is "-h" or "--help")
             {
-                return new Store.StoreBench(Store.VerbOptions.Parse("store", args[1..])).Run();
-            }
+                Console.WriteLine(Macro.HarnessOptions.Usage);
+                Console.WriteLine("Verbs:");
+                foreach (BenchVerb v in BenchVerbs.All)
+                {
+                    Console.WriteLine($"  {v.Name,-10} {v.Summary}");
+                }
 
-            if (args.Length > 0 && args[0] == "recovery")
-            {
-                return new RecoveryBench.RecoveryHarness(Store.VerbOptions.Parse("recovery", args[1..])).Run();
-            }
-
-            if (args.Length > 0 && args[0] == "profiles")
-            {
-                return new Profiles.ProfileBench(Profiles.ProfileOptions.Parse(args[1..])).Run();
-            }
-
-            HarnessOptions options = HarnessOptions.Parse(args);
-            if (options.ShowHelp)
-            {
-                Console.WriteLine(HarnessOptions.Usage);
+                Console.WriteLine($"  {"all",-10} every verb above on one code state, then readme ({Trust.AllVerb.Usage})");
+                Console.WriteLine($"  {"readme",-10} the README's performance table from the reports ({Trust.ReadmeVerb.Usage})");
+                Console.WriteLine($"  {"micro",-10} the BenchmarkDotNet micro benchmarks");
                 return 0;
             }
 
-            return new MacroHarness(options).Run();
+            return args.Length > 0 && args[0] == "all" ? Trust.AllVerb.Run(args[1..])
+                : args.Length > 0 && args[0] == "readme" ? Trust.ReadmeVerb.Run(args[1..])
+                : args.Length > 0 && BenchVerbs.Find(args[0]) is { } verb ? verb.Run(args[1..])
+                : BenchVerbs.All[0].Run(args);
         }
 #pragma warning disable CA1031 // The harness's contract: any failure is one line on stderr and exit code 1.
         catch (Exception ex)

@@ -24,6 +24,19 @@ internal sealed record BenchResults(
 /// </summary>
 internal sealed class MacroHarness(HarnessOptions options)
 {
+    /// <summary>The <c>wal</c> verb: parses <paramref name="args"/>, prints the usage for <c>--help</c>, else runs.</summary>
+    public static int RunVerb(string[] args)
+    {
+        HarnessOptions options = HarnessOptions.Parse(args);
+        if (options.ShowHelp)
+        {
+            Console.WriteLine(HarnessOptions.Usage);
+            return 0;
+        }
+
+        return new MacroHarness(options).Run();
+    }
+
     public int Run()
     {
         long started = Stopwatch.GetTimestamp();
