@@ -93,7 +93,8 @@ internal sealed record CodeState(string? Commit, bool? Dirty, string Changes)
             Task<string> error = process.StandardError.ReadToEndAsync();
             string output = process.StandardOutput.ReadToEnd();
             process.WaitForExit();
-            return (process.ExitCode, process.ExitCode == 0 ? output.Trim() : error.GetAwaiter().GetResult().Trim());
+            // TrimEnd only: porcelain status lines start with a significant space (" M path").
+            return (process.ExitCode, process.ExitCode == 0 ? output.TrimEnd() : error.GetAwaiter().GetResult().Trim());
         }
         catch (Win32Exception)
         {
