@@ -157,7 +157,7 @@ internal sealed class ProfileReport
                 $"Write overhead of the {c.Profile.Name} profile against the WAL-off baseline",
                 Percent(o.Estimate),
                 $"the guide: {c.Profile.GuideClaim}",
-                $"95 % interval {Percent(o.Low)} – {Percent(o.High)}",
+                o.Rounds < 2 ? "1 round: no interval" : $"95 % interval {Percent(o.Low)} – {Percent(o.High)}",
                 $"≤ {Percent(c.Profile.TargetMax!.Value)}: {Verdicts.Words(c.Verdict)}",
                 $"{c.Dataset.Description}, {c.Writers} writer(s), one insert per commit, SyncIntervalMs = {wal.SyncIntervalMs}, {checkpoints}{(c.TimeBoxedRuns > 0 ? ", time-boxed" : "")}",
                 o.Rounds);

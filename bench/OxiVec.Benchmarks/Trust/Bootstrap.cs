@@ -7,6 +7,13 @@ namespace OxiVec.Benchmarks.Trust;
 /// <param name="Rounds">Rounds (paired measurements) the interval rests on.</param>
 internal sealed record Interval(double Estimate, double Low, double High, int Rounds)
 {
+    /// <summary>"estimate (95 % interval low–high)", or "estimate (1 round: no interval)", each end formatted by <paramref name="format"/>.</summary>
+    public string Describe(Func<double, string> format)
+    {
+        ArgumentNullException.ThrowIfNull(format);
+        return Rounds < 2 ? $"{format(Estimate)} (1 round: no interval)" : $"{format(Estimate)} (95 % interval {format(Low)} – {format(High)})";
+    }
+
     /// <summary>The interval of 1 − x (a ratio turned into an overhead): the ends swap.</summary>
     public Interval OneMinus() => new(1 - Estimate, 1 - High, 1 - Low, Rounds);
 }
