@@ -58,7 +58,7 @@ internal static class ReadmeSection
         sb.Append("Every figure below is copied from the *Figures* section of the report named in its row, with the qualifiers it is true for, ")
             .Append("the number of runs behind it and the commit it measured. A target is *met* only when the 95 % bootstrap interval of the ratio ")
             .Append("(paired rounds) lies entirely on the target's side, *not met* when it lies entirely on the other, *inconclusive* otherwise. ")
-            .Append("Rows marked *single run* rest on one run and carry no interval.\n\n");
+            .Append("Rows marked *single run* rest on one run and carry no interval; rows whose target says *no interval* come from reports written before verdicts had intervals, and say which rule they used.\n\n");
         sb.Append("| What | OxiVec | Compared with | Ratio | Target | Qualifiers | Runs | Report |\n");
         sb.Append("|---|---:|---|---:|---|---|---:|---|\n");
         foreach (ReportFile report in reports)
@@ -76,7 +76,7 @@ internal static class ReadmeSection
         sb.Append('\n');
         foreach (ReportFile report in reports)
         {
-            sb.Append("- ").Append(Link(report, readmeDirectory)).Append(": ").Append(Describe(report.Stamp)).Append('\n');
+            sb.Append("- [").Append(Path.GetFileName(report.Path)).Append("](").Append(Relative(report, readmeDirectory)).Append("): ").Append(Describe(report.Stamp)).Append('\n');
         }
 
         sb.Append(End);
@@ -102,9 +102,11 @@ internal static class ReadmeSection
         return readme[..begin] + section + readme[(end + End.Length)..];
     }
 
+    private static string Relative(ReportFile report, string readmeDirectory) => Path.GetRelativePath(readmeDirectory, report.Path).Replace('\\', '/');
+
     private static string Link(ReportFile report, string readmeDirectory)
     {
-        string relative = Path.GetRelativePath(readmeDirectory, report.Path).Replace('\\', '/');
+        string relative = Relative(report, readmeDirectory);
         string commit = report.Stamp is null || report.Stamp.Commit == "unknown" ? "commit not recorded" : $"`{report.Stamp.ShortCommit}`";
         string tree = report.Stamp?.Tree == "dirty" ? ", **dirty tree**" : "";
         string mode = report.Stamp?.Mode == "quick" ? ", **quick mode**" : "";
