@@ -9,7 +9,7 @@ namespace OxiVec.Benchmarks.Store;
 
 /// <summary>
 /// Command line shared by the verbs (<c>store</c>, <c>recovery</c>, <c>profiles</c> and any verb registered in
-/// <see cref="BenchVerbs"/>): <c>--quick</c>, <c>--out DIR</c> and <c>--allow-dirty</c>; parsing also detects the code
+/// <see cref="Program.Verbs"/>): <c>--quick</c>, <c>--out DIR</c> and <c>--allow-dirty</c>; parsing also detects the code
 /// state (<see cref="CodeState"/>) and refuses a dirty tree unless <c>--allow-dirty</c> is given.
 /// </summary>
 /// <param name="Quick">Smoke-test sizes.</param>

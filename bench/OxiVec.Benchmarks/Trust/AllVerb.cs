@@ -3,7 +3,7 @@ using OxiVec.Benchmarks.Store;
 namespace OxiVec.Benchmarks.Trust;
 
 /// <summary>
-/// The <c>all</c> verb: every verb of <see cref="BenchVerbs.All"/> in one invocation on one code state, then
+/// The <c>all</c> verb: every verb of <see cref="Program.Verbs"/> in one invocation on one code state, then
 /// <c>readme</c> when the reports went to the repository's bench/results (the files the README links).
 /// </summary>
 internal static class AllVerb
@@ -38,7 +38,7 @@ internal static class AllVerb
         Directory.CreateDirectory(output);
 
         string[] shared = ["--out", output, .. quick ? ["--quick"] : Array.Empty<string>(), .. allowDirty ? ["--allow-dirty"] : Array.Empty<string>()];
-        foreach (BenchVerb verb in BenchVerbs.All)
+        foreach (BenchVerb verb in Program.Verbs)
         {
             Console.Error.WriteLine($"oxivec-bench all: {verb.Name} (commit {code.ShortCommit}, {code.Tree} tree)");
             int exit = verb.Run(shared);

@@ -33,7 +33,7 @@ internal static class ReadmeVerb
         string reportsDir = Path.GetFullPath(from ?? Path.Combine(NeedRoot(), "bench", "results"));
         string readmePath = Path.GetFullPath(readme ?? Path.Combine(NeedRoot(), "README.md"));
 
-        IReadOnlyList<ReadmeSection.ReportFile> reports = ReadmeSection.ReadReports(reportsDir, [.. BenchVerbs.All.Select(v => v.Name)]);
+        IReadOnlyList<ReadmeSection.ReportFile> reports = ReadmeSection.ReadReports(reportsDir, [.. Program.Verbs.Select(v => v.Name)]);
         if (reports.Count == 0)
         {
             throw new InvalidOperationException($"no report in '{reportsDir}' has a Figures section ('{FigureTable.Begin}'): nothing to put in the README");
