@@ -1,14 +1,27 @@
 using BenchmarkDotNet.Running;
-using OxiVec.Benchmarks.Macro;
 
 namespace OxiVec.Benchmarks;
 
 /// <summary>
-/// Entry point. Without a verb: the macro WAL benchmark (<see cref="MacroHarness"/>).
+/// Entry point. A verb of <see cref="Verbs"/> (without one: <c>wal</c>, the macro WAL benchmark);
+/// <c>all</c>: every verb, then <c>readme</c>; <c>readme</c>: the README's performance table from the reports;
 /// <c>micro [BenchmarkDotNet arguments]</c>: the BenchmarkDotNet micro benchmarks (record encoding, CRC-32C).
 /// </summary>
 internal static class Program
 {
+    /// <summary>
+    /// The one list of verbs: registering a verb is one line here. <c>all</c> runs every verb of this list, in this
+    /// order, with the same <c>--quick</c>, <c>--out DIR</c> and <c>--allow-dirty</c>, then <c>readme</c>;
+    /// <c>readme</c> orders the README's rows by it. See <see cref="BenchVerb"/> for what a verb must do.
+    /// </summary>
+    public static IReadOnlyList<BenchVerb> Verbs { get; } =
+    [
+        new("wal", "WAL commits vs the disk, FasterLog and SQLite (the default verb)", Macro.MacroHarness.RunVerb),
+        new("store", "inserts with and without the WAL; recall@10 against QPS, exact search and USearch", args => new Store.StoreBench(Store.VerbOptions.Parse("store", args)).Run()),
+        new("recovery", "replay speed, recovery time against the checkpoint interval, checkpoint cost", args => new RecoveryBench.RecoveryHarness(Store.VerbOptions.Parse("recovery", args)).Run()),
+        new("profiles", "the guide's profile table against a WAL-off baseline", args => new Profiles.ProfileBench(Profiles.ProfileOptions.Parse(args)).Run()),
+    ];
+
     public static int Main(string[] args)
     {
         if (args.Length > 0 && args[0] == "micro")
@@ -21,29 +34,25 @@ internal static class Program
 
         try
         {
-            if (args.Length > 0 && args[0] == "store")
+            if (args.Length > 0 && args[0] is "-h" or "--help")
             {
-                return new Store.StoreBench(Store.VerbOptions.Parse("store", args[1..])).Run();
-            }
+                Console.WriteLine(Macro.HarnessOptions.Usage);
+                Console.WriteLine("Verbs:");
+                foreach (BenchVerb v in Verbs)
+                {
+                    Console.WriteLine($"  {v.Name,-10} {v.Summary}");
+                }
 
-            if (args.Length > 0 && args[0] == "recovery")
-            {
-                return new RecoveryBench.RecoveryHarness(Store.VerbOptions.Parse("recovery", args[1..])).Run();
-            }
-
-            if (args.Length > 0 && args[0] == "profiles")
-            {
-                return new Profiles.ProfileBench(Profiles.ProfileOptions.Parse(args[1..])).Run();
-            }
-
-            HarnessOptions options = HarnessOptions.Parse(args);
-            if (options.ShowHelp)
-            {
-                Console.WriteLine(HarnessOptions.Usage);
+                Console.WriteLine($"  {"all",-10} every verb above on one code state, then readme ({Trust.AllVerb.Usage})");
+                Console.WriteLine($"  {"readme",-10} the README's performance table from the reports ({Trust.ReadmeVerb.Usage})");
+                Console.WriteLine($"  {"micro",-10} the BenchmarkDotNet micro benchmarks");
                 return 0;
             }
 
-            return new MacroHarness(options).Run();
+            return args.Length > 0 && args[0] == "all" ? Trust.AllVerb.Run(args[1..])
+                : args.Length > 0 && args[0] == "readme" ? Trust.ReadmeVerb.Run(args[1..])
+                : args.Length > 0 && Verbs.FirstOrDefault(v => v.Name == args[0]) is { } verb ? verb.Run(args[1..])
+                : Verbs[0].Run(args);
         }
 #pragma warning disable CA1031 // The harness's contract: any failure is one line on stderr and exit code 1.
         catch (Exception ex)

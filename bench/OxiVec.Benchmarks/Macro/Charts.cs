@@ -66,10 +66,10 @@ internal static class Charts
         [
             (CellKind.Wal, 0, Color.FromHex("#d62728"), MarkerShape.FilledCircle, "OxiVec, SyncIntervalMs = 0 (fsync per commit, group commit)"),
             (CellKind.FasterLog, 0, Color.FromHex("#1f77b4"), MarkerShape.FilledSquare, "FasterLog, commit per record (durable)"),
-            (CellKind.Sqlite, 0, Color.FromHex("#9467bd"), MarkerShape.FilledTriangleUp, "SQLite WAL, synchronous=FULL (durable)"),
+            (CellKind.Sqlite, 0, Color.FromHex("#9467bd"), MarkerShape.FilledTriangleUp, "SQLite WAL, synchronous=FULL, group commit (durable)"),
             (CellKind.Wal, Workload.PeerIntervalMs, Color.FromHex("#d62728"), MarkerShape.OpenCircle, "OxiVec, SyncIntervalMs = 1000"),
             (CellKind.FasterLog, Workload.PeerIntervalMs, Color.FromHex("#1f77b4"), MarkerShape.OpenSquare, "FasterLog, commit every 1 s (enqueue only)"),
-            (CellKind.Sqlite, Workload.PeerIntervalMs, Color.FromHex("#9467bd"), MarkerShape.OpenTriangleUp, "SQLite WAL, synchronous=NORMAL"),
+            (CellKind.Sqlite, Workload.PeerIntervalMs, Color.FromHex("#9467bd"), MarkerShape.OpenTriangleUp, "SQLite WAL, synchronous=NORMAL, group commit"),
         ];
         foreach ((CellKind kind, int sync, Color color, MarkerShape marker, string label) in series)
         {

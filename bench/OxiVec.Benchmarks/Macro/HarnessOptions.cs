@@ -17,6 +17,7 @@ internal sealed record HarnessOptions
                        (default: bench/results under the repository root, found by walking up to OxiVec.slnx)
           --dir DIR    parent directory for the temporary WAL directories and disk-probe files (default: the
                        system temp directory); the disk measured is the disk of this directory
+          --allow-dirty  measure a working tree with uncommitted changes (the report then says "dirty tree")
           -h, --help   this text
         """;
 
@@ -27,6 +28,9 @@ internal sealed record HarnessOptions
     public string? WorkDir { get; init; }
 
     public bool ShowHelp { get; init; }
+
+    /// <summary>The commit and tree state measured (checked by <see cref="Parse"/>).</summary>
+    public Trust.CodeState Code { get; init; } = new(null, null, "not detected");
 
     /// <summary>The arguments as given, to print the command that produced the report.</summary>
     public IReadOnlyList<string> Arguments { get; init; } = [];
@@ -60,7 +64,7 @@ internal sealed record HarnessOptions
 
     public static HarnessOptions Parse(IReadOnlyList<string> args)
     {
-        bool quick = false, help = false;
+        bool quick = false, help = false, allowDirty = false;
         string? outDir = null, workDir = null;
         for (int i = 0; i < args.Count; i++)
         {
@@ -76,6 +80,9 @@ internal sealed record HarnessOptions
                 case "--dir":
                     workDir = Value(args, ref i, a);
                     break;
+                case "--allow-dirty":
+                    allowDirty = true;
+                    break;
                 case "-h" or "--help":
                     help = true;
                     break;
@@ -85,7 +92,14 @@ internal sealed record HarnessOptions
             }
         }
 
-        return new HarnessOptions { Quick = quick, OutDir = outDir, WorkDir = workDir, ShowHelp = help, Arguments = [.. args] };
+        Trust.CodeState code = new(null, null, "not detected");
+        if (!help)
+        {
+            code = Store.BenchCommon.DetectCodeState();
+            code.EnsureMeasurable(allowDirty);
+        }
+
+        return new HarnessOptions { Quick = quick, OutDir = outDir, WorkDir = workDir, ShowHelp = help, Arguments = [.. args], Code = code };
     }
 
     /// <summary>The command line that reproduces this run, as a reader would type it from the repository root.</summary>

@@ -16,7 +16,21 @@ internal sealed record BenchResults(
     IReadOnlyList<ProbeRun> WalSequential,
     IReadOnlyDictionary<CellKey, IReadOnlyList<WorkloadRun>> Cells,
     TimeSpan Elapsed,
-    string OtherLoad);
+    string OtherLoad,
+    IReadOnlyList<FasterLogTrial> FasterLogSweep)
+{
+    /// <summary>The FasterLog configuration of the peer cells: the sweep's best.</summary>
+    public string FasterLogChoice => FasterLogSweep.Count == 0 ? Peers.FasterLogConfig.Recommended.Name : FasterLogTrial.Best(FasterLogSweep).Config.Name;
+}
+
+/// <summary>One FasterLog configuration's runs in the sweep (durable commit per record, the largest writer count).</summary>
+internal sealed record FasterLogTrial(Peers.FasterLogConfig Config, int Writers, IReadOnlyList<WorkloadRun> Runs)
+{
+    public double MedianCommits => Spread.Of(Runs.Select(x => x.CommitsPerSecond)).Median;
+
+    /// <summary>The trial with the highest median commits/s.</summary>
+    public static FasterLogTrial Best(IReadOnlyList<FasterLogTrial> trials) => trials.MaxBy(t => t.MedianCommits)!;
+}
 
 /// <summary>
 /// The macro benchmark: machine, disk limit, WAL throughput and latency per sync policy and writer count, a
@@ -24,6 +38,19 @@ internal sealed record BenchResults(
 /// </summary>
 internal sealed class MacroHarness(HarnessOptions options)
 {
+    /// <summary>The <c>wal</c> verb: parses <paramref name="args"/>, prints the usage for <c>--help</c>, else runs.</summary>
+    public static int RunVerb(string[] args)
+    {
+        HarnessOptions options = HarnessOptions.Parse(args);
+        if (options.ShowHelp)
+        {
+            Console.WriteLine(HarnessOptions.Usage);
+            return 0;
+        }
+
+        return new MacroHarness(options).Run();
+    }
+
     public int Run()
     {
         long started = Stopwatch.GetTimestamp();
@@ -60,7 +87,6 @@ internal sealed class MacroHarness(HarnessOptions options)
         SystemLoad load = SystemLoad.Snapshot();
         MachineInfo machine = MachineInfo.Collect(workRoot);
         var data = new Dataset();
-        var workload = new Workload(data, workRoot);
         int repeats = options.Repeats;
 
         Progress($"{(options.Quick ? "quick" : "full")} mode: {repeats} repeat(s), {options.RunDuration.TotalSeconds:F1} s per run, work dir {workRoot}");
@@ -88,25 +114,53 @@ internal sealed class MacroHarness(HarnessOptions options)
             Progress($"WAL: sequential write {walSequential[^1].Rate:F0} MB/s");
         }
 
+        // FasterLog in its best documented configuration: every candidate (fast-commit mode, preallocation,
+        // AutoCommit, commit policies) durable per record at the largest writer count, interleaved over the repeats;
+        // the peer cells then use the best by median commits/s.
+        int sweepWriters = options.WriterCounts[^1];
+        var sweepRuns = Peers.FasterLogConfig.Candidates.ToDictionary(c => c, _ => new List<WorkloadRun>());
+        foreach (Peers.FasterLogConfig config in Peers.FasterLogConfig.Candidates)
+        {
+            _ = new Workload(data, workRoot, config).Run(new CellKey(CellKind.FasterLog, 0, 8), TimeSpan.FromMilliseconds(options.Quick ? 150 : 300), options.MaxOpsPerRun);
+        }
+
+        for (int r = 0; r < repeats; r++)
+        {
+            foreach (Peers.FasterLogConfig config in Peers.FasterLogConfig.Candidates)
+            {
+                WorkloadRun run = new Workload(data, workRoot, config).Run(new CellKey(CellKind.FasterLog, 0, sweepWriters), options.RunDuration, options.MaxOpsPerRun);
+                sweepRuns[config].Add(run);
+                Progress(string.Create(CultureInfo.InvariantCulture, $"FasterLog sweep, {config.Name}, {sweepWriters} writers: {run.CommitsPerSecond:N0} commits/s, p99 {run.Latency.P99Us:F1} µs"));
+            }
+        }
+
+        List<FasterLogTrial> sweep = [.. sweepRuns.Select(kv => new FasterLogTrial(kv.Key, sweepWriters, kv.Value))];
+        Peers.FasterLogConfig best = FasterLogTrial.Best(sweep).Config;
+        Progress($"FasterLog: best configuration {best.Name}");
+        var workload = new Workload(data, workRoot, best);
+
+        // Each OxiVec cell is followed by the peers it is compared with (durable per commit at SyncIntervalMs = 0,
+        // their periodic or process-crash-safe variant at 1000), so that within a round a target's candidate and
+        // baseline run back to back and its verdict can pair them round by round.
         List<CellKey> plan = [];
         plan.AddRange(options.WriterCounts.Select(w => new CellKey(CellKind.Baseline, 0, w)));
         foreach (int sync in options.SyncIntervals)
         {
-            plan.AddRange(options.WriterCounts.Select(w => new CellKey(CellKind.Wal, sync, w)));
+            foreach (int w in options.WriterCounts)
+            {
+                plan.Add(new CellKey(CellKind.Wal, sync, w));
+                if ((sync == 0 || sync == Workload.PeerIntervalMs) && options.PeerWriterCounts.Contains(w))
+                {
+                    plan.Add(new CellKey(CellKind.FasterLog, sync, w));
+                    plan.Add(new CellKey(CellKind.Sqlite, sync, w));
+                }
+            }
         }
 
         plan.Add(new CellKey(CellKind.Transaction, 0, 1));
 
-        // Peers on the same records, writer counts and commit pattern: durable per commit (compared with
-        // SyncIntervalMs = 0) and their periodic or process-crash-safe variant (compared with 1000), plus batches.
-        foreach (CellKind peer in new[] { CellKind.FasterLog, CellKind.Sqlite })
-        {
-            foreach (int sync in new[] { 0, Workload.PeerIntervalMs })
-            {
-                plan.AddRange(options.PeerWriterCounts.Select(w => new CellKey(peer, sync, w)));
-            }
-        }
-
+        // The old SQLite layout (a connection per writer, the busy handler's sleeps) at the largest writer count, as a secondary row.
+        plan.Add(new CellKey(CellKind.SqliteConnections, 0, options.WriterCounts[^1]));
         plan.Add(new CellKey(CellKind.FasterLogTransaction, 0, 1));
         plan.Add(new CellKey(CellKind.SqliteTransaction, 0, 1));
 
@@ -116,7 +170,7 @@ internal sealed class MacroHarness(HarnessOptions options)
         [
             new(CellKind.Baseline, 0, 8), new(CellKind.Wal, 0, 8), new(CellKind.Wal, 1_000, 8), new(CellKind.Transaction, 0, 1),
             new(CellKind.FasterLog, 0, 8), new(CellKind.FasterLog, Workload.PeerIntervalMs, 8), new(CellKind.FasterLogTransaction, 0, 1),
-            new(CellKind.Sqlite, 0, 8), new(CellKind.Sqlite, Workload.PeerIntervalMs, 8), new(CellKind.SqliteTransaction, 0, 1),
+            new(CellKind.Sqlite, 0, 8), new(CellKind.Sqlite, Workload.PeerIntervalMs, 8), new(CellKind.SqliteConnections, 0, 8), new(CellKind.SqliteTransaction, 0, 1),
         ];
         foreach (CellKey cell in warmUp)
         {
@@ -144,7 +198,8 @@ internal sealed class MacroHarness(HarnessOptions options)
             options, machine, data, sequential, sequentialSynced, overwrite, preallocated, extend, walSequential,
             cells.ToDictionary(kv => kv.Key, kv => (IReadOnlyList<WorkloadRun>)kv.Value),
             Stopwatch.GetElapsedTime(started),
-            SystemLoad.Describe(load));
+            SystemLoad.Describe(load),
+            sweep);
     }
 
     private string ResolveOutDir()

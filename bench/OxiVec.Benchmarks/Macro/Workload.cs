@@ -28,10 +28,17 @@ internal enum CellKind
     FasterLogTransaction,
 
     /// <summary>
-    /// Peer: SQLite in WAL mode, one row per transaction (<see cref="Peers.SqlitePeer"/>). SyncIntervalMs 0:
+    /// Peer: SQLite in WAL mode with application-level group commit (<see cref="Peers.SqliteGroupCommitPeer"/>: one
+    /// connection, writers enqueue, one thread commits everything queued in one transaction). SyncIntervalMs 0:
     /// <c>synchronous=FULL</c>; 1000: <c>synchronous=NORMAL</c> (process-crash safe, like a positive interval).
     /// </summary>
     Sqlite,
+
+    /// <summary>
+    /// Secondary peer row: SQLite with one connection per writer, one row per autocommit transaction
+    /// (<see cref="Peers.SqlitePeer"/>); contending writers sleep in SQLite's busy handler. SyncIntervalMs 0 only.
+    /// </summary>
+    SqliteConnections,
 
     /// <summary>Peer: SQLite, transactions of <see cref="Workload.TransactionBatch"/> rows (SyncIntervalMs 0: <c>synchronous=FULL</c>).</summary>
     SqliteTransaction,
@@ -45,7 +52,7 @@ internal enum CellKind
 internal readonly record struct CellKey(CellKind Kind, int SyncIntervalMs, int Writers)
 {
     /// <summary>True for the peers measured against OxiVec (FasterLog, SQLite).</summary>
-    public bool IsPeer => Kind is CellKind.FasterLog or CellKind.FasterLogTransaction or CellKind.Sqlite or CellKind.SqliteTransaction;
+    public bool IsPeer => Kind is CellKind.FasterLog or CellKind.FasterLogTransaction or CellKind.Sqlite or CellKind.SqliteConnections or CellKind.SqliteTransaction;
 
     /// <summary>True when a commit carries <see cref="Workload.TransactionBatch"/> records.</summary>
     public bool IsBatch => Kind is CellKind.Transaction or CellKind.FasterLogTransaction or CellKind.SqliteTransaction;
@@ -93,7 +100,7 @@ internal sealed record WorkloadRun(
 /// Runs cells: N writer threads in a tight loop for a fixed duration (or until a total operation cap), each
 /// timing every commit with <see cref="Stopwatch"/> timestamps into its own array.
 /// </summary>
-internal sealed class Workload(Dataset data, string workRoot)
+internal sealed class Workload(Dataset data, string workRoot, FasterLogConfig fasterLog)
 {
     /// <summary>Inserts per transaction in the transaction row.</summary>
     public const int TransactionBatch = 100;
@@ -107,8 +114,9 @@ internal sealed class Workload(Dataset data, string workRoot)
         (CellKind.FasterLog, 0) => "FasterLog, commit per record",
         (CellKind.FasterLog, _) => "FasterLog, commit every 1 s",
         (CellKind.FasterLogTransaction, _) => $"FasterLog, atomic batches of {TransactionBatch}",
-        (CellKind.Sqlite, 0) => "SQLite WAL, synchronous=FULL",
-        (CellKind.Sqlite, _) => "SQLite WAL, synchronous=NORMAL",
+        (CellKind.Sqlite, 0) => "SQLite WAL, synchronous=FULL, group commit",
+        (CellKind.Sqlite, _) => "SQLite WAL, synchronous=NORMAL, group commit",
+        (CellKind.SqliteConnections, _) => "SQLite WAL, synchronous=FULL, one connection per writer (secondary)",
         (CellKind.SqliteTransaction, 0) => $"SQLite WAL, synchronous=FULL, transactions of {TransactionBatch}",
         (CellKind.SqliteTransaction, _) => $"SQLite WAL, synchronous=NORMAL, transactions of {TransactionBatch}",
         _ => cell.Kind.ToString(),
@@ -138,7 +146,7 @@ internal sealed class Workload(Dataset data, string workRoot)
         CellKind.Baseline => RunBaseline(cell.Writers, duration, maxOps),
         CellKind.Wal => RunWal(cell, duration, maxOps),
         CellKind.Transaction => RunWal(cell, duration, maxOps),
-        CellKind.FasterLog or CellKind.FasterLogTransaction or CellKind.Sqlite or CellKind.SqliteTransaction => RunPeer(cell, duration, maxOps),
+        _ when cell.IsPeer => RunPeer(cell, duration, maxOps),
         _ => throw new ArgumentOutOfRangeException(nameof(cell)),
     };
 
@@ -243,10 +251,11 @@ internal sealed class Workload(Dataset data, string workRoot)
         }
     }
 
-    private static IPeerLog OpenPeer(CellKey cell, string dir) => cell.Kind switch
+    private IPeerLog OpenPeer(CellKey cell, string dir) => cell.Kind switch
     {
-        CellKind.FasterLog or CellKind.FasterLogTransaction => new FasterLogPeer(dir, commitPerRecord: cell.SyncIntervalMs == 0),
-        CellKind.Sqlite or CellKind.SqliteTransaction => new SqlitePeer(dir, cell.Writers, fullSync: cell.SyncIntervalMs == 0),
+        CellKind.FasterLog or CellKind.FasterLogTransaction => new FasterLogPeer(dir, commitPerRecord: cell.SyncIntervalMs == 0, fasterLog),
+        CellKind.Sqlite => new SqliteGroupCommitPeer(dir, fullSync: cell.SyncIntervalMs == 0),
+        CellKind.SqliteConnections or CellKind.SqliteTransaction => new SqlitePeer(dir, cell.Writers, fullSync: cell.SyncIntervalMs == 0),
         _ => throw new ArgumentOutOfRangeException(nameof(cell)),
     };
 

@@ -81,11 +81,14 @@ internal sealed class ProfileBench(ProfileOptions options)
                 Thread.Sleep(500);
             }
 
-            // Round robin: every cell once per round, so slow drifts of the shared machine hit all cells alike, in an
-            // order shuffled per round (fixed seeds), so no cell always follows the same one (whose writeback, garbage
-            // or background checkpoint may spill over).
+            // Paired rounds: every round runs each profile cell once, each right after (or, in alternate rounds,
+            // right before) a baseline run of the same dataset and writer count, so that the pair shares the state of
+            // the shared machine and the verdict can bootstrap over per-round ratios. The cells' order is shuffled per
+            // round (fixed seeds), so no cell always follows the same one (whose writeback, garbage or background
+            // checkpoint may spill over).
             var results = new Dictionary<CellKey, List<CellRun>>();
-            (Profile Profile, int Writers)[] cells = [.. profiles.SelectMany(p => WriterCounts.Select(w => (p, w)))];
+            var pairs = new Dictionary<CellKey, List<PairedRun>>();
+            (Profile Profile, int Writers)[] cells = [.. profiles.Where(p => !p.IsBaseline).SelectMany(p => WriterCounts.Select(w => (p, w)))];
             foreach (ProfileDataset data in datasets)
             {
                 for (int round = 1; round <= options.Runs; round++)
@@ -95,24 +98,23 @@ internal sealed class ProfileBench(ProfileOptions options)
                     foreach ((Profile profile, int writers) in cells)
                     {
                         cell++;
-                        CellRun run = runner.Run(data, profile, writers, data.Count, data.BudgetSeconds);
-                        var key = new CellKey(data.Name, profile.Name, writers);
-                        if (!results.TryGetValue(key, out List<CellRun>? runs))
-                        {
-                            results[key] = runs = [];
-                        }
-
-                        runs.Add(run);
+                        bool baselineFirst = round % 2 == 1;
+                        CellRun first = runner.Run(data, baselineFirst ? Profile.Baseline : profile, writers, data.Count, data.BudgetSeconds);
+                        CellRun second = runner.Run(data, baselineFirst ? profile : Profile.Baseline, writers, data.Count, data.BudgetSeconds);
+                        (CellRun run, CellRun baseline) = baselineFirst ? (second, first) : (first, second);
+                        Add(results, new CellKey(data.Name, profile.Name, writers), run);
+                        Add(results, new CellKey(data.Name, Profile.Baseline.Name, writers), baseline);
+                        Add(pairs, new CellKey(data.Name, profile.Name, writers), new PairedRun(run, baseline));
                         Progress(
-                            $"{data.Description}, run {round}/{options.Runs}, cell {cell}/{cells.Length}: {profile.Name}, {writers} writer(s): "
+                            $"{data.Description}, round {round}/{options.Runs}, cell {cell}/{cells.Length}: {profile.Name}, {writers} writer(s): "
                             + $"{F(run.PerSecond)} inserts/s ({run.Inserted:N0} in {run.Seconds:0.00} s{(run.TimeBoxed ? ", time-boxed" : "")}), "
-                            + $"{run.Checkpoints} checkpoint(s), p99 {run.Latency.P99Us:0} µs");
+                            + $"{run.Checkpoints} checkpoint(s), p99 {run.Latency.P99Us:0} µs; its baseline {F(baseline.PerSecond)} inserts/s");
                     }
                 }
             }
 
             double totalSeconds = Seconds(runStart);
-            var report = new ProfileReport(options, plan, machine, datasets, profiles, results, totalSeconds, SystemLoad.Describe(load));
+            var report = new ProfileReport(options, plan, machine, datasets, profiles, results, pairs, totalSeconds, SystemLoad.Describe(load));
             string png = Path.Combine(options.OutDir, "profiles-overhead.png");
             ProfileChart.Write(report, png);
             string md = Path.Combine(options.OutDir, "profiles.md");
@@ -124,6 +126,16 @@ internal sealed class ProfileBench(ProfileOptions options)
         {
             TryDelete(work);
         }
+    }
+
+    private static void Add<T>(Dictionary<CellKey, List<T>> map, CellKey key, T value)
+    {
+        if (!map.TryGetValue(key, out List<T>? list))
+        {
+            map[key] = list = [];
+        }
+
+        list.Add(value);
     }
 
     private static void Progress(string text) => Console.Error.WriteLine("profiles: " + text);

@@ -5,7 +5,7 @@ namespace OxiVec.Benchmarks.Profiles;
 
 /// <summary>
 /// <c>profiles-overhead.png</c>: the measured overhead per profile, one bar per dataset × writer count (median,
-/// with the fastest–slowest run as a whisker), the guide's claimed slowdown as a band behind each group, and the
+/// with its 95 % bootstrap interval as a whisker), the guide's claimed slowdown as a band behind each group, and the
 /// issue's target as a dashed ceiling over the bars it applies to.
 /// </summary>
 internal static class ProfileChart
@@ -48,7 +48,7 @@ internal static class ProfileChart
             {
                 CellSummary c = report.Cells.Single(c => c.Dataset == series[s].Dataset && c.Profile == profile && c.Writers == series[s].Writers);
                 double x = left + s;
-                double median = c.Overhead * 100;
+                double median = c.Overhead!.Estimate * 100;
                 bars.Add(new Bar
                 {
                     Position = x,
@@ -61,9 +61,9 @@ internal static class ProfileChart
                 values.Add(median);
                 if (c.Runs.Count > 1)
                 {
-                    Whisker(plot, x, c.OverheadLow * 100, c.OverheadHigh * 100);
-                    values.Add(c.OverheadLow * 100);
-                    values.Add(c.OverheadHigh * 100);
+                    Whisker(plot, x, c.Overhead!.Low * 100, c.Overhead!.High * 100);
+                    values.Add(c.Overhead!.Low * 100);
+                    values.Add(c.Overhead!.High * 100);
                 }
 
                 if (c.HasTarget)
@@ -99,7 +99,7 @@ internal static class ProfileChart
         plot.Legend.ManualItems.Add(new LegendItem { LabelText = "guide's claimed slowdown", FillColor = bandColor });
         plot.Legend.ManualItems.Add(new LegendItem { LabelText = "issue target (ceiling)", LineColor = targetColor, LineWidth = 2.5f, LinePattern = LinePattern.Dashed });
 
-        plot.Title("OxiVec WAL profiles: insert overhead vs the WAL-off baseline (median, whiskers: fastest–slowest run; * time-boxed)");
+        plot.Title("OxiVec WAL profiles: insert overhead vs the WAL-off baseline (paired rounds; whiskers: 95 % interval; * time-boxed)");
         plot.YLabel("overhead = 1 − inserts/s ÷ baseline inserts/s (%)");
         plot.Axes.Bottom.SetTicks([.. groupCenters], [.. groupLabels]);
         plot.Axes.Bottom.MajorTickStyle.Length = 0;

@@ -91,3 +91,6 @@ internal sealed record CellRun(int Inserted, double Seconds, bool TimeBoxed, lon
 {
     public double PerSecond => Inserted / Seconds;
 }
+
+/// <summary>A profile's run and the baseline run of the same round, dataset and writer count, run back to back.</summary>
+internal sealed record PairedRun(CellRun Run, CellRun Baseline);

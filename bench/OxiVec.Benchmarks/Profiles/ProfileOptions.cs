@@ -9,7 +9,7 @@ namespace OxiVec.Benchmarks.Profiles;
 /// </summary>
 internal sealed record ProfileOptions(VerbOptions Verb, string WorkParent, int Runs)
 {
-    public const string Usage = "profiles [--quick] [--out DIR] [--dir DIR] [--runs N]";
+    public const string Usage = "profiles [--quick] [--out DIR] [--dir DIR] [--runs N] [--allow-dirty]";
 
     public bool Quick => Verb.Quick;
 
@@ -32,7 +32,7 @@ internal sealed record ProfileOptions(VerbOptions Verb, string WorkParent, int R
                         ? n
                         : throw new ArgumentException($"--runs needs a positive integer, not '{args[i]}' (usage: {Usage})");
                     break;
-                case "--quick":
+                case "--quick" or "--allow-dirty":
                     shared.Add(args[i]);
                     break;
                 case "--out" when i + 1 < args.Length:

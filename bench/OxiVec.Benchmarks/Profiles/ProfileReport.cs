@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text;
 using OxiVec.Benchmarks.Macro;
+using OxiVec.Benchmarks.Trust;
+using OxiVec.Wal;
 using static OxiVec.Benchmarks.Store.BenchCommon;
 
 namespace OxiVec.Benchmarks.Profiles;
@@ -9,11 +11,12 @@ namespace OxiVec.Benchmarks.Profiles;
 /// The summary of one cell over its runs: inserts/s, the overhead against the baseline of the same dataset and
 /// writer count, checkpoints, fsyncs and latency.
 /// </summary>
-/// <param name="Overhead">1 − median inserts/s ÷ median baseline inserts/s; NaN for the baseline itself.</param>
-/// <param name="OverheadLow">The overhead of the fastest run.</param>
-/// <param name="OverheadHigh">The overhead of the slowest run.</param>
+/// <param name="Overhead">
+/// 1 − the profile's rate ÷ its baseline's, over the paired rounds (geometric mean of the per-round ratios), with
+/// its 95 % bootstrap interval; null for the baseline itself.
+/// </param>
 internal sealed record CellSummary(
-    ProfileDataset Dataset, Profile Profile, int Writers, IReadOnlyList<CellRun> Runs, Spread Rate, double Overhead, double OverheadLow, double OverheadHigh)
+    ProfileDataset Dataset, Profile Profile, int Writers, IReadOnlyList<CellRun> Runs, Spread Rate, Interval? Overhead)
 {
     public int TimeBoxedRuns => Runs.Count(r => r.TimeBoxed);
 
@@ -30,17 +33,14 @@ internal sealed record CellSummary(
     /// <summary>Median seconds spent in inserts of 10 ms or more (stalls), summed over writers.</summary>
     public double StallSeconds => Spread.Of(Runs.Select(r => r.Latency.SlowSeconds)).Median;
 
-    public bool HasTarget => Profile.HasTarget(Writers);
+    public bool HasTarget => Profile.HasTarget(Writers) && Overhead is not null;
 
-    public bool TargetMet => HasTarget && Overhead <= Profile.TargetMax!.Value;
+    /// <summary>The target's verdict from the overhead's interval (<see cref="Verdicts.AtMost"/>).</summary>
+    public Verdict Verdict => HasTarget ? Verdicts.AtMost(Overhead!, Profile.TargetMax!.Value) : Verdict.Inconclusive;
 
-    /// <summary>Whether the fastest and the slowest run fall on different sides of the target (the verdict is within the noise).</summary>
-    public bool TargetStraddled => HasTarget && OverheadLow <= Profile.TargetMax!.Value && OverheadHigh > Profile.TargetMax.Value;
-
-    /// <summary>"met" or "not met", with a caveat when the runs straddle the target or were time-boxed.</summary>
+    /// <summary>"met", "not met" or "inconclusive", with a caveat when runs were time-boxed.</summary>
     public string TargetVerdict =>
-        (TargetMet ? "**met**" : "**not met**")
-        + (TargetStraddled ? " (runs on both sides: within the noise)" : "")
+        Verdicts.Markdown(Verdict, Overhead!)
         + (TimeBoxedRuns > 0 ? " (time-boxed)" : "");
 }
 
@@ -60,6 +60,7 @@ internal sealed class ProfileReport
         IReadOnlyList<ProfileDataset> datasets,
         IReadOnlyList<Profile> profiles,
         IReadOnlyDictionary<CellKey, List<CellRun>> results,
+        IReadOnlyDictionary<CellKey, List<PairedRun>> pairs,
         double totalSeconds,
         string load)
     {
@@ -75,14 +76,15 @@ internal sealed class ProfileReport
         {
             foreach (int writers in ProfileBench.WriterCounts)
             {
-                double baseline = Spread.Of(results[new CellKey(data.Name, Profile.Baseline.Name, writers)].Select(r => r.PerSecond)).Median;
                 foreach (Profile profile in profiles)
                 {
-                    List<CellRun> runs = results[new CellKey(data.Name, profile.Name, writers)];
+                    var key = new CellKey(data.Name, profile.Name, writers);
+                    List<CellRun> runs = results[key];
                     Spread rate = Spread.Of(runs.Select(r => r.PerSecond));
-                    cells.Add(profile.IsBaseline
-                        ? new CellSummary(data, profile, writers, runs, rate, double.NaN, double.NaN, double.NaN)
-                        : new CellSummary(data, profile, writers, runs, rate, 1 - (rate.Median / baseline), 1 - (rate.Max / baseline), 1 - (rate.Min / baseline)));
+                    Interval? overhead = profile.IsBaseline
+                        ? null
+                        : Bootstrap.PairedRatio([.. pairs[key].Select(p => p.Run.PerSecond)], [.. pairs[key].Select(p => p.Baseline.PerSecond)]).OneMinus();
+                    cells.Add(new CellSummary(data, profile, writers, runs, rate, overhead));
                 }
             }
         }
@@ -97,6 +99,8 @@ internal sealed class ProfileReport
     /// <summary>The profiles measured, the baseline first.</summary>
     public IReadOnlyList<Profile> Profiles { get; }
 
+    public static string Percent(Interval? i) => i is null ? "–" : $"{Percent(i.Estimate)} ({Percent(i.Low)} – {Percent(i.High)})";
+
     public static string Percent(double fraction) => double.IsNaN(fraction) ? "–" : (fraction * 100).ToString("0.0", CultureInfo.InvariantCulture) + " %";
 
     public string Markdown()
@@ -104,10 +108,11 @@ internal sealed class ProfileReport
         var sb = new StringBuilder();
         Line(sb, "# OxiVec WAL profiles: the guide's Quick Reference table, measured");
         Line(sb);
+        sb.Append(_options.Verb.Stamp);
         Line(sb, $"Generated by the `profiles` verb of bench/OxiVec.Benchmarks on {_machine.Date:yyyy-MM-dd HH:mm} UTC, {(_options.Quick ? "quick mode (smoke-test sizes, 1 run: numbers are indicative only)" : "full mode")}; "
-            + $"{_options.Runs} run(s) of every cell, run round robin (every cell once per round); whole run {_totalSeconds:0} s. {Capitalized(_load)}");
+            + $"{_options.Runs} run(s) of every cell, in paired rounds (every round runs each profile cell once, back to back with a baseline run of the same dataset and writer count); whole run {_totalSeconds:0} s. {Capitalized(_load)}");
         Line(sb);
-        Line(sb, "The guide (\"Durability vs Performance Trade-offs\", \"Quick Reference\") claims a write slowdown per profile. Here the same vectors are ingested with each `WalConfig` preset and, in the same run, without the WAL; *overhead* = 1 − (profile inserts/s ÷ baseline inserts/s), medians over the runs, baseline of the same dataset and writer count.");
+        Line(sb, "The guide (\"Durability vs Performance Trade-offs\", \"Quick Reference\") claims a write slowdown per profile. Here the same vectors are ingested with each `WalConfig` preset and, in the same run, without the WAL; *overhead* = 1 − (profile inserts/s ÷ baseline inserts/s of the same round), the geometric mean of the per-round ratios over the rounds, with its 95 % bootstrap interval (rounds resampled with replacement, {Bootstrap.Resamples:N0} resamples, fixed seed).");
         Line(sb);
         TargetSection(sb);
         DatasetSection(sb);
@@ -123,21 +128,40 @@ internal sealed class ProfileReport
     {
         Line(sb, "## Targets (issue 6)");
         Line(sb);
-        Line(sb, "The issue's targets: overhead at SyncIntervalMs = 1000 (HighThroughput) at most 1 %, at 100 (Balanced) at most 3 %, at 0 (MaximumDurability) with 32 writers at most 10 %. A target is *met* when the median overhead is at or below it; the range is fastest–slowest run against the median baseline.");
+        Line(sb, "The issue's targets: overhead at SyncIntervalMs = 1000 (HighThroughput) at most 1 %, at 100 (Balanced) at most 3 %, at 0 (MaximumDurability) with 32 writers at most 10 %. "
+            + "A target is *met* only when the whole 95 % interval of the overhead is at or below it, *not met* when the whole interval is above it, and *inconclusive* when the interval contains it (or rests on a single round).");
         Line(sb);
-        Line(sb, "| Target | Dataset | Writers | Overhead (median) | Range | Met? |");
-        Line(sb, "|---|---|---:|---:|---:|---|");
+        Line(sb, "| Target | Dataset | Writers | Overhead | 95 % interval | Rounds | Verdict |");
+        Line(sb, "|---|---|---:|---:|---:|---:|---|");
         foreach (CellSummary c in Cells.Where(c => c.HasTarget))
         {
-            Line(sb, $"| {c.Profile.Name} (SyncIntervalMs = {c.Profile.Wal!.SyncIntervalMs}) ≤ {Percent(c.Profile.TargetMax!.Value)} | {c.Dataset.Description} | {c.Writers} | {Percent(c.Overhead)} | {Percent(c.OverheadLow)} – {Percent(c.OverheadHigh)} | {c.TargetVerdict} |");
+            Line(sb, $"| {c.Profile.Name} (SyncIntervalMs = {c.Profile.Wal!.SyncIntervalMs}) ≤ {Percent(c.Profile.TargetMax!.Value)} | {c.Dataset.Description} | {c.Writers} | {Percent(c.Overhead!.Estimate)} | {Percent(c.Overhead.Low)} – {Percent(c.Overhead.High)} | {c.Overhead.Rounds} | {c.TargetVerdict} |");
         }
 
-        int met = Cells.Count(c => c.TargetMet);
         int total = Cells.Count(c => c.HasTarget);
-        int straddled = Cells.Count(c => c.TargetStraddled);
         Line(sb);
-        Line(sb, $"{met} of {total} target cells met by the median; in {straddled} of the {total} the fastest and the slowest run fall on different sides of the target, so that verdict is within the noise of this machine.");
+        Line(sb, $"Of {total} target cells: {Cells.Count(c => c.HasTarget && c.Verdict == Verdict.Met)} met, {Cells.Count(c => c.HasTarget && c.Verdict == Verdict.NotMet)} not met, {Cells.Count(c => c.HasTarget && c.Verdict == Verdict.Inconclusive)} inconclusive.");
         Line(sb);
+        sb.Append(FigureTable.Render(Figures()));
+    }
+
+    /// <summary>The report's headline figures: every target cell, with its qualifiers.</summary>
+    public IEnumerable<Figure> Figures()
+    {
+        foreach (CellSummary c in Cells.Where(c => c.HasTarget))
+        {
+            Interval o = c.Overhead!;
+            WalConfig wal = c.Profile.Wal!;
+            string checkpoints = wal.CheckpointInterval == int.MaxValue ? "automatic checkpoints off" : $"a checkpoint every {wal.CheckpointInterval:N0} operations";
+            yield return new Figure(
+                $"Write overhead of the {c.Profile.Name} profile against the WAL-off baseline",
+                Percent(o.Estimate),
+                $"the guide: {c.Profile.GuideClaim}",
+                o.Rounds < 2 ? "1 round: no interval" : $"95 % interval {Percent(o.Low)} – {Percent(o.High)}",
+                $"≤ {Percent(c.Profile.TargetMax!.Value)}: {Verdicts.Words(c.Verdict)}",
+                $"{c.Dataset.Description}, {c.Writers} writer(s), one insert per commit, SyncIntervalMs = {wal.SyncIntervalMs}, {checkpoints}{(c.TimeBoxedRuns > 0 ? ", time-boxed" : "")}",
+                o.Rounds);
+        }
     }
 
     private void DatasetSection(StringBuilder sb)
@@ -155,7 +179,7 @@ internal sealed class ProfileReport
             Line(sb, $"- Why {_plan.HnswCount:N0} x {_plan.HnswDimension} rather than the issue's 50,000 x 768: HNSW inserts at 768 dimensions run at roughly 1,500-3,000/s on this 2-core machine (each insert searches with efConstruction = 200), so one 50,000-vector cell takes 20-40 s, and the slowest (MaximumDurability, 1 writer, a checkpoint of the whole graph every 1,000 inserts) several times that; with {configurations} configurations x 2 writer counts x {_options.Runs} runs the HNSW part alone would take well over 30 minutes. {_plan.HnswCount:N0} vectors keep a cell to about 3-15 s and the whole run to about 10 minutes. Insert cost grows with the graph only logarithmically, so the overhead ratio should be close to that of a larger graph, except for the checkpoint cost, which grows with the collection.");
         }
 
-        Line(sb, "- Order: every round runs each cell once, in an order shuffled per round (fixed seeds), datasets one after the other.");
+        Line(sb, "- Order: every round runs each profile cell once, in an order shuffled per round (fixed seeds), each back to back with a baseline run of the same dataset and writer count (the baseline first in odd rounds, second in even ones); datasets one after the other. The baseline rows are medians over all its runs.");
         Line(sb, "- Writers: 1 thread, or 32 threads splitting the ids (writer *w* inserts ids *w*, *w* + 32, …), released together; one `VectorDatabase.Insert(collection, id, vector)` per call (one record per commit).");
         Line(sb, "- Profiles: `WalConfig.MaximumDurability`, `Balanced`, `HighThroughput`, `Development` exactly as defined (including their `CheckpointInterval`: automatic background checkpoints run as in production), a fresh data directory per cell, deleted afterwards. Timing runs from the release of the writers to the last acknowledgement; opening and closing the database (the final fsync, a checkpoint still in flight) are not timed.");
         Line(sb, "- *MaximumDurabilityNoCheckpoints* (diagnostic, not a row of the guide): `WalConfig.MaximumDurability with { CheckpointInterval = int.MaxValue }`, to tell the cost of an fsync per commit from the cost of the profile's checkpoint every 1,000 operations.");
@@ -174,22 +198,22 @@ internal sealed class ProfileReport
         {
             Line(sb, $"### {d.Description}");
             Line(sb);
-            Line(sb, "| Profile | sync_interval_ms | checkpoint_interval | Writers | Inserts/s (median) | Min – max | Overhead | Overhead range | Guide claims | Issue target | Checkpoints | fsyncs | p50 | p99 | Stalls (s) | Inserted |");
+            Line(sb, "| Profile | sync_interval_ms | checkpoint_interval | Writers | Inserts/s (median) | Min – max | Overhead | 95 % interval | Guide claims | Issue target | Checkpoints | fsyncs | p50 | p99 | Stalls (s) | Inserted |");
             Line(sb, "|---|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---:|---:|---:|---:|---:|");
             foreach (CellSummary c in Cells.Where(c => c.Dataset == d).OrderBy(c => c.Writers))
             {
                 Profile p = c.Profile;
                 string sync = p.Wal is null ? "–" : p.Wal.SyncIntervalMs.ToString("N0", CultureInfo.InvariantCulture);
                 string interval = p.Wal is null ? "–" : p.Wal.CheckpointInterval == int.MaxValue ? "off" : p.Wal.CheckpointInterval.ToString("N0", CultureInfo.InvariantCulture);
-                string target = !c.HasTarget ? "–" : $"≤ {Percent(p.TargetMax!.Value)}: {(c.TargetMet ? "met" : "**not met**")}";
-                string claim = p.IsBaseline || p.IsDiagnostic ? "–" : $"{p.GuideClaim}: {(c.Overhead <= p.ClaimHigh ? "holds" : "**exceeded**")}";
+                string target = !c.HasTarget ? "–" : $"≤ {Percent(p.TargetMax!.Value)}: {Verdicts.Markdown(c.Verdict, c.Overhead!)}";
+                string claim = p.IsBaseline || p.IsDiagnostic ? "–" : $"{p.GuideClaim}: {Verdicts.Markdown(Verdicts.AtMost(c.Overhead!, p.ClaimHigh), c.Overhead!).Replace("not met", "exceeded", StringComparison.Ordinal).Replace("met", "holds", StringComparison.Ordinal)}";
                 string inserted = c.TimeBoxedRuns == 0
                     ? $"{c.Inserted.Median:N0}"
                     : $"{c.Inserted.Median:N0} (time-boxed in {c.TimeBoxedRuns} of {c.Runs.Count} runs)";
-                string overheadRange = p.IsBaseline ? "–" : $"{Percent(c.OverheadLow)} – {Percent(c.OverheadHigh)}";
+                string overheadRange = c.Overhead is null ? "–" : $"{Percent(c.Overhead.Low)} – {Percent(c.Overhead.High)}";
                 string checkpoints = p.IsBaseline ? "–" : Range(c.Checkpoints);
                 string fsyncs = p.IsBaseline ? "–" : F(c.Fsyncs.Median);
-                Line(sb, $"| {(p.IsBaseline ? "**Baseline (WAL off)**" : p.IsDiagnostic ? $"*{p.Name}* (diagnostic)" : p.Name)} | {sync} | {interval} | {c.Writers} | {F(c.Rate.Median)} | {F(c.Rate.Min)} – {F(c.Rate.Max)} | {Percent(c.Overhead)} | {overheadRange} | {claim} | {target} | {checkpoints} | {fsyncs} | {Us(c.P50Us)} | {Us(c.P99Us)} | {c.StallSeconds:0.00} | {inserted} |");
+                Line(sb, $"| {(p.IsBaseline ? "**Baseline (WAL off)**" : p.IsDiagnostic ? $"*{p.Name}* (diagnostic)" : p.Name)} | {sync} | {interval} | {c.Writers} | {F(c.Rate.Median)} | {F(c.Rate.Min)} – {F(c.Rate.Max)} | {(c.Overhead is null ? "–" : Percent(c.Overhead.Estimate))} | {overheadRange} | {claim} | {target} | {checkpoints} | {fsyncs} | {Us(c.P50Us)} | {Us(c.P99Us)} | {c.StallSeconds:0.00} | {inserted} |");
             }
 
             Line(sb);
@@ -204,7 +228,7 @@ internal sealed class ProfileReport
         Line(sb, "- Checkpoints are part of a profile's cost and are reported as they happen: with MaximumDurability (`CheckpointInterval` = 1,000) a background checkpoint is due every 1,000 inserts, and each copies the whole collection (vectors and index snapshot) and writes it with fsyncs; only one runs at a time, so on a large collection they run back to back and the *Checkpoints* column shows how many fitted. Their copy holds the apply lock, which shows as p99 latency and stalls; on 2 cores their CPU also competes with the writers, and their fsyncs with the commits' on the same disk. The diagnostic row *MaximumDurabilityNoCheckpoints* shows what the profile costs without them.");
         Line(sb, "- A time-boxed cell inserted only a prefix of the dataset: its rate is over that prefix, its checkpoints copied smaller collections, and (for HNSW) its graph was smaller and cheaper to insert into than at the end of a full run, so its overhead is, if anything, understated.");
         Line(sb, "- With 32 writers the database commits in groups (with SyncIntervalMs = 0, one fsync serves every commit waiting for it) while the baseline's lock serialises the writers' applies; on 2 cores both are bounded by CPU.");
-        Line(sb, "- The machine has 2 cores and is shared: expect differences of several percent between runs of the same cell (see min – max). Overheads of a few percent, as the 1 % and 3 % targets require, are at the edge of what one run on this machine can resolve; negative overheads are noise.");
+        Line(sb, "- The machine has 2 cores and is shared: expect differences of several percent between runs of the same cell (see min – max). Overheads of a few percent, as the 1 % and 3 % targets require, are at the edge of what this machine can resolve: that is why a verdict needs the whole interval on one side of the target and says *inconclusive* otherwise; negative overheads are noise.");
         Line(sb);
     }
 

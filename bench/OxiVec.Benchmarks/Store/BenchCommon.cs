@@ -2,16 +2,31 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using OxiVec.Benchmarks.Macro;
+using OxiVec.Benchmarks.Trust;
 using ScottPlot;
 
 namespace OxiVec.Benchmarks.Store;
 
-/// <summary>Command line of the <c>store</c> and <c>recovery</c> verbs: <c>--quick</c> and <c>--out DIR</c>.</summary>
-internal sealed record VerbOptions(bool Quick, string OutDir, string CommandLine)
+/// <summary>
+/// Command line shared by the verbs (<c>store</c>, <c>recovery</c>, <c>profiles</c> and any verb registered in
+/// <see cref="Program.Verbs"/>): <c>--quick</c>, <c>--out DIR</c> and <c>--allow-dirty</c>; parsing also detects the code
+/// state (<see cref="CodeState"/>) and refuses a dirty tree unless <c>--allow-dirty</c> is given.
+/// </summary>
+/// <param name="Quick">Smoke-test sizes.</param>
+/// <param name="OutDir">Where the report and its charts go.</param>
+/// <param name="CommandLine">The command that reproduces the run.</param>
+/// <param name="Code">The commit and tree state measured.</param>
+internal sealed record VerbOptions(bool Quick, string OutDir, string CommandLine, CodeState Code)
 {
+    /// <summary>The verb's name as typed (the report stamp's <c>verb</c>).</summary>
+    public string Verb { get; init; } = "";
+
+    /// <summary>The stamp comment and code-state sentence every report starts with (after its title).</summary>
+    public string Stamp => ReportStamp.Render(Verb, Code, Quick);
+
     public static VerbOptions Parse(string verb, string[] args)
     {
-        bool quick = false;
+        bool quick = false, allowDirty = false;
         string? outDir = null;
         for (int i = 0; i < args.Length; i++)
         {
@@ -20,28 +35,39 @@ internal sealed record VerbOptions(bool Quick, string OutDir, string CommandLine
                 case "--quick":
                     quick = true;
                     break;
+                case "--allow-dirty":
+                    allowDirty = true;
+                    break;
                 case "--out" when i + 1 < args.Length:
                     outDir = args[++i];
                     break;
                 default:
-                    throw new ArgumentException($"unknown argument '{args[i]}' (usage: {verb} [--quick] [--out DIR])");
+                    throw new ArgumentException($"unknown argument '{args[i]}' (usage: {verb} [--quick] [--out DIR] [--allow-dirty])");
             }
         }
 
+        CodeState code = BenchCommon.DetectCodeState();
+        code.EnsureMeasurable(allowDirty);
         outDir ??= quick
             ? Path.Combine(Path.GetTempPath(), $"oxivec-{verb}-results-" + DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture))
             : Path.Combine(
-                BenchCommon.FindRepositoryRoot(Environment.CurrentDirectory) ?? BenchCommon.FindRepositoryRoot(AppContext.BaseDirectory)
+                BenchCommon.FindRepositoryRoot()
                 ?? throw new DirectoryNotFoundException("cannot find the repository root (a directory holding OxiVec.slnx); pass --out DIR"),
                 "bench", "results");
         string command = "dotnet run -c Release --project bench/OxiVec.Benchmarks -- " + string.Join(' ', new[] { verb }.Concat(args));
-        return new VerbOptions(quick, Path.GetFullPath(outDir), command);
+        return new VerbOptions(quick, Path.GetFullPath(outDir), command, code) { Verb = verb };
     }
 }
 
 /// <summary>Helpers shared by the store and recovery benchmarks.</summary>
 internal static class BenchCommon
 {
+    /// <summary>The repository root above the current directory, else above the program's directory; null if neither.</summary>
+    public static string? FindRepositoryRoot() =>
+        FindRepositoryRoot(Environment.CurrentDirectory) ?? FindRepositoryRoot(AppContext.BaseDirectory);
+
+    /// <summary>The code state of the repository this run measures (see <see cref="CodeState.Detect"/>).</summary>
+    public static CodeState DetectCodeState() => CodeState.Detect(FindRepositoryRoot());
 
     public static string? FindRepositoryRoot(string start)
     {
@@ -214,6 +240,7 @@ internal static class BenchCommon
         Line(sb, $"| Device queue | {m.DeviceQueue} |");
         Line(sb, $"| Runtime | {m.Runtime}; GC {m.Gc} |");
         Line(sb, $"| OS | {m.Os}; {m.Kernel} |");
+        Line(sb, $"| Code | {(o.Code.Commit is null ? "commit unknown" : $"commit `{o.Code.Commit}`")}, {o.Code.Tree} tree |");
         Line(sb, $"| Mode | {(o.Quick ? "quick (smoke-test sizes; numbers are indicative only)" : "full")} |");
         Line(sb);
         Line(sb, "Command:");

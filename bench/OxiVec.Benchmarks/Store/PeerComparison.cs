@@ -19,7 +19,11 @@ internal sealed record BuildResult(string Engine, int Count, double Seconds)
 }
 
 /// <summary>One engine at one beam width and thread count: recall@k against exact search, QPS over the repeats.</summary>
-internal sealed record SweepPoint(string Engine, int Threads, int Ef, double Recall, Spread Qps);
+internal sealed record SweepPoint(string Engine, int Threads, int Ef, double Recall, Spread Qps)
+{
+    /// <summary>QPS of each timed pass, in order; pass <c>j</c> of the two engines ran back to back (they alternate pass by pass).</summary>
+    public IReadOnlyList<double> Passes { get; init; } = [];
+}
 
 /// <summary>Everything measured on one data set.</summary>
 internal sealed record PeerResult(PeerDataset Data, IReadOnlyList<BuildResult> Builds, IReadOnlyList<SweepPoint> Points, string PeerDescription, int Repeats, double MinPassSeconds);
@@ -90,7 +94,7 @@ internal sealed class PeerComparison(bool quick)
                         }
                     }
 
-                    points.AddRange(engines.Select(e => new SweepPoint(e.Name, threads, ef, recall[(e.Name, ef)], Spread.Of(samples[e.Name]))));
+                    points.AddRange(engines.Select(e => new SweepPoint(e.Name, threads, ef, recall[(e.Name, ef)], Spread.Of(samples[e.Name])) { Passes = [.. samples[e.Name]] }));
                 }
             }
 

@@ -1,4 +1,5 @@
 using System.Text;
+using OxiVec.Benchmarks.Trust;
 using ScottPlot;
 using static OxiVec.Benchmarks.Store.BenchCommon;
 
@@ -17,7 +18,10 @@ internal readonly record struct MatchedQps(double Qps, bool AtLeast)
     /// Interpolates the median QPS at <paramref name="recall"/> from sweep points of one engine and thread count:
     /// between the last point below the recall and the first reaching it, log(QPS) linear in recall.
     /// </summary>
-    public static MatchedQps At(IEnumerable<SweepPoint> sweep, double recall)
+    public static MatchedQps At(IEnumerable<SweepPoint> sweep, double recall) => At(sweep, recall, p => p.Qps.Median);
+
+    /// <summary>As <see cref="At(IEnumerable{SweepPoint}, double)"/>, reading each point's QPS with <paramref name="qps"/> (one pass's, for paired intervals).</summary>
+    public static MatchedQps At(IEnumerable<SweepPoint> sweep, double recall, Func<SweepPoint, double> qps)
     {
         SweepPoint[] points = [.. sweep.OrderBy(p => p.Ef)];
         int i = Array.FindIndex(points, p => p.Recall >= recall);
@@ -28,13 +32,13 @@ internal readonly record struct MatchedQps(double Qps, bool AtLeast)
 
         if (i == 0)
         {
-            return new MatchedQps(points[0].Qps.Median, true);
+            return new MatchedQps(qps(points[0]), true);
         }
 
         SweepPoint lo = points[i - 1];
         SweepPoint hi = points[i];
         double t = (recall - lo.Recall) / (hi.Recall - lo.Recall);
-        double log = Math.Log(lo.Qps.Median) + (t * (Math.Log(hi.Qps.Median) - Math.Log(lo.Qps.Median)));
+        double log = Math.Log(qps(lo)) + (t * (Math.Log(qps(hi)) - Math.Log(qps(lo))));
         return new MatchedQps(Math.Exp(log), false);
     }
 }
@@ -57,7 +61,25 @@ internal static class PeerReport
         {
             MatchedQps ours = Matched(r, Ours, threads, TargetRecall);
             MatchedQps peer = Matched(r, Peer, threads, TargetRecall);
-            yield return $"{r.Data.Key}, {threads} thread(s): OxiVec {ours} vs USearch {peer} QPS at recall@10 = {TargetRecall:0.00} → {Ratio(ours, peer)} — {Verdict(ours, peer)}";
+            yield return $"{r.Data.Key}, {threads} thread(s): OxiVec {ours} vs USearch {peer} QPS at recall@10 = {TargetRecall:0.00} → {Ratio(r, threads, ours, peer)} — {Verdict(r, threads, ours, peer)}";
+        }
+    }
+
+    /// <summary>The store report's headline figures: OxiVec against USearch at the target recall, per data set and thread count.</summary>
+    public static IEnumerable<Figure> Figures(PeerResult r)
+    {
+        foreach (int threads in r.Points.Select(p => p.Threads).Distinct())
+        {
+            MatchedQps ours = Matched(r, Ours, threads, TargetRecall);
+            MatchedQps peer = Matched(r, Peer, threads, TargetRecall);
+            yield return new Figure(
+                $"HNSW QPS at recall@10 {TargetRecall:0.00}, {r.Data.Key}, {threads} thread(s)",
+                ours.ToString(),
+                $"USearch {peer}",
+                Ratio(r, threads, ours, peer),
+                $"≥ 1× USearch: {Verdict(r, threads, ours, peer)}",
+                $"{r.Data.Key}, the index alone (no database, no WAL), M = {PeerComparison.Parameters.M}, efConstruction = {PeerComparison.Parameters.EfConstruction}, squared L2, ef swept, QPS interpolated at the recall, warm (queries repeated)",
+                r.Repeats);
         }
     }
 
@@ -93,7 +115,7 @@ internal static class PeerReport
                 {
                     MatchedQps ours = Matched(r, Ours, threads, recall);
                     MatchedQps peer = Matched(r, Peer, threads, recall);
-                    Line(sb, $"| {threads} | {recall:0.00} | {ours} | {peer} | {Ratio(ours, peer)} |");
+                    Line(sb, $"| {threads} | {recall:0.00} | {ours} | {peer} | {Ratio(r, threads, ours, peer, recall)} |");
                 }
             }
 
@@ -102,7 +124,7 @@ internal static class PeerReport
             {
                 MatchedQps ours = Matched(r, Ours, threads, TargetRecall);
                 MatchedQps peer = Matched(r, Peer, threads, TargetRecall);
-                Line(sb, $"- Target \"HNSW at recall@10 {TargetRecall:0.00}: QPS at least USearch's on the same threads\", {threads} thread(s): **{Verdict(ours, peer)}** ({Ratio(ours, peer)}).");
+                Line(sb, $"- Target \"HNSW at recall@10 {TargetRecall:0.00}: QPS at least USearch's on the same threads\", {threads} thread(s): **{Verdict(r, threads, ours, peer)}** ({Ratio(r, threads, ours, peer)}).");
             }
 
             Line(sb);
@@ -188,9 +210,41 @@ internal static class PeerReport
 
     private static string QpsCell(SweepPoint p) => $"{F(p.Qps.Median)} ({F(p.Qps.Min)}–{F(p.Qps.Max)})";
 
-    private static string Ratio(MatchedQps ours, MatchedQps peer)
+    /// <summary>
+    /// OxiVec ÷ USearch at <paramref name="recall"/>, pass by pass (the engines alternate passes, so pass j of each
+    /// ran back to back): the bootstrap interval of the per-pass ratios, or null when either never reached the recall.
+    /// </summary>
+    private static Interval? RatioInterval(PeerResult r, int threads, double recall)
     {
-        if (!ours.Reached || !peer.Reached)
+        SweepPoint[] ours = [.. r.Points.Where(p => p.Engine == Ours && p.Threads == threads)];
+        SweepPoint[] peer = [.. r.Points.Where(p => p.Engine == Peer && p.Threads == threads)];
+        int passes = ours.Concat(peer).Min(p => p.Passes.Count);
+        if (passes == 0)
+        {
+            return null;
+        }
+
+        var o = new double[passes];
+        var u = new double[passes];
+        for (int j = 0; j < passes; j++)
+        {
+            int pass = j;
+            MatchedQps a = MatchedQps.At(ours, recall, p => p.Passes[pass]);
+            MatchedQps b = MatchedQps.At(peer, recall, p => p.Passes[pass]);
+            if (!a.Reached || !b.Reached)
+            {
+                return null;
+            }
+
+            (o[j], u[j]) = (a.Qps, b.Qps);
+        }
+
+        return Bootstrap.PairedRatio(o, u);
+    }
+
+    private static string Ratio(PeerResult r, int threads, MatchedQps ours, MatchedQps peer, double recall = TargetRecall)
+    {
+        if (!ours.Reached || !peer.Reached || RatioInterval(r, threads, recall) is not { } interval)
         {
             return "n/a";
         }
@@ -203,10 +257,14 @@ internal static class PeerReport
             (true, true) => "~",
             _ => "",
         };
-        return $"{prefix}{ours.Qps / peer.Qps:0.00}x";
+        return prefix + interval.Describe(x => $"{x:0.00}x");
     }
 
-    private static string Verdict(MatchedQps ours, MatchedQps peer)
+    /// <summary>
+    /// Met only when the whole interval of the per-pass ratios is at or above 1 (and USearch's figure is not a mere
+    /// lower bound); not met only when the whole interval is below 1 (and OxiVec's is not a lower bound); else inconclusive.
+    /// </summary>
+    private static string Verdict(PeerResult r, int threads, MatchedQps ours, MatchedQps peer)
     {
         if (!ours.Reached)
         {
@@ -218,8 +276,17 @@ internal static class PeerReport
             return "met (USearch never reached the recall)";
         }
 
-        bool met = ours.Qps >= peer.Qps;
-        bool certain = met ? !peer.AtLeast : !ours.AtLeast;
-        return (met ? "met" : "not met") + (certain ? "" : " (uncertain: recall above the target at the smallest ef)");
+        if (RatioInterval(r, threads, TargetRecall) is not { } interval)
+        {
+            return "inconclusive (no per-pass QPS)";
+        }
+
+        Verdict v = Verdicts.AtLeast(interval, 1);
+        if ((v == Trust.Verdict.Met && peer.AtLeast) || (v == Trust.Verdict.NotMet && ours.AtLeast))
+        {
+            return "inconclusive (recall above the target at the smallest ef)";
+        }
+
+        return Verdicts.Words(v) + (interval.Rounds < Verdicts.MinimumRounds ? " (1 pass: no interval)" : "");
     }
 }

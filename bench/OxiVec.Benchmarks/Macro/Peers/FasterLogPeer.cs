@@ -33,22 +33,32 @@ internal sealed class FasterLogPeer : IPeerLog
     private readonly IDevice _device;
     private readonly FasterLog _log;
     private readonly bool _commitPerRecord;
+    private readonly bool _autoCommit;
     private readonly Thread? _committer;
     private readonly ManualResetEventSlim _stopCommitter = new(false);
 
     /// <param name="dir">An empty directory for the log segments and commit files.</param>
     /// <param name="commitPerRecord">True: durable commit per record (or batch); false: commit every <see cref="CommitInterval"/>.</param>
-    public FasterLogPeer(string dir, bool commitPerRecord)
+    /// <param name="config">Fast-commit mode, preallocation, AutoCommit and commit policy (AutoCommit applies only to the durable variant).</param>
+    public FasterLogPeer(string dir, bool commitPerRecord, FasterLogConfig config)
     {
         _commitPerRecord = commitPerRecord;
-        _device = Devices.CreateLogDevice(Path.Combine(dir, "records.log"), deleteOnClose: true);
-        _log = new FasterLog(new FasterLogSettings
+        _autoCommit = commitPerRecord && config.AutoCommit;
+        _device = Devices.CreateLogDevice(Path.Combine(dir, "records.log"), preallocateFile: config.Preallocate, deleteOnClose: true);
+        var settings = new FasterLogSettings
         {
             LogDevice = _device,
             LogCommitDir = dir,
-            LogChecksum = LogChecksumType.PerEntry,
-            FastCommitMode = true,
-        });
+            LogChecksum = config.FastCommit ? LogChecksumType.PerEntry : LogChecksumType.None,
+            FastCommitMode = config.FastCommit,
+            AutoCommit = _autoCommit,
+        };
+        if (config.CreatePolicy() is { } policy)
+        {
+            settings.LogCommitPolicy = policy;
+        }
+
+        _log = new FasterLog(settings);
         if (!commitPerRecord)
         {
             _committer = new Thread(CommitPeriodically) { IsBackground = true, Name = "bench-fasterlog-committer" };
@@ -83,7 +93,15 @@ internal sealed class FasterLogPeer : IPeerLog
         {
             // Blocks this writer's thread on the commit task; Commit(spinWait: true) would spin with Thread.Yield,
             // which on a machine with fewer cores than writers was slower and burnt more CPU.
-            _log.CommitAsync().AsTask().GetAwaiter().GetResult();
+            if (_autoCommit)
+            {
+                // AutoCommit: FasterLog issues the commit itself; wait until it covers this writer's record.
+                _log.WaitForCommitAsync().AsTask().GetAwaiter().GetResult();
+            }
+            else
+            {
+                _log.CommitAsync().AsTask().GetAwaiter().GetResult();
+            }
         }
     }
 

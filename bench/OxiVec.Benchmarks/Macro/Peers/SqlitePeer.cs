@@ -91,6 +91,28 @@ internal sealed class SqlitePeer : IPeerLog
         insert.Transaction = null;
     }
 
+    /// <summary>
+    /// Inserts every record of every group in one transaction on connection 0 (the group committer's): one commit,
+    /// one fsync with <c>synchronous=FULL</c>.
+    /// </summary>
+    public void CommitGroup(IReadOnlyList<IReadOnlyList<byte[]>> groups)
+    {
+        SqliteCommand insert = _inserts[0];
+        using SqliteTransaction transaction = _connections[0].BeginTransaction(deferred: false);
+        insert.Transaction = transaction;
+        foreach (IReadOnlyList<byte[]> group in groups)
+        {
+            foreach (byte[] record in group)
+            {
+                insert.Parameters[0].Value = record;
+                _ = insert.ExecuteNonQuery();
+            }
+        }
+
+        transaction.Commit();
+        insert.Transaction = null;
+    }
+
     public void Dispose()
     {
         foreach (SqliteCommand insert in _inserts)
