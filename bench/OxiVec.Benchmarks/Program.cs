@@ -31,6 +31,11 @@ internal static class Program
                 return new RecoveryBench.RecoveryHarness(Store.VerbOptions.Parse("recovery", args[1..])).Run();
             }
 
+            if (Scale.ScaleVerbs.TryRun(args, out int scaleExit))
+            {
+                return scaleExit;
+            }
+
             if (args.Length > 0 && args[0] == "profiles")
             {
                 return new Profiles.ProfileBench(Profiles.ProfileOptions.Parse(args[1..])).Run();
