@@ -26,7 +26,7 @@ internal sealed class ScaleBench(VerbOptions options)
     public int Run()
     {
         bool quick = options.Quick;
-        int[] efSweep = quick ? [10, 16, 32, 64, 128, 256] : [10, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512];
+        int[] efSweep = quick ? [10, 32, 64, 128, 256] : [10, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512];
         var sweep = new EngineSweep(efSweep, quick ? 1 : 3, quick ? 0.05 : 0.5);
         Directory.CreateDirectory(options.OutDir);
 
@@ -38,7 +38,7 @@ internal sealed class ScaleBench(VerbOptions options)
             MachineInfo machine = MachineInfo.Collect(work);
             var results = new List<ScaleDataResult>();
 
-            int n = quick ? 20_000 : 1_000_000;
+            int n = quick ? 10_000 : 1_000_000;
             int queries = quick ? 200 : 1_000;
             Say(Verb, $"generating {n:N0} x 128 clustered");
             (float[][] points, float[][] qs) = Clustered(n, queries, 128, 100, 0.35, 21);
@@ -52,7 +52,7 @@ internal sealed class ScaleBench(VerbOptions options)
             qs = [];
             synthetic = null;
 
-            int trainN = quick ? 10_000 : fTrain.Length;
+            int trainN = quick ? 5_000 : fTrain.Length;
             int testN = quick ? 200 : fTest.Length;
             var fashion = new PeerDataset(
                 $"Fashion-MNIST {trainN:N0} x 784",

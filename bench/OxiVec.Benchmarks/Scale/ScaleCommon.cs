@@ -117,6 +117,16 @@ internal static class ScaleCommon
         return truth;
     }
 
+    /// <summary>The warning a quick-mode report carries under its title.</summary>
+    public static void QuickBanner(System.Text.StringBuilder sb, Store.VerbOptions options)
+    {
+        if (options.Quick)
+        {
+            Store.BenchCommon.Line(sb, "> **Quick mode** (`--quick`): smoke-test sizes, single rounds; the figures only show that the verb works and are not the goals' measurements. Run without `--quick` for those.");
+            Store.BenchCommon.Line(sb);
+        }
+    }
+
     /// <summary>Writes a line to the console prefixed by the verb.</summary>
     public static void Say(string verb, string text) =>
         Console.WriteLine($"{verb}: [{DateTime.UtcNow:HH:mm:ss}] {text}");
