@@ -48,9 +48,6 @@ internal sealed class ScaleBench(VerbOptions options)
                 points,
                 qs);
             results.Add(RunDataset(synthetic, "scale-1m-recall-qps.png", sweep, work));
-            points = [];
-            qs = [];
-            synthetic = null;
 
             int trainN = quick ? 5_000 : fTrain.Length;
             int testN = quick ? 200 : fTest.Length;
