@@ -45,7 +45,7 @@ internal sealed class ColdRecoveryBench(VerbOptions options)
             var results = new List<Trial>();
             for (int t = 0; t < trials; t++)
             {
-                foreach (bool cold in new[] { false, true })
+                foreach (bool cold in t % 2 == 0 ? new[] { false, true } : new[] { true, false })
                 {
                     Say(Verb, $"trial {t + 1}/{trials}, {(cold ? "cold" : "warm")} cache");
                     Trial trial = Reopen(pristine, Path.Combine(work, "copy"), n, cold);
@@ -159,7 +159,7 @@ internal sealed class ColdRecoveryBench(VerbOptions options)
         Line(sb, $"- A WAL of {n:N0} single-insert commits of {Dim}-dim float vectors into a flat collection (`WalConfig.HighThroughput`: SyncIntervalMs = 1000; no checkpoints), written in {writeSeconds:0.0} s: {walBytes / 1e6:0.0} MB on disk. Every trial opens a fresh copy of it, so every `VectorDatabase.Open` replays the whole WAL (default RecoveryParallelism).");
         Line(sb, $"- Every copy is fdatasynced before the measurement (no writeback during it). Warm: the copy was just written, so its pages are in the page cache. Cold: before opening, {cold.FirstOrDefault()?.Method ?? "n/a"}.");
         Line(sb, "- *Resident before* counts the database files' pages in the page cache just before `Open` (mincore), to show the eviction worked.");
-        Line(sb, $"- After an unmeasured warm-up open of a 2,000-entry WAL (JIT), {warm.Length} trial(s) of each, warm and cold alternating; medians with (min–max). Flat index: replay appends; an HNSW collection would replay at its insert rate (see scale.md for recovery from a checkpoint).");
+        Line(sb, $"- After an unmeasured warm-up open of a 2,000-entry WAL (JIT), {warm.Length} trial(s) of each, warm and cold alternating (warm first in odd trials, cold first in even ones); medians with (min–max). Flat index: replay appends; an HNSW collection would replay at its insert rate (see scale.md for recovery from a checkpoint).");
         Line(sb);
         Line(sb, "| Page cache | Entries replayed | Resident before (pages) | Open wall time (s) | RecoveryStats.RecoveryTimeMs (s) | Entries/s | Cold / warm | Goal < 10 s |");
         Line(sb, "|---|---:|---:|---:|---:|---:|---:|---|");

@@ -21,6 +21,9 @@ internal sealed class StallBench(VerbOptions options)
     private const string Collection = "c";
     private const double GoalMs = 5;
 
+    // Distinct vectors the writers of an HNSW scenario cycle through: a fifth of the store (more than they insert in full mode).
+    private static int HnswWriterVectors(Scenario s) => Math.Max(1_000, s.Count / 5);
+
     private sealed record Scenario(string Name, IndexKind Kind, int Count, int Dim);
 
     private sealed record ScenarioResult(Scenario Scenario, int SyncMs, double FillSeconds, IReadOnlyList<StallRound> Rounds)
@@ -99,21 +102,24 @@ internal sealed class StallBench(VerbOptions options)
     private static List<ScenarioResult> RunScenario(Scenario s, string work, int rounds, double window)
     {
         string dir = Path.Combine(work, s.Kind.ToString());
-        // The HNSW pool is the data itself (graph work depends on it); flat vectors cycle through a smaller pool.
-        float[][] pool = Pool(s, s.Kind == IndexKind.Hnsw ? s.Count : Math.Min(s.Count, 100_000));
+        // HNSW: distinct vectors from one distribution (graph work depends on them), the writers' after the fill's;
+        // flat vectors cycle through a smaller pool shared by the fill and the writers.
+        float[][] all = Pool(s, s.Kind == IndexKind.Hnsw ? s.Count + HnswWriterVectors(s) : Math.Min(s.Count, 100_000));
+        float[][] pool = s.Kind == IndexKind.Hnsw ? all[..s.Count] : all;
+        float[][] writerPool = s.Kind == IndexKind.Hnsw ? all[s.Count..] : all;
         var results = new List<ScenarioResult>();
         double fill;
         Say(Verb, $"{s.Name}: filling");
         using (VectorDatabase db = Open(dir, 1000))
         {
             fill = Fill(db, s, pool);
-            results.Add(Probe(db, s, 1000, fill, rounds, window));
+            results.Add(Probe(db, s, writerPool, 1000, fill, rounds, window));
         }
 
         Say(Verb, $"{s.Name}: reopening with SyncIntervalMs = 0");
         using (VectorDatabase db = Open(dir, 0))
         {
-            results.Add(Probe(db, s, 0, fill, rounds, window));
+            results.Add(Probe(db, s, writerPool, 0, fill, rounds, window));
         }
 
         TryDelete(dir);
@@ -122,10 +128,9 @@ internal sealed class StallBench(VerbOptions options)
 
     private static int WarmUpInserts(int syncMs) => syncMs == 0 ? 200 : 2_000;
 
-    private static ScenarioResult Probe(VectorDatabase db, Scenario s, int syncMs, double fill, int rounds, double window)
+    private static ScenarioResult Probe(VectorDatabase db, Scenario s, float[][] pool, int syncMs, double fill, int rounds, double window)
     {
         // Warm-up: JIT and the writer's code paths, not measured (fewer with an fsync per commit).
-        float[][] pool = Pool(s, 256);
         for (int i = 0; i < WarmUpInserts(syncMs); i++)
         {
             _ = db.Insert(Collection, Id($"warm{syncMs}-", i), pool[i % pool.Length]);
@@ -216,7 +221,7 @@ internal sealed class StallBench(VerbOptions options)
         QuickBanner(sb, options);
         Line(sb, "## Method");
         Line(sb);
-        Line(sb, "- The store is filled through `VectorDatabase.InsertBatch` (batches of 1,000; Euclidean; flat vectors uniform in [-1, 1) cycling through a pool of at most 100,000, HNSW vectors from 64 Gaussian clusters, default HNSW parameters M = 16, efConstruction = 200). Automatic checkpoints are off (CheckpointInterval = int.MaxValue, MaxWalSize = 1 TiB) so the measured checkpoint is the only one.");
+        Line(sb, "- The store is filled through `VectorDatabase.InsertBatch` (batches of 1,000; Euclidean; flat vectors uniform in [-1, 1) cycling through a pool of at most 100,000, HNSW vectors from 64 Gaussian clusters (the writers' vectors are other draws from the same clusters), default HNSW parameters M = 16, efConstruction = 200). Automatic checkpoints are off (CheckpointInterval = int.MaxValue, MaxWalSize = 1 TiB) so the measured checkpoint is the only one.");
         Line(sb, $"- One writer thread then inserts continuously, one record per `Insert` call (a commit each), timing every call. After {window:0.0} s the main thread calls `VectorDatabase.Checkpoint()`; the writer goes on for {window:0.0} s after it returns. An insert is *during* the checkpoint when its call overlapped the `Checkpoint()` call, *outside* otherwise (the windows before and after).");
         Line(sb, $"- {rounds} checkpoint rounds per row, on the same store (it grows by what the writer adds); figures are the median over the rounds with (min–max). Each sync policy row follows a warm-up of {WarmUpInserts(1000):N0} inserts ({WarmUpInserts(0):N0} with SyncIntervalMs = 0). The SyncIntervalMs = 0 row reopens the same store (recovered from the last checkpoint of the row above), so every insert waits for its fsync there.");
         Line(sb, "- *WriteStallMs* is the engine's own `CheckpointInfo.WriteStallMs`; *longest insert during* is what the writer measured, the goal's figure.");
