@@ -20,6 +20,13 @@ internal sealed record StallRound(CheckpointInfo? Info, double CheckpointWallMs,
 internal static class CheckpointStallProbe
 {
     /// <summary>
+    /// The writer's ceiling, inserts per second: ahead of this schedule it sleeps 1 ms between inserts, so that a
+    /// long checkpoint does not grow the store by millions of records (slower writers, such as HNSW's or one fsync
+    /// per commit, never reach it). Each insert is still timed on its own.
+    /// </summary>
+    public const int MaxInsertsPerSecond = 20_000;
+
+    /// <summary>
     /// Writer running for <paramref name="beforeSeconds"/>, then the checkpoint, then <paramref name="afterSeconds"/>
     /// more; ids are <paramref name="prefix"/> + a counter, vectors cycle through <paramref name="pool"/>.
     /// </summary>
@@ -34,8 +41,16 @@ internal static class CheckpointStallProbe
             try
             {
                 long i = 0;
+                long origin = Stopwatch.GetTimestamp();
+                double ticksPerInsert = Stopwatch.Frequency / (double)MaxInsertsPerSecond;
                 while (Volatile.Read(ref stop) == 0)
                 {
+                    if (Stopwatch.GetTimestamp() < origin + (long)(i * ticksPerInsert))
+                    {
+                        Thread.Sleep(1);
+                        continue;
+                    }
+
                     long t0 = Stopwatch.GetTimestamp();
                     _ = db.Insert(collection, ScaleCommon.Id(prefix, i), pool[i % pool.Length]);
                     long t1 = Stopwatch.GetTimestamp();
