@@ -50,19 +50,23 @@ internal static class ScaleDatabase
         }
 
         Say(verb, $"  checkpoint {checkpointMs:0} ms, {info.Bytes / 1e6:0} MB; reopening");
-        long r0 = Stopwatch.GetTimestamp();
-        using VectorDatabase reopened = VectorDatabase.Open(dir, DbOptions());
-        double reopenMs = Stopwatch.GetElapsedTime(r0).TotalMilliseconds;
-        int recovered = reopened.Count(Collection);
-        if (recovered != data.Points.Length)
+        try
         {
-            throw new InvalidOperationException($"{data.Key}: recovered {recovered} of {data.Points.Length} rows");
-        }
+            long r0 = Stopwatch.GetTimestamp();
+            using VectorDatabase reopened = VectorDatabase.Open(dir, DbOptions());
+            double reopenMs = Stopwatch.GetElapsedTime(r0).TotalMilliseconds;
+            int recovered = reopened.Count(Collection);
+            if (recovered != data.Points.Length)
+            {
+                throw new InvalidOperationException($"{data.Key}: recovered {recovered} of {data.Points.Length} rows");
+            }
 
-        var result = new DatabaseResult(insertSeconds, delta, info, checkpointMs, reopenMs, reopened.Recovery, recovered);
-        reopened.Dispose();
-        TryDelete(dir);
-        return result;
+            return new DatabaseResult(insertSeconds, delta, info, checkpointMs, reopenMs, reopened.Recovery, recovered);
+        }
+        finally
+        {
+            TryDelete(dir);
+        }
     }
 
     /// <summary>The database rows of the report for one data set.</summary>
