@@ -200,7 +200,7 @@ internal sealed class ConcurrencyBench(VerbOptions options)
             Path.Combine(options.OutDir, "concurrency-build.png"),
             $"HnswIndex build ({BuildDim} dims): vectors added per second, 1 vs 2 threads calling Add (median, min–max)",
             "vectors / s",
-            ["build"],
+            [$"{buildN:N0} x {BuildDim}, 50 clusters, Euclidean, in memory (thread t adds ids t, t+2, ...)"],
             [
                 new BarSeries("1 thread", ScaleCharts.Palette[0], [Spread.Of(build.Select(b => buildN / b.OneThreadSeconds))]),
                 new BarSeries("2 threads", ScaleCharts.Palette[1], [Spread.Of(build.Select(b => buildN / b.TwoThreadSeconds))]),
