@@ -20,6 +20,10 @@ internal static class Program
         new("store", "inserts with and without the WAL; recall@10 against QPS, exact search and USearch", args => new Store.StoreBench(Store.VerbOptions.Parse("store", args)).Run()),
         new("recovery", "replay speed, recovery time against the checkpoint interval, checkpoint cost", args => new RecoveryBench.RecoveryHarness(Store.VerbOptions.Parse("recovery", args)).Run()),
         new("profiles", "the guide's profile table against a WAL-off baseline", args => new Profiles.ProfileBench(Profiles.ProfileOptions.Parse(args)).Run()),
+        new("stall", "the longest insert during a checkpoint of a large flat and HNSW store", args => new Scale.StallBench(Store.VerbOptions.Parse("stall", args)).Run()),
+        new("concurrency", "an HNSW collection's upserts and searches alone and together; 1- vs 2-thread build", args => new Scale.ConcurrencyBench(Store.VerbOptions.Parse("concurrency", args)).Run()),
+        new("coldrecovery", "recovery of 1M WAL entries with a warm and a cold page cache", args => new Scale.ColdRecoveryBench(Store.VerbOptions.Parse("coldrecovery", args)).Run()),
+        new("scale", "1M x 128 and Fashion-MNIST against USearch (needs bench/scripts/install-datasets.sh)", args => new Scale.ScaleBench(Store.VerbOptions.Parse("scale", args)).Run()),
     ];
 
     public static int Main(string[] args)

@@ -1,0 +1,275 @@
+using System.Diagnostics;
+using System.Text;
+using OxiVec.Benchmarks.Macro;
+using OxiVec.Benchmarks.Store;
+using OxiVec.Indexing;
+using OxiVec.Storage;
+using OxiVec.Wal;
+using static OxiVec.Benchmarks.Scale.ScaleCommon;
+using static OxiVec.Benchmarks.Store.BenchCommon;
+
+namespace OxiVec.Benchmarks.Scale;
+
+/// <summary>
+/// The <c>stall</c> verb (issue goal 1): the longest single insert while a checkpoint of a large store runs, against
+/// the same writer's latency outside checkpoints; plus, in full mode, a checkpoint larger than 2 GiB.
+/// Writes <c>stall.md</c> and <c>stall.png</c>.
+/// </summary>
+internal sealed class StallBench(VerbOptions options)
+{
+    private const string Verb = "stall";
+    private const string Collection = "c";
+    private const double GoalMs = 5;
+
+    // Distinct vectors the writers of an HNSW scenario cycle through: a fifth of the store (more than they insert in full mode).
+    private static int HnswWriterVectors(Scenario s) => Math.Max(1_000, s.Count / 5);
+
+    private sealed record Scenario(string Name, IndexKind Kind, int Count, int Dim);
+
+    private sealed record ScenarioResult(Scenario Scenario, int SyncMs, double FillSeconds, IReadOnlyList<StallRound> Rounds)
+    {
+        public string Label => $"{Scenario.Name}, SyncIntervalMs = {SyncMs}";
+    }
+
+    private sealed record LargeResult(Scenario Scenario, double FillSeconds, StallRound? Round, double ReopenMs, long ReopenCount, string? Error);
+
+    public int Run()
+    {
+        bool quick = options.Quick;
+        Scenario[] scenarios = quick
+            ? [new("flat 20,000 x 128", IndexKind.Flat, 20_000, 128), new("HNSW 2,000 x 768", IndexKind.Hnsw, 2_000, 768)]
+            : [new("flat 1,000,000 x 128", IndexKind.Flat, 1_000_000, 128), new("HNSW 200,000 x 768", IndexKind.Hnsw, 200_000, 768)];
+        int rounds = quick ? 2 : 3;
+        double window = quick ? 0.3 : 1.0;
+        Directory.CreateDirectory(options.OutDir);
+        string work = NewWorkDir(Verb);
+        try
+        {
+            MachineInfo machine = MachineInfo.Collect(work);
+            var results = new List<ScenarioResult>();
+            foreach (Scenario s in scenarios)
+            {
+                results.AddRange(RunScenario(s, work, rounds, window));
+            }
+
+            LargeResult? large = null;
+            if (!quick)
+            {
+                large = RunLarge(new Scenario("flat 4,500,000 x 128", IndexKind.Flat, 4_500_000, 128), work, window);
+            }
+
+            string png = Path.Combine(options.OutDir, "stall.png");
+            Chart(results, png);
+            string md = Path.Combine(options.OutDir, "stall.md");
+            File.WriteAllText(md, Report(machine, results, large, rounds, window));
+            Say(Verb, $"wrote {md} and {png}");
+            return 0;
+        }
+        finally
+        {
+            TryDelete(work);
+        }
+    }
+
+    private static VectorDatabase Open(string dir, int syncMs) =>
+        VectorDatabase.Open(dir, new VectorDatabaseOptions
+        {
+            // No automatic checkpoints (count or WAL size): the probe's manual checkpoint is the only one.
+            Wal = WalConfig.HighThroughput with { SyncIntervalMs = syncMs, CheckpointInterval = int.MaxValue, MaxWalSize = 1L << 40 },
+        });
+
+    private static float[][] Pool(Scenario s, int size) =>
+        s.Kind == IndexKind.Flat ? Uniform(size, s.Dim, 17) : Clustered(size, 0, s.Dim, 64, 0.4, 17).Points;
+
+    private static double Fill(VectorDatabase db, Scenario s, float[][] pool)
+    {
+        db.CreateCollection(Collection, new CollectionOptions(s.Dim) { Metric = DistanceMetric.Euclidean, Index = s.Kind });
+        long t = Stopwatch.GetTimestamp();
+        const int Batch = 1_000;
+        for (int i = 0; i < s.Count; i += Batch)
+        {
+            int from = i;
+            _ = db.InsertBatch(Collection, Enumerable.Range(from, Math.Min(Batch, s.Count - from))
+                .Select(j => new VectorRecord(Id("f", j), pool[j % pool.Length], EmptyMetadata)));
+        }
+
+        return Stopwatch.GetElapsedTime(t).TotalSeconds;
+    }
+
+    private static readonly Dictionary<string, MetadataValue> EmptyMetadata = [];
+
+    /// <summary>Fills the store once, then probes with SyncIntervalMs = 1000 and (reopened from its checkpoint) 0.</summary>
+    private static List<ScenarioResult> RunScenario(Scenario s, string work, int rounds, double window)
+    {
+        string dir = Path.Combine(work, s.Kind.ToString());
+        // HNSW: distinct vectors from one distribution (graph work depends on them), the writers' after the fill's;
+        // flat vectors cycle through a smaller pool shared by the fill and the writers.
+        float[][] all = Pool(s, s.Kind == IndexKind.Hnsw ? s.Count + HnswWriterVectors(s) : Math.Min(s.Count, 100_000));
+        float[][] pool = s.Kind == IndexKind.Hnsw ? all[..s.Count] : all;
+        float[][] writerPool = s.Kind == IndexKind.Hnsw ? all[s.Count..] : all;
+        var results = new List<ScenarioResult>();
+        double fill;
+        Say(Verb, $"{s.Name}: filling");
+        using (VectorDatabase db = Open(dir, 1000))
+        {
+            fill = Fill(db, s, pool);
+            results.Add(Probe(db, s, writerPool, 1000, fill, rounds, window));
+        }
+
+        Say(Verb, $"{s.Name}: reopening with SyncIntervalMs = 0");
+        using (VectorDatabase db = Open(dir, 0))
+        {
+            results.Add(Probe(db, s, writerPool, 0, fill, rounds, window));
+        }
+
+        TryDelete(dir);
+        return results;
+    }
+
+    private static int WarmUpInserts(int syncMs) => syncMs == 0 ? 200 : 2_000;
+
+    private static ScenarioResult Probe(VectorDatabase db, Scenario s, float[][] pool, int syncMs, double fill, int rounds, double window)
+    {
+        // Warm-up: JIT and the writer's code paths, not measured (fewer with an fsync per commit).
+        for (int i = 0; i < WarmUpInserts(syncMs); i++)
+        {
+            _ = db.Insert(Collection, Id($"warm{syncMs}-", i), pool[i % pool.Length]);
+        }
+
+        var list = new List<StallRound>();
+        for (int r = 0; r < rounds; r++)
+        {
+            Say(Verb, $"{s.Name}, SyncIntervalMs = {syncMs}: checkpoint round {r + 1}/{rounds}");
+            StallRound round = CheckpointStallProbe.Run(db, Collection, pool, $"w{syncMs}-{r}-", window, window);
+            Say(Verb, round.Error ?? $"  checkpoint {round.CheckpointWallMs:0} ms, {round.Info!.Bytes / 1e6:0.0} MB, WriteStallMs {round.Info.WriteStallMs:0.00}, longest insert during {round.MaxDuringMs:0.00} ms");
+            list.Add(round);
+        }
+
+        return new ScenarioResult(s, syncMs, fill, list);
+    }
+
+    /// <summary>A store whose checkpoint exceeds 2 GiB: one probe round, then a reopen from that checkpoint.</summary>
+    private static LargeResult RunLarge(Scenario s, string work, double window)
+    {
+        string dir = Path.Combine(work, "large");
+        float[][] pool = Pool(s, 100_000);
+        double fill;
+        StallRound? round;
+        Say(Verb, $"{s.Name}: filling (checkpoint above 2 GiB)");
+        try
+        {
+            using (VectorDatabase db = Open(dir, 1000))
+            {
+                fill = Fill(db, s, pool);
+                round = CheckpointStallProbe.Run(db, Collection, pool, "wl-", window, window);
+                Say(Verb, round.Error ?? $"  checkpoint {round.CheckpointWallMs:0} ms, {round.Info!.Bytes / 1e9:0.00} GB");
+            }
+
+            if (round.Error is not null)
+            {
+                return new LargeResult(s, fill, round, double.NaN, 0, round.Error);
+            }
+
+            long t = Stopwatch.GetTimestamp();
+            using VectorDatabase reopened = Open(dir, 1000);
+            double ms = Stopwatch.GetElapsedTime(t).TotalMilliseconds;
+            return new LargeResult(s, fill, round, ms, reopened.Count(Collection), null);
+        }
+        catch (Exception ex) when (ex is IOException or InvalidOperationException or OutOfMemoryException)
+        {
+            return new LargeResult(s, double.NaN, null, double.NaN, 0, $"{ex.GetType().Name}: {ex.Message.ReplaceLineEndings(" ")}");
+        }
+        finally
+        {
+            TryDelete(dir);
+        }
+    }
+
+    private static Spread Of(IEnumerable<StallRound> rounds, Func<StallRound, double> pick) => Spread.Of(rounds.Where(r => r.Error is null).Select(pick));
+
+    private static void Chart(List<ScenarioResult> results, string path)
+    {
+        string[] groups = [.. results.Select(r => r.Label)];
+        (string Name, Func<StallRound, double> Pick)[] series =
+        [
+            ("p50 outside checkpoints", r => Percentile(r.Outside, 0.50)),
+            ("p99 outside", r => Percentile(r.Outside, 0.99)),
+            ("p99.9 outside", r => Percentile(r.Outside, 0.999)),
+            ("longest outside", r => r.Outside.Length == 0 ? double.NaN : r.Outside[^1]),
+            ("longest insert during a checkpoint", r => r.MaxDuringMs),
+            ("CheckpointInfo.WriteStallMs", r => r.Info?.WriteStallMs ?? double.NaN),
+        ];
+        BarSeries[] bars = [.. series.Select((s, i) => new BarSeries(s.Name, ScaleCharts.Palette[i], [.. results.Select(r => Of(r.Rounds, s.Pick))]))];
+        ScaleCharts.GroupedBars(
+            path,
+            "Insert latency around a checkpoint (1 writer thread, single-insert commits; median of rounds, min–max whiskers)",
+            "insert latency (log scale)",
+            groups,
+            bars,
+            log: true,
+            ScaleCharts.Millis,
+            (GoalMs, $"goal: no insert waits more than {GoalMs:0} ms"));
+    }
+
+    private string Report(MachineInfo m, List<ScenarioResult> results, LargeResult? large, int rounds, double window)
+    {
+        var sb = new StringBuilder();
+        Line(sb, "# OxiVec checkpoint stall benchmark (issue goal 1)");
+        Line(sb);
+        Line(sb, $"Generated by the `{Verb}` verb of bench/OxiVec.Benchmarks on {m.Date:yyyy-MM-dd}. Goal: **a write never waits more than {GoalMs:0} ms for a checkpoint**, whatever the store's size.");
+        Line(sb);
+        QuickBanner(sb, options);
+        Line(sb, "## Method");
+        Line(sb);
+        Line(sb, "- The store is filled through `VectorDatabase.InsertBatch` (batches of 1,000; Euclidean; flat vectors uniform in [-1, 1) cycling through a pool of at most 100,000, HNSW vectors from 64 Gaussian clusters (the writers' vectors are other draws from the same clusters), default HNSW parameters M = 16, efConstruction = 200). Automatic checkpoints are off (CheckpointInterval = int.MaxValue, MaxWalSize = 1 TiB) so the measured checkpoint is the only one.");
+        Line(sb, $"- One writer thread then inserts continuously, one record per `Insert` call (a commit each), timing every call, at most {CheckpointStallProbe.MaxInsertsPerSecond:N0} inserts/s (ahead of that schedule it sleeps 1 ms, so a long checkpoint does not grow the store by millions of records; HNSW writers and fsync-per-commit writers never reach it). After {window:0.0} s the main thread calls `VectorDatabase.Checkpoint()`; the writer goes on for {window:0.0} s after it returns. An insert is *during* the checkpoint when its call overlapped the `Checkpoint()` call, *outside* otherwise (the windows before and after).");
+        Line(sb, $"- {rounds} checkpoint rounds per row, on the same store (it grows by what the writer adds); figures are the median over the rounds with (min–max). Each sync policy row follows a warm-up of {WarmUpInserts(1000):N0} inserts ({WarmUpInserts(0):N0} with SyncIntervalMs = 0). The SyncIntervalMs = 0 row reopens the same store (recovered from the last checkpoint of the row above), so every insert waits for its fsync there.");
+        Line(sb, "- *WriteStallMs* is the engine's own `CheckpointInfo.WriteStallMs`; *longest insert during* is what the writer measured, the goal's figure.");
+        Line(sb);
+        Line(sb, "## Results");
+        Line(sb);
+        Line(sb, "| Store (index, vectors x dims, warm page cache) | Sync policy | Fill (inserts/s) | Checkpoint wall (ms) | Checkpoint size (MB) | WriteStallMs | Longest insert during (ms) | p50 / p99 during (ms) | Inserts during | p50 / p99 / p99.9 outside (ms) | Longest outside (ms) | Longest during / p99.9 outside | Goal ≤ 5 ms |");
+        Line(sb, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+        foreach (ScenarioResult r in results)
+        {
+            StallRound[] ok = [.. r.Rounds.Where(x => x.Error is null)];
+            Spread maxDuring = Of(ok, x => x.MaxDuringMs);
+            Spread p999 = Of(ok, x => Percentile(x.Outside, 0.999));
+            string verdict = ok.Length < r.Rounds.Count ? $"checkpoint failed in {r.Rounds.Count - ok.Length} round(s)"
+                : ok.All(x => !(x.MaxDuringMs > GoalMs)) ? $"**met** in all {ok.Length} rounds"
+                : $"**not met** ({ok.Count(x => x.MaxDuringMs > GoalMs)} of {ok.Length} rounds over)";
+            Line(sb, $"| {r.Scenario.Name} | SyncIntervalMs = {r.SyncMs}, 1 writer thread | {N(r.Scenario.Count / r.FillSeconds)} (batches of 1,000, SyncIntervalMs = 1000) | {S(Of(ok, x => x.CheckpointWallMs), "0")} | {S(Of(ok, x => x.Info!.Bytes / 1e6), "0.0")} | {S(Of(ok, x => x.Info!.WriteStallMs))} | {S(maxDuring)} | {S(Of(ok, x => Percentile(x.During, 0.5)), "0.000")} / {S(Of(ok, x => Percentile(x.During, 0.99)), "0.000")} | {S(Of(ok, x => x.During.Length), "0")} | {S(Of(ok, x => Percentile(x.Outside, 0.5)), "0.000")} / {S(Of(ok, x => Percentile(x.Outside, 0.99)), "0.000")} / {S(p999, "0.000")} | {S(Of(ok, x => x.Outside.Length == 0 ? double.NaN : x.Outside[^1]))} | {maxDuring.Median / p999.Median:0.0}x | {verdict} |");
+        }
+
+        Line(sb);
+        foreach (ScenarioResult r in results)
+        {
+            foreach (StallRound x in r.Rounds.Where(x => x.Error is not null))
+            {
+                Line(sb, $"- {r.Label}: checkpoint failed: `{x.Error}`");
+            }
+        }
+
+        Line(sb, "![insert latency around a checkpoint](stall.png)");
+        Line(sb);
+        Line(sb, "## A checkpoint larger than 2 GiB");
+        Line(sb);
+        if (large is null)
+        {
+            Line(sb, "Not run in quick mode (it needs a 4.5M x 128 store, about 2.3 GB of vectors); the full mode runs it.");
+        }
+        else if (large.Error is not null)
+        {
+            Line(sb, $"{large.Scenario.Name} (flat, SyncIntervalMs = 1000, 1 writer thread): **the checkpoint failed**: `{large.Error}`. The engine cannot checkpoint this store; its WAL is never trimmed.");
+        }
+        else
+        {
+            StallRound x = large.Round!;
+            Line(sb, $"{large.Scenario.Name} (flat, filled at {N(large.Scenario.Count / large.FillSeconds)} inserts/s in batches of 1,000, SyncIntervalMs = 1000, 1 writer thread, one round): checkpoint of **{x.Info!.Bytes / 1e9:0.00} GB** ({x.Info.Bytes / (double)(1L << 30):0.00} GiB) written in {x.CheckpointWallMs / 1000:0.0} s; WriteStallMs {x.Info.WriteStallMs:0.00}; longest insert during it **{x.MaxDuringMs:0.00} ms** ({x.During.Length:N0} inserts during; p99.9 outside {Percentile(x.Outside, 0.999):0.000} ms). Reopening from it (checkpoint load plus the WAL after it): {large.ReopenMs / 1000:0.0} s, {large.ReopenCount:N0} rows recovered (expected {large.Scenario.Count + x.During.Length + x.Outside.Length:N0}: the fill plus every acknowledged writer insert).");
+        }
+
+        Line(sb);
+        MachineSection(sb, m, options);
+        return sb.ToString();
+    }
+}
