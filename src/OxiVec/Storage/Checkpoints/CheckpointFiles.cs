@@ -44,6 +44,7 @@ internal static class CheckpointFiles
     private const ushort Version = 1;
     private const string ManifestName = "MANIFEST";
     private const string TempSuffix = ".tmp";
+    private const long WriteBackBytes = 16 << 20;
 
     public static string FormatName(long sequence, long coveredLsn) =>
         string.Create(CultureInfo.InvariantCulture, $"{sequence:x16}-{coveredLsn:x16}");
@@ -286,7 +287,9 @@ internal static class CheckpointFiles
         long written = 0;
         using (Stream file = storage.CreateFile(path))
         {
-            var crc = new ChecksumWriteStream(file);
+            // Written back as it goes, as PostgreSQL's checkpoint_flush_after does: a file of hundreds of megabytes left
+            // dirty until its final fsync would make the WAL's own fsyncs (commits) queue behind all of it at once.
+            var crc = new ChecksumWriteStream(file) { WriteBack = () => storage.SyncFile(file), WriteBackBytes = WriteBackBytes };
             body(crc);
             Span<byte> trailer = stackalloc byte[4];
             BinaryPrimitives.WriteUInt32LittleEndian(trailer, crc.Crc);
