@@ -627,10 +627,10 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
         {
             StoreOperation operation = operations[i];
             FaultInjector?.Invoke(operation);
-            (Collection c, int slot) = operation switch
+            Collection c = operation switch
             {
-                StoreOperation.Put p => (_collections[p.Collection], -1),
-                StoreOperation.Remove r => (_collections[r.Collection], -1),
+                StoreOperation.Put p => _collections[p.Collection],
+                StoreOperation.Remove r => _collections[r.Collection],
                 _ => throw new InvalidOperationException($"A schema change ({operation.GetType().Name}) cannot be part of a transaction."),
             };
             if (!touched.Contains(c))
@@ -638,11 +638,7 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
                 touched.Add(c);
             }
 
-            if (operation is StoreOperation.Put put)
-            {
-                slot = c.Prepare(put.Id, put.Vector, FrozenMetadata.Of(put.Metadata));
-            }
-
+            int slot = operation is StoreOperation.Put put ? c.Prepare(put.Id, put.Vector, FrozenMetadata.Of(put.Metadata)) : -1;
             prepared[i] = (c, operation, slot);
         }
 
