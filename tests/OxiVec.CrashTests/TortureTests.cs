@@ -21,7 +21,9 @@ namespace OxiVec.CrashTests;
 /// renamed into place, when a segment is renamed into the log, or after a random number of acknowledgements),
 /// recovers (in this process, or first with <c>oxivec recover --json</c>), and compares the whole store with the
 /// models rebuilt from each writer's acknowledged operations: per writer, exactly the state after its last
-/// acknowledged operation, or after the one it had in flight, with every vector and metadata value exact.
+/// acknowledged operation, or after the one it had in flight, with every vector and metadata value exact. The
+/// checkpoint it recovered from (written while the other writers went on) must itself be exact: per writer, the
+/// state after a whole number of its operations.
 /// </summary>
 /// <remarks>
 /// Each writer owns its ids, so its model does not depend on how the threads interleaved. Where each kill landed is
@@ -75,6 +77,7 @@ public sealed class TortureTests(ITestOutputHelper output)
         public int Rounds;
         public int InFlightCommitted;
         public int FromCheckpoint;
+        public int CheckpointsVerified;
         public int TornTails;
         public int AbortedTransactions;
         public int ViaCli;
@@ -110,6 +113,8 @@ public sealed class TortureTests(ITestOutputHelper output)
 
         TortureWorkload.State[] models = [.. Enumerable.Range(0, Writers).Select(_ => Empty())]; // per writer, after its operations 1 .. committed[w]
         long[] committed = new long[Writers];
+        // Per writer, the fingerprint of its state after each of its operations (0 .. committed): a checkpoint must hold one of them.
+        HashSet<string>[] prefixes = [.. models.Select(m => new HashSet<string>(StringComparer.Ordinal) { Fingerprint(m) })];
         var tally = new Tally();
         var total = Stopwatch.StartNew();
         for (int round = 1; round <= Kills; round++)
@@ -193,6 +198,7 @@ public sealed class TortureTests(ITestOutputHelper output)
                 TortureWorkload.Op op = TortureWorkload.Next(seed, w, n, models[w]);
                 Assert.True(op.Describe() == description, $"{context}: writer {w}'s operation {n} was acknowledged as '{description}'; the model says '{op.Describe()}'.");
                 models[w].Apply(op);
+                prefixes[w].Add(Fingerprint(models[w]));
                 lastAcked[w] = n;
             }
 
@@ -229,8 +235,15 @@ public sealed class TortureTests(ITestOutputHelper output)
                         $"{context}: writer {w}'s records are neither the state after its last acknowledged operation {lastAcked[w]} ({notAcked}) " +
                         $"nor the state after the one in flight, {lastAcked[w] + 1} '{inFlight.Describe()}' ({notInFlight}).");
                     models[w] = withInFlight;
+                    prefixes[w].Add(Fingerprint(withInFlight));
                     lastAcked[w]++;
                     tally.InFlightCommitted++;
+                }
+
+                if (database.LastCheckpoint is { } loaded)
+                {
+                    CheckCheckpointIsExact(loaded, seed, prefixes, context);
+                    tally.CheckpointsVerified++;
                 }
 
                 RecoveryStats recovery = database.Recovery;
@@ -260,11 +273,12 @@ public sealed class TortureTests(ITestOutputHelper output)
             $"{tally.Rounds} kills survived in {total.Elapsed.TotalSeconds:F1} s: {committed.Sum()} operations by {Writers} writers; {tally.KilledWhileOpening} kills before the database was open, " +
             $"{tally.KilledByFileEvent} from a file event; landed inside a checkpoint {tally.KilledInCheckpoint}, before retention finished {tally.KilledInRetention}, " +
             $"at a segment boundary {tally.KilledAtSegmentBoundary}; {tally.InFlightCommitted} in-flight operations found committed; {tally.FromCheckpoint} recoveries from a checkpoint; " +
-            $"{tally.TornTails} torn tails; {tally.AbortedTransactions} aborted transactions; {tally.ViaCli} recoveries by 'oxivec recover'; " +
+            $"{tally.CheckpointsVerified} recovered checkpoints checked exact; {tally.TornTails} torn tails; {tally.AbortedTransactions} aborted transactions; {tally.ViaCli} recoveries by 'oxivec recover'; " +
             $"compressed segments seen after {tally.CompressedSeen} rounds (at most {tally.MaxCompressed}); the WAL started after LSN 1 after {tally.SegmentsRemovedSeen} rounds " +
             $"(first LSN up to {tally.MaxFirstLsn}); at most {tally.MaxSegments} segments.");
         Assert.True(committed.Sum() >= Kills * 20, $"The rounds ran only {committed.Sum()} operations: too little to test anything.");
         Assert.True(tally.FromCheckpoint > 0 && tally.CompressedSeen > 0 && tally.SegmentsRemovedSeen > 0, "Checkpoints, compression and retention did not all happen.");
+        Assert.True(tally.CheckpointsVerified > 0, "No recovered checkpoint's content was checked.");
 
         // Torn tails are counted, not required: a SIGKILL tears a write only when it lands inside a pwrite of several
         // pages (none in KillTests' 40 rounds of 1-4 KiB records); StoreSimulatedTortureTests requires them of power losses.
@@ -273,6 +287,47 @@ public sealed class TortureTests(ITestOutputHelper output)
             $"seed {Seed}: not every kind of kill happened: inside a checkpoint {tally.KilledInCheckpoint}, before retention finished {tally.KilledInRetention}, " +
             $"at a segment boundary {tally.KilledAtSegmentBoundary}, aborted transactions {tally.AbortedTransactions}.");
     }
+
+    /// <summary>
+    /// The checkpoint recovery loaded is exact although writers ran while it was written: per writer, its records are
+    /// the state after a whole number of that writer's operations (one of <paramref name="prefixes"/>), each record
+    /// holding exactly what the operation its metadata names wrote. A capture that took part of a commit, or read a
+    /// slot while it was rewritten, holds a state no prefix gives.
+    /// </summary>
+    private static void CheckCheckpointIsExact(CheckpointInfo loaded, long seed, HashSet<string>[] prefixes, string context)
+    {
+        CheckpointData data = CheckpointFiles.Read(new CheckpointEntry(loaded.Sequence, loaded.CoveredLsn, loaded.Path));
+        TortureWorkload.State[] states = [.. Enumerable.Range(0, Writers).Select(_ => Empty())];
+        foreach (CheckpointCollection collection in data.Collections)
+        {
+            collection.Index?.Dispose();
+            if (collection.Name == TortureWorkload.Transient)
+            {
+                states[0].AddCollection(collection.Name);
+            }
+
+            foreach (VectorRecord record in collection.Records)
+            {
+                long op = record.Metadata["op"].AsLong;
+                Assert.True(
+                    record.Vector.Span.SequenceEqual(TortureWorkload.Vector(seed, op, collection.Name, record.Id))
+                    && record.Metadata["pad"].AsString == TortureWorkload.Pad(op, collection.Name, record.Id),
+                    $"{context}: checkpoint {loaded.Path} holds {collection.Name}/{record.Id} with contents that are not operation {op}'s.");
+                states[TortureWorkload.WriterOf(record.Id)].Set(collection.Name, record.Id, op);
+            }
+        }
+
+        for (int w = 0; w < Writers; w++)
+        {
+            Assert.True(
+                prefixes[w].Contains(Fingerprint(states[w])),
+                $"{context}: checkpoint {loaded.Path} (LSN {loaded.CoveredLsn}) holds writer {w}'s records as {states[w]}: the state after no number of its operations.");
+        }
+    }
+
+    /// <summary>A writer's state as one string: collections, ids and the operations that wrote them, in order.</summary>
+    private static string Fingerprint(TortureWorkload.State state) =>
+        string.Join(';', state.Collections.Select(c => c + ":" + string.Join(',', state.Records(c).Select(r => r.Key + "@" + r.Value.ToString(CultureInfo.InvariantCulture)))));
 
     /// <summary>Opens the killed worker's database; a failure names the seed and round to replay it.</summary>
     private static VectorDatabase Reopen(string data, string context)

@@ -1,67 +1,101 @@
 using System.Diagnostics;
 using OxiVec.Indexing;
+using OxiVec.Storage.Versions;
 
 namespace OxiVec.Storage;
 
 /// <summary>
-/// The applied (acknowledged) state of one collection: the index, the original vectors in a contiguous arena,
-/// ids and metadata by slot. Mutations come only from the database's ordered apply step; reads run concurrently.
+/// The applied (acknowledged) state of one collection: the index, the original vectors, ids and metadata by slot,
+/// each slot stamped with the versions (commit LSNs) it is visible between.
 /// </summary>
+/// <remarks>
+/// <para>
+/// Mutations come from one thread at a time (the database's ordered apply step) in two phases: <see cref="Prepare"/>
+/// writes a record into a hidden slot and adds it to the index (no lock readers wait for), then, under the catalog
+/// lock (<see cref="EnterCatalog"/>), <see cref="CommitPutLocked"/> / <see cref="CommitRemoveLocked"/> stamp the
+/// commit's version and update the id catalog. The commit becomes visible to searches when the database publishes
+/// its version (<see cref="ReadVersions.Publish"/>): a search reads at one version and accepts a slot only when
+/// visibleFrom &lt;= version &lt; visibleUntil, so it sees a commit wholly or not at all, in every collection.
+/// </para>
+/// <para>
+/// A removed or replaced slot stays in the index and keeps its data until no reader reads at a version older than
+/// its removal (<see cref="ReclaimRetired"/>): only then is it removed from the index and later reused. A reused slot
+/// is hidden (visibleFrom = max) before anything else in it is rewritten, and readers read visibleUntil before
+/// visibleFrom, so no reader ever pairs an old stamp with new contents.
+/// </para>
+/// </remarks>
 internal sealed class Collection : IDisposable
 {
-    private readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);
-    private readonly Dictionary<string, int> _slots = new(StringComparer.Ordinal);
-    private readonly List<string?> _ids = [];
-    private readonly List<FrozenMetadata?> _metadata = [];
-    private readonly Stack<int> _free = new();
-    private readonly VectorArena _vectors;
+    private const long Never = long.MaxValue;
 
-    public Collection(string name, CollectionOptions options, IVectorIndex? index = null)
+    private readonly ReadVersions _versions;
+    private readonly Lock _catalog = new();
+    private readonly Dictionary<string, int> _slots = new(StringComparer.Ordinal); // under _catalog
+    private readonly SlotColumn<string?> _ids = new();
+    private readonly SlotColumn<FrozenMetadata?> _metadata = new();
+    private readonly SlotColumn<long> _visibleFrom = new();
+    private readonly SlotColumn<long> _visibleUntil = new();
+    private readonly SlotVectors _vectors;
+    private readonly Stack<int> _free = new(); // apply step only
+    private readonly Queue<(int Slot, long Version)> _retired = new(); // apply step only, in version order
+    private int _highWater; // slots ever used; written by the apply step with Volatile
+
+    /// <summary>Creates an empty collection reading at <paramref name="versions"/> (a private clock when null: a collection on its own).</summary>
+    public Collection(string name, CollectionOptions options, IVectorIndex? index = null, ReadVersions? versions = null)
     {
         Name = name;
         Options = options;
-        _vectors = new VectorArena(options.Dimension);
+        _versions = versions ?? new ReadVersions();
+        _vectors = new SlotVectors(options.Dimension);
         Index = index ?? (options.Index == IndexKind.Flat
             ? new FlatIndex(options.Dimension, options.Metric)
             : new HnswIndex(options.Dimension, options.Metric, options.Hnsw));
     }
 
-    /// <summary>
-    /// A consistent copy for a checkpoint: the slot arrays, the vector chunks and the index snapshot, copied in
-    /// bulk while writes wait; <see cref="CollectionCapture.ToImage"/> then builds the per-record image without
-    /// holding anything.
-    /// </summary>
-    public CollectionCapture Capture()
+    public string Name { get; }
+
+    public CollectionOptions Options { get; }
+
+    public IVectorIndex Index { get; }
+
+    /// <summary>Records in the collection (the latest commit applied to the catalog).</summary>
+    public int Count
     {
-        _lock.EnterReadLock();
-        try
+        get
         {
-            return new CollectionCapture(_vectors, _vectors.CopyChunks(), [.. _ids], [.. _metadata], [.. _free], SnapshotIndexLocked());
-        }
-        finally
-        {
-            _lock.ExitReadLock();
+            lock (_catalog)
+            {
+                return _slots.Count;
+            }
         }
     }
 
     /// <summary>
-    /// A flat index is its vectors, which the records already hold: it gets no snapshot (an empty one) and is rebuilt
-    /// from the records on load, which halves the checkpoint and the copying writes wait for. An HNSW graph is
-    /// snapshotted so that recovery need not rebuild it.
+    /// Captures the collection for a checkpoint in O(1) plus the free-slot list and the index's capture: the
+    /// capture reads at the published version, which holds back the reuse of every slot it may read until it is
+    /// disposed. The caller excludes commits meanwhile (the database holds its apply lock), so the published
+    /// version is exactly the state captured.
     /// </summary>
-    private byte[] SnapshotIndexLocked()
+    public CollectionCapture Capture()
     {
-        if (Index is FlatIndex)
+        long version = _versions.Published;
+        _versions.EnterAt(version);
+        try
         {
-            return [];
-        }
+            int records;
+            lock (_catalog)
+            {
+                records = _slots.Count;
+            }
 
-        // Presized (vectors plus a generous allowance for links) so the stream does not regrow and copy hundreds
-        // of megabytes while writers wait.
-        long estimate = ((long)_ids.Count * Options.Dimension * sizeof(float) * 5 / 4) + (1 << 20);
-        var index = new MemoryStream((int)Math.Min(estimate, Array.MaxLength));
-        Index.WriteSnapshot(index);
-        return index.ToArray();
+            IndexSnapshotView? index = Index is FlatIndex ? null : Index.CaptureSnapshot();
+            return new CollectionCapture(this, version, records, Volatile.Read(ref _highWater), _free.ToArray(), index);
+        }
+        catch
+        {
+            _versions.Exit(version);
+            throw;
+        }
     }
 
     /// <summary>The index of a checkpoint that stored none: a flat index of the image's records, by slot.</summary>
@@ -89,18 +123,18 @@ internal sealed class Collection : IDisposable
         return index;
     }
 
-    /// <summary>Rebuilds a collection from a checkpoint image whose index snapshot was loaded into <paramref name="index"/>.</summary>
+    /// <summary>
+    /// Rebuilds a collection from a checkpoint image whose index snapshot was loaded into <paramref name="index"/>.
+    /// Index nodes with no record are removed: their removal was still deferred (a search could see them) when
+    /// the checkpoint was captured, and the records are the truth.
+    /// </summary>
     /// <exception cref="InvalidDataException">The records and the index disagree.</exception>
-    public static Collection Restore(string name, CollectionOptions options, CollectionImage image, IVectorIndex index)
+    public static Collection Restore(string name, CollectionOptions options, CollectionImage image, IVectorIndex index, ReadVersions? versions = null)
     {
-        if (index.Dimension != options.Dimension || index.Metric != options.Metric || index.Count != image.Records.Count)
-        {
-            throw new InvalidDataException(
-                $"Collection '{name}': the index snapshot ({index.Count} vectors of {index.Dimension} dims, {index.Metric}) does not match the {image.Records.Count} records of {options.Dimension} dims, {options.Metric}.");
-        }
-
         string? mismatch = (options.Index, index) switch
         {
+            _ when index.Dimension != options.Dimension || index.Metric != options.Metric =>
+                $"the index snapshot ({index.Dimension} dims, {index.Metric}) does not match the collection's {options.Dimension} dims, {options.Metric}",
             (IndexKind.Flat, FlatIndex) => null,
             (IndexKind.Hnsw, HnswIndex hnsw) when hnsw.Parameters == options.Hnsw => null,
             (IndexKind.Hnsw, HnswIndex hnsw) => $"the snapshot's HNSW parameters {hnsw.Parameters} are not the collection's {options.Hnsw}",
@@ -111,27 +145,48 @@ internal sealed class Collection : IDisposable
             throw new InvalidDataException($"Collection '{name}': {mismatch}.");
         }
 
-        var collection = new Collection(name, options, index);
-        for (int i = 0; i < image.HighWater; i++)
+        var collection = new Collection(name, options, index, versions);
+        if (image.HighWater > 0)
         {
-            collection._ids.Add(null);
-            collection._metadata.Add(null);
+            collection.EnsureSlot(image.HighWater - 1);
+        }
+
+        for (int slot = 0; slot < image.HighWater; slot++)
+        {
+            collection._visibleFrom.At(slot) = Never;
+            collection._visibleUntil.At(slot) = 0;
         }
 
         foreach (SlottedRecord r in image.Records)
         {
-            if (r.Slot < 0 || r.Slot >= image.HighWater || collection._ids[r.Slot] is not null || !index.Contains(r.Slot)
+            if (r.Slot < 0 || r.Slot >= image.HighWater || collection._ids.At(r.Slot) is not null || !index.Contains(r.Slot)
                 || !collection._slots.TryAdd(r.Record.Id, r.Slot))
             {
                 throw new InvalidDataException($"Collection '{name}': record '{r.Record.Id}' claims slot {r.Slot}, which is out of range, taken twice, or not in the index.");
             }
 
-            collection._vectors.EnsureSlot(r.Slot);
-            r.Record.Vector.Span.CopyTo(collection._vectors.Get(r.Slot));
-            collection._ids[r.Slot] = r.Record.Id;
-            collection._metadata[r.Slot] = FrozenMetadata.Of(r.Record.Metadata);
+            r.Record.Vector.Span.CopyTo(collection._vectors.Get(r.Slot).Span);
+            collection._ids.At(r.Slot) = r.Record.Id;
+            collection._metadata.At(r.Slot) = FrozenMetadata.Of(r.Record.Metadata);
+            collection._visibleFrom.At(r.Slot) = 0;
+            collection._visibleUntil.At(r.Slot) = Never;
         }
 
+        for (int slot = 0; slot < image.HighWater; slot++)
+        {
+            if (collection._ids.At(slot) is null && index.Contains(slot))
+            {
+                index.Remove(slot); // removed before the capture, its removal deferred for a search then running
+            }
+        }
+
+        if (index.Count != image.Records.Count)
+        {
+            throw new InvalidDataException(
+                $"Collection '{name}': the index snapshot holds {index.Count} vectors but the checkpoint {image.Records.Count} records.");
+        }
+
+        collection._highWater = image.HighWater;
         for (int i = image.FreeSlots.Count - 1; i >= 0; i--)
         {
             collection._free.Push(image.FreeSlots[i]);
@@ -140,14 +195,15 @@ internal sealed class Collection : IDisposable
         if (index is FlatIndex)
         {
             // A flat index releases a slot the moment it is removed, so every slot below the high-water mark that
-            // holds no record is free, including those released since the collection last took released ids (a
-            // rebuilt index has no list of them: they would be neither free nor used, lost for good). Its own
-            // list, when a snapshot had one, is taken here so no slot is handed out twice.
+            // holds no record is free, including those released since the collection last took released ids and
+            // those whose removal was deferred at the capture (a rebuilt index has no list of them: they would be
+            // neither free nor used, lost for good). Its own list, when a snapshot had one, is taken here so no
+            // slot is handed out twice.
             _ = index.TakeReleasedIds();
             var known = new HashSet<int>(image.FreeSlots);
             for (int slot = image.HighWater - 1; slot >= 0; slot--)
             {
-                if (collection._ids[slot] is null && !known.Contains(slot))
+                if (collection._ids.At(slot) is null && !known.Contains(slot))
                 {
                     collection._free.Push(slot);
                 }
@@ -157,157 +213,171 @@ internal sealed class Collection : IDisposable
         return collection;
     }
 
-    public string Name { get; }
-
-    public CollectionOptions Options { get; }
-
-    public IVectorIndex Index { get; }
-
-    public int Count
-    {
-        get
-        {
-            _lock.EnterReadLock();
-            try
-            {
-                return _slots.Count;
-            }
-            finally
-            {
-                _lock.ExitReadLock();
-            }
-        }
-    }
-
-    /// <summary>Inserts or replaces <paramref name="id"/> (idempotent, as replay requires); keeps a read-only copy of the metadata.</summary>
+    /// <summary>Inserts or replaces <paramref name="id"/> as one commit of its own (a collection on its own: tests, tools).</summary>
     public void Upsert(string id, ReadOnlySpan<float> vector, IReadOnlyDictionary<string, MetadataValue> metadata)
     {
-        EnterWrite();
-        try
+        long version = _versions.Published + 1;
+        ReclaimRetired();
+        int slot = Prepare(id, vector, FrozenMetadata.Of(metadata));
+        lock (_catalog)
         {
-            UpsertLocked(id, vector, metadata);
+            CommitPutLocked(id, slot, version);
         }
-        finally
-        {
-            ExitWrite();
-        }
+
+        _versions.Publish(version);
+        ReclaimRetired();
     }
 
-    /// <summary>Removes <paramref name="id"/>; false when it is not there (replay is idempotent).</summary>
+    /// <summary>Removes <paramref name="id"/> as one commit of its own; false when it is not there.</summary>
     public bool Delete(string id)
     {
-        EnterWrite();
-        try
+        long version = _versions.Published + 1;
+        ReclaimRetired();
+        bool removed;
+        lock (_catalog)
         {
-            return DeleteLocked(id);
+            removed = CommitRemoveLocked(id, version);
         }
-        finally
+
+        _versions.Publish(version);
+        ReclaimRetired();
+        return removed;
+    }
+
+    /// <summary>
+    /// Apply step: removes from the index, and frees for reuse, the slots retired at versions no reader reads at
+    /// any more. Never under the catalog lock (an index change may take a while).
+    /// </summary>
+    public void ReclaimRetired()
+    {
+        if (_retired.Count == 0 || _retired.Peek().Version > _versions.Published)
         {
-            ExitWrite();
+            return;
+        }
+
+        long oldest = _versions.OldestReader;
+        while (_retired.TryPeek(out (int Slot, long Version) retired) && retired.Version <= oldest)
+        {
+            Index.Remove(retired.Slot);
+            _retired.Dequeue();
         }
     }
 
     /// <summary>
-    /// Takes the write lock: readers wait until <see cref="ExitWrite"/>, so several changes made in between (a
-    /// committed transaction's) become visible together.
+    /// Apply step, first phase: writes the record into a free (or new) slot, hidden from every reader, and adds it to
+    /// the index. Returns the slot for <see cref="CommitPutLocked"/>. Throws with nothing visible changed.
     /// </summary>
-    public void EnterWrite() => _lock.EnterWriteLock();
-
-    /// <summary>Releases the lock taken by <see cref="EnterWrite"/>.</summary>
-    public void ExitWrite() => _lock.ExitWriteLock();
-
-    /// <summary><see cref="Upsert"/> under the write lock the caller holds.</summary>
-    public void UpsertLocked(string id, ReadOnlySpan<float> vector, IReadOnlyDictionary<string, MetadataValue> metadata)
+    public int Prepare(string id, ReadOnlySpan<float> vector, FrozenMetadata metadata)
     {
-        Debug.Assert(_lock.IsWriteLockHeld, "the caller holds the write lock");
-        if (_slots.TryGetValue(id, out int old))
-        {
-            RemoveSlotLocked(id, old);
-        }
-
         foreach (int released in Index.TakeReleasedIds())
         {
             _free.Push(released);
         }
 
-        int slot = _free.Count > 0 ? _free.Pop() : _ids.Count;
-        Index.Add(slot, vector);
-        if (slot == _ids.Count)
+        int highWater = _highWater;
+        int slot = _free.Count > 0 ? _free.Pop() : highWater;
+        EnsureSlot(slot);
+
+        // Hidden first: a reader still holding the slot's old visibleUntil then reads a visibleFrom it cannot pass.
+        Volatile.Write(ref _visibleFrom.At(slot), Never);
+        Volatile.Write(ref _visibleUntil.At(slot), Never);
+        vector.CopyTo(_vectors.Get(slot).Span);
+        Volatile.Write(ref _ids.At(slot), id);
+        Volatile.Write(ref _metadata.At(slot), metadata);
+        try
         {
-            _ids.Add(null);
-            _metadata.Add(null);
+            Index.Add(slot, vector);
+        }
+        catch
+        {
+            if (slot != highWater)
+            {
+                _free.Push(slot);
+            }
+
+            throw;
         }
 
-        _vectors.EnsureSlot(slot);
-        vector.CopyTo(_vectors.Get(slot));
-        _ids[slot] = id;
-        _metadata[slot] = FrozenMetadata.Of(metadata);
-        _slots[id] = slot;
+        if (slot == highWater)
+        {
+            Volatile.Write(ref _highWater, highWater + 1);
+        }
+
+        return slot;
     }
 
-    /// <summary><see cref="Delete"/> under the write lock the caller holds.</summary>
-    public bool DeleteLocked(string id)
+    /// <summary>Takes the catalog lock: Get, Contains and Count see a commit's changes to this collection together.</summary>
+    public void EnterCatalog() => _catalog.Enter();
+
+    /// <summary>Releases the lock taken by <see cref="EnterCatalog"/>.</summary>
+    public void ExitCatalog() => _catalog.Exit();
+
+    /// <summary>Apply step, second phase: <paramref name="id"/> now lives in the prepared <paramref name="slot"/> from <paramref name="version"/> on.</summary>
+    public void CommitPutLocked(string id, int slot, long version)
     {
-        Debug.Assert(_lock.IsWriteLockHeld, "the caller holds the write lock");
-        if (!_slots.TryGetValue(id, out int slot))
+        Debug.Assert(_catalog.IsHeldByCurrentThread, "the caller holds the catalog lock");
+        if (_slots.TryGetValue(id, out int old))
+        {
+            Retire(old, version);
+        }
+
+        _slots[id] = slot;
+        Volatile.Write(ref _visibleFrom.At(slot), version);
+    }
+
+    /// <summary>Apply step, second phase: removes <paramref name="id"/> as of <paramref name="version"/>; false when it is not there (replay is idempotent).</summary>
+    public bool CommitRemoveLocked(string id, long version)
+    {
+        Debug.Assert(_catalog.IsHeldByCurrentThread, "the caller holds the catalog lock");
+        if (!_slots.Remove(id, out int slot))
         {
             return false;
         }
 
-        RemoveSlotLocked(id, slot);
+        Retire(slot, version);
         return true;
     }
 
     public VectorRecord? Get(string id)
     {
-        _lock.EnterReadLock();
-        try
+        lock (_catalog)
         {
-            return _slots.TryGetValue(id, out int slot) ? RecordLocked(slot) : null;
-        }
-        finally
-        {
-            _lock.ExitReadLock();
+            // A slot in the catalog is never retired, so never rewritten, while the lock is held.
+            return _slots.TryGetValue(id, out int slot) ? new VectorRecord(_ids.At(slot)!, _vectors.Get(slot).ToArray(), _metadata.At(slot)!) : null;
         }
     }
 
     public bool Contains(string id)
     {
-        _lock.EnterReadLock();
-        try
+        lock (_catalog)
         {
             return _slots.ContainsKey(id);
-        }
-        finally
-        {
-            _lock.ExitReadLock();
         }
     }
 
     /// <summary>The ids of every record (a consistent snapshot).</summary>
     public List<string> Ids()
     {
-        _lock.EnterReadLock();
-        try
+        lock (_catalog)
         {
             return [.. _slots.Keys];
         }
-        finally
-        {
-            _lock.ExitReadLock();
-        }
     }
 
-    /// <summary>Every record, sorted by id (a consistent snapshot).</summary>
+    /// <summary>Every record, sorted by id, as of the published version (no lock writers wait for).</summary>
     public List<VectorRecord> Snapshot()
     {
-        _lock.EnterReadLock();
+        long version = _versions.Enter();
         try
         {
-            var records = new List<VectorRecord>(_slots.Count);
-            foreach (int slot in _slots.Values)
+            var records = new List<VectorRecord>();
+            int highWater = Volatile.Read(ref _highWater);
+            for (int slot = 0; slot < highWater; slot++)
             {
-                records.Add(RecordLocked(slot));
+                if (VisibleAt(slot, version))
+                {
+                    records.Add(new VectorRecord(_ids.At(slot)!, _vectors.Get(slot).ToArray(), _metadata.At(slot)!));
+                }
             }
 
             records.Sort((a, b) => string.CompareOrdinal(a.Id, b.Id));
@@ -315,13 +385,17 @@ internal sealed class Collection : IDisposable
         }
         finally
         {
-            _lock.ExitReadLock();
+            _versions.Exit(version);
         }
     }
 
+    /// <summary>
+    /// Searches at the published version: only slots visible at it are returned (a filter inside the index search,
+    /// combined with the metadata filter, so k results come back whenever k match). Waits for no write.
+    /// </summary>
     public List<SearchResult> Search(ReadOnlySpan<float> query, int k, VectorSearchOptions options)
     {
-        _lock.EnterReadLock();
+        long version = _versions.Enter();
         try
         {
             MetadataFilter? filter = options.Filter;
@@ -329,67 +403,52 @@ internal sealed class Collection : IDisposable
             {
                 Ef = options.Ef,
                 Exact = options.Exact,
-                Filter = filter is null ? null : slot => _metadata[slot] is { } m && filter.Matches(m),
+                Filter = filter is null
+                    ? slot => VisibleAt(slot, version)
+                    : slot => VisibleAt(slot, version) && filter.Matches(_metadata.At(slot)!),
             };
             IReadOnlyList<SearchHit> hits = Index.Search(query, k, indexOptions);
             var results = new List<SearchResult>(hits.Count);
             foreach (SearchHit hit in hits)
             {
-                results.Add(new SearchResult(_ids[hit.Id]!, Options.Metric.ToScore(hit.Distance), _metadata[hit.Id]!));
+                results.Add(new SearchResult(_ids.At(hit.Id)!, Options.Metric.ToScore(hit.Distance), _metadata.At(hit.Id)!));
             }
 
             return results;
         }
         finally
         {
-            _lock.ExitReadLock();
+            _versions.Exit(version);
         }
     }
 
-    public void Dispose()
+    public void Dispose() => Index.Dispose();
+
+    /// <summary>
+    /// Whether <paramref name="slot"/> holds a record visible at <paramref name="version"/>. visibleUntil is read
+    /// first: a slot being reused is hidden (visibleFrom = max) before its visibleUntil is rewritten.
+    /// </summary>
+    internal bool VisibleAt(int slot, long version) =>
+        Volatile.Read(ref _visibleUntil.At(slot)) > version && Volatile.Read(ref _visibleFrom.At(slot)) <= version;
+
+    /// <summary>The record in <paramref name="slot"/> (a checkpoint's read: the slot is visible at the capture's version, which holds back its reuse).</summary>
+    internal VectorRecord RecordAt(int slot) => new(_ids.At(slot)!, _vectors.Get(slot), _metadata.At(slot)!);
+
+    /// <summary>Ends a capture's read.</summary>
+    internal void EndCapture(long version) => _versions.Exit(version);
+
+    private void Retire(int slot, long version)
     {
-        Index.Dispose();
-        _lock.Dispose();
+        Volatile.Write(ref _visibleUntil.At(slot), version);
+        _retired.Enqueue((slot, version));
     }
 
-    private void RemoveSlotLocked(string id, int slot)
+    private void EnsureSlot(int slot)
     {
-        Index.Remove(slot);
-        _slots.Remove(id);
-        _ids[slot] = null;
-        _metadata[slot] = null;
-    }
-
-    private VectorRecord RecordLocked(int slot) =>
-        new(_ids[slot]!, _vectors.Get(slot).ToArray(), _metadata[slot]!);
-}
-
-/// <summary>A record and the index slot it occupies.</summary>
-internal readonly record struct SlottedRecord(int Slot, VectorRecord Record);
-
-/// <summary>What <see cref="Collection.Capture"/> copied under the lock: bulk arrays, no per-record objects yet.</summary>
-internal sealed class CollectionCapture(
-    VectorArena layout, float[]?[] chunks, string?[] ids, FrozenMetadata?[] metadata, int[] free, byte[] indexSnapshot)
-{
-    /// <summary>The checkpoint image: every live slot's record (vectors are views of the copied chunks).</summary>
-    public CollectionImage ToImage()
-    {
-        var records = new List<SlottedRecord>(ids.Length - free.Length);
-        for (int slot = 0; slot < ids.Length; slot++)
-        {
-            if (ids[slot] is { } id)
-            {
-                records.Add(new SlottedRecord(slot, new VectorRecord(id, layout.Slice(chunks, slot), metadata[slot]!)));
-            }
-        }
-
-        return new CollectionImage(records, ids.Length, free, indexSnapshot);
+        _ids.EnsureSlot(slot);
+        _metadata.EnsureSlot(slot);
+        _visibleFrom.EnsureSlot(slot);
+        _visibleUntil.EnsureSlot(slot);
+        _vectors.EnsureSlot(slot);
     }
 }
-
-/// <summary>What a checkpoint stores of one collection.</summary>
-/// <param name="Records">Live records, by slot.</param>
-/// <param name="HighWater">Slots ever used (the next new slot).</param>
-/// <param name="FreeSlots">Slots released by the index and not yet reused, top of the stack first.</param>
-/// <param name="IndexSnapshot">The index snapshot bytes (empty when the checkpoint has none: the index is rebuilt).</param>
-internal sealed record CollectionImage(IReadOnlyList<SlottedRecord> Records, int HighWater, IReadOnlyList<int> FreeSlots, byte[] IndexSnapshot);

@@ -40,7 +40,7 @@ public sealed class RecoveryTimeoutException : TimeoutException
 /// <param name="Path">Its directory.</param>
 /// <param name="Bytes">Bytes written (0 when loaded).</param>
 /// <param name="DurationMs">Time to write it (0 when loaded).</param>
-/// <param name="WriteStallMs">How long acknowledgements of concurrent writes waited while the snapshot was copied.</param>
+/// <param name="WriteStallMs">How long writes were excluded while the collections were captured (the files are streamed afterwards, while writes go on).</param>
 public sealed record CheckpointInfo(long Sequence, long CoveredLsn, string Path, long Bytes, long DurationMs, double WriteStallMs)
 {
     /// <summary>When it was written.</summary>

@@ -16,14 +16,19 @@ public sealed partial class VectorDatabase
     // BytesAppended - _uncoveredWalBase (set at open from the replayed tail, then at every checkpoint).
     private long _uncoveredWalBase;
 
+    // A _time timestamp: after a failed checkpoint, automatic ones (either trigger) wait until then.
+    private long _checkpointRetryNotBefore;
+
     /// <summary>
     /// Writes a checkpoint: a snapshot of every collection as of the last applied write, made durable (temporary
     /// directory, fsync, rename, directory fsync), read back (every file's checksum verified), then logged as a WAL
     /// checkpoint record. Then applies the retention policy: <c>KeepLast(n)</c> keeps the n newest checkpoints that
     /// pass their checksums and deletes the others (older or damaged), and WAL segments wholly covered by the oldest
     /// checkpoint kept; with <see cref="WalConfig.EnableCompression"/>, sealed segments older than
-    /// <see cref="WalConfig.CompressionThresholdAgeHours"/> are compressed. Writers keep logging meanwhile; acknowledgements wait only while the snapshot is
-    /// copied in memory (reported as <see cref="CheckpointInfo.WriteStallMs"/>).
+    /// <see cref="WalConfig.CompressionThresholdAgeHours"/> are compressed. Writes are excluded only while each
+    /// collection is captured (no records are copied: the capture reads at the covered version, and the slots it may
+    /// read are not reused until it is written; the index's capture is its own) and reported as
+    /// <see cref="CheckpointInfo.WriteStallMs"/>; the files are then streamed while writes go on.
     /// </summary>
     /// <exception cref="IOException">The checkpoint could not be written, or failed its read-back check (then it is deleted); the previous ones are intact.</exception>
     public CheckpointInfo Checkpoint()
@@ -36,6 +41,12 @@ public sealed partial class VectorDatabase
         }
     }
 
+    /// <summary>The last checkpoint that failed since the last one that succeeded, or null (see also the error log).</summary>
+    public CheckpointFailure? LastCheckpointFailure { get; private set; }
+
+    /// <summary>Tests only: the background checkpoint started last (completed when none runs).</summary>
+    internal Task BackgroundCheckpoint => _backgroundCheckpoint;
+
     /// <summary>
     /// <see cref="Checkpoint"/> without the disposal check: a background checkpoint that was due runs even when the
     /// database starts closing before it does (Dispose waits for it with the WAL still open).
@@ -44,19 +55,57 @@ public sealed partial class VectorDatabase
     {
         lock (_checkpointLock)
         {
-            long start = Stopwatch.GetTimestamp();
-            List<(Collection Collection, CollectionCapture Capture)> captured;
+            try
+            {
+                CheckpointInfo info = CaptureAndWriteCheckpoint();
+                LastCheckpointFailure = null;
+                return info;
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException or InvalidDataException)
+            {
+                int consecutive = (LastCheckpointFailure?.ConsecutiveFailures ?? 0) + 1;
+                TimeSpan backoff = CheckpointRetryDelay(consecutive);
+                Volatile.Write(ref _checkpointRetryNotBefore, _time.GetTimestamp() + (long)(backoff.TotalSeconds * _time.TimestampFrequency));
+                LastCheckpointFailure = new CheckpointFailure(_time.GetUtcNow(), ex.GetType().Name, ex.Message, consecutive, backoff);
+                throw;
+            }
+        }
+    }
+
+    /// <summary>
+    /// How long automatic checkpoints wait after the n-th failure in a row: 1 s, doubling up to 5 min. The WAL-size
+    /// trigger would otherwise start the same failing checkpoint after every write.
+    /// </summary>
+    private static TimeSpan CheckpointRetryDelay(int consecutiveFailures) =>
+        TimeSpan.FromSeconds(Math.Min(300, Math.Pow(2, Math.Min(consecutiveFailures - 1, 16))));
+
+    private CheckpointInfo CaptureAndWriteCheckpoint()
+    {
+        long start = Stopwatch.GetTimestamp();
+        var captured = new List<CollectionCapture>();
+        try
+        {
             long covered, walBytes;
+            double stallMs;
             lock (_applyLock)
             {
-                ThrowIfFailed(); // after a failed apply the store may miss a logged write: a checkpoint would make that permanent
-                covered = _appliedLsn;
-                walBytes = _wal.BytesAppended; // every applied record was written before it was applied
-                captured = [.. _collections.Values.OrderBy(c => c.Name, StringComparer.Ordinal).Select(c => (c, c.Capture()))];
+                // Writes are excluded from here: an acknowledgement waits for this lock to apply its write.
+                long excluded = Stopwatch.GetTimestamp();
+                try
+                {
+                    ThrowIfFailed(); // after a failed apply the store may miss a logged write: a checkpoint would make that permanent
+                    covered = _appliedLsn;
+                    walBytes = _wal.BytesAppended; // every applied record was written before it was applied
+                    foreach (Collection c in _collections.Values.OrderBy(c => c.Name, StringComparer.Ordinal))
+                    {
+                        captured.Add(c.Capture());
+                    }
+                }
+                finally
+                {
+                    stallMs = Stopwatch.GetElapsedTime(excluded).TotalMilliseconds;
+                }
             }
-
-            double stallMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-            List<CheckpointCollection> content = [.. captured.Select(c => new CheckpointCollection(c.Collection.Name, c.Collection.Options, c.Capture.ToImage()))];
 
             // The WAL must be durable through the covered LSN before the checkpoint claims it: otherwise a power
             // loss could shorten the WAL below the checkpoint and new records would reuse covered LSNs.
@@ -64,7 +113,12 @@ public sealed partial class VectorDatabase
             // After the highest on disk, damaged ones included: a damaged newest checkpoint keeps its number.
             long sequence = Math.Max(_checkpointSequence, CheckpointFiles.HighestSequence(CheckpointRoot, _checkpointStorage)) + 1;
             DateTimeOffset created = _time.GetUtcNow();
-            (string path, long bytes) = CheckpointFiles.Write(CheckpointRoot, sequence, covered, created, content, _checkpointStorage);
+            (string path, long bytes) = CheckpointFiles.Write(CheckpointRoot, sequence, covered, created, captured, _checkpointStorage);
+            foreach (CollectionCapture capture in captured)
+            {
+                capture.Dispose(); // written: the slots it held back may be reused
+            }
+
             _checkpointSequence = sequence;
             ReadBack(new CheckpointEntry(sequence, covered, path));
             _wal.Append(new WalEntry.Checkpoint(sequence, covered));
@@ -83,9 +137,16 @@ public sealed partial class VectorDatabase
             long took = Stopwatch.GetTimestamp() - start;
             Volatile.Write(ref _automaticCheckpointNotBefore, Stopwatch.GetTimestamp() + (AutomaticCheckpointSpacing * took));
             _logger.LogInformation(
-                "Checkpoint {Sequence} covers LSN {Lsn}: {Bytes} bytes in {Ms} ms (writers stalled {Stall:F1} ms), {Removed} WAL segments removed.",
+                "Checkpoint {Sequence} covers LSN {Lsn}: {Bytes} bytes in {Ms} ms (writes excluded {Stall:F2} ms), {Removed} WAL segments removed.",
                 sequence, covered, bytes, info.DurationMs, stallMs, info.SegmentsRemoved);
             return info;
+        }
+        finally
+        {
+            foreach (CollectionCapture capture in captured)
+            {
+                capture.Dispose();
+            }
         }
     }
 
@@ -170,7 +231,8 @@ public sealed partial class VectorDatabase
         bool walNearlyFull = _wal.BytesAppended - Volatile.Read(ref _uncoveredWalBase) > 0.8 * _walConfig.MaxWalSize;
         bool due = walNearlyFull
             || (count >= _walConfig.CheckpointInterval && Stopwatch.GetTimestamp() >= Volatile.Read(ref _automaticCheckpointNotBefore));
-        if (!due || !_backgroundCheckpoint.IsCompleted || Volatile.Read(ref _disposed) != 0)
+        if (!due || !_backgroundCheckpoint.IsCompleted || Volatile.Read(ref _disposed) != 0
+            || _time.GetTimestamp() < Volatile.Read(ref _checkpointRetryNotBefore))
         {
             return;
         }
@@ -192,9 +254,13 @@ public sealed partial class VectorDatabase
                     {
                         WriteCheckpoint();
                     }
-                    catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException)
+                    catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException or InvalidDataException)
                     {
-                        _logger.LogError(ex, "Automatic checkpoint failed; the WAL keeps every record, so nothing is lost.");
+                        CheckpointFailure? failure = LastCheckpointFailure;
+                        _logger.LogError(
+                            ex,
+                            "Automatic checkpoint failed ({Failures} in a row: {Reason}); the WAL keeps every record, so nothing is lost. Automatic checkpoints resume in {Backoff}.",
+                            failure?.ConsecutiveFailures, ex.Message, failure?.RetryAfter);
                     }
                 });
             }

@@ -65,7 +65,7 @@ public sealed partial class VectorDatabase
             }
 
             ApplyLogical(operation);
-            Apply(operation);
+            ApplyTogether([operation], record.Lsn);
             applied++;
         }
 
@@ -125,7 +125,7 @@ public sealed partial class VectorDatabase
                 data = deadline.Run($"loading checkpoint '{entry.Path}'", token => CheckpointFiles.Read(entry, _checkpointStorage, token));
                 restored = [.. data.Collections.Select(c => deadline.Run(
                     $"restoring collection '{c.Name}' from checkpoint '{entry.Path}'",
-                    token => Collection.Restore(c.Name, c.Options, c.Image, c.Index ?? Collection.RebuildIndex(c.Name, c.Options, c.Image, token))))];
+                    token => Collection.Restore(c.Name, c.Options, c.Image, c.Index ?? Collection.RebuildIndex(c.Name, c.Options, c.Image, token), _versions)))];
             }
             catch (Exception ex) when (ex is not (RecoveryTimeoutException or OutOfMemoryException))
             {
@@ -140,6 +140,7 @@ public sealed partial class VectorDatabase
                 _collections[c.Name] = c;
             }
 
+            _versions.Publish(data.CoveredLsn);
             _validCheckpoints.Add(entry.Path);
             _wal.NoteCheckpointWritten(data.Created);
             LastCheckpoint = new CheckpointInfo(data.Sequence, data.CoveredLsn, data.Path, 0, 0, 0) { Created = data.Created };

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using OxiVec.Indexing;
 using OxiVec.Internal;
 using OxiVec.Storage.Checkpoints;
+using OxiVec.Storage.Versions;
 using OxiVec.Wal;
 
 namespace OxiVec.Storage;
@@ -26,6 +27,7 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
     private readonly ILogger _logger;
     private readonly StoreInstrumentation _instrumentation;
     private readonly ConcurrentDictionary<string, Collection> _collections = new(StringComparer.Ordinal);
+    private readonly ReadVersions _versions = new(); // the version searches read at: the last commit applied in full
 
     // Logical state: what the store holds once every logged write is applied. Guarded by _writeLock.
     private readonly Lock _writeLock = new();
@@ -569,7 +571,7 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
                 ThrowIfApplyFailed();
                 try
                 {
-                    ApplyTogether(pending.Operations);
+                    ApplyTogether(pending.Operations, pending.Lsn);
                 }
                 catch (Exception ex)
                 {
@@ -611,57 +613,78 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
     }
 
     /// <summary>
-    /// Applies one commit. A transaction's record operations are applied under the write locks of every collection
-    /// they touch, taken in name order (only the apply step, which holds <see cref="_applyLock"/>, takes several),
-    /// so a reader of a collection sees all of the commit's changes to it or none.
+    /// Applies one commit at version <paramref name="lsn"/> in two phases. First every put is written into a hidden
+    /// slot and added to its index (no lock readers wait for); then, under the catalog locks of the collections
+    /// touched (in name order, held only for the catalog updates), the commit's versions are stamped; then the
+    /// database-wide version is published with one volatile write. A search reads at one published version, so it
+    /// sees the whole commit or none of it, in every collection, and never waits for it; Get, Contains and Count see
+    /// a commit's changes to one collection together.
     /// </summary>
-    private void ApplyTogether(IReadOnlyList<StoreOperation> operations)
+    private void ApplyTogether(IReadOnlyList<StoreOperation> operations, long lsn)
     {
-        if (operations.Count == 1)
+        if (operations is [StoreOperation.Create or StoreOperation.Drop])
         {
             Apply(operations[0]);
+            _versions.Publish(lsn);
             return;
         }
 
-        Collection[] locked = [.. operations
-            .Select(o => o switch
+        var prepared = new (Collection Collection, StoreOperation Operation, int Slot)[operations.Count];
+        var touched = new List<Collection>(1);
+        for (int i = 0; i < operations.Count; i++)
+        {
+            StoreOperation operation = operations[i];
+            FaultInjector?.Invoke(operation);
+            Collection c = operation switch
             {
-                StoreOperation.Put p => p.Collection,
-                StoreOperation.Remove r => r.Collection,
-                _ => throw new InvalidOperationException($"A schema change ({o.GetType().Name}) cannot be part of a transaction."),
-            })
-            .Distinct(StringComparer.Ordinal)
-            .Order(StringComparer.Ordinal)
-            .Select(name => _collections[name])];
+                StoreOperation.Put p => _collections[p.Collection],
+                StoreOperation.Remove r => _collections[r.Collection],
+                _ => throw new InvalidOperationException($"A schema change ({operation.GetType().Name}) cannot be part of a transaction."),
+            };
+            if (!touched.Contains(c))
+            {
+                touched.Add(c);
+            }
+
+            int slot = operation is StoreOperation.Put put ? c.Prepare(put.Id, put.Vector, FrozenMetadata.Of(put.Metadata)) : -1;
+            prepared[i] = (c, operation, slot);
+        }
+
+        touched.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
         int entered = 0;
         try
         {
-            foreach (Collection c in locked)
+            foreach (Collection c in touched)
             {
-                c.EnterWrite();
+                c.EnterCatalog();
                 entered++;
             }
 
-            foreach (StoreOperation operation in operations)
+            foreach ((Collection c, StoreOperation operation, int slot) in prepared)
             {
-                FaultInjector?.Invoke(operation);
-                switch (operation)
+                if (operation is StoreOperation.Put p)
                 {
-                    case StoreOperation.Put p:
-                        _collections[p.Collection].UpsertLocked(p.Id, p.Vector, p.Metadata);
-                        break;
-                    case StoreOperation.Remove r:
-                        _collections[r.Collection].DeleteLocked(r.Id);
-                        break;
+                    c.CommitPutLocked(p.Id, slot, lsn);
+                }
+                else
+                {
+                    c.CommitRemoveLocked(((StoreOperation.Remove)operation).Id, lsn);
                 }
             }
+
+            _versions.Publish(lsn);
         }
         finally
         {
             for (int i = entered - 1; i >= 0; i--)
             {
-                locked[i].ExitWrite();
+                touched[i].ExitCatalog();
             }
+        }
+
+        foreach (Collection c in touched)
+        {
+            c.ReclaimRetired(); // slots no running search can see leave the index now, not at the next write
         }
     }
 
@@ -692,14 +715,8 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
         FaultInjector?.Invoke(operation);
         switch (operation)
         {
-            case StoreOperation.Put p:
-                _collections[p.Collection].Upsert(p.Id, p.Vector, p.Metadata);
-                break;
-            case StoreOperation.Remove r:
-                _collections[r.Collection].Delete(r.Id);
-                break;
             case StoreOperation.Create c:
-                _collections[c.Collection] = new Collection(c.Collection, c.Options);
+                _collections[c.Collection] = new Collection(c.Collection, c.Options, versions: _versions);
                 break;
             case StoreOperation.Drop d:
                 // Not disposed: a search may still be running on it; it is collected when the last one ends.

@@ -15,6 +15,12 @@ internal sealed class HookedCheckpointStorage : ICheckpointStorage
     /// <summary>Runs (on the checkpointing thread) before each directory is created.</summary>
     public Action<string>? OnCreateDirectory { get; set; }
 
+    /// <summary>Runs (on the checkpointing thread) before each write to a file created here, with the file's path.</summary>
+    public Action<string>? OnWrite { get; set; }
+
+    /// <summary>The largest single write to a created file, by file name (c0.records, MANIFEST, ...).</summary>
+    public Dictionary<string, int> LargestWrite { get; } = new(StringComparer.Ordinal);
+
     /// <summary>While true, the files created are read back damaged.</summary>
     public bool DamageNewFiles { get; set; }
 
@@ -62,10 +68,10 @@ internal sealed class HookedCheckpointStorage : ICheckpointStorage
             }
         }
 
-        return _inner.CreateFile(path);
+        return new WatchedStream(this, path, _inner.CreateFile(path));
     }
 
-    public void SyncFile(Stream file) => _inner.SyncFile(file);
+    public void SyncFile(Stream file) => _inner.SyncFile(((WatchedStream)file).Inner);
 
     public Stream OpenRead(string path)
     {
@@ -86,5 +92,57 @@ internal sealed class HookedCheckpointStorage : ICheckpointStorage
         }
 
         return new MemoryStream(bytes, writable: false);
+    }
+
+    /// <summary>A created file: runs <see cref="OnWrite"/> and records the largest write before passing each write on.</summary>
+    private sealed class WatchedStream(HookedCheckpointStorage storage, string path, Stream inner) : Stream
+    {
+        public Stream Inner { get; } = inner;
+
+        public override bool CanRead => false;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => true;
+
+        public override long Length => Inner.Length;
+
+        public override long Position
+        {
+            get => Inner.Position;
+            set => throw new NotSupportedException();
+        }
+
+        public override void Write(ReadOnlySpan<byte> buffer)
+        {
+            storage.OnWrite?.Invoke(path);
+            lock (storage.LargestWrite)
+            {
+                string name = System.IO.Path.GetFileName(path);
+                storage.LargestWrite[name] = Math.Max(storage.LargestWrite.GetValueOrDefault(name), buffer.Length);
+            }
+
+            Inner.Write(buffer);
+        }
+
+        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+        public override void Flush() => Inner.Flush();
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                Inner.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
     }
 }

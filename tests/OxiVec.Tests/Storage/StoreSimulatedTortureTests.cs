@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using OxiVec.Indexing;
 using OxiVec.Storage;
+using OxiVec.Storage.Checkpoints;
 using OxiVec.Tests.Fakes;
 using OxiVec.Wal;
 using Xunit.Abstractions;
@@ -10,12 +11,14 @@ namespace OxiVec.Tests.Storage;
 
 /// <summary>
 /// The concurrent torture on the fault-injecting disk: three writer threads (single writes, transactions across two
-/// collections, atomic batches, manual checkpoints) plus background checkpoints, <c>KeepLast(1)</c> retention,
+/// collections, atomic batches, manual checkpoints), a checkpointer thread that checkpoints while they write, plus
+/// background checkpoints, <c>KeepLast(1)</c> retention,
 /// compression of sealed segments, rotation of 64 KiB segments and zero-filled spare segments, with the WAL and the
 /// checkpoints both on a <see cref="SimulatedDisk"/>. The power fails at a random I/O operation (the process dies
 /// there), the disk keeps what was synced plus a random treatment of unsynced writes, and the reopened store must hold
 /// every acknowledged write with its exact vector and metadata and, per writer, at most the whole of the one
-/// operation it had in flight, never part of it.
+/// operation it had in flight, never part of it. The checkpoint it recovered from must itself be exact: per writer,
+/// the state after a whole number of its operations.
 /// </summary>
 /// <remarks>
 /// Each writer owns its ids (<c>w{writer}-k{key}</c>), so its model is independent of the others' interleaving.
@@ -47,11 +50,13 @@ public sealed class StoreSimulatedTortureTests(ITestOutputHelper output)
         public int SparesUsed;
         public int CompressedSeen;
         public long Acknowledged;
+        public int CheckpointsUnderWrites;
+        public int CheckpointsVerified;
 
         public override string ToString() =>
             $"{Runs} power losses, {Acknowledged} acknowledged operations; landed inside a checkpoint {InCheckpoint}, inside retention {InRetention}, " +
             $"inside compression {InCompression}, at a segment boundary {AtSegmentBoundary}; torn tails {TornTails}, aborted transactions {AbortedTransactions}, " +
-            $"recoveries from a checkpoint {FromCheckpoint}, in-flight operations found committed {InFlightCommitted}, runs with a spare segment file {SparesUsed}, with a compressed segment {CompressedSeen}";
+            $"recoveries from a checkpoint {FromCheckpoint} (content checked exact {CheckpointsVerified}), checkpoints taken while writers wrote {CheckpointsUnderWrites}, in-flight operations found committed {InFlightCommitted}, runs with a spare segment file {SparesUsed}, with a compressed segment {CompressedSeen}";
     }
 
     private sealed record Write(string Collection, int Key, bool Delete);
@@ -66,6 +71,9 @@ public sealed class StoreSimulatedTortureTests(ITestOutputHelper output)
         public long InFlightOp { get; set; }
 
         public long Acks { get; set; }
+
+        /// <summary>The state after each acknowledged operation (index 0: before the first), for checking a checkpoint's content.</summary>
+        public List<Dictionary<(string, int), long>> History { get; } = [[]];
 
         public Dictionary<(string, int), long> WithInFlight()
         {
@@ -100,7 +108,8 @@ public sealed class StoreSimulatedTortureTests(ITestOutputHelper output)
         output.WriteLine(tally.ToString());
         Assert.True(
             tally.InCheckpoint > 0 && tally.InRetention > 0 && tally.AtSegmentBoundary > 0 && tally.TornTails > 0
-            && tally.AbortedTransactions > 0 && tally.FromCheckpoint > 0 && tally.SparesUsed > 0 && tally.CompressedSeen > 0,
+            && tally.AbortedTransactions > 0 && tally.FromCheckpoint > 0 && tally.SparesUsed > 0 && tally.CompressedSeen > 0
+            && tally.CheckpointsUnderWrites > 0 && tally.CheckpointsVerified > 0,
             $"seed {Seed}: not every kind of crash happened: {tally}");
     }
 
@@ -148,7 +157,10 @@ public sealed class StoreSimulatedTortureTests(ITestOutputHelper output)
                 creating = null;
             }
 
-            Thread[] threads = [.. Enumerable.Range(0, Writers).Select(w => new Thread(() => Writer(db, runSeed, w, models[w], failures)) { Name = $"writer {w}" })];
+            using var progress = new Progress();
+            Thread[] threads = [.. Enumerable.Range(0, Writers).Select(w => new Thread(() => Writer(db, runSeed, w, models[w], failures, progress)) { Name = $"writer {w}" })];
+            var checkpointer = new Thread(() => Checkpointer(db, progress, failures)) { Name = "checkpointer" };
+            checkpointer.Start();
             foreach (Thread t in threads)
             {
                 t.Start();
@@ -158,6 +170,10 @@ public sealed class StoreSimulatedTortureTests(ITestOutputHelper output)
             {
                 t.Join();
             }
+
+            progress.WritersDone.Cancel();
+            checkpointer.Join();
+            tally.CheckpointsUnderWrites += progress.CheckpointsUnderWrites;
         }
         catch (Exception ex) when (IsCrash(ex))
         {
@@ -193,6 +209,11 @@ public sealed class StoreSimulatedTortureTests(ITestOutputHelper output)
         bool emptyNewest = beforeOpen.Segments.Count > 1 && beforeOpen.Segments[^1].Records == 0;
 
         using VectorDatabase reopened = Reopen(data, options, after, context);
+        if (reopened.LastCheckpoint is { } loaded)
+        {
+            CheckCheckpointIsExact(after, loaded, models, runSeed, context);
+            tally.CheckpointsVerified++;
+        }
         foreach (string c in createdCollections)
         {
             Assert.True(reopened.CollectionExists(c), $"{context}: the acknowledged collection '{c}' is gone.");
@@ -245,6 +266,92 @@ public sealed class StoreSimulatedTortureTests(ITestOutputHelper output)
         tally.FromCheckpoint += reopened.Recovery.CheckpointLsn > 0 ? 1 : 0;
     }
 
+    /// <summary>What the writers and the checkpointer share: acknowledgements count, every 16th one asks for a checkpoint.</summary>
+    private sealed class Progress : IDisposable
+    {
+        public long Acks;
+        public int CheckpointsUnderWrites;
+
+        public SemaphoreSlim CheckpointDue { get; } = new(0);
+
+        public CancellationTokenSource WritersDone { get; } = new();
+
+        public void Dispose()
+        {
+            CheckpointDue.Dispose();
+            WritersDone.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Checkpoints whenever the writers have acknowledged 16 more operations, while they go on writing; counts those
+    /// during which some acknowledgement happened (the checkpoint streamed under concurrent writes).
+    /// </summary>
+    private static void Checkpointer(VectorDatabase db, Progress progress, ConcurrentQueue<Exception> failures)
+    {
+        try
+        {
+            while (true)
+            {
+                progress.CheckpointDue.Wait(progress.WritersDone.Token);
+                long before = Interlocked.Read(ref progress.Acks);
+                db.Checkpoint();
+                if (Interlocked.Read(ref progress.Acks) != before)
+                {
+                    progress.CheckpointsUnderWrites++;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The writers are done.
+        }
+        catch (Exception ex) when (IsCrash(ex))
+        {
+            // The process died here.
+        }
+        catch (Exception ex)
+        {
+            failures.Enqueue(new InvalidOperationException($"checkpointer: {ex}", ex));
+        }
+    }
+
+    /// <summary>
+    /// The checkpoint recovery loaded holds an exact state: for each writer, exactly its state after some number of
+    /// its operations (each whole), with every record's exact vector and metadata; a fuzzy or torn capture (part of a
+    /// commit, a record read while its slot was rewritten) holds a state no prefix of the writer's operations gives.
+    /// </summary>
+    private static void CheckCheckpointIsExact(SimulatedDisk disk, CheckpointInfo loaded, WriterModel[] models, int runSeed, string context)
+    {
+        CheckpointData data = CheckpointFiles.Read(new CheckpointEntry(loaded.Sequence, loaded.CoveredLsn, loaded.Path), disk);
+        var captured = Enumerable.Range(0, Writers).Select(_ => new Dictionary<(string, int), long>()).ToArray();
+        foreach (CheckpointCollection collection in data.Collections)
+        {
+            collection.Index?.Dispose();
+            foreach (VectorRecord record in collection.Records)
+            {
+                (int w, int key) = ParseId(record.Id, context);
+                long n = record.Metadata["n"].AsLong;
+                Assert.True(
+                    record.Vector.Span.SequenceEqual(Vector(runSeed, w, n, collection.Name, key)) && record.Metadata["pad"].AsString == Pad(n, key),
+                    $"{context}: checkpoint {loaded.Path} holds {collection.Name}/{record.Id} with contents that are not writer {w}'s operation {n}'s.");
+                captured[w][(collection.Name, key)] = n;
+            }
+        }
+
+        for (int w = 0; w < Writers; w++)
+        {
+            WriterModel model = models[w];
+            bool prefix;
+            lock (model.History)
+            {
+                prefix = model.History.Any(state => Same(captured[w], state)) || Same(captured[w], model.WithInFlight());
+            }
+
+            Assert.True(prefix, $"{context}: checkpoint {loaded.Path} (LSN {loaded.CoveredLsn}) holds {Describe(captured[w])} of writer {w}: no prefix of its operations gives that.");
+        }
+    }
+
     /// <summary>Opens the crashed disk; a failure names the seed and run to replay it.</summary>
     private static VectorDatabase Reopen(string data, VectorDatabaseOptions options, SimulatedDisk after, string context)
     {
@@ -259,7 +366,7 @@ public sealed class StoreSimulatedTortureTests(ITestOutputHelper output)
     }
 
     /// <summary>One writer thread: operations 1, 2, ... until the disk dies (or <see cref="OpsPerWriter"/>).</summary>
-    private static void Writer(VectorDatabase db, int runSeed, int w, WriterModel model, ConcurrentQueue<Exception> failures)
+    private static void Writer(VectorDatabase db, int runSeed, int w, WriterModel model, ConcurrentQueue<Exception> failures, Progress progress)
     {
         for (long n = 1; n <= OpsPerWriter; n++)
         {
@@ -332,6 +439,15 @@ public sealed class StoreSimulatedTortureTests(ITestOutputHelper output)
 
             model.InFlight = null;
             model.Acks = n;
+            lock (model.History)
+            {
+                model.History.Add(new Dictionary<(string, int), long>(model.Acknowledged));
+            }
+
+            if (Interlocked.Increment(ref progress.Acks) % 16 == 0)
+            {
+                progress.CheckpointDue.Release(); // the checkpointer takes a checkpoint now, while the writers go on
+            }
         }
     }
 

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Globalization;
 using System.Runtime.InteropServices;
@@ -43,6 +44,7 @@ internal static class CheckpointFiles
     private const ushort Version = 1;
     private const string ManifestName = "MANIFEST";
     private const string TempSuffix = ".tmp";
+    private const long WriteBackBytes = 16 << 20;
 
     public static string FormatName(long sequence, long coveredLsn) =>
         string.Create(CultureInfo.InvariantCulture, $"{sequence:x16}-{coveredLsn:x16}");
@@ -85,8 +87,11 @@ internal static class CheckpointFiles
         return entries;
     }
 
-    /// <summary>Writes a checkpoint directory atomically and returns its path and size in bytes.</summary>
-    public static (string Path, long Bytes) Write(string root, long sequence, long coveredLsn, DateTimeOffset created, IReadOnlyList<CheckpointCollection> collections, ICheckpointStorage? storage = null)
+    /// <summary>
+    /// Writes a checkpoint directory atomically and returns its path and size in bytes. Each collection's records
+    /// and index snapshot are streamed from its capture (nothing holds a whole file in memory; files may exceed 2 GiB).
+    /// </summary>
+    public static (string Path, long Bytes) Write(string root, long sequence, long coveredLsn, DateTimeOffset created, IReadOnlyList<CollectionCapture> collections, ICheckpointStorage? storage = null)
     {
         storage ??= FileSystemCheckpointStorage.Instance;
         if (!storage.DirectoryExists(root))
@@ -108,7 +113,7 @@ internal static class CheckpointFiles
             for (int i = 0; i < collections.Count; i++)
             {
                 bytes += WriteFile(storage, Path.Combine(temp, $"c{i}.records"), s => WriteRecords(s, collections[i]));
-                bytes += WriteFile(storage, Path.Combine(temp, $"c{i}.index"), s => s.Write(collections[i].Image.IndexSnapshot));
+                bytes += WriteFile(storage, Path.Combine(temp, $"c{i}.index"), collections[i].WriteIndex);
             }
 
             bytes += WriteFile(storage, Path.Combine(temp, ManifestName), s => WriteManifest(s, sequence, coveredLsn, created, collections));
@@ -282,7 +287,9 @@ internal static class CheckpointFiles
         long written = 0;
         using (Stream file = storage.CreateFile(path))
         {
-            var crc = new ChecksumWriteStream(file);
+            // Written back as it goes, as PostgreSQL's checkpoint_flush_after does: a file of hundreds of megabytes left
+            // dirty until its final fsync would make the WAL's own fsyncs (commits) queue behind all of it at once.
+            var crc = new ChecksumWriteStream(file) { WriteBack = () => storage.SyncFile(file), WriteBackBytes = WriteBackBytes };
             body(crc);
             Span<byte> trailer = stackalloc byte[4];
             BinaryPrimitives.WriteUInt32LittleEndian(trailer, crc.Crc);
@@ -294,7 +301,7 @@ internal static class CheckpointFiles
         return written;
     }
 
-    private static void WriteManifest(Stream s, long sequence, long lsn, DateTimeOffset created, IReadOnlyList<CheckpointCollection> collections)
+    private static void WriteManifest(Stream s, long sequence, long lsn, DateTimeOffset created, IReadOnlyList<CollectionCapture> collections)
     {
         Span<byte> head = stackalloc byte[40];
         BinaryPrimitives.WriteUInt64LittleEndian(head, ManifestMagic);
@@ -304,12 +311,12 @@ internal static class CheckpointFiles
         BinaryPrimitives.WriteInt64LittleEndian(head[28..], (created.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / TimeSpan.TicksPerMicrosecond);
         BinaryPrimitives.WriteInt32LittleEndian(head[36..], collections.Count);
         s.Write(head);
-        foreach (CheckpointCollection c in collections)
+        foreach (CollectionCapture c in collections)
         {
             byte[] shape = SchemaOperations.Create(c.Name, c.Options).Payload.ToArray();
             WriteInt32(s, shape.Length);
             s.Write(shape);
-            WriteInt32(s, c.Image.Records.Count);
+            WriteInt32(s, c.RecordCount);
         }
     }
 
@@ -362,35 +369,56 @@ internal static class CheckpointFiles
 
     private sealed record Manifest(long Sequence, long CoveredLsn, DateTimeOffset Created, List<(string Name, CollectionOptions Options, int Count)> Collections);
 
-    private static void WriteRecords(Stream s, CheckpointCollection collection)
+    /// <summary>Streams the capture's records, one at a time, through a small reused buffer.</summary>
+    /// <exception cref="InvalidOperationException">The capture yielded another number of records than it counted (a bug: the checkpoint fails).</exception>
+    private static void WriteRecords(Stream s, CollectionCapture capture)
     {
-        CollectionImage image = collection.Image;
         Span<byte> head = stackalloc byte[16];
         BinaryPrimitives.WriteUInt64LittleEndian(head, RecordsMagic);
         BinaryPrimitives.WriteUInt16LittleEndian(head[8..], Version);
-        BinaryPrimitives.WriteInt32LittleEndian(head[12..], image.Records.Count);
+        BinaryPrimitives.WriteInt32LittleEndian(head[12..], capture.RecordCount);
         s.Write(head);
-        WriteInt32(s, image.HighWater);
-        WriteInt32(s, image.FreeSlots.Count);
-        foreach (int slot in image.FreeSlots)
+        WriteInt32(s, capture.HighWater);
+        WriteInt32(s, capture.FreeSlots.Count);
+        foreach (int slot in capture.FreeSlots)
         {
             WriteInt32(s, slot);
         }
 
-        Span<byte> idLength = stackalloc byte[2];
-        foreach (SlottedRecord slotted in image.Records)
+        var buffer = new ArrayBufferWriter<byte>(64 << 10);
+        int written = 0;
+        foreach (SlottedRecord slotted in capture.Records())
         {
             VectorRecord record = slotted.Record;
-            WriteInt32(s, slotted.Slot);
-            byte[] id = Encoding.UTF8.GetBytes(record.Id);
-            BinaryPrimitives.WriteUInt16LittleEndian(idLength, (ushort)id.Length);
-            s.Write(idLength);
-            s.Write(id);
-            s.Write(MemoryMarshal.AsBytes(record.Vector.Span));
+            WriteInt32(buffer, slotted.Slot);
+            int idBytes = Encoding.UTF8.GetByteCount(record.Id);
+            BinaryPrimitives.WriteUInt16LittleEndian(buffer.GetSpan(2), (ushort)idBytes);
+            buffer.Advance(2);
+            buffer.Advance(Encoding.UTF8.GetBytes(record.Id, buffer.GetSpan(idBytes)));
+            buffer.Write(MemoryMarshal.AsBytes(record.Vector.Span));
             byte[] metadata = MetadataCodec.Encode(record.Metadata);
-            WriteInt32(s, metadata.Length);
-            s.Write(metadata);
+            WriteInt32(buffer, metadata.Length);
+            buffer.Write(metadata);
+            written++;
+            if (buffer.WrittenCount >= 32 << 10)
+            {
+                s.Write(buffer.WrittenSpan);
+                buffer.ResetWrittenCount();
+            }
         }
+
+        s.Write(buffer.WrittenSpan);
+        if (written != capture.RecordCount)
+        {
+            throw new InvalidOperationException(
+                $"Collection '{capture.Name}': the capture at version {capture.Version} yielded {written} records but counted {capture.RecordCount}; the checkpoint is abandoned.");
+        }
+    }
+
+    private static void WriteInt32(ArrayBufferWriter<byte> buffer, int value)
+    {
+        BinaryPrimitives.WriteInt32LittleEndian(buffer.GetSpan(4), value);
+        buffer.Advance(4);
     }
 
     private static CollectionImage ReadRecords(ChecksumReadStream s, int dimension, int expected, CancellationToken cancellationToken)

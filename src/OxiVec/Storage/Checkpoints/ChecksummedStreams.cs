@@ -5,7 +5,15 @@ namespace OxiVec.Storage.Checkpoints;
 /// <summary>A write-only stream that passes bytes through and keeps the CRC-32C of everything written.</summary>
 internal sealed class ChecksumWriteStream(Stream inner) : Stream
 {
+    private long _lastWriteBack;
+
     public uint Crc { get; private set; }
+
+    /// <summary>Called after every <see cref="WriteBackBytes"/> bytes written (the checkpoint fsyncs there), or never when null.</summary>
+    public Action? WriteBack { get; init; }
+
+    /// <summary>How many bytes between calls of <see cref="WriteBack"/>.</summary>
+    public long WriteBackBytes { get; init; } = long.MaxValue;
 
     public long Written { get; private set; }
 
@@ -28,6 +36,11 @@ internal sealed class ChecksumWriteStream(Stream inner) : Stream
         Crc = WalFormat.Crc32C(Crc, buffer);
         Written += buffer.Length;
         inner.Write(buffer);
+        if (WriteBack is not null && Written - _lastWriteBack >= WriteBackBytes)
+        {
+            _lastWriteBack = Written;
+            WriteBack();
+        }
     }
 
     public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));

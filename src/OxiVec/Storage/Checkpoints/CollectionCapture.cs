@@ -1,0 +1,98 @@
+using OxiVec.Indexing;
+
+namespace OxiVec.Storage;
+
+/// <summary>A record and the index slot it occupies.</summary>
+internal readonly record struct SlottedRecord(int Slot, VectorRecord Record);
+
+/// <summary>What a checkpoint load yields of one collection.</summary>
+/// <param name="Records">Live records, by slot.</param>
+/// <param name="HighWater">Slots ever used (the next new slot).</param>
+/// <param name="FreeSlots">Slots released by the index and not yet reused, top of the stack first.</param>
+/// <param name="IndexSnapshot">The index snapshot bytes (empty when the checkpoint has none: the index is rebuilt).</param>
+internal sealed record CollectionImage(IReadOnlyList<SlottedRecord> Records, int HighWater, IReadOnlyList<int> FreeSlots, byte[] IndexSnapshot);
+
+/// <summary>
+/// What <see cref="Collection.Capture"/> took while commits were excluded: the version read at, the record count,
+/// the high-water mark, the free slots and the index's captured view. The records themselves are read later, slot
+/// by slot, while writers go on (<see cref="Records"/>): the capture reads at its version, so every slot visible at
+/// it keeps its contents until the capture is disposed. Dispose it once written.
+/// </summary>
+internal sealed class CollectionCapture : IDisposable
+{
+    private readonly Collection _collection;
+    private IndexSnapshotView? _index;
+    private bool _disposed;
+
+    public CollectionCapture(Collection collection, long version, int recordCount, int highWater, int[] freeSlots, IndexSnapshotView? index)
+    {
+        _collection = collection;
+        Version = version;
+        RecordCount = recordCount;
+        HighWater = highWater;
+        FreeSlots = freeSlots;
+        _index = index;
+    }
+
+    public string Name => _collection.Name;
+
+    public CollectionOptions Options => _collection.Options;
+
+    /// <summary>The version (commit LSN) captured.</summary>
+    public long Version { get; }
+
+    /// <summary>Live records at <see cref="Version"/>.</summary>
+    public int RecordCount { get; }
+
+    /// <summary>Slots ever used at the capture.</summary>
+    public int HighWater { get; }
+
+    /// <summary>Free slots at the capture, top of the stack first.</summary>
+    public IReadOnlyList<int> FreeSlots { get; }
+
+    /// <summary>Whether an index snapshot is stored (a flat index stores none: it is rebuilt from the records).</summary>
+    public bool HasIndexSnapshot => _index is not null;
+
+    /// <summary>The records visible at <see cref="Version"/>, by slot, read one at a time (vectors are views, not copies).</summary>
+    /// <exception cref="ObjectDisposedException">The capture was disposed.</exception>
+    public IEnumerable<SlottedRecord> Records()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        for (int slot = 0; slot < HighWater; slot++)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_collection.VisibleAt(slot, Version))
+            {
+                yield return new SlottedRecord(slot, _collection.RecordAt(slot));
+            }
+        }
+    }
+
+    /// <summary>Writes the captured index snapshot (nothing for a flat index).</summary>
+    public void WriteIndex(Stream destination)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        _index?.WriteTo(destination);
+    }
+
+    /// <summary>The whole capture in memory (tests: a checkpoint streams it instead).</summary>
+    public CollectionImage ToImage()
+    {
+        using var index = new MemoryStream();
+        WriteIndex(index);
+        return new CollectionImage([.. Records()], HighWater, FreeSlots, index.ToArray());
+    }
+
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        _index?.Dispose();
+        _index = null;
+        _collection.EndCapture(Version);
+    }
+}
