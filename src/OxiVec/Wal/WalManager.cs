@@ -34,8 +34,8 @@ public sealed class WalManager : IDisposable, IAsyncDisposable
     /// <summary>Commit waiters woken before an fsync covered them (tests: group commit wakes only the batch an fsync covered).</summary>
     internal long UncoveredWakeups => _writer.UncoveredWakeups;
 
-    /// <summary>Commits in the batch the next (or running) fsync covers (tests).</summary>
-    internal int GatheredCommits => _writer.GatheredCommits;
+    /// <summary>Commits counted in the running fsync's batch and the next one, the syncer's own included (tests).</summary>
+    internal int WaitingCommits => _writer.WaitingCommits;
 
     /// <summary>Whether a filled spare waits for the next rotation (tests).</summary>
     internal bool SpareReady => _writer.SpareReady;

@@ -35,14 +35,14 @@ internal sealed partial class WalWriter
     /// <summary>Waiters woken although the durable LSN did not cover them (only a failure or a seal race does that; tests).</summary>
     internal long UncoveredWakeups => Interlocked.Read(ref _uncoveredWakeups);
 
-    /// <summary>Commits in the batch the next (or running) fsync will cover (tests).</summary>
-    internal int GatheredCommits
+    /// <summary>Commits counted in the running fsync's batch and the next one, the syncer's own included (tests).</summary>
+    internal int WaitingCommits
     {
         get
         {
             lock (_syncGate)
             {
-                return _syncBusy ? _covered.Count : 0;
+                return _syncBusy ? _covered.Count + _next.Count : 0;
             }
         }
     }
