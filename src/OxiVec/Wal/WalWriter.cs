@@ -11,9 +11,9 @@ namespace OxiVec.Wal;
 /// decides segment boundaries; it never does I/O. Writing and fsync happen in <see cref="WaitFor"/>, in two
 /// independent roles. The writer (whoever holds <c>_writeLock</c>) writes everything pending in one write per
 /// segment, so committers queued behind it usually find their records written. The syncer (one at a time) writes
-/// what is pending, fsyncs it, then wakes every waiter; waiters whose records it did not cover elect the next
-/// syncer. So concurrent committers share one write and one fsync, and an fsync never blocks a write: with an
-/// interval policy, acknowledgements (which need only the write) never wait for the flusher's fsync.</para>
+/// what is pending, fsyncs it, then wakes the commits it covered; the next batch is handed on (see
+/// WalWriter.GroupCommit.cs). So concurrent committers share one write and one fsync, and an fsync never blocks a
+/// write: with an interval policy, acknowledgements (which need only the write) never wait for the flusher's fsync.</para>
 /// <para>A segment is sealed (cut to its records and fsynced) before the next one is created, so every segment
 /// but the newest is wholly durable; with an interval policy a background fsync starts whenever 8 MiB are
 /// unsynced, which keeps that seal short. Never two fsyncs are in flight on one file: a seal that meets the
