@@ -338,7 +338,8 @@ internal sealed partial class WalWriter
     private bool EndSync(long synced)
     {
         WalCommitBatch done, carried;
-        bool handOff, carriedCovered;
+        bool handOff, wakeCarried;
+        int commits;
         lock (_syncGate)
         {
             if (synced > Volatile.Read(ref _durableLsn))
@@ -349,27 +350,28 @@ internal sealed partial class WalWriter
             long durable = Volatile.Read(ref _durableLsn);
             done = _covered;
             carried = _next;
-            _next = new WalCommitBatch();
+            if (carried.Count > 0)
+            {
+                _next = new WalCommitBatch(); // an empty one nobody joined stays for the next fsync
+            }
+
             _gathering = true;
             _syncTarget = -1;
             _expectedCommits = done.Count + carried.Count;
             handOff = carried.Count > 0 && _failure is null && carried.MinLsn > durable;
-            carriedCovered = carried.Count > 0 && carried.MaxLsn <= durable;
+            wakeCarried = carried.Count > 0 && !handOff; // read here: an empty carried batch is the live _next again
+            commits = done.Count + (wakeCarried && carried.MaxLsn <= durable ? carried.Count : 0);
             _covered = handOff ? carried : new WalCommitBatch();
             _syncBusy = handOff;
         }
 
-        if (synced > 0 && _failure is null)
+        if (synced > 0 && _failure is null && commits > 0)
         {
-            int commits = done.Count + (carriedCovered ? carried.Count : 0);
-            if (commits > 0)
-            {
-                _instrumentation.CommitsSynced(commits);
-            }
+            _instrumentation.CommitsSynced(commits);
         }
 
         done.Complete();
-        if (!handOff)
+        if (wakeCarried)
         {
             carried.Complete();
         }
