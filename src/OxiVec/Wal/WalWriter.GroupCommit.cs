@@ -7,9 +7,8 @@ namespace OxiVec.Wal;
 /// <para>A commit that finds no fsync running becomes the syncer: it writes what is pending, fsyncs it, publishes
 /// the durable LSN and wakes its batch. Commits that arrive while it runs join one of two batches: the running
 /// fsync's (while it still gathers, or when its written end covers them) or the next one's. When the fsync ends
-/// only its batch wakes; the next batch sleeps on, and the syncing role passes to a thread-pool worker that runs
-/// the next fsync for it (and goes on while batches keep forming), so 32 waiters are not woken onto 2 cores to
-/// elect a syncer among themselves.</para>
+/// only its batch wakes; the next batch sleeps on, and the syncing role passes to a thread-pool work item that
+/// runs the next fsync for it, so 32 waiters are not woken onto 2 cores to elect a syncer among themselves.</para>
 /// <para>Commit delay (PostgreSQL's commit_delay and commit_siblings, made adaptive): when the last fsync saw at
 /// least <see cref="WalConfig.CommitSiblings"/> commits, a syncer waits before its write, yielding the processor,
 /// until as many commits have joined its batch as the last fsync saw, or <see cref="WalConfig.CommitDelayMicros"/>
@@ -199,20 +198,24 @@ internal sealed partial class WalWriter
     {
         if (SyncOnce())
         {
-            ThreadPool.UnsafeQueueUserWorkItem(static writer => writer.RunHandedOffSyncs(), this, preferLocal: false);
+            HandOff();
         }
     }
 
-    /// <summary>The handed-on syncer: fsyncs batch after batch while commits keep waiting for the next one.</summary>
-    private void RunHandedOffSyncs()
+    /// <summary>
+    /// Queues the next fsync on the thread pool's global queue. Not a loop on this thread: when this thread is a pool
+    /// worker, the continuations of the commits it just woke sit in its local queue and run first, so they join the
+    /// next batch before its commit delay begins instead of waiting for a spinning syncer.
+    /// </summary>
+    private void HandOff() => ThreadPool.UnsafeQueueUserWorkItem(static writer => writer.RunHandedOffSync(), this, preferLocal: false);
+
+    /// <summary>The handed-on syncer: one fsync for the batch that waits, handing on again when another formed meanwhile.</summary>
+    private void RunHandedOffSync()
     {
         try
         {
-            do
-            {
-                DelayForSiblings();
-            }
-            while (SyncOnce());
+            DelayForSiblings();
+            SyncAndHandOff();
         }
         catch (WalFailedException)
         {
@@ -240,10 +243,7 @@ internal sealed partial class WalWriter
 
         try
         {
-            if (SyncOnce())
-            {
-                RunHandedOffSyncs();
-            }
+            SyncAndHandOff();
         }
         catch (WalFailedException)
         {
