@@ -10,10 +10,8 @@ namespace OxiVec.Wal;
 /// </remarks>
 internal sealed class WalCommitBatch
 {
-    private readonly object _wakeSync = new();
     private TaskCompletionSource? _ended;
     private int _count;
-    private bool _completed; // guarded by _wakeSync
 
     /// <summary>Commits that joined (the syncer's own included).</summary>
     public int Count => Volatile.Read(ref _count);
@@ -30,10 +28,7 @@ internal sealed class WalCommitBatch
     /// </summary>
     public Task Ended => (_ended ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
 
-    /// <summary>
-    /// Counts a commit through <paramref name="lsn"/> that waits for no signal (the syncer's own) or blocks its thread
-    /// in <see cref="Block"/>.
-    /// </summary>
+    /// <summary>Counts a commit through <paramref name="lsn"/> that waits for no signal (the syncer's own).</summary>
     public void Join(long lsn)
     {
         Volatile.Write(ref _count, _count + 1);
@@ -41,38 +36,13 @@ internal sealed class WalCommitBatch
         MaxLsn = Math.Max(MaxLsn, lsn);
     }
 
-    /// <summary>Counts an asynchronous commit through <paramref name="lsn"/> and returns the task it awaits (<see cref="Ended"/>).</summary>
+    /// <summary>Counts a waiting commit through <paramref name="lsn"/> and returns the task it waits on (<see cref="Ended"/>).</summary>
     public Task WaitAsync(long lsn)
     {
         Join(lsn);
         return Ended;
     }
 
-    /// <summary>
-    /// Blocks the calling thread until <see cref="Complete"/> (after <see cref="Join"/>). A plain monitor wait: no
-    /// spinning first, unlike a task's wait, which with 32 blocked writers on 2 cores burns the cores the syncer and the
-    /// woken writers need.
-    /// </summary>
-    public void Block()
-    {
-        lock (_wakeSync)
-        {
-            while (!_completed)
-            {
-                Monitor.Wait(_wakeSync);
-            }
-        }
-    }
-
     /// <summary>Wakes every waiter of the batch.</summary>
-    public void Complete()
-    {
-        lock (_wakeSync)
-        {
-            _completed = true;
-            Monitor.PulseAll(_wakeSync);
-        }
-
-        _ended?.TrySetResult();
-    }
+    public void Complete() => _ended?.TrySetResult();
 }

@@ -61,7 +61,7 @@ internal sealed partial class WalWriter
 
         while (true)
         {
-            WalCommitBatch? follow = JoinBatch(lsn, asynchronous: false, out bool done);
+            WalCommitBatch? follow = JoinBatch(lsn, out bool done);
             if (done)
             {
                 return;
@@ -74,7 +74,9 @@ internal sealed partial class WalWriter
             }
             else
             {
-                follow.Block();
+                // A task's wait: each blocked thread gets its own event, so the batch's end wakes each directly
+                // (one shared monitor made the woken writers queue on its lock, one context switch each).
+                follow.Ended.GetAwaiter().GetResult();
                 NoteWakeup(lsn);
             }
         }
@@ -91,7 +93,7 @@ internal sealed partial class WalWriter
 
         while (true)
         {
-            WalCommitBatch? follow = JoinBatch(lsn, asynchronous: true, out bool done);
+            WalCommitBatch? follow = JoinBatch(lsn, out bool done);
             if (done)
             {
                 return;
@@ -113,10 +115,10 @@ internal sealed partial class WalWriter
 
     /// <summary>
     /// Returns done=true when <paramref name="lsn"/> is durable; otherwise the batch joined, to wait on, or null when
-    /// the caller has become the syncer (its commit counted in the batch it gathers). An asynchronous waiter's task is
-    /// created here, under the gate, so the batch's end cannot miss it.
+    /// the caller has become the syncer (its commit counted in the batch it gathers). The batch's task is created
+    /// here, under the gate, so the batch's end cannot miss it.
     /// </summary>
-    private WalCommitBatch? JoinBatch(long lsn, bool asynchronous, out bool done)
+    private WalCommitBatch? JoinBatch(long lsn, out bool done)
     {
         done = false;
         lock (_syncGate)
@@ -136,15 +138,7 @@ internal sealed partial class WalWriter
             }
 
             WalCommitBatch batch = _gathering || lsn <= _syncTarget ? _covered : _next;
-            if (asynchronous)
-            {
-                _ = batch.WaitAsync(lsn);
-            }
-            else
-            {
-                batch.Join(lsn);
-            }
-
+            _ = batch.WaitAsync(lsn);
             return batch;
         }
     }
@@ -396,7 +390,7 @@ internal sealed partial class WalWriter
     {
         while (true)
         {
-            WalCommitBatch running;
+            Task running;
             lock (_syncGate)
             {
                 _closed = true;
@@ -405,10 +399,10 @@ internal sealed partial class WalWriter
                     return;
                 }
 
-                running = _covered;
+                running = _covered.Ended;
             }
 
-            running.Block();
+            running.GetAwaiter().GetResult();
         }
     }
 }
