@@ -11,6 +11,7 @@ namespace OxiVec.Wal;
 internal sealed class WalCommitBatch
 {
     private TaskCompletionSource? _ended;
+    private TaskCompletionSource? _leaderWake;
     private int _count;
 
     /// <summary>Commits that joined (the syncer's own included).</summary>
@@ -43,6 +44,34 @@ internal sealed class WalCommitBatch
         return Ended;
     }
 
-    /// <summary>Wakes every waiter of the batch.</summary>
-    public void Complete() => _ended?.TrySetResult();
+    /// <summary>Whether a blocked writer of the batch waits to be handed the syncing role (<see cref="WaitToLead"/>).</summary>
+    public bool HasLeader => _leaderWake is not null;
+
+    /// <summary>Set (under the gate) when the batch's leader was handed the syncing role rather than merely woken.</summary>
+    public bool RoleHandedOver { get; private set; }
+
+    /// <summary>
+    /// Counts a commit through <paramref name="lsn"/> whose thread will run the batch's fsync when the running one
+    /// ends (<see cref="HandOver"/>), or wakes with the others (<see cref="Complete"/>): one thread woken to sync, not a
+    /// thread-pool worker to schedule among the blocked writers.
+    /// </summary>
+    public Task WaitToLead(long lsn)
+    {
+        Join(lsn);
+        _leaderWake = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        return _leaderWake.Task;
+    }
+
+    /// <summary>Marks the role as handed to the leader (under the gate); <see cref="WakeLeader"/> then wakes it.</summary>
+    public void HandOver() => RoleHandedOver = true;
+
+    /// <summary>Wakes the leader after <see cref="HandOver"/>.</summary>
+    public void WakeLeader() => _leaderWake?.TrySetResult();
+
+    /// <summary>Wakes every waiter of the batch, its leader included (without the role unless handed over).</summary>
+    public void Complete()
+    {
+        _ended?.TrySetResult();
+        _leaderWake?.TrySetResult();
+    }
 }

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace OxiVec.Wal;
 
 /// <summary>
@@ -7,12 +9,13 @@ namespace OxiVec.Wal;
 /// <para>A commit that finds no fsync running becomes the syncer: it writes what is pending, fsyncs it, publishes
 /// the durable LSN and wakes its batch. Commits that arrive while it runs join one of two batches: the running
 /// fsync's (while it still gathers, or when its written end covers them) or the next one's. When the fsync ends
-/// only its batch wakes; the next batch sleeps on, and the syncing role passes to a thread-pool work item that
-/// runs the next fsync for it, so 32 waiters are not woken onto 2 cores to elect a syncer among themselves.</para>
+/// only its batch wakes; the next batch sleeps on, and the syncing role passes to the thread of its first blocked
+/// writer (or, when only asynchronous commits wait, to a thread-pool work item), so 32 waiters are not woken onto
+/// 2 cores to elect a syncer among themselves.</para>
 /// <para>Commit delay (PostgreSQL's commit_delay and commit_siblings, made adaptive): when the last fsync saw at
 /// least <see cref="WalConfig.CommitSiblings"/> commits, a syncer waits before its write, yielding the processor,
 /// until as many commits have joined its batch as the last fsync saw, or <see cref="WalConfig.CommitDelayMicros"/>
-/// have passed. The writers an fsync just woke thus join the next fsync instead of arriving one fsync late.</para>
+/// have passed, or as long as a recent fsync took. The writers an fsync just woke thus join the next fsync instead of arriving one fsync late.</para>
 /// <para>A commit is acknowledged only after an fsync that covers it completed: every waiter re-checks the durable
 /// LSN when its batch wakes. A failed fsync wakes every batch, and each waiter throws <see cref="WalFailedException"/>.</para>
 /// </remarks>
@@ -29,6 +32,7 @@ internal sealed partial class WalWriter
     private WalCommitBatch _covered = new();
     private WalCommitBatch _next = new();
     private int _expectedCommits; // commits the last fsync saw (its batch and the next): whom the commit delay waits for
+    private long _syncTicks; // recent fsync time (Stopwatch ticks, moving average); written and read by the syncer only
     private long _uncoveredWakeups;
 
     /// <summary>Waiters woken although the durable LSN did not cover them (only a failure or a seal race does that; tests).</summary>
@@ -61,7 +65,7 @@ internal sealed partial class WalWriter
 
         while (true)
         {
-            WalCommitBatch? follow = JoinBatch(lsn, out bool done);
+            WalCommitBatch? follow = JoinBatch(lsn, canLead: true, out bool done, out Task? leaderWake);
             if (done)
             {
                 return;
@@ -71,6 +75,20 @@ internal sealed partial class WalWriter
             {
                 DelayForSiblings();
                 SyncAndHandOff();
+            }
+            else if (leaderWake is not null)
+            {
+                leaderWake.GetAwaiter().GetResult();
+                if (follow.RoleHandedOver)
+                {
+                    // The fsync before ended and handed this batch's fsync to this thread.
+                    DelayForSiblings();
+                    SyncAndHandOff();
+                }
+                else
+                {
+                    NoteWakeup(lsn);
+                }
             }
             else
             {
@@ -93,7 +111,8 @@ internal sealed partial class WalWriter
 
         while (true)
         {
-            WalCommitBatch? follow = JoinBatch(lsn, out bool done);
+            // An asynchronous waiter never leads: its wait may be cancelled, and the role must not be lost with it.
+            WalCommitBatch? follow = JoinBatch(lsn, canLead: false, out bool done, out _);
             if (done)
             {
                 return;
@@ -116,11 +135,13 @@ internal sealed partial class WalWriter
     /// <summary>
     /// Returns done=true when <paramref name="lsn"/> is durable; otherwise the batch joined, to wait on, or null when
     /// the caller has become the syncer (its commit counted in the batch it gathers). The batch's task is created
-    /// here, under the gate, so the batch's end cannot miss it.
+    /// here, under the gate, so the batch's end cannot miss it. With <paramref name="canLead"/>, the first commit of the
+    /// next batch gets <paramref name="leaderWake"/> instead: its thread is handed that batch's fsync.
     /// </summary>
-    private WalCommitBatch? JoinBatch(long lsn, out bool done)
+    private WalCommitBatch? JoinBatch(long lsn, bool canLead, out bool done, out Task? leaderWake)
     {
         done = false;
+        leaderWake = null;
         lock (_syncGate)
         {
             ThrowIfFailed();
@@ -138,7 +159,15 @@ internal sealed partial class WalWriter
             }
 
             WalCommitBatch batch = _gathering || lsn <= _syncTarget ? _covered : _next;
-            _ = batch.WaitAsync(lsn);
+            if (canLead && batch == _next && !batch.HasLeader)
+            {
+                leaderWake = batch.WaitToLead(lsn);
+            }
+            else
+            {
+                _ = batch.WaitAsync(lsn);
+            }
+
             return batch;
         }
     }
@@ -160,7 +189,8 @@ internal sealed partial class WalWriter
 
     /// <summary>
     /// The commit delay: when the last fsync saw at least <see cref="WalConfig.CommitSiblings"/> commits, waits (yielding
-    /// the processor) until as many have joined the batch, or <see cref="WalConfig.CommitDelayMicros"/> have passed.
+    /// the processor) until as many have joined the batch, or <see cref="WalConfig.CommitDelayMicros"/> have passed, or
+    /// as long as a recent fsync took (a moving average).
     /// </summary>
     private void DelayForSiblings()
     {
@@ -177,7 +207,9 @@ internal sealed partial class WalWriter
             batch = _covered; // the syncer's own batch: it stays until this syncer ends
         }
 
-        long deadline = _time.GetTimestamp() + (long)(delayMicros * (_time.TimestampFrequency / 1e6));
+        // Never longer than an fsync takes: waiting longer costs more disk time than the batch saves.
+        double seconds = Math.Min(delayMicros / 1e6, Volatile.Read(ref _syncTicks) / (double)Stopwatch.Frequency);
+        long deadline = _time.GetTimestamp() + (long)(seconds * _time.TimestampFrequency);
         while (batch.Count < expected && _failure is null && _time.GetTimestamp() < deadline)
         {
             if (!Thread.Yield())
@@ -291,8 +323,12 @@ internal sealed partial class WalWriter
             {
                 if (Volatile.Read(ref _durableLsn) < target)
                 {
+                    long start = Stopwatch.GetTimestamp();
                     SyncFile(file);
                     synced = target;
+                    long took = Stopwatch.GetTimestamp() - start;
+                    long average = Volatile.Read(ref _syncTicks);
+                    Volatile.Write(ref _syncTicks, average == 0 ? took : average + ((took - average) / 4));
                 }
             }
             catch (Exception ex) when (ex is not WalFailedException)
@@ -326,8 +362,9 @@ internal sealed partial class WalWriter
 
     /// <summary>
     /// Publishes the durable LSN and wakes the batch the fsync covered. The next batch keeps sleeping when none of it
-    /// is covered yet: then the syncing role stays with the caller (returns true). Otherwise (it formed before the
-    /// target was known, or the WAL failed) it wakes too, and its waiters re-check.
+    /// is covered yet: then the syncing role passes to its leader's thread, or, when it has none (only asynchronous
+    /// waiters), stays with the caller to hand on (returns true). Otherwise (it formed before the target was known, or
+    /// the WAL failed) it wakes too, and its waiters re-check.
     /// </summary>
     private bool EndSync(long synced)
     {
@@ -357,6 +394,10 @@ internal sealed partial class WalWriter
             commits = done.Count + (wakeCarried && carried.MaxLsn <= durable ? carried.Count : 0);
             _covered = handOff ? carried : new WalCommitBatch();
             _syncBusy = handOff;
+            if (handOff && carried.HasLeader)
+            {
+                carried.HandOver();
+            }
         }
 
         if (synced > 0 && _failure is null && commits > 0)
@@ -368,6 +409,11 @@ internal sealed partial class WalWriter
         if (wakeCarried)
         {
             carried.Complete();
+        }
+        else if (handOff && carried.RoleHandedOver)
+        {
+            carried.WakeLeader();
+            return false; // the leader's thread runs the next fsync
         }
 
         return handOff;
