@@ -78,6 +78,34 @@ public sealed class WalGroupCommitTests
     }
 
     [Fact]
+    public void NextFsync_IsRunByABlockedWriterOfItsBatch_NotByThePreviousSyncerNorAPoolThread()
+    {
+        var disk = new SimulatedDisk();
+        using var wal = WalManager.Open(disk, Config(disk.Directory) with { CommitDelayMicros = 0 });
+        using var held = new HeldSegmentSyncs(disk, hold: 2);
+
+        var leader = new Thread(() => wal.Append(InsertFor(1)));
+        leader.Start();
+        held.WaitUntilHeld(1);
+        Thread[] followers = [.. Enumerable.Range(2, 4).Select(n => new Thread(() => wal.Append(InsertFor(n))))];
+        foreach (Thread follower in followers)
+        {
+            follower.Start();
+        }
+
+        WaitUntil(() => wal.WaitingCommits == 5, "the followers never joined the next batch");
+        held.Release(1);
+        held.WaitUntilHeld(2);
+
+        Assert.Contains(held.SyncThreads[1], followers.Select(f => f.ManagedThreadId));
+        held.Release(2);
+        Assert.True(leader.Join(TimeSpan.FromSeconds(60)));
+        Assert.All(followers, f => Assert.True(f.Join(TimeSpan.FromSeconds(60))));
+        Assert.Equal(5, wal.DurableLsn);
+        Assert.Equal(0, wal.UncoveredWakeups);
+    }
+
+    [Fact]
     public async Task FsyncFailsWhileTheNextBatchWaits_EveryWaiterThrowsWalFailed()
     {
         var disk = new SimulatedDisk();
@@ -241,6 +269,7 @@ public sealed class WalGroupCommitTests
         {
             _held = [.. Enumerable.Range(0, hold).Select(_ => new ManualResetEventSlim())];
             _release = [.. Enumerable.Range(0, hold).Select(_ => new ManualResetEventSlim())];
+            SyncThreads = new int[hold];
             disk.OnSync = name =>
             {
                 if (!name.EndsWith(WalSegmentName.Suffix, StringComparison.Ordinal))
@@ -251,6 +280,7 @@ public sealed class WalGroupCommitTests
                 int n = Interlocked.Increment(ref _syncs);
                 if (n <= hold)
                 {
+                    SyncThreads[n - 1] = Environment.CurrentManagedThreadId;
                     _held[n - 1].Set();
                     _release[n - 1].Wait();
                     if (failHeld)
@@ -260,6 +290,9 @@ public sealed class WalGroupCommitTests
                 }
             };
         }
+
+        /// <summary>The managed thread that ran each held fsync.</summary>
+        public int[] SyncThreads { get; }
 
         /// <summary>Segment fsyncs started so far.</summary>
         public int Syncs => Volatile.Read(ref _syncs);
