@@ -28,6 +28,8 @@ internal sealed class WalInstrumentation : IDisposable
     private readonly Counter<long> _syncs;
     private readonly Histogram<double> _syncDuration;
     private readonly Histogram<double> _commitDuration;
+    private readonly Histogram<int> _commitsPerSync;
+    private readonly WalCommitBatchHistogram _batches = new();
     private readonly LatencyWindow _syncLatency;
     private readonly LatencyWindow _commitLatency;
     private readonly RateMeter _rate;
@@ -53,6 +55,9 @@ internal sealed class WalInstrumentation : IDisposable
         _syncs = _meter.CreateCounter<long>("oxivec.wal.syncs", "{fsync}", "fsyncs of WAL segment files.");
         _syncDuration = _meter.CreateHistogram<double>("oxivec.wal.sync.duration", "ms", "Duration of one WAL fsync.");
         _commitDuration = _meter.CreateHistogram<double>("oxivec.wal.commit.duration", "ms", "Time from append to acknowledgement.");
+        _commitsPerSync = _meter.CreateHistogram(
+            "oxivec.wal.sync.commits", "{commit}", "Waiting commits one WAL fsync acknowledged (the group commit batch).",
+            tags: null, advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [1, 2, 4, 8, 16, 32, 64, 128, 256] });
     }
 
     public long RecordCount => Volatile.Read(ref _recordCount);
@@ -88,6 +93,9 @@ internal sealed class WalInstrumentation : IDisposable
             P99WriteLatencyMs = write.RecentP99,
             LifetimeAvgWriteLatencyMs = write.LifetimeAverage,
             SyncCount = sync.LifetimeSamples,
+            CommitSyncs = _batches.Syncs,
+            AvgCommitsPerSync = _batches.Syncs == 0 ? 0 : _batches.Commits / (double)_batches.Syncs,
+            CommitsPerSyncHistogram = _batches.Read(),
             BytesWritten = ByteCount,
         };
     }
@@ -116,6 +124,13 @@ internal sealed class WalInstrumentation : IDisposable
         {
             _logger.LogWarning("WAL fsync took {Milliseconds:F0} ms; the disk is too slow for the sync policy.", elapsed.TotalMilliseconds);
         }
+    }
+
+    /// <summary>An fsync acknowledged <paramref name="commits"/> (at least 1) waiting commits.</summary>
+    public void CommitsSynced(int commits)
+    {
+        _batches.Record(commits);
+        _commitsPerSync.Record(commits);
     }
 
     public void Committed(TimeSpan elapsed)

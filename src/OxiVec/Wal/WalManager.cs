@@ -31,6 +31,12 @@ public sealed class WalManager : IDisposable, IAsyncDisposable
     /// <summary>The segments as they are now, without waiting for pending writes (what a live read works from).</summary>
     internal WalSegmentSet Segments => _writer.Segments;
 
+    /// <summary>Commit waiters woken before an fsync covered them (tests: group commit wakes only the batch an fsync covered).</summary>
+    internal long UncoveredWakeups => _writer.UncoveredWakeups;
+
+    /// <summary>Commits counted in the running fsync's batch and the next one, the syncer's own included (tests).</summary>
+    internal int WaitingCommits => _writer.WaitingCommits;
+
     /// <summary>Whether a filled spare waits for the next rotation (tests).</summary>
     internal bool SpareReady => _writer.SpareReady;
 

@@ -75,6 +75,22 @@ public sealed record WalMetrics
     /// <summary>fsyncs performed since open; with group commit, far fewer than commits.</summary>
     public long SyncCount { get; init; }
 
+    /// <summary>
+    /// fsyncs since open that acknowledged at least one waiting commit (group commit: <c>SyncIntervalMs = 0</c>, or
+    /// <see cref="WalManager.Sync"/> and <see cref="WalManager.FlushAsync"/>); interval fsyncs nobody waited for are
+    /// not counted. Each is also recorded by the <c>oxivec.wal.sync.commits</c> histogram.
+    /// </summary>
+    public long CommitSyncs { get; init; }
+
+    /// <summary>Average waiting commits one of the <see cref="CommitSyncs"/> acknowledged (0 without any).</summary>
+    public double AvgCommitsPerSync { get; init; }
+
+    /// <summary>
+    /// The <see cref="CommitSyncs"/> by how many waiting commits each acknowledged, in power-of-two bars (1, 2, 3-4,
+    /// 5-8, ..., 257 and more), empty bars included. A commit is one acknowledged append, transaction or explicit sync.
+    /// </summary>
+    public IReadOnlyList<WalCommitBatchBucket> CommitsPerSyncHistogram { get; init; } = [];
+
     /// <summary>Bytes written to segment files since open.</summary>
     public long BytesWritten { get; init; }
 

@@ -11,9 +11,9 @@ namespace OxiVec.Wal;
 /// decides segment boundaries; it never does I/O. Writing and fsync happen in <see cref="WaitFor"/>, in two
 /// independent roles. The writer (whoever holds <c>_writeLock</c>) writes everything pending in one write per
 /// segment, so committers queued behind it usually find their records written. The syncer (one at a time) writes
-/// what is pending, fsyncs it, then wakes every waiter; waiters whose records it did not cover elect the next
-/// syncer. So concurrent committers share one write and one fsync, and an fsync never blocks a write: with an
-/// interval policy, acknowledgements (which need only the write) never wait for the flusher's fsync.</para>
+/// what is pending, fsyncs it, then wakes the commits it covered; the next batch is handed on (see
+/// WalWriter.GroupCommit.cs). So concurrent committers share one write and one fsync, and an fsync never blocks a
+/// write: with an interval policy, acknowledgements (which need only the write) never wait for the flusher's fsync.</para>
 /// <para>A segment is sealed (cut to its records and fsynced) before the next one is created, so every segment
 /// but the newest is wholly durable; with an interval policy a background fsync starts whenever 8 MiB are
 /// unsynced, which keeps that seal short. Never two fsyncs are in flight on one file: a seal that meets the
@@ -67,13 +67,6 @@ internal sealed partial class WalWriter : IDisposable
     private long _writtenLsn;
     private long _durableLsn;
     private volatile Exception? _failure;
-
-    // Group commit: one fsync at a time (the syncer); waiters follow the syncer's epoch and re-check the durable
-    // LSN when it ends. _durableLsn only grows, under _syncGate.
-    private readonly Lock _syncGate = new();
-    private bool _syncBusy;
-    private bool _closed;
-    private TaskCompletionSource _syncEpoch = NewEpoch();
 
     // The segments as one immutable value: replaced (read, changed, written back) under _segmentsLock, read by
     // everyone else with one Volatile.Read. Only the write path changes the active segment, only maintenance the
@@ -164,93 +157,6 @@ internal sealed partial class WalWriter : IDisposable
         }
     }
 
-    /// <summary>
-    /// Returns once every record up to <paramref name="lsn"/> has been written to the operating system and,
-    /// when <paramref name="durable"/>, fsynced. Concurrent callers share the work (group commit).
-    /// </summary>
-    /// <exception cref="WalFailedException">A write or fsync failed, now or earlier.</exception>
-    public void WaitFor(long lsn, bool durable)
-    {
-        if (!durable)
-        {
-            WriteThrough(lsn);
-            return;
-        }
-
-        // Durable: the syncer writes what is pending and fsyncs it in one go, so a batch of committers costs one
-        // write and one fsync (writing each commit eagerly would cost a write per commit, racing the fsync).
-        while (true)
-        {
-            Task? follow = TryBecomeSyncer(lsn, out bool done);
-            if (done)
-            {
-                return;
-            }
-
-            if (follow is null)
-            {
-                SyncOnce();
-            }
-            else
-            {
-                follow.GetAwaiter().GetResult();
-            }
-        }
-    }
-
-    /// <summary>Asynchronous <see cref="WaitFor"/>; cancellation abandons the wait, not the records.</summary>
-    public async ValueTask WaitForAsync(long lsn, bool durable, CancellationToken cancellationToken)
-    {
-        if (!durable)
-        {
-            WriteThrough(lsn);
-            return;
-        }
-
-        while (true)
-        {
-            Task? follow = TryBecomeSyncer(lsn, out bool done);
-            if (done)
-            {
-                return;
-            }
-
-            if (follow is not null)
-            {
-                await follow.WaitAsync(cancellationToken).ConfigureAwait(false);
-                continue;
-            }
-
-            // Let callers that are appending on this thread's continuation queue join the batch first: one fsync
-            // then covers every commit issued before the syncer starts.
-            await Task.Yield();
-            SyncOnce();
-        }
-    }
-
-    /// <summary>Returns done=true when <paramref name="lsn"/> is durable; otherwise the epoch to follow, or null when the caller must sync.</summary>
-    private Task? TryBecomeSyncer(long lsn, out bool done)
-    {
-        done = false;
-        lock (_syncGate)
-        {
-            ThrowIfFailed();
-            if (Volatile.Read(ref _durableLsn) >= lsn)
-            {
-                done = true;
-                return null;
-            }
-
-            if (_syncBusy)
-            {
-                return _syncEpoch.Task;
-            }
-
-            _syncBusy = true;
-            return null;
-        }
-    }
-
     /// <summary>The segments and how far each holds records, after writing everything appended so far.</summary>
     public IReadOnlyList<SegmentBound> SnapshotSegments()
     {
@@ -289,22 +195,7 @@ internal sealed partial class WalWriter : IDisposable
         }
         finally
         {
-            while (true)
-            {
-                Task running;
-                lock (_syncGate)
-                {
-                    _closed = true; // a background fsync queued now finds the writer closed
-                    if (!_syncBusy)
-                    {
-                        break;
-                    }
-
-                    running = _syncEpoch.Task;
-                }
-
-                running.GetAwaiter().GetResult();
-            }
+            CloseGroupCommit(); // waits for a running fsync; a background fsync queued later finds the writer closed
 
             StopSpares();
             try
@@ -571,126 +462,6 @@ internal sealed partial class WalWriter : IDisposable
         }
 
         return false;
-    }
-
-    /// <summary>One fsync for everyone waiting, unless another is running (that one or the next covers the bytes).</summary>
-    private void TrySyncInBackground()
-    {
-        lock (_writeLock)
-        {
-            _backgroundSyncQueued = false;
-        }
-
-        lock (_syncGate)
-        {
-            if (_syncBusy || _closed || _failure is not null)
-            {
-                return;
-            }
-
-            _syncBusy = true;
-        }
-
-        try
-        {
-            SyncOnce();
-        }
-        catch (WalFailedException)
-        {
-            // The WAL is in its failed state: every waiter and every later call sees the failure.
-        }
-    }
-
-    /// <summary>
-    /// The syncer's work (the caller set <c>_syncBusy</c>): writes everything appended so far, fsyncs the active
-    /// segment through it, publishes the durable LSN and wakes the waiters. Writers keep writing meanwhile: the
-    /// fsync never holds the write lock, so acknowledgements that need only a write never wait for one.
-    /// </summary>
-    private void SyncOnce()
-    {
-        IWalFile file;
-        long target;
-        long synced = 0;
-        ulong syncedSegment;
-        long syncedEnd;
-        try
-        {
-            lock (_writeLock)
-            {
-                ThrowIfFailed();
-                if (Volatile.Read(ref _writtenLsn) < Volatile.Read(ref _appendedLsn) && WritePendingLocked())
-                {
-                    _backgroundSyncQueued = false; // this fsync is the one a background sync would have been
-                }
-
-                file = _activeFile;
-                target = Volatile.Read(ref _writtenLsn);
-                SegmentBound active = Segments.Active; // under _writeLock: the segment and end this fsync covers
-                (syncedSegment, syncedEnd) = (active.SegmentId, active.Limit);
-                _unsyncedBytes = 0;
-                _fileBeingSynced = file;
-            }
-
-            try
-            {
-                if (Volatile.Read(ref _durableLsn) < target)
-                {
-                    SyncFile(file);
-                    synced = target;
-                }
-            }
-            catch (Exception ex) when (ex is not WalFailedException)
-            {
-                throw Fail(ex);
-            }
-            finally
-            {
-                lock (_writeLock)
-                {
-                    _fileBeingSynced = null;
-                    if (!ReferenceEquals(file, _activeFile))
-                    {
-                        file.Dispose(); // sealed while this fsync ran; the seal left closing it to us
-                    }
-                }
-            }
-        }
-        finally
-        {
-            // One critical section publishes the durable LSN and ends the epoch; waiters re-check the positions
-            // (and the failure) themselves.
-            TaskCompletionSource finished;
-            lock (_syncGate)
-            {
-                if (synced > Volatile.Read(ref _durableLsn))
-                {
-                    Volatile.Write(ref _durableLsn, synced);
-                }
-
-                _syncBusy = false;
-                finished = _syncEpoch;
-                _syncEpoch = NewEpoch();
-            }
-
-            finished.SetResult();
-        }
-
-        if (synced > 0)
-        {
-            NoteSynced(syncedSegment, syncedEnd, synced);
-        }
-    }
-
-    /// <summary>Raises the durable LSN (a segment seal); waiters see it when the running epoch ends or when they next look.</summary>
-    private void AdvanceDurable(long lsn)
-    {
-        lock (_syncGate)
-        {
-            if (lsn > Volatile.Read(ref _durableLsn) && _failure is null)
-            {
-                Volatile.Write(ref _durableLsn, lsn);
-            }
-        }
     }
 
     /// <summary>

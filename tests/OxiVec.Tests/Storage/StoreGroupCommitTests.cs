@@ -45,6 +45,8 @@ public sealed class StoreGroupCommitTests
         await Task.WhenAll([leader, .. followers]);
 
         Assert.Equal(2, syncs); // the leader's, then one for all eight followers
+        WalMetrics metrics = db.GetWalMetrics();
+        Assert.Equal(1, metrics.CommitsPerSyncHistogram.Single(b => b.MinCommits <= 8 && 8 <= b.MaxCommits).Syncs);
         Assert.Equal(9, db.Count("docs"));
     }
 }

@@ -1,0 +1,77 @@
+namespace OxiVec.Wal;
+
+/// <summary>
+/// The commits waiting for one fsync: group commit wakes them together when that fsync ends, and no others.
+/// </summary>
+/// <remarks>
+/// Changed only under the writer's sync gate. <see cref="Count"/> is also read without it, as a hint (the commit
+/// delay watches it grow). <see cref="Complete"/> runs after the batch was swapped out under the gate, when nobody
+/// can join it any more.
+/// </remarks>
+internal sealed class WalCommitBatch
+{
+    private TaskCompletionSource? _ended;
+    private TaskCompletionSource? _leaderWake;
+    private int _count;
+
+    /// <summary>Commits that joined (the syncer's own included).</summary>
+    public int Count => Volatile.Read(ref _count);
+
+    /// <summary>The smallest LSN a commit of the batch waits for (<see cref="long.MaxValue"/> when empty).</summary>
+    public long MinLsn { get; private set; } = long.MaxValue;
+
+    /// <summary>The largest LSN a commit of the batch waits for (0 when empty).</summary>
+    public long MaxLsn { get; private set; }
+
+    /// <summary>
+    /// Completes when the batch's fsync has ended (or the WAL failed); waiters then re-check the durable LSN. First read
+    /// it under the gate (<see cref="WaitAsync"/>): a task created after <see cref="Complete"/> would never complete.
+    /// </summary>
+    public Task Ended => (_ended ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+
+    /// <summary>Counts a commit through <paramref name="lsn"/> that waits for no signal (the syncer's own).</summary>
+    public void Join(long lsn)
+    {
+        Volatile.Write(ref _count, _count + 1);
+        MinLsn = Math.Min(MinLsn, lsn);
+        MaxLsn = Math.Max(MaxLsn, lsn);
+    }
+
+    /// <summary>Counts a waiting commit through <paramref name="lsn"/> and returns the task it waits on (<see cref="Ended"/>).</summary>
+    public Task WaitAsync(long lsn)
+    {
+        Join(lsn);
+        return Ended;
+    }
+
+    /// <summary>Whether a blocked writer of the batch waits to be handed the syncing role (<see cref="WaitToLead"/>).</summary>
+    public bool HasLeader => _leaderWake is not null;
+
+    /// <summary>Set (under the gate) when the batch's leader was handed the syncing role rather than merely woken.</summary>
+    public bool RoleHandedOver { get; private set; }
+
+    /// <summary>
+    /// Counts a commit through <paramref name="lsn"/> whose thread will run the batch's fsync when the running one
+    /// ends (<see cref="HandOver"/>), or wakes with the others (<see cref="Complete"/>): one thread woken to sync, not a
+    /// thread-pool worker to schedule among the blocked writers.
+    /// </summary>
+    public Task WaitToLead(long lsn)
+    {
+        Join(lsn);
+        _leaderWake = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        return _leaderWake.Task;
+    }
+
+    /// <summary>Marks the role as handed to the leader (under the gate); <see cref="WakeLeader"/> then wakes it.</summary>
+    public void HandOver() => RoleHandedOver = true;
+
+    /// <summary>Wakes the leader after <see cref="HandOver"/>.</summary>
+    public void WakeLeader() => _leaderWake?.TrySetResult();
+
+    /// <summary>Wakes every waiter of the batch, its leader included (without the role unless handed over).</summary>
+    public void Complete()
+    {
+        _ended?.TrySetResult();
+        _leaderWake?.TrySetResult();
+    }
+}

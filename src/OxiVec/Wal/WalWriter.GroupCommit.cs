@@ -1,0 +1,454 @@
+using System.Diagnostics;
+
+namespace OxiVec.Wal;
+
+/// <summary>
+/// Group commit: one fsync at a time, each waking only the commits it covered, the next one handed on.
+/// </summary>
+/// <remarks>
+/// <para>A commit that finds no fsync running becomes the syncer: it writes what is pending, fsyncs it, publishes
+/// the durable LSN and wakes its batch. Commits that arrive while it runs join one of two batches: the running
+/// fsync's (while it still gathers, or when its written end covers them) or the next one's. When the fsync ends
+/// only its batch wakes; the next batch sleeps on, and the syncing role passes to the thread of its first blocked
+/// writer (or, when only asynchronous commits wait, to a thread-pool work item), so 32 waiters are not woken onto
+/// 2 cores to elect a syncer among themselves.</para>
+/// <para>Commit delay (PostgreSQL's commit_delay and commit_siblings, made adaptive): when the last fsync saw at
+/// least <see cref="WalConfig.CommitSiblings"/> commits, a syncer waits before its write, yielding the processor,
+/// until as many commits have joined its batch as the last fsync saw, or <see cref="WalConfig.CommitDelayMicros"/>
+/// have passed, or as long as a recent fsync took. The writers an fsync just woke thus join the next fsync instead of arriving one fsync late.</para>
+/// <para>A commit is acknowledged only after an fsync that covers it completed: every waiter re-checks the durable
+/// LSN when its batch wakes. A failed fsync wakes every batch, and each waiter throws <see cref="WalFailedException"/>.</para>
+/// </remarks>
+internal sealed partial class WalWriter
+{
+    // Guarded by _syncGate. One syncer at a time (_syncBusy). While it gathers, every new waiter joins _covered; once
+    // it has closed its batch, waiters its target (the written end it fsyncs) covers join _covered and the others
+    // _next. _durableLsn only grows, under _syncGate.
+    private readonly Lock _syncGate = new();
+    private bool _syncBusy;
+    private bool _gathering;
+    private long _syncTarget = -1; // -1 until the syncer knows what its fsync covers
+    private bool _closed;
+    private WalCommitBatch _covered = new();
+    private WalCommitBatch _next = new();
+    private int _expectedCommits; // commits the last fsync saw (its batch and the next): whom the commit delay waits for
+    private long _syncTicks; // recent fsync time (Stopwatch ticks, moving average); written and read by the syncer only
+    private long _uncoveredWakeups;
+
+    /// <summary>Waiters woken although the durable LSN did not cover them (only a failure or a seal race does that; tests).</summary>
+    internal long UncoveredWakeups => Interlocked.Read(ref _uncoveredWakeups);
+
+    /// <summary>Commits counted in the running fsync's batch and the next one, the syncer's own included (tests).</summary>
+    internal int WaitingCommits
+    {
+        get
+        {
+            lock (_syncGate)
+            {
+                return _syncBusy ? _covered.Count + _next.Count : 0;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Returns once every record up to <paramref name="lsn"/> has been written to the operating system and,
+    /// when <paramref name="durable"/>, fsynced. Concurrent callers share the work (group commit).
+    /// </summary>
+    /// <exception cref="WalFailedException">A write or fsync failed, now or earlier.</exception>
+    public void WaitFor(long lsn, bool durable)
+    {
+        if (!durable)
+        {
+            WriteThrough(lsn);
+            return;
+        }
+
+        while (true)
+        {
+            WalCommitBatch? follow = JoinBatch(lsn, canLead: true, out bool done, out Task? leaderWake);
+            if (done)
+            {
+                return;
+            }
+
+            if (follow is null)
+            {
+                DelayForSiblings();
+                SyncAndHandOff();
+            }
+            else if (leaderWake is not null)
+            {
+                leaderWake.GetAwaiter().GetResult();
+                if (follow.RoleHandedOver)
+                {
+                    // The fsync before ended and handed this batch's fsync to this thread.
+                    DelayForSiblings();
+                    SyncAndHandOff();
+                }
+                else
+                {
+                    NoteWakeup(lsn);
+                }
+            }
+            else
+            {
+                // A task's wait: each blocked thread gets its own event, so the batch's end wakes each directly
+                // (one shared monitor made the woken writers queue on its lock, one context switch each).
+                follow.Ended.GetAwaiter().GetResult();
+                NoteWakeup(lsn);
+            }
+        }
+    }
+
+    /// <summary>Asynchronous <see cref="WaitFor"/>; cancellation abandons the wait, not the records.</summary>
+    public async ValueTask WaitForAsync(long lsn, bool durable, CancellationToken cancellationToken)
+    {
+        if (!durable)
+        {
+            WriteThrough(lsn);
+            return;
+        }
+
+        while (true)
+        {
+            // An asynchronous waiter never leads: its wait may be cancelled, and the role must not be lost with it.
+            WalCommitBatch? follow = JoinBatch(lsn, canLead: false, out bool done, out _);
+            if (done)
+            {
+                return;
+            }
+
+            if (follow is not null)
+            {
+                await follow.Ended.WaitAsync(cancellationToken).ConfigureAwait(false);
+                NoteWakeup(lsn);
+                continue;
+            }
+
+            // Let callers that are appending on this thread's continuation queue join the batch first.
+            await Task.Yield();
+            DelayForSiblings();
+            SyncAndHandOff();
+        }
+    }
+
+    /// <summary>
+    /// Returns done=true when <paramref name="lsn"/> is durable; otherwise the batch joined, to wait on, or null when
+    /// the caller has become the syncer (its commit counted in the batch it gathers). The batch's task is created
+    /// here, under the gate, so the batch's end cannot miss it. With <paramref name="canLead"/>, the first commit of the
+    /// next batch gets <paramref name="leaderWake"/> instead: its thread is handed that batch's fsync.
+    /// </summary>
+    private WalCommitBatch? JoinBatch(long lsn, bool canLead, out bool done, out Task? leaderWake)
+    {
+        done = false;
+        leaderWake = null;
+        lock (_syncGate)
+        {
+            ThrowIfFailed();
+            if (Volatile.Read(ref _durableLsn) >= lsn)
+            {
+                done = true;
+                return null;
+            }
+
+            if (!_syncBusy)
+            {
+                ClaimSyncLocked();
+                _covered.Join(lsn);
+                return null;
+            }
+
+            WalCommitBatch batch = _gathering || lsn <= _syncTarget ? _covered : _next;
+            if (canLead && batch == _next && !batch.HasLeader)
+            {
+                leaderWake = batch.WaitToLead(lsn);
+            }
+            else
+            {
+                _ = batch.WaitAsync(lsn);
+            }
+
+            return batch;
+        }
+    }
+
+    private void ClaimSyncLocked()
+    {
+        _syncBusy = true;
+        _gathering = true;
+        _syncTarget = -1;
+    }
+
+    private void NoteWakeup(long lsn)
+    {
+        if (Volatile.Read(ref _durableLsn) < lsn && _failure is null)
+        {
+            Interlocked.Increment(ref _uncoveredWakeups);
+        }
+    }
+
+    /// <summary>
+    /// The commit delay: when the last fsync saw at least <see cref="WalConfig.CommitSiblings"/> commits, waits (yielding
+    /// the processor) until as many have joined the batch, or <see cref="WalConfig.CommitDelayMicros"/> have passed, or
+    /// as long as a recent fsync took (a moving average).
+    /// </summary>
+    private void DelayForSiblings()
+    {
+        int delayMicros = _config.CommitDelayMicros;
+        int expected = Volatile.Read(ref _expectedCommits);
+        if (delayMicros == 0 || expected < _config.CommitSiblings)
+        {
+            return;
+        }
+
+        WalCommitBatch batch;
+        lock (_syncGate)
+        {
+            batch = _covered; // the syncer's own batch: it stays until this syncer ends
+        }
+
+        // Never longer than an fsync takes: waiting longer costs more disk time than the batch saves.
+        double seconds = Math.Min(delayMicros / 1e6, Volatile.Read(ref _syncTicks) / (double)Stopwatch.Frequency);
+        long deadline = _time.GetTimestamp() + (long)(seconds * _time.TimestampFrequency);
+        while (batch.Count < expected && _failure is null && _time.GetTimestamp() < deadline)
+        {
+            if (!Thread.Yield())
+            {
+                Thread.SpinWait(64);
+            }
+        }
+    }
+
+    /// <summary>One fsync as the syncer; when a next batch waits, a thread-pool worker takes the role on.</summary>
+    private void SyncAndHandOff()
+    {
+        if (SyncOnce())
+        {
+            HandOff();
+        }
+    }
+
+    /// <summary>
+    /// Queues the next fsync on the thread pool's global queue. Not a loop on this thread: when this thread is a pool
+    /// worker, the continuations of the commits it just woke sit in its local queue and run first, so they join the
+    /// next batch before its commit delay begins instead of waiting for a spinning syncer.
+    /// </summary>
+    private void HandOff() => ThreadPool.UnsafeQueueUserWorkItem(static writer => writer.RunHandedOffSync(), this, preferLocal: false);
+
+    /// <summary>The handed-on syncer: one fsync for the batch that waits, handing on again when another formed meanwhile.</summary>
+    private void RunHandedOffSync()
+    {
+        try
+        {
+            DelayForSiblings();
+            SyncAndHandOff();
+        }
+        catch (WalFailedException)
+        {
+            // The WAL is in its failed state: every waiter was woken and sees the failure.
+        }
+    }
+
+    /// <summary>One fsync for everyone waiting, unless another is running (that one or the next covers the bytes).</summary>
+    private void TrySyncInBackground()
+    {
+        lock (_writeLock)
+        {
+            _backgroundSyncQueued = false;
+        }
+
+        lock (_syncGate)
+        {
+            if (_syncBusy || _closed || _failure is not null)
+            {
+                return;
+            }
+
+            ClaimSyncLocked();
+        }
+
+        try
+        {
+            SyncAndHandOff();
+        }
+        catch (WalFailedException)
+        {
+            // The WAL is in its failed state: every waiter and every later call sees the failure.
+        }
+    }
+
+    /// <summary>
+    /// The syncer's work (the caller claimed the role): closes its batch, writes everything appended so far, fsyncs
+    /// the active segment through it, publishes the durable LSN and wakes the batch. Writers keep writing meanwhile:
+    /// the fsync never holds the write lock, so acknowledgements that need only a write never wait for one.
+    /// Returns true when the role stays with the caller because commits wait for the next fsync.
+    /// </summary>
+    private bool SyncOnce()
+    {
+        lock (_syncGate)
+        {
+            _gathering = false; // from here on only commits the target covers join this batch
+        }
+
+        IWalFile file;
+        long target;
+        long synced = 0;
+        ulong syncedSegment;
+        long syncedEnd;
+        bool handOff;
+        try
+        {
+            lock (_writeLock)
+            {
+                ThrowIfFailed();
+                if (Volatile.Read(ref _writtenLsn) < Volatile.Read(ref _appendedLsn) && WritePendingLocked())
+                {
+                    _backgroundSyncQueued = false; // this fsync is the one a background sync would have been
+                }
+
+                file = _activeFile;
+                target = Volatile.Read(ref _writtenLsn);
+                SegmentBound active = Segments.Active; // under _writeLock: the segment and end this fsync covers
+                (syncedSegment, syncedEnd) = (active.SegmentId, active.Limit);
+                _unsyncedBytes = 0;
+                _fileBeingSynced = file;
+            }
+
+            lock (_syncGate)
+            {
+                _syncTarget = target;
+            }
+
+            try
+            {
+                if (Volatile.Read(ref _durableLsn) < target)
+                {
+                    long start = Stopwatch.GetTimestamp();
+                    SyncFile(file);
+                    synced = target;
+                    long took = Stopwatch.GetTimestamp() - start;
+                    long average = Volatile.Read(ref _syncTicks);
+                    Volatile.Write(ref _syncTicks, average == 0 ? took : average + ((took - average) / 4));
+                }
+            }
+            catch (Exception ex) when (ex is not WalFailedException)
+            {
+                throw Fail(ex);
+            }
+            finally
+            {
+                lock (_writeLock)
+                {
+                    _fileBeingSynced = null;
+                    if (!ReferenceEquals(file, _activeFile))
+                    {
+                        file.Dispose(); // sealed while this fsync ran; the seal left closing it to us
+                    }
+                }
+            }
+        }
+        finally
+        {
+            handOff = EndSync(synced);
+        }
+
+        if (synced > 0)
+        {
+            NoteSynced(syncedSegment, syncedEnd, synced);
+        }
+
+        return handOff;
+    }
+
+    /// <summary>
+    /// Publishes the durable LSN and wakes the batch the fsync covered. The next batch keeps sleeping when none of it
+    /// is covered yet: then the syncing role passes to its leader's thread, or, when it has none (only asynchronous
+    /// waiters), stays with the caller to hand on (returns true). Otherwise (it formed before the target was known, or
+    /// the WAL failed) it wakes too, and its waiters re-check.
+    /// </summary>
+    private bool EndSync(long synced)
+    {
+        WalCommitBatch done, carried;
+        bool handOff, wakeCarried;
+        int commits;
+        lock (_syncGate)
+        {
+            if (synced > Volatile.Read(ref _durableLsn))
+            {
+                Volatile.Write(ref _durableLsn, synced);
+            }
+
+            long durable = Volatile.Read(ref _durableLsn);
+            done = _covered;
+            carried = _next;
+            if (carried.Count > 0)
+            {
+                _next = new WalCommitBatch(); // an empty one nobody joined stays for the next fsync
+            }
+
+            _gathering = true;
+            _syncTarget = -1;
+            _expectedCommits = done.Count + carried.Count;
+            handOff = carried.Count > 0 && _failure is null && carried.MinLsn > durable;
+            wakeCarried = carried.Count > 0 && !handOff; // read here: an empty carried batch is the live _next again
+            commits = done.Count + (wakeCarried && carried.MaxLsn <= durable ? carried.Count : 0);
+            _covered = handOff ? carried : new WalCommitBatch();
+            _syncBusy = handOff;
+            if (handOff && carried.HasLeader)
+            {
+                carried.HandOver();
+            }
+        }
+
+        if (synced > 0 && _failure is null && commits > 0)
+        {
+            _instrumentation.CommitsSynced(commits);
+        }
+
+        done.Complete();
+        if (wakeCarried)
+        {
+            carried.Complete();
+        }
+        else if (handOff && carried.RoleHandedOver)
+        {
+            carried.WakeLeader();
+            return false; // the leader's thread runs the next fsync
+        }
+
+        return handOff;
+    }
+
+    /// <summary>Raises the durable LSN (a segment seal); waiters see it when the running fsync ends or when they next look.</summary>
+    private void AdvanceDurable(long lsn)
+    {
+        lock (_syncGate)
+        {
+            if (lsn > Volatile.Read(ref _durableLsn) && _failure is null)
+            {
+                Volatile.Write(ref _durableLsn, lsn);
+            }
+        }
+    }
+
+    /// <summary>At close: no background fsync starts from now on; waits for the running syncer and those it hands on to.</summary>
+    private void CloseGroupCommit()
+    {
+        while (true)
+        {
+            Task running;
+            lock (_syncGate)
+            {
+                _closed = true;
+                if (!_syncBusy)
+                {
+                    return;
+                }
+
+                running = _covered.Ended;
+            }
+
+            running.GetAwaiter().GetResult();
+        }
+    }
+}
