@@ -102,7 +102,7 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
         if (walStorage is null)
         {
             RefuseCheckpointsWithoutWal(data, walConfig.WalDir);
-            walStorage = new FileSystemWalStorage(walConfig.WalDir);
+            walStorage = new FileSystemWalStorage(walConfig.WalDir, walConfig.MemoryMappedSegments);
         }
 
         // The newest checkpoint's LSN lets the WAL accept a hole that an interrupted retention left below it.

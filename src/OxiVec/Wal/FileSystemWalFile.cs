@@ -5,9 +5,9 @@ using Microsoft.Win32.SafeHandles;
 namespace OxiVec.Wal;
 
 /// <summary>
-/// A WAL file on the real file system, with fdatasync on Linux. On Linux a writable file of at least
-/// <see cref="MinMappedLength"/> bytes (a preallocated segment) is written through a shared mapping of its whole
-/// length, so an append is a copy into the page cache with no system call.
+/// A WAL file on the real file system, with fdatasync on Linux. With <see cref="WalConfig.MemoryMappedSegments"/>, on Linux a
+/// writable file of at least <see cref="MinMappedLength"/> bytes (a preallocated segment) is written through a shared
+/// mapping of its whole length, so an append is a copy into the page cache with no system call; otherwise with pwrite.
 /// </summary>
 /// <remarks>
 /// <para>Why a store into the mapping is as safe as <c>write()</c>: it lands in the same page cache, so a process
@@ -23,7 +23,7 @@ namespace OxiVec.Wal;
 /// <para>Not thread safe for writers: one writer at a time (the WAL's write lock), while reads and fdatasync may run
 /// concurrently.</para>
 /// </remarks>
-internal sealed unsafe partial class FileSystemWalFile(string name, bool writable, SafeFileHandle handle) : IWalFile
+internal sealed unsafe partial class FileSystemWalFile(string name, bool writable, SafeFileHandle handle, bool mapSegments = false) : IWalFile
 {
     /// <summary>The smallest file mapped: the smallest segment (smaller files, such as the control file, are written).</summary>
     public const long MinMappedLength = WalConfig.MinSegmentSizeBytes;
@@ -34,7 +34,7 @@ internal sealed unsafe partial class FileSystemWalFile(string name, bool writabl
 
     private byte* _map;
     private long _mapLength;
-    private bool _mappingDecided = !writable;
+    private bool _mappingDecided = !writable || !mapSegments;
 
     public string Name { get; } = name;
 

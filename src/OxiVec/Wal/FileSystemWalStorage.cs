@@ -11,8 +11,13 @@ internal sealed partial class FileSystemWalStorage : IWalStorage
     private const string LockFileName = "LOCK";
     private const int FadviseDontNeed = 4; // POSIX_FADV_DONTNEED on Linux (every architecture)
 
-    public FileSystemWalStorage(string directory)
+    private readonly bool _mapSegments;
+
+    /// <param name="directory">The WAL directory (created durably when missing).</param>
+    /// <param name="mapSegments">Write preallocated segments through a shared mapping (<see cref="WalConfig.MemoryMappedSegments"/>).</param>
+    public FileSystemWalStorage(string directory, bool mapSegments = false)
     {
+        _mapSegments = mapSegments;
         Directory = Path.GetFullPath(directory);
         DurableFiles.CreateDirectoryDurably(Directory); // a new WAL directory survives a power loss with its segments
     }
@@ -30,7 +35,7 @@ internal sealed partial class FileSystemWalStorage : IWalStorage
         Path.Combine(Directory, name),
         FileMode.Open,
         writable ? FileAccess.ReadWrite : FileAccess.Read,
-        writable ? FileShare.Read : FileShare.ReadWrite | FileShare.Delete));
+        writable ? FileShare.Read : FileShare.ReadWrite | FileShare.Delete), _mapSegments);
 
     public IWalFile Create(string name, long preallocateBytes)
     {
@@ -45,7 +50,7 @@ internal sealed partial class FileSystemWalStorage : IWalStorage
             RandomAccess.SetLength(handle, preallocateBytes);
         }
 
-        return new FileSystemWalFile(name, writable: true, handle);
+        return new FileSystemWalFile(name, writable: true, handle, _mapSegments);
     }
 
     public void Rename(string from, string to) =>

@@ -124,6 +124,16 @@ public sealed record WalConfig
         }
     }
 
+    /// <summary>
+    /// Whether the active, preallocated segment is written through a shared memory mapping (Linux only; elsewhere, or
+    /// when the file system refuses fallocate or mmap, segments are written with pwrite). An acknowledged write is then
+    /// a copy into the page cache with no system call, as safe against a process crash as pwrite, and covered by the
+    /// same fdatasync. The default is false: measured on ext4 in a VM, a single interval-mode insert got cheaper with
+    /// the mapping but sequential WAL throughput fell to about a fifth (a page fault per 4 KiB page of each new
+    /// segment), see bench/results/wal.md.
+    /// </summary>
+    public bool MemoryMappedSegments { get; init; }
+
     /// <summary>Whether sealed segments older than <see cref="CompressionThresholdAgeHours"/> are compressed. The default is false.</summary>
     public bool EnableCompression { get; init; }
 

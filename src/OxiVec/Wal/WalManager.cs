@@ -95,7 +95,7 @@ public sealed class WalManager : IDisposable, IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(config);
         config.Validate();
-        return Open(new FileSystemWalStorage(config.WalDir), config, logger, timeProvider, meterFactory);
+        return Open(new FileSystemWalStorage(config.WalDir, config.MemoryMappedSegments), config, logger, timeProvider, meterFactory);
     }
 
     /// <summary>

@@ -18,7 +18,7 @@ public sealed class FileSystemWalFileTests
         }
 
         using var temp = new TempDirectory();
-        var storage = new FileSystemWalStorage(temp.Path);
+        var storage = new FileSystemWalStorage(temp.Path, mapSegments: true);
         byte[] record = [.. Enumerable.Range(1, 300).Select(i => (byte)i)];
         using var file = (FileSystemWalFile)storage.Create("seg.wal", 1 << 20);
 
@@ -33,6 +33,24 @@ public sealed class FileSystemWalFileTests
     }
 
     [Fact]
+    public void PreallocatedSegment_WithoutMemoryMappedSegments_IsWrittenWithPwrite_AndReadsBack()
+    {
+        using var temp = new TempDirectory();
+        var storage = new FileSystemWalStorage(temp.Path); // WalConfig.MemoryMappedSegments defaults to false
+        byte[] record = [.. Enumerable.Range(1, 300).Select(i => (byte)i)];
+        using var file = (FileSystemWalFile)storage.Create("seg.wal", 1 << 20);
+
+        file.Write(4096 - 100, record);
+
+        Assert.False(file.IsMapped);
+        Assert.False(new WalConfig().MemoryMappedSegments);
+        using IWalFile reader = storage.Open("seg.wal", writable: false);
+        var back = new byte[record.Length];
+        Assert.Equal(record.Length, reader.Read(4096 - 100, back));
+        Assert.Equal(record, back);
+    }
+
+    [Fact]
     public void MappedSegment_CutToItsRecords_IsUnmappedAndKeepsThem_LaterWritesGoThroughWrite()
     {
         if (!OperatingSystem.IsLinux())
@@ -41,7 +59,7 @@ public sealed class FileSystemWalFileTests
         }
 
         using var temp = new TempDirectory();
-        var storage = new FileSystemWalStorage(temp.Path);
+        var storage = new FileSystemWalStorage(temp.Path, mapSegments: true);
         using (var file = (FileSystemWalFile)storage.Create("seg.wal", 1 << 20))
         {
             file.Write(0, new byte[] { 1, 2, 3, 4 });
@@ -60,7 +78,7 @@ public sealed class FileSystemWalFileTests
     public void SmallFile_IsNeverMapped()
     {
         using var temp = new TempDirectory();
-        var storage = new FileSystemWalStorage(temp.Path);
+        var storage = new FileSystemWalStorage(temp.Path, mapSegments: true);
         using var file = (FileSystemWalFile)storage.Create("control", FileSystemWalFile.MinMappedLength - 1);
 
         file.Write(0, new byte[] { 9 });
