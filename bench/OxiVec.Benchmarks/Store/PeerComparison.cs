@@ -56,7 +56,7 @@ internal sealed class PeerComparison(bool quick)
     {
         string size = $"{data.Points.Length:N0} x {data.Dimension}";
         Console.WriteLine($"store: vs USearch ({size}): exact ground truth");
-        int[][] truth = GroundTruth(data.Points, data.Queries);
+        int[][] truth = Scale.ScaleCommon.GroundTruth(data.Points, data.Queries, K);
 
         Console.WriteLine($"store: vs USearch ({size}): builds");
         var ours = new OxiVecEngine(data.Dimension, Parameters);
@@ -111,41 +111,6 @@ internal sealed class PeerComparison(bool quick)
         }
 
         return new BuildResult(engine.Name, points.Length, Seconds(t));
-    }
-
-    /// <summary>The exact top-k ids of every query (squared L2, brute force, all cores).</summary>
-    private static int[][] GroundTruth(float[][] points, float[][] queries)
-    {
-        var truth = new int[queries.Length][];
-        Parallel.For(0, queries.Length, q =>
-        {
-            Span<float> best = stackalloc float[K];
-            Span<int> ids = stackalloc int[K];
-            best.Fill(float.PositiveInfinity);
-            ids.Fill(-1);
-            for (int i = 0; i < points.Length; i++)
-            {
-                float d = TensorPrimitives.Distance(queries[q], points[i]);
-                if (d >= best[K - 1])
-                {
-                    continue;
-                }
-
-                int j = K - 1;
-                while (j > 0 && best[j - 1] > d)
-                {
-                    best[j] = best[j - 1];
-                    ids[j] = ids[j - 1];
-                    j--;
-                }
-
-                best[j] = d;
-                ids[j] = i;
-            }
-
-            truth[q] = ids.ToArray();
-        });
-        return truth;
     }
 
     private static double Recall(ISearchEngine engine, float[][] queries, int[][] truth)
