@@ -116,19 +116,7 @@ public sealed partial class FlatIndex : IVectorIndex
     /// <inheritdoc/>
     public void CopyVector(int id, Span<float> destination)
     {
-        if (destination.Length != Dimension)
-        {
-            throw new ArgumentException(
-                $"The destination has {destination.Length} floats but the index has {Dimension} dimensions.", nameof(destination));
-        }
-
-        // The state first: a live id's chunk is in every table read after it.
-        if (StateOf(id) != SlotState.Live)
-        {
-            throw new KeyNotFoundException($"Id {id} is not in the index.");
-        }
-
-        _vectors.Table.Item(id).CopyTo(destination);
+        IndexStores.CopyVector(_vectors, StateOf, id, destination);
     }
 
     /// <inheritdoc/>

@@ -31,4 +31,25 @@ internal static class IndexStores
 
     /// <summary>One byte per slot.</summary>
     public static ChunkedStore<byte> Bytes(SnapshotEpoch epoch, int perChunk = BytesPerChunk) => new(1, 1, perChunk, epoch);
+
+    /// <summary>
+    /// <see cref="IVectorIndex.CopyVector"/> for an index whose vectors are <paramref name="vectors"/> and whose slot
+    /// states <paramref name="stateOf"/> reads: checks the destination's length, then that <paramref name="id"/> is live.
+    /// </summary>
+    public static void CopyVector(ChunkedStore<float> vectors, Func<int, byte> stateOf, int id, Span<float> destination)
+    {
+        if (destination.Length != vectors.Stride)
+        {
+            throw new ArgumentException(
+                $"The destination has {destination.Length} floats but the index has {vectors.Stride} dimensions.", nameof(destination));
+        }
+
+        // The state first: a live id's chunk is in every table read after it.
+        if (stateOf(id) != SlotState.Live)
+        {
+            throw new KeyNotFoundException($"Id {id} is not in the index.");
+        }
+
+        vectors.Table.Item(id).CopyTo(destination);
+    }
 }
