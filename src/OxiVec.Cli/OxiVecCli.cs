@@ -35,6 +35,7 @@ internal static class OxiVecCli
         root.Subcommands.Add(CheckpointCommand.Create());
         root.Subcommands.Add(RecoverCommand.Create());
         root.Subcommands.Add(WalCommand.Create());
+        root.Subcommands.Add(ServeCommand.Create());
         root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(CrashWorkerCommand.Create());

@@ -1,0 +1,68 @@
+using OxiVec.Storage;
+using OxiVec.Wal;
+
+namespace OxiVec.Hosting;
+
+/// <summary>
+/// Settings of the hosted database, bound from the <c>OxiVec</c> configuration section (see
+/// <see cref="OxiVecServiceCollectionExtensions.AddOxiVec(Microsoft.Extensions.DependencyInjection.IServiceCollection, Microsoft.Extensions.Configuration.IConfiguration)"/>)
+/// and validated when the host starts.
+/// </summary>
+public sealed class OxiVecOptions
+{
+    /// <summary>The configuration section the options are bound from: <c>OxiVec</c>.</summary>
+    public const string SectionName = "OxiVec";
+
+    /// <summary>The data directory (required). It is created when missing.</summary>
+    public string DataDirectory { get; set; } = "";
+
+    /// <summary>The WAL directory, when it is not <c>wal</c> under the data directory.</summary>
+    public string? WalDirectory { get; set; }
+
+    /// <summary>
+    /// The WAL's sync interval in milliseconds: 0 fsyncs every commit before it is acknowledged; null keeps
+    /// <see cref="WalConfig.Default"/>'s (1,000 ms).
+    /// </summary>
+    public int? SyncIntervalMs { get; set; }
+
+    /// <summary>Whether stopping the host writes a checkpoint before closing the database (default true).</summary>
+    public bool CheckpointOnStop { get; set; } = true;
+
+    /// <summary>Recovery taking longer than this fails the start (0: no limit, the default).</summary>
+    public int MaxRecoveryTimeMs { get; set; }
+
+    /// <summary>The WAL configuration these options give.</summary>
+    public WalConfig ToWalConfig() => SyncIntervalMs is { } interval ? WalConfig.Default with { SyncIntervalMs = interval } : WalConfig.Default;
+
+    /// <summary>The problems with these options, each naming its setting (empty when they are valid).</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var problems = new List<string>();
+        if (string.IsNullOrWhiteSpace(DataDirectory))
+        {
+            problems.Add($"{SectionName}:{nameof(DataDirectory)} is required (the directory the database lives in).");
+        }
+
+        if (SyncIntervalMs is < 0 or > 3_600_000)
+        {
+            problems.Add($"{SectionName}:{nameof(SyncIntervalMs)} must be between 0 and 3600000 milliseconds; it is {SyncIntervalMs}.");
+        }
+
+        if (MaxRecoveryTimeMs < 0)
+        {
+            problems.Add($"{SectionName}:{nameof(MaxRecoveryTimeMs)} must not be negative; it is {MaxRecoveryTimeMs}.");
+        }
+
+        return problems;
+    }
+
+    /// <summary>The database options these give, with the host's logging and meters.</summary>
+    internal VectorDatabaseOptions ToDatabaseOptions(Microsoft.Extensions.Logging.ILoggerFactory loggers, System.Diagnostics.Metrics.IMeterFactory meters) => new()
+    {
+        Wal = ToWalConfig(),
+        WalDirectory = WalDirectory,
+        LoggerFactory = loggers,
+        MeterFactory = meters,
+        MaxRecoveryTimeMs = MaxRecoveryTimeMs,
+    };
+}

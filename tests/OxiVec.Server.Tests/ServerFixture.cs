@@ -1,0 +1,86 @@
+using Microsoft.AspNetCore.Builder;
+using OxiVec.Hosting;
+using OxiVec.Hosting.Server;
+
+namespace OxiVec.Server.Tests;
+
+/// <summary>
+/// A real server (Kestrel on 127.0.0.1, a free port) over a database in a temporary directory, in this process, with an
+/// <see cref="HttpClient"/> pointed at it. Disposing stops the server (checkpoint and close) and deletes the directory.
+/// </summary>
+public sealed class ServerFixture : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private ServerFixture(WebApplication app, string directory, Uri address)
+    {
+        _app = app;
+        Directory = directory;
+        Address = address;
+        Client = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(30) };
+    }
+
+    /// <summary>The data directory.</summary>
+    public string Directory { get; }
+
+    /// <summary>The server's base address.</summary>
+    public Uri Address { get; }
+
+    /// <summary>A client of the server.</summary>
+    public HttpClient Client { get; }
+
+    /// <summary>The database host.</summary>
+    public OxiVecDatabaseHost Host => (OxiVecDatabaseHost)_app.Services.GetService(typeof(OxiVecDatabaseHost))!;
+
+    /// <summary>Starts a server over a new directory (or <paramref name="directory"/>), with extra settings, and waits until it is ready.</summary>
+    public static async Task<ServerFixture> StartAsync(IReadOnlyDictionary<string, string?>? settings = null, string? directory = null)
+    {
+        directory ??= Path.Combine(Path.GetTempPath(), "oxivec-server-" + Guid.NewGuid().ToString("N"));
+        var overrides = new Dictionary<string, string?>
+        {
+            ["OxiVec:DataDirectory"] = directory,
+            ["OxiVec:Server:Http"] = "127.0.0.1:0",
+            ["Logging:LogLevel:Default"] = "Warning",
+        };
+        foreach (KeyValuePair<string, string?> pair in settings ?? new Dictionary<string, string?>())
+        {
+            overrides[pair.Key] = pair.Value;
+        }
+
+        WebApplication app = OxiVecServer.Build([], null, overrides);
+        await app.StartAsync();
+        var fixture = new ServerFixture(app, directory, new Uri(OxiVecServer.Addresses(app)[0]));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await fixture.Host.WhenReadyAsync(timeout.Token);
+        return fixture;
+    }
+
+    /// <summary>Stops the server (checkpoint and close) without deleting the directory.</summary>
+    public async Task StopAsync()
+    {
+        Client.Dispose();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await StopAsync();
+        }
+        catch (ObjectDisposedException)
+        {
+            // stopped already
+        }
+
+        try
+        {
+            System.IO.Directory.Delete(Directory, recursive: true);
+        }
+        catch (DirectoryNotFoundException)
+        {
+        }
+    }
+}
