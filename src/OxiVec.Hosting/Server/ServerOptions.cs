@@ -20,4 +20,25 @@ public sealed class ServerOptions
 
     /// <summary>Allow serving without any key on an address other than loopback.</summary>
     public bool AllowAnonymous { get; set; }
+
+    /// <summary>The largest request body accepted, in bytes (default 32 MiB); larger answers 413.</summary>
+    public long MaxRequestBodyBytes { get; set; } = 32L * 1024 * 1024;
+
+    /// <summary>The most points one request may write or name (default 10,000); more answers 400.</summary>
+    public int MaxPointsPerRequest { get; set; } = 10_000;
+
+    /// <summary>The largest <c>limit</c> (and <c>limit + offset</c>) a search or scroll may ask for (default 10,000); more answers 400.</summary>
+    public int MaxLimit { get; set; } = 10_000;
+
+    /// <summary>The deepest nesting of <c>must</c>/<c>should</c>/<c>must_not</c> a filter may have (default 32); deeper answers 400.</summary>
+    public int MaxFilterDepth { get; set; } = 32;
+
+    /// <summary>The largest vector dimension a collection may be created with (default 65,536); more answers 400.</summary>
+    public int MaxDimension { get; set; } = 65_536;
+
+    /// <summary>How long a request may run before it is cancelled with 503 (default 30,000 ms; 0: no limit).</summary>
+    public int RequestTimeoutMs { get; set; } = 30_000;
+
+    /// <summary>Requests per second each API key (or, without keys, each client address) may make (default 0: no limit); more answers 429.</summary>
+    public int RateLimitPerSecond { get; set; }
 }
