@@ -17,6 +17,8 @@ public static class QdrantApi
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         endpoints.MapGet("/", () => QdrantResponseRoot(Stopwatch.GetTimestamp()));
+        CollectionEndpoints.Map(endpoints);
+        PointEndpoints.Map(endpoints);
         return endpoints;
     }
 

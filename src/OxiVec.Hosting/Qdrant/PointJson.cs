@@ -1,0 +1,76 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using OxiVec.Hosting.Qdrant.Translation;
+using OxiVec.Storage;
+
+namespace OxiVec.Hosting.Qdrant;
+
+/// <summary>A point as Qdrant returns it (<c>Record</c>): id in the form it was given, payload, vector.</summary>
+[JsonConverter(typeof(PointJsonConverter))]
+internal sealed record PointJson(string Id, IReadOnlyDictionary<string, MetadataValue>? Payload, float[]? Vector);
+
+/// <summary>A search hit as Qdrant returns it (<c>ScoredPoint</c>).</summary>
+[JsonConverter(typeof(ScoredPointJsonConverter))]
+internal sealed record ScoredPointJson(string Id, float Score, IReadOnlyDictionary<string, MetadataValue>? Payload, float[]? Vector);
+
+internal sealed class PointJsonConverter : JsonConverter<PointJson>
+{
+    public override PointJson Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => throw new NotSupportedException();
+
+    public override void Write(Utf8JsonWriter writer, PointJson value, JsonSerializerOptions options)
+    {
+        writer.WriteStartObject();
+        writer.WritePropertyName("id");
+        QdrantPointId.Write(writer, value.Id);
+        PointFields.Write(writer, value.Payload, value.Vector);
+        writer.WriteEndObject();
+    }
+}
+
+internal sealed class ScoredPointJsonConverter : JsonConverter<ScoredPointJson>
+{
+    public override ScoredPointJson Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => throw new NotSupportedException();
+
+    public override void Write(Utf8JsonWriter writer, ScoredPointJson value, JsonSerializerOptions options)
+    {
+        writer.WriteStartObject();
+        writer.WritePropertyName("id");
+        QdrantPointId.Write(writer, value.Id);
+        writer.WriteNumber("version", 0);
+        writer.WriteNumber("score", value.Score);
+        PointFields.Write(writer, value.Payload, value.Vector);
+        writer.WriteEndObject();
+    }
+}
+
+internal static class PointFields
+{
+    public static void Write(Utf8JsonWriter writer, IReadOnlyDictionary<string, MetadataValue>? payload, float[]? vector)
+    {
+        writer.WritePropertyName("payload");
+        if (payload is null)
+        {
+            writer.WriteNullValue();
+        }
+        else
+        {
+            QdrantPayload.Write(writer, payload);
+        }
+
+        writer.WritePropertyName("vector");
+        if (vector is null)
+        {
+            writer.WriteNullValue();
+        }
+        else
+        {
+            writer.WriteStartArray();
+            foreach (float f in vector)
+            {
+                writer.WriteNumberValue(f);
+            }
+
+            writer.WriteEndArray();
+        }
+    }
+}

@@ -1,0 +1,91 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace OxiVec.Hosting.Qdrant.Translation;
+
+/// <summary>
+/// Qdrant's point ids: unsigned 64-bit integers or UUIDs. Stored in OxiVec as strings: an integer as its canonical
+/// decimal form (<c>42</c>), a UUID as its canonical lower-case hyphenated form. Written back in the form they were
+/// given: a canonical decimal id as a JSON number, anything else as a JSON string.
+/// </summary>
+public static class QdrantPointId
+{
+    /// <summary>The OxiVec id of the point id at <paramref name="element"/>.</summary>
+    /// <exception cref="QdrantRequestException">Not an unsigned integer nor a UUID; the message names <paramref name="path"/>.</exception>
+    public static string Parse(JsonElement element, string path)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Number when element.TryGetUInt64(out ulong number):
+                return number.ToString(CultureInfo.InvariantCulture);
+            case JsonValueKind.String when Guid.TryParse(element.GetString(), out Guid uuid):
+                return uuid.ToString("D");
+            case JsonValueKind.String when ulong.TryParse(element.GetString(), NumberStyles.None, CultureInfo.InvariantCulture, out ulong number):
+                return number.ToString(CultureInfo.InvariantCulture); // a path segment such as /points/42 arrives as text
+            default:
+                throw new QdrantRequestException(path, $"a point id is an unsigned integer or a UUID; got {Describe(element)}.");
+        }
+    }
+
+    /// <summary>The OxiVec id of a point id given as text (a URL path segment).</summary>
+    /// <exception cref="QdrantRequestException">Not an unsigned integer nor a UUID.</exception>
+    public static string Parse(string text, string path)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        if (ulong.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out ulong number))
+        {
+            return number.ToString(CultureInfo.InvariantCulture);
+        }
+
+        return Guid.TryParse(text, out Guid uuid)
+            ? uuid.ToString("D")
+            : throw new QdrantRequestException(path, $"a point id is an unsigned integer or a UUID; got '{Truncate(text)}'.");
+    }
+
+    /// <summary>True when <paramref name="id"/> is the canonical decimal form of an unsigned 64-bit integer.</summary>
+    public static bool IsNumeric(string id, out ulong number)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        number = 0;
+        return id.Length is > 0 and <= 20
+            && (id.Length == 1 || id[0] != '0')
+            && ulong.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out number);
+    }
+
+    /// <summary>Writes <paramref name="id"/> as Qdrant does: a number for an integer id, a string otherwise.</summary>
+    public static void Write(Utf8JsonWriter writer, string id)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        if (IsNumeric(id, out ulong number))
+        {
+            writer.WriteNumberValue(number);
+        }
+        else
+        {
+            writer.WriteStringValue(id);
+        }
+    }
+
+    /// <summary>Qdrant's order of point ids: integers first, by value; then the rest (UUIDs), ordinally.</summary>
+    public static IComparer<string> Order { get; } = Comparer<string>.Create(static (a, b) =>
+    {
+        bool an = IsNumeric(a, out ulong x);
+        bool bn = IsNumeric(b, out ulong y);
+        return (an, bn) switch
+        {
+            (true, true) => x.CompareTo(y),
+            (true, false) => -1,
+            (false, true) => 1,
+            _ => string.CompareOrdinal(a, b),
+        };
+    });
+
+    private static string Describe(JsonElement element) => element.ValueKind switch
+    {
+        JsonValueKind.String => $"the string '{Truncate(element.GetString()!)}'",
+        JsonValueKind.Number => $"the number {Truncate(element.GetRawText())}",
+        _ => element.ValueKind.ToString().ToLowerInvariant(),
+    };
+
+    private static string Truncate(string text) => text.Length <= 64 ? text : text[..64] + "...";
+}
