@@ -37,22 +37,20 @@ internal static class OxiVecCli
         root.Subcommands.Add(WalCommand.Create());
         root.Subcommands.Add(ServeCommand.Create());
         root.Subcommands.Add(DemoCommand.Create());
-        root.Subcommands.Add(BenchCommand.Create());
-        root.Subcommands.Add(CrashWorkerCommand.Create());
-        root.Subcommands.Add(CrashStoreWorkerCommand.Create());
-        root.Subcommands.Add(CrashTortureWorkerCommand.Create());
         return root;
     }
 
-    public static async Task<int> RunAsync(string[] args)
-    {
-        if (args.Length > 0 && args[0] == BenchCommand.Name && !args.Skip(1).Take(1).Any(a => a is "-h" or "--help" or "-?"))
-        {
-            // The harness parses its own arguments (verbs and options of its own, BenchmarkDotNet's for 'micro').
-            return BenchCommand.Run(args[1..]);
-        }
+    /// <summary>Runs the <c>oxivec</c> command line <paramref name="args"/> and returns its exit code.</summary>
+    public static Task<int> RunAsync(string[] args) => RunAsync(BuildRootCommand(), args);
 
-        ParseResult parse = BuildRootCommand().Parse(args);
+    /// <summary>
+    /// Parses <paramref name="args"/> against <paramref name="root"/> and runs the chosen action, with the exit codes,
+    /// error lines and Ctrl+C / SIGTERM handling of <c>oxivec</c> (the crash tests' worker program runs its commands
+    /// through here too, so that it behaves as they did when they were hidden commands of this CLI).
+    /// </summary>
+    public static async Task<int> RunAsync(Command root, string[] args)
+    {
+        ParseResult parse = root.Parse(args);
         if (parse.Action is ParseErrorAction)
         {
             string errors = string.Join(' ', parse.Errors.Select(e => e.Message).Distinct());

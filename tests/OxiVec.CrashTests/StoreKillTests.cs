@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
-using OxiVec.Cli.Crash;
 using OxiVec.CrashTests.Infrastructure;
+using OxiVec.CrashWorker;
 using OxiVec.Storage;
 using OxiVec.Storage.Checkpoints;
 using OxiVec.Wal;
@@ -70,7 +70,7 @@ public sealed class StoreKillTests(ITestOutputHelper output)
             }
 
             AckRun run;
-            await using (var worker = AckingProcess.Start(
+            await using (var worker = AckingProcess.StartWorker(
                 "crash-store-worker", "--data", dir.Path, "--seed", Str(workloadSeed), "--dim", Str(Dimension),
                 "--sync-interval-ms", Str(sync), "--checkpoint-interval", Str(checkpointInterval)))
             {

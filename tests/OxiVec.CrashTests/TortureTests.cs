@@ -1,9 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
-using OxiVec.Cli.Commands;
-using OxiVec.Cli.Crash;
 using OxiVec.CrashTests.Infrastructure;
+using OxiVec.CrashWorker;
 using OxiVec.Storage;
 using OxiVec.Storage.Checkpoints;
 using OxiVec.Wal;
@@ -135,7 +134,7 @@ public sealed class TortureTests(ITestOutputHelper output)
             string context = $"seed {Seed}, round {round} ({kill}, background checkpoints every {checkpointInterval} operations, writers from operations {from})";
 
             AckRun run;
-            await using (var worker = AckingProcess.Start(
+            await using (var worker = AckingProcess.StartWorker(
                 CrashTortureWorkerCommand.Name, "--data", data, "--seed", Str(seed), "--from", from,
                 "--checkpoint-interval", Str(checkpointInterval), "--segment-size", Str(SegmentSize)))
             {

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
-using OxiVec.Cli.Crash;
 using OxiVec.Cli.Data;
 using OxiVec.Cli.Demo;
 using OxiVec.Cli.Output;

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using OxiVec.Cli.Commands;
-using OxiVec.Cli.Crash;
 using OxiVec.Cli.Data;
 
 namespace OxiVec.Cli.Demo;

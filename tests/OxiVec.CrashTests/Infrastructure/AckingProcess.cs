@@ -11,7 +11,7 @@ namespace OxiVec.CrashTests.Infrastructure;
 public sealed record AckRun(long? Ready, IReadOnlyList<string> Acks, IReadOnlyList<string> OtherLines, int ExitCode, string Stderr);
 
 /// <summary>
-/// An <c>oxivec</c> child process that prints <c>ready &lt;n&gt;</c> (optionally) and <c>ack &lt;something&gt;</c> lines as it
+/// A child process (the <c>oxivec</c> CLI or the crash worker) that prints <c>ready &lt;n&gt;</c> (optionally) and <c>ack &lt;something&gt;</c> lines as it
 /// goes (<c>load --print-acks</c>, <c>crash-store-worker</c>). Only newline-terminated lines count; waiting is on
 /// acknowledgement counts, never on time (the timeout only fails the test).
 /// </summary>
@@ -38,15 +38,19 @@ public sealed class AckingProcess : IAsyncDisposable
         ThreadPool.SetMinThreads(Math.Max(workers, 32), io);
     }
 
-    private AckingProcess(IReadOnlyList<string> arguments)
+    private AckingProcess(DotNetProgram program, IReadOnlyList<string> arguments)
     {
-        _commandLine = "oxivec " + string.Join(' ', arguments);
-        _process = Process.Start(CliProcess.StartInfo(arguments)) ?? throw new InvalidOperationException($"'{_commandLine}' did not start.");
+        _commandLine = program.DisplayName + " " + string.Join(' ', arguments);
+        _process = Process.Start(program.StartInfo(arguments)) ?? throw new InvalidOperationException($"'{_commandLine}' did not start.");
         _stderr = _process.StandardError.ReadToEndAsync();
         _stdoutReader = Task.Run(() => ReadStdoutAsync(_process.StandardOutput.BaseStream));
     }
 
-    public static AckingProcess Start(params string[] arguments) => new(arguments);
+    /// <summary>Starts <c>oxivec arguments...</c> (e.g. <c>load --print-acks</c>).</summary>
+    public static AckingProcess Start(params string[] arguments) => new(DotNetProgram.Cli, arguments);
+
+    /// <summary>Starts <c>OxiVec.CrashWorker arguments...</c> (<c>crash-store-worker</c>, <c>crash-torture-worker</c>).</summary>
+    public static AckingProcess StartWorker(params string[] arguments) => new(DotNetProgram.CrashWorker, arguments);
 
     /// <summary>Acknowledgements so far.</summary>
     public int AckCount

@@ -8,41 +8,14 @@ public sealed record CliResult(int ExitCode, string Stdout, string Stderr)
     public override string ToString() => $"exit code {ExitCode}{Environment.NewLine}stdout:{Environment.NewLine}{Stdout}{Environment.NewLine}stderr:{Environment.NewLine}{Stderr}";
 }
 
-/// <summary>
-/// Runs the <c>oxivec</c> CLI as a child process: <c>dotnet OxiVec.Cli.dll ...</c>, with the dll the project reference
-/// copies next to the test assembly (with its runtimeconfig and deps files).
-/// </summary>
+/// <summary>Runs the <c>oxivec</c> CLI as a child process (<see cref="DotNetProgram.Cli"/>: <c>dotnet OxiVec.Cli.dll ...</c>).</summary>
 public static class CliProcess
 {
     /// <summary>How long a CLI run that should end may take before the test fails.</summary>
     public static readonly TimeSpan RunTimeout = TimeSpan.FromSeconds(60);
 
-    /// <summary>The CLI's dll in the test output directory.</summary>
-    public static string DllPath { get; } = Locate();
-
-    /// <summary>The dotnet muxer: the one running the tests when the SDK says so, else the one on the PATH.</summary>
-    public static string DotNet { get; } =
-        Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host
-        : Environment.ProcessPath is { } self && System.IO.Path.GetFileNameWithoutExtension(self) == "dotnet" ? self
-        : "dotnet";
-
     /// <summary>A start info for <c>dotnet OxiVec.Cli.dll arguments...</c> with stdout and stderr redirected.</summary>
-    public static ProcessStartInfo StartInfo(IEnumerable<string> arguments)
-    {
-        var info = new ProcessStartInfo(DotNet)
-        {
-            UseShellExecute = false,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        info.ArgumentList.Add(DllPath);
-        foreach (string argument in arguments)
-        {
-            info.ArgumentList.Add(argument);
-        }
-
-        return info;
-    }
+    public static ProcessStartInfo StartInfo(IEnumerable<string> arguments) => DotNetProgram.Cli.StartInfo(arguments);
 
     /// <summary>Runs the CLI to its end; fails the test when it takes longer than <see cref="RunTimeout"/>.</summary>
     public static async Task<CliResult> RunAsync(params string[] arguments)
@@ -63,19 +36,5 @@ public static class CliProcess
         }
 
         return new CliResult(process.ExitCode, await stdout, await stderr);
-    }
-
-    private static string Locate()
-    {
-        string path = System.IO.Path.Combine(AppContext.BaseDirectory, "OxiVec.Cli.dll");
-        string runtimeConfig = System.IO.Path.ChangeExtension(path, ".runtimeconfig.json");
-        if (!File.Exists(path) || !File.Exists(runtimeConfig))
-        {
-            throw new FileNotFoundException(
-                $"OxiVec.Cli.dll and its runtimeconfig.json must be next to the tests in '{AppContext.BaseDirectory}' (the project reference copies them); rebuild the tests.",
-                path);
-        }
-
-        return path;
     }
 }

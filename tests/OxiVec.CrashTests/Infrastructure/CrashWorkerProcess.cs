@@ -5,7 +5,7 @@ using OxiVec.Wal;
 
 namespace OxiVec.CrashTests.Infrastructure;
 
-/// <summary>The settings of one crash worker run (the CLI's hidden <c>crash-worker</c> command).</summary>
+/// <summary>The settings of one crash worker run (<c>OxiVec.CrashWorker crash-worker</c>).</summary>
 public sealed record WorkerSettings(int Seed, int TxEvery, int Dimension, int Writers, long SegmentSizeBytes)
 {
     public IEnumerable<string> Arguments(string walDir) =>
@@ -30,7 +30,7 @@ public readonly record struct Ack(long Lsn, long FirstMemberLsn, int Count)
 public sealed record WorkerRun(long ReadyLsn, IReadOnlyList<Ack> Acks, int ExitCode, string Stderr);
 
 /// <summary>
-/// A crash worker child process (<c>dotnet OxiVec.Cli.dll crash-worker ...</c>) whose stdout is parsed as it arrives.
+/// A crash worker child process (<c>dotnet OxiVec.CrashWorker.dll crash-worker ...</c>) whose stdout is parsed as it arrives.
 /// Only newline-terminated lines count; waiting is on acknowledgement counts, never on time.
 /// </summary>
 public sealed class CrashWorkerProcess : IAsyncDisposable
@@ -64,7 +64,7 @@ public sealed class CrashWorkerProcess : IAsyncDisposable
     }
 
     public static CrashWorkerProcess Start(string walDir, WorkerSettings settings) =>
-        new(Process.Start(CliProcess.StartInfo(settings.Arguments(walDir))) ?? throw new InvalidOperationException("The crash worker did not start."));
+        new(Process.Start(DotNetProgram.CrashWorker.StartInfo(settings.Arguments(walDir))) ?? throw new InvalidOperationException("The crash worker did not start."));
 
     /// <summary>Waits for the <c>ready &lt;lastLsn&gt;</c> line (the WAL is open) and returns the last LSN the worker found.</summary>
     public async Task<long> WaitForReadyAsync(TimeSpan timeout)

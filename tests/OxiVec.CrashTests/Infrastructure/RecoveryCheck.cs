@@ -1,4 +1,4 @@
-using OxiVec.Cli.Crash;
+using OxiVec.CrashWorker;
 using OxiVec.Wal;
 
 namespace OxiVec.CrashTests.Infrastructure;

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Globalization;
 
-namespace OxiVec.Cli.Crash;
+namespace OxiVec.CrashWorker;
 
 /// <summary>
 /// The crash worker's workload, deterministic so that a checker can recompute what every acknowledged record must

@@ -1,14 +1,17 @@
 using System.CommandLine;
 using System.Globalization;
-using OxiVec.Cli.Crash;
+using OxiVec.Cli;
+using OxiVec.Cli.Commands;
+using OxiVec.Cli.Output;
 using OxiVec.Storage;
 using OxiVec.Wal;
+using CliConventions = OxiVec.Cli.Cli;
 
-namespace OxiVec.Cli.Commands;
+namespace OxiVec.CrashWorker;
 
 /// <summary>
-/// <c>oxivec crash-torture-worker --data DIR --from N[,N...] [--seed S] [--checkpoint-interval C] [--segment-size BYTES]
-/// [--operations K]</c> (hidden): the victim of the torture test. Opens the database with fsync per commit, 64 KiB
+/// <c>OxiVec.CrashWorker crash-torture-worker --data DIR --from N[,N...] [--seed S] [--checkpoint-interval C] [--segment-size BYTES]
+/// [--operations K]</c>: the victim of the torture test. Opens the database with fsync per commit, 64 KiB
 /// segments, <c>KeepLast(1)</c> retention and compression of every sealed segment at each checkpoint, then runs one
 /// writer thread per number given to <c>--from</c>: writer w runs its operations N_w, N_w+1, ... of
 /// <see cref="TortureWorkload"/> until killed, concurrently with the others and with background checkpoints.
@@ -48,17 +51,14 @@ internal static class CrashTortureWorkerCommand
             HelpName = "BYTES",
         };
         Option<long> limitOption = new("--operations") { Description = "Stop after this many operations (0: run until killed).", DefaultValueFactory = _ => 0, HelpName = "K" };
-        var command = new Command(Name, "Run the torture workload (writes, transactions, checkpoints, drops) until killed, printing 'ack <n> ...' after each operation (for crash tests).")
-        {
-            Hidden = true,
-        };
+        var command = new Command(Name, "Run the torture workload (writes, transactions, checkpoints, drops) until killed, printing 'ack <n> ...' after each operation (for crash tests).");
         command.Options.Add(dataOption);
         command.Options.Add(fromOption);
         command.Options.Add(seedOption);
         command.Options.Add(checkpointOption);
         command.Options.Add(segmentOption);
         command.Options.Add(limitOption);
-        command.SetAction((parse, cancellationToken) => Cli.RunInBackground(() => Run(
+        command.SetAction((parse, cancellationToken) => CliConventions.RunInBackground(() => Run(
             parse.GetValue(dataOption)!, parse.GetValue(fromOption)!, parse.GetValue(seedOption), parse.GetValue(checkpointOption),
             parse.GetValue(segmentOption), parse.GetValue(limitOption), cancellationToken)));
         return command;
@@ -69,7 +69,7 @@ internal static class CrashTortureWorkerCommand
         long[] from = [.. fromList.Split(',').Select(f => long.TryParse(f, NumberStyles.None, CultureInfo.InvariantCulture, out long n) ? n : 0)];
         if (from.Any(f => f < 1) || from.Length > 16 || checkpointInterval < 1 || limit < 0 || segmentSize is < WalConfig.MinSegmentSizeBytes or > WalConfig.MaxSegmentSizeBytes)
         {
-            return Cli.Fail(ExitCodes.Usage, "--from takes 1 to 16 numbers of 1 or more; --checkpoint-interval must be 1 or more, --operations 0 or more, --segment-size 64 KiB to 1 GiB.");
+            return CliConventions.Fail(ExitCodes.Usage, "--from takes 1 to 16 numbers of 1 or more; --checkpoint-interval must be 1 or more, --operations 0 or more, --segment-size 64 KiB to 1 GiB.");
         }
 
         using var acks = new AckWriter(Console.OpenStandardOutput());
@@ -87,7 +87,7 @@ internal static class CrashTortureWorkerCommand
             data, new VectorDatabaseOptions { Wal = TortureWorkload.WalConfig(segmentSize, checkpointInterval) });
         if (!database.CollectionExists(TortureWorkload.Hnsw) || !database.CollectionExists(TortureWorkload.Flat))
         {
-            return Cli.Fail(ExitCodes.Usage, $"collections {TortureWorkload.Hnsw} and {TortureWorkload.Flat} must exist before the writers start.");
+            return CliConventions.Fail(ExitCodes.Usage, $"collections {TortureWorkload.Hnsw} and {TortureWorkload.Flat} must exist before the writers start.");
         }
 
         TortureWorkload.State[] states = Read(database, from.Length);

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace OxiVec.Cli.Crash;
+namespace OxiVec.Cli.Demo;
 
 /// <summary>Starts this same CLI as a child process, however it was started itself.</summary>
 internal static class SelfLauncher

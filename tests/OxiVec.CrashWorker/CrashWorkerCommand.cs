@@ -1,12 +1,13 @@
 using System.CommandLine;
-using OxiVec.Cli.Crash;
+using OxiVec.Cli;
 using OxiVec.Wal;
+using CliConventions = OxiVec.Cli.Cli;
 
-namespace OxiVec.Cli.Commands;
+namespace OxiVec.CrashWorker;
 
 /// <summary>
-/// <c>oxivec crash-worker --wal DIR [--seed S] [--tx-every K] [--dim D] [--segment-size BYTES] [--writers W]</c>
-/// (hidden): the victim of crash tests and of the demo. Opens the WAL with <c>SyncIntervalMs = 0</c> and appends from
+/// <c>OxiVec.CrashWorker crash-worker --wal DIR [--seed S] [--tx-every K] [--dim D] [--segment-size BYTES] [--writers W]</c>:
+/// the victim of the WAL crash tests. Opens the WAL with <c>SyncIntervalMs = 0</c> and appends from
 /// several concurrent writers (so group commit shares fsyncs) until it is killed, printing on stdout one line per
 /// acknowledged write (see <see cref="AckProtocol"/>). Half the writers use the synchronous API, half the asynchronous.
 /// </summary>
@@ -32,10 +33,7 @@ internal static class CrashWorkerCommand
             HelpName = "BYTES",
         };
         Option<int> writersOption = new("--writers") { Description = "Concurrent writers.", DefaultValueFactory = _ => 4, HelpName = "W" };
-        var command = new Command(Name, "Append to a WAL until killed, printing 'ack <lsn>' after each acknowledged write (for crash tests).")
-        {
-            Hidden = true,
-        };
+        var command = new Command(Name, "Append to a WAL until killed, printing 'ack <lsn>' after each acknowledged write (for crash tests).");
         command.Options.Add(walOption);
         command.Options.Add(seedOption);
         command.Options.Add(txEveryOption);
@@ -73,7 +71,7 @@ internal static class CrashWorkerCommand
                 ? $"--segment-size must be between {WalConfig.MinSegmentSizeBytes} and {WalConfig.MaxSegmentSizeBytes} bytes" : null;
         if (invalid is not null)
         {
-            return Cli.Fail(ExitCodes.Usage, $"{invalid}.");
+            return CliConventions.Fail(ExitCodes.Usage, $"{invalid}.");
         }
 
         var config = new WalConfig

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace OxiVec.Cli.Crash;
+namespace OxiVec.CrashWorker;
 
 /// <summary>
 /// The lines the crash worker prints on stdout, each written and flushed with one write call:

@@ -1,14 +1,17 @@
 using System.CommandLine;
 using System.Globalization;
-using OxiVec.Cli.Crash;
+using OxiVec.Cli;
+using OxiVec.Cli.Commands;
+using OxiVec.Cli.Output;
 using OxiVec.Storage;
 using OxiVec.Wal;
+using CliConventions = OxiVec.Cli.Cli;
 
-namespace OxiVec.Cli.Commands;
+namespace OxiVec.CrashWorker;
 
 /// <summary>
-/// <c>oxivec crash-store-worker --data DIR [--seed S] [--dim D] [--sync-interval-ms S] [--checkpoint-interval C]
-/// [--transactions N]</c> (hidden): the victim of the
+/// <c>OxiVec.CrashWorker crash-store-worker --data DIR [--seed S] [--dim D] [--sync-interval-ms S] [--checkpoint-interval C]
+/// [--transactions N]</c>: the victim of the
 /// database crash tests. Opens the database (creating collections <c>a</c> and <c>b</c> when missing), finds the last
 /// committed transaction of its workload (<see cref="StoreWorkload"/>), prints <c>ready {n}</c>, then commits the next
 /// transactions one after the other, each spanning both collections, printing <c>ack {n}</c> after each commit
@@ -36,17 +39,14 @@ internal static class CrashStoreWorkerCommand
             DefaultValueFactory = _ => 0,
             HelpName = "N",
         };
-        var command = new Command(Name, "Commit transactions spanning two collections until killed, printing 'ack <n>' after each commit (for crash tests).")
-        {
-            Hidden = true,
-        };
+        var command = new Command(Name, "Commit transactions spanning two collections until killed, printing 'ack <n>' after each commit (for crash tests).");
         command.Options.Add(dataOption);
         command.Options.Add(seedOption);
         command.Options.Add(dimOption);
         command.Options.Add(syncOption);
         command.Options.Add(checkpointOption);
         command.Options.Add(limitOption);
-        command.SetAction((parse, cancellationToken) => Cli.RunInBackground(() => Run(
+        command.SetAction((parse, cancellationToken) => CliConventions.RunInBackground(() => Run(
             parse.GetValue(dataOption)!, parse.GetValue(seedOption), parse.GetValue(dimOption), parse.GetValue(syncOption),
             parse.GetValue(checkpointOption), parse.GetValue(limitOption), cancellationToken)));
         return command;
@@ -57,7 +57,7 @@ internal static class CrashStoreWorkerCommand
     {
         if (dimension is < 1 or > 4096 || syncIntervalMs < 0 || checkpointInterval < 1 || limit < 0)
         {
-            return Cli.Fail(ExitCodes.Usage, "--dim must be 1 to 4096, --checkpoint-interval at least 1, --sync-interval-ms and --transactions 0 or more.");
+            return CliConventions.Fail(ExitCodes.Usage, "--dim must be 1 to 4096, --checkpoint-interval at least 1, --sync-interval-ms and --transactions 0 or more.");
         }
 
         var config = WalConfig.Default with { SyncIntervalMs = syncIntervalMs, CheckpointInterval = checkpointInterval };

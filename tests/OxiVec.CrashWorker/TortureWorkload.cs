@@ -5,10 +5,10 @@ using OxiVec.Indexing;
 using OxiVec.Storage;
 using OxiVec.Wal;
 
-namespace OxiVec.Cli.Crash;
+namespace OxiVec.CrashWorker;
 
 /// <summary>
-/// The workload of <c>oxivec crash-torture-worker</c>: a random mix of everything a database does, run by several
+/// The workload of <c>crash-torture-worker</c>: a random mix of everything a database does, run by several
 /// writer threads at once, deterministic from a seed so that a checker can rebuild the exact state after any number of
 /// each writer's operations. Writer <c>w</c>'s operation <c>n</c> (1, 2, ...) is chosen by <see cref="Next"/> from
 /// (seed, w, n) and that writer's state before it (which of its ids exist), and is one of:

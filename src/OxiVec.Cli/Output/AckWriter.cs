@@ -1,9 +1,9 @@
 using System.Text;
 
-namespace OxiVec.Cli.Crash;
+namespace OxiVec.Cli.Output;
 
 /// <summary>
-/// Writes acknowledgement lines to stdout for a watching process (<c>load --print-acks</c>, <c>crash-store-worker</c>):
+/// Writes acknowledgement lines to stdout for a watching process (<c>load --print-acks</c>, and the crash tests' store and torture workers):
 /// each call writes its lines with one write call on the unbuffered stdout stream and flushes it, so a line is out of
 /// the process the moment the call returns. A reader keeps only newline-terminated lines, so a kill in the middle of a
 /// write costs at most the line it cut, never a false acknowledgement.

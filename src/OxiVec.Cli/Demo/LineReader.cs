@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace OxiVec.Cli.Crash;
+namespace OxiVec.Cli.Demo;
 
 /// <summary>Reads newline-terminated lines from a stream; a last line without its newline (a write cut short) is dropped.</summary>
 internal static class LineReader

@@ -3,10 +3,10 @@ using OxiVec.Cli.Data;
 using OxiVec.Indexing;
 using OxiVec.Storage;
 
-namespace OxiVec.Cli.Crash;
+namespace OxiVec.CrashWorker;
 
 /// <summary>
-/// The workload of <c>oxivec crash-store-worker</c>, deterministic so that a checker can rebuild the exact state the
+/// The workload of <c>crash-store-worker</c>, deterministic so that a checker can rebuild the exact state the
 /// database must hold after any number of transactions. Transaction <c>n</c> (1, 2, ...) writes <em>pairs</em>: a write
 /// of suffix <c>s</c> goes to id <c>a{s}</c> in collection <see cref="A"/> and to id <c>b{s}</c> in collection
 /// <see cref="B"/>, in the same transaction, so after any crash <c>a{s}</c> exists if and only if <c>b{s}</c> does.
