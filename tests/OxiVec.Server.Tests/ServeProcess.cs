@@ -74,10 +74,10 @@ public sealed class ServeProcess : IAsyncDisposable
         return await _listening.Task;
     }
 
-    /// <summary>Sends SIGTERM (with <c>kill -TERM</c>, as a service manager would).</summary>
-    public async Task TerminateAsync()
+    /// <summary>Sends <paramref name="signal"/> (<c>TERM</c> as a service manager does, <c>INT</c> as Ctrl+C does) with <c>kill</c>.</summary>
+    public async Task SignalAsync(string signal)
     {
-        using Process kill = Process.Start("kill", ["-TERM", _process.Id.ToString(CultureInfo.InvariantCulture)]);
+        using Process kill = Process.Start("kill", ["-" + signal, _process.Id.ToString(CultureInfo.InvariantCulture)]);
         await kill.WaitForExitAsync();
         Assert.Equal(0, kill.ExitCode);
     }

@@ -10,8 +10,10 @@ public sealed class ServeProcessTests
     private static string[] Checkpoints(string directory) =>
         Directory.Exists(Path.Combine(directory, "checkpoints")) ? Directory.GetDirectories(Path.Combine(directory, "checkpoints")) : [];
 
-    [Fact]
-    public async Task Sigterm_StopsServe_WithExitCode0_AfterWritingACheckpoint()
+    [Theory]
+    [InlineData("TERM")]
+    [InlineData("INT")]
+    public async Task Signal_StopsServe_WithExitCode0_AfterWritingACheckpoint(string signal)
     {
         string directory = NewDirectory();
         try
@@ -26,7 +28,7 @@ public sealed class ServeProcessTests
 
                 // Stopping waits for recovery to end (it cannot be interrupted half-way), then checkpoints and closes.
                 Assert.Empty(Checkpoints(directory));
-                await serve.TerminateAsync();
+                await serve.SignalAsync(signal);
                 int exitCode = await serve.WaitForExitAsync();
                 Assert.True(exitCode == 0, $"exit code {exitCode}\n{serve.Output}");
                 Assert.Contains("written on stop", serve.Output, StringComparison.Ordinal);

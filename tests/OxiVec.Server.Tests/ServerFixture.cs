@@ -115,6 +115,12 @@ public sealed class ServerFixture : IAsyncDisposable
     public async Task StopAsync()
     {
         Client.Dispose();
+        await StopServerAsync();
+    }
+
+    /// <summary>Stops the server (checkpoint and close), leaving <see cref="Client"/> usable for requests already in flight.</summary>
+    public async Task StopServerAsync()
+    {
         await _app.StopAsync();
         await _app.DisposeAsync();
     }
