@@ -89,4 +89,29 @@ public sealed class ServeProcessTests
             }
         }
     }
+
+    [Fact]
+    public async Task Serve_OnAnAddressInUse_FailsToStart_WithExitCode1_NamingTheAddress()
+    {
+        string directory = NewDirectory();
+        using var taken = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        int port = ((IPEndPoint)taken.LocalEndpoint).Port;
+        try
+        {
+            await using ServeProcess serve = ServeProcess.Start("--data", directory, "--http", $"127.0.0.1:{port}");
+            int exitCode = await serve.WaitForExitAsync();
+            Assert.True(exitCode == 1, $"exit code {exitCode}\n{serve.Output}");
+            Assert.Contains("cannot listen", serve.Output, StringComparison.Ordinal);
+            Assert.Contains(port.ToString(System.Globalization.CultureInfo.InvariantCulture), serve.Output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            taken.Stop();
+            if (Directory.Exists(directory))
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+        }
+    }
 }
