@@ -24,6 +24,32 @@ public static class QdrantPayload
     /// <exception cref="QdrantRequestException">Not an object, or a value OxiVec cannot store; the message names its path.</exception>
     public static Dictionary<string, MetadataValue> ToMetadata(JsonElement payload, string path)
     {
+        try
+        {
+            return Convert(payload, path);
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new QdrantRequestException(path, $"the payload holds text that is not valid Unicode ({ex.Message})");
+        }
+    }
+
+    /// <summary>One payload value.</summary>
+    /// <exception cref="QdrantRequestException">A value OxiVec cannot store (a number beyond the double range, nesting deeper than <see cref="MetadataValue.MaxNesting"/>, text that is not valid Unicode).</exception>
+    public static MetadataValue ToValue(JsonElement value, string path)
+    {
+        try
+        {
+            return ToValue(value, path, 0);
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new QdrantRequestException(path, $"the value holds text that is not valid Unicode ({ex.Message})");
+        }
+    }
+
+    private static Dictionary<string, MetadataValue> Convert(JsonElement payload, string path)
+    {
         var metadata = new Dictionary<string, MetadataValue>(StringComparer.Ordinal);
         if (payload.ValueKind is JsonValueKind.Undefined or JsonValueKind.Null)
         {
@@ -37,15 +63,11 @@ public static class QdrantPayload
 
         foreach (JsonProperty property in payload.EnumerateObject())
         {
-            metadata[property.Name] = ToValue(property.Value, $"{path}.{property.Name}");
+            metadata[property.Name] = ToValue(property.Value, $"{path}.{property.Name}", 0);
         }
 
         return metadata;
     }
-
-    /// <summary>One payload value.</summary>
-    /// <exception cref="QdrantRequestException">A value OxiVec cannot store (a number beyond the double range, nesting deeper than <see cref="MetadataValue.MaxNesting"/>).</exception>
-    public static MetadataValue ToValue(JsonElement value, string path) => ToValue(value, path, 0);
 
     private static MetadataValue ToValue(JsonElement value, string path, int depth)
     {
