@@ -55,8 +55,9 @@ internal sealed class ServerBench(ServerBenchOptions options)
             using VectorDatabase embedded0 = Open(dirs["embedded-0"], 0);
             using VectorDatabase embedded1000 = Open(dirs["embedded-1000"], 1000);
             Say(Verb, "starting the servers (child processes)");
-            using ServerProcess server0 = ServerProcess.Start(dirs["server-0"], 0);
-            using ServerProcess server1000 = ServerProcess.Start(dirs["server-1000"], 1000);
+            (ServerProcess started0, ServerProcess started1000) = await StartBothAsync(dirs["server-0"], dirs["server-1000"]).ConfigureAwait(false);
+            using ServerProcess server0 = started0;
+            using ServerProcess server1000 = started1000;
             Say(Verb, $"servers: {server0.Url} (pid {server0.Id}, SyncIntervalMs = 0), {server1000.Url} (pid {server1000.Id}, SyncIntervalMs = 1000)");
             using var http0 = new HttpLoad(server0.Url, c);
             using var http1000 = new HttpLoad(server1000.Url, c);
@@ -114,6 +115,28 @@ internal sealed class ServerBench(ServerBenchOptions options)
         {
             TryDelete(work);
         }
+    }
+
+    /// <summary>Starts the two servers in parallel (each recovers its copy); stops the one that started when the other fails.</summary>
+    private static async Task<(ServerProcess Sync0, ServerProcess Sync1000)> StartBothAsync(string dir0, string dir1000)
+    {
+        Task<ServerProcess> sync0 = Task.Run(() => ServerProcess.Start(dir0, 0));
+        Task<ServerProcess> sync1000 = Task.Run(() => ServerProcess.Start(dir1000, 1000));
+        try
+        {
+            await Task.WhenAll(sync0, sync1000).ConfigureAwait(false);
+        }
+        catch
+        {
+            foreach (Task<ServerProcess> t in new[] { sync0, sync1000 }.Where(t => t.IsCompletedSuccessfully))
+            {
+                t.Result.Dispose();
+            }
+
+            throw;
+        }
+
+        return (sync0.Result, sync1000.Result);
     }
 
     /// <summary>Short name of a cell, as printed and charted.</summary>

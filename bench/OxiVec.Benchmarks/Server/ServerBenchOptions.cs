@@ -22,10 +22,10 @@ internal sealed record ServerBenchOptions(VerbOptions Common, int Runs, int Conc
     public int Queries => Common.Quick ? 100 : 1_000;
 
     /// <summary>Measured seconds of one search cell.</summary>
-    public double SearchSeconds => Common.Quick ? 0.4 : 5;
+    public double SearchSeconds => Common.Quick ? 0.3 : 5;
 
     /// <summary>Measured seconds of one upsert cell.</summary>
-    public double UpsertSeconds => Common.Quick ? 0.4 : 3;
+    public double UpsertSeconds => Common.Quick ? 0.3 : 3;
 
     /// <summary>Unmeasured warm-up seconds before every cell (JIT, connections, caches).</summary>
     public double WarmupSeconds => Common.Quick ? 0.1 : 1;

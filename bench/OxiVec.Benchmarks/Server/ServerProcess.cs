@@ -36,6 +36,8 @@ internal sealed class ServerProcess : IDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        // The clients send no key: a key in this environment would make the server answer 401 to all of them.
+        _ = start.Environment.Remove("OXIVEC_API_KEY");
         string self = Environment.ProcessPath ?? throw new InvalidOperationException("the path of this executable is unknown");
         start.FileName = self;
         if (Path.GetFileNameWithoutExtension(self) == "dotnet")

@@ -28,6 +28,8 @@ internal sealed class ServerReport(ServerBenchOptions options, MachineInfo machi
 
     private Cell SearchAtC => cells.Single(c => !c.Upsert && c.Clients == options.Concurrency);
 
+    private static string Clients(Cell c) => c.Clients == 1 ? "1 client" : $"{c.Clients} clients";
+
     private static string Pct(double x) => $"{x * 100:0.0} %";
 
     public void Chart(string path)
@@ -37,7 +39,7 @@ internal sealed class ServerReport(ServerBenchOptions options, MachineInfo machi
             path,
             $"OxiVec over HTTP (Qdrant REST, loopback) vs embedded: {options.Points:N0} x {ServerBench.Dimension}, HNSW, Cosine (median of {rounds.Count}, min–max)",
             "operations / s (log scale)",
-            [.. cells.Select(ServerBench.Describe)],
+            [.. cells.Select(c => c.Upsert ? $"upsert, {Clients(c)}\nSyncIntervalMs = {c.SyncIntervalMs}" : $"search, {Clients(c)}")],
             [
                 new BarSeries("embedded (VectorDatabase in process)", ScaleCharts.Palette[0], [.. cells.Select(c => Of(c, x => x.Embedded.PerSecond))]),
                 new BarSeries("HTTP, C# driver (HttpClient)", ScaleCharts.Palette[1], [.. cells.Select(c => Of(c, x => x.Http.PerSecond))]),
@@ -66,8 +68,8 @@ internal sealed class ServerReport(ServerBenchOptions options, MachineInfo machi
         Line(sb, "## Setup");
         Line(sb);
         Line(sb, $"- Data: {options.Points:N0} vectors of {ServerBench.Dimension} dimensions, uniform in [-1, 1) (seeded), in an HNSW collection (Cosine, M = 16, efConstruction = 200, search ef 64), loaded once through the embedded API and checkpointed; each side opens its own copy of that directory, so both search the same graph (checked: the first queries answer the same ids on both sides). Queries: {options.Queries:N0} more vectors of the same distribution, k = 10 (`limit: 10`), no payload, no filter.");
-        Line(sb, $"- Embedded: `VectorDatabase.Search` on dedicated threads, one per client; `VectorDatabase.UpsertAsync` (awaited) from one asynchronous loop per client. The databases live in the benchmark process.");
-        Line(sb, $"- HTTP: `OxiVecServer` (what `oxivec serve` runs: Kestrel, minimal APIs, Qdrant's JSON) in a **separate process** (this executable's hidden host mode) on 127.0.0.1, logging at Warning; runtime defaults (workstation, concurrent GC). The C# driver: one `HttpClient` over `SocketsHttpHandler` (HTTP/1.1 keep-alive, one connection per client), request bodies serialised before the cell, one asynchronous loop per client awaiting the whole answer. Searches: `POST /collections/{ServerBench.SearchCollection}/points/query` `{{\"query\": [...], \"limit\": 10}}`; upserts: `PUT /collections/{ServerBench.UpsertCollection}/points?wait=true` with one point (id, vector, no payload), which answers once the WAL policy acknowledged it.");
+        Line(sb, $"- Embedded: `VectorDatabase.Search` on dedicated threads, one per client; `VectorDatabase.UpsertAsync` (awaited) from one asynchronous loop per client. The databases live in the benchmark process, whose thread pool is given one thread per client up front (an awaited upsert that completes synchronously holds its thread).");
+        Line(sb, $"- HTTP: `OxiVecServer` (what `oxivec serve` runs: Kestrel, minimal APIs, Qdrant's JSON) in a **separate process** (this executable's hidden host mode) on 127.0.0.1 with its default options (no API key), logging at Warning; runtime defaults (workstation, concurrent GC). The C# driver: one `HttpClient` over `SocketsHttpHandler` (HTTP/1.1 keep-alive, one connection per client), request bodies serialised before the cell, one asynchronous loop per client awaiting the whole answer. Searches: `POST /collections/{ServerBench.SearchCollection}/points/query` `{{\"query\": [...], \"limit\": 10}}`; upserts: `PUT /collections/{ServerBench.UpsertCollection}/points?wait=true` with one point (id, vector, no payload), which answers once the WAL policy acknowledged it.");
         Line(sb, $"- Upserts write ids from a pool of {options.Queries:N0} (after the first pass, every upsert replaces a point) into an HNSW collection that starts empty; SyncIntervalMs is the WAL's sync interval of both sides (0: every commit fsynced before it is acknowledged; 1000: fsynced within a second). Searches run against the SyncIntervalMs = 1000 pair.");
         Line(sb, wrkInstalled
             ? $"- wrk (Debian's package, `bench/scripts/install-wrk.sh`): {Math.Min(machine.Cores, c)} threads, {c} connections, {options.WrkSeconds} s, a Lua script POSTing the same query bodies in turn; its figures are its own (Requests/sec, latency distribution)."
