@@ -23,6 +23,7 @@ internal static class Program
         new("stall", "the longest insert during a checkpoint of a large flat and HNSW store", args => new Scale.StallBench(Store.VerbOptions.Parse("stall", args)).Run()),
         new("concurrency", "an HNSW collection's upserts and searches alone and together; 1- vs 2-thread build", args => new Scale.ConcurrencyBench(Store.VerbOptions.Parse("concurrency", args)).Run()),
         new("coldrecovery", "recovery of 1M WAL entries with a warm and a cold page cache", args => new Scale.ColdRecoveryBench(Store.VerbOptions.Parse("coldrecovery", args)).Run()),
+        new("server", "search and upsert over HTTP (Qdrant REST) against the embedded API; wrk when installed", Server.ServerBench.RunVerb),
         new("scale", "1M x 128 and Fashion-MNIST against USearch (needs bench/scripts/install-datasets.sh)", args => new Scale.ScaleBench(Store.VerbOptions.Parse("scale", args)).Run()),
     ];
 

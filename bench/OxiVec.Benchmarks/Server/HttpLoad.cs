@@ -1,0 +1,69 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+
+namespace OxiVec.Benchmarks.Server;
+
+/// <summary>
+/// The C# HTTP client of the benchmark: one <see cref="HttpClient"/> over a <see cref="SocketsHttpHandler"/> (HTTP/1.1,
+/// keep-alive, one pooled connection per concurrent client, no proxy), sending pre-serialised bodies. Any answer but
+/// 2xx fails the run with the server's error body: a benchmark of errors measures nothing.
+/// </summary>
+internal sealed class HttpLoad : IDisposable
+{
+    private readonly HttpClient _client;
+
+    public HttpLoad(Uri baseUrl, int connections)
+    {
+        var handler = new SocketsHttpHandler
+        {
+            MaxConnectionsPerServer = connections,
+            PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
+            PooledConnectionIdleTimeout = TimeSpan.FromMinutes(10),
+            UseProxy = false,
+            UseCookies = false,
+            AllowAutoRedirect = false,
+            AutomaticDecompression = DecompressionMethods.None,
+        };
+        _client = new HttpClient(handler) { BaseAddress = baseUrl, Timeout = TimeSpan.FromSeconds(60) };
+    }
+
+    /// <summary>Sends <paramref name="body"/> as JSON and returns the answer's body.</summary>
+    /// <exception cref="HttpRequestException">The server answered other than 2xx (the message holds its answer).</exception>
+    public async ValueTask<byte[]> SendAsync(HttpMethod method, string path, byte[] body, CancellationToken cancellationToken = default)
+    {
+        using var request = new HttpRequestMessage(method, path) { Content = new ByteArrayContent(body) };
+        _ = request.Content.Headers.TryAddWithoutValidation("Content-Type", "application/json");
+        using HttpResponseMessage response = await _client.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        byte[] answer = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+        return response.IsSuccessStatusCode
+            ? answer
+            : throw new HttpRequestException($"{method} {path} answered {(int)response.StatusCode}: {Encoding.UTF8.GetString(answer, 0, Math.Min(answer.Length, 500))}");
+    }
+
+    /// <summary>The ids of a query answer's <c>result.points</c>, as text (Qdrant's envelope, checked).</summary>
+    /// <exception cref="InvalidDataException">The answer is not Qdrant's <c>{"result": {"points": [...]}, "status": "ok"}</c>.</exception>
+    public static IReadOnlyList<string> QueryIds(byte[] answer)
+    {
+        using JsonDocument doc = JsonDocument.Parse(answer);
+        if (!doc.RootElement.TryGetProperty("status", out JsonElement status) || status.ValueKind != JsonValueKind.String || status.GetString() != "ok"
+            || !doc.RootElement.TryGetProperty("result", out JsonElement result) || !result.TryGetProperty("points", out JsonElement points)
+            || points.ValueKind != JsonValueKind.Array)
+        {
+            throw new InvalidDataException($"not a Qdrant query answer: {Encoding.UTF8.GetString(answer, 0, Math.Min(answer.Length, 500))}");
+        }
+
+        return [.. points.EnumerateArray().Select(p => p.GetProperty("id").ToString())];
+    }
+
+    /// <summary>Whether an upsert answer is Qdrant's <c>{"result": {"status": "completed"}, "status": "ok"}</c>.</summary>
+    public static bool IsCompletedUpdate(byte[] answer)
+    {
+        using JsonDocument doc = JsonDocument.Parse(answer);
+        return doc.RootElement.TryGetProperty("status", out JsonElement status) && status.ValueKind == JsonValueKind.String && status.GetString() == "ok"
+            && doc.RootElement.TryGetProperty("result", out JsonElement result) && result.ValueKind == JsonValueKind.Object
+            && result.TryGetProperty("status", out JsonElement state) && state.ValueKind == JsonValueKind.String && state.GetString() == "completed";
+    }
+
+    public void Dispose() => _client.Dispose();
+}

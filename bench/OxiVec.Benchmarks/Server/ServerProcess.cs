@@ -1,0 +1,124 @@
+using System.Diagnostics;
+using System.Reflection;
+using System.Text;
+
+namespace OxiVec.Benchmarks.Server;
+
+/// <summary>
+/// A <see cref="ServerHost"/> child process of this executable: started by <see cref="Start"/>, which returns once
+/// it listens; disposing closes its standard input (a graceful stop) and kills it by process id if it has not
+/// exited within <see cref="StopTimeout"/>.
+/// </summary>
+internal sealed class ServerProcess : IDisposable
+{
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(2);
+    private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(30);
+
+    private readonly Process _process;
+    private readonly StringBuilder _stderr = new();
+
+    private ServerProcess(Process process) => _process = process;
+
+    /// <summary>The base URL it listens on (loopback).</summary>
+    public Uri Url { get; private set; } = new("http://127.0.0.1/");
+
+    /// <summary>The child's process id.</summary>
+    public int Id => _process.Id;
+
+    /// <summary>Starts a server over <paramref name="dataDirectory"/> and waits until it listens.</summary>
+    /// <exception cref="InvalidOperationException">It exited or did not listen within 2 minutes (with its standard error).</exception>
+    public static ServerProcess Start(string dataDirectory, int syncIntervalMs)
+    {
+        var start = new ProcessStartInfo
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        // The clients send no key: a key in this environment would make the server answer 401 to all of them.
+        _ = start.Environment.Remove("OXIVEC_API_KEY");
+        string self = Environment.ProcessPath ?? throw new InvalidOperationException("the path of this executable is unknown");
+        start.FileName = self;
+        if (Path.GetFileNameWithoutExtension(self) == "dotnet")
+        {
+            // Run as `dotnet OxiVec.Benchmarks.dll`: the child is the same assembly under the same host.
+            start.ArgumentList.Add(Assembly.GetEntryAssembly()?.Location ?? throw new InvalidOperationException("the entry assembly is unknown"));
+        }
+
+        foreach (string a in new[] { "server", ServerHost.Flag, "--data", dataDirectory, "--sync-interval-ms", syncIntervalMs.ToString(System.Globalization.CultureInfo.InvariantCulture) })
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        Process process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {self}");
+        var server = new ServerProcess(process);
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                lock (server._stderr)
+                {
+                    server._stderr.AppendLine(e.Data);
+                }
+            }
+        };
+        process.BeginErrorReadLine();
+        try
+        {
+            Task<Uri?> listening = Task.Run(() =>
+            {
+                for (string? line = process.StandardOutput.ReadLine(); line is not null; line = process.StandardOutput.ReadLine())
+                {
+                    if (ServerHost.ParseListening(line) is { } url)
+                    {
+                        return url;
+                    }
+                }
+
+                return null;
+            });
+            server.Url = listening.Wait(StartTimeout) && listening.Result is { } url
+                ? url
+                : throw new InvalidOperationException($"the server process {process.Id} did not listen within {StartTimeout.TotalSeconds:0} s (exited: {process.HasExited}); stderr: {server.Stderr()}");
+            // Keep draining its output so that it never blocks on a full pipe.
+            _ = Task.Run(() => process.StandardOutput.ReadToEnd());
+            return server;
+        }
+        catch
+        {
+            server.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Closes its standard input, waits for it to exit; kills it by id when it does not in time.</summary>
+    public void Dispose()
+    {
+        try
+        {
+            if (!_process.HasExited)
+            {
+                _process.StandardInput.Close();
+                if (!_process.WaitForExit(StopTimeout))
+                {
+                    _process.Kill(entireProcessTree: true);
+                    _process.WaitForExit();
+                }
+            }
+        }
+        finally
+        {
+            _process.Dispose();
+        }
+    }
+
+    private string Stderr()
+    {
+        lock (_stderr)
+        {
+            string text = _stderr.ToString().ReplaceLineEndings(" ").Trim();
+            return text.Length == 0 ? "(empty)" : text[..Math.Min(text.Length, 2_000)];
+        }
+    }
+}
