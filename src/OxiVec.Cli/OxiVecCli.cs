@@ -61,10 +61,12 @@ internal static class OxiVecCli
         {
             // With a configuration of our own, System.CommandLine handles Ctrl+C and SIGTERM only when given a
             // termination timeout: it then cancels the action's token and waits this long for the action to end.
+            // `serve` leaves the signals to the .NET host, whose stop (drain requests, checkpoint, close) may take
+            // longer than any fixed timeout: System.CommandLine would end the process half-way with exit code 143.
             var configuration = new InvocationConfiguration
             {
                 EnableDefaultExceptionHandler = false,
-                ProcessTerminationTimeout = TimeSpan.FromSeconds(10),
+                ProcessTerminationTimeout = parse.CommandResult.Command.Name == ServeCommand.Name ? null : TimeSpan.FromSeconds(10),
             };
             return await parse.InvokeAsync(configuration).ConfigureAwait(false);
         }

@@ -15,6 +15,8 @@ namespace OxiVec.Cli.Commands;
 /// </summary>
 internal static class ServeCommand
 {
+    public const string Name = "serve";
+
     public static Command Create()
     {
         Option<string?> dataOption = new("--data") { Description = "The data directory (created when missing). Or OxiVec:DataDirectory in --config.", HelpName = "DIR" };
@@ -24,7 +26,7 @@ internal static class ServeCommand
         Option<int?> syncOption = new("--sync-interval-ms") { Description = "WAL sync interval: 0 fsyncs every commit before it is acknowledged (default 1000).", HelpName = "N" };
         Option<string?> configOption = new("--config") { Description = "A JSON configuration file (sections OxiVec and OxiVec:Server; see docs/server.md).", HelpName = "FILE" };
         Option<bool> anonymousOption = new("--allow-anonymous") { Description = "Serve without any API key on an address other than loopback." };
-        var command = new Command("serve", "Run the OxiVec server: Qdrant-compatible REST over one database, until SIGTERM or Ctrl+C (then it finishes in-flight requests, checkpoints and closes).")
+        var command = new Command(Name, "Run the OxiVec server: Qdrant-compatible REST over one database, until SIGTERM or Ctrl+C (then it finishes in-flight requests, checkpoints and closes).")
         {
             dataOption, httpOption, apiKeyOption, readOnlyKeyOption, syncOption, configOption, anonymousOption,
         };
