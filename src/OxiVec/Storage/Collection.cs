@@ -24,7 +24,7 @@ namespace OxiVec.Storage;
 /// visibleFrom, so no reader ever pairs an old stamp with new contents.
 /// </para>
 /// </remarks>
-internal sealed class Collection : IDisposable
+internal sealed partial class Collection : IDisposable
 {
     private const long Never = long.MaxValue;
 
@@ -405,7 +405,7 @@ internal sealed class Collection : IDisposable
                 Exact = options.Exact,
                 Filter = filter is null
                     ? slot => VisibleAt(slot, version)
-                    : slot => VisibleAt(slot, version) && filter.Matches(_metadata.At(slot)!),
+                    : slot => VisibleAt(slot, version) && filter.Matches(_ids.At(slot), _metadata.At(slot)!),
             };
             IReadOnlyList<SearchHit> hits = Index.Search(query, k, indexOptions);
             var results = new List<SearchResult>(hits.Count);

@@ -38,7 +38,7 @@ public enum FilterOperator
 /// characters and <see cref="MaxTerms"/> terms. Beyond a limit, building or parsing throws and names it.
 /// </para>
 /// </remarks>
-public abstract record MetadataFilter
+public abstract partial record MetadataFilter
 {
     /// <summary>The deepest nesting of <c>and</c>, <c>or</c>, <c>not</c> and parentheses a filter may have (64).</summary>
     public const int MaxDepth = 64;
@@ -62,8 +62,11 @@ public abstract record MetadataFilter
     /// <summary>Levels of nesting: 1 for a comparison, one more per enclosing <c>and</c>, <c>or</c> or <c>not</c>.</summary>
     public int Depth { get; }
 
-    /// <summary>True when <paramref name="metadata"/> satisfies the filter.</summary>
-    public abstract bool Matches(IReadOnlyDictionary<string, MetadataValue> metadata);
+    /// <summary>True when <paramref name="metadata"/> satisfies the filter; a condition on the record's id is false (no id is given).</summary>
+    public bool Matches(IReadOnlyDictionary<string, MetadataValue> metadata) => Matches(null, metadata);
+
+    /// <summary>True when the record <paramref name="id"/> with <paramref name="metadata"/> satisfies the filter (a null id satisfies no id condition).</summary>
+    public abstract bool Matches(string? id, IReadOnlyDictionary<string, MetadataValue> metadata);
 
     /// <summary><paramref name="field"/> compared with <paramref name="value"/>.</summary>
     public static MetadataFilter Compare(string field, FilterOperator op, MetadataValue value) => new Comparison(field, op, value);
@@ -157,7 +160,7 @@ public abstract record MetadataFilter
         public MetadataValue Value { get; }
 
         /// <inheritdoc/>
-        public override bool Matches(IReadOnlyDictionary<string, MetadataValue> metadata)
+        public override bool Matches(string? id, IReadOnlyDictionary<string, MetadataValue> metadata)
         {
             ArgumentNullException.ThrowIfNull(metadata);
             if (!metadata.TryGetValue(Field, out MetadataValue actual))
@@ -210,11 +213,11 @@ public abstract record MetadataFilter
         public IReadOnlyList<MetadataValue> Values { get; }
 
         /// <inheritdoc/>
-        public override bool Matches(IReadOnlyDictionary<string, MetadataValue> metadata)
+        public override bool Matches(string? id, IReadOnlyDictionary<string, MetadataValue> metadata)
         {
             foreach (MetadataValue value in Values)
             {
-                if (new Comparison(Field, FilterOperator.Equal, value).Matches(metadata))
+                if (new Comparison(Field, FilterOperator.Equal, value).Matches(id, metadata))
                 {
                     return true;
                 }
@@ -242,11 +245,11 @@ public abstract record MetadataFilter
         public IReadOnlyList<MetadataFilter> Operands { get; }
 
         /// <inheritdoc/>
-        public override bool Matches(IReadOnlyDictionary<string, MetadataValue> metadata)
+        public override bool Matches(string? id, IReadOnlyDictionary<string, MetadataValue> metadata)
         {
             foreach (MetadataFilter operand in Operands)
             {
-                if (!operand.Matches(metadata))
+                if (!operand.Matches(id, metadata))
                 {
                     return false;
                 }
@@ -274,11 +277,11 @@ public abstract record MetadataFilter
         public IReadOnlyList<MetadataFilter> Operands { get; }
 
         /// <inheritdoc/>
-        public override bool Matches(IReadOnlyDictionary<string, MetadataValue> metadata)
+        public override bool Matches(string? id, IReadOnlyDictionary<string, MetadataValue> metadata)
         {
             foreach (MetadataFilter operand in Operands)
             {
-                if (operand.Matches(metadata))
+                if (operand.Matches(id, metadata))
                 {
                     return true;
                 }
@@ -301,7 +304,7 @@ public abstract record MetadataFilter
         public MetadataFilter Inner { get; }
 
         /// <inheritdoc/>
-        public override bool Matches(IReadOnlyDictionary<string, MetadataValue> metadata) => !Inner.Matches(metadata);
+        public override bool Matches(string? id, IReadOnlyDictionary<string, MetadataValue> metadata) => !Inner.Matches(id, metadata);
     }
 
     private static MetadataFilter[] Checked(IReadOnlyList<MetadataFilter> operands)

@@ -224,6 +224,38 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
     /// <summary>Records in the collection.</summary>
     public int Count(string collection) => Find(collection).Count;
 
+    /// <summary>
+    /// One page of the collection in <see cref="RecordIdOrder"/>: the first <paramref name="limit"/> records matching
+    /// <paramref name="filter"/> (null: all) whose id is <paramref name="fromId"/> or after it (null: from the
+    /// start). Reads at one published version, like <see cref="Search"/>: it sees every commit up to it in full and
+    /// none after, and waits for no write. To page on, pass the id after the last one returned, or ask for
+    /// <paramref name="limit"/> + 1 records and pass the extra one's id. O(n log limit) per page.
+    /// </summary>
+    /// <exception cref="KeyNotFoundException">No such collection.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="limit"/> is below 1.</exception>
+    public IReadOnlyList<VectorRecord> Scroll(string collection, MetadataFilter? filter, string? fromId, int limit)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        return Find(collection).Scroll(filter, fromId, limit);
+    }
+
+    /// <summary>The exact number of records matching <paramref name="filter"/> (null: all), at one published version.</summary>
+    /// <exception cref="KeyNotFoundException">No such collection.</exception>
+    public long Count(string collection, MetadataFilter? filter) => Find(collection).CountMatching(filter);
+
+    /// <summary>
+    /// The ids of the records matching <paramref name="filter"/>, at one published version: the first
+    /// <paramref name="max"/> in <see cref="RecordIdOrder"/> (for deleting or updating by filter in bounded steps).
+    /// </summary>
+    /// <exception cref="KeyNotFoundException">No such collection.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="max"/> is below 1.</exception>
+    public IReadOnlyList<string> FindIds(string collection, MetadataFilter filter, int max)
+    {
+        ArgumentNullException.ThrowIfNull(filter);
+        ArgumentOutOfRangeException.ThrowIfLessThan(max, 1);
+        return Find(collection).FindIds(filter, max);
+    }
+
     /// <summary>Every record of the collection, sorted by id.</summary>
     public IReadOnlyList<VectorRecord> Export(string collection) => Find(collection).Snapshot();
 

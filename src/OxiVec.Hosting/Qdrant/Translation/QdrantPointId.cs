@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using OxiVec.Storage;
 
 namespace OxiVec.Hosting.Qdrant.Translation;
 
@@ -43,14 +44,7 @@ public static class QdrantPointId
     }
 
     /// <summary>True when <paramref name="id"/> is the canonical decimal form of an unsigned 64-bit integer.</summary>
-    public static bool IsNumeric(string id, out ulong number)
-    {
-        ArgumentNullException.ThrowIfNull(id);
-        number = 0;
-        return id.Length is > 0 and <= 20
-            && (id.Length == 1 || id[0] != '0')
-            && ulong.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out number);
-    }
+    public static bool IsNumeric(string id, out ulong number) => RecordIdOrder.IsCanonicalInteger(id, out number);
 
     /// <summary>Writes <paramref name="id"/> as Qdrant does: a number for an integer id, a string otherwise.</summary>
     public static void Write(Utf8JsonWriter writer, string id)
@@ -66,19 +60,8 @@ public static class QdrantPointId
         }
     }
 
-    /// <summary>Qdrant's order of point ids: integers first, by value; then the rest (UUIDs), ordinally.</summary>
-    public static IComparer<string> Order { get; } = Comparer<string>.Create(static (a, b) =>
-    {
-        bool an = IsNumeric(a, out ulong x);
-        bool bn = IsNumeric(b, out ulong y);
-        return (an, bn) switch
-        {
-            (true, true) => x.CompareTo(y),
-            (true, false) => -1,
-            (false, true) => 1,
-            _ => string.CompareOrdinal(a, b),
-        };
-    });
+    /// <summary>Qdrant's order of point ids: integers first, by value; then the rest (UUIDs), ordinally (the engine's <see cref="RecordIdOrder"/>).</summary>
+    public static IComparer<string> Order => RecordIdOrder.Instance;
 
     private static string Describe(JsonElement element) => element.ValueKind switch
     {
