@@ -9,7 +9,8 @@ namespace OxiVec.Cli.Data;
 /// Metadata as JSON, both ways. Reading (a .jsonl "metadata" object): a string is a string; a number written as an
 /// integer (no '.', no exponent) is a long; any other number is a double (out of range: ±infinity); true and false are
 /// bools; an array of strings is a string list. Null, objects and other arrays are refused. Writing (export) is the
-/// inverse, and a double always shows a '.' or an exponent (3.0, not 3) so that it reads back as a double.
+/// inverse, and a double always shows a '.' or an exponent (3.0, not 3) so that it reads back as a double; values
+/// stored through the Qdrant API (null, lists of any values, objects) are exported as that JSON.
 /// </summary>
 internal static class MetadataJson
 {
@@ -93,8 +94,27 @@ internal static class MetadataJson
 
                 json.WriteEndArray();
                 break;
+            case MetadataKind.List:
+                json.WriteStartArray();
+                foreach (MetadataValue item in value.AsList)
+                {
+                    WriteValue(json, item);
+                }
+
+                json.WriteEndArray();
+                break;
+            case MetadataKind.Object:
+                json.WriteStartObject();
+                foreach (KeyValuePair<string, MetadataValue> field in value.AsObject)
+                {
+                    json.WritePropertyName(field.Key);
+                    WriteValue(json, field.Value);
+                }
+
+                json.WriteEndObject();
+                break;
             default:
-                json.WriteNullValue();
+                json.WriteNullValue(); // MetadataKind.Null
                 break;
         }
     }

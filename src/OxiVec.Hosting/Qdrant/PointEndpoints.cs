@@ -8,13 +8,15 @@ using OxiVec.Storage;
 
 namespace OxiVec.Hosting.Qdrant;
 
-/// <summary>Point reads: get one, retrieve many.</summary>
+/// <summary>Point reads: get one, retrieve many, scroll (in Qdrant's id order: integers by value, then UUIDs), count.</summary>
 internal sealed class PointEndpoints(QdrantLimits limits)
 {
     public void Map(IEndpointRouteBuilder endpoints)
     {
         endpoints.MapGet("/collections/{name}/points/{id}", GetOne);
         endpoints.MapPost("/collections/{name}/points", RetrieveAsync);
+        endpoints.MapPost("/collections/{name}/points/scroll", ScrollAsync);
+        endpoints.MapPost("/collections/{name}/points/count", CountAsync);
     }
 
     private static IResult GetOne(string name, string id, OxiVecDatabaseHost host)
@@ -48,4 +50,51 @@ internal sealed class PointEndpoints(QdrantLimits limits)
 
         return QdrantResponse.Ok(points, started);
     }
+
+    private async Task<IResult> ScrollAsync(string name, HttpRequest request, OxiVecDatabaseHost host, CancellationToken cancellationToken)
+    {
+        long started = Stopwatch.GetTimestamp();
+        VectorDatabase database = host.Database;
+        CollectionEndpoints.Require(database, name);
+        using JsonDocument body = await QdrantJson.ReadBodyAsync(request, cancellationToken).ConfigureAwait(false);
+        JsonElement root = body.RootElement;
+        if (QdrantJson.Optional(root, "order_by").ValueKind != JsonValueKind.Undefined)
+        {
+            throw new QdrantRequestException("order_by", "OxiVec does not support ordering a scroll by a payload field; it scrolls in point id order.");
+        }
+
+        QdrantJson.RefuseUnknown(root, "", "filter", "limit", "offset", "with_payload", "with_vector");
+        int limit = QdrantJson.Int(root, "limit", 10, "", min: 1);
+        limits.CheckLimit(limit, 0, "limit");
+        JsonElement offset = QdrantJson.Optional(root, "offset");
+        string? from = offset.ValueKind == JsonValueKind.Undefined ? null : QdrantPointId.Parse(offset, "offset");
+        MetadataFilter? filter = QdrantFilter.Translate(QdrantJson.Object(QdrantJson.Optional(root, "filter"), "filter"), limits.MaxFilterDepth);
+        PointOutput output = PointOutput.Parse(root, payloadByDefault: true);
+
+        IReadOnlyList<VectorRecord> page = database.Scroll(name, filter, from, limit + 1); // the extra one is the next page's offset
+        var points = new List<PointJson>(Math.Min(limit, page.Count));
+        foreach (VectorRecord record in page.Take(limit))
+        {
+            points.Add(new PointJson(record.Id, output.Select(record.Metadata), output.Vector ? record.Vector.ToArray() : null));
+        }
+
+        return QdrantResponse.Ok(new ScrollResult(points, page.Count > limit ? new PointIdJson(page[limit].Id) : null), started);
+    }
+
+    private async Task<IResult> CountAsync(string name, HttpRequest request, OxiVecDatabaseHost host, CancellationToken cancellationToken)
+    {
+        long started = Stopwatch.GetTimestamp();
+        VectorDatabase database = host.Database;
+        CollectionEndpoints.Require(database, name);
+        using JsonDocument body = await QdrantJson.ReadBodyAsync(request, cancellationToken).ConfigureAwait(false);
+        JsonElement root = body.RootElement;
+        QdrantJson.RefuseUnknown(root, "", "filter", "exact");
+        _ = QdrantJson.Bool(root, "exact", true, ""); // OxiVec's count is always exact
+        MetadataFilter? filter = QdrantFilter.Translate(QdrantJson.Object(QdrantJson.Optional(root, "filter"), "filter"), limits.MaxFilterDepth);
+        return QdrantResponse.Ok(new CountResult(database.Count(name, filter)), started);
+    }
+
+    private sealed record ScrollResult(List<PointJson> Points, PointIdJson? NextPageOffset);
+
+    private sealed record CountResult(long Count);
 }

@@ -26,7 +26,7 @@ internal sealed class UpdateExecutor(PointLocks locks, QdrantLimits limits)
 
             if (SelectorOf(operation) is { ByFilter: true } selector)
             {
-                List<string> found = FindIds(database, collection, selector.Filter, limits.MaxPoints + 1);
+                IReadOnlyList<string> found = FindIds(database, collection, selector.Filter, limits.MaxPoints + 1);
                 limits.CheckPoints(named + found.Count, selector.Path);
                 named += found.Count;
                 candidates[selector] = found;
@@ -135,7 +135,7 @@ internal sealed class UpdateExecutor(PointLocks locks, QdrantLimits limits)
         var selected = new List<string>();
         foreach (string id in candidates[selector].Concat(overlay.Touched).Distinct(StringComparer.Ordinal).ToList())
         {
-            if (overlay.Get(id) is { } point && (selector.Filter is null || selector.Filter.Matches(point.Payload)))
+            if (overlay.Get(id) is { } point && (selector.Filter is null || selector.Filter.Matches(id, point.Payload)))
             {
                 selected.Add(id);
             }
@@ -161,22 +161,8 @@ internal sealed class UpdateExecutor(PointLocks locks, QdrantLimits limits)
     };
 
     /// <summary>At most <paramref name="max"/> ids of points <paramref name="filter"/> matches (null: every point).</summary>
-    private static List<string> FindIds(VectorDatabase database, string collection, MetadataFilter? filter, int max)
-    {
-        // Until the engine's bounded FindIds lands: a snapshot of the collection, filtered here.
-        var found = new List<string>();
-        foreach (VectorRecord record in database.Export(collection))
-        {
-            if (filter is null || filter.Matches(record.Metadata))
-            {
-                found.Add(record.Id);
-                if (found.Count == max)
-                {
-                    break;
-                }
-            }
-        }
-
-        return found;
-    }
+    private static IReadOnlyList<string> FindIds(VectorDatabase database, string collection, MetadataFilter? filter, int max) =>
+        filter is null
+            ? [.. database.Scroll(collection, null, null, max).Select(r => r.Id)]
+            : database.FindIds(collection, filter, max);
 }

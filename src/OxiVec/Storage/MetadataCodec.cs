@@ -5,8 +5,11 @@ namespace OxiVec.Storage;
 
 /// <summary>
 /// The binary form of a record's metadata, as stored in WAL entries and snapshots:
-/// u16 field count, then per field <c>str name</c>, u8 kind, value (str, i64, f64, u8, or u16 count + strs),
-/// where <c>str</c> is a u16 byte count and UTF-8. Fields are written in ordinal name order.
+/// u16 field count, then per field <c>str name</c> and a <c>value</c>: u8 kind, then by kind 1 string: str;
+/// 2 long: i64; 3 double: f64; 4 bool: u8; 5 string list: u16 count + strs; 6 null: nothing; 7 list: u32 count +
+/// values; 8 object: u32 count + (str name, value) in the object's order. <c>str</c> is a u16 byte count and UTF-8.
+/// Top-level fields are written in ordinal name order. Kinds 6-8 were added after 1-5 without changing them: bytes
+/// written before still decode the same.
 /// </summary>
 internal static class MetadataCodec
 {
@@ -33,44 +36,74 @@ internal static class MetadataCodec
         foreach (KeyValuePair<string, MetadataValue> field in metadata.OrderBy(f => f.Key, StringComparer.Ordinal))
         {
             WriteString(stream, field.Key, "metadata field name");
-            stream.WriteByte((byte)field.Value.Kind);
-            switch (field.Value.Kind)
-            {
-                case MetadataKind.String:
-                    WriteString(stream, field.Value.AsString, $"metadata field '{field.Key}'");
-                    break;
-                case MetadataKind.Long:
-                    BinaryPrimitives.WriteInt64LittleEndian(scratch, field.Value.AsLong);
-                    stream.Write(scratch);
-                    break;
-                case MetadataKind.Double:
-                    BinaryPrimitives.WriteDoubleLittleEndian(scratch, field.Value.AsDouble);
-                    stream.Write(scratch);
-                    break;
-                case MetadataKind.Bool:
-                    stream.WriteByte(field.Value.AsBool ? (byte)1 : (byte)0);
-                    break;
-                case MetadataKind.StringList:
-                    IReadOnlyList<string> list = field.Value.AsStringList;
-                    if (list.Count > ushort.MaxValue)
-                    {
-                        throw new ArgumentException($"metadata field '{field.Key}' has {list.Count} strings; at most {ushort.MaxValue}.", nameof(metadata));
-                    }
-
-                    BinaryPrimitives.WriteUInt16LittleEndian(scratch, (ushort)list.Count);
-                    stream.Write(scratch[..2]);
-                    foreach (string item in list)
-                    {
-                        WriteString(stream, item, $"metadata field '{field.Key}'");
-                    }
-
-                    break;
-                default:
-                    throw new ArgumentException($"metadata field '{field.Key}' has no value.", nameof(metadata));
-            }
+            WriteValue(stream, field.Value, $"metadata field '{field.Key}'");
         }
 
         return stream.ToArray();
+    }
+
+    /// <summary>Writes u8 kind then the value; lists and objects recurse (their depth is bounded by <see cref="MetadataValue.MaxNesting"/>).</summary>
+    private static void WriteValue(Stream stream, MetadataValue value, string what)
+    {
+        Span<byte> scratch = stackalloc byte[8];
+        stream.WriteByte((byte)value.Kind);
+        switch (value.Kind)
+        {
+            case MetadataKind.String:
+                WriteString(stream, value.AsString, what);
+                break;
+            case MetadataKind.Long:
+                BinaryPrimitives.WriteInt64LittleEndian(scratch, value.AsLong);
+                stream.Write(scratch);
+                break;
+            case MetadataKind.Double:
+                BinaryPrimitives.WriteDoubleLittleEndian(scratch, value.AsDouble);
+                stream.Write(scratch);
+                break;
+            case MetadataKind.Bool:
+                stream.WriteByte(value.AsBool ? (byte)1 : (byte)0);
+                break;
+            case MetadataKind.StringList:
+                IReadOnlyList<string> list = value.AsStringList;
+                if (list.Count > ushort.MaxValue)
+                {
+                    throw new ArgumentException($"{what} has {list.Count} strings; at most {ushort.MaxValue}.");
+                }
+
+                BinaryPrimitives.WriteUInt16LittleEndian(scratch, (ushort)list.Count);
+                stream.Write(scratch[..2]);
+                foreach (string item in list)
+                {
+                    WriteString(stream, item, what);
+                }
+
+                break;
+            case MetadataKind.Null:
+                break;
+            case MetadataKind.List:
+                IReadOnlyList<MetadataValue> items = value.AsList;
+                BinaryPrimitives.WriteUInt32LittleEndian(scratch, (uint)items.Count);
+                stream.Write(scratch[..4]);
+                for (int i = 0; i < items.Count; i++)
+                {
+                    WriteValue(stream, items[i], what);
+                }
+
+                break;
+            case MetadataKind.Object:
+                IReadOnlyList<KeyValuePair<string, MetadataValue>> fields = value.AsObject;
+                BinaryPrimitives.WriteUInt32LittleEndian(scratch, (uint)fields.Count);
+                stream.Write(scratch[..4]);
+                foreach (KeyValuePair<string, MetadataValue> field in fields)
+                {
+                    WriteString(stream, field.Key, $"{what} field name");
+                    WriteValue(stream, field.Value, what);
+                }
+
+                break;
+            default:
+                throw new ArgumentException($"{what} has no value.");
+        }
     }
 
     /// <exception cref="InvalidDataException">The bytes are not encoded metadata.</exception>
@@ -87,16 +120,7 @@ internal static class MetadataCodec
         for (int i = 0; i < count; i++)
         {
             string name = ReadString(data, ref position);
-            var kind = (MetadataKind)Take(data, ref position, 1)[0];
-            MetadataValue value = kind switch
-            {
-                MetadataKind.String => MetadataValue.From(ReadString(data, ref position)),
-                MetadataKind.Long => MetadataValue.From(BinaryPrimitives.ReadInt64LittleEndian(Take(data, ref position, 8))),
-                MetadataKind.Double => MetadataValue.From(BinaryPrimitives.ReadDoubleLittleEndian(Take(data, ref position, 8))),
-                MetadataKind.Bool => MetadataValue.From(Take(data, ref position, 1)[0] != 0),
-                MetadataKind.StringList => ReadList(data, ref position),
-                _ => throw new InvalidDataException($"metadata field '{name}' has unknown kind {(byte)kind}"),
-            };
+            MetadataValue value = ReadValue(data, ref position, $"metadata field '{name}'", 0);
             if (!result.TryAdd(name, value))
             {
                 throw new InvalidDataException($"metadata field '{name}' appears twice");
@@ -109,6 +133,76 @@ internal static class MetadataCodec
         }
 
         return result;
+    }
+
+    private static MetadataValue ReadValue(ReadOnlySpan<byte> data, ref int position, string what, int depth)
+    {
+        var kind = (MetadataKind)Take(data, ref position, 1)[0];
+        switch (kind)
+        {
+            case MetadataKind.String:
+                return MetadataValue.From(ReadString(data, ref position));
+            case MetadataKind.Long:
+                return MetadataValue.From(BinaryPrimitives.ReadInt64LittleEndian(Take(data, ref position, 8)));
+            case MetadataKind.Double:
+                return ReadDouble(data, ref position, what);
+            case MetadataKind.Bool:
+                return MetadataValue.From(Take(data, ref position, 1)[0] != 0);
+            case MetadataKind.StringList:
+                return ReadList(data, ref position);
+            case MetadataKind.Null:
+                return MetadataValue.Null;
+            case MetadataKind.List or MetadataKind.Object when depth >= MetadataValue.MaxNesting:
+                throw new InvalidDataException($"{what} nests deeper than {MetadataValue.MaxNesting} levels");
+            case MetadataKind.List:
+                int count = ReadCount(data, ref position, what);
+                var items = new MetadataValue[count];
+                for (int i = 0; i < count; i++)
+                {
+                    items[i] = ReadValue(data, ref position, what, depth + 1);
+                }
+
+                return Built(() => MetadataValue.FromList(items), what);
+            case MetadataKind.Object:
+                int fieldCount = ReadCount(data, ref position, what);
+                var fields = new KeyValuePair<string, MetadataValue>[fieldCount];
+                for (int i = 0; i < fieldCount; i++)
+                {
+                    string name = ReadString(data, ref position);
+                    fields[i] = new(name, ReadValue(data, ref position, what, depth + 1));
+                }
+
+                return Built(() => MetadataValue.FromObject(fields), what);
+            default:
+                throw new InvalidDataException($"{what} has unknown kind {(byte)kind}");
+        }
+    }
+
+    private static MetadataValue ReadDouble(ReadOnlySpan<byte> data, ref int position, string what)
+    {
+        double value = BinaryPrimitives.ReadDoubleLittleEndian(Take(data, ref position, 8));
+        return double.IsNaN(value) ? throw new InvalidDataException($"{what} is NaN") : MetadataValue.From(value);
+    }
+
+    /// <summary>A u32 item count, at most the bytes left (every item takes at least one byte).</summary>
+    private static int ReadCount(ReadOnlySpan<byte> data, ref int position, string what)
+    {
+        uint count = BinaryPrimitives.ReadUInt32LittleEndian(Take(data, ref position, 4));
+        return count <= (uint)(data.Length - position)
+            ? (int)count
+            : throw new InvalidDataException($"{what} claims {count} items but only {data.Length - position} bytes follow at offset {position}");
+    }
+
+    private static MetadataValue Built(Func<MetadataValue> build, string what)
+    {
+        try
+        {
+            return build();
+        }
+        catch (ArgumentException ex)
+        {
+            throw new InvalidDataException($"{what}: {ex.Message}", ex);
+        }
     }
 
     private static MetadataValue ReadList(ReadOnlySpan<byte> data, ref int position)

@@ -5,7 +5,7 @@ internal static class MetadataComparison
 {
     /// <summary>
     /// The sign of <paramref name="a"/> minus <paramref name="b"/>, or null when they do not compare (different
-    /// types other than long and double, or string lists that differ). Longs and doubles compare exactly: a long is
+    /// types other than long and double, or lists or objects that differ). Longs and doubles compare exactly: a long is
     /// never rounded to a double.
     /// </summary>
     public static int? Compare(MetadataValue a, MetadataValue b) => (a.Kind, b.Kind) switch
@@ -16,7 +16,8 @@ internal static class MetadataComparison
         (MetadataKind.Double, MetadataKind.Long) => -CompareExactly(b.AsLong, a.AsDouble),
         (MetadataKind.String, MetadataKind.String) => Math.Sign(string.CompareOrdinal(a.AsString, b.AsString)),
         (MetadataKind.Bool, MetadataKind.Bool) => a.AsBool.CompareTo(b.AsBool),
-        (MetadataKind.StringList, MetadataKind.StringList) => a.Equals(b) ? 0 : null,
+        (MetadataKind.StringList, MetadataKind.StringList) or (MetadataKind.List, MetadataKind.List) or (MetadataKind.Object, MetadataKind.Object) => a.Equals(b) ? 0 : null,
+        (MetadataKind.Null, MetadataKind.Null) => 0,
         _ => null,
     };
 

@@ -18,18 +18,32 @@ public enum MetadataKind : byte
     /// <summary>A boolean.</summary>
     Bool = 4,
 
-    /// <summary>A list of strings.</summary>
+    /// <summary>A list of strings (also the empty list).</summary>
     StringList = 5,
+
+    /// <summary>JSON's null: a field that is present with no value.</summary>
+    Null = 6,
+
+    /// <summary>A list of values that are not all strings (numbers, booleans, nulls, lists, objects, mixed).</summary>
+    List = 7,
+
+    /// <summary>An object: named values, in the order they were given.</summary>
+    Object = 8,
 }
 
 /// <summary>
-/// One typed metadata value: a string, long, double, bool or list of strings. Longs and doubles compare with each
-/// other numerically in filters.
+/// One typed, immutable metadata value: a string, long, double, bool, list of strings, null, list of any values or
+/// object, so any JSON value has one (a list whose items are all strings, the empty list included, is always a
+/// <see cref="MetadataKind.StringList"/>). Longs and doubles compare with each other numerically in filters. Lists
+/// and objects nest at most <see cref="MaxNesting"/> levels.
 /// </summary>
 public readonly struct MetadataValue : IEquatable<MetadataValue>
 {
+    /// <summary>The deepest nesting of lists and objects in one value (64): a list of scalars is 1 level deep.</summary>
+    public const int MaxNesting = 64;
+
     private readonly object? _reference;
-    private readonly long _bits;
+    private readonly long _bits; // the value of a long, double or bool; the nesting depth of a list or object
 
     private MetadataValue(MetadataKind kind, object? reference, long bits)
     {
@@ -55,6 +69,49 @@ public readonly struct MetadataValue : IEquatable<MetadataValue>
 
     /// <summary>The strings; throws when <see cref="Kind"/> is not <see cref="MetadataKind.StringList"/>.</summary>
     public IReadOnlyList<string> AsStringList => Kind == MetadataKind.StringList ? (string[])_reference! : throw WrongKind(MetadataKind.StringList);
+
+    /// <summary>The items of a <see cref="MetadataKind.List"/>; throws for any other kind (a string list: <see cref="AsStringList"/>).</summary>
+    public IReadOnlyList<MetadataValue> AsList => Kind == MetadataKind.List ? (MetadataValue[])_reference! : throw WrongKind(MetadataKind.List);
+
+    /// <summary>The fields of an <see cref="MetadataKind.Object"/>, in the order they were given; throws for any other kind.</summary>
+    public IReadOnlyList<KeyValuePair<string, MetadataValue>> AsObject => Kind == MetadataKind.Object ? ((MetadataObject)_reference!).Fields() : throw WrongKind(MetadataKind.Object);
+
+    /// <summary>True for <see cref="MetadataKind.Null"/>.</summary>
+    public bool IsNull => Kind == MetadataKind.Null;
+
+    /// <summary>Levels of list and object nesting: 0 for a scalar, 1 for a string list or a list of scalars.</summary>
+    internal int Nesting => Kind switch
+    {
+        MetadataKind.List or MetadataKind.Object => (int)_bits,
+        MetadataKind.StringList => 1,
+        _ => 0,
+    };
+
+    /// <summary>The number of items of a list or string list (0 for other kinds).</summary>
+    internal int ItemCount => Kind switch
+    {
+        MetadataKind.List => ((MetadataValue[])_reference!).Length,
+        MetadataKind.StringList => ((string[])_reference!).Length,
+        _ => 0,
+    };
+
+    /// <summary>Item <paramref name="index"/> of a list or string list.</summary>
+    internal MetadataValue ItemAt(int index) => Kind == MetadataKind.List
+        ? ((MetadataValue[])_reference!)[index]
+        : From(((string[])_reference!)[index]);
+
+    /// <summary>The field <paramref name="name"/> of an object; false for a missing field or another kind.</summary>
+    public bool TryGetField(string name, out MetadataValue value)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        if (Kind == MetadataKind.Object)
+        {
+            return ((MetadataObject)_reference!).TryGet(name, out value);
+        }
+
+        value = default;
+        return false;
+    }
 
     /// <summary>True for longs and doubles.</summary>
     public bool IsNumber => Kind is MetadataKind.Long or MetadataKind.Double;
@@ -94,6 +151,45 @@ public readonly struct MetadataValue : IEquatable<MetadataValue>
         return new(MetadataKind.StringList, copy, 0);
     }
 
+    /// <summary>JSON's null.</summary>
+    public static MetadataValue Null { get; } = new(MetadataKind.Null, null, 0);
+
+    /// <summary>
+    /// A list of any values (copied): a <see cref="MetadataKind.StringList"/> when every item is a string (or there
+    /// is none), a <see cref="MetadataKind.List"/> otherwise.
+    /// </summary>
+    /// <exception cref="ArgumentException">An item is the default (kindless) value, or the list would nest deeper than <see cref="MaxNesting"/>.</exception>
+    public static MetadataValue FromList(IEnumerable<MetadataValue> items)
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        MetadataValue[] copy = [.. items];
+        bool allStrings = true;
+        int deepest = 0;
+        foreach (MetadataValue item in copy)
+        {
+            CheckItem(item, nameof(items));
+            allStrings &= item.Kind == MetadataKind.String;
+            deepest = Math.Max(deepest, item.Nesting);
+        }
+
+        return allStrings ? From(copy.Select(i => i.AsString)) : new(MetadataKind.List, copy, Nested(deepest, nameof(items)));
+    }
+
+    /// <summary>An object of the given fields, in their order (copied).</summary>
+    /// <exception cref="ArgumentException">A null or repeated name, a kindless value, or nesting deeper than <see cref="MaxNesting"/>.</exception>
+    public static MetadataValue FromObject(IEnumerable<KeyValuePair<string, MetadataValue>> fields)
+    {
+        var value = new MetadataObject(fields);
+        int deepest = 0;
+        for (int i = 0; i < value.Count; i++)
+        {
+            CheckItem(value.ValueAt(i), nameof(fields));
+            deepest = Math.Max(deepest, value.ValueAt(i).Nesting);
+        }
+
+        return new(MetadataKind.Object, value, Nested(deepest, nameof(fields)));
+    }
+
     /// <summary>Converts a string.</summary>
     public static implicit operator MetadataValue(string value) => From(value);
 
@@ -120,6 +216,8 @@ public readonly struct MetadataValue : IEquatable<MetadataValue>
     {
         MetadataKind.String => string.Equals((string)_reference!, (string)other._reference!, StringComparison.Ordinal),
         MetadataKind.StringList => ((string[])_reference!).AsSpan().SequenceEqual((string[])other._reference!),
+        MetadataKind.List => ((MetadataValue[])_reference!).AsSpan().SequenceEqual((MetadataValue[])other._reference!),
+        MetadataKind.Object => ((MetadataObject)_reference!).SameAs((MetadataObject)other._reference!),
         _ => _bits == other._bits,
     };
 
@@ -131,6 +229,8 @@ public readonly struct MetadataValue : IEquatable<MetadataValue>
     {
         MetadataKind.String => HashCode.Combine(Kind, StringComparer.Ordinal.GetHashCode((string)_reference!)),
         MetadataKind.StringList => HashCode.Combine(Kind, ((string[])_reference!).Length),
+        MetadataKind.List => HashCode.Combine(Kind, ((MetadataValue[])_reference!).Length),
+        MetadataKind.Object => HashCode.Combine(Kind, ((MetadataObject)_reference!).Count),
         _ => HashCode.Combine(Kind, _bits),
     };
 
@@ -142,8 +242,23 @@ public readonly struct MetadataValue : IEquatable<MetadataValue>
         MetadataKind.Double => AsDouble.ToString("R", CultureInfo.InvariantCulture),
         MetadataKind.Bool => AsBool ? "true" : "false",
         MetadataKind.StringList => "[" + string.Join(", ", AsStringList) + "]",
+        MetadataKind.Null => "null",
+        MetadataKind.List => "[" + string.Join(", ", AsList) + "]",
+        MetadataKind.Object => "{" + string.Join(", ", AsObject.Select(f => $"{f.Key}: {f.Value}")) + "}",
         _ => "?",
     };
+
+    private static void CheckItem(MetadataValue item, string parameter)
+    {
+        if (item.Kind == 0)
+        {
+            throw new ArgumentException("A metadata list or object cannot hold a default (kindless) MetadataValue.", parameter);
+        }
+    }
+
+    private static long Nested(int deepestItem, string parameter) => deepestItem + 1 <= MaxNesting
+        ? deepestItem + 1
+        : throw new ArgumentException($"The metadata value nests {deepestItem + 1} levels of lists and objects; at most {MaxNesting} are allowed (MetadataValue.MaxNesting).", parameter);
 
     private InvalidOperationException WrongKind(MetadataKind wanted) => new($"The metadata value is a {Kind}, not a {wanted}.");
 }
