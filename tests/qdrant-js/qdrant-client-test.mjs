@@ -14,6 +14,7 @@ if (!url) {
 // version, not Qdrant's, so the check is off.
 const client = new QdrantClient({ url, checkCompatibility: false });
 const collection = 'js_client_docs';
+const other = 'js_client_batch';
 const berlin = 'f0e5b0c2-3c3f-4e4a-9a43-2d0b7c1a8e11';
 const paris = '7a6c2f0e-1b2d-4c5e-8f90-a1b2c3d4e5f6';
 
@@ -160,6 +161,48 @@ const steps = [
     await client.delete(collection, { filter: { must: [{ key: 'city', match: { value: 'Paris' } }] }, wait: true });
     assert.equal(await retrieveOne(paris), undefined);
     assert.deepEqual(await client.count(collection), { count: 3 });
+  }],
+  ['second collection: Dot with hnsw_config', async () => {
+    assert.equal(await client.createCollection(other, { vectors: { size: 2, distance: 'Dot' }, hnsw_config: { m: 8, ef_construct: 64 } }), true);
+    assert.equal((await client.getCollection(other)).config.params.vectors.distance, 'Dot');
+  }],
+  ['upsert in the columnar batch form, nested payloads', async () => {
+    const batch = { ids: [10, 11, 12], vectors: [[1, 2], [3, 4], [-1, 0.5]], payloads: [{ a: { b: 'x' } }, { a: { b: 'y' }, note: null }, {}] };
+    assert.equal((await client.upsert(other, { wait: true, batch })).status, 'completed');
+    const found = await client.retrieve(other, { ids: [10, 11, 12], with_vector: true });
+    assert.deepEqual(found.map((p) => p.id).sort(), [10, 11, 12]);
+    assert.deepEqual(found.find((p) => p.id === 11).vector, [3, 4]);
+    assert.deepEqual(found.find((p) => p.id === 10).payload, { a: { b: 'x' } });
+  }],
+  ['filters: nested key, has_id, is_empty, is_null', async () => {
+    const ids = async (filter) => sortedIds((await client.scroll(other, { filter, limit: 10 })).points.map((p) => p.id));
+    assert.deepEqual(await ids({ must: [{ key: 'a.b', match: { value: 'y' } }] }), ['11']);
+    assert.deepEqual(await ids({ must: [{ has_id: [10, 12] }] }), ['10', '12']);
+    assert.deepEqual(await ids({ must: [{ is_empty: { key: 'a' } }] }), ['12']);
+    assert.deepEqual(await ids({ must: [{ is_null: { key: 'note' } }] }), ['11']);
+  }],
+  ['queryBatch and searchBatch', async () => {
+    const results = await client.queryBatch(other, { searches: [{ query: [1, 0], limit: 1 }, { query: [0, 1], limit: 2, filter: { must_not: [{ has_id: [11] }] } }] });
+    assert.deepEqual(results.map((r) => r.points.map((p) => p.id)), [[11], [10, 12]]);
+    const searched = await client.searchBatch(other, { searches: [{ vector: [-1, 0], limit: 1 }] });
+    assert.deepEqual(searched.map((r) => r.map((p) => p.id)), [[12]]);
+  }],
+  ['batchUpdate: upsert, set payload and delete in one request', async () => {
+    const operations = [
+      { upsert: { points: [{ id: 13, vector: [5, 6], payload: { k: 0 } }] } },
+      { set_payload: { payload: { k: 1 }, points: [10] } },
+      { delete: { points: [11] } },
+    ];
+    const results = await client.batchUpdate(other, { wait: true, operations });
+    assert.equal(results.length, 3);
+    assert.ok(results.every((r) => r.status === 'completed'));
+    assert.deepEqual(await client.count(other), { count: 3 });
+    assert.deepEqual((await client.retrieve(other, { ids: [10] }))[0].payload, { a: { b: 'x' }, k: 1 });
+  }],
+  ['updateVectors', async () => {
+    await client.updateVectors(other, { wait: true, points: [{ id: 10, vector: [7, 8] }] });
+    assert.deepEqual((await client.retrieve(other, { ids: [10], with_vector: true }))[0].vector, [7, 8]);
+    assert.equal(await client.deleteCollection(other), true);
   }],
   ['a missing collection is an error', async () => {
     await assert.rejects(client.getCollection('js_client_missing'), (e) => e.status === 404 || /404/.test(String(e)));
