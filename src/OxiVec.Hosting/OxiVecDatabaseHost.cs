@@ -34,6 +34,7 @@ public sealed class OxiVecDatabaseHost : IHostedService, IAsyncDisposable
         _loggers = loggers ?? throw new ArgumentNullException(nameof(loggers));
         _meters = meters ?? throw new ArgumentNullException(nameof(meters));
         _logger = loggers.CreateLogger<OxiVecDatabaseHost>();
+        DatabaseGauges.Create(meters, this, _options.DataDirectory);
     }
 
     /// <summary>The state, its failure and its database, published as one value.</summary>

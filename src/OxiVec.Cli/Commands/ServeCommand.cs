@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 using OxiVec.Hosting;
 using OxiVec.Hosting.Server;
 
@@ -40,7 +41,8 @@ internal static class ServeCommand
 
             Set($"{OxiVecOptions.SectionName}:{nameof(OxiVecOptions.DataDirectory)}", parse.GetValue(dataOption));
             Set($"{ServerOptions.SectionName}:{nameof(ServerOptions.Http)}", parse.GetValue(httpOption));
-            Set($"{ServerOptions.SectionName}:{nameof(ServerOptions.ApiKey)}", parse.GetValue(apiKeyOption) ?? Environment.GetEnvironmentVariable("OXIVEC_API_KEY"));
+            // OXIVEC_API_KEY also reaches the server through the environment configuration source (OxiVecServer.ApiKeyVariable).
+            Set($"{ServerOptions.SectionName}:{nameof(ServerOptions.ApiKey)}", parse.GetValue(apiKeyOption));
             Set($"{ServerOptions.SectionName}:{nameof(ServerOptions.ReadOnlyApiKey)}", parse.GetValue(readOnlyKeyOption));
             Set($"{OxiVecOptions.SectionName}:{nameof(OxiVecOptions.SyncIntervalMs)}", parse.GetValue(syncOption)?.ToString(CultureInfo.InvariantCulture));
             if (parse.GetValue(anonymousOption))
@@ -48,17 +50,56 @@ internal static class ServeCommand
                 Set($"{ServerOptions.SectionName}:{nameof(ServerOptions.AllowAnonymous)}", "true");
             }
 
-            await using WebApplication app = OxiVecServer.Build([], parse.GetValue(configOption), overrides);
-            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+            string? configFile = parse.GetValue(configOption);
+            if (configFile is not null && !File.Exists(configFile))
+            {
+                throw new CliException($"--config: the file '{configFile}' does not exist.");
+            }
+
+            WebApplication built;
+            try
+            {
+                built = OxiVecServer.Build([], configFile, overrides);
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or InvalidDataException or FormatException)
+            {
+                // Reading the configuration failed: a file that is not JSON, a value of the wrong type.
+                throw new CliException($"bad configuration: {ex.Message}", ex);
+            }
+
+            await using WebApplication app = built;
+            try
+            {
+                await app.StartAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ValidationFailures(ex) is { Count: > 0 } failures)
+            {
+                throw new CliException($"bad configuration: {string.Join(" ", failures)}", ex);
+            }
+
             foreach (string address in OxiVecServer.Addresses(app))
             {
                 Console.Out.WriteLine($"oxivec serve: listening on {address}");
             }
 
             Console.Out.Flush();
+
+            // SIGTERM and Ctrl+C reach both System.CommandLine (which cancels cancellationToken) and the host's console
+            // lifetime (which stops the application); either way the host stops: Kestrel stops accepting and lets
+            // in-flight requests finish, then the database host checkpoints and closes.
             await app.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
             return ExitCodes.Ok;
         });
         return command;
     }
+
+    /// <summary>The failures of the options validation that stopped the start (one exception, or several aggregated); empty for any other exception.</summary>
+    private static List<string> ValidationFailures(Exception ex) => ex switch
+    {
+        OptionsValidationException validation => [.. validation.Failures],
+        InvalidOperationException { Message: var message } when message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal) => [message],
+        AggregateException aggregate when aggregate.InnerExceptions.All(e => e is OptionsValidationException) =>
+            [.. aggregate.InnerExceptions.SelectMany(e => ((OptionsValidationException)e).Failures)],
+        _ => [],
+    };
 }

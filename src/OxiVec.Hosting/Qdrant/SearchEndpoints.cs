@@ -63,7 +63,7 @@ internal sealed class SearchEndpoints(QdrantLimits limits)
         float[] query = spec.Vector ?? (database.Get(collection.Name, spec.PointId!) ?? throw QdrantNotFound.Point(spec.PointId!)).Vector.ToArray();
         if (query.Length != collection.Options.Dimension)
         {
-            throw new QdrantRequestException("query", $"Vector dimension error: expected dim: {collection.Options.Dimension}, got {query.Length}.");
+            throw new QdrantRequestException(spec.QueryPath, $"Vector dimension error: expected dim: {collection.Options.Dimension}, got {query.Length}.");
         }
 
         int k = spec.Limit + spec.Offset + (spec.PointId is null ? 0 : 1);

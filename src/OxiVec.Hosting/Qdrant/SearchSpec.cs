@@ -13,6 +13,9 @@ namespace OxiVec.Hosting.Qdrant;
 internal sealed record SearchSpec(
     float[]? Vector, string? PointId, MetadataFilter? Filter, int Limit, int Offset, int? Ef, bool Exact, float? ScoreThreshold, PointOutput Output)
 {
+    /// <summary>The JSON path of the query vector or point id, for errors about it.</summary>
+    public string QueryPath { get; init; } = "query";
+
     private static readonly string[] QueryKinds =
         ["nearest", "recommend", "discover", "context", "order_by", "fusion", "rrf", "formula", "sample", "relevance_feedback"];
 
@@ -49,7 +52,7 @@ internal sealed record SearchSpec(
             JsonValueKind.Number or JsonValueKind.String => (null, QdrantPointId.Parse(query, queryPath)),
             _ => (QdrantJson.Vector(query, queryPath), (string?)null),
         };
-        return Common(body, limits, path, vector, pointId, limitRequired: false);
+        return Common(body, limits, path, vector, pointId, limitRequired: false) with { QueryPath = queryPath };
     }
 
     /// <summary>A legacy <c>SearchRequest</c>: <c>vector</c> is an array, or <c>{"name": "", "vector": [...]}</c>; <c>limit</c> is required.</summary>
@@ -76,7 +79,7 @@ internal sealed record SearchSpec(
             throw new QdrantRequestException(vectorPath, "a vector is required.");
         }
 
-        return Common(body, limits, path, QdrantJson.Vector(vector, vectorPath), null, limitRequired: true);
+        return Common(body, limits, path, QdrantJson.Vector(vector, vectorPath), null, limitRequired: true) with { QueryPath = vectorPath };
     }
 
     private static SearchSpec Common(JsonElement body, QdrantLimits limits, string path, float[]? vector, string? pointId, bool limitRequired)

@@ -2,8 +2,11 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using OxiVec.Hosting.Qdrant;
 
 namespace OxiVec.Hosting.Server;
@@ -11,13 +14,19 @@ namespace OxiVec.Hosting.Server;
 /// <summary>Builds the server <c>oxivec serve</c> runs: Kestrel over one hosted <see cref="Storage.VectorDatabase"/>.</summary>
 public static class OxiVecServer
 {
+    /// <summary>The configuration key of the API key's environment variable, <c>OXIVEC_API_KEY</c> (used when <c>OxiVec:Server:ApiKey</c> is not set).</summary>
+    public const string ApiKeyVariable = "OXIVEC_API_KEY";
+
     /// <summary>
     /// Builds the server. Configuration comes from <paramref name="args"/>, the environment, an optional JSON file and
     /// <paramref name="overrides"/> (highest precedence), under the <c>OxiVec</c> and <c>OxiVec:Server</c> sections.
+    /// Both sections are validated when the server starts: a bad setting stops the start with an
+    /// <see cref="OptionsValidationException"/> naming it.
     /// </summary>
     public static WebApplication Build(string[]? args = null, string? configFile = null, IReadOnlyDictionary<string, string?>? overrides = null)
     {
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(args ?? []);
+        Observability.AddLoggingDefaults(builder.Configuration);
         if (configFile is not null)
         {
             builder.Configuration.AddJsonFile(Path.GetFullPath(configFile), optional: false, reloadOnChange: false);
@@ -28,12 +37,31 @@ public static class OxiVecServer
             builder.Configuration.AddInMemoryCollection(overrides);
         }
 
-        var server = new ServerOptions();
-        builder.Configuration.GetSection(ServerOptions.SectionName).Bind(server);
-        builder.Services.AddOxiVec(builder.Configuration);
-        builder.WebHost.UseUrls($"http://{server.Http}");
+        ConfigurationManager configuration = builder.Configuration;
+        builder.Services.AddOptions<ServerOptions>()
+            .Bind(configuration.GetSection(ServerOptions.SectionName))
+            .PostConfigure(options => options.ApiKey ??= NullIfEmpty(configuration[ApiKeyVariable]))
+            .ValidateOnStart();
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ServerOptions>, ServerOptionsValidator>());
+        builder.Services.AddOxiVec(configuration);
+        var bound = new ServerOptions();
+        configuration.GetSection(ServerOptions.SectionName).Bind(bound);
+        builder.Services.AddOxiVecRequestLimits(bound);
+        builder.Services.AddOxiVecMetrics();
+        builder.Services.Configure<JsonOptions>(json => json.SerializerOptions.PropertyNamingPolicy = QdrantResponse.Json.PropertyNamingPolicy);
+        builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(routes => routes.ThrowOnBadRequest = true); // bad bodies reach ErrorHandling
+
+        builder.WebHost.UseUrls($"http://{bound.Http}");
+
         WebApplication app = builder.Build();
+        app.UseRequestIdHeader();
+        app.UseQdrantErrors();
+        app.UseMiddleware<ApiKeyMiddleware>();
+        app.UseRateLimiter();
+        app.UseRequestTimeouts();
         app.MapOxiVecProbes();
+        app.MapPrometheusScrapingEndpoint(Observability.MetricsPath);
+        app.MapOxiVecEndpoints();
         app.MapQdrantApi();
         return app;
     }
@@ -44,4 +72,6 @@ public static class OxiVecServer
         ArgumentNullException.ThrowIfNull(app);
         return [.. app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses];
     }
+
+    private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 }

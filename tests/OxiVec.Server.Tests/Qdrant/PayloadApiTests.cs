@@ -45,6 +45,18 @@ public sealed class PayloadApiTests(QdrantServer server) : IClassFixture<QdrantS
         Assert.Equal(1, (await PayloadAsync("pl_filter", 3)).GetProperty("seen").GetInt32());
     }
 
+    [Fact]
+    public async Task SetPayload_NestedValues_RoundTrip_AndHasIdSelectsByFilter()
+    {
+        await Http.CreateAsync("pl_nested");
+        await Http.UpsertAsync("pl_nested", """[{"id": 1, "vector": [1, 0, 0]}, {"id": 2, "vector": [0, 1, 0]}]""");
+        (await Http.PostJsonAsync("/collections/pl_nested/points/payload", """{"payload": {"meta": {"x": [1, "a", null], "y": {"z": 2.5}}}, "filter": {"must": [{"has_id": [2]}]}}""")).Expect(HttpStatusCode.OK);
+        Assert.Equal("""{"meta":{"x":[1,"a",null],"y":{"z":2.5}}}""", Canonical(await PayloadAsync("pl_nested", 2)));
+        Assert.Equal("{}", Canonical(await PayloadAsync("pl_nested", 1)));
+        (await Http.PostJsonAsync("/collections/pl_nested/points/delete", """{"filter": {"must_not": [{"has_id": [2]}]}}""")).Expect(HttpStatusCode.OK);
+        Assert.Equal(["2"], (await Http.StateAsync("pl_nested")).Keys);
+    }
+
     [Theory]
     [InlineData("POST", "/payload", """{"payload": {"x": 1}, "points": [1, 404]}""")]
     [InlineData("PUT", "/payload", """{"payload": {"x": 1}, "points": [404]}""")]

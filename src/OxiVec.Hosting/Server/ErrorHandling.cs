@@ -1,0 +1,90 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using OxiVec.Hosting.Qdrant;
+using OxiVec.Wal;
+
+namespace OxiVec.Hosting.Server;
+
+/// <summary>
+/// Turns exceptions that escape an endpoint into Qdrant's error envelope, so endpoints may simply throw:
+/// <see cref="BadHttpRequestException"/> gets its own status (413 for a body over the limit), <see cref="JsonException"/>
+/// and <see cref="ArgumentException"/> 400, <see cref="KeyNotFoundException"/> 404,
+/// <see cref="DatabaseUnavailableException"/> and a failed WAL 503, a request cancelled by its timeout 503, anything
+/// else 500 with a generic message (the exception is logged with the request id). Error statuses answered without a
+/// body (an unknown path, a wrong method) get the envelope too.
+/// </summary>
+internal static class ErrorHandling
+{
+    /// <summary>Adds the exception mapping and the envelope for bodiless errors to the pipeline.</summary>
+    public static IApplicationBuilder UseQdrantErrors(this IApplicationBuilder app)
+    {
+        ILogger logger = app.ApplicationServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ErrorHandling).FullName!);
+        app.Use(async (context, next) =>
+        {
+            try
+            {
+                await next(context).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (!context.Response.HasStarted)
+            {
+                (int status, string? message) = Map(ex, context, Options(context));
+                if (status >= StatusCodes.Status500InternalServerError && ex is not DatabaseUnavailableException and not OperationCanceledException)
+                {
+                    logger.LogError(ex, "Request {RequestId} {Method} {Path} failed", context.TraceIdentifier, context.Request.Method, context.Request.Path);
+                }
+
+                context.Response.Clear();
+                if (message is null)
+                {
+                    context.Response.StatusCode = status; // the client went away: nobody to answer
+                    return;
+                }
+
+                await QdrantResponse.WriteErrorAsync(context, status, message).ConfigureAwait(false);
+            }
+        });
+        app.UseStatusCodePages(async statusContext =>
+        {
+            HttpContext context = statusContext.HttpContext;
+            int status = context.Response.StatusCode;
+            string message = status switch
+            {
+                StatusCodes.Status404NotFound => $"Not found: {context.Request.Method} {context.Request.Path} is not an endpoint of this server (docs/server.md lists the API).",
+                StatusCodes.Status405MethodNotAllowed => $"Method not allowed: {context.Request.Path} does not take {context.Request.Method}.",
+                StatusCodes.Status413PayloadTooLarge => BodyTooLarge(Options(context)),
+                _ => $"HTTP {status}.",
+            };
+            await QdrantResponse.WriteErrorAsync(context, status, message).ConfigureAwait(false);
+        });
+        return app;
+    }
+
+    /// <summary>The status and message an exception answers with (no message: the client has gone).</summary>
+    internal static (int Status, string? Message) Map(Exception ex, HttpContext context, ServerOptions options) => ex switch
+    {
+        BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } => (StatusCodes.Status413PayloadTooLarge, BodyTooLarge(options)),
+        BadHttpRequestException bad => (bad.StatusCode, bad.InnerException is JsonException json ? $"{bad.Message} {json.Message}" : bad.Message),
+        JsonException json => (StatusCodes.Status400BadRequest, $"Bad JSON: {json.Message}"),
+        DatabaseUnavailableException unavailable => (StatusCodes.Status503ServiceUnavailable, unavailable.Message),
+        WalFailedException failed => (StatusCodes.Status503ServiceUnavailable, $"The database refuses writes: {failed.Message}"),
+        ArgumentException argument => (StatusCodes.Status400BadRequest, argument.Message),
+        KeyNotFoundException missing => (StatusCodes.Status404NotFound, missing.Message),
+        OperationCanceledException when context.RequestAborted.IsCancellationRequested => (499, null),
+        OperationCanceledException => (StatusCodes.Status503ServiceUnavailable, TimedOut(options)),
+        _ => (StatusCodes.Status500InternalServerError, $"Internal error; the server log has the details under request id {context.TraceIdentifier}."),
+    };
+
+    // Read per request: the options are validated when the server starts, after the pipeline is built.
+    private static ServerOptions Options(HttpContext context) => context.RequestServices.GetRequiredService<IOptions<ServerOptions>>().Value;
+
+    /// <summary>The message of a request cancelled by <see cref="ServerOptions.RequestTimeoutMs"/>.</summary>
+    internal static string TimedOut(ServerOptions options) =>
+        $"The request ran longer than {options.RequestTimeoutMs} ms ({ServerOptions.SectionName}:{nameof(ServerOptions.RequestTimeoutMs)}) and was cancelled.";
+
+    private static string BodyTooLarge(ServerOptions options) =>
+        $"The request body is larger than {options.MaxRequestBodyBytes} bytes ({ServerOptions.SectionName}:{nameof(ServerOptions.MaxRequestBodyBytes)}); send fewer points per request.";
+}
