@@ -5,6 +5,12 @@ namespace OxiVec.Server.Tests.JsClient;
 /// <summary>Runs node, npm or bash for the client tests, bounded in time, and finds this checkout's files.</summary>
 internal static class ExternalProcess
 {
+    /// <summary>
+    /// The xunit collection of the tests that use tests/qdrant-js: they run one after the other, so that two of them never
+    /// run <c>npm ci</c> in the same directory at once.
+    /// </summary>
+    public const string JsPackageCollection = "tests/qdrant-js";
+
     /// <summary>The checkout's root: the first directory above the test assembly that holds tests/qdrant-js/package-lock.json.</summary>
     public static string RepositoryRoot { get; } = FindRoot();
 

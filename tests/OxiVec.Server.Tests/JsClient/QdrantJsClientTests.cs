@@ -7,6 +7,7 @@ namespace OxiVec.Server.Tests.JsClient;
 /// against a real server: tests/qdrant-js/qdrant-client-test.mjs runs every call OxiVec supports and asserts the
 /// answers. Needs node (20 or later) and npm; the first run installs the client with <c>npm ci</c>.
 /// </summary>
+[Collection(ExternalProcess.JsPackageCollection)]
 public sealed class QdrantJsClientTests(ITestOutputHelper output)
 {
     [Fact]

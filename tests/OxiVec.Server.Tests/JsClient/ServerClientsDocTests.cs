@@ -9,6 +9,7 @@ namespace OxiVec.Server.Tests.JsClient;
 /// comment after each shows (<c>...</c> stands for any value, numbers agree to 1e-5), and its JavaScript example prints
 /// what its comment shows. The doc's address, 127.0.0.1:6333, is replaced by the test server's.
 /// </summary>
+[Collection(ExternalProcess.JsPackageCollection)]
 public sealed class ServerClientsDocTests(ITestOutputHelper output)
 {
     private const string DocAddress = "http://127.0.0.1:6333";
