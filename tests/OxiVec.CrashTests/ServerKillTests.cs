@@ -97,7 +97,7 @@ public sealed class ServerKillTests(ITestOutputHelper output)
                 }
 
                 await ledger.VerifyAsync(http, context);
-                output.WriteLine($"kill {kill}: {cycle.Acknowledged.Count} requests acknowledged, {cycle.InDoubt.Count} in doubt; {ledger.Durable} points durable; restart {(restarted - killed).TotalSeconds:F1} s, verification {(total.Elapsed - restarted).TotalSeconds:F1} s, {total.Elapsed.TotalSeconds:F1} s in all");
+                output.WriteLine($"kill {kill}: {cycle.Acks} requests ({cycle.Acknowledged.Count} points) acknowledged, {inDoubt.Count} requests in doubt; {ledger.Durable} points durable; restart {(restarted - killed).TotalSeconds:F1} s, verification {(total.Elapsed - restarted).TotalSeconds:F1} s, {total.Elapsed.TotalSeconds:F1} s in all");
             }
         }
         finally

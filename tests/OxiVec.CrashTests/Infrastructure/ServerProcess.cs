@@ -18,6 +18,7 @@ public sealed class ServerProcess : IAsyncDisposable
     private readonly Task _stdoutReader;
     private readonly TaskCompletionSource<Uri> _address = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly StringBuilder _stdout = new();
+    private int _disposed;
 
     private ServerProcess(Process process)
     {
@@ -94,8 +95,14 @@ public sealed class ServerProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Kills the process if it still runs and releases it; a second call does nothing.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         await KillAsync();
         await _stdoutReader;
         await _stderr;
