@@ -8,75 +8,93 @@ using OxiVec.Storage;
 
 namespace OxiVec.Hosting.Qdrant;
 
-/// <summary>Points: upsert, get one, query (the first cut; the rest of Qdrant's points API follows).</summary>
-internal static class PointEndpoints
+/// <summary>Point reads: get one, retrieve many, scroll (in Qdrant's id order: integers by value, then UUIDs), count.</summary>
+internal sealed class PointEndpoints(QdrantLimits limits)
 {
-    public static void Map(IEndpointRouteBuilder endpoints)
+    public void Map(IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapPut("/collections/{name}/points", UpsertAsync);
         endpoints.MapGet("/collections/{name}/points/{id}", GetOne);
-        endpoints.MapPost("/collections/{name}/points/query", QueryAsync);
-    }
-
-    /// <summary>Upserts the points in one transaction (a rejected batch changes nothing); answers after the WAL policy acknowledged it.</summary>
-    private static async Task<IResult> UpsertAsync(string name, HttpRequest request, OxiVecDatabaseHost host, CancellationToken cancellationToken)
-    {
-        long started = Stopwatch.GetTimestamp();
-        using JsonDocument body = await QdrantJson.ReadBodyAsync(request, cancellationToken).ConfigureAwait(false);
-        JsonElement points = QdrantJson.Optional(body.RootElement, "points");
-        if (points.ValueKind != JsonValueKind.Array)
-        {
-            throw new QdrantRequestException("points", "points: [{id, vector, payload}] is required.");
-        }
-
-        VectorDatabase database = host.Database;
-        using VectorTransaction transaction = database.BeginTransaction();
-        int i = 0;
-        foreach (JsonElement point in points.EnumerateArray())
-        {
-            string path = $"points[{i++}]";
-            string id = QdrantPointId.Parse(QdrantJson.Optional(point, "id"), $"{path}.id");
-            float[] vector = QdrantJson.Vector(QdrantJson.Optional(point, "vector"), $"{path}.vector");
-            Dictionary<string, MetadataValue> payload = QdrantPayload.ToMetadata(QdrantJson.Optional(point, "payload"), $"{path}.payload");
-            transaction.Upsert(name, id, vector, payload);
-        }
-
-        long lsn = transaction.Count == 0 ? 0 : await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-        request.HttpContext.Response.Headers["x-oxivec-lsn"] = lsn.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        return QdrantResponse.Ok(new UpdateResult(lsn, "completed"), started);
+        endpoints.MapPost("/collections/{name}/points", RetrieveAsync);
+        endpoints.MapPost("/collections/{name}/points/scroll", ScrollAsync);
+        endpoints.MapPost("/collections/{name}/points/count", CountAsync);
     }
 
     private static IResult GetOne(string name, string id, OxiVecDatabaseHost host)
     {
         long started = Stopwatch.GetTimestamp();
+        VectorDatabase database = host.Database;
+        CollectionEndpoints.Require(database, name);
         string key = QdrantPointId.Parse(id, "id");
-        VectorRecord record = host.Database.Get(name, key) ?? throw new KeyNotFoundException($"Not found: Point with id {id} does not exists!");
+        VectorRecord record = database.Get(name, key) ?? throw QdrantNotFound.Point(key);
         return QdrantResponse.Ok(new PointJson(record.Id, record.Metadata, record.Vector.ToArray()), started);
     }
 
-    private static async Task<IResult> QueryAsync(string name, HttpRequest request, OxiVecDatabaseHost host, CancellationToken cancellationToken)
+    private async Task<IResult> RetrieveAsync(string name, HttpRequest request, OxiVecDatabaseHost host, CancellationToken cancellationToken)
     {
         long started = Stopwatch.GetTimestamp();
+        VectorDatabase database = host.Database;
+        CollectionEndpoints.Require(database, name);
         using JsonDocument body = await QdrantJson.ReadBodyAsync(request, cancellationToken).ConfigureAwait(false);
         JsonElement root = body.RootElement;
-        float[] query = QdrantJson.Vector(QdrantJson.Optional(root, "query"), "query");
-        int limit = QdrantJson.Int(root, "limit", 10, "body");
-        bool withPayload = QdrantJson.Bool(root, "with_payload", false, "body");
-        bool withVector = QdrantJson.Bool(root, "with_vector", false, "body");
-        MetadataFilter? filter = QdrantFilter.Translate(QdrantJson.Optional(root, "filter"), 32);
-        VectorDatabase database = host.Database;
-        IReadOnlyList<SearchResult> hits = limit == 0 ? [] : database.Search(name, query, limit, new VectorSearchOptions { Filter = filter });
-        var points = new List<ScoredPointJson>(hits.Count);
-        foreach (SearchResult hit in hits)
+        QdrantJson.RefuseUnknown(root, "", "ids", "with_payload", "with_vector");
+        List<string> ids = new UpdateParser(limits, 0).Ids(QdrantJson.Array(root, "ids", ""), "ids");
+        PointOutput output = PointOutput.Parse(root, payloadByDefault: true);
+        var points = new List<PointJson>(ids.Count);
+        foreach (string id in ids.Distinct(StringComparer.Ordinal))
         {
-            float[]? vector = withVector ? database.Get(name, hit.Id)?.Vector.ToArray() : null;
-            points.Add(new ScoredPointJson(hit.Id, hit.Score, withPayload ? hit.Metadata : null, vector));
+            if (database.Get(name, id) is { } record)
+            {
+                points.Add(new PointJson(record.Id, output.Select(record.Metadata), output.Vector ? record.Vector.ToArray() : null));
+            }
         }
 
-        return QdrantResponse.Ok(new QueryResult(points), started);
+        return QdrantResponse.Ok(points, started);
     }
 
-    private sealed record UpdateResult(long OperationId, string Status);
+    private async Task<IResult> ScrollAsync(string name, HttpRequest request, OxiVecDatabaseHost host, CancellationToken cancellationToken)
+    {
+        long started = Stopwatch.GetTimestamp();
+        VectorDatabase database = host.Database;
+        CollectionEndpoints.Require(database, name);
+        using JsonDocument body = await QdrantJson.ReadBodyAsync(request, cancellationToken).ConfigureAwait(false);
+        JsonElement root = body.RootElement;
+        if (QdrantJson.Optional(root, "order_by").ValueKind != JsonValueKind.Undefined)
+        {
+            throw new QdrantRequestException("order_by", "OxiVec does not support ordering a scroll by a payload field; it scrolls in point id order.");
+        }
 
-    private sealed record QueryResult(List<ScoredPointJson> Points);
+        QdrantJson.RefuseUnknown(root, "", "filter", "limit", "offset", "with_payload", "with_vector");
+        int limit = QdrantJson.Int(root, "limit", 10, "", min: 1);
+        limits.CheckLimit(limit, 0, "limit");
+        JsonElement offset = QdrantJson.Optional(root, "offset");
+        string? from = offset.ValueKind == JsonValueKind.Undefined ? null : QdrantPointId.Parse(offset, "offset");
+        MetadataFilter? filter = QdrantFilter.Translate(QdrantJson.Object(QdrantJson.Optional(root, "filter"), "filter"), limits.MaxFilterDepth);
+        PointOutput output = PointOutput.Parse(root, payloadByDefault: true);
+
+        IReadOnlyList<VectorRecord> page = database.Scroll(name, filter, from, limit + 1); // the extra one is the next page's offset
+        var points = new List<PointJson>(Math.Min(limit, page.Count));
+        foreach (VectorRecord record in page.Take(limit))
+        {
+            points.Add(new PointJson(record.Id, output.Select(record.Metadata), output.Vector ? record.Vector.ToArray() : null));
+        }
+
+        return QdrantResponse.Ok(new ScrollResult(points, page.Count > limit ? new PointIdJson(page[limit].Id) : null), started);
+    }
+
+    private async Task<IResult> CountAsync(string name, HttpRequest request, OxiVecDatabaseHost host, CancellationToken cancellationToken)
+    {
+        long started = Stopwatch.GetTimestamp();
+        VectorDatabase database = host.Database;
+        CollectionEndpoints.Require(database, name);
+        using JsonDocument body = await QdrantJson.ReadBodyAsync(request, cancellationToken).ConfigureAwait(false);
+        JsonElement root = body.RootElement;
+        QdrantJson.RefuseUnknown(root, "", "filter", "exact");
+        _ = QdrantJson.Bool(root, "exact", true, ""); // OxiVec's count is always exact
+        MetadataFilter? filter = QdrantFilter.Translate(QdrantJson.Object(QdrantJson.Optional(root, "filter"), "filter"), limits.MaxFilterDepth);
+        return QdrantResponse.Ok(new CountResult(database.Count(name, filter)), started);
+    }
+
+    private sealed record ScrollResult(List<PointJson> Points, PointIdJson? NextPageOffset);
+
+    private sealed record CountResult(long Count);
 }

@@ -13,6 +13,17 @@ internal sealed record PointJson(string Id, IReadOnlyDictionary<string, Metadata
 [JsonConverter(typeof(ScoredPointJsonConverter))]
 internal sealed record ScoredPointJson(string Id, float Score, IReadOnlyDictionary<string, MetadataValue>? Payload, float[]? Vector);
 
+/// <summary>A point id alone, written as Qdrant does (a number for an integer id, a string for a UUID).</summary>
+[JsonConverter(typeof(PointIdJsonConverter))]
+internal sealed record PointIdJson(string Id);
+
+internal sealed class PointIdJsonConverter : JsonConverter<PointIdJson>
+{
+    public override PointIdJson Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => throw new NotSupportedException();
+
+    public override void Write(Utf8JsonWriter writer, PointIdJson value, JsonSerializerOptions options) => QdrantPointId.Write(writer, value.Id);
+}
+
 internal sealed class PointJsonConverter : JsonConverter<PointJson>
 {
     public override PointJson Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => throw new NotSupportedException();

@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 
-namespace OxiVec.Server.Tests;
+namespace OxiVec.Server.Tests.Qdrant;
 
 public sealed class QdrantSmokeTests
 {

@@ -1,0 +1,115 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using OxiVec.Hosting.Qdrant.Translation;
+using OxiVec.Indexing;
+using OxiVec.Storage;
+
+namespace OxiVec.Hosting.Qdrant;
+
+/// <summary>
+/// Search: <c>/points/query</c> and <c>/points/query/batch</c>, and the legacy <c>/points/search</c> and
+/// <c>/points/search/batch</c> that many clients still use. The filter runs inside the index search (never after it).
+/// </summary>
+internal sealed class SearchEndpoints(QdrantLimits limits)
+{
+    public void Map(IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapPost("/collections/{name}/points/query", async (string name, HttpRequest request, OxiVecDatabaseHost host, CancellationToken ct) =>
+        {
+            long started = Stopwatch.GetTimestamp();
+            (VectorDatabase database, CollectionInfo collection, JsonDocument body) = await OpenAsync(name, request, host, ct).ConfigureAwait(false);
+            using (body)
+            {
+                return QdrantResponse.Ok(new QueryResult(Run(database, collection, SearchSpec.FromQuery(body.RootElement, limits))), started);
+            }
+        });
+        endpoints.MapPost("/collections/{name}/points/query/batch", async (string name, HttpRequest request, OxiVecDatabaseHost host, CancellationToken ct) =>
+        {
+            long started = Stopwatch.GetTimestamp();
+            (VectorDatabase database, CollectionInfo collection, JsonDocument body) = await OpenAsync(name, request, host, ct).ConfigureAwait(false);
+            using (body)
+            {
+                List<SearchSpec> specs = Batch(body.RootElement, (search, path) => SearchSpec.FromQuery(search, limits, path));
+                return QdrantResponse.Ok(specs.Select(s => new QueryResult(Run(database, collection, s))).ToList(), started);
+            }
+        });
+        endpoints.MapPost("/collections/{name}/points/search", async (string name, HttpRequest request, OxiVecDatabaseHost host, CancellationToken ct) =>
+        {
+            long started = Stopwatch.GetTimestamp();
+            (VectorDatabase database, CollectionInfo collection, JsonDocument body) = await OpenAsync(name, request, host, ct).ConfigureAwait(false);
+            using (body)
+            {
+                return QdrantResponse.Ok(Run(database, collection, SearchSpec.FromSearch(body.RootElement, limits)), started);
+            }
+        });
+        endpoints.MapPost("/collections/{name}/points/search/batch", async (string name, HttpRequest request, OxiVecDatabaseHost host, CancellationToken ct) =>
+        {
+            long started = Stopwatch.GetTimestamp();
+            (VectorDatabase database, CollectionInfo collection, JsonDocument body) = await OpenAsync(name, request, host, ct).ConfigureAwait(false);
+            using (body)
+            {
+                List<SearchSpec> specs = Batch(body.RootElement, (search, path) => SearchSpec.FromSearch(search, limits, path));
+                return QdrantResponse.Ok(specs.Select(s => Run(database, collection, s)).ToList(), started);
+            }
+        });
+    }
+
+    /// <summary>Runs one search: <c>limit + offset</c> (plus the query point) nearest, then skips, leaves out and cuts at the threshold.</summary>
+    public static List<ScoredPointJson> Run(VectorDatabase database, CollectionInfo collection, SearchSpec spec)
+    {
+        float[] query = spec.Vector ?? (database.Get(collection.Name, spec.PointId!) ?? throw QdrantNotFound.Point(spec.PointId!)).Vector.ToArray();
+        if (query.Length != collection.Options.Dimension)
+        {
+            throw new QdrantRequestException(spec.QueryPath, $"Vector dimension error: expected dim: {collection.Options.Dimension}, got {query.Length}.");
+        }
+
+        int k = spec.Limit + spec.Offset + (spec.PointId is null ? 0 : 1);
+        IReadOnlyList<SearchResult> hits = database.Search(collection.Name, query, k, new VectorSearchOptions { Filter = spec.Filter, Ef = spec.Ef, Exact = spec.Exact });
+        bool lowerIsBetter = collection.Options.Metric == DistanceMetric.Euclidean;
+        var points = new List<ScoredPointJson>(Math.Min(spec.Limit, hits.Count));
+        foreach (SearchResult hit in hits.Where(h => !string.Equals(h.Id, spec.PointId, StringComparison.Ordinal)).Skip(spec.Offset).Take(spec.Limit))
+        {
+            if (spec.ScoreThreshold is float threshold && (lowerIsBetter ? hit.Score > threshold : hit.Score < threshold))
+            {
+                break; // hits come best first: the rest are worse
+            }
+
+            float[]? vector = spec.Output.Vector ? database.Get(collection.Name, hit.Id)?.Vector.ToArray() : null;
+            points.Add(new ScoredPointJson(hit.Id, hit.Score, spec.Output.Select(hit.Metadata), vector));
+        }
+
+        return points;
+    }
+
+    private static async Task<(VectorDatabase, CollectionInfo, JsonDocument)> OpenAsync(string name, HttpRequest request, OxiVecDatabaseHost host, CancellationToken cancellationToken)
+    {
+        VectorDatabase database = host.Database;
+        CollectionInfo collection = CollectionEndpoints.Require(database, name);
+        return (database, collection, await QdrantJson.ReadBodyAsync(request, cancellationToken).ConfigureAwait(false));
+    }
+
+    private List<SearchSpec> Batch(JsonElement body, Func<JsonElement, string, SearchSpec> parse)
+    {
+        QdrantJson.RefuseUnknown(body, "", "searches");
+        JsonElement searches = QdrantJson.Array(body, "searches", "");
+        if (searches.GetArrayLength() > limits.MaxPoints)
+        {
+            throw new QdrantRequestException("searches", $"{searches.GetArrayLength()} searches in one request is more than the server's MaxPointsPerRequest ({limits.MaxPoints}).");
+        }
+
+        var specs = new List<SearchSpec>(searches.GetArrayLength());
+        int i = 0;
+        foreach (JsonElement search in searches.EnumerateArray())
+        {
+            string path = $"searches[{i++}]";
+            specs.Add(parse(QdrantJson.Object(search, path), path));
+        }
+
+        return specs;
+    }
+
+    private sealed record QueryResult(List<ScoredPointJson> Points);
+}
