@@ -38,7 +38,10 @@ public sealed class ServeProcess : IAsyncDisposable
 
     public int Id => _process.Id;
 
-    public static ServeProcess Start(params string[] arguments)
+    public static ServeProcess Start(params string[] arguments) => Start(new Dictionary<string, string>(), arguments);
+
+    /// <summary>Starts <c>oxivec serve arguments...</c> with <paramref name="environment"/> added to its environment.</summary>
+    public static ServeProcess Start(IReadOnlyDictionary<string, string> environment, params string[] arguments)
     {
         string dll = Path.Combine(AppContext.BaseDirectory, "OxiVec.Cli.dll");
         if (!File.Exists(dll) || !File.Exists(Path.ChangeExtension(dll, ".runtimeconfig.json")))
@@ -58,6 +61,11 @@ public sealed class ServeProcess : IAsyncDisposable
         }
 
         info.Environment.Remove("OXIVEC_API_KEY");
+        foreach (KeyValuePair<string, string> pair in environment)
+        {
+            info.Environment[pair.Key] = pair.Value;
+        }
+
         return new ServeProcess(Process.Start(info) ?? throw new InvalidOperationException("oxivec serve did not start."));
     }
 

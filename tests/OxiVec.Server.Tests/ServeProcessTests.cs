@@ -89,4 +89,60 @@ public sealed class ServeProcessTests
             }
         }
     }
+
+    [Fact]
+    public async Task Serve_OnAnAddressInUse_FailsToStart_WithExitCode1_NamingTheAddress()
+    {
+        string directory = NewDirectory();
+        using var taken = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        int port = ((IPEndPoint)taken.LocalEndpoint).Port;
+        try
+        {
+            await using ServeProcess serve = ServeProcess.Start("--data", directory, "--http", $"127.0.0.1:{port}");
+            int exitCode = await serve.WaitForExitAsync();
+            Assert.True(exitCode == 1, $"exit code {exitCode}\n{serve.Output}");
+            Assert.Contains("cannot listen", serve.Output, StringComparison.Ordinal);
+            Assert.Contains(port.ToString(System.Globalization.CultureInfo.InvariantCulture), serve.Output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            taken.Stop();
+            if (Directory.Exists(directory))
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Serve_WithTheJsonFormatterConfigured_LogsJsonLines_AndTakesItsKeyFromOxivecApiKey()
+    {
+        string directory = NewDirectory();
+        var environment = new Dictionary<string, string> { ["Logging__Console__FormatterName"] = "json", ["OXIVEC_API_KEY"] = "env-key" };
+        try
+        {
+            await using (ServeProcess serve = ServeProcess.Start(environment, "--data", directory, "--http", "127.0.0.1:0"))
+            {
+                Uri address = await serve.WaitUntilListeningAsync();
+                using (var client = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(30) })
+                {
+                    Assert.Equal(HttpStatusCode.Unauthorized, (await client.GetAsync("/healthz")).StatusCode);
+                }
+
+                await serve.SignalAsync("TERM");
+                Assert.Equal(0, await serve.WaitForExitAsync());
+                string[] logLines = serve.Output.Split('\n').Where(l => l.Contains("OxiVec.Hosting.OxiVecDatabaseHost", StringComparison.Ordinal)).ToArray();
+                Assert.NotEmpty(logLines);
+                Assert.All(logLines, line => Assert.StartsWith("{", line, StringComparison.Ordinal));
+            }
+        }
+        finally
+        {
+            if (Directory.Exists(directory))
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+        }
+    }
 }

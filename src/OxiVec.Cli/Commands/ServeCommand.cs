@@ -76,6 +76,11 @@ internal static class ServeCommand
             {
                 throw new CliException($"bad configuration: {string.Join(" ", failures)}", ex);
             }
+            catch (IOException ex)
+            {
+                // Kestrel could not listen: the address is in use or not this machine's.
+                throw new CliException($"cannot listen: {ex.Message}", ex);
+            }
 
             foreach (string address in OxiVecServer.Addresses(app))
             {

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Console;
 using OpenTelemetry.Metrics;
 
 namespace OxiVec.Hosting.Server;
@@ -41,6 +42,13 @@ internal static class Observability
         };
         configuration.Sources.Insert(0, new MemoryConfigurationSource { InitialData = defaults });
     }
+
+    /// <summary>
+    /// Lets <c>Logging:Console:FormatterName</c> choose the console format (<c>simple</c> by default, <c>json</c> for
+    /// structured logs, <c>systemd</c>): the slim host fixes it to <c>simple</c> in code, which this runs after.
+    /// </summary>
+    public static IServiceCollection AddConsoleFormatterChoice(this IServiceCollection services, IConfiguration configuration) =>
+        services.Configure<ConsoleLoggerOptions>(console => console.FormatterName = configuration["Logging:Console:FormatterName"] ?? ConsoleFormatterNames.Simple);
 
     /// <summary>Registers OpenTelemetry metrics with the Prometheus exporter.</summary>
     public static IServiceCollection AddOxiVecMetrics(this IServiceCollection services)

@@ -48,6 +48,7 @@ public static class OxiVecServer
         configuration.GetSection(ServerOptions.SectionName).Bind(bound);
         builder.Services.AddOxiVecRequestLimits(bound);
         builder.Services.AddOxiVecMetrics();
+        builder.Services.AddConsoleFormatterChoice(configuration);
         builder.Services.Configure<JsonOptions>(json => json.SerializerOptions.PropertyNamingPolicy = QdrantResponse.Json.PropertyNamingPolicy);
         builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(routes => routes.ThrowOnBadRequest = true); // bad bodies reach ErrorHandling
 
