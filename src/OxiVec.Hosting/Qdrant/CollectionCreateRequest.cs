@@ -28,12 +28,20 @@ internal static class CollectionCreateRequest
             throw new QdrantRequestException("vectors", "vectors: {size, distance} is required (OxiVec collections have one unnamed dense vector).");
         }
 
+        string vectorsPath = "vectors";
         if (!vectors.TryGetProperty("size", out _) && !vectors.TryGetProperty("distance", out _))
         {
-            throw new QdrantRequestException("vectors", "named vectors are not supported: OxiVec collections have one unnamed vector (vectors: {size, distance}).");
+            // Qdrant's named form with the one name "" (LangChain creates collections so) is the unnamed vector.
+            if (!(vectors.EnumerateObject().Count() == 1 && vectors.TryGetProperty("", out JsonElement unnamed) && unnamed.ValueKind == JsonValueKind.Object))
+            {
+                throw new QdrantRequestException("vectors", "named vectors are not supported: OxiVec collections have one unnamed vector (vectors: {size, distance}, or {\"\": {size, distance}}).");
+            }
+
+            vectors = unnamed;
+            vectorsPath = "vectors[\"\"]";
         }
 
-        QdrantJson.RefuseUnknown(vectors, "vectors", "size", "distance", "hnsw_config", "on_disk", "datatype");
+        QdrantJson.RefuseUnknown(vectors, vectorsPath, "size", "distance", "hnsw_config", "on_disk", "datatype");
         RequireFalse(vectors, "on_disk", "vectors on disk", "vectors");
         JsonElement datatype = QdrantJson.Optional(vectors, "datatype");
         if (datatype.ValueKind != JsonValueKind.Undefined && !(datatype.ValueKind == JsonValueKind.String && datatype.GetString() == "float32"))

@@ -60,6 +60,13 @@ internal sealed class SearchEndpoints(QdrantLimits limits)
     /// <summary>Runs one search: <c>limit + offset</c> (plus the query point) nearest, then skips, leaves out and cuts at the threshold.</summary>
     public static List<ScoredPointJson> Run(VectorDatabase database, CollectionInfo collection, SearchSpec spec)
     {
+        if (spec.Vector is null && spec.PointId is null)
+        {
+            // Qdrant's query without a query lists the matching points in id order, each with score 1.
+            return [.. database.Scroll(collection.Name, spec.Filter, null, spec.Limit + spec.Offset).Skip(spec.Offset).Select(record =>
+                new ScoredPointJson(record.Id, 1f, spec.Output.Select(record.Metadata), spec.Output.Vector ? record.Vector.ToArray() : null))];
+        }
+
         float[] query = spec.Vector ?? (database.Get(collection.Name, spec.PointId!) ?? throw QdrantNotFound.Point(spec.PointId!)).Vector.ToArray();
         if (query.Length != collection.Options.Dimension)
         {

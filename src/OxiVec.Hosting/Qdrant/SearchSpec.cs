@@ -7,7 +7,7 @@ namespace OxiVec.Hosting.Qdrant;
 /// <summary>
 /// One nearest-neighbour search, read from Qdrant's <c>QueryRequest</c> (<c>/points/query</c>) or legacy
 /// <c>SearchRequest</c> (<c>/points/search</c>): by a vector or by a stored point's id (which is then left out of
-/// the results, as in Qdrant), with a filter, <c>limit</c>, <c>offset</c>, <c>params.hnsw_ef</c>,
+/// the results, as in Qdrant) or neither (Qdrant's query without <c>query</c>: the points in id order, score 1), with a filter, <c>limit</c>, <c>offset</c>, <c>params.hnsw_ef</c>,
 /// <c>params.exact</c>, <c>score_threshold</c>, <c>with_payload</c> and <c>with_vector</c>.
 /// </summary>
 internal sealed record SearchSpec(
@@ -48,7 +48,7 @@ internal sealed record SearchSpec(
 
         (float[]? vector, string? pointId) = query.ValueKind switch
         {
-            JsonValueKind.Undefined => throw new QdrantRequestException(queryPath, "a query is required: a vector, a point id, or {\"nearest\": ...} (OxiVec does not list points without a query; use scroll)."),
+            JsonValueKind.Undefined => (null, null), // no query: the points in id order, as Qdrant lists them
             JsonValueKind.Number or JsonValueKind.String => (null, QdrantPointId.Parse(query, queryPath)),
             _ => (QdrantJson.Vector(query, queryPath), (string?)null),
         };

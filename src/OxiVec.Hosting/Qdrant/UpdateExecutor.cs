@@ -44,7 +44,9 @@ internal sealed class UpdateExecutor(PointLocks locks, QdrantLimits limits)
 
         using VectorTransaction transaction = database.BeginTransaction();
         overlay.Stage(transaction);
-        return transaction.Count == 0 ? 0 : await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        // Not cancellable: a commit whose wait is abandoned may still be logged and applied later, after the locks
+        // were released, and a read-modify-write that read before it would then overwrite it.
+        return transaction.Count == 0 ? 0 : await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
     }
 
     private static void Apply(PointOverlay overlay, UpdateOperation operation, Dictionary<PointSelector, IReadOnlyList<string>> candidates)

@@ -196,12 +196,24 @@ internal sealed class UpdateParser(QdrantLimits limits, int dimension)
         QdrantJson.RefuseUnknown(QdrantJson.Object(batch, path), path, "ids", "vectors", "payloads");
         JsonElement ids = QdrantJson.Array(batch, "ids", path);
         JsonElement vectors = QdrantJson.Optional(batch, "vectors");
+        string vectorsPath = QdrantJson.Join(path, "vectors");
         if (vectors.ValueKind == JsonValueKind.Object)
         {
-            throw new QdrantRequestException(QdrantJson.Join(path, "vectors"), "named vectors are not supported: OxiVec collections have one unnamed vector (vectors: [[...], ...]).");
+            // {"": [[...], ...]}: Qdrant's named form with the one name "" is the unnamed vector.
+            if (!(vectors.EnumerateObject().Count() == 1 && vectors.TryGetProperty("", out JsonElement unnamed)))
+            {
+                throw new QdrantRequestException(vectorsPath, "named vectors are not supported: OxiVec collections have one unnamed vector (vectors: [[...], ...]).");
+            }
+
+            vectors = unnamed;
+            vectorsPath += "[\"\"]";
         }
 
-        vectors = QdrantJson.Array(batch, "vectors", path);
+        if (vectors.ValueKind != JsonValueKind.Array)
+        {
+            throw new QdrantRequestException(vectorsPath, "an array of vectors is required.");
+        }
+
         JsonElement payloads = QdrantJson.Optional(batch, "payloads");
         if (payloads.ValueKind is not (JsonValueKind.Undefined or JsonValueKind.Array))
         {
@@ -221,7 +233,7 @@ internal sealed class UpdateParser(QdrantLimits limits, int dimension)
         for (int i = 0; i < count; i++)
         {
             vectorItems.MoveNext();
-            float[] vector = Vector(vectorItems.Current, $"{path}.vectors[{i}]");
+            float[] vector = Vector(vectorItems.Current, $"{vectorsPath}[{i}]");
             Dictionary<string, MetadataValue> payload = [];
             if (payloads.ValueKind == JsonValueKind.Array)
             {

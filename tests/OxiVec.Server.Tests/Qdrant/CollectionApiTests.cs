@@ -52,6 +52,17 @@ public sealed class CollectionApiTests(QdrantServer server) : IClassFixture<Qdra
     }
 
     [Fact]
+    public async Task Create_WithTheOneVectorNamedEmpty_IsTheUnnamedVector_AsLangChainCreatesIt()
+    {
+        (await Http.PutJsonAsync("/collections/c_empty_name", """{"vectors": {"": {"size": 3, "distance": "Cosine"}}}""")).Expect(HttpStatusCode.OK);
+        (await Http.PutJsonAsync("/collections/c_empty_name/points", """{"points": [{"id": 1, "vector": {"": [1, 0, 0]}}]}""")).Expect(HttpStatusCode.OK);
+        (await Http.PutJsonAsync("/collections/c_empty_name/points", """{"batch": {"ids": [2], "vectors": {"": [[0, 1, 0]]}}}""")).Expect(HttpStatusCode.OK);
+        JsonElement hits = (await Http.PostJsonAsync("/collections/c_empty_name/points/query", """{"query": [0, 1, 0], "using": "", "limit": 1}""")).Expect(HttpStatusCode.OK).Result.GetProperty("points");
+        Assert.Equal(2UL, hits[0].GetProperty("id").GetUInt64());
+        Assert.Contains("named vectors", (await Http.PutJsonAsync("/collections/c_two_names", """{"vectors": {"": {"size": 3, "distance": "Cosine"}, "b": {"size": 3, "distance": "Cosine"}}}""")).Expect(HttpStatusCode.BadRequest).Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Create_Twice_Answers409AlreadyExists()
     {
         await Http.CreateAsync("c_twice");

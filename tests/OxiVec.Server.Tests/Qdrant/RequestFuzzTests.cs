@@ -35,8 +35,30 @@ public sealed class RequestFuzzTests(QdrantServer server) : IClassFixture<Qdrant
             (4, Gen.Select(Gen.Int[0, Keys.Length - 1], Json(depth - 1)).Array[0, 4]
                 .Select(fields => "{" + string.Join(", ", fields.Select(f => $"\"{Keys[f.Item1]}\": {f.Item2}")) + "}")));
 
+    /// <summary>Valid bodies of the endpoints with one part replaced by random JSON ("{0}"), to reach the deeper checks.</summary>
+    private static readonly string[] Templates =
+    [
+        """{"points": [{"id": 1, "vector": [1, 0, 0], "payload": {0}}]}""",
+        """{"points": [{"id": {0}, "vector": [1, 0, 0]}, {"id": 2, "vector": [0, 1, 0]}]}""",
+        """{"points": [{"id": 3, "vector": {0}}]}""",
+        """{"batch": {"ids": [1, 4], "vectors": {0}, "payloads": [{"a": 2}, null]}}""",
+        """{"query": [1, 0, 0], "filter": {0}, "with_payload": true}""",
+        """{"query": {0}, "limit": 2}""",
+        """{"vector": [0, 1, 0], "limit": 2, "filter": {"must": [{0}]}}""",
+        """{"filter": {"should": [{0}, {"key": "a", "match": {"value": 1}}]}, "limit": 3}""",
+        """{"payload": {0}, "points": [1]}""",
+        """{"payload": {"b": 1}, "filter": {0}}""",
+        """{"points": [1, {0}]}""",
+        """{"ids": {0}, "with_payload": true}""",
+        """{"operations": [{"upsert": {"points": [{"id": 9, "vector": [1, 1, 0]}]}}, {0}]}""",
+        """{"operations": [{"set_payload": {"payload": {"z": 1}, "points": [1]}}, {"delete": {0}}]}""",
+        """{"operations": [{"upsert": {"points": [{"id": 9, "vector": [1, 1, 0]}]}}, {"set_payload": {"payload": {"z": 1}, "points": {0}}}]}""",
+        """{"operations": [{"delete": {"points": [1]}}, {"update_vectors": {"points": [{"id": {0}, "vector": [1, 0, 0]}]}}]}""",
+    ];
+
     private static readonly Gen<string> Body = Gen.Frequency(
         (3, Json(4)),
+        (3, Gen.Select(Gen.Int[0, Templates.Length - 1], Json(3)).Select(t => Templates[t.Item1].Replace("{0}", t.Item2, StringComparison.Ordinal))),
         (1, Gen.String[Gen.Char["{}[]\":,0a1 "], 0, 30]));
 
     [Theory]

@@ -40,6 +40,16 @@ public sealed class SearchApiTests(QdrantServer server) : IClassFixture<QdrantSe
     }
 
     [Fact]
+    public async Task Query_WithoutAQuery_ListsMatchingPointsInIdOrder_WithScoreOne()
+    {
+        await LineAsync("s_noquery", "Dot");
+        JsonElement points = (await Http.PostJsonAsync("/collections/s_noquery/points/query", """{"limit": 2, "offset": 1, "filter": {"must": [{"key": "tag", "match": {"value": "odd"}}]}, "with_payload": true}""")).Expect(HttpStatusCode.OK).Result.GetProperty("points");
+        Assert.Equal([3UL, 5UL], Ids(points));
+        Assert.Equal(1.0, points[0].GetProperty("score").GetDouble());
+        Assert.Equal("odd", points[0].GetProperty("payload").GetProperty("tag").GetString());
+    }
+
+    [Fact]
     public async Task ScoreThreshold_KeepsAtLeastForDotAndAtMostForEuclid()
     {
         await LineAsync("s_euclid", "Euclid");
@@ -85,7 +95,6 @@ public sealed class SearchApiTests(QdrantServer server) : IClassFixture<QdrantSe
     [InlineData("/points/query", """{"query": [1, 0], "params": {"quantization": {"rescore": true}}}""", "params.quantization")]
     [InlineData("/points/query", """{"query": [1, 0, 0]}""", "expected dim: 2")]
     [InlineData("/points/query", """{"query": [1, "x"]}""", "query[1]")]
-    [InlineData("/points/query", """{}""", "query")]
     [InlineData("/points/query", """{"query": [1, 0], "limit": 0}""", "limit")]
     [InlineData("/points/query", """{"query": [1, 0], "limit": 60, "offset": 41}""", "MaxLimit")]
     [InlineData("/points/query", """{"query": [1, 0], "filter": {"must": [{"key": "n", "geo_radius": {}}]}}""", "geo_radius")]
