@@ -28,7 +28,7 @@ public sealed partial class AlertRulesTests
         }
     }
 
-    [PromtoolFact]
+    [Fact]
     public async Task PromtoolCheckRules_AcceptsTheAlertRules()
     {
         var (exitCode, output) = await RunPromtoolAsync("check", "rules", RulesFile);
@@ -36,9 +36,17 @@ public sealed partial class AlertRulesTests
         Assert.Contains("SUCCESS", output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task PromtoolTestRules_TheAlertsFireAsTheirUnitTestsSay()
+    {
+        var (exitCode, output) = await RunPromtoolAsync("test", "rules", Path.Combine(RepositoryRoot(), "docs", "monitoring", "alerts.test.yml"));
+        Assert.True(exitCode == 0, output);
+        Assert.Contains("SUCCESS", output, StringComparison.Ordinal);
+    }
+
     private static async Task<(int ExitCode, string Output)> RunPromtoolAsync(params string[] arguments)
     {
-        var info = new ProcessStartInfo(Promtool.Path!) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var info = new ProcessStartInfo(await Promtool.EnsureAsync()) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (string argument in arguments)
         {
             info.ArgumentList.Add(argument);

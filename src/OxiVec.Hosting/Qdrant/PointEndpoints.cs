@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using OxiVec.Hosting.Qdrant.Translation;
+using OxiVec.Indexing;
 using OxiVec.Storage;
 
 namespace OxiVec.Hosting.Qdrant;
@@ -26,7 +27,8 @@ internal sealed class PointEndpoints(QdrantLimits limits)
         CollectionEndpoints.Require(database, name);
         string key = QdrantPointId.Parse(id, "id");
         VectorRecord record = database.Get(name, key) ?? throw QdrantNotFound.Point(key);
-        return QdrantResponse.Ok(new PointJson(record.Id, record.Metadata, record.Vector.ToArray()), started);
+        DistanceMetric metric = database.GetCollection(name).Options.Metric;
+        return QdrantResponse.Ok(new PointJson(record.Id, record.Metadata, StoredVector.For(metric, record.Vector)), started);
     }
 
     private async Task<IResult> RetrieveAsync(string name, HttpRequest request, OxiVecDatabaseHost host, CancellationToken cancellationToken)
@@ -44,7 +46,7 @@ internal sealed class PointEndpoints(QdrantLimits limits)
         {
             if (database.Get(name, id) is { } record)
             {
-                points.Add(new PointJson(record.Id, output.Select(record.Metadata), output.Vector ? record.Vector.ToArray() : null));
+                points.Add(new PointJson(record.Id, output.Select(record.Metadata), output.Vector ? StoredVector.For(database.GetCollection(name).Options.Metric, record.Vector) : null));
             }
         }
 
@@ -75,7 +77,7 @@ internal sealed class PointEndpoints(QdrantLimits limits)
         var points = new List<PointJson>(Math.Min(limit, page.Count));
         foreach (VectorRecord record in page.Take(limit))
         {
-            points.Add(new PointJson(record.Id, output.Select(record.Metadata), output.Vector ? record.Vector.ToArray() : null));
+            points.Add(new PointJson(record.Id, output.Select(record.Metadata), output.Vector ? StoredVector.For(database.GetCollection(name).Options.Metric, record.Vector) : null));
         }
 
         return QdrantResponse.Ok(new ScrollResult(points, page.Count > limit ? new PointIdJson(page[limit].Id) : null), started);

@@ -64,7 +64,7 @@ internal sealed class SearchEndpoints(QdrantLimits limits)
         {
             // Qdrant's query without a query lists the matching points in id order, each with score 1.
             return [.. database.Scroll(collection.Name, spec.Filter, null, spec.Limit + spec.Offset).Skip(spec.Offset).Select(record =>
-                new ScoredPointJson(record.Id, 1f, spec.Output.Select(record.Metadata), spec.Output.Vector ? record.Vector.ToArray() : null))];
+                new ScoredPointJson(record.Id, 1f, spec.Output.Select(record.Metadata), spec.Output.Vector ? StoredVector.For(collection.Options.Metric, record.Vector) : null))];
         }
 
         float[] query = spec.Vector ?? (database.Get(collection.Name, spec.PointId!) ?? throw QdrantNotFound.Point(spec.PointId!)).Vector.ToArray();
@@ -84,7 +84,7 @@ internal sealed class SearchEndpoints(QdrantLimits limits)
                 break; // hits come best first: the rest are worse
             }
 
-            float[]? vector = spec.Output.Vector ? database.Get(collection.Name, hit.Id)?.Vector.ToArray() : null;
+            float[]? vector = spec.Output.Vector && database.Get(collection.Name, hit.Id) is { } stored ? StoredVector.For(collection.Options.Metric, stored.Vector) : null;
             points.Add(new ScoredPointJson(hit.Id, hit.Score, spec.Output.Select(hit.Metadata), vector));
         }
 
