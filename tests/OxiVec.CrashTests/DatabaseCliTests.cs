@@ -111,7 +111,7 @@ public sealed class DatabaseCliTests
         string file = dir.Sub("docs.jsonl");
         File.WriteAllLines(file,
         [
-            """{"id": "doc-1", "vector": [0.5, -1.25, 3], "metadata": {"lang": "en", "year": 2024, "score": 0.75, "whole": 3.0, "big": 1e300, "draft": false, "tags": ["a", "b"], "none": []}}""",
+            """{"id": "doc-1", "vector": [0.5, -1.25, 3], "metadata": {"lang": "en", "year": 2024, "score": 0.75, "whole": 3.0, "big": 1e300, "draft": false, "tags": ["a", "b"], "none": [], "nothing": null, "mixed": [1, "a", 2.5, true, null], "nested": {"b": {"c": [1, 2]}, "a": "x"}}}""",
             "",
             """{"vector": [1e-7, 2, 0.1], "id": "doc-2"}""",
             """{"id": "ünïcode ✓", "vector": [0.1, 0.2, 0.30000001], "metadata": {"quote\"d": "line\nbreak", "neg": -9007199254740993}}""",
@@ -130,7 +130,7 @@ public sealed class DatabaseCliTests
         Assert.Equal([0.5f, -1.25f, 3f], records[0].Vector);
         Assert.Equal([1e-7f, 2f, 0.1f], records[1].Vector);
         Assert.Equal(
-            """{"big":1E+300,"draft":false,"lang":"en","none":[],"score":0.75,"tags":["a","b"],"whole":3.0,"year":2024}""",
+            """{"big":1E+300,"draft":false,"lang":"en","mixed":[1,"a",2.5,true,null],"nested":{"b":{"c":[1,2]},"a":"x"},"none":[],"nothing":null,"score":0.75,"tags":["a","b"],"whole":3.0,"year":2024}""",
             records[0].MetadataJson);
         Assert.Equal("{}", records[1].MetadataJson);
         Assert.Equal("""{"neg":-9007199254740993,"quote\"d":"line\nbreak"}""", records[2].MetadataJson);
@@ -173,8 +173,8 @@ public sealed class DatabaseCliTests
     [InlineData("""{"id": "c", "vector": [1, 2]}""", "line 3: the vector has 2 components, but the first vector of the file has 3")]
     [InlineData("""{"id": "c", "vector": [1, 2, "3"]}""", "line 3: \"vector\" component 2 is a string, not a number")]
     [InlineData("""{"id": "a", "vector": [1, 2, 3]}""", "line 3: id 'a' appears twice in the file")]
-    [InlineData("""{"id": "c", "vector": [1, 2, 3], "metadata": {"x": null}}""", "line 3: metadata field 'x' is null")]
-    [InlineData("""{"id": "c", "vector": [1, 2, 3], "metadata": {"x": [1]}}""", "line 3: metadata field 'x' is an array with a number at index 0")]
+    [InlineData("""{"id": "c", "vector": [1, 2, 3], "metadata": {"x": [1, {"y": 99999999999999999999}]}}""", "line 3: metadata field 'x' index 1 field 'y' is the integer 99999999999999999999, outside the 64-bit range")]
+    [InlineData("""{"id": "c", "vector": [1, 2, 3], "metadata": {"x": {"y": 1, "y": 2}}}""", "line 3: metadata field 'x' has the field 'y' twice")]
     [InlineData("""{"id": "c", "vector": [1, 2, 3], "meta": {}}""", "line 3: unknown key \"meta\"")]
     [InlineData("""{"id": "c", "vector": [0, 0, 0]}""", "line 3: the vector's length is 0; a cosine collection cannot normalise it")]
     [InlineData("""{"vector": [1, 2, 3]}""", "line 3: no \"id\"")]

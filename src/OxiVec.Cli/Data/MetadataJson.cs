@@ -8,9 +8,10 @@ namespace OxiVec.Cli.Data;
 /// <summary>
 /// Metadata as JSON, both ways. Reading (a .jsonl "metadata" object): a string is a string; a number written as an
 /// integer (no '.', no exponent) is a long; any other number is a double (out of range: ±infinity); true and false are
-/// bools; an array of strings is a string list. Null, objects and other arrays are refused. Writing (export) is the
-/// inverse, and a double always shows a '.' or an exponent (3.0, not 3) so that it reads back as a double; values
-/// stored through the Qdrant API (null, lists of any values, objects) are exported as that JSON.
+/// bools; null is null; an array of strings is a string list, any other array a list of such values; an object an
+/// object (nested at most <see cref="MetadataValue.MaxNesting"/> levels), as the Qdrant API stores payloads. Writing
+/// (export) is the inverse, and a double always shows a '.' or an exponent (3.0, not 3) so that it reads back as a
+/// double: what `export` writes, `import` reads back as the same values.
 /// </summary>
 internal static class MetadataJson
 {
@@ -32,15 +33,7 @@ internal static class MetadataJson
         {
             string name = field.Name;
             CheckString(name, $"metadata field name '{Shorten(name)}'", fail);
-            MetadataValue value = field.Value.ValueKind switch
-            {
-                JsonValueKind.String => Text(field.Value, $"metadata field '{name}'", fail),
-                JsonValueKind.Number => Number(field.Value, name, fail),
-                JsonValueKind.True => true,
-                JsonValueKind.False => false,
-                JsonValueKind.Array => List(field.Value, name, fail),
-                _ => throw fail($"metadata field '{name}' is {Kind(field.Value)}; use a string, a number, true/false or an array of strings."),
-            };
+            MetadataValue value = Value(field.Value, name, $"metadata field '{name}'", 1, fail);
             if (!result.TryAdd(name, value))
             {
                 throw fail($"metadata field '{name}' appears twice.");
@@ -177,39 +170,80 @@ internal static class MetadataJson
         }
     }
 
-    private static MetadataValue Number(JsonElement element, string name, Func<string, Exception> fail)
+    /// <summary>
+    /// One value; <paramref name="what"/> names it in messages; <paramref name="depth"/> is the level of the array or
+    /// object it would be (1 for a field's own value), which the store bounds at <see cref="MetadataValue.MaxNesting"/>.
+    /// </summary>
+    private static MetadataValue Value(JsonElement element, string name, string what, int depth, Func<string, Exception> fail)
+    {
+        if (depth > MetadataValue.MaxNesting && element.ValueKind is JsonValueKind.Array or JsonValueKind.Object)
+        {
+            throw fail($"{what} nests deeper than {MetadataValue.MaxNesting} levels of arrays and objects.");
+        }
+
+        return element.ValueKind switch
+        {
+            JsonValueKind.String => Text(element, what, fail),
+            JsonValueKind.Number => Number(element, what, fail),
+            JsonValueKind.True => true,
+            JsonValueKind.False => false,
+            JsonValueKind.Null => MetadataValue.Null,
+            JsonValueKind.Array => List(element, name, what, depth, fail),
+            JsonValueKind.Object => Object(element, name, what, depth, fail),
+            _ => throw fail($"{what} is {Kind(element)}."),
+        };
+    }
+
+    private static MetadataValue Number(JsonElement element, string what, Func<string, Exception> fail)
     {
         string raw = element.GetRawText();
         if (raw.AsSpan().IndexOfAny(".eE") < 0)
         {
             return element.TryGetInt64(out long integer)
                 ? integer
-                : throw fail($"metadata field '{name}' is the integer {raw}, outside the 64-bit range; write it as a string, or as a float ({raw}.0).");
+                : throw fail($"{what} is the integer {raw}, outside the 64-bit range; write it as a string, or as a float ({raw}.0).");
         }
 
         return double.Parse(raw, NumberStyles.Float, CultureInfo.InvariantCulture);
     }
 
-    private static MetadataValue List(JsonElement array, string name, Func<string, Exception> fail)
+    private static MetadataValue List(JsonElement array, string name, string what, int depth, Func<string, Exception> fail)
     {
-        var items = new List<string>(array.GetArrayLength());
+        int count = array.GetArrayLength();
+        if (count > ushort.MaxValue)
+        {
+            throw fail($"{what} has {count} items; at most {ushort.MaxValue} are allowed.");
+        }
+
+        var items = new List<MetadataValue>(count);
         int index = 0;
         foreach (JsonElement item in array.EnumerateArray())
         {
-            if (item.ValueKind != JsonValueKind.String)
-            {
-                throw fail($"metadata field '{name}' is an array with {Kind(item)} at index {index}; arrays must hold only strings.");
-            }
-
-            string text = GetString(item, $"metadata field '{name}' index {index}", fail);
-            CheckString(text, $"metadata field '{name}' index {index}", fail);
-            items.Add(text);
+            items.Add(Value(item, name, $"{what} index {index}", depth + 1, fail));
             index++;
         }
 
-        return items.Count > ushort.MaxValue
-            ? throw fail($"metadata field '{name}' has {items.Count} strings; at most {ushort.MaxValue} are allowed.")
-            : MetadataValue.From(items);
+        return MetadataValue.FromList(items); // all strings (or none): a string list, as before
+    }
+
+    private static MetadataValue Object(JsonElement obj, string name, string what, int depth, Func<string, Exception> fail)
+    {
+        var fields = new List<KeyValuePair<string, MetadataValue>>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (JsonProperty field in obj.EnumerateObject())
+        {
+            CheckString(field.Name, $"{what} field name '{Shorten(field.Name)}'", fail);
+            if (!seen.Add(field.Name))
+            {
+                throw fail($"{what} has the field '{Shorten(field.Name)}' twice.");
+            }
+
+            fields.Add(new(field.Name, Value(field.Value, name, $"{what} field '{Shorten(field.Name)}'", depth + 1, fail)));
+        }
+
+        return fields.Count > ushort.MaxValue
+            ? throw fail($"{what} has {fields.Count} fields; at most {ushort.MaxValue} are allowed.")
+            : MetadataValue.FromObject(fields);
     }
 
     /// <summary>"a string", "a number", "null"... for messages.</summary>
