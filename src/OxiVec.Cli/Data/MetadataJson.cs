@@ -61,76 +61,8 @@ internal static class MetadataJson
         json.WriteEndObject();
     }
 
-    /// <summary>Writes one value.</summary>
-    public static void WriteValue(Utf8JsonWriter json, MetadataValue value)
-    {
-        switch (value.Kind)
-        {
-            case MetadataKind.String:
-                json.WriteStringValue(value.AsString);
-                break;
-            case MetadataKind.Long:
-                json.WriteNumberValue(value.AsLong);
-                break;
-            case MetadataKind.Double:
-                json.WriteRawValue(DoubleText(value.AsDouble));
-                break;
-            case MetadataKind.Bool:
-                json.WriteBooleanValue(value.AsBool);
-                break;
-            case MetadataKind.StringList:
-                json.WriteStartArray();
-                foreach (string item in value.AsStringList)
-                {
-                    json.WriteStringValue(item);
-                }
-
-                json.WriteEndArray();
-                break;
-            case MetadataKind.List:
-                json.WriteStartArray();
-                foreach (MetadataValue item in value.AsList)
-                {
-                    WriteValue(json, item);
-                }
-
-                json.WriteEndArray();
-                break;
-            case MetadataKind.Object:
-                json.WriteStartObject();
-                foreach (KeyValuePair<string, MetadataValue> field in value.AsObject)
-                {
-                    json.WritePropertyName(field.Key);
-                    WriteValue(json, field.Value);
-                }
-
-                json.WriteEndObject();
-                break;
-            default:
-                json.WriteNullValue(); // MetadataKind.Null
-                break;
-        }
-    }
-
-    /// <summary>
-    /// A double as JSON text that reads back as the same double: shortest round-trip digits, with ".0" added to an
-    /// integral value; ±infinity (which JSON cannot spell) as ±1e999, which parses back to ±infinity.
-    /// </summary>
-    public static string DoubleText(double value)
-    {
-        if (double.IsPositiveInfinity(value))
-        {
-            return "1e999";
-        }
-
-        if (double.IsNegativeInfinity(value))
-        {
-            return "-1e999";
-        }
-
-        string text = value.ToString("R", CultureInfo.InvariantCulture);
-        return text.AsSpan().IndexOfAny(".eE") >= 0 ? text : text + ".0";
-    }
+    /// <summary>Writes one value (<see cref="MetadataJsonWriter.WriteValue"/>: what <see cref="Read"/> reads back).</summary>
+    public static void WriteValue(Utf8JsonWriter json, MetadataValue value) => MetadataJsonWriter.WriteValue(json, value);
 
     /// <summary>Checks that a string can be stored: valid Unicode, at most <see cref="MaxStringBytes"/> UTF-8 bytes.</summary>
     public static void CheckString(string text, string what, Func<string, Exception> fail)

@@ -14,7 +14,8 @@ namespace OxiVec.Hosting.Qdrant.Translation;
 /// <remarks>
 /// Numbers are written back as numbers: a long in decimal, a double in its shortest round-trip form with ".0" added
 /// to an integral value (<c>3.0</c> stays <c>3.0</c>, <c>1e300</c> comes back as <c>1E+300</c>), so the value and its
-/// kind survive; the digits of an integer beyond the long range do not (it is stored as the nearest double).
+/// kind survive; the digits of an integer beyond the long range do not (it is stored as the nearest double). A
+/// double that is ±infinity (stored through the embedded API or `oxivec import`) comes back as ±1e999.
 /// Strings and names are at most 65,535 UTF-8 bytes; lists and objects nest at most
 /// <see cref="MetadataValue.MaxNesting"/> levels.
 /// </remarks>
@@ -138,71 +139,8 @@ public static class QdrantPayload
         writer.WriteEndObject();
     }
 
-    /// <summary>Writes one value (numbers as the type's remarks describe).</summary>
-    public static void WriteValue(Utf8JsonWriter writer, MetadataValue value)
-    {
-        ArgumentNullException.ThrowIfNull(writer);
-        switch (value.Kind)
-        {
-            case MetadataKind.String:
-                writer.WriteStringValue(value.AsString);
-                break;
-            case MetadataKind.Long:
-                writer.WriteNumberValue(value.AsLong);
-                break;
-            case MetadataKind.Double:
-                writer.WriteRawValue(DoubleText(value.AsDouble), skipInputValidation: true);
-                break;
-            case MetadataKind.Bool:
-                writer.WriteBooleanValue(value.AsBool);
-                break;
-            case MetadataKind.Null:
-                writer.WriteNullValue();
-                break;
-            case MetadataKind.StringList:
-                writer.WriteStartArray();
-                foreach (string s in value.AsStringList)
-                {
-                    writer.WriteStringValue(s);
-                }
-
-                writer.WriteEndArray();
-                break;
-            case MetadataKind.List:
-                writer.WriteStartArray();
-                foreach (MetadataValue item in value.AsList)
-                {
-                    WriteValue(writer, item);
-                }
-
-                writer.WriteEndArray();
-                break;
-            case MetadataKind.Object:
-                writer.WriteStartObject();
-                foreach (KeyValuePair<string, MetadataValue> field in value.AsObject)
-                {
-                    writer.WritePropertyName(field.Key);
-                    WriteValue(writer, field.Value);
-                }
-
-                writer.WriteEndObject();
-                break;
-            default:
-                throw new InvalidOperationException($"Metadata kind {value.Kind} has no JSON form.");
-        }
-    }
-
-    /// <summary>A finite double as JSON that reads back as a double: shortest round-trip digits, ".0" added to an integral value.</summary>
-    internal static string DoubleText(double value)
-    {
-        if (!double.IsFinite(value))
-        {
-            throw new InvalidOperationException($"The metadata double {value} has no JSON form.");
-        }
-
-        string text = value.ToString("R", CultureInfo.InvariantCulture);
-        return text.AsSpan().IndexOfAny(".eE") >= 0 ? text : text + ".0";
-    }
+    /// <summary>Writes one value (numbers as the type's remarks describe; <see cref="MetadataJsonWriter.WriteValue"/>).</summary>
+    public static void WriteValue(Utf8JsonWriter writer, MetadataValue value) => MetadataJsonWriter.WriteValue(writer, value);
 
     private static void CheckDepth(string path, int depth)
     {
