@@ -24,10 +24,9 @@ internal sealed class PointEndpoints(QdrantLimits limits)
     {
         long started = Stopwatch.GetTimestamp();
         VectorDatabase database = host.Database;
-        CollectionEndpoints.Require(database, name);
+        DistanceMetric metric = CollectionEndpoints.Require(database, name).Options.Metric;
         string key = QdrantPointId.Parse(id, "id");
         VectorRecord record = database.Get(name, key) ?? throw QdrantNotFound.Point(key);
-        DistanceMetric metric = database.GetCollection(name).Options.Metric;
         return QdrantResponse.Ok(new PointJson(record.Id, record.Metadata, StoredVector.For(metric, record.Vector)), started);
     }
 
@@ -35,7 +34,7 @@ internal sealed class PointEndpoints(QdrantLimits limits)
     {
         long started = Stopwatch.GetTimestamp();
         VectorDatabase database = host.Database;
-        CollectionEndpoints.Require(database, name);
+        DistanceMetric metric = CollectionEndpoints.Require(database, name).Options.Metric;
         using JsonDocument body = await QdrantJson.ReadBodyAsync(request, cancellationToken).ConfigureAwait(false);
         JsonElement root = body.RootElement;
         QdrantJson.RefuseUnknown(root, "", "ids", "with_payload", "with_vector");
@@ -46,7 +45,7 @@ internal sealed class PointEndpoints(QdrantLimits limits)
         {
             if (database.Get(name, id) is { } record)
             {
-                points.Add(new PointJson(record.Id, output.Select(record.Metadata), output.Vector ? StoredVector.For(database.GetCollection(name).Options.Metric, record.Vector) : null));
+                points.Add(new PointJson(record.Id, output.Select(record.Metadata), output.Vector ? StoredVector.For(metric, record.Vector) : null));
             }
         }
 
@@ -57,7 +56,7 @@ internal sealed class PointEndpoints(QdrantLimits limits)
     {
         long started = Stopwatch.GetTimestamp();
         VectorDatabase database = host.Database;
-        CollectionEndpoints.Require(database, name);
+        DistanceMetric metric = CollectionEndpoints.Require(database, name).Options.Metric;
         using JsonDocument body = await QdrantJson.ReadBodyAsync(request, cancellationToken).ConfigureAwait(false);
         JsonElement root = body.RootElement;
         if (QdrantJson.Optional(root, "order_by").ValueKind != JsonValueKind.Undefined)
@@ -77,7 +76,7 @@ internal sealed class PointEndpoints(QdrantLimits limits)
         var points = new List<PointJson>(Math.Min(limit, page.Count));
         foreach (VectorRecord record in page.Take(limit))
         {
-            points.Add(new PointJson(record.Id, output.Select(record.Metadata), output.Vector ? StoredVector.For(database.GetCollection(name).Options.Metric, record.Vector) : null));
+            points.Add(new PointJson(record.Id, output.Select(record.Metadata), output.Vector ? StoredVector.For(metric, record.Vector) : null));
         }
 
         return QdrantResponse.Ok(new ScrollResult(points, page.Count > limit ? new PointIdJson(page[limit].Id) : null), started);
