@@ -58,6 +58,7 @@ public sealed partial class OxiVecClient
         string shownPath = "/" + path;
         for (int attempt = 0; ; attempt++)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             bool mayRetry = retrySafe && attempt < _options.MaxRetries;
             using var request = new HttpRequestMessage(method, new Uri(_base, path));
             if (content is not null)
