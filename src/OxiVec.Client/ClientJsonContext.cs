@@ -6,7 +6,7 @@ namespace OxiVec.Client;
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
 [JsonSerializable(typeof(CheckpointResult))]
 [JsonSerializable(typeof(WalMetricsReport))]
-[JsonSerializable(typeof(WalHealthReport))]
+[JsonSerializable(typeof(WalHealthResult))]
 [JsonSerializable(typeof(RecoveryReport))]
 internal sealed partial class ClientJsonContext : JsonSerializerContext
 {

@@ -49,13 +49,13 @@ public sealed partial class OxiVecClient
 
     /// <summary>A collection's description (<c>GET /collections/{name}</c>). Retried on transient failures.</summary>
     /// <exception cref="OxiVecClientException">404 for an unknown collection.</exception>
-    public async Task<CollectionInfo> GetCollectionAsync(string collection, CancellationToken cancellationToken = default)
+    public async Task<CollectionDescription> GetCollectionAsync(string collection, CancellationToken cancellationToken = default)
     {
         JsonElement result = await SendAsync(HttpMethod.Get, $"collections/{Segment(collection)}", null, retrySafe: true, cancellationToken).ConfigureAwait(false);
         JsonElement config = result.GetProperty("config");
         JsonElement vectors = config.GetProperty("params").GetProperty("vectors");
         JsonElement hnsw = config.GetProperty("hnsw_config");
-        return new CollectionInfo(
+        return new CollectionDescription(
             result.GetProperty("status").GetString()!,
             result.GetProperty("points_count").GetInt64(),
             result.GetProperty("indexed_vectors_count").GetInt64(),

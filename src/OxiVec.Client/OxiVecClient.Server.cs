@@ -19,10 +19,10 @@ public sealed partial class OxiVecClient
     }
 
     /// <summary>The WAL's health check (<c>GET /oxivec/wal/health</c>). Retried on transient failures.</summary>
-    public async Task<WalHealthReport> GetWalHealthAsync(CancellationToken cancellationToken = default)
+    public async Task<WalHealthResult> GetWalHealthAsync(CancellationToken cancellationToken = default)
     {
         JsonElement result = await SendAsync(HttpMethod.Get, "oxivec/wal/health", null, retrySafe: true, cancellationToken).ConfigureAwait(false);
-        return result.Deserialize(ClientJsonContext.Default.WalHealthReport)!;
+        return result.Deserialize(ClientJsonContext.Default.WalHealthResult)!;
     }
 
     /// <summary>What the server's open replayed and repaired (<c>GET /oxivec/recovery</c>). Retried on transient failures.</summary>

@@ -23,20 +23,20 @@ public sealed record WalMetricsReport(
     int SegmentCount, bool IsFailed, long MaintenanceFailures, long ClockSteps);
 
 /// <summary>The answer of <c>GET /oxivec/wal/health</c>: <paramref name="Status"/> is <c>healthy</c>, <c>warning</c> or <c>critical</c>.</summary>
-public sealed record WalHealthReport(string Status, IReadOnlyList<string> Findings, IReadOnlyList<string> NotJudged, WalMetricsReport Metrics);
+public sealed record WalHealthResult(string Status, IReadOnlyList<string> Findings, IReadOnlyList<string> NotJudged, WalMetricsReport Metrics);
 
 /// <summary>A range of the WAL that recovery skipped.</summary>
 public sealed record SkippedRange(string SegmentFile, long Offset, long FromLsn, long ToLsn, long Bytes, string Reason);
 
 /// <summary>What opening the WAL found and repaired.</summary>
-public sealed record WalOpenReport(
+public sealed record WalOpenResult(
     int SegmentCount, long LastLsn, long TornTailBytes, string? TornTailFile, long TornTailOffset, string? TornTailReason,
     string? TornTailQuarantineFile, long? AbortedTransactionLsn, bool IsNew);
 
 /// <summary>The answer of <c>GET /oxivec/recovery</c>: what the server's open replayed, and what opening the WAL repaired.</summary>
 public sealed record RecoveryReport(
     long TotalEntries, long AppliedEntries, long SkippedEntries, long CorruptedEntries, long RecoveryTimeMs, long TornTailBytes,
-    long LastLsn, long CheckpointLsn, IReadOnlyList<SkippedRange> SkippedRanges, WalOpenReport WalOpen);
+    long LastLsn, long CheckpointLsn, IReadOnlyList<SkippedRange> SkippedRanges, WalOpenResult WalOpen);
 
 /// <summary>A collection as <c>GET /collections/{name}</c> describes it.</summary>
 /// <param name="Status">Always <c>green</c> on OxiVec (no background optimisation).</param>
@@ -44,4 +44,4 @@ public sealed record RecoveryReport(
 /// <param name="IndexedVectorsCount">Points in its HNSW graph (0 for an exact index).</param>
 /// <param name="Vectors">Dimension and distance.</param>
 /// <param name="Hnsw">HNSW parameters (<c>M = 0</c>: an exact index).</param>
-public sealed record CollectionInfo(string Status, long PointsCount, long IndexedVectorsCount, VectorParams Vectors, HnswConfig Hnsw);
+public sealed record CollectionDescription(string Status, long PointsCount, long IndexedVectorsCount, VectorParams Vectors, HnswConfig Hnsw);

@@ -14,7 +14,7 @@ public sealed class ClientCollectionTests(ClientServer server) : IClassFixture<C
         Assert.True(await Client.CollectionExistsAsync("c_life"));
         Assert.Contains("c_life", await Client.ListCollectionsAsync());
 
-        CollectionInfo info = await Client.GetCollectionAsync("c_life");
+        CollectionDescription info = await Client.GetCollectionAsync("c_life");
         Assert.Equal("green", info.Status);
         Assert.Equal(0, info.PointsCount);
         Assert.Equal(new VectorParams(4, Distance.Dot), info.Vectors);

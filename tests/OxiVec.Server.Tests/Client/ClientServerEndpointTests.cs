@@ -21,7 +21,7 @@ public sealed class ClientServerEndpointTests(ClientServer server) : IClassFixtu
         Assert.True(checkpoint.CoveredLsn >= write.OperationId);
         Assert.True(Directory.Exists(checkpoint.Path) || File.Exists(checkpoint.Path), checkpoint.Path);
 
-        WalHealthReport health = await Client.GetWalHealthAsync();
+        WalHealthResult health = await Client.GetWalHealthAsync();
         Assert.True(health.Status is "healthy" or "warning", health.Status);
         Assert.False(health.Metrics.IsFailed);
 
