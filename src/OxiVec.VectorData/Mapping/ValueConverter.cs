@@ -114,17 +114,20 @@ internal static class ValueConverter
         Type t = Nullable.GetUnderlyingType(type) ?? type;
         try
         {
-            return t == typeof(string) ? value.AsString
-                : t == typeof(bool) ? value.AsBool
-                : t == typeof(int) ? checked((int)value.AsLong)
-                : t == typeof(long) ? value.AsLong
-                : t == typeof(float) ? (float)value.AsNumber
-                : t == typeof(double) ? value.AsNumber
-                : t == typeof(decimal) ? (decimal)value.AsNumber
-                : t == typeof(DateTime) ? ParseTime(value.AsString)
-                : t == typeof(DateTimeOffset) ? new DateTimeOffset(ParseTime(value.AsString))
-                : t == typeof(Guid) ? Guid.ParseExact(value.AsString, "D")
-                : throw new NotSupportedException($"OxiVec does not store values of type '{type.Name}'.");
+            // Each arm is boxed on its own: a conditional chain would widen an int to the long of a later arm.
+            object result;
+            if (t == typeof(string)) result = value.AsString;
+            else if (t == typeof(bool)) result = value.AsBool;
+            else if (t == typeof(int)) result = checked((int)value.AsLong);
+            else if (t == typeof(long)) result = value.AsLong;
+            else if (t == typeof(float)) result = (float)value.AsNumber;
+            else if (t == typeof(double)) result = value.AsNumber;
+            else if (t == typeof(decimal)) result = (decimal)value.AsNumber;
+            else if (t == typeof(DateTime)) result = ParseTime(value.AsString);
+            else if (t == typeof(DateTimeOffset)) result = new DateTimeOffset(ParseTime(value.AsString));
+            else if (t == typeof(Guid)) result = Guid.ParseExact(value.AsString, "D");
+            else throw new NotSupportedException($"OxiVec does not store values of type '{type.Name}'.");
+            return result;
         }
         catch (Exception ex) when (ex is FormatException or OverflowException)
         {
