@@ -60,6 +60,30 @@ public abstract class Condition
         }, wrap: false);
     }
 
+    /// <summary>
+    /// OxiVec's extension (<c>oxivec_string_range</c>; a Qdrant server refuses it): the top-level string field
+    /// <paramref name="key"/> lies ordinally within the bounds given (null bounds are absent). Fixed-width sortable
+    /// timestamps (<c>2024-05-01T12:00:00.0000000Z</c>) compare chronologically this way.
+    /// </summary>
+    /// <exception cref="ArgumentException">No bound is given.</exception>
+    public static Condition StringRange(string key, string? gt = null, string? gte = null, string? lt = null, string? lte = null)
+    {
+        if (gt is null && gte is null && lt is null && lte is null)
+        {
+            throw new ArgumentException("A string range needs at least one of gt, gte, lt, lte.", nameof(gt));
+        }
+
+        return new Keyed(key, "oxivec_string_range", w =>
+        {
+            w.WriteStartObject("oxivec_string_range");
+            StringBound(w, "gt", gt);
+            StringBound(w, "gte", gte);
+            StringBound(w, "lt", lt);
+            StringBound(w, "lte", lte);
+            w.WriteEndObject();
+        }, wrap: false);
+    }
+
     /// <summary>The point's id is one of <paramref name="ids"/>.</summary>
     public static Condition HasId(params IEnumerable<PointId> ids)
     {
@@ -149,6 +173,14 @@ public abstract class Condition
 
             w.WriteEndArray();
         });
+    }
+
+    private static void StringBound(Utf8JsonWriter writer, string name, string? value)
+    {
+        if (value is not null)
+        {
+            writer.WriteString(name, value);
+        }
     }
 
     private static void Bound(Utf8JsonWriter writer, string name, double? value)

@@ -67,6 +67,8 @@ public sealed partial class OxiVecClient
                 request.Content.Headers.ContentType = JsonType;
             }
 
+            // OxiVec's extension: vectors as stored (a Cosine collection's too), so a read returns what was written.
+            request.Headers.TryAddWithoutValidation("OxiVec-Vectors", "stored");
             if (_options.ApiKey is { } key)
             {
                 request.Headers.TryAddWithoutValidation("api-key", key);

@@ -20,14 +20,14 @@ internal sealed class PointEndpoints(QdrantLimits limits)
         endpoints.MapPost("/collections/{name}/points/count", CountAsync);
     }
 
-    private static IResult GetOne(string name, string id, OxiVecDatabaseHost host)
+    private static IResult GetOne(string name, string id, HttpRequest request, OxiVecDatabaseHost host)
     {
         long started = Stopwatch.GetTimestamp();
         VectorDatabase database = host.Database;
         DistanceMetric metric = CollectionEndpoints.Require(database, name).Options.Metric;
         string key = QdrantPointId.Parse(id, "id");
         VectorRecord record = database.Get(name, key) ?? throw QdrantNotFound.Point(key);
-        return QdrantResponse.Ok(new PointJson(record.Id, record.Metadata, StoredVector.For(metric, record.Vector)), started);
+        return QdrantResponse.Ok(new PointJson(record.Id, record.Metadata, StoredVector.For(metric, record.Vector, StoredVector.AsStored(request))), started);
     }
 
     private async Task<IResult> RetrieveAsync(string name, HttpRequest request, OxiVecDatabaseHost host, CancellationToken cancellationToken)
@@ -45,7 +45,7 @@ internal sealed class PointEndpoints(QdrantLimits limits)
         {
             if (database.Get(name, id) is { } record)
             {
-                points.Add(new PointJson(record.Id, output.Select(record.Metadata), output.Vector ? StoredVector.For(metric, record.Vector) : null));
+                points.Add(new PointJson(record.Id, output.Select(record.Metadata), output.Vector ? StoredVector.For(metric, record.Vector, StoredVector.AsStored(request)) : null));
             }
         }
 
@@ -76,7 +76,7 @@ internal sealed class PointEndpoints(QdrantLimits limits)
         var points = new List<PointJson>(Math.Min(limit, page.Count));
         foreach (VectorRecord record in page.Take(limit))
         {
-            points.Add(new PointJson(record.Id, output.Select(record.Metadata), output.Vector ? StoredVector.For(metric, record.Vector) : null));
+            points.Add(new PointJson(record.Id, output.Select(record.Metadata), output.Vector ? StoredVector.For(metric, record.Vector, StoredVector.AsStored(request)) : null));
         }
 
         return QdrantResponse.Ok(new ScrollResult(points, page.Count > limit ? new PointIdJson(page[limit].Id) : null), started);

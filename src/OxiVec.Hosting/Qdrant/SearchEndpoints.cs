@@ -23,7 +23,7 @@ internal sealed class SearchEndpoints(QdrantLimits limits)
             (VectorDatabase database, CollectionInfo collection, JsonDocument body) = await OpenAsync(name, request, host, ct).ConfigureAwait(false);
             using (body)
             {
-                return QdrantResponse.Ok(new QueryResult(Run(database, collection, SearchSpec.FromQuery(body.RootElement, limits))), started);
+                return QdrantResponse.Ok(new QueryResult(Run(database, collection, SearchSpec.FromQuery(body.RootElement, limits), StoredVector.AsStored(request))), started);
             }
         });
         endpoints.MapPost("/collections/{name}/points/query/batch", async (string name, HttpRequest request, OxiVecDatabaseHost host, CancellationToken ct) =>
@@ -33,7 +33,7 @@ internal sealed class SearchEndpoints(QdrantLimits limits)
             using (body)
             {
                 List<SearchSpec> specs = Batch(body.RootElement, (search, path) => SearchSpec.FromQuery(search, limits, path));
-                return QdrantResponse.Ok(specs.Select(s => new QueryResult(Run(database, collection, s))).ToList(), started);
+                return QdrantResponse.Ok(specs.Select(s => new QueryResult(Run(database, collection, s, StoredVector.AsStored(request)))).ToList(), started);
             }
         });
         endpoints.MapPost("/collections/{name}/points/search", async (string name, HttpRequest request, OxiVecDatabaseHost host, CancellationToken ct) =>
@@ -42,7 +42,7 @@ internal sealed class SearchEndpoints(QdrantLimits limits)
             (VectorDatabase database, CollectionInfo collection, JsonDocument body) = await OpenAsync(name, request, host, ct).ConfigureAwait(false);
             using (body)
             {
-                return QdrantResponse.Ok(Run(database, collection, SearchSpec.FromSearch(body.RootElement, limits)), started);
+                return QdrantResponse.Ok(Run(database, collection, SearchSpec.FromSearch(body.RootElement, limits), StoredVector.AsStored(request)), started);
             }
         });
         endpoints.MapPost("/collections/{name}/points/search/batch", async (string name, HttpRequest request, OxiVecDatabaseHost host, CancellationToken ct) =>
@@ -52,19 +52,19 @@ internal sealed class SearchEndpoints(QdrantLimits limits)
             using (body)
             {
                 List<SearchSpec> specs = Batch(body.RootElement, (search, path) => SearchSpec.FromSearch(search, limits, path));
-                return QdrantResponse.Ok(specs.Select(s => Run(database, collection, s)).ToList(), started);
+                return QdrantResponse.Ok(specs.Select(s => Run(database, collection, s, StoredVector.AsStored(request))).ToList(), started);
             }
         });
     }
 
     /// <summary>Runs one search: <c>limit + offset</c> (plus the query point) nearest, then skips, leaves out and cuts at the threshold.</summary>
-    public static List<ScoredPointJson> Run(VectorDatabase database, CollectionInfo collection, SearchSpec spec)
+    public static List<ScoredPointJson> Run(VectorDatabase database, CollectionInfo collection, SearchSpec spec, bool vectorsAsStored = false)
     {
         if (spec.Vector is null && spec.PointId is null)
         {
             // Qdrant's query without a query lists the matching points in id order, each with score 1.
             return [.. database.Scroll(collection.Name, spec.Filter, null, spec.Limit + spec.Offset).Skip(spec.Offset).Select(record =>
-                new ScoredPointJson(record.Id, 1f, spec.Output.Select(record.Metadata), spec.Output.Vector ? StoredVector.For(collection.Options.Metric, record.Vector) : null))];
+                new ScoredPointJson(record.Id, 1f, spec.Output.Select(record.Metadata), spec.Output.Vector ? StoredVector.For(collection.Options.Metric, record.Vector, vectorsAsStored) : null))];
         }
 
         float[] query = spec.Vector ?? (database.Get(collection.Name, spec.PointId!) ?? throw QdrantNotFound.Point(spec.PointId!)).Vector.ToArray();
@@ -84,7 +84,7 @@ internal sealed class SearchEndpoints(QdrantLimits limits)
                 break; // hits come best first: the rest are worse
             }
 
-            float[]? vector = spec.Output.Vector && database.Get(collection.Name, hit.Id) is { } stored ? StoredVector.For(collection.Options.Metric, stored.Vector) : null;
+            float[]? vector = spec.Output.Vector && database.Get(collection.Name, hit.Id) is { } stored ? StoredVector.For(collection.Options.Metric, stored.Vector, vectorsAsStored) : null;
             points.Add(new ScoredPointJson(hit.Id, hit.Score, spec.Output.Select(hit.Metadata), vector));
         }
 

@@ -15,10 +15,10 @@ namespace OxiVec.VectorData.Remote;
 /// <para>Ids: every key type works (string, Guid, int, long); see docs/server.md ("The VectorData remote back end")
 /// for how ids that are not unsigned integers or UUIDs are carried (a hashed UUID and the <c>__oxivec_id</c> payload
 /// field, reserved).</para>
-/// <para>Differences from the embedded back end, all refused or documented rather than silent: a Cosine collection's
-/// vectors are returned scaled to unit length (as the server, like Qdrant, returns them); ordering comparisons on
-/// strings (DateTime, DateTimeOffset) and on longs beyond ±2^53 throw <see cref="NotSupportedException"/>; HNSW
-/// parameters other than M and EfConstruction must keep their defaults (the server takes only these two).</para>
+/// <para>Differences from the embedded back end, all refused rather than silent: ordering comparisons with longs beyond
+/// ±2^53 throw <see cref="NotSupportedException"/> (the server's range bounds are doubles); HNSW parameters other than M
+/// and EfConstruction must keep their defaults (the server takes only these two); one upsert, get or delete is at most
+/// the server's <c>MaxPointsPerRequest</c> records.</para>
 /// </remarks>
 public sealed class OxiVecRemoteBackend : IOxiVecBackend
 {

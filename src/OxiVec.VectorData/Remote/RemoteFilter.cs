@@ -12,9 +12,9 @@ namespace OxiVec.VectorData.Remote;
 /// <item><c>field == string</c> or <c>bool</c> or <c>long</c>: <c>match.value</c> (a string also matches inside a string list, as embedded);</item>
 /// <item><c>field == double</c>: <c>range {gte: d, lte: d}</c> (compares exactly with longs and doubles, as embedded);</item>
 /// <item><c>field == null</c>: <c>is_null</c> (present and null);</item>
-/// <item><c>&lt;, &lt;=, &gt;, &gt;=</c> on a number: <c>range</c>; on a string (DateTime, DateTimeOffset fields are
-/// stored as sortable strings) or a bool: <see cref="NotSupportedException"/>, the server's filters have no string
-/// ranges; on a long beyond ±2^53: <see cref="NotSupportedException"/> (range bounds are doubles);</item>
+/// <item><c>&lt;, &lt;=, &gt;, &gt;=</c> on a number: <c>range</c>; on a string (DateTime and DateTimeOffset fields are
+/// stored as fixed-width sortable strings): OxiVec's <c>oxivec_string_range</c> extension (ordinal, as embedded); on a
+/// long beyond ±2^53 or a bool: <see cref="NotSupportedException"/> (range bounds are doubles);</item>
 /// <item><c>in</c>: <c>should</c> of the equalities; list membership: <c>match.any</c>; ids: <c>has_id</c>;
 /// and, or, not: <c>must</c>, <c>should</c>, <c>must_not</c> of nested filters; always: <c>{}</c>; never: <c>must_not [{}]</c>.</item>
 /// </list>
@@ -67,12 +67,24 @@ internal static class RemoteFilter
             return Condition.Nested(Filter.MustNot(Compare(field, FilterOperator.Equal, value)));
         }
 
+        if (value.Kind == MetadataKind.String)
+        {
+            string text = value.AsString;
+            return op switch
+            {
+                FilterOperator.LessThan => Condition.StringRange(key, lt: text),
+                FilterOperator.LessThanOrEqual => Condition.StringRange(key, lte: text),
+                FilterOperator.GreaterThan => Condition.StringRange(key, gt: text),
+                _ => Condition.StringRange(key, gte: text),
+            };
+        }
+
         double bound = value.Kind switch
         {
             MetadataKind.Double => value.AsDouble,
             MetadataKind.Long when Math.Abs((double)value.AsLong) <= MaxExactLong => value.AsLong,
             MetadataKind.Long => throw Unsupported($"an ordering comparison of '{field}' with {value.AsLong}, beyond ±2^53 (the server's range bounds are doubles)"),
-            _ => throw Unsupported($"an ordering comparison ({op}) of '{field}' with a {value.Kind} value (the server's filters, Qdrant's, have no string or boolean ranges; DateTime and DateTimeOffset are stored as strings)"),
+            _ => throw Unsupported($"an ordering comparison ({op}) of '{field}' with a {value.Kind} value"),
         };
         return op switch
         {

@@ -25,7 +25,7 @@ internal static class RemoteIds
     /// <summary>The point id of <paramref name="id"/>, and whether it is hashed (the point must carry <see cref="KeyField"/>).</summary>
     public static (PointId Point, bool Hashed) ToPoint(string id)
     {
-        ArgumentNullException.ThrowIfNull(id);
+        ArgumentException.ThrowIfNullOrEmpty(id); // as the embedded back end: a record id is not empty
         if (RecordIdOrder.IsCanonicalInteger(id, out ulong number))
         {
             return (new PointId(number), false);

@@ -277,6 +277,7 @@ public static class QdrantFilter
                 "match" => Match(key, property.Value, propertyPath),
                 "range" => Range(key, property.Value, propertyPath),
                 "values_count" => ValuesCount(key, property.Value, propertyPath),
+                OxiVecStringRange.Name => OxiVecStringRange.Translate(key, property.Value, propertyPath), // OxiVec's extension; Qdrant has no such condition
                 "geo_radius" or "geo_bounding_box" or "geo_polygon" => throw new QdrantRequestException(propertyPath, $"OxiVec does not support geo conditions ('{property.Name}')."),
                 "is_empty" or "is_null" => throw new QdrantRequestException(propertyPath, $"OxiVec takes {property.Name} as its own condition, {{\"{property.Name}\": {{\"key\": ...}}}}, not as a field of a field condition."),
                 _ => throw new QdrantRequestException(propertyPath, $"OxiVec does not support the field condition '{property.Name}' (supported: match, range, values_count)."),
