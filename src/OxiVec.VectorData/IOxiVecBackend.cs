@@ -22,8 +22,8 @@ namespace OxiVec.VectorData;
 /// <para>
 /// The filters the provider builds use only these <see cref="MetadataFilter"/> records, so a back end needs to
 /// translate no others: <see cref="MetadataFilter.Comparison"/> (<see cref="FilterOperator.Equal"/> with values of kind
-/// String, Long, Double, Bool or Null; the ordering operators with Long and Double values, and String values only for
-/// Guid properties; <see cref="FilterOperator.NotEqual"/> is never built, <c>!=</c> becomes a
+/// String, Long, Double, Bool or Null; the ordering operators with Long and Double values, and String values for
+/// DateTime, DateTimeOffset (fixed-width sortable UTC form) and Guid properties, compared ordinally; <see cref="FilterOperator.NotEqual"/> is never built, <c>!=</c> becomes a
 /// <see cref="MetadataFilter.NotFilter"/>), <see cref="MetadataFilter.InList"/> (values of those kinds),
 /// <see cref="MetadataFilter.AndFilter"/>,
 /// <see cref="MetadataFilter.OrFilter"/>, <see cref="MetadataFilter.NotFilter"/>,
