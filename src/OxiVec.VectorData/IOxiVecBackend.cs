@@ -69,8 +69,10 @@ public interface IOxiVecBackend : IDisposable
         string collection, ReadOnlyMemory<float> query, int top, MetadataFilter? filter, bool includeVectors, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// The first <paramref name="limit"/> records matching <paramref name="filter"/> (null: all) in
-    /// <see cref="RecordIdOrder"/>, starting at <paramref name="fromId"/> (inclusive; null: the start).
+    /// The first <paramref name="limit"/> records matching <paramref name="filter"/> (null: all) in the back end's id
+    /// order, starting at <paramref name="fromId"/> (inclusive; null: the start). The order is the same for every call,
+    /// so a caller pages on by passing the id after the last one it got: <see cref="RecordIdOrder"/> embedded (numeric
+    /// ids by value, then the others ordinally); the server's point-id order remote.
     /// Without <paramref name="includeVectors"/> the vectors may be empty.
     /// </summary>
     Task<IReadOnlyList<VectorRecord>> ScrollAsync(
