@@ -8,15 +8,19 @@ namespace OxiVec.VectorData.Mapping;
 /// Converts data property values to <see cref="MetadataValue"/>s and back, keeping equality exact and ranges
 /// ordered: string, bool, Guid (a string in "D" form) as themselves; int and long as longs; float and double as
 /// doubles (NaN refused); decimal as a double when that double converts back to the same decimal, refused otherwise;
-/// DateTime and DateTimeOffset as UTC in the fixed-width sortable form <c>yyyy-MM-ddTHH:mm:ss.fffffffZ</c> (so
-/// ordinal order is time order). Arrays and lists of these become lists; null becomes <see cref="MetadataValue.Null"/>.
+/// DateTime and DateTimeOffset as their UTC instant in the fixed-width sortable form
+/// <c>yyyy-MM-ddTHH:mm:ss.fffffffZ</c> (a local DateTime is converted to UTC, an unspecified one is taken as UTC; both
+/// read back as UTC, a DateTimeOffset with offset zero), so ordinal order is time order, equality is exact to the
+/// tick, and both back ends compare them exactly (the remote one through the server's ordinal string range; as
+/// longs, ticks beyond 2^53 would meet its double range bounds). Arrays and lists of these become lists; null becomes
+/// <see cref="MetadataValue.Null"/>.
 /// </summary>
 internal static class ValueConverter
 {
+    private const string TimeFormat = "yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'";
+
     public const string SupportedTypes =
         "string, bool, int, long, float, double, decimal, DateTime, DateTimeOffset, Guid, their nullable forms, and arrays or List<T> of them";
-
-    private const string TimeFormat = "yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'";
 
     /// <summary>True for a supported scalar, nullable scalar, array or <see cref="List{T}"/> of them.</summary>
     public static bool IsSupported(Type type) => IsScalar(type) || (ElementType(type) is { } element && IsScalar(element));
@@ -129,7 +133,7 @@ internal static class ValueConverter
             else throw new NotSupportedException($"OxiVec does not store values of type '{type.Name}'.");
             return result;
         }
-        catch (Exception ex) when (ex is FormatException or OverflowException)
+        catch (Exception ex) when (ex is FormatException or OverflowException or ArgumentOutOfRangeException)
         {
             throw new InvalidOperationException($"The stored value {value} does not convert to '{type.Name}'.", ex);
         }
