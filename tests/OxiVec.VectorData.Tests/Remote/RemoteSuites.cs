@@ -26,3 +26,5 @@ public sealed class RemoteModelShapeTests(RemoteFixture fixture) : ModelShapeCon
 public sealed class RemoteDataTypeTests(RemoteFixture fixture) : DataTypeConformance(fixture), IClassFixture<RemoteFixture>;
 
 public sealed class RemoteKeyTypeTests(RemoteFixture fixture) : KeyTypeConformance(fixture), IClassFixture<RemoteFixture>;
+
+public sealed class RemoteBackendContractTests(RemoteFixture fixture) : BackendContractConformance(fixture), IClassFixture<RemoteFixture>;
