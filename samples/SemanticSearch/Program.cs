@@ -1,0 +1,1 @@
+Console.WriteLine("placeholder until the provider is merged");
