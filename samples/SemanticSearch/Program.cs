@@ -1,1 +1,3 @@
-Console.WriteLine("placeholder until the provider is merged");
+using OxiVec.Samples.SemanticSearch;
+
+return await SemanticSearchCommand.Create().Parse(args).InvokeAsync().ConfigureAwait(false);

@@ -26,8 +26,8 @@ internal sealed record SampleOptions
     /// <summary>Hits shown per query, and the k of recall@k; the default is 10.</summary>
     public int Top { get; init; } = 10;
 
-    /// <summary>Texts per model run; the default is 64.</summary>
-    public int EmbeddingBatchSize { get; init; } = 64;
+    /// <summary>Texts per model run; the default is 32.</summary>
+    public int EmbeddingBatchSize { get; init; } = 32;
 
     /// <summary>Records per upsert (one OxiVec transaction each); the default is 1,000.</summary>
     public int UpsertBatchSize { get; init; } = 1_000;

@@ -7,9 +7,11 @@ using Spectre.Console;
 namespace OxiVec.Samples.SemanticSearch;
 
 /// <summary>
-/// The sample's steps over a corpus, an embedding generator and an empty collection: embed the packages and the
-/// held-out recall queries, upsert the packages, answer the queries, and measure recall@k of the collection's HNSW
-/// search against exact search over the same embeddings.
+/// The sample's steps over a corpus, an embedding generator and a collection: embed the packages and the held-out
+/// recall queries, upsert the packages, answer the text queries (the collection embeds them with its own generator),
+/// and measure recall@k of the collection's HNSW search against exact search over the same embeddings.
+/// The packages are embedded here rather than by the collection so that embedding and indexing are timed apart and
+/// the exact search has the vectors.
 /// </summary>
 internal sealed class SemanticSearchRun
 {
@@ -50,6 +52,8 @@ internal sealed class SemanticSearchRun
         ReadOnlyMemory<float>[] indexedVectors = vectors[..indexed.Count];
         ReadOnlyMemory<float>[] queryVectors = vectors[indexed.Count..];
 
+        // A collection left by an earlier run (--data) may hold other packages, some of them this run's queries.
+        await _collection.EnsureCollectionDeletedAsync(cancellationToken).ConfigureAwait(false);
         await _collection.EnsureCollectionExistsAsync(cancellationToken).ConfigureAwait(false);
         var indexing = Stopwatch.StartNew();
         await UpsertAllAsync(indexed, indexedVectors, cancellationToken).ConfigureAwait(false);
@@ -122,10 +126,11 @@ internal sealed class SemanticSearchRun
     private async Task<QueryAnswer> AnswerAsync(string query, CancellationToken cancellationToken)
     {
         var elapsed = Stopwatch.StartNew();
-        Embedding<float> embedding = await _generator.GenerateAsync(query, cancellationToken: cancellationToken).ConfigureAwait(false);
         var hits = new List<Hit>();
+
+        // The text itself: the collection embeds it with the generator the store was given.
         await foreach (VectorSearchResult<PackageRecord> result in _collection
-            .SearchAsync(embedding.Vector, _options.Top, cancellationToken: cancellationToken).ConfigureAwait(false))
+            .SearchAsync(query, _options.Top, cancellationToken: cancellationToken).ConfigureAwait(false))
         {
             hits.Add(new Hit(result.Record.Name, result.Record.Section, result.Record.Description, result.Score ?? double.NaN));
         }

@@ -28,9 +28,9 @@ internal sealed class MiniLmEmbeddingGenerator : IEmbeddingGenerator<string, Emb
     private bool _disposed;
 
     /// <summary>Loads the model (about a second and 90 MB of memory).</summary>
-    /// <param name="batchSize">Texts per model run; the default is 64.</param>
+    /// <param name="batchSize">Texts per model run; the default is 32.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> is not positive.</exception>
-    public MiniLmEmbeddingGenerator(int batchSize = 64)
+    public MiniLmEmbeddingGenerator(int batchSize = 32)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
         BatchSize = batchSize;

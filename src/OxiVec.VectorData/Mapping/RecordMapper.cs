@@ -92,7 +92,7 @@ internal sealed class RecordMapper
         ReadOnlyMemory<float> m => m,
         float[] a => a,
         Embedding<float> e => e.Vector,
-        _ => null,
+        _ => (ReadOnlyMemory<float>?)null, // typed: a bare null would become an empty vector through float[]
     };
 
     private ReadOnlyMemory<float> VectorOf(object record, string id, Embedding? generated)
