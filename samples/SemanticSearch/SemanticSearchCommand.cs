@@ -48,21 +48,15 @@ internal static class SemanticSearchCommand
         {
             limit, recallQueries, queries, top, corpus, data,
         };
-        command.Validators.Add(result =>
-        {
-            if (result.GetValue(limit) is <= 0)
-            {
-                result.AddError("--limit must be positive.");
-            }
-
-            if (result.GetValue(recallQueries) < 0 || result.GetValue(top) <= 0)
-            {
-                result.AddError("--recall-queries must not be negative and --top must be positive.");
-            }
-        });
         command.SetAction(async (parse, cancellationToken) =>
         {
             string[]? asked = parse.GetValue(queries);
+            if (parse.GetValue(limit) is <= 0 || parse.GetValue(recallQueries) < 0 || parse.GetValue(top) <= 0)
+            {
+                await Console.Error.WriteLineAsync("--limit and --top must be positive, --recall-queries not negative.").ConfigureAwait(false);
+                return 1;
+            }
+
             var options = new SampleOptions
             {
                 Limit = parse.GetValue(limit),
