@@ -123,4 +123,41 @@ public sealed class DebianCorpusTests
         Assert.StartsWith("gzip: GNU compression utilities. xxx", package.EmbeddingText(1_000), StringComparison.Ordinal);
         Assert.Equal("gzip: GNU compression utilities", package with { LongDescription = "" } is var p ? p.EmbeddingText(1_000) : null);
     }
+
+    [Fact]
+    public async Task LoadAsync_CorpusFile_ReadsItAndNamesItAsTheSource()
+    {
+        string file = Path.GetTempFileName();
+        try
+        {
+            await File.WriteAllTextAsync(file, TwoPackages);
+
+            DebianCorpus corpus = await DebianCorpus.LoadAsync(file, CancellationToken.None);
+
+            Assert.Equal(file, corpus.Source);
+            Assert.Equal(["0ad", "gzip"], corpus.Packages.Select(p => p.Name));
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public async Task LoadAsync_CorpusFileWithoutPackages_ThrowsNamingTheFile()
+    {
+        string file = Path.GetTempFileName();
+        try
+        {
+            await File.WriteAllTextAsync(file, "Package: nodescription\n");
+
+            var error = await Assert.ThrowsAsync<InvalidDataException>(() => DebianCorpus.LoadAsync(file, CancellationToken.None));
+
+            Assert.Contains(file, error.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
 }
