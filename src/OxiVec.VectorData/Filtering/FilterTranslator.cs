@@ -1,4 +1,5 @@
 using System.Collections;
+using System.Diagnostics.CodeAnalysis;
 using System.Linq.Expressions;
 using System.Reflection;
 using Microsoft.Extensions.VectorData.ProviderServices;
@@ -12,7 +13,8 @@ namespace OxiVec.VectorData.Filtering;
 /// Translates a LINQ filter over records into OxiVec's in-index <see cref="MetadataFilter"/>: <c>==</c>,
 /// <c>!=</c>, <c>&lt;</c>, <c>&lt;=</c>, <c>&gt;</c>, <c>&gt;=</c>, <c>&amp;&amp;</c>, <c>||</c>, <c>!</c>, null
 /// checks, a bool property alone, <c>Contains</c> on an array or list property and on a captured or inline array,
-/// <c>Any(x =&gt; values.Contains(x))</c> on an array property; captured variables and members are evaluated first.
+/// <c>Any(x =&gt; values.Contains(x))</c> on an array property; captured variables and members, and computations
+/// that do not read the record (<c>DateTime.UtcNow.AddDays(-1)</c>), are evaluated first.
 /// Anything else throws <see cref="NotSupportedException"/> naming the expression. C# semantics are kept:
 /// <c>x != v</c> is true when x is null (it becomes <c>not (x = v)</c>).
 /// </summary>
@@ -39,6 +41,20 @@ internal sealed class FilterTranslator : FilterTranslatorBase
             MetadataFilter.Equal(Field(property), true),
         _ => throw Unsupported(node),
     };
+
+    /// <inheritdoc/>
+    /// <remarks>A property cast to another type (comparing an int property with a long one...) is refused as untranslatable.</remarks>
+    protected override bool TryBindProperty(Expression expression, [NotNullWhen(true)] out PropertyModel? propertyModel)
+    {
+        try
+        {
+            return base.TryBindProperty(expression, out propertyModel);
+        }
+        catch (InvalidCastException ex)
+        {
+            throw new NotSupportedException($"OxiVec cannot translate the filter expression '{expression}': {ex.Message}", ex);
+        }
+    }
 
     private MetadataFilter Comparison(BinaryExpression binary)
     {
@@ -247,6 +263,10 @@ internal sealed class FilterTranslator : FilterTranslatorBase
 
                 value = items;
                 return true;
+            case not null when !ParameterFinder.Uses(node):
+                // A computation without the record (Utc.AddDays(1), a method call on captured values): evaluated once, here.
+                value = Expression.Lambda<Func<object?>>(Expression.Convert(node, typeof(object))).Compile(preferInterpretation: true)();
+                return true;
             default:
                 value = null;
                 return false;
@@ -274,6 +294,25 @@ internal sealed class FilterTranslator : FilterTranslatorBase
     };
 
     private static Type Unwrap(Type type) => Nullable.GetUnderlyingType(type) ?? type;
+
+    /// <summary>Finds whether an expression reads a lambda parameter (the record, or an inner lambda's item).</summary>
+    private sealed class ParameterFinder : ExpressionVisitor
+    {
+        private bool _found;
+
+        public static bool Uses(Expression node)
+        {
+            var finder = new ParameterFinder();
+            finder.Visit(node);
+            return finder._found;
+        }
+
+        protected override Expression VisitParameter(ParameterExpression node)
+        {
+            _found = true;
+            return node;
+        }
+    }
 
     private static NotSupportedException Unsupported(Expression node, string? reason = null) =>
         new($"OxiVec cannot translate the filter expression '{node}'{(reason is null ? "" : $": {reason}")}. Supported: ==, !=, <, <=, >, >=, &&, ||, !, null checks, Contains on array properties or on arrays of values, Any with Contains.");

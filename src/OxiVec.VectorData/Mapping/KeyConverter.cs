@@ -19,9 +19,10 @@ internal static class KeyConverter
 
     /// <summary>The key of type <paramref name="keyType"/> whose id is <paramref name="id"/>.</summary>
     public static object FromId(string id, Type keyType) =>
+        // Each arm is boxed on its own: a conditional chain would widen an int to the long of the next arm.
         keyType == typeof(string) ? id
-        : keyType == typeof(Guid) ? Guid.ParseExact(id, "D")
-        : keyType == typeof(int) ? int.Parse(id, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture)
-        : keyType == typeof(long) ? long.Parse(id, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture)
+        : keyType == typeof(Guid) ? (object)Guid.ParseExact(id, "D")
+        : keyType == typeof(int) ? (object)int.Parse(id, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture)
+        : keyType == typeof(long) ? (object)long.Parse(id, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture)
         : throw new NotSupportedException($"Key type '{keyType.Name}' is not supported.");
 }

@@ -90,9 +90,10 @@ internal sealed class RecordMapper
     public static ReadOnlyMemory<float>? AsFloats(object? value) => value switch
     {
         ReadOnlyMemory<float> m => m,
-        float[] a => a,
+        float[] a => new ReadOnlyMemory<float>(a),
         Embedding<float> e => e.Vector,
         _ => (ReadOnlyMemory<float>?)null, // typed: a bare null would become an empty vector through float[]
+
     };
 
     private ReadOnlyMemory<float> VectorOf(object record, string id, Embedding? generated)

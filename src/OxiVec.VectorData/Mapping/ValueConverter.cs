@@ -8,15 +8,15 @@ namespace OxiVec.VectorData.Mapping;
 /// Converts data property values to <see cref="MetadataValue"/>s and back, keeping equality exact and ranges
 /// ordered: string, bool, Guid (a string in "D" form) as themselves; int and long as longs; float and double as
 /// doubles (NaN refused); decimal as a double when that double converts back to the same decimal, refused otherwise;
-/// DateTime and DateTimeOffset as UTC in the fixed-width sortable form <c>yyyy-MM-ddTHH:mm:ss.fffffffZ</c> (so
-/// ordinal order is time order). Arrays and lists of these become lists; null becomes <see cref="MetadataValue.Null"/>.
+/// DateTime and DateTimeOffset as the long count of 100 ns ticks of their UTC instant (a local DateTime is converted
+/// to UTC, an unspecified one is taken as UTC; both read back as UTC, a DateTimeOffset with offset zero), so numeric
+/// order is time order and equality is exact to the tick. Arrays and lists of these become lists; null becomes
+/// <see cref="MetadataValue.Null"/>.
 /// </summary>
 internal static class ValueConverter
 {
     public const string SupportedTypes =
         "string, bool, int, long, float, double, decimal, DateTime, DateTimeOffset, Guid, their nullable forms, and arrays or List<T> of them";
-
-    private const string TimeFormat = "yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'";
 
     /// <summary>True for a supported scalar, nullable scalar, array or <see cref="List{T}"/> of them.</summary>
     public static bool IsSupported(Type type) => IsScalar(type) || (ElementType(type) is { } element && IsScalar(element));
@@ -68,8 +68,8 @@ internal static class ValueConverter
         float f => MetadataValue.From((double)f),
         double d => MetadataValue.From(d),
         decimal m => MetadataValue.From(DecimalToDouble(m)),
-        DateTime t => MetadataValue.From(FormatTime(t.Kind == DateTimeKind.Local ? t.ToUniversalTime() : t)),
-        DateTimeOffset o => MetadataValue.From(FormatTime(o.UtcDateTime)),
+        DateTime t => MetadataValue.From((t.Kind == DateTimeKind.Local ? t.ToUniversalTime() : t).Ticks),
+        DateTimeOffset o => MetadataValue.From(o.UtcTicks),
         Guid g => MetadataValue.From(g.ToString("D")),
         _ => throw new NotSupportedException($"OxiVec does not store values of type '{value.GetType().Name}'; data properties are: {SupportedTypes}."),
     };
@@ -114,19 +114,22 @@ internal static class ValueConverter
         Type t = Nullable.GetUnderlyingType(type) ?? type;
         try
         {
-            return t == typeof(string) ? value.AsString
-                : t == typeof(bool) ? value.AsBool
-                : t == typeof(int) ? checked((int)value.AsLong)
-                : t == typeof(long) ? value.AsLong
-                : t == typeof(float) ? (float)value.AsNumber
-                : t == typeof(double) ? value.AsNumber
-                : t == typeof(decimal) ? (decimal)value.AsNumber
-                : t == typeof(DateTime) ? ParseTime(value.AsString)
-                : t == typeof(DateTimeOffset) ? new DateTimeOffset(ParseTime(value.AsString))
-                : t == typeof(Guid) ? Guid.ParseExact(value.AsString, "D")
-                : throw new NotSupportedException($"OxiVec does not store values of type '{type.Name}'.");
+            // Each arm is boxed on its own: a conditional chain would widen an int to the long of a later arm.
+            object result;
+            if (t == typeof(string)) result = value.AsString;
+            else if (t == typeof(bool)) result = value.AsBool;
+            else if (t == typeof(int)) result = checked((int)value.AsLong);
+            else if (t == typeof(long)) result = value.AsLong;
+            else if (t == typeof(float)) result = (float)value.AsNumber;
+            else if (t == typeof(double)) result = value.AsNumber;
+            else if (t == typeof(decimal)) result = (decimal)value.AsNumber;
+            else if (t == typeof(DateTime)) result = new DateTime(value.AsLong, DateTimeKind.Utc);
+            else if (t == typeof(DateTimeOffset)) result = new DateTimeOffset(value.AsLong, TimeSpan.Zero);
+            else if (t == typeof(Guid)) result = Guid.ParseExact(value.AsString, "D");
+            else throw new NotSupportedException($"OxiVec does not store values of type '{type.Name}'.");
+            return result;
         }
-        catch (Exception ex) when (ex is FormatException or OverflowException)
+        catch (Exception ex) when (ex is FormatException or OverflowException or ArgumentOutOfRangeException)
         {
             throw new InvalidOperationException($"The stored value {value} does not convert to '{type.Name}'.", ex);
         }
@@ -140,9 +143,4 @@ internal static class ValueConverter
             : throw new ArgumentException(
                 $"The decimal {value.ToString(CultureInfo.InvariantCulture)} has no exact double; OxiVec stores decimals as doubles and refuses values it would change.");
     }
-
-    private static string FormatTime(DateTime utc) => utc.ToString(TimeFormat, CultureInfo.InvariantCulture);
-
-    private static DateTime ParseTime(string text) =>
-        DateTime.SpecifyKind(DateTime.ParseExact(text, TimeFormat, CultureInfo.InvariantCulture, DateTimeStyles.None), DateTimeKind.Utc);
 }
