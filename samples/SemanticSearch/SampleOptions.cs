@@ -32,8 +32,8 @@ internal sealed record SampleOptions
     /// <summary>Records per upsert (one OxiVec transaction each); the default is 1,000.</summary>
     public int UpsertBatchSize { get; init; } = 1_000;
 
-    /// <summary>The longest text embedded per package, in characters; the default is 1,000.</summary>
-    public int MaxTextChars { get; init; } = 1_000;
+    /// <summary>The longest text embedded per package, in characters; the default is 600 (see <see cref="Corpus.DebianPackage.EmbeddingText"/>).</summary>
+    public int MaxTextChars { get; init; } = 600;
 
     /// <summary>A Debian control file to read instead of this machine's package lists, or null.</summary>
     public string? CorpusFile { get; init; }

@@ -12,8 +12,8 @@ internal sealed record DebianPackage(string Name, string Section, string Synopsi
 {
     /// <summary>
     /// The text to embed: the name, the synopsis and the long description, cut at <paramref name="maxChars"/>
-    /// characters. all-MiniLM-L6-v2 was trained on at most 256 word pieces (about 1,000 characters of English), so
-    /// the cut loses little and keeps one long description from slowing down its whole batch.
+    /// characters. all-MiniLM-L6-v2 was trained on sequences of 128 word pieces (about 600 characters of English), so
+    /// a cut there loses little and keeps one long description from slowing down its whole batch.
     /// </summary>
     /// <param name="maxChars">The longest text returned; positive.</param>
     public string EmbeddingText(int maxChars)
