@@ -11,16 +11,21 @@ namespace OxiVec.VectorData;
 /// </summary>
 /// <remarks>
 /// <para>
-/// Contract every implementation keeps (the conformance suite in <c>tests/OxiVec.VectorData.Tests</c> runs against
-/// each): an operation on a collection that does not exist throws <see cref="KeyNotFoundException"/>; bad input
-/// (wrong dimension, NaN, bad id or collection name) throws <see cref="ArgumentException"/> with nothing written;
-/// <see cref="UpsertAsync"/> applies all its records or none (one OxiVec transaction); missing ids are skipped by
-/// <see cref="GetAsync"/> and <see cref="DeleteAsync"/>.
+/// Contract every implementation keeps (<c>BackendContractConformance</c> in <c>tests/OxiVec.VectorData.Tests</c>
+/// checks it for each, and the provider's conformance suites run over each): an operation on a collection that does
+/// not exist throws <see cref="KeyNotFoundException"/>; bad input (wrong dimension, NaN, bad id or collection name)
+/// throws with nothing written (<see cref="ArgumentException"/> in the embedded back end); <see cref="UpsertAsync"/>
+/// applies all its records or none (one OxiVec transaction); missing ids are skipped by <see cref="GetAsync"/> and
+/// <see cref="DeleteAsync"/>; metadata values come back of the kind they were written (a long as a long, a double as
+/// a double, a list of strings as a <see cref="MetadataKind.StringList"/>).
 /// </para>
 /// <para>
 /// The filters the provider builds use only these <see cref="MetadataFilter"/> records, so a back end needs to
-/// translate no others: <see cref="MetadataFilter.Comparison"/> (any operator; values of kind String, Long, Double,
-/// Bool or Null), <see cref="MetadataFilter.InList"/>, <see cref="MetadataFilter.AndFilter"/>,
+/// translate no others: <see cref="MetadataFilter.Comparison"/> (<see cref="FilterOperator.Equal"/> with values of kind
+/// String, Long, Double, Bool or Null; the ordering operators with Long and Double values, and String values for
+/// DateTime, DateTimeOffset (fixed-width sortable UTC form) and Guid properties, compared ordinally; <see cref="FilterOperator.NotEqual"/> is never built, <c>!=</c> becomes a
+/// <see cref="MetadataFilter.NotFilter"/>), <see cref="MetadataFilter.InList"/> (values of those kinds),
+/// <see cref="MetadataFilter.AndFilter"/>,
 /// <see cref="MetadataFilter.OrFilter"/>, <see cref="MetadataFilter.NotFilter"/>,
 /// <see cref="MetadataFilter.MatchFilter"/> (membership in a list field; String, Long or Bool values; the path is a
 /// plain field name), <see cref="MetadataFilter.HasIdFilter"/> and <see cref="MetadataFilter.ConstantFilter"/>.
@@ -64,8 +69,10 @@ public interface IOxiVecBackend : IDisposable
         string collection, ReadOnlyMemory<float> query, int top, MetadataFilter? filter, bool includeVectors, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// The first <paramref name="limit"/> records matching <paramref name="filter"/> (null: all) in
-    /// <see cref="RecordIdOrder"/>, starting at <paramref name="fromId"/> (inclusive; null: the start).
+    /// The first <paramref name="limit"/> records matching <paramref name="filter"/> (null: all) in the back end's id
+    /// order, starting at <paramref name="fromId"/> (inclusive; null: the start). The order is the same for every call,
+    /// so a caller pages on by passing the id after the last one it got: <see cref="RecordIdOrder"/> embedded (numeric
+    /// ids by value, then the others ordinally); the server's point-id order remote.
     /// Without <paramref name="includeVectors"/> the vectors may be empty.
     /// </summary>
     Task<IReadOnlyList<VectorRecord>> ScrollAsync(

@@ -35,13 +35,17 @@ public sealed class OxiVecEmbeddedBackend : IOxiVecBackend
     public string Name => Database.DataDirectory;
 
     /// <inheritdoc/>
-    public Task<IReadOnlyList<string>> ListCollectionsAsync(CancellationToken cancellationToken = default) =>
-        Task.FromResult<IReadOnlyList<string>>([.. Database.ListCollections().Select(c => c.Name)]);
+    public Task<IReadOnlyList<string>> ListCollectionsAsync(CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return Task.FromResult<IReadOnlyList<string>>([.. Database.ListCollections().Select(c => c.Name)]);
+    }
 
     /// <inheritdoc/>
     public Task<CollectionOptions?> GetCollectionAsync(string name, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(name);
+        cancellationToken.ThrowIfCancellationRequested();
         try
         {
             return Task.FromResult<CollectionOptions?>(Database.GetCollection(name).Options);
@@ -57,6 +61,7 @@ public sealed class OxiVecEmbeddedBackend : IOxiVecBackend
     {
         ArgumentNullException.ThrowIfNull(name);
         ArgumentNullException.ThrowIfNull(options);
+        cancellationToken.ThrowIfCancellationRequested();
         if (Database.CollectionExists(name))
         {
             return Task.FromResult(false);
@@ -74,13 +79,17 @@ public sealed class OxiVecEmbeddedBackend : IOxiVecBackend
     }
 
     /// <inheritdoc/>
-    public Task<bool> DropCollectionAsync(string name, CancellationToken cancellationToken = default) =>
-        Task.FromResult(Database.DropCollection(name));
+    public Task<bool> DropCollectionAsync(string name, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return Task.FromResult(Database.DropCollection(name));
+    }
 
     /// <inheritdoc/>
     public Task<IReadOnlyList<VectorRecord>> GetAsync(string collection, IReadOnlyList<string> ids, bool includeVectors, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(ids);
+        cancellationToken.ThrowIfCancellationRequested();
         var found = new List<VectorRecord>(ids.Count);
         foreach (string id in ids)
         {
@@ -97,6 +106,7 @@ public sealed class OxiVecEmbeddedBackend : IOxiVecBackend
     public async Task UpsertAsync(string collection, IReadOnlyList<VectorRecord> records, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(records);
+        cancellationToken.ThrowIfCancellationRequested();
         if (records.Count == 0)
         {
             return;
@@ -115,6 +125,7 @@ public sealed class OxiVecEmbeddedBackend : IOxiVecBackend
     public async Task DeleteAsync(string collection, IReadOnlyList<string> ids, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(ids);
+        cancellationToken.ThrowIfCancellationRequested();
 
         // A transaction deletes only ids that exist; one deleted by another writer in between makes the commit throw
         // with nothing applied, and the next round leaves it out. Each retry has at least one id fewer.
@@ -148,6 +159,7 @@ public sealed class OxiVecEmbeddedBackend : IOxiVecBackend
     public Task<IReadOnlyList<OxiVecScoredRecord>> SearchAsync(
         string collection, ReadOnlyMemory<float> query, int top, MetadataFilter? filter, bool includeVectors, CancellationToken cancellationToken = default)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         IReadOnlyList<SearchResult> hits = Database.Search(collection, query.Span, top, new VectorSearchOptions { Filter = filter });
         var results = new List<OxiVecScoredRecord>(hits.Count);
         foreach (SearchResult hit in hits)
@@ -168,8 +180,11 @@ public sealed class OxiVecEmbeddedBackend : IOxiVecBackend
 
     /// <inheritdoc/>
     public Task<IReadOnlyList<VectorRecord>> ScrollAsync(
-        string collection, MetadataFilter? filter, string? fromId, int limit, bool includeVectors, CancellationToken cancellationToken = default) =>
-        Task.FromResult(Database.Scroll(collection, filter, fromId, limit));
+        string collection, MetadataFilter? filter, string? fromId, int limit, bool includeVectors, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return Task.FromResult(Database.Scroll(collection, filter, fromId, limit));
+    }
 
     /// <inheritdoc/>
     public void Dispose()

@@ -8,12 +8,12 @@ namespace OxiVec.VectorData.Mapping;
 /// Builds record models with the abstractions' model building, restricted to what OxiVec stores: keys string,
 /// Guid, int, long; the data types of <see cref="ValueConverter"/>; vectors of floats; at most one vector property.
 /// </summary>
-internal sealed class OxiVecModelBuilder() : CollectionModelBuilder(Options)
+internal sealed class OxiVecModelBuilder() : CollectionModelBuilder(NewOptions())
 {
     public const string SupportedVectorTypes = "ReadOnlyMemory<float>, float[], Embedding<float>";
     public const string SupportedKeyTypes = "string, Guid, int, long";
 
-    private static new readonly CollectionModelBuildingOptions Options = new()
+    private static CollectionModelBuildingOptions NewOptions() => new()
     {
         // An OxiVec record has one vector; several vector properties are refused when the model is built.
         SupportsMultipleVectors = false,

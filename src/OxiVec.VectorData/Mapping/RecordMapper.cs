@@ -12,8 +12,6 @@ namespace OxiVec.VectorData.Mapping;
 /// </summary>
 internal sealed class RecordMapper
 {
-    private static readonly float[] Placeholder = [0f];
-
     public RecordMapper(CollectionModel model)
     {
         Model = model;
@@ -100,7 +98,7 @@ internal sealed class RecordMapper
     {
         if (Vector is null)
         {
-            return Placeholder;
+            return new float[] { 0f }; // the placeholder vector of a model without one
         }
 
         if (VectorIsGenerated)

@@ -5,8 +5,8 @@ namespace OxiVec.VectorData.Mapping;
 
 /// <summary>
 /// Orders stored records by key or data properties, each ascending or descending, as LINQ would order the
-/// properties' values: nulls (and missing fields) first, numbers by value (times are ticks), strings ordinally,
-/// false before true; keys by their typed value. Ties keep OxiVec's id order.
+/// properties' values: nulls (and missing fields) first, numbers by value, strings ordinally (so
+/// the sortable time form orders by time), false before true; keys by their typed value. Ties keep OxiVec's id order.
 /// </summary>
 internal sealed class RecordOrder(RecordMapper mapper, IReadOnlyList<(PropertyModel Property, bool Ascending)> sorts) : IComparer<VectorRecord>
 {

@@ -8,13 +8,17 @@ namespace OxiVec.VectorData.Mapping;
 /// Converts data property values to <see cref="MetadataValue"/>s and back, keeping equality exact and ranges
 /// ordered: string, bool, Guid (a string in "D" form) as themselves; int and long as longs; float and double as
 /// doubles (NaN refused); decimal as a double when that double converts back to the same decimal, refused otherwise;
-/// DateTime and DateTimeOffset as the long count of 100 ns ticks of their UTC instant (a local DateTime is converted
-/// to UTC, an unspecified one is taken as UTC; both read back as UTC, a DateTimeOffset with offset zero), so numeric
-/// order is time order and equality is exact to the tick. Arrays and lists of these become lists; null becomes
+/// DateTime and DateTimeOffset as their UTC instant in the fixed-width sortable form
+/// <c>yyyy-MM-ddTHH:mm:ss.fffffffZ</c> (a local DateTime is converted to UTC, an unspecified one is taken as UTC; both
+/// read back as UTC, a DateTimeOffset with offset zero), so ordinal order is time order, equality is exact to the
+/// tick, and both back ends compare them exactly (the remote one through the server's ordinal string range; as
+/// longs, ticks beyond 2^53 would meet its double range bounds). Arrays and lists of these become lists; null becomes
 /// <see cref="MetadataValue.Null"/>.
 /// </summary>
 internal static class ValueConverter
 {
+    private const string TimeFormat = "yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'";
+
     public const string SupportedTypes =
         "string, bool, int, long, float, double, decimal, DateTime, DateTimeOffset, Guid, their nullable forms, and arrays or List<T> of them";
 
@@ -68,8 +72,8 @@ internal static class ValueConverter
         float f => MetadataValue.From((double)f),
         double d => MetadataValue.From(d),
         decimal m => MetadataValue.From(DecimalToDouble(m)),
-        DateTime t => MetadataValue.From((t.Kind == DateTimeKind.Local ? t.ToUniversalTime() : t).Ticks),
-        DateTimeOffset o => MetadataValue.From(o.UtcTicks),
+        DateTime t => MetadataValue.From(FormatTime(t.Kind == DateTimeKind.Local ? t.ToUniversalTime() : t)),
+        DateTimeOffset o => MetadataValue.From(FormatTime(o.UtcDateTime)),
         Guid g => MetadataValue.From(g.ToString("D")),
         _ => throw new NotSupportedException($"OxiVec does not store values of type '{value.GetType().Name}'; data properties are: {SupportedTypes}."),
     };
@@ -123,8 +127,8 @@ internal static class ValueConverter
             else if (t == typeof(float)) result = (float)value.AsNumber;
             else if (t == typeof(double)) result = value.AsNumber;
             else if (t == typeof(decimal)) result = (decimal)value.AsNumber;
-            else if (t == typeof(DateTime)) result = new DateTime(value.AsLong, DateTimeKind.Utc);
-            else if (t == typeof(DateTimeOffset)) result = new DateTimeOffset(value.AsLong, TimeSpan.Zero);
+            else if (t == typeof(DateTime)) result = ParseTime(value.AsString);
+            else if (t == typeof(DateTimeOffset)) result = new DateTimeOffset(ParseTime(value.AsString));
             else if (t == typeof(Guid)) result = Guid.ParseExact(value.AsString, "D");
             else throw new NotSupportedException($"OxiVec does not store values of type '{type.Name}'.");
             return result;
@@ -143,4 +147,9 @@ internal static class ValueConverter
             : throw new ArgumentException(
                 $"The decimal {value.ToString(CultureInfo.InvariantCulture)} has no exact double; OxiVec stores decimals as doubles and refuses values it would change.");
     }
+
+    private static string FormatTime(DateTime utc) => utc.ToString(TimeFormat, CultureInfo.InvariantCulture);
+
+    private static DateTime ParseTime(string text) =>
+        DateTime.SpecifyKind(DateTime.ParseExact(text, TimeFormat, CultureInfo.InvariantCulture, DateTimeStyles.None), DateTimeKind.Utc);
 }

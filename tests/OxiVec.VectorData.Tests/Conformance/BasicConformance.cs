@@ -265,4 +265,20 @@ public abstract class BasicConformance(BackendFixture fixture)
 
         Assert.Equal([0f, 1f, 0f], Assert.Single(read).Embedding.ToArray());
     }
+
+    [Fact]
+    public async Task Operations_WithACancelledToken_ThrowOperationCanceled_AndWriteNothing()
+    {
+        var collection = await FiveHotelsAsync();
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => collection.UpsertAsync(Hotel("z", 1, 1, 0, 0), cancelled.Token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => collection.DeleteAsync("h1", cancelled.Token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => collection.GetAsync("h1", cancellationToken: cancelled.Token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => collection.SearchAsync(new float[] { 1, 0, 0 }, top: 1, cancellationToken: cancelled.Token).ToListAsync().AsTask());
+
+        Assert.Null(await collection.GetAsync("z"));
+        Assert.NotNull(await collection.GetAsync("h1"));
+    }
 }

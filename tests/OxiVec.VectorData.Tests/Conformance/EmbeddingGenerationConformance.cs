@@ -9,7 +9,7 @@ public abstract class EmbeddingGenerationConformance(BackendFixture fixture)
 {
     protected BackendFixture Fixture { get; } = fixture;
 
-    private static readonly TextRecord[] Texts =
+    private static TextRecord[] Texts() =>
     [
         new() { Id = "as", Text = "aaaa", Embedding = "aaaa" },
         new() { Id = "bs", Text = "bbbb", Embedding = "bbbb" },
@@ -19,7 +19,7 @@ public abstract class EmbeddingGenerationConformance(BackendFixture fixture)
     private static async Task AssertFindsByTextAsync(VectorStoreCollection<string, TextRecord> collection)
     {
         await collection.EnsureCollectionExistsAsync();
-        await collection.UpsertAsync(Texts);
+        await collection.UpsertAsync(Texts());
 
         var hits = await collection.SearchAsync("bb", top: 1).ToListAsync();
 
@@ -124,7 +124,7 @@ public abstract class EmbeddingGenerationConformance(BackendFixture fixture)
         using var generator = new LetterCountEmbeddingGenerator();
         var collection = Fixture.CreateStore(new OxiVecVectorStoreOptions { EmbeddingGenerator = generator }).GetCollection<string, TextRecord>(Fixture.NewCollectionName("gen"));
         await collection.EnsureCollectionExistsAsync();
-        await collection.UpsertAsync(Texts);
+        await collection.UpsertAsync(Texts());
 
         await Assert.ThrowsAsync<NotSupportedException>(() => collection.GetAsync("as", new RecordRetrievalOptions { IncludeVectors = true }));
         await Assert.ThrowsAsync<NotSupportedException>(() => collection.SearchAsync("a", top: 1, new() { IncludeVectors = true }).ToListAsync().AsTask());
@@ -159,7 +159,7 @@ public abstract class EmbeddingGenerationConformance(BackendFixture fixture)
         var collection = Fixture.CreateStore(new OxiVecVectorStoreOptions { EmbeddingGenerator = generator }).GetCollection<string, TextRecord>(Fixture.NewCollectionName("gen"));
         await collection.EnsureCollectionExistsAsync();
 
-        await collection.UpsertAsync(Texts);
+        await collection.UpsertAsync(Texts());
 
         Assert.Equal(1, generator.Calls);
     }

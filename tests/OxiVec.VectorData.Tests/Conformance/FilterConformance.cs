@@ -137,6 +137,20 @@ public abstract class FilterConformance(BackendFixture fixture)
     [Fact] public async Task StorageName_IsUsedForTheField() => await ExpectAsync(r => r.Int == 5 && r.Long == 50, 5); // Int is stored as "int_field"
 
     [Fact]
+    public async Task StorageName_NamesTheStoredField()
+    {
+        string name = Fixture.NewCollectionName("filter");
+        var collection = Fixture.CreateStore().GetCollection<int, FilterRecord>(name);
+        await collection.EnsureCollectionExistsAsync();
+        await collection.UpsertAsync(Records()[0]);
+
+        var stored = Assert.Single(await Fixture.Backend.GetAsync(name, ["1"], includeVectors: false));
+
+        Assert.Equal(1L, stored.Metadata["int_field"].AsLong);
+        Assert.False(stored.Metadata.ContainsKey("Int"));
+    }
+
+    [Fact]
     public async Task UnsupportedMethod_ThrowsNotSupportedNamingTheExpression()
     {
         var error = await Assert.ThrowsAsync<NotSupportedException>(() => MatchesAsync(r => r.String!.StartsWith('a')));

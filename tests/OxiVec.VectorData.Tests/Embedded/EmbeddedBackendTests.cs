@@ -93,4 +93,19 @@ public sealed class EmbeddedBackendTests : IDisposable
         database.CreateCollection("still-open", new CollectionOptions(2));
         Assert.True(database.CollectionExists("still-open"));
     }
+
+    [Fact]
+    public async Task CollectionOptions_Hnsw_SetsTheParametersOfANewCollection()
+    {
+        using var backend = OxiVecEmbeddedBackend.Open(_directory);
+        var definition = Definitions.Vector(DistanceFunction.CosineSimilarity, Microsoft.Extensions.VectorData.IndexKind.Hnsw);
+        var hnsw = new OxiVecCollection<string, NativeVectorRecord>(backend, "tuned-hnsw", new OxiVecCollectionOptions { Definition = definition, Hnsw = new Indexing.HnswParameters { M = 8, EfSearch = 100 } });
+
+        await hnsw.EnsureCollectionExistsAsync();
+
+        CollectionOptions options = backend.Database.GetCollection("tuned-hnsw").Options;
+        Assert.Equal(Storage.IndexKind.Hnsw, options.Index);
+        Assert.Equal(8, options.Hnsw.M);
+        Assert.Equal(100, options.Hnsw.EfSearch);
+    }
 }

@@ -26,3 +26,5 @@ public sealed class EmbeddedModelShapeTests(EmbeddedFixture fixture) : ModelShap
 public sealed class EmbeddedDataTypeTests(EmbeddedFixture fixture) : DataTypeConformance(fixture), IClassFixture<EmbeddedFixture>;
 
 public sealed class EmbeddedKeyTypeTests(EmbeddedFixture fixture) : KeyTypeConformance(fixture), IClassFixture<EmbeddedFixture>;
+
+public sealed class EmbeddedBackendContractTests(EmbeddedFixture fixture) : BackendContractConformance(fixture), IClassFixture<EmbeddedFixture>;

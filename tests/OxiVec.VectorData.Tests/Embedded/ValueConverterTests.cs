@@ -33,6 +33,9 @@ public sealed class ValueConverterTests
         CheckOrderAndRoundTrip(Gen.Long[DateTime.MinValue.Ticks, DateTime.MaxValue.Ticks].Select(t => new DateTime(t, DateTimeKind.Utc)));
 
     [Fact]
+    public void Guids_RoundTripAndKeepTheirOrder() => CheckOrderAndRoundTrip(Gen.Guid);
+
+    [Fact]
     public void Longs_RoundTripAndKeepTheirOrder() => CheckOrderAndRoundTrip(Gen.Long);
 
     [Fact]
