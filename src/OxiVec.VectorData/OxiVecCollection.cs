@@ -72,9 +72,6 @@ public class OxiVecCollection<TKey, TRecord> : VectorStoreCollection<TKey, TReco
     /// <inheritdoc/>
     public override string Name { get; }
 
-    /// <summary>The record model (for the provider and its tests).</summary>
-    internal CollectionModel Model => _mapper.Model;
-
     /// <inheritdoc/>
     public override Task<bool> CollectionExistsAsync(CancellationToken cancellationToken = default) =>
         Run("CollectionExists", async () => await _backend.GetCollectionAsync(Name, cancellationToken).ConfigureAwait(false) is not null);
@@ -203,6 +200,11 @@ public class OxiVecCollection<TKey, TRecord> : VectorStoreCollection<TKey, TReco
             return;
         }
 
+        if (Array.IndexOf(batch, null) >= 0)
+        {
+            throw new ArgumentNullException(nameof(records), "A record to upsert is null.");
+        }
+
         IReadOnlyList<Embedding>? generated = null;
         if (_mapper.VectorIsGenerated)
         {
@@ -213,7 +215,6 @@ public class OxiVecCollection<TKey, TRecord> : VectorStoreCollection<TKey, TReco
         var byId = new Dictionary<string, VectorRecord>(batch.Length, StringComparer.Ordinal);
         for (int i = 0; i < batch.Length; i++)
         {
-            ArgumentNullException.ThrowIfNull(batch[i], nameof(records));
             string id = _mapper.IdOf(batch[i]);
             byId[id] = _mapper.ToStorage(batch[i], id, generated?[i]);
         }

@@ -108,6 +108,16 @@ public abstract class BasicConformance(BackendFixture fixture)
     }
 
     [Fact]
+    public async Task UpsertMany_WithANullRecord_ThrowsArgumentNull_AndWritesNone()
+    {
+        var collection = await NewCollectionAsync();
+
+        await Assert.ThrowsAsync<ArgumentNullException>(() => collection.UpsertAsync([Hotel("a", 1, 1, 0, 0), null!]));
+
+        Assert.Null(await collection.GetAsync("a"));
+    }
+
+    [Fact]
     public async Task UpsertMany_SameKeyTwice_KeepsTheLastRecord()
     {
         var collection = await NewCollectionAsync();

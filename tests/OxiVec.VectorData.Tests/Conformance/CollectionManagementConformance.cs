@@ -140,4 +140,13 @@ public abstract class CollectionManagementConformance(BackendFixture fixture)
         Assert.Null(collection.GetService(typeof(VectorStoreCollectionMetadata), serviceKey: "other"));
         Assert.Null(store.GetService(typeof(string)));
     }
+
+    [Fact]
+    public void Collections_AreNotKeywordHybridSearchable_AsOxiVecHasNoKeywordIndex()
+    {
+        var collection = Fixture.CreateStore().GetCollection<string, Hotel>(Fixture.NewCollectionName());
+
+        Assert.False(collection is IKeywordHybridSearchable<Hotel>);
+        Assert.Null(collection.GetService(typeof(IKeywordHybridSearchable<Hotel>)));
+    }
 }

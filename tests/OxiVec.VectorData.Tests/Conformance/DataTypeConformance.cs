@@ -210,6 +210,16 @@ public abstract class DataTypeConformance(BackendFixture fixture)
     }
 
     [Fact]
+    public async Task ContainsOnADoubleArray_IsRefusedNamingTheExpression()
+    {
+        var collection = await CollectionAsync(Full("d"));
+
+        var error = await Assert.ThrowsAsync<NotSupportedException>(() => collection.GetAsync(r => r.DoubleArray.Contains(0.1), top: 1).ToListAsync().AsTask());
+
+        Assert.Contains("DoubleArray", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void UnsupportedDataType_IsRefusedAtConstruction()
     {
         var definition = new VectorStoreCollectionDefinition
