@@ -1,0 +1,3 @@
+using OxiVec.Samples.SemanticSearch;
+
+return await SemanticSearchCommand.Create().Parse(args).InvokeAsync().ConfigureAwait(false);
