@@ -153,6 +153,19 @@ public abstract class EmbeddingGenerationConformance(BackendFixture fixture)
     }
 
     [Fact]
+    public async Task UpsertMany_WithANullRecord_ThrowsArgumentNull_BeforeEmbeddingAnything()
+    {
+        using var generator = new LetterCountEmbeddingGenerator();
+        var collection = Fixture.CreateStore(new OxiVecVectorStoreOptions { EmbeddingGenerator = generator }).GetCollection<string, TextRecord>(Fixture.NewCollectionName("gen"));
+        await collection.EnsureCollectionExistsAsync();
+
+        await Assert.ThrowsAsync<ArgumentNullException>(() => collection.UpsertAsync([Texts()[0], null!]));
+
+        Assert.Equal(0, generator.Generated);
+        Assert.Null(await collection.GetAsync("as"));
+    }
+
+    [Fact]
     public async Task UpsertMany_EmbedsTheBatchInOneCall()
     {
         var generator = new CountingBatchGenerator();
