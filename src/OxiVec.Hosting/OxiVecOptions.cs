@@ -1,3 +1,4 @@
+using OxiVec.Hosting.Replication;
 using OxiVec.Storage;
 using OxiVec.Wal;
 
@@ -31,6 +32,9 @@ public sealed class OxiVecOptions
     /// <summary>Recovery taking longer than this fails the start (0: no limit, the default).</summary>
     public int MaxRecoveryTimeMs { get; set; }
 
+    /// <summary>The node's replication role and settings (<c>OxiVec:Replication</c>; docs/replication.md).</summary>
+    public ReplicationHostOptions Replication { get; set; } = new();
+
     /// <summary>The WAL configuration these options give.</summary>
     public WalConfig ToWalConfig() => SyncIntervalMs is { } interval ? WalConfig.Default with { SyncIntervalMs = interval } : WalConfig.Default;
 
@@ -53,6 +57,7 @@ public sealed class OxiVecOptions
             problems.Add($"{SectionName}:{nameof(MaxRecoveryTimeMs)} must not be negative; it is {MaxRecoveryTimeMs}.");
         }
 
+        problems.AddRange(Replication.Validate());
         return problems;
     }
 
