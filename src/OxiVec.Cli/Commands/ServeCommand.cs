@@ -120,14 +120,15 @@ internal static class ServeCommand
                 throw new CliException($"cannot listen: {ex.Message}", ex);
             }
 
-            foreach (string address in OxiVecServer.Addresses(app))
-            {
-                Console.Out.WriteLine($"oxivec serve: listening on {address}");
-            }
-
+            // The gRPC line first: a process watching for "listening on" then has both.
             if (OxiVecServer.GrpcAddress(app) is { } grpc)
             {
                 Console.Out.WriteLine($"oxivec serve: gRPC replication on {grpc}");
+            }
+
+            foreach (string address in OxiVecServer.Addresses(app))
+            {
+                Console.Out.WriteLine($"oxivec serve: listening on {address}");
             }
 
             Console.Out.Flush();
