@@ -49,4 +49,54 @@ public sealed record ReplicationOptions
 
     /// <summary>How long a stream may be idle before a keepalive is sent. The default is 1 s.</summary>
     public TimeSpan KeepaliveInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Push mode (<see cref="WalReplicator.AddStandby"/>): the first delay before reconnecting; it doubles per failure. The default is 100 ms.</summary>
+    public TimeSpan MinReconnectDelay { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Push mode: the longest delay before reconnecting. The default is 10 s.</summary>
+    public TimeSpan MaxReconnectDelay { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Checks every setting; the message names the property.</summary>
+    /// <exception cref="ArgumentException">A setting is out of range, or <see cref="SynchronousStandbys"/> does not parse (a <see cref="FormatException"/> inside).</exception>
+    public void Validate()
+    {
+        if (MaxBatchBytes < 4096)
+        {
+            throw new ArgumentException($"MaxBatchBytes is {MaxBatchBytes}; it must be at least 4096.", nameof(MaxBatchBytes));
+        }
+
+        if (MaxSlotWalKeepBytes < 1)
+        {
+            throw new ArgumentException($"MaxSlotWalKeepBytes is {MaxSlotWalKeepBytes}; it must be positive.", nameof(MaxSlotWalKeepBytes));
+        }
+
+        if (KeepaliveInterval <= TimeSpan.Zero)
+        {
+            throw new ArgumentException($"KeepaliveInterval is {KeepaliveInterval}; it must be positive.", nameof(KeepaliveInterval));
+        }
+
+        if (MinReconnectDelay < TimeSpan.Zero || MaxReconnectDelay < MinReconnectDelay)
+        {
+            throw new ArgumentException(
+                $"MinReconnectDelay ({MinReconnectDelay}) must be 0 or more and MaxReconnectDelay ({MaxReconnectDelay}) at least as long.", nameof(MinReconnectDelay));
+        }
+
+        if (!Enum.IsDefined(AckLevel) || !Enum.IsDefined(WhenTooFewStandbys))
+        {
+            throw new ArgumentException($"AckLevel ({AckLevel}) or WhenTooFewStandbys ({WhenTooFewStandbys}) is not a defined value.", nameof(AckLevel));
+        }
+
+        try
+        {
+            _ = SynchronousStandbyPolicy.Parse(SynchronousStandbys);
+        }
+        catch (FormatException ex)
+        {
+            throw new ArgumentException(ex.Message, nameof(SynchronousStandbys), ex);
+        }
+    }
+
+    /// <summary>The delay before reconnect attempt number <paramref name="failures"/> (1 or more): doubling from the minimum, capped.</summary>
+    internal static TimeSpan Backoff(TimeSpan min, TimeSpan max, int failures) =>
+        failures <= 0 || min == TimeSpan.Zero ? min : TimeSpan.FromTicks((long)Math.Min(max.Ticks, min.Ticks * Math.Pow(2, Math.Min(failures - 1, 30))));
 }
