@@ -53,7 +53,10 @@ public sealed partial class OxiVecDatabaseHost
             try
             {
                 receiver = new StandbyReceiver(
-                    _options.DataDirectory, databaseOptions, replication.NodeName!, PushedStreams?.Connector ?? primary.Connect, primary.BaseBackup, _loggers);
+                    _options.DataDirectory, databaseOptions, replication.NodeName!, PushedStreams?.Connector ?? primary.Connect, primary.BaseBackup, _loggers)
+                {
+                    PrimaryAddress = replication.PrimaryForClients,
+                };
                 await receiver.StartAsync(cancellationToken).ConfigureAwait(false);
                 return new Snapshot(DatabaseState.Ready, null, null, Standby: receiver, Peers: new Connections([primary]));
             }

@@ -57,6 +57,11 @@ public sealed class OxiVecOptions
             problems.Add($"{SectionName}:{nameof(MaxRecoveryTimeMs)} must not be negative; it is {MaxRecoveryTimeMs}.");
         }
 
+        if (Replication.IsStandby && WalDirectory is not null)
+        {
+            problems.Add($"{SectionName}:{nameof(WalDirectory)} cannot be set on a standby: a standby keeps its WAL in its data directory (a base backup replaces both).");
+        }
+
         problems.AddRange(Replication.Validate());
         return problems;
     }

@@ -121,9 +121,13 @@ public sealed class ReplicationHostOptions
             problems.Add($"{SectionName}:{nameof(WhenTooFewStandbys)} must be block or degrade; it is '{WhenTooFewStandbys}'.");
         }
 
-        if (!string.IsNullOrWhiteSpace(SynchronousStandbys) && !SynchronousStandbySet.TryParse(SynchronousStandbys, out string? error))
+        try
         {
-            problems.Add($"{SectionName}:{nameof(SynchronousStandbys)}: {error}");
+            _ = SynchronousStandbyPolicy.Parse(SynchronousStandbys);
+        }
+        catch (FormatException ex)
+        {
+            problems.Add($"{SectionName}:{nameof(SynchronousStandbys)}: {ex.Message}");
         }
 
         foreach (string standby in Standbys)

@@ -35,8 +35,8 @@ public static class ReplicationStatusEndpoint
     public static NodeReplication Describe(OxiVecDatabaseHost host)
     {
         ArgumentNullException.ThrowIfNull(host);
-        return host.Standby is { } standby ? new NodeReplication("standby", null, standby.Status, host.Options.Replication.StandbyOf)
-            : new NodeReplication("primary", host.Replicator?.GetStatus(), null, null);
+        return host.Standby is { } standby ? new NodeReplication("standby", null, standby.Status, host.Options.Replication.StandbyOf, standby.BaseBackups)
+            : new NodeReplication("primary", host.Replicator?.GetStatus(), null, null, 0);
     }
 }
 
@@ -45,4 +45,5 @@ public static class ReplicationStatusEndpoint
 /// <param name="Primary">A replicating primary's status (null otherwise).</param>
 /// <param name="Standby">A standby's status (null otherwise).</param>
 /// <param name="StandbyOf">A standby's primary (null otherwise).</param>
-public sealed record NodeReplication(string Role, ReplicationStatus? Primary, StandbyReceiverStatus? Standby, string? StandbyOf);
+/// <param name="BaseBackups">On a standby, base backups installed since it started (0 on a primary).</param>
+public sealed record NodeReplication(string Role, ReplicationStatus? Primary, StandbyReceiverStatus? Standby, string? StandbyOf, int BaseBackups);

@@ -85,9 +85,9 @@ internal static class ReplicationRequests
             return (reached, standby.Status.AppliedLsn);
         }
 
-        // A primary applies a commit before acknowledging it: an LSN it logged is applied once its writer was answered.
-        long logged = host.Database.GetWalMetrics().LastLsn;
-        return (logged >= lsn, logged);
+        Storage.VectorDatabase database = host.Database;
+        bool applied = await database.WaitForAppliedAsync(lsn, timeout, cancellationToken).ConfigureAwait(false);
+        return (applied, database.AppliedLsn);
     }
 
     private static long ParseHeader(Microsoft.Extensions.Primitives.StringValues values, string name) =>
