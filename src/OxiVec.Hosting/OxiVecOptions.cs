@@ -36,7 +36,11 @@ public sealed class OxiVecOptions
     public ReplicationHostOptions Replication { get; set; } = new();
 
     /// <summary>The WAL configuration these options give.</summary>
-    public WalConfig ToWalConfig() => SyncIntervalMs is { } interval ? WalConfig.Default with { SyncIntervalMs = interval } : WalConfig.Default;
+    public WalConfig ToWalConfig()
+    {
+        WalConfig config = SyncIntervalMs is { } interval ? WalConfig.Default with { SyncIntervalMs = interval } : WalConfig.Default;
+        return Replication.ReplicatesAsPrimary ? config with { EnableReplication = true } : config;
+    }
 
     /// <summary>The problems with these options, each naming its setting (empty when they are valid).</summary>
     public IReadOnlyList<string> Validate()

@@ -38,7 +38,7 @@ public sealed class TwoHostReplicationTests
         for (int i = 1; i <= 20; i++)
         {
             lsn = await ReplicationHttpTests.WriteAsync(primary, ServerFixture.Request(
-                HttpMethod.Put, "/collections/docs/points", json: $$"""{"points": [{"id": {{i}}, "vector": [{{i}}, 0, 1], "payload": {"i": {{i}}}}]}"""));
+                HttpMethod.Put, "/collections/docs/points", json: $$$"""{"points": [{"id": {{{i}}}, "vector": [{{{i}}}, 0, 1], "payload": {"i": {{{i}}}}}]}"""));
         }
 
         HttpRequestMessage count = ServerFixture.Request(HttpMethod.Post, "/collections/docs/points/count", json: "{}");
