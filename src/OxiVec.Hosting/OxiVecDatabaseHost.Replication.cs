@@ -56,6 +56,7 @@ public sealed partial class OxiVecDatabaseHost
                     _options.DataDirectory, databaseOptions, replication.NodeName!, PushedStreams?.Connector ?? primary.Connect, primary.BaseBackup, _loggers)
                 {
                     PrimaryAddress = replication.PrimaryForClients,
+                    MaxReconnectDelay = TimeSpan.FromMilliseconds(replication.MaxReconnectDelayMs),
                 };
                 await receiver.StartAsync(cancellationToken).ConfigureAwait(false);
                 return new Snapshot(DatabaseState.Ready, null, null, Standby: receiver, Peers: new Connections([primary]));

@@ -69,6 +69,14 @@ public sealed class ReplicationCatchUpTests(ITestOutputHelper output)
         await ClusterHttp.CheckpointAsync(http);
         cluster.Link("a").Refuse(false);
 
+        // Once a write after the cut-off is readable on the standby, it has caught up: by a second base backup (its slot was lost).
+        long lsn = await ClusterHttp.UpsertAsync(http, 999_999, CancellationToken.None);
+        using (HttpClient standby = ClusterHttp.Client(cluster.Standby("a").Address))
+        {
+            Assert.Contains(999_999L, await ClusterHttp.PresentAsync(standby, [999_999L], lsn));
+            Assert.Equal(2, (await ClusterHttp.ReplicationAsync(standby)).GetProperty("base_backups").GetInt32());
+        }
+
         await ReplicationKillTests.AssertConvergedAsync(cluster, ["a"]);
     }
 }

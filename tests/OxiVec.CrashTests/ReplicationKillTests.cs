@@ -36,7 +36,7 @@ public sealed class ReplicationKillTests(ITestOutputHelper output)
         for (int kill = 0; kill < Kills; kill++)
         {
             var acked = new ConcurrentDictionary<long, long>();
-            int killAfter = random.Next(5, 60);
+            int killAfter = random.Next(5, 30);
             using var writersDone = new CancellationTokenSource(TimeSpan.FromSeconds(60));
             using HttpClient http = ClusterHttp.Client(cluster.Primary.Address);
             long firstId = nextId;

@@ -49,6 +49,9 @@ public sealed class ReplicationHostOptions
     /// <summary>On a primary: its epoch (only grows; the larger of this and the stored one is used). The default is 1.</summary>
     public long Epoch { get; set; } = 1;
 
+    /// <summary>On a standby: the longest wait between attempts to reach its primary, in milliseconds (the wait starts at 100 ms and doubles). The default is 10,000.</summary>
+    public int MaxReconnectDelayMs { get; set; } = 10_000;
+
     /// <summary>The API key this node sends when it dials a peer (null: the server's own <c>OxiVec:Server:ApiKey</c>, if any).</summary>
     public string? ApiKey { get; set; }
 
@@ -141,6 +144,11 @@ public sealed class ReplicationHostOptions
         if (MaxSlotWalKeepBytes < 1)
         {
             problems.Add($"{SectionName}:{nameof(MaxSlotWalKeepBytes)} must be at least 1 byte; it is {MaxSlotWalKeepBytes.ToString(CultureInfo.InvariantCulture)}.");
+        }
+
+        if (MaxReconnectDelayMs < 100)
+        {
+            problems.Add($"{SectionName}:{nameof(MaxReconnectDelayMs)} must be at least 100 ms; it is {MaxReconnectDelayMs.ToString(CultureInfo.InvariantCulture)}.");
         }
 
         if (Epoch < 1)
