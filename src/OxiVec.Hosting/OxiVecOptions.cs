@@ -26,6 +26,12 @@ public sealed class OxiVecOptions
     /// </summary>
     public int? SyncIntervalMs { get; set; }
 
+    /// <summary>
+    /// The WAL's segment size in bytes (64 KiB to 1 GiB); null keeps <see cref="WalConfig.Default"/>'s. Retention removes
+    /// whole segments, so it is also the granularity at which WAL a standby's slot no longer keeps is freed.
+    /// </summary>
+    public long? SegmentSizeBytes { get; set; }
+
     /// <summary>Whether stopping the host writes a checkpoint before closing the database (default true).</summary>
     public bool CheckpointOnStop { get; set; } = true;
 
@@ -39,6 +45,7 @@ public sealed class OxiVecOptions
     public WalConfig ToWalConfig()
     {
         WalConfig config = SyncIntervalMs is { } interval ? WalConfig.Default with { SyncIntervalMs = interval } : WalConfig.Default;
+        config = SegmentSizeBytes is { } segment ? config with { SegmentSizeBytes = segment } : config;
         return Replication.ReplicatesAsPrimary ? config with { EnableReplication = true } : config;
     }
 
@@ -54,6 +61,11 @@ public sealed class OxiVecOptions
         if (SyncIntervalMs is < 0 or > 3_600_000)
         {
             problems.Add($"{SectionName}:{nameof(SyncIntervalMs)} must be between 0 and 3600000 milliseconds; it is {SyncIntervalMs}.");
+        }
+
+        if (SegmentSizeBytes is < WalConfig.MinSegmentSizeBytes or > WalConfig.MaxSegmentSizeBytes)
+        {
+            problems.Add($"{SectionName}:{nameof(SegmentSizeBytes)} must be between {WalConfig.MinSegmentSizeBytes} and {WalConfig.MaxSegmentSizeBytes} bytes; it is {SegmentSizeBytes}.");
         }
 
         if (MaxRecoveryTimeMs < 0)

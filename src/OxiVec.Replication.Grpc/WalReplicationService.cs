@@ -17,7 +17,14 @@ internal sealed class WalReplicationService(IReplicationRole role) : Wire.WalRep
             responseStream, requestStream, WireMapping.ToWire, WireMapping.FromWire, () => ValueTask.CompletedTask, $"the standby at {context.Peer}");
         await using (channel.ConfigureAwait(false))
         {
-            await replicator.ServeStandbyAsync(channel, context.CancellationToken).ConfigureAwait(false);
+            try
+            {
+                await replicator.ServeStandbyAsync(channel, context.CancellationToken).ConfigureAwait(false);
+            }
+            catch (ObjectDisposedException)
+            {
+                throw Stopping();
+            }
         }
     }
 
@@ -42,11 +49,21 @@ internal sealed class WalReplicationService(IReplicationRole role) : Wire.WalRep
     public override async Task BaseBackup(Wire.BaseBackupRequest request, IServerStreamWriter<Wire.BaseBackupFrame> responseStream, ServerCallContext context)
     {
         WalReplicator replicator = role.Replicator ?? throw NotHere("serve base backups");
-        await replicator.ServeBaseBackupAsync(
-            (manifest, ct) => new ValueTask(responseStream.WriteAsync(WireMapping.ToWire(manifest), ct)),
-            (chunk, ct) => new ValueTask(responseStream.WriteAsync(WireMapping.ToWire(chunk), ct)),
-            context.CancellationToken).ConfigureAwait(false);
+        try
+        {
+            await replicator.ServeBaseBackupAsync(
+                (manifest, ct) => new ValueTask(responseStream.WriteAsync(WireMapping.ToWire(manifest), ct)),
+                (chunk, ct) => new ValueTask(responseStream.WriteAsync(WireMapping.ToWire(chunk), ct)),
+                context.CancellationToken).ConfigureAwait(false);
+        }
+        catch (ObjectDisposedException)
+        {
+            throw Stopping();
+        }
     }
+
+    // The replicator was disposed under the call: the primary is stopping; the standby retries (another primary, or this one restarted).
+    private static RpcException Stopping() => new(new Status(StatusCode.Unavailable, "The primary is stopping."));
 
     private RpcException NotHere(string what) =>
         new(new Status(StatusCode.FailedPrecondition, $"This node cannot {what}: it is {role.Description}."));

@@ -56,7 +56,9 @@ public sealed class ReplicationCatchUpTests(ITestOutputHelper output)
     [Fact]
     public async Task StandbyCutOffPastTheSlotCap_GetsABaseBackup_AndConverges()
     {
-        await using Cluster cluster = await Cluster.StartAsync(["a"], "--max-slot-wal-keep-size", "256KiB");
+        // 64 KiB segments: retention frees WAL in small steps, so the lost slot's WAL is really gone.
+        string config = Cluster.ConfigFile("segments", """{"OxiVec": {"SegmentSizeBytes": 65536}}""");
+        await using Cluster cluster = await Cluster.StartAsync(["a"], "--max-slot-wal-keep-size", "256KiB", "--config", config);
         using HttpClient http = ClusterHttp.Client(cluster.Primary.Address);
         await ClusterHttp.CreateCollectionAsync(http);
         var acked = new ConcurrentDictionary<long, long>();
@@ -65,8 +67,18 @@ public sealed class ReplicationCatchUpTests(ITestOutputHelper output)
         cluster.Link("a").Refuse(true);
         cluster.Link("a").CutAll();
         await ReplicationKillTests.WriteAsync(http, 1_000, 3_000, acked, CancellationToken.None); // far more than 256 KiB of WAL
-        await ClusterHttp.CheckpointAsync(http);   // retention may now drop what the standby's lost slot kept
-        await ClusterHttp.CheckpointAsync(http);
+        for (int i = 0; i < 8; i++)
+        {
+            await ClusterHttp.CheckpointAsync(http); // retention keeps the newest 7 checkpoints, then drops the WAL before them: the slot past the cap is invalidated
+        }
+
+        using (System.Text.Json.JsonDocument status = System.Text.Json.JsonDocument.Parse((await ClusterHttp.ReplicationAsync(http)).GetRawText()))
+        {
+            System.Text.Json.JsonElement a = status.RootElement.GetProperty("primary").GetProperty("standbys").EnumerateArray().Single();
+            Assert.False(a.GetProperty("connected").GetBoolean());
+            Assert.Equal(0, a.GetProperty("slot_retain_from_lsn").GetInt64()); // the slot was lost
+        }
+
         cluster.Link("a").Refuse(false);
 
         // Once a write after the cut-off is readable on the standby, it has caught up: by a second base backup (its slot was lost).

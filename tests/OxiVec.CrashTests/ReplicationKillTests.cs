@@ -33,6 +33,7 @@ public sealed class ReplicationKillTests(ITestOutputHelper output)
 
         long nextId = 1;
         long totalAcked = 0;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         for (int kill = 0; kill < Kills; kill++)
         {
             var acked = new ConcurrentDictionary<long, long>();
@@ -72,7 +73,9 @@ public sealed class ReplicationKillTests(ITestOutputHelper output)
                     $"seed {Seed}, kill {kill}: {short_.Length} acknowledged writes are on fewer than {required} standbys, e.g. ids {string.Join(", ", short_.Take(10))} (LSNs {string.Join(", ", short_.Take(10).Select(id => acked[id]))})");
             }
 
+            TimeSpan checkedAt = clock.Elapsed;
             await cluster.RestartPrimaryAsync();
+            output.WriteLine($"kill {kill}: {acked.Count} acknowledged writes checked at {checkedAt.TotalSeconds:0.0} s, primary back at {clock.Elapsed.TotalSeconds:0.0} s");
         }
 
         output.WriteLine($"{Kills} kills, {totalAcked} acknowledged writes checked on the standbys");

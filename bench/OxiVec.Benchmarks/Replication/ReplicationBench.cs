@@ -225,7 +225,7 @@ internal sealed class ReplicationBench(VerbOptions options)
             }
 
             // The synchronous set is complete once every standby has confirmed a commit: one write, awaited.
-            await cluster.Primary.UpsertAsync(Collection, "warm-up", new float[Dimension]).ConfigureAwait(false);
+            await cluster.Primary.UpsertAsync(Collection, "warm-up", Enumerable.Repeat(1f, Dimension).ToArray()).ConfigureAwait(false);
             return cluster;
         }
 

@@ -81,13 +81,46 @@ internal static class ReplicationRequests
     {
         if (host.Standby is { } standby)
         {
-            bool reached = await standby.WaitForAppliedAsync(lsn, timeout, cancellationToken).ConfigureAwait(false);
-            return (reached, standby.Status.AppliedLsn);
+            return await WaitOnStandbyAsync(standby, lsn, timeout, cancellationToken).ConfigureAwait(false);
         }
 
         Storage.VectorDatabase database = host.Database;
         bool applied = await database.WaitForAppliedAsync(lsn, timeout, cancellationToken).ConfigureAwait(false);
         return (applied, database.AppliedLsn);
+    }
+
+    /// <summary>
+    /// Waits on the standby's current database; a base backup replaces it (the old one is closed and its waiters never
+    /// wake), so a replacement restarts the wait on the new one, within the same deadline.
+    /// </summary>
+    private static async Task<(bool Reached, long Applied)> WaitOnStandbyAsync(StandbyReceiver standby, long lsn, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        long deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+        while (true)
+        {
+            using var replaced = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            void OnReplaced(object? sender, Storage.VectorDatabase database) => replaced.Cancel();
+            standby.DatabaseReplaced += OnReplaced;
+            try
+            {
+                Storage.VectorDatabase database = standby.Database; // read after subscribing: a replacement from now on cancels the wait
+                TimeSpan remaining = TimeSpan.FromMilliseconds(Math.Max(0, deadline - Environment.TickCount64));
+                bool reached = await database.WaitForAppliedAsync(lsn, remaining, replaced.Token).ConfigureAwait(false);
+                return (reached, standby.Status.AppliedLsn);
+            }
+            catch (Exception ex) when ((ex is OperationCanceledException or ObjectDisposedException) && !cancellationToken.IsCancellationRequested)
+            {
+                // The database was replaced by a base backup (or closed for it): wait on the new one, within the deadline.
+                if (Environment.TickCount64 >= deadline)
+                {
+                    return (false, standby.Status.AppliedLsn);
+                }
+            }
+            finally
+            {
+                standby.DatabaseReplaced -= OnReplaced;
+            }
+        }
     }
 
     private static long ParseHeader(Microsoft.Extensions.Primitives.StringValues values, string name) =>

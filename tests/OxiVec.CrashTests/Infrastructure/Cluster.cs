@@ -18,6 +18,15 @@ public sealed class Cluster : IAsyncDisposable
 
     private Cluster(string[] primaryArguments) => _primaryArguments = primaryArguments;
 
+    /// <summary>Writes a configuration file for <c>--config</c> in the cluster's directory; its path.</summary>
+    public static string ConfigFile(string name, string json)
+    {
+        string path = Path.Combine(Path.GetTempPath(), "oxivec-crashtests", $"{name}-{Guid.NewGuid():n}.json");
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllText(path, json);
+        return path;
+    }
+
     public ServerProcess Primary { get; private set; } = null!;
 
     public string PrimaryDirectory => _root.Sub("primary");
