@@ -31,6 +31,7 @@ public sealed partial class OxiVecDatabaseHost : IHostedService, IAsyncDisposabl
     private readonly CancellationTokenSource _stopping = new();
     private Snapshot _snapshot = new(DatabaseState.NotStarted, null, null);
     private Task? _opening;
+    private int _disposed;
 
     /// <summary>Creates the host of the database the options describe.</summary>
     public OxiVecDatabaseHost(IOptions<OxiVecOptions> options, ILoggerFactory loggers, IMeterFactory meters)
@@ -139,7 +140,7 @@ public sealed partial class OxiVecDatabaseHost : IHostedService, IAsyncDisposabl
     /// <inheritdoc />
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        if (_options.Replication.IsStandby)
+        if (_options.Replication.IsStandby && Volatile.Read(ref _disposed) == 0)
         {
             await _stopping.CancelAsync().ConfigureAwait(false); // a standby may wait for its primary (a base backup, a push) forever
         }
@@ -157,6 +158,11 @@ public sealed partial class OxiVecDatabaseHost : IHostedService, IAsyncDisposabl
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return; // the container and an owner may both dispose it
+        }
+
         await _stopping.CancelAsync().ConfigureAwait(false);
         Snapshot s = Stop();
         await CloseAsync(s, checkpoint: false).ConfigureAwait(false);

@@ -105,8 +105,17 @@ internal static class ReplicationRequests
             {
                 Storage.VectorDatabase database = standby.Database; // read after subscribing: a replacement from now on cancels the wait
                 TimeSpan remaining = TimeSpan.FromMilliseconds(Math.Max(0, deadline - Environment.TickCount64));
-                bool reached = await database.WaitForAppliedAsync(lsn, remaining, replaced.Token).ConfigureAwait(false);
-                return (reached, standby.Status.AppliedLsn);
+                try
+                {
+                    bool reached = await database.WaitForAppliedAsync(lsn, remaining, replaced.Token).ConfigureAwait(false);
+                    return (reached, standby.Status.AppliedLsn);
+                }
+                catch (ObjectDisposedException) when (!replaced.IsCancellationRequested)
+                {
+                    // Closed for a base backup that has not published its database yet (or the standby stops): wait for the replacement.
+                    await Task.Delay(remaining, replaced.Token).ConfigureAwait(false);
+                    return (false, standby.Status.AppliedLsn);
+                }
             }
             catch (Exception ex) when ((ex is OperationCanceledException or ObjectDisposedException) && !cancellationToken.IsCancellationRequested)
             {
