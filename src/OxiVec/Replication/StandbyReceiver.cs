@@ -213,7 +213,7 @@ public sealed class StandbyReceiver : IAsyncDisposable
             long last = wal.LastLsn;
             ulong digest = last > 0 && wal.TryReadRecord(last) is { } record ? RecordDigest.Of(record) : 0;
             await SendAsync(channel, new StandbyHello(_name, last, digest, Status.Epoch), stream.Token).ConfigureAwait(false);
-            SetStatus(s => s with { Connected = true, LastError = null });
+            SetStatus(s => s with { Connected = true });
             Task reporter = ReportFlushesAsync(channel, database, stream.Token);
             try
             {
