@@ -112,3 +112,25 @@ public sealed class SlotTests
         Assert.False(Directory.Exists(first.Path), "unpinned, retention deletes it");
     }
 }
+
+public sealed class OfflineCleanupSlotTests
+{
+    [Fact]
+    public void OfflineWalCleanup_KeepsWhatAPersistedSlotKeeps()
+    {
+        using var temp = new TempDirectory();
+        string data = temp.Sub("p");
+        OxiVec.Storage.VectorDatabaseOptions options = ReplicationHarness.Options(segmentBytes: 64 << 10);
+        using (var db = OxiVec.Storage.VectorDatabase.Open(data, options with { Wal = options.Wal with { RetentionPolicy = RetentionPolicy.KeepAll } }))
+        {
+            StreamingTests.Seed(db, 0, 2_000);
+            db.Checkpoint();
+        }
+
+        ReplicationFiles.WriteSlots(data, [new Slot("a", 1501)]);
+        OxiVec.Storage.DatabaseMaintenance.CleanupOldWalFiles(data, olderThanDays: 0);
+        using OxiVec.Storage.VectorDatabase reopened = OxiVec.Storage.VectorDatabase.Open(data, options);
+        Assert.True(reopened.Wal.FirstLsn <= 1500, $"the WAL starts at {reopened.Wal.FirstLsn}; the slot keeps LSN 1500 (its standby's last) onwards");
+        Assert.True(reopened.Wal.FirstLsn > 1, "segments before the slot's floor went");
+    }
+}
