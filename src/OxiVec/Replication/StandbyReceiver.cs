@@ -32,6 +32,7 @@ public sealed class StandbyReceiver : IAsyncDisposable
     private VectorDatabase? _database;
     private StandbyReceiverStatus _status = new(false, 0, 0, 0, 0, 0, null);
     private Task _loop = Task.CompletedTask;
+    private TaskCompletionSource _replaced = new(TaskCreationOptions.RunContinuationsAsynchronously); // completed (and renewed) at each replacement
     private int _disposed;
 
     /// <summary>Prepares a standby in <paramref name="dataDirectory"/>; nothing is opened until <see cref="StartAsync"/>.</summary>
@@ -109,9 +110,36 @@ public sealed class StandbyReceiver : IAsyncDisposable
         _loop = Task.Run(() => RunAsync(_stopping.Token), CancellationToken.None);
     }
 
-    /// <summary>Waits until the standby has applied <paramref name="lsn"/> (read-your-writes); false on timeout.</summary>
-    public ValueTask<bool> WaitForAppliedAsync(long lsn, TimeSpan timeout, CancellationToken cancellationToken) =>
-        Database.WaitForAppliedAsync(lsn, timeout, cancellationToken);
+    /// <summary>
+    /// Waits until the standby has applied <paramref name="lsn"/> (read-your-writes); false on timeout. A base backup
+    /// that replaces <see cref="Database"/> meanwhile is followed: the wait goes on on the new database.
+    /// </summary>
+    public async ValueTask<bool> WaitForAppliedAsync(long lsn, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        long deadline = _time.GetTimestamp() + (long)(timeout.TotalSeconds * _time.TimestampFrequency);
+        while (true)
+        {
+            Task replaced = Volatile.Read(ref _replaced).Task; // before the database: a replacement after this completes it
+            VectorDatabase database = Database;
+            TimeSpan remaining = TimeSpan.FromSeconds(Math.Max(0, (deadline - _time.GetTimestamp()) / (double)_time.TimestampFrequency));
+            try
+            {
+                return await database.WaitForAppliedAsync(lsn, remaining, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ObjectDisposedException) when (Volatile.Read(ref _disposed) == 0)
+            {
+                // Closed for a base backup: wait for its replacement, then wait on that.
+                try
+                {
+                    await replaced.WaitAsync(remaining, _time, cancellationToken).ConfigureAwait(false);
+                }
+                catch (TimeoutException)
+                {
+                    return false;
+                }
+            }
+        }
+    }
 
     /// <summary>Stops streaming and closes the database.</summary>
     public async ValueTask DisposeAsync()
@@ -213,7 +241,7 @@ public sealed class StandbyReceiver : IAsyncDisposable
             long last = wal.LastLsn;
             ulong digest = last > 0 && wal.TryReadRecord(last) is { } record ? RecordDigest.Of(record) : 0;
             await SendAsync(channel, new StandbyHello(_name, last, digest, Status.Epoch), stream.Token).ConfigureAwait(false);
-            SetStatus(s => s with { Connected = true, LastError = null });
+            SetStatus(s => s with { Connected = true });
             Task reporter = ReportFlushesAsync(channel, database, stream.Token);
             try
             {
@@ -334,6 +362,7 @@ public sealed class StandbyReceiver : IAsyncDisposable
         await StandbyBaseBackup.InstallAsync(_dataDirectory, _options, _baseBackup, Status.Epoch, _logger, cancellationToken).ConfigureAwait(false);
         BaseBackups++;
         OpenDatabase();
+        Interlocked.Exchange(ref _replaced, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
         DatabaseReplaced?.Invoke(this, Database);
     }
 

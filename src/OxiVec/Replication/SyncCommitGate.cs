@@ -73,6 +73,10 @@ internal sealed class SyncCommitGate : ICommitGate
         else
         {
             _confirmed.SetOpen(degrade);
+            if (!degrade)
+            {
+                _confirmed.Advance(0, mayLower: true); // nothing is confirmed without a full set: a commit arriving now waits
+            }
         }
     }
 

@@ -382,6 +382,7 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
                     c.Dispose();
                 }
 
+                _appliedWaiters.Fail(new ObjectDisposedException(nameof(VectorDatabase), $"The database in '{DataDirectory}' was closed."));
                 _instrumentation.Dispose();
             }
         }

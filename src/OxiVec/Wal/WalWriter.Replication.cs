@@ -83,6 +83,11 @@ internal sealed partial class WalWriter
         lock (_appendLock)
         {
             ThrowIfFailed();
+            if (!Standby)
+            {
+                throw new InvalidOperationException($"The WAL in '{_storage.Directory}' is a primary's: it takes no replicated records.");
+            }
+
             for (int i = 0; i < records.Count; i++)
             {
                 if (records[i].Lsn != _nextLsn + i)

@@ -11,6 +11,7 @@ internal sealed class InMemoryLink
 {
     private readonly Channel<PrimaryMessage> _toStandby = Channel.CreateBounded<PrimaryMessage>(4);
     private readonly Channel<StandbyMessage> _toPrimary = Channel.CreateBounded<StandbyMessage>(64);
+    private readonly TaskCompletionSource _standbyGone = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public InMemoryLink(LinkFaults? faults = null)
     {
@@ -29,6 +30,7 @@ internal sealed class InMemoryLink
     public void Cut()
     {
         var broken = new IOException("the in-memory link was cut");
+        _standbyGone.TrySetResult();
         _toStandby.Writer.TryComplete(broken);
         _toPrimary.Writer.TryComplete(broken);
     }
@@ -81,7 +83,14 @@ internal sealed class InMemoryLink
             StandbyMessage? message = await Receive(link._toPrimary.Reader, cancellationToken);
             if (message is StandbyProgress)
             {
-                await link.Faults.ProgressValve.WaitOpenAsync(cancellationToken);
+                // A held report is lost if the standby goes meanwhile (as on a network): the stream's end still shows.
+                Task open = link.Faults.ProgressValve.WaitOpenAsync(cancellationToken);
+                if (await Task.WhenAny(open, link._standbyGone.Task) != open)
+                {
+                    return null;
+                }
+
+                await open;
             }
 
             return message;
@@ -102,6 +111,7 @@ internal sealed class InMemoryLink
 
         public ValueTask DisposeAsync()
         {
+            link._standbyGone.TrySetResult();
             link._toPrimary.Writer.TryComplete();
             return ValueTask.CompletedTask;
         }
