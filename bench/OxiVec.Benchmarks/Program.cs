@@ -24,6 +24,7 @@ internal static class Program
         new("concurrency", "an HNSW collection's upserts and searches alone and together; 1- vs 2-thread build", args => new Scale.ConcurrencyBench(Store.VerbOptions.Parse("concurrency", args)).Run()),
         new("coldrecovery", "recovery of 1M WAL entries with a warm and a cold page cache", args => new Scale.ColdRecoveryBench(Store.VerbOptions.Parse("coldrecovery", args)).Run()),
         new("server", "search and upsert over HTTP (Qdrant REST) against the embedded API; wrk when installed", Server.ServerBench.RunVerb),
+        new("replication", "commits with async, sync and quorum standbys over gRPC against local only; catch-up and base backup", Replication.ReplicationBench.RunVerb),
         new("scale", "1M x 128 and Fashion-MNIST against USearch (needs bench/scripts/install-datasets.sh)", args => new Scale.ScaleBench(Store.VerbOptions.Parse("scale", args)).Run()),
     ];
 

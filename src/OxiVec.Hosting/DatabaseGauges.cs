@@ -30,6 +30,7 @@ internal static class DatabaseGauges
             "Age of the oldest record no checkpoint covers yet (0 when every record is covered).");
         meter.CreateObservableGauge("oxivec.wal.failed", () => Read(host, m => m.IsFailed ? 1 : 0), unit: null,
             "1 when a WAL write or fsync failed and the database refuses writes.");
+        ReplicationGauges.Create(meter, host);
     }
 
     /// <summary>The figure of the open database's WAL; none while it is not open.</summary>

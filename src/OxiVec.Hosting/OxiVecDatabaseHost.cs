@@ -2,6 +2,8 @@ using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using OxiVec.Replication;
+using OxiVec.Replication.Grpc;
 using OxiVec.Storage;
 
 namespace OxiVec.Hosting;
@@ -9,13 +11,16 @@ namespace OxiVec.Hosting;
 /// <summary>
 /// Owns the one long-lived <see cref="VectorDatabase"/> of a host: opens (and recovers) it in the background when the
 /// host starts, so a server can answer <c>/readyz</c> with 503 while recovery runs; checkpoints (when
-/// <see cref="OxiVecOptions.CheckpointOnStop"/>) and closes it when the host stops.
+/// <see cref="OxiVecOptions.CheckpointOnStop"/>) and closes it when the host stops. With replication configured
+/// (<see cref="OxiVecOptions.Replication"/>) a primary runs a <see cref="WalReplicator"/> over its database, and a
+/// standby runs a <see cref="StandbyReceiver"/>, which owns the database (a base backup replaces it): the
+/// <see cref="Database"/> property reads the receiver's current one.
 /// </summary>
 /// <remarks>
-/// <see cref="State"/>, <see cref="Failure"/> and the database are published together as one immutable
-/// <see cref="Snapshot"/>, swapped atomically: a reader never sees a state without its database.
+/// <see cref="State"/>, <see cref="Failure"/>, the database and the replication role are published together as one
+/// immutable <see cref="Snapshot"/>, swapped atomically: a reader never sees a state without its database.
 /// </remarks>
-public sealed class OxiVecDatabaseHost : IHostedService, IAsyncDisposable
+public sealed partial class OxiVecDatabaseHost : IHostedService, IAsyncDisposable, IReplicationRole
 {
     private readonly OxiVecOptions _options;
     private readonly ILoggerFactory _loggers;
@@ -23,8 +28,10 @@ public sealed class OxiVecDatabaseHost : IHostedService, IAsyncDisposable
     private readonly ILogger _logger;
     private readonly TaskCompletionSource<VectorDatabase> _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Lock _transition = new();
+    private readonly CancellationTokenSource _stopping = new();
     private Snapshot _snapshot = new(DatabaseState.NotStarted, null, null);
     private Task? _opening;
+    private int _disposed;
 
     /// <summary>Creates the host of the database the options describe.</summary>
     public OxiVecDatabaseHost(IOptions<OxiVecOptions> options, ILoggerFactory loggers, IMeterFactory meters)
@@ -35,10 +42,12 @@ public sealed class OxiVecDatabaseHost : IHostedService, IAsyncDisposable
         _meters = meters ?? throw new ArgumentNullException(nameof(meters));
         _logger = loggers.CreateLogger<OxiVecDatabaseHost>();
         DatabaseGauges.Create(meters, this, _options.DataDirectory);
+        PushedStreams = _options.Replication.IsStandby && _options.Replication.WaitForPush ? new PushedStreams() : null;
     }
 
-    /// <summary>The state, its failure and its database, published as one value.</summary>
-    private sealed record Snapshot(DatabaseState State, VectorDatabase? Database, Exception? Failure);
+    /// <summary>The state, its failure, its database (or the standby receiver that owns it) and its replicator, published as one value.</summary>
+    private sealed record Snapshot(
+        DatabaseState State, VectorDatabase? Database, Exception? Failure, StandbyReceiver? Standby = null, WalReplicator? Replicator = null, Connections? Peers = null);
 
     /// <summary>Where the database is in its life.</summary>
     public DatabaseState State => Volatile.Read(ref _snapshot).State;
@@ -49,14 +58,16 @@ public sealed class OxiVecDatabaseHost : IHostedService, IAsyncDisposable
     /// <summary>The options the database was opened with.</summary>
     public OxiVecOptions Options => _options;
 
-    /// <summary>The open database.</summary>
+    /// <summary>The open database (on a standby, the receiver's current one: read it per use, a base backup replaces it).</summary>
     /// <exception cref="DatabaseUnavailableException">It is not open (recovering, failed or stopped).</exception>
     public VectorDatabase Database
     {
         get
         {
             Snapshot s = Volatile.Read(ref _snapshot);
-            return s.State == DatabaseState.Ready ? s.Database! : throw new DatabaseUnavailableException(s.State, s.Failure);
+            return s.State != DatabaseState.Ready ? throw new DatabaseUnavailableException(s.State, s.Failure)
+                : s.Standby is { } standby ? standby.Database
+                : s.Database!;
         }
     }
 
@@ -73,40 +84,53 @@ public sealed class OxiVecDatabaseHost : IHostedService, IAsyncDisposable
         }
 
         Volatile.Write(ref _snapshot, new Snapshot(DatabaseState.Recovering, null, null));
-        _opening = Task.Run(Open, CancellationToken.None);
+        _opening = Task.Run(OpenAsync, CancellationToken.None);
         return Task.CompletedTask;
     }
 
-    private void Open()
+    private async Task OpenAsync()
     {
+        Snapshot? opened = null;
         try
         {
             _logger.LogInformation("Opening the database in {DataDirectory}", _options.DataDirectory);
-            VectorDatabase database = VectorDatabase.Open(_options.DataDirectory, _options.ToDatabaseOptions(_loggers, _meters));
+            opened = await OpenRoleAsync(_stopping.Token).ConfigureAwait(false);
             lock (_transition)
             {
-                if (_snapshot.State != DatabaseState.Recovering)
+                if (_snapshot.State == DatabaseState.Recovering)
                 {
-                    database.Dispose(); // the host stopped while recovery ran
-                    _ready.TrySetException(new DatabaseUnavailableException(DatabaseState.Stopped));
-                    return;
+                    Volatile.Write(ref _snapshot, opened);
+                    opened = null;
                 }
-
-                Volatile.Write(ref _snapshot, new Snapshot(DatabaseState.Ready, database, null));
             }
 
+            if (opened is not null)
+            {
+                await CloseAsync(opened, checkpoint: false).ConfigureAwait(false); // the host stopped while recovery ran
+                _ready.TrySetException(new DatabaseUnavailableException(DatabaseState.Stopped));
+                return;
+            }
+
+            VectorDatabase database = Database;
             RecoveryStats stats = database.Recovery;
             _logger.LogInformation(
-                "Database ready: {Entries} WAL entries applied in {Ms} ms, {Collections} collections",
-                stats.AppliedEntries, stats.RecoveryTimeMs, database.ListCollections().Count);
+                "Database ready ({Role}): {Entries} WAL entries applied in {Ms} ms, {Collections} collections",
+                Description, stats.AppliedEntries, stats.RecoveryTimeMs, database.ListCollections().Count);
             _ready.TrySetResult(database);
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+            _ready.TrySetException(new DatabaseUnavailableException(DatabaseState.Stopped));
         }
         catch (Exception ex)
         {
             _logger.LogCritical(ex, "The database in {DataDirectory} failed to open", _options.DataDirectory);
             lock (_transition)
             {
-                Volatile.Write(ref _snapshot, new Snapshot(DatabaseState.Failed, null, ex));
+                if (_snapshot.State == DatabaseState.Recovering)
+                {
+                    Volatile.Write(ref _snapshot, new Snapshot(DatabaseState.Failed, null, ex));
+                }
             }
 
             _ready.TrySetException(new DatabaseUnavailableException(DatabaseState.Failed, ex));
@@ -116,6 +140,11 @@ public sealed class OxiVecDatabaseHost : IHostedService, IAsyncDisposable
     /// <inheritdoc />
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        if (_options.Replication.IsStandby && Volatile.Read(ref _disposed) == 0)
+        {
+            await _stopping.CancelAsync().ConfigureAwait(false); // a standby may wait for its primary (a base backup, a push) forever
+        }
+
         if (_opening is { } opening)
         {
             await opening.ConfigureAwait(false); // recovery cannot be interrupted half-way; it ends, then closes
@@ -123,39 +152,21 @@ public sealed class OxiVecDatabaseHost : IHostedService, IAsyncDisposable
 
         Snapshot s = Stop();
         _ready.TrySetException(new DatabaseUnavailableException(DatabaseState.Stopped));
-        if (s.Database is not { } database)
-        {
-            return;
-        }
-
-        try
-        {
-            if (_options.CheckpointOnStop)
-            {
-                CheckpointInfo info = database.Checkpoint();
-                _logger.LogInformation("Checkpoint {Sequence} written on stop (covers LSN {Lsn})", info.Sequence, info.CoveredLsn);
-            }
-        }
-        catch (Exception ex)
-        {
-            // The WAL still holds everything acknowledged: the next start replays it.
-            _logger.LogError(ex, "The checkpoint on stop failed; the WAL keeps every acknowledged write for the next start");
-        }
-        finally
-        {
-            await database.DisposeAsync().ConfigureAwait(false);
-            _logger.LogInformation("Database closed");
-        }
+        await CloseAsync(s, _options.CheckpointOnStop).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
-        Snapshot s = Stop();
-        if (s.Database is { } database)
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
         {
-            await database.DisposeAsync().ConfigureAwait(false);
+            return; // the container and an owner may both dispose it
         }
+
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        Snapshot s = Stop();
+        await CloseAsync(s, checkpoint: false).ConfigureAwait(false);
+        _stopping.Dispose();
     }
 
     /// <summary>Publishes <see cref="DatabaseState.Stopped"/> and returns what was published before.</summary>

@@ -1,3 +1,4 @@
+using OxiVec.Hosting.Replication;
 using OxiVec.Storage;
 using OxiVec.Wal;
 
@@ -25,14 +26,28 @@ public sealed class OxiVecOptions
     /// </summary>
     public int? SyncIntervalMs { get; set; }
 
+    /// <summary>
+    /// The WAL's segment size in bytes (64 KiB to 1 GiB); null keeps <see cref="WalConfig.Default"/>'s. Retention removes
+    /// whole segments, so it is also the granularity at which WAL a standby's slot no longer keeps is freed.
+    /// </summary>
+    public long? SegmentSizeBytes { get; set; }
+
     /// <summary>Whether stopping the host writes a checkpoint before closing the database (default true).</summary>
     public bool CheckpointOnStop { get; set; } = true;
 
     /// <summary>Recovery taking longer than this fails the start (0: no limit, the default).</summary>
     public int MaxRecoveryTimeMs { get; set; }
 
+    /// <summary>The node's replication role and settings (<c>OxiVec:Replication</c>; docs/replication.md).</summary>
+    public ReplicationHostOptions Replication { get; set; } = new();
+
     /// <summary>The WAL configuration these options give.</summary>
-    public WalConfig ToWalConfig() => SyncIntervalMs is { } interval ? WalConfig.Default with { SyncIntervalMs = interval } : WalConfig.Default;
+    public WalConfig ToWalConfig()
+    {
+        WalConfig config = SyncIntervalMs is { } interval ? WalConfig.Default with { SyncIntervalMs = interval } : WalConfig.Default;
+        config = SegmentSizeBytes is { } segment ? config with { SegmentSizeBytes = segment } : config;
+        return Replication.ReplicatesAsPrimary ? config with { EnableReplication = true } : config;
+    }
 
     /// <summary>The problems with these options, each naming its setting (empty when they are valid).</summary>
     public IReadOnlyList<string> Validate()
@@ -48,11 +63,22 @@ public sealed class OxiVecOptions
             problems.Add($"{SectionName}:{nameof(SyncIntervalMs)} must be between 0 and 3600000 milliseconds; it is {SyncIntervalMs}.");
         }
 
+        if (SegmentSizeBytes is < WalConfig.MinSegmentSizeBytes or > WalConfig.MaxSegmentSizeBytes)
+        {
+            problems.Add($"{SectionName}:{nameof(SegmentSizeBytes)} must be between {WalConfig.MinSegmentSizeBytes} and {WalConfig.MaxSegmentSizeBytes} bytes; it is {SegmentSizeBytes}.");
+        }
+
         if (MaxRecoveryTimeMs < 0)
         {
             problems.Add($"{SectionName}:{nameof(MaxRecoveryTimeMs)} must not be negative; it is {MaxRecoveryTimeMs}.");
         }
 
+        if (Replication.IsStandby && WalDirectory is not null)
+        {
+            problems.Add($"{SectionName}:{nameof(WalDirectory)} cannot be set on a standby: a standby keeps its WAL in its data directory (a base backup replaces both).");
+        }
+
+        problems.AddRange(Replication.Validate());
         return problems;
     }
 

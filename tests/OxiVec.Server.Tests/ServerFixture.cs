@@ -23,6 +23,9 @@ public sealed class ServerFixture : IAsyncDisposable
     /// <summary>The data directory.</summary>
     public string Directory { get; }
 
+    /// <summary>The server's gRPC replication endpoint, or null when it has none (<c>OxiVec:Server:Grpc</c> unset).</summary>
+    public Uri? GrpcAddress => OxiVecServer.GrpcAddress(_app) is { } grpc ? new Uri(grpc) : null;
+
     /// <summary>The server's base address.</summary>
     public Uri Address { get; }
 
@@ -40,7 +43,7 @@ public sealed class ServerFixture : IAsyncDisposable
     /// is ready. <paramref name="configure"/> may map endpoints of the test's own before the server starts.
     /// </summary>
     public static async Task<ServerFixture> StartAsync(
-        IReadOnlyDictionary<string, string?>? settings = null, string? directory = null, Action<WebApplication>? configure = null)
+        IReadOnlyDictionary<string, string?>? settings = null, string? directory = null, Action<WebApplication>? configure = null, bool waitUntilReady = true)
     {
         directory ??= Path.Combine(Path.GetTempPath(), "oxivec-server-" + Guid.NewGuid().ToString("N"));
         var overrides = new Dictionary<string, string?>
@@ -67,8 +70,12 @@ public sealed class ServerFixture : IAsyncDisposable
         }
 
         var fixture = new ServerFixture(app, directory, new Uri(OxiVecServer.Addresses(app)[0]));
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await fixture.Host.WhenReadyAsync(timeout.Token);
+        if (waitUntilReady)
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            await fixture.Host.WhenReadyAsync(timeout.Token);
+        }
+
         return fixture;
     }
 

@@ -4,14 +4,15 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using OxiVec.Hosting;
+using OxiVec.Hosting.Replication;
 using OxiVec.Hosting.Server;
 
 namespace OxiVec.Cli.Commands;
 
 /// <summary>
-/// <c>oxivec serve --data DIR [--http HOST:PORT] [--api-key KEY] [--read-only-api-key KEY] [--sync-interval-ms N] [--config FILE]</c>:
-/// runs the network server (Qdrant-compatible REST) over one long-lived database until SIGTERM or Ctrl+C, then
-/// finishes in-flight requests, checkpoints and closes.
+/// <c>oxivec serve --data DIR [--http HOST:PORT] [--grpc HOST:PORT] [--api-key KEY] [--read-only-api-key KEY] [--sync-interval-ms N] [--config FILE]</c>
+/// and the replication options (docs/replication.md): runs the network server (Qdrant-compatible REST) over one
+/// long-lived database until SIGTERM or Ctrl+C, then finishes in-flight requests, checkpoints and closes.
 /// </summary>
 internal static class ServeCommand
 {
@@ -26,9 +27,20 @@ internal static class ServeCommand
         Option<int?> syncOption = new("--sync-interval-ms") { Description = "WAL sync interval: 0 fsyncs every commit before it is acknowledged (default 1000).", HelpName = "N" };
         Option<string?> configOption = new("--config") { Description = "A JSON configuration file (sections OxiVec and OxiVec:Server; see docs/server.md).", HelpName = "FILE" };
         Option<bool> anonymousOption = new("--allow-anonymous") { Description = "Serve without any API key on an address other than loopback." };
+        Option<string?> grpcOption = new("--grpc") { Description = "Where the gRPC replication endpoint listens, HOST:PORT (HTTP/2 only; port 0 picks a free port). A primary serves standbys there.", HelpName = "HOST:PORT" };
+        Option<string?> syncStandbysOption = new("--synchronous-standbys") { Description = "Primary: which standbys a commit waits for, \"FIRST n (a, b)\" or \"ANY n (a, b, c)\" (default: none, asynchronous).", HelpName = "SET" };
+        Option<string?> ackLevelOption = new("--ack-level") { Description = "Primary: how far the synchronous standbys must have got, remote-write, remote-flush (default) or remote-apply.", HelpName = "LEVEL" };
+        Option<string?> tooFewOption = new("--when-too-few-standbys") { Description = "Primary: block (default) or degrade (acknowledge with the local policy, warn and count) when too few synchronous standbys are connected.", HelpName = "block|degrade" };
+        Option<string[]> standbyOption = new("--standby") { Description = "Primary: a standby to dial and push to, NAME=URL (repeatable; the standby runs with --wait-for-push).", HelpName = "NAME=URL", AllowMultipleArgumentsPerToken = false };
+        Option<string?> slotCapOption = new("--max-slot-wal-keep-size") { Description = "Primary: the most WAL kept for a standby's slot, bytes or with KiB, MiB, GiB (default 1GiB); further behind, it needs a base backup.", HelpName = "SIZE" };
+        Option<string?> standbyOfOption = new("--standby-of") { Description = "Run as a standby of the primary whose gRPC endpoint is URL (http://HOST:PORT); reads only, writes answer 421.", HelpName = "URL" };
+        Option<string?> nodeNameOption = new("--node-name") { Description = "Standby: its name, as the primary's --synchronous-standbys lists it.", HelpName = "NAME" };
+        Option<bool> waitForPushOption = new("--wait-for-push") { Description = "Standby: wait for the primary to dial this node's --grpc endpoint (push mode) instead of dialing --standby-of." };
+        Option<string?> primaryHttpOption = new("--primary-http-url") { Description = "Standby: the primary's REST address, named to clients whose writes are refused (default: --standby-of).", HelpName = "URL" };
         var command = new Command(Name, "Run the OxiVec server: Qdrant-compatible REST over one database, until SIGTERM or Ctrl+C (then it finishes in-flight requests, checkpoints and closes).")
         {
             dataOption, httpOption, apiKeyOption, readOnlyKeyOption, syncOption, configOption, anonymousOption,
+            grpcOption, syncStandbysOption, ackLevelOption, tooFewOption, standbyOption, slotCapOption, standbyOfOption, nodeNameOption, waitForPushOption, primaryHttpOption,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -50,6 +62,30 @@ internal static class ServeCommand
             if (parse.GetValue(anonymousOption))
             {
                 Set($"{ServerOptions.SectionName}:{nameof(ServerOptions.AllowAnonymous)}", "true");
+            }
+
+            const string R = ReplicationHostOptions.SectionName;
+            Set($"{ServerOptions.SectionName}:{nameof(ServerOptions.Grpc)}", parse.GetValue(grpcOption));
+            Set($"{R}:{nameof(ReplicationHostOptions.SynchronousStandbys)}", parse.GetValue(syncStandbysOption));
+            Set($"{R}:{nameof(ReplicationHostOptions.AckLevel)}", parse.GetValue(ackLevelOption));
+            Set($"{R}:{nameof(ReplicationHostOptions.WhenTooFewStandbys)}", parse.GetValue(tooFewOption));
+            Set($"{R}:{nameof(ReplicationHostOptions.StandbyOf)}", parse.GetValue(standbyOfOption));
+            Set($"{R}:{nameof(ReplicationHostOptions.NodeName)}", parse.GetValue(nodeNameOption));
+            Set($"{R}:{nameof(ReplicationHostOptions.PrimaryHttpUrl)}", parse.GetValue(primaryHttpOption));
+            if (parse.GetValue(waitForPushOption))
+            {
+                Set($"{R}:{nameof(ReplicationHostOptions.WaitForPush)}", "true");
+            }
+
+            string[] standbys = parse.GetValue(standbyOption) ?? [];
+            for (int i = 0; i < standbys.Length; i++)
+            {
+                Set($"{R}:{nameof(ReplicationHostOptions.Standbys)}:{i.ToString(CultureInfo.InvariantCulture)}", standbys[i]);
+            }
+
+            if (parse.GetValue(slotCapOption) is { } cap)
+            {
+                Set($"{R}:{nameof(ReplicationHostOptions.MaxSlotWalKeepBytes)}", ByteSize.Parse(cap, "--max-slot-wal-keep-size").ToString(CultureInfo.InvariantCulture));
             }
 
             string? configFile = parse.GetValue(configOption);
@@ -82,6 +118,12 @@ internal static class ServeCommand
             {
                 // Kestrel could not listen: the address is in use or not this machine's.
                 throw new CliException($"cannot listen: {ex.Message}", ex);
+            }
+
+            // The gRPC line first: a process watching for "listening on" then has both.
+            if (OxiVecServer.GrpcAddress(app) is { } grpc)
+            {
+                Console.Out.WriteLine($"oxivec serve: gRPC replication on {grpc}");
             }
 
             foreach (string address in OxiVecServer.Addresses(app))

@@ -104,10 +104,16 @@ internal sealed class CollectionEndpoints(QdrantLimits limits)
     }
 
     /// <summary>
-    /// The <c>x-oxivec-lsn</c> header: the LSN that covers the request's write (0 when it changed nothing). Collection
-    /// operations report the WAL's last LSN after they returned, which covers them.
+    /// The <c>OxiVec-Lsn</c> header (and its older name <c>x-oxivec-lsn</c>): the LSN that covers the request's write
+    /// (0 when it changed nothing), which a read may require with <c>OxiVec-Min-Lsn</c>. Collection operations report
+    /// the WAL's last LSN after they returned, which covers them.
     /// </summary>
-    public static void SetLsn(HttpRequest request, long lsn) => request.HttpContext.Response.Headers[LsnHeader] = QdrantJson.Invariant(lsn);
+    public static void SetLsn(HttpRequest request, long lsn)
+    {
+        string value = QdrantJson.Invariant(lsn);
+        request.HttpContext.Response.Headers[LsnHeader] = value;
+        request.HttpContext.Response.Headers[Server.ReplicationRequests.LsnHeader] = value;
+    }
 
     /// <summary>The response header carrying a write's LSN.</summary>
     public const string LsnHeader = "x-oxivec-lsn";

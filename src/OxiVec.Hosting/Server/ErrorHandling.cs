@@ -70,6 +70,7 @@ internal static class ErrorHandling
         BadHttpRequestException bad => (bad.StatusCode, bad.InnerException is JsonException json ? $"{bad.Message} {json.Message}" : bad.Message),
         JsonException json => (StatusCodes.Status400BadRequest, $"Bad JSON: {json.Message}"),
         DatabaseUnavailableException unavailable => (StatusCodes.Status503ServiceUnavailable, unavailable.Message),
+        Storage.StandbyWriteException standby => (StatusCodes.Status421MisdirectedRequest, NamePrimary(context, standby)),
         WalFailedException failed => (StatusCodes.Status503ServiceUnavailable, $"The database refuses writes: {failed.Message}"),
         ArgumentException argument => (StatusCodes.Status400BadRequest, argument.Message),
         KeyNotFoundException missing => (StatusCodes.Status404NotFound, missing.Message),
@@ -77,6 +78,21 @@ internal static class ErrorHandling
         OperationCanceledException => (StatusCodes.Status503ServiceUnavailable, TimedOut(options)),
         _ => (StatusCodes.Status500InternalServerError, $"Internal error; the server log has the details under request id {context.TraceIdentifier}."),
     };
+
+    // The standby middleware refuses writes before they reach an endpoint; this answers one that got past it the same way.
+    private static string NamePrimary(HttpContext context, Storage.StandbyWriteException standby)
+    {
+        if (standby.PrimaryAddress is { } primary)
+        {
+            context.Response.OnStarting(() =>
+            {
+                context.Response.Headers[ReplicationRequests.PrimaryHeader] = primary;
+                return Task.CompletedTask;
+            });
+        }
+
+        return standby.Message;
+    }
 
     // Read per request: the options are validated when the server starts, after the pipeline is built.
     private static ServerOptions Options(HttpContext context) => context.RequestServices.GetRequiredService<IOptions<ServerOptions>>().Value;

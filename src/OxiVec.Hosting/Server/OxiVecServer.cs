@@ -8,6 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using OxiVec.Hosting.Qdrant;
+using OxiVec.Replication.Grpc;
 
 namespace OxiVec.Hosting.Server;
 
@@ -46,13 +47,28 @@ public static class OxiVecServer
         builder.Services.AddOxiVec(configuration);
         var bound = new ServerOptions();
         configuration.GetSection(ServerOptions.SectionName).Bind(bound);
+        builder.Services.AddOptions<OxiVecOptions>().PostConfigure<IOptions<ServerOptions>>((options, server) =>
+        {
+            // A server with a gRPC endpoint serves standbys that dial it; its peers know it by its read-write key.
+            options.Replication.AcceptStandbys |= server.Value.Grpc is not null;
+            options.Replication.ApiKey ??= server.Value.ApiKey;
+        });
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<OxiVecOptions>, ReplicationServerValidator>());
+        builder.Services.AddSingleton<IReplicationRole>(sp => sp.GetRequiredService<OxiVecDatabaseHost>());
         builder.Services.AddOxiVecRequestLimits(bound);
         builder.Services.AddOxiVecMetrics();
         builder.Services.AddConsoleFormatterChoice(configuration);
         builder.Services.Configure<JsonOptions>(json => json.SerializerOptions.PropertyNamingPolicy = QdrantResponse.Json.PropertyNamingPolicy);
         builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(routes => routes.ThrowOnBadRequest = true); // bad bodies reach ErrorHandling
 
-        builder.WebHost.UseUrls($"http://{bound.Http}");
+        if (bound.Grpc is null)
+        {
+            builder.WebHost.UseUrls($"http://{bound.Http}");
+        }
+        else
+        {
+            GrpcListener.Configure(builder.WebHost, builder.Services, bound);
+        }
 
         WebApplication app = builder.Build();
         app.UseRequestIdHeader();
@@ -60,19 +76,38 @@ public static class OxiVecServer
         app.UseMiddleware<ApiKeyMiddleware>();
         app.UseRateLimiter();
         app.UseRequestTimeouts();
+        app.UseOxiVecReplication();
         app.MapOxiVecProbes();
         app.MapPrometheusScrapingEndpoint(Observability.MetricsPath);
         app.MapOxiVecEndpoints();
         app.MapQdrantApi();
+        app.MapOxiVecReplicationStatus();
+        if (bound.Grpc is not null)
+        {
+            // Streams last as long as a standby follows: no request timeout, no rate limit (calls are few; the API key still applies).
+            app.MapOxiVecReplication().DisableRequestTimeout().DisableRateLimiting();
+        }
+
         return app;
     }
 
-    /// <summary>The addresses the started server listens on.</summary>
+    /// <summary>The addresses the started server's REST API listens on (not its gRPC endpoint: <see cref="GrpcAddress"/>).</summary>
     public static IReadOnlyList<string> Addresses(WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        return [.. app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses];
+        string? grpc = GrpcAddress(app);
+        return [.. app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Where(a => grpc is null || !SamePort(a, grpc))];
     }
+
+    /// <summary>The started server's gRPC replication endpoint (<c>http://HOST:PORT</c>), or null when it has none.</summary>
+    public static string? GrpcAddress(WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        return app.Services.GetService<GrpcListener>()?.Address;
+    }
+
+    private static bool SamePort(string address, string other) =>
+        Uri.TryCreate(address, UriKind.Absolute, out Uri? a) && Uri.TryCreate(other, UriKind.Absolute, out Uri? b) && a.Port == b.Port;
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 }

@@ -15,6 +15,19 @@ public sealed class ServerOptions
     /// <summary>Where the HTTP endpoint listens, <c>HOST:PORT</c> (default <c>127.0.0.1:6333</c>, Qdrant's port; port 0 picks a free one).</summary>
     public string Http { get; set; } = "127.0.0.1:6333";
 
+    /// <summary>
+    /// Where the gRPC replication endpoint listens, <c>HOST:PORT</c> (HTTP/2 only, cleartext with prior knowledge, as
+    /// Grpc.Net.Client speaks over <c>http://</c>; port 0 picks a free one). Null (the default): no gRPC endpoint. A
+    /// primary serves standbys there, a standby waiting for pushes takes its primary's stream there.
+    /// </summary>
+    public string? Grpc { get; set; }
+
+    /// <summary>How long a request with <c>OxiVec-Min-Lsn</c> waits for that LSN by default (default 5,000 ms; <c>OxiVec-Min-Lsn-Timeout-Ms</c> overrides it).</summary>
+    public int MinLsnTimeoutMs { get; set; } = 5_000;
+
+    /// <summary>The longest <c>OxiVec-Min-Lsn-Timeout-Ms</c> honoured (default 30,000 ms); longer asks are cut to it.</summary>
+    public int MaxMinLsnTimeoutMs { get; set; } = 30_000;
+
     /// <summary>The key that may read and write (also from <c>OXIVEC_API_KEY</c>). Null: no key.</summary>
     public string? ApiKey { get; set; }
 
@@ -60,11 +73,28 @@ public sealed class ServerOptions
             problems.Add($"{SectionName}:{nameof(Http)} must be HOST:PORT (for example 127.0.0.1:6333 or [::1]:6333, port 0 to 65535); it is '{Http}'.");
         }
 
+        if (Grpc is not null && !TrySplitHttp(Grpc, out _, out _))
+        {
+            problems.Add($"{SectionName}:{nameof(Grpc)} must be HOST:PORT (for example 127.0.0.1:6334, port 0 to 65535); it is '{Grpc}'.");
+        }
+
+        if (MinLsnTimeoutMs < 0 || MaxMinLsnTimeoutMs < 0)
+        {
+            problems.Add($"{SectionName}:{nameof(MinLsnTimeoutMs)} and {nameof(MaxMinLsnTimeoutMs)} must not be negative; they are {MinLsnTimeoutMs} and {MaxMinLsnTimeoutMs}.");
+        }
+
         CheckKey(problems, nameof(ApiKey), ApiKey);
         CheckKey(problems, nameof(ReadOnlyApiKey), ReadOnlyApiKey);
         if (ApiKey is not null && ApiKey == ReadOnlyApiKey)
         {
             problems.Add($"{SectionName}:{nameof(ReadOnlyApiKey)} must differ from {SectionName}:{nameof(ApiKey)} (one key cannot be both read-only and read-write).");
+        }
+
+        if (!HasKeys && !AllowAnonymous && Grpc is not null && TrySplitHttp(Grpc, out string grpcHost, out _) && !IsLoopback(grpcHost))
+        {
+            problems.Add(
+                $"No API key is configured and {SectionName}:{nameof(Grpc)} ({Grpc}) is not a loopback address: anyone who reaches it could follow the WAL. " +
+                $"Give a key, listen on 127.0.0.1, or serve without keys on purpose with --allow-anonymous.");
         }
 
         if (!HasKeys && !AllowAnonymous && TrySplitHttp(Http, out string host, out _) && !IsLoopback(host))

@@ -8,7 +8,8 @@ public static class DatabaseMaintenance
 {
     /// <summary>
     /// Deletes WAL segments older than <paramref name="olderThanDays"/> days that no retained checkpoint needs:
-    /// only records before the oldest checkpoint's covered LSN go. Without a checkpoint nothing is deleted.
+    /// only records before the oldest checkpoint's covered LSN go, and nothing a replication slot keeps
+    /// (<c>replication/slots.json</c>, see <c>WalReplicator</c>). Without a checkpoint nothing is deleted.
     /// Returns how many segments were deleted.
     /// </summary>
     /// <exception cref="WalLockedException">The database is open in some process.</exception>
@@ -18,6 +19,11 @@ public static class DatabaseMaintenance
         string data = Path.GetFullPath(dataDir);
         List<CheckpointEntry> checkpoints = CheckpointFiles.List(Path.Combine(data, CheckpointFiles.DirectoryName), removeHalfBuilt: false);
         long retainFrom = checkpoints.Count == 0 ? 1 : checkpoints.Min(c => c.CoveredLsn) + 1;
+        if (OxiVec.Replication.ReplicationFiles.SlotsRetainFrom(data) is { } slotsKeep)
+        {
+            retainFrom = Math.Min(retainFrom, slotsKeep); // a standby still needs these records
+        }
+
         return new WalCleaner(walDir ?? Path.Combine(data, "wal")).CleanupOldFiles(olderThanDays, retainFrom);
     }
 }

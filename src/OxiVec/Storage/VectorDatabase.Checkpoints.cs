@@ -9,6 +9,9 @@ namespace OxiVec.Storage;
 /// <summary>Checkpoints, retention and compression.</summary>
 public sealed partial class VectorDatabase
 {
+    // Checkpoints a base backup is streaming (path -> pins), under _checkpointLock: retention keeps them.
+    private readonly Dictionary<string, int> _pinnedCheckpoints = new(StringComparer.Ordinal);
+
     // Checkpoints known to pass their checksums (written and read back, loaded, or validated by retention); under _checkpointLock.
     private readonly HashSet<string> _validCheckpoints = new(StringComparer.Ordinal);
 
@@ -121,8 +124,12 @@ public sealed partial class VectorDatabase
 
             _checkpointSequence = sequence;
             ReadBack(new CheckpointEntry(sequence, covered, path));
-            _wal.Append(new WalEntry.Checkpoint(sequence, covered));
-            _wal.Sync();
+            if (_standby is null)
+            {
+                _wal.Append(new WalEntry.Checkpoint(sequence, covered)); // a standby's log holds only its primary's records
+                _wal.Sync();
+            }
+
             Volatile.Write(ref _uncoveredWalBase, walBytes);
             Interlocked.Exchange(ref _opsSinceCheckpoint, 0);
             int removed = ApplyRetention();
@@ -195,11 +202,76 @@ public sealed partial class VectorDatabase
                 continue;
             }
 
+            if (IsPinned(checkpoint.Path))
+            {
+                kept.Add(checkpoint); // a base backup streams it: it stays (and so does the WAL after it) until unpinned
+                continue;
+            }
+
             CheckpointFiles.Delete(checkpoint, _checkpointStorage);
             _validCheckpoints.Remove(checkpoint.Path);
         }
 
-        return kept.Count == 0 ? 0 : _wal.RemoveSegmentsThrough(kept.Min(c => c.CoveredLsn));
+        long through = kept.Count == 0 ? 0 : kept.Min(c => c.CoveredLsn);
+        if (_standby is not null)
+        {
+            through = Math.Min(through, _wal.LastLsn - 1); // a standby keeps its last record: its digest proves where its log ends
+        }
+
+        return through <= 0 ? 0 : _wal.RemoveSegmentsThrough(through);
+    }
+
+    private bool IsPinned(string path) => _pinnedCheckpoints.ContainsKey(path);
+
+    /// <summary>
+    /// The newest checkpoint that passes its checksums, pinned so retention keeps it (and the WAL after it) until the
+    /// returned handle is disposed; a checkpoint is taken first when there is none, or when the WAL after the newest
+    /// is no longer all there (<paramref name="needsNewer"/> says so for its covered LSN).
+    /// </summary>
+    internal (string Path, long CoveredLsn, IDisposable Pin) PinNewestCheckpoint(Func<long, bool> needsNewer)
+    {
+        lock (_checkpointLock)
+        {
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+            CheckpointEntry? newest = CheckpointFiles.List(CheckpointRoot, storage: _checkpointStorage).FirstOrDefault(IsValid);
+            if (newest is null || needsNewer(newest.CoveredLsn))
+            {
+                CheckpointInfo info = WriteCheckpoint();
+                newest = new CheckpointEntry(info.Sequence, info.CoveredLsn, info.Path);
+            }
+
+            string path = newest.Path;
+            _pinnedCheckpoints[path] = _pinnedCheckpoints.GetValueOrDefault(path) + 1;
+            return (path, newest.CoveredLsn, new CheckpointPin(this, path));
+        }
+    }
+
+    private void Unpin(string path)
+    {
+        lock (_checkpointLock)
+        {
+            if (_pinnedCheckpoints.TryGetValue(path, out int pins) && pins > 1)
+            {
+                _pinnedCheckpoints[path] = pins - 1;
+            }
+            else
+            {
+                _pinnedCheckpoints.Remove(path);
+            }
+        }
+    }
+
+    private sealed class CheckpointPin(VectorDatabase database, string path) : IDisposable
+    {
+        private int _disposed;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            {
+                database.Unpin(path);
+            }
+        }
     }
 
     /// <summary>Whether the checkpoint passes its checksums (each one is read once; the answer is remembered when it does).</summary>

@@ -45,9 +45,12 @@ public sealed partial class VectorDatabase
         IEnumerable<WalRecord> records = options.SkipCorruptedEntries
             ? _wal.ReadRecordsSkippingCorruption(coveredLsn + 1, skipped.Add)
             : _wal.ReadRecords(coveredLsn + 1, options.RecoveryParallelism);
+        var openTransaction = new List<WalRecord>(); // a standby's: the trailing transaction its primary has not committed yet
+        long openBegin = 0;
         IEnumerable<WalRecord> counted = records.Select(r =>
         {
             bytes += WalFormat.RecordSize(r.Payload.Length);
+            TrackOpenTransaction(r, openTransaction, ref openBegin);
             return r;
         });
         foreach (WalRecord record in WalCommittedRecords.Filter(counted, _ => discarded++))
@@ -71,6 +74,12 @@ public sealed partial class VectorDatabase
 
         deadline.Check($"replaying the WAL ({total} records, up to LSN {_wal.LastLsn}; the WAL is intact)");
         _appliedLsn = _wal.LastLsn;
+        if (_standby is not null && openBegin > 0)
+        {
+            ResumeOpenTransaction(openBegin, openTransaction);
+        }
+
+        _appliedWaiters.Advance(_appliedLsn);
         _uncoveredWalBase = _wal.BytesAppended - bytes;
         IReadOnlyList<WalSkippedRange> distinct = [.. skipped.DistinctBy(r => (r.SegmentFile, r.Offset))];
         long corrupted = distinct.Sum(r => r.Records);

@@ -89,7 +89,8 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
     /// Opens with the WAL on <paramref name="walStorage"/> and the checkpoints on <paramref name="checkpointStorage"/>
     /// (tests inject a fault-injecting disk); null means the file system.
     /// </summary>
-    internal static VectorDatabase Open(string dataDirectory, VectorDatabaseOptions? options, IWalStorage? walStorage, ICheckpointStorage? checkpointStorage = null)
+    internal static VectorDatabase Open(
+        string dataDirectory, VectorDatabaseOptions? options, IWalStorage? walStorage, ICheckpointStorage? checkpointStorage = null, StandbyRole? standby = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(dataDirectory);
         options ??= new VectorDatabaseOptions();
@@ -109,10 +110,13 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
         long? newestCheckpointLsn = CheckpointFiles.List(Path.Combine(data, CheckpointFiles.DirectoryName), removeHalfBuilt: false).FirstOrDefault()?.CoveredLsn;
         WalManager wal = WalManager.Open(
             walStorage, walConfig, loggers.CreateLogger<WalManager>(), options.TimeProvider, options.MeterFactory, options.SkipCorruptedEntries,
-            newestCheckpointLsn);
+            newestCheckpointLsn, standby: standby is not null);
         var instrumentation = new StoreInstrumentation(options.MeterFactory, data);
         var database = new VectorDatabase(data, wal, loggers.CreateLogger<VectorDatabase>(), instrumentation, time,
-            checkpointStorage ?? FileSystemCheckpointStorage.Instance);
+            checkpointStorage ?? FileSystemCheckpointStorage.Instance)
+        {
+            _standby = standby,
+        };
         try
         {
             database.Replay(start, options);
@@ -139,6 +143,7 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
     public bool DropCollection(string name)
     {
         ArgumentNullException.ThrowIfNull(name);
+        ThrowIfStandby();
         lock (_writeLock)
         {
             if (!_logical.ContainsKey(name))
@@ -286,6 +291,7 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
     public bool ApplyEntry(WalEntry entry)
     {
         ArgumentNullException.ThrowIfNull(entry);
+        ThrowIfStandby();
         switch (entry)
         {
             case WalEntry.Insert i:
@@ -376,6 +382,7 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
                     c.Dispose();
                 }
 
+                _appliedWaiters.Fail(new ObjectDisposedException(nameof(VectorDatabase), $"The database in '{DataDirectory}' was closed."));
                 _instrumentation.Dispose();
             }
         }
@@ -463,6 +470,7 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
     private Staged Stage(IReadOnlyList<StoreOperation>? schema, (PendingWrite Write, byte[] Metadata)[]? writes)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        ThrowIfStandby();
         long start = Stopwatch.GetTimestamp();
         lock (_writeLock)
         {
@@ -509,6 +517,19 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
             throw;
         }
 
+        if (CommitGate is { } gate)
+        {
+            try
+            {
+                gate.WaitConfirmedAsync(staged.Lsn).GetAwaiter().GetResult();
+            }
+            catch (ObjectDisposedException)
+            {
+                ApplyUpTo(staged.Lsn); // the replicator stopped: the write is committed locally and becomes visible
+                throw;
+            }
+        }
+
         return Applied(staged);
     }
 
@@ -517,10 +538,19 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
         try
         {
             await _wal.WaitAcknowledgedAsync(staged.Lsn, staged.Entries, staged.Start, cancellationToken).ConfigureAwait(false);
+            if (CommitGate is { } gate)
+            {
+                await gate.WaitConfirmedAsync(staged.Lsn).WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
         }
         catch (WalFailedException ex)
         {
             Failed(ex);
+            throw;
+        }
+        catch (ObjectDisposedException) when (CommitGate is not null && Volatile.Read(ref _disposed) == 0)
+        {
+            ApplyUpTo(staged.Lsn); // the replicator stopped: the write is committed locally and becomes visible
             throw;
         }
         catch (OperationCanceledException)
@@ -540,6 +570,7 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
         try
         {
             await _wal.WaitAcknowledgedAsync(staged.Lsn, staged.Entries, staged.Start, CancellationToken.None).ConfigureAwait(false);
+            await WaitConfirmedOrStoppedAsync(staged.Lsn).ConfigureAwait(false);
             ApplyUpTo(staged.Lsn);
         }
         catch (Exception ex) when (Volatile.Read(ref _disposed) != 0 && ex is ObjectDisposedException or WalFailedException)
@@ -616,7 +647,8 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
                 }
 
                 _toApply.TryDequeue(out _);
-                _appliedLsn = pending.Lsn;
+                Volatile.Write(ref _appliedLsn, pending.Lsn);
+                _appliedWaiters.Advance(pending.Lsn);
             }
 
             if (_appliedLsn < lsn)

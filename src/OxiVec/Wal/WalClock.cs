@@ -39,6 +39,9 @@ internal sealed class WalClock
         }
     }
 
+    /// <summary>A replicated record stamped <paramref name="timestampMicros"/> was appended: later timestamps never go below it.</summary>
+    public void Observe(long timestampMicros) => _lastTimestampMicros = Math.Max(_lastTimestampMicros, timestampMicros);
+
     /// <summary>The timestamp (µs since the Unix epoch) for the next records; detects a step since the last call.</summary>
     /// <param name="freeze">
     /// Set when a step (since the last call, or found when the WAL was opened) leaves the wall clock behind the newest

@@ -162,7 +162,10 @@ public sealed record WalConfig
         init => _retentionPolicy = value ?? throw new ArgumentNullException(nameof(RetentionPolicy));
     }
 
-    /// <summary>Whether the log is shipped to standbys. The default is false.</summary>
+    /// <summary>
+    /// Whether the log may be shipped to standbys: a <c>WalReplicator</c> attaches only to a database opened with it
+    /// (and then its slots keep the WAL its standbys need). The default is false.
+    /// </summary>
     public bool EnableReplication { get; init; }
 
     /// <summary>

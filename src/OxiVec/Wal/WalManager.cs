@@ -19,7 +19,7 @@ namespace OxiVec.Wal;
 /// flusher fsyncs every interval (a power loss loses at most one interval).</para>
 /// <para>Thread safe. Every method throws <see cref="WalFailedException"/> after a write or fsync failed.</para>
 /// </remarks>
-public sealed class WalManager : IDisposable, IAsyncDisposable
+public sealed partial class WalManager : IDisposable, IAsyncDisposable
 {
     private readonly IWalStorage _storage;
     private readonly IDisposable _directoryLock;
@@ -110,9 +110,10 @@ public sealed class WalManager : IDisposable, IAsyncDisposable
     /// </remarks>
     internal static WalManager Open(
         IWalStorage storage, WalConfig config, ILogger? logger = null, TimeProvider? timeProvider = null, IMeterFactory? meterFactory = null,
-        bool skipCorrupted = false, long? coveredLsn = null)
+        bool skipCorrupted = false, long? coveredLsn = null, bool standby = false, long firstLsn = 1)
     {
         config.Validate();
+        ArgumentOutOfRangeException.ThrowIfLessThan(firstLsn, 1);
         logger ??= NullLogger.Instance;
         TimeProvider time = timeProvider ?? TimeProvider.System;
         IDisposable directoryLock = storage.AcquireLock();
@@ -121,7 +122,7 @@ public sealed class WalManager : IDisposable, IAsyncDisposable
         {
             instrumentation = new WalInstrumentation(logger, time, meterFactory, storage.Directory);
             return WalOpener.Open(storage, config, time, logger, instrumentation, skipCorrupted, (writer, report, checkpointTimestamp) =>
-                new WalManager(config, storage, directoryLock, writer, instrumentation, time, logger, report, checkpointTimestamp), coveredLsn);
+                new WalManager(config, storage, directoryLock, writer, instrumentation, time, logger, report, checkpointTimestamp), coveredLsn, standby, firstLsn);
         }
         catch
         {

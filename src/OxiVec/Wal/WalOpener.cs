@@ -21,7 +21,7 @@ internal static class WalOpener
     /// </summary>
     public static WalManager Open(
         IWalStorage storage, WalConfig config, TimeProvider time, ILogger logger, WalInstrumentation instrumentation, bool skipCorrupted, Factory create,
-        long? coveredLsn = null)
+        long? coveredLsn = null, bool standby = false, long firstLsn = 1)
     {
         RemoveTemporaryFiles(storage, logger);
         WalControlState? control = ReadControl(storage, logger, skipCorrupted);
@@ -42,7 +42,7 @@ internal static class WalOpener
 
         if (segments.Count == 0)
         {
-            return CreateNew(storage, config, time, instrumentation, create);
+            return CreateNew(storage, config, time, instrumentation, create, standby, firstLsn);
         }
 
         if (control is { SyncFailed: true } failed && point is not null)
@@ -103,8 +103,10 @@ internal static class WalOpener
                 storage, config, time, instrumentation, sealedSegments, active, tail.Header, tail.End.Offset, tail.LastLsn, tail.LastTimestampMicros)
             {
                 Control = updater,
+                Standby = standby,
             };
-            long? aborted = tail.OpenTransaction;
+            // A standby never appends its own records: the open transaction's commit may still come from the primary.
+            long? aborted = standby ? null : tail.OpenTransaction;
             if (aborted is { } beginLsn)
             {
                 long lsn = writer.Append([new WalEntry.TransactionAbort(beginLsn)], transactional: false);
@@ -184,23 +186,28 @@ internal static class WalOpener
             point.Lsn, point.Offset, point.SegmentId);
     }
 
+    /// <summary>
+    /// Creates the first segment. <paramref name="firstLsn"/> is 1, or N + 1 for a standby's WAL that starts after a
+    /// base backup of a checkpoint covering N.
+    /// </summary>
     private static WalManager CreateNew(
-        IWalStorage storage, WalConfig config, TimeProvider time, WalInstrumentation instrumentation, Factory create)
+        IWalStorage storage, WalConfig config, TimeProvider time, WalInstrumentation instrumentation, Factory create, bool standby, long firstLsn)
     {
         var header = new WalSegmentHeader(
-            WalFormat.FormatVersion, 0, 1, 1, WalRecord.ToMicros(time.GetUtcNow()), (uint)Random.Shared.Next(int.MinValue, int.MaxValue));
-        string name = WalSegmentName.Format(1, 1);
+            WalFormat.FormatVersion, 0, 1, firstLsn, WalRecord.ToMicros(time.GetUtcNow()), (uint)Random.Shared.Next(int.MinValue, int.MaxValue));
+        string name = WalSegmentName.Format(1, firstLsn);
         IWalFile file = WalSegmentFiles.Create(storage, name, header, config.PreallocateSegments ? config.SegmentSizeBytes : 0);
         WalWriter? writer = null;
         WalControlUpdater? updater = null;
         try
         {
-            var start = new WalDurablePoint(1, WalFormat.SegmentHeaderSize, 0);
+            var start = new WalDurablePoint(1, WalFormat.SegmentHeaderSize, firstLsn - 1);
             updater = new WalControlUpdater(
                 WalControlFile.OpenAndWrite(storage, new WalControlState(start, SyncFailed: false)), start, time, ex => writer?.FailFromControl(ex));
-            writer = new WalWriter(storage, config, time, instrumentation, [], file, header, WalFormat.SegmentHeaderSize, 0, header.CreatedUnixMicros)
+            writer = new WalWriter(storage, config, time, instrumentation, [], file, header, WalFormat.SegmentHeaderSize, firstLsn - 1, header.CreatedUnixMicros)
             {
                 Control = updater,
+                Standby = standby,
             };
         }
         catch
@@ -210,7 +217,7 @@ internal static class WalOpener
             throw;
         }
 
-        return create(writer, new WalOpenReport(1, 0, 0, null, 0, null, null, IsNew: true), null);
+        return create(writer, new WalOpenReport(1, firstLsn - 1, 0, null, 0, null, null, IsNew: true), null);
     }
 
     private static void RemoveTemporaryFiles(IWalStorage storage, ILogger logger)

@@ -376,6 +376,7 @@ internal sealed partial class WalWriter
             if (synced > Volatile.Read(ref _durableLsn))
             {
                 Volatile.Write(ref _durableLsn, synced);
+                SignalPositions();
             }
 
             long durable = Volatile.Read(ref _durableLsn);
@@ -427,6 +428,7 @@ internal sealed partial class WalWriter
             if (lsn > Volatile.Read(ref _durableLsn) && _failure is null)
             {
                 Volatile.Write(ref _durableLsn, lsn);
+                SignalPositions();
             }
         }
     }

@@ -20,6 +20,7 @@ internal sealed partial class WalWriter
         lock (_maintenanceLock)
         {
             ThrowIfFailed();
+            lsn = ClampToRetentionFloor(lsn); // replication slots keep what their standbys still need
             int removed = 0;
             while (TakeOldestCoveredSegment(lsn) is { } doomed)
             {

@@ -139,6 +139,11 @@ internal sealed partial class WalWriter : IDisposable
             lock (_appendLock)
             {
                 ThrowIfFailed();
+                if (Standby)
+                {
+                    throw new InvalidOperationException($"The WAL in '{_storage.Directory}' is a standby's: it takes only records replicated from its primary.");
+                }
+
                 try
                 {
                     return AppendLocked(entries, sizes, transactional);
@@ -205,6 +210,7 @@ internal sealed partial class WalWriter : IDisposable
             finally
             {
                 _activeFile.Dispose();
+                SignalPositions();
             }
         }
     }
@@ -415,6 +421,7 @@ internal sealed partial class WalWriter : IDisposable
             }
 
             Volatile.Write(ref _writtenLsn, Math.Max(Volatile.Read(ref _writtenLsn), target));
+            SignalPositions();
         }
         catch (Exception ex) when (ex is not WalFailedException)
         {
@@ -570,6 +577,7 @@ internal sealed partial class WalWriter : IDisposable
         var failure = cause as WalFailedException ?? new WalFailedException(_storage.Directory, cause);
         _failure ??= failure;
         _instrumentation.Failed(cause);
+        SignalPositions();
         return failure;
     }
 

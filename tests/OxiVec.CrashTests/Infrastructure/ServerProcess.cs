@@ -12,11 +12,13 @@ namespace OxiVec.CrashTests.Infrastructure;
 public sealed class ServerProcess : IAsyncDisposable
 {
     private const string ListeningPrefix = "oxivec serve: listening on ";
+    private const string GrpcPrefix = "oxivec serve: gRPC replication on ";
 
     private readonly Process _process;
     private readonly Task<string> _stderr;
     private readonly Task _stdoutReader;
     private readonly TaskCompletionSource<Uri> _address = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<Uri> _grpc = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly StringBuilder _stdout = new();
     private int _disposed;
 
@@ -29,6 +31,25 @@ public sealed class ServerProcess : IAsyncDisposable
 
     /// <summary>The address the server printed.</summary>
     public Uri Address => _address.Task.IsCompletedSuccessfully ? _address.Task.Result : throw new InvalidOperationException("The server has printed no address.");
+
+    /// <summary>The gRPC replication address the server printed (it is printed before the REST address is ready).</summary>
+    public Uri GrpcAddress => _grpc.Task.IsCompletedSuccessfully ? _grpc.Task.Result : throw new InvalidOperationException("The server has printed no gRPC address (start it with --grpc).");
+
+    /// <summary>Sends <paramref name="signal"/> (<c>STOP</c>, <c>CONT</c>, <c>TERM</c>) to the process with <c>kill</c>.</summary>
+    public async Task SignalAsync(string signal)
+    {
+        using Process kill = Process.Start("kill", ["-" + signal, _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        await kill.WaitForExitAsync();
+    }
+
+    /// <summary>SIGTERM (the server drains, checkpoints and closes), then waits at most <paramref name="timeout"/> for the exit; its exit code.</summary>
+    public async Task<int> TerminateAsync(TimeSpan timeout)
+    {
+        await SignalAsync("TERM");
+        using var deadline = new CancellationTokenSource(timeout);
+        await _process.WaitForExitAsync(deadline.Token);
+        return _process.ExitCode;
+    }
 
     /// <summary>The process id.</summary>
     public int Id => _process.Id;
@@ -162,7 +183,15 @@ public sealed class ServerProcess : IAsyncDisposable
             {
                 _address.TrySetResult(address);
             }
+
+            if (line.StartsWith(GrpcPrefix, StringComparison.Ordinal) && Uri.TryCreate(line[GrpcPrefix.Length..].Trim(), UriKind.Absolute, out Uri? grpc))
+            {
+                _grpc.TrySetResult(grpc);
+            }
         }
+
+        _grpc.TrySetException(new InvalidOperationException("The server's stdout ended before it printed a gRPC address."));
+        _ = _grpc.Task.Exception; // observed: a server without --grpc never prints one
 
         _address.TrySetException(new InvalidOperationException("The server's stdout ended before it printed its address."));
     }

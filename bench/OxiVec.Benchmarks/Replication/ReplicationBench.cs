@@ -1,0 +1,270 @@
+using System.Diagnostics;
+using System.Text;
+using OxiVec.Benchmarks.Macro;
+using OxiVec.Benchmarks.Store;
+using OxiVec.Benchmarks.Trust;
+using OxiVec.Replication;
+using OxiVec.Replication.Grpc;
+using OxiVec.Storage;
+using OxiVec.Wal;
+using static OxiVec.Benchmarks.Scale.ScaleCommon;
+using static OxiVec.Benchmarks.Store.BenchCommon;
+
+namespace OxiVec.Benchmarks.Replication;
+
+/// <summary>
+/// The <c>replication</c> verb (issue 15, Measured): commit throughput and p99 of single-point upserts at 1 and 32
+/// writers, local only against asynchronous replication, synchronous remote flush with one standby and a quorum of two
+/// (each standby a <see cref="StandbyReceiver"/> streaming over gRPC on loopback from a <see cref="WalReplicator"/>
+/// in this process, every WAL fsynced per commit); then a standby's catch-up (MB/s, records applied per second) and a
+/// base backup's time. Writes <c>replication.md</c>. Goal: sync remote flush with one standby at 32 writers reaches at
+/// least 70 % of local-only throughput.
+/// </summary>
+internal sealed class ReplicationBench(VerbOptions options)
+{
+    public const string Verb = "replication";
+    private const string Collection = "bench";
+    private const int Dimension = 64;
+    private const double Goal = 0.70;
+
+    private sealed record Mode(string Name, int Standbys, string? Synchronous);
+
+    private sealed record CellResult(string Mode, int Writers, double PerSecond, double P50Ms, double P99Ms);
+
+    private static readonly Mode[] Modes =
+    [
+        new("local only", 0, null),
+        new("async, 1 standby", 1, null),
+        new("sync remote flush, 1 standby", 1, "FIRST 1 (s1)"),
+        new("quorum ANY 2 of 2, remote flush", 2, "ANY 2 (s1, s2)"),
+    ];
+
+    public static int RunVerb(string[] args) => new ReplicationBench(VerbOptions.Parse(Verb, args)).RunAsync().GetAwaiter().GetResult();
+
+    private TimeSpan Measured => options.Quick ? TimeSpan.FromSeconds(1.5) : TimeSpan.FromSeconds(6);
+
+    private int CatchUpRecords => options.Quick ? 5_000 : 50_000;
+
+    private async Task<int> RunAsync()
+    {
+        Directory.CreateDirectory(options.OutDir);
+        string work = NewWorkDir(Verb);
+        try
+        {
+            MachineInfo machine = MachineInfo.Collect(work);
+            ThreadPool.GetMinThreads(out int workers, out int io);
+            _ = ThreadPool.SetMinThreads(Math.Max(workers, 64 + Environment.ProcessorCount), io);
+            var cells = new List<CellResult>();
+            foreach (Mode mode in Modes)
+            {
+                foreach (int writers in new[] { 1, 32 })
+                {
+                    CellResult cell = await RunCellAsync(Path.Combine(work, $"cell-{cells.Count}"), mode, writers).ConfigureAwait(false);
+                    Say(Verb, $"{mode.Name}, {writers} writers: {cell.PerSecond:N0}/s, p99 {cell.P99Ms:0.00} ms");
+                    cells.Add(cell);
+                }
+            }
+
+            (double catchUpMBps, double applyPerSecond, double baseBackupSeconds, long backupBytes) = await CatchUpAndBaseBackupAsync(Path.Combine(work, "catchup")).ConfigureAwait(false);
+            Say(Verb, $"catch-up {catchUpMBps:0.0} MB/s, {applyPerSecond:N0} records/s applied; base backup {baseBackupSeconds:0.00} s");
+            string report = Render(machine, cells, catchUpMBps, applyPerSecond, baseBackupSeconds, backupBytes);
+            string path = Path.Combine(options.OutDir, "replication.md");
+            File.WriteAllText(path, report);
+            Say(Verb, $"wrote {path}");
+            return 0;
+        }
+        finally
+        {
+            TryDelete(work);
+        }
+    }
+
+    private static VectorDatabaseOptions DatabaseOptions(bool replicate) =>
+        new() { Wal = WalConfig.Default with { SyncIntervalMs = 0, EnableReplication = replicate } };
+
+    private async Task<CellResult> RunCellAsync(string dir, Mode mode, int writers)
+    {
+        await using Cluster cluster = await Cluster.StartAsync(dir, mode.Standbys, mode.Synchronous).ConfigureAwait(false);
+        VectorDatabase db = cluster.Primary;
+        float[][] vectors = Uniform(4_096, Dimension, 15_001);
+        var latencies = new List<double>[writers];
+        long ops = 0;
+        using var stop = new CancellationTokenSource();
+        long started = Stopwatch.GetTimestamp();
+        Task[] loops = [.. Enumerable.Range(0, writers).Select(w => Task.Run(async () =>
+        {
+            var mine = latencies[w] = new List<double>(100_000);
+            for (int i = 0; !stop.IsCancellationRequested; i++)
+            {
+                long t = Stopwatch.GetTimestamp();
+                await db.UpsertAsync(Collection, $"{w}-{i % 1_000}", vectors[(w * 131 + i) % vectors.Length]).ConfigureAwait(false);
+                mine.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
+                Interlocked.Increment(ref ops);
+            }
+        }))];
+        stop.CancelAfter(Measured);
+        await Task.WhenAll(loops).ConfigureAwait(false);
+        double seconds = Seconds(started);
+        double[] all = [.. latencies.SelectMany(l => l).Order()];
+        return new CellResult(mode.Name, writers, ops / seconds, Percentile(all, 0.50), Percentile(all, 0.99));
+    }
+
+    private async Task<(double MBps, double AppliedPerSecond, double BaseBackupSeconds, long BackupBytes)> CatchUpAndBaseBackupAsync(string dir)
+    {
+        await using Cluster cluster = await Cluster.StartAsync(dir, 1, null).ConfigureAwait(false);
+        VectorDatabase db = cluster.Primary;
+        await cluster.StopStandbyAsync(0).ConfigureAwait(false);
+        long sizeBefore = db.GetWalMetrics().CurrentSizeBytes;
+        float[][] vectors = Uniform(CatchUpRecords, Dimension, 15_002);
+        for (int i = 0; i < vectors.Length; i++)
+        {
+            db.Upsert(Collection, $"c-{i}", vectors[i]);
+        }
+
+        long walBytes = db.GetWalMetrics().CurrentSizeBytes - sizeBefore;
+        long target = db.AppliedLsn;
+        long t = Stopwatch.GetTimestamp();
+        StandbyReceiver again = await cluster.StartStandbyAsync(0).ConfigureAwait(false);
+        using (var patience = new CancellationTokenSource(TimeSpan.FromMinutes(5)))
+        {
+            _ = await again.WaitForAppliedAsync(target, TimeSpan.FromMinutes(5), patience.Token).ConfigureAwait(false);
+        }
+
+        double catchUp = Seconds(t);
+        CheckpointInfo checkpoint = db.Checkpoint();
+        t = Stopwatch.GetTimestamp();
+        StandbyReceiver fresh = await cluster.StartStandbyAsync(1).ConfigureAwait(false);
+        double backup = Seconds(t);
+        _ = fresh;
+        return (walBytes / 1e6 / catchUp, vectors.Length / catchUp, backup, checkpoint.Bytes);
+    }
+
+    private static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)(p * sorted.Length))];
+
+    private string Render(MachineInfo machine, List<CellResult> cells, double catchUpMBps, double applyPerSecond, double baseBackupSeconds, long backupBytes)
+    {
+        double Rate(string mode, int writers) => cells.Single(c => c.Mode == mode && c.Writers == writers).PerSecond;
+        double ratio = Rate(Modes[2].Name, 32) / Rate(Modes[0].Name, 32);
+        string verdict = ratio >= Goal ? "met" : "not met";
+        var sb = new StringBuilder();
+        Line(sb, "# OxiVec replication benchmark: commits with standbys, catch-up, base backup");
+        Line(sb);
+        sb.Append(options.Stamp);
+        Line(sb);
+        Line(sb, $"Generated by the `replication` verb of bench/OxiVec.Benchmarks on {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC{(options.Quick ? " (**--quick**: smoke-test sizes, not figures to quote)" : "")}. Goal (issue 15): synchronous remote flush with one standby at 32 writers reaches **at least 70 %** of local-only commit throughput.");
+        Line(sb);
+        Line(sb, $"**Measured** (one run): sync remote flush with one standby at 32 writers reached **{ratio * 100:0.0} %** of local-only throughput: the goal is **{verdict}** (a single run: no interval; the coordinator's full run decides).");
+        Line(sb);
+        Line(sb, "## Setup");
+        Line(sb);
+        Line(sb, $"- Single-point upserts (`VectorDatabase.UpsertAsync`, awaited) of {Dimension}-dimension vectors into a flat collection, ids from a pool of 1,000 per writer; every WAL (primary and standbys) fsyncs each commit before acknowledging it (SyncIntervalMs = 0). Closed loops: each writer sends its next upsert when the previous one was acknowledged; {Measured.TotalSeconds:0.#} s per cell, latency p50/p99 over all operations.");
+        Line(sb, "- Standbys are `StandbyReceiver`s in this process, each in its own data directory, streaming from the primary's `WalReplicator` over gRPC (HTTP/2, Kestrel on 127.0.0.1, `GrpcReplication.ConnectToPrimary`): the serve host's transport, without the REST layer. Everything shares this machine's cores and disk.");
+        Line(sb, $"- Catch-up: a standby is stopped, {CatchUpRecords:N0} upserts are written, the standby is started again; time until it has applied the last one. Base backup: after a checkpoint, a new standby in an empty directory; time until its database is open.");
+        Line(sb);
+        Line(sb, "## Commits");
+        Line(sb);
+        Line(sb, "| Mode | Writers | Commits/s | vs local only | p50 (ms) | p99 (ms) |");
+        Line(sb, "|---|---:|---:|---:|---:|---:|");
+        foreach (CellResult c in cells)
+        {
+            Line(sb, $"| {c.Mode} | {c.Writers} | {c.PerSecond:N0} | {c.PerSecond / Rate(Modes[0].Name, c.Writers) * 100:0.0} % | {c.P50Ms:0.000} | {c.P99Ms:0.000} |");
+        }
+
+        Line(sb);
+        Line(sb, "## Catch-up and base backup");
+        Line(sb);
+        Line(sb, $"- Catch-up: **{catchUpMBps:0.0} MB/s** of WAL, **{applyPerSecond:N0} records/s** applied (standby apply rate, including its fsyncs).");
+        Line(sb, $"- Base backup of a {backupBytes / 1e6:0.0} MB checkpoint: **{baseBackupSeconds:0.00} s** until the new standby's database was open.");
+        Line(sb);
+        sb.Append(FigureTable.Render(
+        [
+            new Figure("Commits/s, sync remote flush with 1 standby, 32 writers", $"{Rate(Modes[2].Name, 32):N0}/s", $"local only {Rate(Modes[0].Name, 32):N0}/s",
+                $"{ratio * 100:0.0} % (1 run: no interval)", $"≥ 70 % of local only: **{verdict}**", "single-point upserts, fsync per commit on both sides, gRPC on loopback, one machine", 1),
+            new Figure("Standby catch-up", $"{catchUpMBps:0.0} MB/s, {applyPerSecond:N0} records/s", "–", "–", "–", $"{CatchUpRecords:N0} upserts of {Dimension} dims, gRPC on loopback", 1),
+            new Figure("Base backup", $"{baseBackupSeconds:0.00} s", "–", "–", "–", $"{backupBytes / 1e6:0.0} MB checkpoint, gRPC on loopback", 1),
+        ]));
+        MachineSection(sb, machine, options);
+        return sb.ToString();
+    }
+
+    /// <summary>A primary with a replicator and its endpoint, and its standbys.</summary>
+    private sealed class Cluster : IAsyncDisposable
+    {
+        private readonly string _dir;
+        private readonly StandbyReceiver?[] _standbys;
+        private PrimaryEndpoint? _endpoint;
+        private PrimaryConnection? _connection;
+        private WalReplicator? _replicator;
+
+        private Cluster(string dir, VectorDatabase primary, int standbys)
+        {
+            _dir = dir;
+            Primary = primary;
+            _standbys = new StandbyReceiver?[Math.Max(2, standbys)];
+        }
+
+        public VectorDatabase Primary { get; }
+
+        public static async Task<Cluster> StartAsync(string dir, int standbys, string? synchronous)
+        {
+            Directory.CreateDirectory(dir);
+            var cluster = new Cluster(dir, VectorDatabase.Open(Path.Combine(dir, "primary"), DatabaseOptions(replicate: standbys > 0)), standbys);
+            cluster.Primary.CreateCollection(Collection, new CollectionOptions(Dimension) { Index = IndexKind.Flat });
+            if (standbys == 0)
+            {
+                return cluster;
+            }
+
+            cluster.Primary.Checkpoint();
+            cluster._replicator = new WalReplicator(cluster.Primary, new ReplicationOptions { SynchronousStandbys = synchronous });
+            cluster._endpoint = await PrimaryEndpoint.StartAsync(cluster._replicator).ConfigureAwait(false);
+            cluster._connection = GrpcReplication.ConnectToPrimary(cluster._endpoint.Address);
+            for (int i = 0; i < standbys; i++)
+            {
+                await cluster.StartStandbyAsync(i).ConfigureAwait(false);
+            }
+
+            // The synchronous set is complete once every standby has confirmed a commit: one write, awaited.
+            await cluster.Primary.UpsertAsync(Collection, "warm-up", Enumerable.Repeat(1f, Dimension).ToArray()).ConfigureAwait(false);
+            return cluster;
+        }
+
+        public async Task<StandbyReceiver> StartStandbyAsync(int index)
+        {
+            var receiver = new StandbyReceiver(Path.Combine(_dir, $"s{index + 1}"), DatabaseOptions(replicate: false), $"s{index + 1}", _connection!.Connect, _connection.BaseBackup);
+            await receiver.StartAsync(CancellationToken.None).ConfigureAwait(false);
+            _standbys[index] = receiver;
+            return receiver;
+        }
+
+        public async Task StopStandbyAsync(int index)
+        {
+            if (_standbys[index] is { } standby)
+            {
+                await standby.DisposeAsync().ConfigureAwait(false);
+                _standbys[index] = null;
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            for (int i = 0; i < _standbys.Length; i++)
+            {
+                await StopStandbyAsync(i).ConfigureAwait(false);
+            }
+
+            if (_replicator is not null)
+            {
+                await _replicator.DisposeAsync().ConfigureAwait(false);
+            }
+
+            if (_endpoint is not null)
+            {
+                await _endpoint.DisposeAsync().ConfigureAwait(false);
+            }
+
+            _connection?.Dispose();
+            await Primary.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+}

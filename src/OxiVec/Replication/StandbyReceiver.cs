@@ -1,0 +1,396 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using OxiVec.Storage;
+using OxiVec.Wal;
+
+namespace OxiVec.Replication;
+
+/// <summary>
+/// The standby side: owns a standby database in a data directory, takes a base backup when the directory is empty
+/// or the primary says so, then streams the primary's WAL into its own WAL (same LSNs, checksums verified),
+/// fsyncs per its policy, applies, and reports progress; reconnects with backoff.
+/// </summary>
+/// <remarks>
+/// <para>Every batch is verified whole (each record's CRC-32C with its primary segment's salt, and the LSNs
+/// continuing this log) before anything of it is written; a bad batch closes the stream and the receiver reconnects
+/// and resumes after its last record.</para>
+/// <para>Epochs (fencing): the highest epoch seen is persisted (fsynced) before a batch of a newer epoch is
+/// accepted; a message of an older epoch closes the stream.</para>
+/// </remarks>
+public sealed class StandbyReceiver : IAsyncDisposable
+{
+    private readonly string _dataDirectory;
+    private readonly VectorDatabaseOptions _options;
+    private readonly string _name;
+    private readonly ReplicationConnector<StandbyMessage, PrimaryMessage> _connect;
+    private readonly IBaseBackupSource _baseBackup;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly SemaphoreSlim _sendLock = new(1, 1); // the receive loop and the flush reporter both send
+    private readonly Lock _statusLock = new();
+    private VectorDatabase? _database;
+    private StandbyReceiverStatus _status = new(false, 0, 0, 0, 0, 0, null);
+    private Task _loop = Task.CompletedTask;
+    private TaskCompletionSource _replaced = new(TaskCreationOptions.RunContinuationsAsynchronously); // completed (and renewed) at each replacement
+    private int _disposed;
+
+    /// <summary>Prepares a standby in <paramref name="dataDirectory"/>; nothing is opened until <see cref="StartAsync"/>.</summary>
+    /// <param name="dataDirectory">The standby's data directory (empty or a standby's; a primary's is refused).</param>
+    /// <param name="options">Database options (the WAL's sync policy applies to replicated records; <see cref="VectorDatabaseOptions.WalDirectory"/> must be null).</param>
+    /// <param name="name">This standby's name.</param>
+    /// <param name="connect">Opens a replication stream to the primary.</param>
+    /// <param name="baseBackup">Fetches a base backup from the primary.</param>
+    /// <param name="loggerFactory">Logging.</param>
+    public StandbyReceiver(
+        string dataDirectory, VectorDatabaseOptions options, string name, ReplicationConnector<StandbyMessage, PrimaryMessage> connect,
+        IBaseBackupSource baseBackup, ILoggerFactory? loggerFactory = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(dataDirectory);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        ArgumentNullException.ThrowIfNull(connect);
+        ArgumentNullException.ThrowIfNull(baseBackup);
+        if (options.WalDirectory is not null)
+        {
+            throw new ArgumentException("A standby keeps its WAL in its data directory: WalDirectory must be null.", nameof(options));
+        }
+
+        _dataDirectory = Path.GetFullPath(dataDirectory);
+        _options = options;
+        _name = name;
+        _connect = connect;
+        _baseBackup = baseBackup;
+        _logger = (loggerFactory ?? options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger<StandbyReceiver>();
+        _time = options.TimeProvider ?? TimeProvider.System;
+    }
+
+    /// <summary>The primary's address, for the message of <see cref="StandbyWriteException"/> (null when unknown).</summary>
+    public string? PrimaryAddress { get; init; }
+
+    /// <summary>The first delay before reconnecting; it doubles per failure. The default is 100 ms (0 reconnects at once: tests).</summary>
+    public TimeSpan MinReconnectDelay { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>The longest delay before reconnecting. The default is 10 s.</summary>
+    public TimeSpan MaxReconnectDelay { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Raised (on the receiver's task) after a base backup replaced <see cref="Database"/> with a new instance; the old one is closed.</summary>
+    public event EventHandler<VectorDatabase>? DatabaseReplaced;
+
+    /// <summary>The open standby database (read-only for callers). A base backup replaces it: read it per use.</summary>
+    /// <exception cref="InvalidOperationException"><see cref="StartAsync"/> has not completed.</exception>
+    public VectorDatabase Database => Volatile.Read(ref _database) ?? throw new InvalidOperationException("The standby is not started.");
+
+    /// <summary>The highest epoch seen (persisted), the primary's positions, and this standby's written, flushed and applied LSNs.</summary>
+    public StandbyReceiverStatus Status => Volatile.Read(ref _status);
+
+    /// <summary>Base backups installed since this receiver started (the first one included).</summary>
+    public int BaseBackups { get; private set; }
+
+    /// <summary>
+    /// Opens the standby database (after a base backup when the directory is empty), then streams in the background
+    /// until disposed. Completes once the database is open and readable.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The directory holds a database that is not a standby's.</exception>
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        if (StandbyBaseBackup.IsEmpty(_dataDirectory))
+        {
+            await StandbyBaseBackup.InstallAsync(_dataDirectory, _options, _baseBackup, 0, _logger, cancellationToken).ConfigureAwait(false);
+            BaseBackups++;
+        }
+        else if (!StandbyBaseBackup.IsStandbyDirectory(_dataDirectory))
+        {
+            throw new InvalidOperationException(
+                $"'{_dataDirectory}' holds data but is not a standby's (no {ReplicationFiles.DirectoryName}/{ReplicationFiles.StandbyFile}): a primary's directory is never turned into a standby. Use an empty directory.");
+        }
+
+        OpenDatabase();
+        _loop = Task.Run(() => RunAsync(_stopping.Token), CancellationToken.None);
+    }
+
+    /// <summary>
+    /// Waits until the standby has applied <paramref name="lsn"/> (read-your-writes); false on timeout. A base backup
+    /// that replaces <see cref="Database"/> meanwhile is followed: the wait goes on on the new database.
+    /// </summary>
+    public async ValueTask<bool> WaitForAppliedAsync(long lsn, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        long deadline = _time.GetTimestamp() + (long)(timeout.TotalSeconds * _time.TimestampFrequency);
+        while (true)
+        {
+            Task replaced = Volatile.Read(ref _replaced).Task; // before the database: a replacement after this completes it
+            VectorDatabase database = Database;
+            TimeSpan remaining = TimeSpan.FromSeconds(Math.Max(0, (deadline - _time.GetTimestamp()) / (double)_time.TimestampFrequency));
+            try
+            {
+                return await database.WaitForAppliedAsync(lsn, remaining, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ObjectDisposedException) when (Volatile.Read(ref _disposed) == 0)
+            {
+                // Closed for a base backup: wait for its replacement, then wait on that.
+                try
+                {
+                    await replaced.WaitAsync(remaining, _time, cancellationToken).ConfigureAwait(false);
+                }
+                catch (TimeoutException)
+                {
+                    return false;
+                }
+            }
+        }
+    }
+
+    /// <summary>Stops streaming and closes the database.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await _loop.ConfigureAwait(false);
+        }
+        finally
+        {
+            if (Volatile.Read(ref _database) is { } database)
+            {
+                await database.DisposeAsync().ConfigureAwait(false);
+            }
+
+            _stopping.Dispose();
+            _sendLock.Dispose();
+        }
+    }
+
+    private void OpenDatabase()
+    {
+        VectorDatabase database = VectorDatabase.OpenStandby(_dataDirectory, _options, PrimaryAddress);
+        long epoch = ReplicationFiles.ReadEpoch(_dataDirectory, ReplicationFiles.StandbyFile) ?? 0;
+        Volatile.Write(ref _database, database);
+        SetStatus(s => s with { Epoch = epoch });
+        PublishPositions(database);
+    }
+
+    private async Task RunAsync(CancellationToken cancellationToken)
+    {
+        int failures = 0;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                await StreamOnceAsync(cancellationToken).ConfigureAwait(false);
+                failures = 0;
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (BaseBackupNeededException ex)
+            {
+                failures = 0;
+                try
+                {
+                    await ReplaceByBaseBackupAsync(ex.Message, cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    return;
+                }
+                catch (Exception backup) when (backup is IOException or InvalidDataException or UnauthorizedAccessException or InvalidOperationException)
+                {
+                    failures++;
+                    Failed($"the base backup failed: {backup.Message}", backup);
+                }
+            }
+            catch (Exception ex) when (ex is IOException or InvalidDataException or TimeoutException or InvalidOperationException)
+            {
+                failures++;
+                Failed(ex.Message, ex);
+            }
+
+            try
+            {
+                await Task.Delay(ReplicationOptions.Backoff(MinReconnectDelay, MaxReconnectDelay, Math.Max(1, failures)), _time, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    private void Failed(string reason, Exception ex)
+    {
+        SetStatus(s => s with { Connected = false, LastError = reason });
+        _logger.LogWarning(ex, "Standby '{Name}': the stream from the primary ended: {Reason}", _name, reason);
+    }
+
+    private async Task StreamOnceAsync(CancellationToken cancellationToken)
+    {
+        VectorDatabase database = Database;
+        WalManager wal = database.Wal;
+        IReplicationChannel<StandbyMessage, PrimaryMessage> channel = await _connect(cancellationToken).ConfigureAwait(false);
+        await using (channel.ConfigureAwait(false))
+        {
+            using var stream = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            long last = wal.LastLsn;
+            ulong digest = last > 0 && wal.TryReadRecord(last) is { } record ? RecordDigest.Of(record) : 0;
+            await SendAsync(channel, new StandbyHello(_name, last, digest, Status.Epoch), stream.Token).ConfigureAwait(false);
+            SetStatus(s => s with { Connected = true });
+            Task reporter = ReportFlushesAsync(channel, database, stream.Token);
+            try
+            {
+                await ReceiveLoopAsync(channel, database, stream.Token).ConfigureAwait(false);
+            }
+            finally
+            {
+                await stream.CancelAsync().ConfigureAwait(false);
+                try
+                {
+                    await reporter.ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is OperationCanceledException or IOException or ObjectDisposedException)
+                {
+                    // The stream ended; its progress reports end with it.
+                }
+
+                SetStatus(s => s with { Connected = false });
+            }
+        }
+    }
+
+    private async Task ReceiveLoopAsync(IReplicationChannel<StandbyMessage, PrimaryMessage> channel, VectorDatabase database, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            PrimaryMessage? message = await channel.ReceiveAsync(cancellationToken).ConfigureAwait(false);
+            switch (message)
+            {
+                case null:
+                    return;
+                case WalBatch batch:
+                    AcceptEpoch(batch.Epoch);
+                    List<WalReplicatedRecord> records = WalReplicationFrames.Verify(batch.Frames, database.Wal.LastLsn + 1, batch.FirstLsn, batch.LastLsn);
+                    await database.ReceiveReplicatedAsync(records, cancellationToken).ConfigureAwait(false);
+                    SetStatus(s => s with { PrimaryLastLsn = Math.Max(s.PrimaryLastLsn, batch.PrimaryLastLsn) });
+                    await ReportAsync(channel, database, cancellationToken).ConfigureAwait(false);
+                    break;
+                case PrimaryKeepalive keepalive:
+                    AcceptEpoch(keepalive.Epoch);
+                    SetStatus(s => s with { PrimaryLastLsn = Math.Max(s.PrimaryLastLsn, keepalive.PrimaryLastLsn) });
+                    await ReportAsync(channel, database, cancellationToken).ConfigureAwait(false);
+                    break;
+                case BaseBackupRequired required:
+                    throw new BaseBackupNeededException(required.Reason);
+                default:
+                    throw new InvalidDataException($"The primary sent an unexpected {message.GetType().Name}.");
+            }
+        }
+    }
+
+    /// <summary>An older epoch closes the stream; a newer one is persisted (fsynced) before anything of its batch is accepted.</summary>
+    private void AcceptEpoch(long epoch)
+    {
+        long seen = Status.Epoch;
+        if (epoch < seen)
+        {
+            _logger.LogError("Standby '{Name}': the primary sent epoch {Epoch}, older than epoch {Seen} already seen: it is a stale primary; the stream is refused.", _name, epoch, seen);
+            throw new InvalidDataException($"the primary's epoch {epoch} is older than epoch {seen} this standby has seen (a stale primary)");
+        }
+
+        if (epoch > seen)
+        {
+            ReplicationFiles.WriteEpoch(_dataDirectory, ReplicationFiles.StandbyFile, epoch);
+            SetStatus(s => s with { Epoch = epoch });
+        }
+    }
+
+    /// <summary>With an interval sync policy, flushes happen after the batch: report each as it happens (no polling).</summary>
+    private async Task ReportFlushesAsync(IReplicationChannel<StandbyMessage, PrimaryMessage> channel, VectorDatabase database, CancellationToken cancellationToken)
+    {
+        long reported = database.Wal.DurableLsn;
+        while (true)
+        {
+            Task changed = database.Wal.PositionsChanged();
+            long durable = database.Wal.DurableLsn;
+            if (durable > reported)
+            {
+                reported = durable;
+                await ReportAsync(channel, database, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+
+            if (database.Wal.IsClosedOrFailed)
+            {
+                return;
+            }
+
+            await changed.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task ReportAsync(IReplicationChannel<StandbyMessage, PrimaryMessage> channel, VectorDatabase database, CancellationToken cancellationToken)
+    {
+        PublishPositions(database);
+        StandbyReceiverStatus s = Status;
+        await SendAsync(channel, new StandbyProgress(s.WrittenLsn, s.FlushedLsn, s.AppliedLsn), cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task SendAsync(IReplicationChannel<StandbyMessage, PrimaryMessage> channel, StandbyMessage message, CancellationToken cancellationToken)
+    {
+        await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await channel.SendAsync(message, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _sendLock.Release();
+        }
+    }
+
+    private async Task ReplaceByBaseBackupAsync(string reason, CancellationToken cancellationToken)
+    {
+        _logger.LogWarning("Standby '{Name}': the primary requires a base backup ({Reason}); replacing the data in '{Directory}'.", _name, reason, _dataDirectory);
+        VectorDatabase old = Database;
+        await old.DisposeAsync().ConfigureAwait(false);
+        await StandbyBaseBackup.InstallAsync(_dataDirectory, _options, _baseBackup, Status.Epoch, _logger, cancellationToken).ConfigureAwait(false);
+        BaseBackups++;
+        OpenDatabase();
+        Interlocked.Exchange(ref _replaced, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+        DatabaseReplaced?.Invoke(this, Database);
+    }
+
+    private void PublishPositions(VectorDatabase database)
+    {
+        WalManager wal = database.Wal;
+        long applied = database.AppliedLsn, durable = wal.DurableLsn, written = wal.WrittenLsn;
+        SetStatus(s => s with { WrittenLsn = written, FlushedLsn = Math.Min(durable, written), AppliedLsn = applied });
+    }
+
+    private void SetStatus(Func<StandbyReceiverStatus, StandbyReceiverStatus> change)
+    {
+        lock (_statusLock)
+        {
+            Volatile.Write(ref _status, change(_status));
+        }
+    }
+
+    /// <summary>The primary told this standby to take a base backup.</summary>
+    private sealed class BaseBackupNeededException(string reason) : Exception(reason);
+}
+
+/// <summary>A standby's state, as one consistent value.</summary>
+/// <param name="Connected">Whether a stream to the primary is open.</param>
+/// <param name="Epoch">The highest epoch seen (persisted).</param>
+/// <param name="WrittenLsn">Written to this standby's WAL.</param>
+/// <param name="FlushedLsn">Durable in this standby's WAL.</param>
+/// <param name="AppliedLsn">Visible to reads here.</param>
+/// <param name="PrimaryLastLsn">The primary's newest LSN, as last reported.</param>
+/// <param name="LastError">The last stream failure, or null.</param>
+public sealed record StandbyReceiverStatus(bool Connected, long Epoch, long WrittenLsn, long FlushedLsn, long AppliedLsn, long PrimaryLastLsn, string? LastError);

@@ -1,0 +1,79 @@
+using System.Diagnostics;
+
+namespace OxiVec.Wal;
+
+/// <summary>The WAL as replication sees it: tailing reads, position notifications, replicated appends, a retention floor.</summary>
+public sealed partial class WalManager
+{
+    /// <summary>Whether this is a standby's WAL (it takes only records replicated from its primary).</summary>
+    internal bool IsStandby => _writer.Standby;
+
+    /// <summary>The newest LSN written to the operating system: what a tail reader can read.</summary>
+    internal long WrittenLsn => _writer.WrittenLsn;
+
+    /// <summary>Whether the WAL is closed or has failed (nothing more will be written).</summary>
+    internal bool IsClosedOrFailed => Volatile.Read(ref _disposed) != 0 || _writer.IsFailed;
+
+    /// <summary>The WAL's storage (a tail reader opens its segments there).</summary>
+    internal IWalStorage Storage => _storage;
+
+    /// <summary>
+    /// The oldest LSN that <see cref="RemoveSegmentsThrough"/> (and so checkpoint retention) must keep, asked at every
+    /// removal: replication slots set it. Null (the default) keeps nothing beyond what the caller asks.
+    /// </summary>
+    internal Func<long>? RetentionFloor
+    {
+        get => _writer.RetentionFloor;
+        set => _writer.RetentionFloor = value;
+    }
+
+    /// <summary>
+    /// A task that completes at the next change of <see cref="WrittenLsn"/> or <see cref="DurableLsn"/> (or when the
+    /// WAL fails or closes). Take it before reading the positions, then await it; no polling.
+    /// </summary>
+    internal Task PositionsChanged() => _writer.PositionsChanged();
+
+    /// <summary>A reader that streams frames from <paramref name="fromLsn"/> on, following the log as it grows.</summary>
+    internal WalTailReader OpenTailReader(long fromLsn)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        return new WalTailReader(_storage, () => _writer.Segments, fromLsn);
+    }
+
+    /// <summary>
+    /// The record at <paramref name="lsn"/>, or null when the WAL no longer holds it (or not yet).
+    /// </summary>
+    internal WalRecord? TryReadRecord(long lsn)
+    {
+        if (lsn < FirstLsn || lsn > WrittenLsn)
+        {
+            return null;
+        }
+
+        try
+        {
+            return ReadRecords(lsn).FirstOrDefault(r => r.Lsn == lsn);
+        }
+        catch (WalCorruptionException) when (lsn < FirstLsn)
+        {
+            return null; // removed meanwhile
+        }
+    }
+
+    /// <summary>
+    /// Appends records replicated from a primary (a standby's WAL), then waits as this WAL's own sync policy says
+    /// (written with an interval policy, fsynced with <c>SyncIntervalMs = 0</c>). Returns the last LSN.
+    /// </summary>
+    /// <exception cref="WalFrameException">The records do not continue this log; nothing is appended.</exception>
+    /// <exception cref="WalFailedException">The WAL has failed.</exception>
+    internal async ValueTask<long> AppendReplicatedAsync(IReadOnlyList<WalReplicatedRecord> records, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        long start = Stopwatch.GetTimestamp();
+        long lsn = _writer.AppendReplicated(records);
+        _checkpointLag.Logged(lsn, records[^1].Type == WalRecordType.Checkpoint);
+        await _writer.WaitForAsync(lsn, Config.SyncIntervalMs == 0, cancellationToken).ConfigureAwait(false);
+        _instrumentation.Committed(Stopwatch.GetElapsedTime(start));
+        return lsn;
+    }
+}

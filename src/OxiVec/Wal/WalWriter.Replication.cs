@@ -1,0 +1,143 @@
+using System.Diagnostics;
+
+namespace OxiVec.Wal;
+
+/// <summary>
+/// What replication needs from the writer: records received from a primary appended with their own LSNs and
+/// timestamps, a standby mode that never appends records of its own, a cheap notification when the written or
+/// durable position moves, and a retention floor that segment removal respects.
+/// </summary>
+internal sealed partial class WalWriter
+{
+    private TaskCompletionSource? _positionsWaiter;
+    private Func<long>? _retentionFloor;
+
+    /// <summary>A standby's WAL: only <see cref="AppendReplicated"/> appends; <see cref="Append"/> throws.</summary>
+    public bool Standby { get; init; }
+
+    /// <summary>The newest LSN written to the operating system (readable by a tail reader).</summary>
+    public long WrittenLsn => Volatile.Read(ref _writtenLsn);
+
+    /// <summary>
+    /// The oldest LSN segment removal must keep (replication slots), asked at every removal; null keeps nothing extra.
+    /// The function may be called under the maintenance lock: it must not call back into the writer's maintenance.
+    /// </summary>
+    public Func<long>? RetentionFloor
+    {
+        get => Volatile.Read(ref _retentionFloor);
+        set => Volatile.Write(ref _retentionFloor, value);
+    }
+
+    /// <summary>
+    /// A task that completes at the next change of the written or durable LSN, or when the writer fails or closes.
+    /// Take it before checking the positions, then await it: a change between the two completes it.
+    /// </summary>
+    public Task PositionsChanged()
+    {
+        while (true)
+        {
+            if (_failure is not null)
+            {
+                return Task.CompletedTask;
+            }
+
+            TaskCompletionSource? current = Volatile.Read(ref _positionsWaiter);
+            if (current is not null)
+            {
+                return current.Task;
+            }
+
+            var created = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            if (Interlocked.CompareExchange(ref _positionsWaiter, created, null) is null)
+            {
+                return created.Task;
+            }
+        }
+    }
+
+    /// <summary>Wakes whoever waits on <see cref="PositionsChanged"/> (nothing is allocated when nobody waits).</summary>
+    private void SignalPositions() => Interlocked.Exchange(ref _positionsWaiter, null)?.TrySetResult();
+
+    /// <summary>
+    /// Appends records received from a primary, verified, with their LSNs, timestamps, types, flags and payloads as
+    /// they are, framed in this WAL's own segments (its salt, checksum, durable distance). The first must carry the
+    /// next LSN. Does no I/O (like <see cref="Append"/>); returns the last LSN.
+    /// </summary>
+    /// <exception cref="WalFrameException">The records do not continue this log, or one is too large for its segments; nothing is appended.</exception>
+    public long AppendReplicated(IReadOnlyList<WalReplicatedRecord> records)
+    {
+        if (records.Count == 0)
+        {
+            throw new ArgumentException("There is nothing to append.", nameof(records));
+        }
+
+        foreach (WalReplicatedRecord r in records)
+        {
+            if (r.Payload.Length > _maxPayload)
+            {
+                throw new WalFrameException(
+                    r.Lsn, 0, $"its payload of {r.Payload.Length} bytes does not fit in one segment of this WAL (at most {_maxPayload} bytes with SegmentSizeBytes = {_config.SegmentSizeBytes})");
+            }
+        }
+
+        lock (_appendLock)
+        {
+            ThrowIfFailed();
+            if (!Standby)
+            {
+                throw new InvalidOperationException($"The WAL in '{_storage.Directory}' is a primary's: it takes no replicated records.");
+            }
+
+            for (int i = 0; i < records.Count; i++)
+            {
+                if (records[i].Lsn != _nextLsn + i)
+                {
+                    throw new WalFrameException(records[i].Lsn, 0, $"LSN {_nextLsn + i} must come next in this WAL");
+                }
+            }
+
+            try
+            {
+                long durable = Volatile.Read(ref _durableLsn);
+                foreach (WalReplicatedRecord r in records)
+                {
+                    WriteReplicatedLocked(r, durable);
+                }
+
+                _clock.Observe(records[^1].TimestampMicros);
+                long last = _nextLsn - 1;
+                Volatile.Write(ref _appendedLsn, last);
+                _instrumentation.RecordsAppended(records.Count);
+                return last;
+            }
+            catch (Exception ex)
+            {
+                Fail(ex);
+                throw;
+            }
+        }
+    }
+
+    private void WriteReplicatedLocked(WalReplicatedRecord r, long durableLsn)
+    {
+        Debug.Assert(_appendLock.IsHeldByCurrentThread, "appends are serialised by _appendLock");
+        int size = WalFormat.RecordSize(r.Payload.Length);
+        if (NeedsRotationLocked(size))
+        {
+            _appendSegment = new SegmentState(
+                _appendSegment.Id + 1, _nextLsn, (uint)Random.Shared.Next(int.MinValue, int.MaxValue), WalRecord.ToMicros(_time.GetUtcNow()),
+                WalSegmentName.Format(_appendSegment.Id + 1, _nextLsn), _time.GetTimestamp());
+            _appendOffset = WalFormat.SegmentHeaderSize;
+        }
+
+        Span<byte> record = Reserve(size);
+        r.Payload.Span.CopyTo(record[WalFormat.RecordHeaderSize..]);
+        uint distance = (uint)Math.Min(uint.MaxValue, r.Lsn - durableLsn);
+        WalFormat.WriteRecordHeader(record, _appendSegment.Salt, r.Lsn, r.TimestampMicros, r.Type, r.Flags, distance, r.Payload.Length);
+        _appendOffset += size;
+        _nextLsn = r.Lsn + 1;
+    }
+
+    /// <summary>The LSN through which removal may go: <paramref name="lsn"/>, lowered to keep what the retention floor keeps.</summary>
+    private long ClampToRetentionFloor(long lsn) => RetentionFloor is { } floor ? Math.Min(lsn, floor() - 1) : lsn;
+}
