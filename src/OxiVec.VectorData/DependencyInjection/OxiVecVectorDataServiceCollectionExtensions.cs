@@ -18,7 +18,7 @@ namespace OxiVec.VectorData.DependencyInjection;
 /// first, then unkeyed), or else wrap a registered <see cref="VectorDatabase"/> (which the container owns). Register
 /// the embedded back end with <see cref="AddOxiVecEmbeddedBackend(IServiceCollection, string, VectorDatabaseOptions?)"/>
 /// (or the overloads of <c>AddOxiVecVectorStore</c> taking a data directory or configuration), the remote one with
-/// the registration of <c>OxiVec.VectorData.Remote</c>. Without an options provider, the embedding generator is the
+/// <see cref="OxiVecRemoteServiceCollectionExtensions.AddOxiVecRemoteBackend(IServiceCollection, Action{OxiVec.Client.OxiVecClientOptions}?)"/>. Without an options provider, the embedding generator is the
 /// container's <see cref="IEmbeddingGenerator"/>, if any.
 /// </remarks>
 public static class OxiVecVectorDataServiceCollectionExtensions
