@@ -324,7 +324,11 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
     /// <summary>The WAL's health against the guide's thresholds.</summary>
     public WalHealthReport CheckHealth() => _wal.CheckHealth();
 
-    /// <summary>fsyncs everything logged so far and makes it visible to reads (including writes whose callers cancelled their wait).</summary>
+    /// <summary>
+    /// fsyncs everything logged so far and makes it visible to reads (including writes whose callers cancelled their
+    /// wait). On a primary whose commits wait for synchronous standbys, a write becomes visible only once they have
+    /// confirmed it (it is applied then, in the background): Sync fsyncs it but does not bypass that wait.
+    /// </summary>
     /// <exception cref="WalFailedException">The WAL, or applying a logged write, failed.</exception>
     public void Sync()
     {
@@ -339,7 +343,10 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
             throw;
         }
 
-        ApplyUpTo(logged);
+        if (CommitGate is null)
+        {
+            ApplyUpTo(logged);
+        }
     }
 
     /// <summary>

@@ -190,4 +190,30 @@ public sealed class SyncCommitTests
         Assert.NotNull(h.Primary.Get("docs", "c"));
         Assert.True(await a.WaitForAppliedAsync(lsn, Timeout, CancellationToken.None));
     }
+
+    [Fact]
+    public async Task Sync_OnAPrimaryWithSynchronousStandbys_DoesNotMakeAnUnconfirmedWriteVisible()
+    {
+        await using var h = new ReplicationHarness(new ReplicationOptions { SynchronousStandbys = "FIRST 1 (a)" });
+        var faults = new LinkFaults();
+        StandbyReceiver a = await h.StartStandbyAsync("a", faults);
+        await CreateDocsAsync(h);
+
+        faults.ProgressValve.Close();
+        using var cts = new CancellationTokenSource();
+        Task<long> commit = h.Primary.InsertAsync("docs", "s", V, cancellationToken: cts.Token).AsTask();
+        long lsn = h.Primary.Wal.LastLsn;
+        WaitForGate(h.Replicator, 1, commit);
+        await cts.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => commit.WaitAsync(Timeout));
+
+        h.Primary.Sync(); // fsyncs locally; the standby has not confirmed, so the write must stay invisible
+        Assert.Null(h.Primary.Get("docs", "s"));
+        Assert.True(h.Primary.AppliedLsn < lsn);
+
+        faults.ProgressValve.Open();
+        Assert.True(await h.Primary.WaitForAppliedAsync(lsn, Timeout));
+        Assert.NotNull(h.Primary.Get("docs", "s"));
+        Assert.True(await a.WaitForAppliedAsync(lsn, Timeout, CancellationToken.None));
+    }
 }
