@@ -17,19 +17,46 @@ internal static class StatsCommand
 {
     public static Command Create()
     {
-        Option<string> dataOption = StoreOptions.Data();
+        Option<string?> dataOption = new("--data")
+        {
+            Description = "The data directory (its WAL is in DIR/wal unless --wal says otherwise). Either --data or --url.",
+            HelpName = "DIR",
+        };
         Option<string?> walOption = StoreOptions.Wal();
+        Option<string?> urlOption = new("--url")
+        {
+            Description = "Instead of a data directory, a running oxivec serve's REST URL: show its replication (each standby's LSNs and lag in bytes, LSNs and ms, or a standby's own).",
+            HelpName = "URL",
+        };
+        Option<string?> apiKeyOption = new("--api-key")
+        {
+            Description = "With --url: the server's API key (default: OXIVEC_API_KEY).",
+            HelpName = "KEY",
+        };
         Option<bool> jsonOption = new("--json")
         {
-            Description = "Print one JSON object: {\"data_directory\", \"wal_directory\", \"collections\": [...], \"wal\": {...}, \"recovery\": {...}}.",
+            Description = "Print one JSON object: {\"data_directory\", \"wal_directory\", \"collections\": [...], \"wal\": {...}, \"recovery\": {...}}; with --url, the server's /oxivec/replication result.",
         };
         var command = new Command(
             "stats",
-            "Show the collections, the WAL's metrics and health, and what opening the database recovered (it opens the database, so it needs the lock).")
+            "Show the collections, the WAL's metrics and health, and what opening the database recovered (it opens the database, so it needs the lock); " +
+            "with --url, a running server's replication and lag.")
         {
-            dataOption, walOption, jsonOption,
+            dataOption, walOption, urlOption, apiKeyOption, jsonOption,
         };
-        command.SetAction(parse => Run(parse.GetValue(dataOption)!, parse.GetValue(walOption), parse.GetValue(jsonOption)));
+        command.SetAction(parse =>
+        {
+            string? data = parse.GetValue(dataOption);
+            string? url = parse.GetValue(urlOption);
+            if ((data is null) == (url is null))
+            {
+                throw new CliException(ExitCodes.Usage, "stats needs either --data DIR (a database not held by a running server) or --url URL (a running oxivec serve), not both.");
+            }
+
+            return url is not null
+                ? ReplicationStatusView.Run(url, parse.GetValue(apiKeyOption) ?? Environment.GetEnvironmentVariable("OXIVEC_API_KEY"), parse.GetValue(jsonOption))
+                : Run(data!, parse.GetValue(walOption), parse.GetValue(jsonOption));
+        });
         return command;
     }
 
