@@ -238,6 +238,9 @@ public sealed class StandbyReceiver : IAsyncDisposable
         await using (channel.ConfigureAwait(false))
         {
             using var stream = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            // The primary counts the hello's last LSN as written and flushed here: with an interval policy the tail may
+            // not be fsynced yet (a reconnect in this process), so make it durable before claiming it.
+            await wal.FlushAsync(stream.Token).ConfigureAwait(false);
             long last = wal.LastLsn;
             ulong digest = last > 0 && wal.TryReadRecord(last) is { } record ? RecordDigest.Of(record) : 0;
             await SendAsync(channel, new StandbyHello(_name, last, digest, Status.Epoch), stream.Token).ConfigureAwait(false);

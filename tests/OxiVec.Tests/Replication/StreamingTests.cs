@@ -72,6 +72,28 @@ public sealed class StreamingTests
     }
 
     [Fact]
+    public async Task Reconnect_OfAStandbyWithAnIntervalPolicy_NeverHasThePrimaryCountUnflushedRecordsAsFlushed()
+    {
+        await using var h = new ReplicationHarness();
+        var links = new List<InMemoryLink>();
+        StandbyReceiver standby = await h.StartStandbyAsync("a", options: ReplicationHarness.Options(syncIntervalMs: 600_000), opened: links.Add);
+        Seed(h.Primary, 0, 10);
+        await h.CaughtUpAsync(standby);
+        OxiVec.Wal.WalManager wal = standby.Database.Wal;
+        Assert.True(wal.DurableLsn < wal.LastLsn, "precondition: the standby holds written records its interval policy has not fsynced yet");
+
+        links[^1].Cut();
+        Seed(h.Primary, 10, 5); // arrives once the standby has reconnected
+        await h.CaughtUpAsync(standby);
+
+        Assert.True(links.Count > 1, "the standby reconnected");
+        StandbyStatus a = h.Replicator.GetStatus().Standbys.Single(s => s.Name == "a");
+        Assert.True(
+            a.FlushedLsn <= wal.DurableLsn,
+            $"the primary counts LSN {a.FlushedLsn} as flushed on the standby, whose WAL is durable only through LSN {wal.DurableLsn}");
+    }
+
+    [Fact]
     public async Task StandbyRestart_AfterItsReceiverStops_ResumesFromItsLogWithoutABaseBackup()
     {
         await using var h = new ReplicationHarness();
