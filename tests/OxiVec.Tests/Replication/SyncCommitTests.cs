@@ -175,13 +175,7 @@ public sealed class SyncCommitTests
         StandbyReceiver a = await h.StartStandbyAsync("a", faults);
         await CreateDocsAsync(h);
 
-        faults.ProgressValve.Close();
-        using var cts = new CancellationTokenSource();
-        Task<long> commit = h.Primary.InsertAsync("docs", "c", V, cancellationToken: cts.Token).AsTask();
-        long lsn = h.Primary.Wal.LastLsn;
-        WaitForGate(h.Replicator, 1, commit);
-        await cts.CancelAsync();
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => commit.WaitAsync(Timeout));
+        long lsn = await InsertUnconfirmedAndCancelTheWaitAsync(h, faults, "c");
         Assert.Null(h.Primary.Get("docs", "c"));
         Assert.Throws<InvalidOperationException>(() => h.Primary.Insert("docs", "c", V)); // it is committed: the id exists
 
@@ -199,13 +193,7 @@ public sealed class SyncCommitTests
         StandbyReceiver a = await h.StartStandbyAsync("a", faults);
         await CreateDocsAsync(h);
 
-        faults.ProgressValve.Close();
-        using var cts = new CancellationTokenSource();
-        Task<long> commit = h.Primary.InsertAsync("docs", "s", V, cancellationToken: cts.Token).AsTask();
-        long lsn = h.Primary.Wal.LastLsn;
-        WaitForGate(h.Replicator, 1, commit);
-        await cts.CancelAsync();
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => commit.WaitAsync(Timeout));
+        long lsn = await InsertUnconfirmedAndCancelTheWaitAsync(h, faults, "s");
 
         h.Primary.Sync(); // fsyncs locally; the standby has not confirmed, so the write must stay invisible
         Assert.Null(h.Primary.Get("docs", "s"));
@@ -215,5 +203,21 @@ public sealed class SyncCommitTests
         Assert.True(await h.Primary.WaitForAppliedAsync(lsn, Timeout));
         Assert.NotNull(h.Primary.Get("docs", "s"));
         Assert.True(await a.WaitForAppliedAsync(lsn, Timeout, CancellationToken.None));
+    }
+
+    /// <summary>
+    /// Holds the standby's progress back, inserts <paramref name="id"/>, waits until its commit waits at the gate, cancels
+    /// that wait (the insert throws OperationCanceledException) and returns its LSN: logged, not yet confirmed.
+    /// </summary>
+    private static async Task<long> InsertUnconfirmedAndCancelTheWaitAsync(ReplicationHarness h, LinkFaults faults, string id)
+    {
+        faults.ProgressValve.Close();
+        using var cts = new CancellationTokenSource();
+        Task<long> commit = h.Primary.InsertAsync("docs", id, V, cancellationToken: cts.Token).AsTask();
+        long lsn = h.Primary.Wal.LastLsn;
+        WaitForGate(h.Replicator, 1, commit);
+        await cts.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => commit.WaitAsync(Timeout));
+        return lsn;
     }
 }
