@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the tools CI needs besides the .NET SDK, each only when it is missing:
-#   promtool (Debian's `prometheus` package) checks docs/monitoring/alerts.yml and the server's /metrics scrape.
+#   promtool (Debian's `prometheus` package) checks docs/monitoring/alerts.yml and the server's /metrics scrape;
+#   etcd and etcdctl (Debian's `etcd-server` and `etcd-client`, 3.4) are the failover coordinator the cluster tests start.
 set -euo pipefail
 
 if ! command -v promtool >/dev/null 2>&1; then
@@ -8,4 +9,12 @@ if ! command -v promtool >/dev/null 2>&1; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null
 fi
+if ! command -v etcd >/dev/null 2>&1 || ! command -v etcdctl >/dev/null 2>&1; then
+  echo "install-tools: installing etcd (Debian packages etcd-server, etcd-client)"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends etcd-server etcd-client >/dev/null
+  # The package's service is not wanted: tests start their own members on free loopback ports.
+  (systemctl disable --now etcd >/dev/null 2>&1 || service etcd stop >/dev/null 2>&1 || true)
+fi
 promtool --version | head -n 1
+etcd --version | head -n 1
