@@ -126,6 +126,106 @@ public sealed class FailoverTests
         Assert.Contains("differs", required.Reason);
     }
 
+    [Fact]
+    public async Task DeposedPrimary_WhoseWalNoLongerReachesBackToTheBranchPoint_TakesABaseBackup_KeepingItsOldDataInTheQuarantine()
+    {
+        using var temp = new TempDirectory();
+        using var stop = new CancellationTokenSource();
+        var links = new FailoverLinks(stop.Token);
+        string aDir = temp.Sub("a"), bDir = temp.Sub("b");
+        VectorDatabaseOptions small = new()
+        {
+            Wal = Options.Wal with { SegmentSizeBytes = OxiVec.Wal.WalConfig.MinSegmentSizeBytes, RetentionPolicy = RetentionPolicy.KeepLast(1) },
+        };
+        VectorDatabase a = VectorDatabase.Open(aDir, small);
+        WalReplicator current = new(a, new ReplicationOptions(), epoch: 1);
+        StandbyReceiver b = await links.StartStandbyAsync(bDir, "b", () => current);
+        StreamingTests.Seed(a, 0, 5);
+        await FailoverLinks.CaughtUpAsync(b, a.Wal.LastLsn);
+        await b.DisposeAsync();
+        await current.DisposeAsync(); // a's slot for b no longer keeps its WAL
+        long keep = a.Wal.LastLsn;
+        for (int batch = 0; batch < 4; batch++)
+        {
+            a.InsertBatch("docs", Enumerable.Range(0, 400).Select(i => new VectorRecord($"bulk{batch}-{i}", new float[] { i, batch, 1 }, new Dictionary<string, MetadataValue>())));
+        }
+
+        a.Checkpoint(); // covers the divergent tail; retention removes the segments before it
+        Assert.True(a.Wal.FirstLsn > keep + 1, $"the WAL now starts at LSN {a.Wal.FirstLsn}, after the branch point {keep}");
+        var oldExport = ReplicationHarness.Export(a);
+        a.Dispose();
+
+        StandbyPromotion.Promote(bDir, 2);
+        using VectorDatabase newPrimary = VectorDatabase.Open(bDir, Options);
+        current = new WalReplicator(newPrimary, new ReplicationOptions(), epoch: 2);
+        StreamingTests.Seed(newPrimary, 100, 3);
+        StandbyPromotion.Demote(aDir);
+        var replaced = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        StandbyReceiver rejoined = await links.StartStandbyAsync(aDir, "a", () => current, small, r => r.DatabaseReplaced += (_, _) => replaced.TrySetResult());
+        try
+        {
+            await replaced.Task.WaitAsync(ReplicationHarness.Timeout); // its own log runs far past the new primary's: wait for the replacement
+            await FailoverLinks.CaughtUpAsync(rejoined, newPrimary.Wal.LastLsn);
+            Assert.Equal(1, rejoined.Status.Rewinds);
+            Assert.Equal(1, rejoined.BaseBackups);
+            Assert.Equal(ReplicationHarness.Export(newPrimary), ReplicationHarness.Export(rejoined.Database));
+
+            // The old content is kept whole: opened read-only elsewhere, it still holds the divergent writes.
+            string kept = Path.Combine(aDir, "quarantine", $"rewind-2-{keep}", "previous-data");
+            Assert.True(Directory.Exists(Path.Combine(kept, "wal")));
+            string copy = temp.Sub("inspect");
+            CopyDirectory(kept, copy);
+            ReplicationFiles.Delete(copy, ReplicationFiles.StandbyFile);
+            using VectorDatabase old = VectorDatabase.Open(copy, small);
+            Assert.Equal(oldExport, ReplicationHarness.Export(old));
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await rejoined.DisposeAsync();
+            await current.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Replicator_RaisingTheEpochOfAPrimaryThatHadOne_RecordsWhereTheNewEpochBegins()
+    {
+        using var temp = new TempDirectory();
+        using VectorDatabase primary = VectorDatabase.Open(temp.Path, Options);
+        await using (new WalReplicator(primary, new ReplicationOptions(), epoch: 1))
+        {
+        }
+
+        Assert.Empty(ReplicationFiles.ReadHistory(temp.Path)); // a first epoch has no branch point
+        StreamingTests.Seed(primary, 0, 3);
+        long start = primary.Wal.LastLsn + 1;
+        await using (var raised = new WalReplicator(primary, new ReplicationOptions(), epoch: 4))
+        {
+            Assert.Equal(4, raised.Epoch);
+        }
+
+        await using (var lower = new WalReplicator(primary, new ReplicationOptions(), epoch: 2))
+        {
+            Assert.Equal(4, lower.Epoch); // never goes back
+        }
+
+        Assert.Equal([new EpochHistoryEntry(4, start)], ReplicationFiles.ReadHistory(temp.Path));
+    }
+
+    private static void CopyDirectory(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (string file in Directory.GetFiles(from))
+        {
+            File.Copy(file, Path.Combine(to, Path.GetFileName(file)));
+        }
+
+        foreach (string directory in Directory.GetDirectories(from))
+        {
+            CopyDirectory(directory, Path.Combine(to, Path.GetFileName(directory)));
+        }
+    }
+
     private static async Task<PrimaryMessage?> FirstAnswerAsync(WalReplicator replicator, StandbyHello hello)
     {
         var link = new InMemoryLink();
