@@ -191,8 +191,8 @@ public sealed class FailoverTests
     public async Task RewindInterruptedAfterItsMarkerWasWritten_IsFinishedWhenTheStandbyOpens_ThenItCatchesUpAgain()
     {
         await using var h = new ReplicationHarness();
+        StandbyReceiver standby = await h.StartStandbyAsync("a"); // its WAL starts before the writes: it can be rewound into them
         StreamingTests.Seed(h.Primary, 0, 10);
-        StandbyReceiver standby = await h.StartStandbyAsync("a");
         await h.CaughtUpAsync(standby);
         await h.StopStandbyAsync(standby);
         long last = h.Primary.Wal.LastLsn;
