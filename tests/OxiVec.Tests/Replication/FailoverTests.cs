@@ -216,6 +216,24 @@ public sealed class FailoverTests
     }
 
     [Fact]
+    public async Task Promote_OfAStandbyWhoseRewindWasInterrupted_FinishesTheRewindFirst_SoTheDiscardedRecordsNeverBecomeThePrimarys()
+    {
+        await using var h = new ReplicationHarness();
+        StandbyReceiver standby = await h.StartStandbyAsync("a");
+        StreamingTests.Seed(h.Primary, 0, 10);
+        await h.CaughtUpAsync(standby);
+        await h.StopStandbyAsync(standby);
+        long keep = h.Primary.Wal.LastLsn - 4;
+        string directory = h.StandbyDirectory("a");
+        File.WriteAllText(ReplicationFiles.PathOf(directory, StandbyRewind.PendingFile), $$"""{"Epoch":2,"KeepThroughLsn":{{keep}},"Reason":"test"}""");
+
+        Assert.Equal(new PromotionResult(3, keep + 1), StandbyPromotion.Promote(directory, 3));
+        using VectorDatabase promoted = VectorDatabase.Open(directory, Options);
+        Assert.Equal(keep, promoted.Wal.LastLsn);
+        Assert.True(File.Exists(Path.Combine(directory, "quarantine", $"rewind-2-{keep}", "manifest.json")));
+    }
+
+    [Fact]
     public async Task Replicator_RaisingTheEpochOfAPrimaryThatHadOne_RecordsWhereTheNewEpochBegins()
     {
         using var temp = new TempDirectory();
