@@ -67,7 +67,7 @@ public sealed partial class VectorDatabase
                 continue;
             }
 
-            ApplyLogical(operation);
+            ApplyLogical(operation, record.Lsn);
             ApplyTogether([operation], record.Lsn);
             applied++;
         }
@@ -149,6 +149,7 @@ public sealed partial class VectorDatabase
                 _collections[c.Name] = c;
             }
 
+            RestoreTransactions(data.Transactions);
             _versions.Publish(data.CoveredLsn);
             _validCheckpoints.Add(entry.Path);
             _wal.NoteCheckpointWritten(data.Created);
@@ -171,7 +172,7 @@ public sealed partial class VectorDatabase
                 WalEntry.Delete d => RequireCollection(d.Collection) is not null ? new StoreOperation.Remove(d.Collection, d.Id) : null,
                 WalEntry.Custom { Operation: SchemaOperations.CreateCollection } c => CreateFrom(c.Payload.Span),
                 WalEntry.Custom { Operation: SchemaOperations.DropCollection } c => new StoreOperation.Drop(SchemaOperations.ReadDrop(c.Payload.Span)),
-                _ => null,
+                _ => FromTransactionEntry(entry, record.Lsn),
             };
             return operation;
         }
