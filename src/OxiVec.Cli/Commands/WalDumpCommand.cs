@@ -101,6 +101,7 @@ internal static class WalDumpCommand
             WalRecordType.Delete => "red",
             WalRecordType.Checkpoint => "blue",
             WalRecordType.Custom => "fuchsia",
+            WalRecordType.PrepareTransaction or WalRecordType.CommitPrepared or WalRecordType.RollbackPrepared => "olive",
             _ => "aqua",
         };
         string type = RecordFormat.TypeName(record.Type);

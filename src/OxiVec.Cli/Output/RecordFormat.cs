@@ -100,6 +100,12 @@ internal static class RecordFormat
                 return [("begin_lsn", e.BeginLsn), ("entry_count", e.EntryCount)];
             case WalEntry.TransactionAbort e:
                 return [("begin_lsn", e.BeginLsn)];
+            case WalEntry.PrepareTransaction e:
+                return [("gid", e.Gid), ("payload_bytes", e.Payload.Length)];
+            case WalEntry.CommitPrepared e:
+                return [("gid", e.Gid)];
+            case WalEntry.RollbackPrepared e:
+                return [("gid", e.Gid)];
             default:
                 return [];
         }

@@ -15,6 +15,15 @@ internal abstract record StoreOperation
 
     /// <summary>Drop a collection and its records.</summary>
     public sealed record Drop(string Collection) : StoreOperation;
+
+    /// <summary>Prepare a global transaction: reserve its records; nothing visible.</summary>
+    public sealed record Prepare(OxiVec.Transactions.PreparedEntry Entry) : StoreOperation;
+
+    /// <summary>Commit a prepared transaction: apply its resolved writes together.</summary>
+    public sealed record CommitPrepared(string Gid, IReadOnlyList<StoreOperation> Operations) : StoreOperation;
+
+    /// <summary>Roll back a global transaction (prepared or not known): release its reservations.</summary>
+    public sealed record RollbackPrepared(string Gid) : StoreOperation;
 }
 
 /// <summary>Operations appended to the WAL at <see cref="Lsn"/>, waiting to be applied in LSN order.</summary>

@@ -67,7 +67,7 @@ public sealed partial class VectorDatabase
                 continue;
             }
 
-            ApplyLogical(operation);
+            ApplyLogical(operation, record.Lsn);
             ApplyTogether([operation], record.Lsn);
             applied++;
         }
@@ -171,7 +171,7 @@ public sealed partial class VectorDatabase
                 WalEntry.Delete d => RequireCollection(d.Collection) is not null ? new StoreOperation.Remove(d.Collection, d.Id) : null,
                 WalEntry.Custom { Operation: SchemaOperations.CreateCollection } c => CreateFrom(c.Payload.Span),
                 WalEntry.Custom { Operation: SchemaOperations.DropCollection } c => new StoreOperation.Drop(SchemaOperations.ReadDrop(c.Payload.Span)),
-                _ => null,
+                _ => FromTransactionEntry(entry, record.Lsn),
             };
             return operation;
         }

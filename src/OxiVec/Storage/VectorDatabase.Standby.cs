@@ -162,7 +162,7 @@ public sealed partial class VectorDatabase
                 _standbyTransaction = null;
                 if (members is { Count: > 0 })
                 {
-                    members.ForEach(ApplyLogical);
+                    members.ForEach(m => ApplyLogical(m, record.Lsn));
                     ApplyTogether(members, record.Lsn);
                 }
 
@@ -174,7 +174,7 @@ public sealed partial class VectorDatabase
                 _standbyTransaction = null; // a transaction interrupted by a record of its own never commits
                 if (FromRecord(record) is { } operation)
                 {
-                    ApplyLogical(operation);
+                    ApplyLogical(operation, record.Lsn);
                     ApplyTogether([operation], record.Lsn);
                 }
 

@@ -116,6 +116,7 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
             checkpointStorage ?? FileSystemCheckpointStorage.Instance)
         {
             _standby = standby,
+            _preparedWarningAge = options.PreparedTransactionWarningAge,
         };
         try
         {
@@ -322,7 +323,8 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
     public WalMetrics GetWalMetrics() => _wal.GetMetrics();
 
     /// <summary>The WAL's health against the guide's thresholds.</summary>
-    public WalHealthReport CheckHealth() => _wal.CheckHealth();
+    /// <remarks>Also warns of prepared transactions in doubt for longer than <see cref="VectorDatabaseOptions.PreparedTransactionWarningAge"/>.</remarks>
+    public WalHealthReport CheckHealth() => WithPreparedTransactionFindings(_wal.CheckHealth());
 
     /// <summary>
     /// fsyncs everything logged so far and makes it visible to reads (including writes whose callers cancelled their
@@ -446,6 +448,12 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
                 throw new KeyNotFoundException($"Collection '{w.Collection}' does not exist.");
             }
 
+            if (_logicalTransactions.Reservations.Count > 0
+                && _logicalTransactions.Reservations.TryGetValue((w.Collection, w.Id), out string? holder))
+            {
+                throw new OxiVec.Transactions.TransactionConflictException(w.Collection, w.Id, holder);
+            }
+
             bool exists = overlay is not null && overlay.TryGetValue((w.Collection, w.Id), out bool staged) ? staged : collection.Ids.Contains(w.Id);
             switch (w.Kind)
             {
@@ -474,7 +482,7 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
     /// First half of the write path: resolve and log under the write lock, so LSN order is validation order, then
     /// queue the operations for application. Nothing is logged when resolution throws.
     /// </summary>
-    private Staged Stage(IReadOnlyList<StoreOperation>? schema, (PendingWrite Write, byte[] Metadata)[]? writes)
+    private Staged Stage(IReadOnlyList<StoreOperation>? schema, (PendingWrite Write, byte[] Metadata)[]? writes, Func<StoreOperation[]>? resolve = null)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         ThrowIfStandby();
@@ -483,7 +491,7 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
         {
             ThrowIfFailed();
 
-            StoreOperation[] operations = schema is not null ? ResolveSchemaLocked(schema) : ResolveLocked(writes!);
+            StoreOperation[] operations = resolve is not null ? resolve() : schema is not null ? ResolveSchemaLocked(schema) : ResolveLocked(writes!);
             var entries = new WalEntry[operations.Length];
             for (int i = 0; i < entries.Length; i++)
             {
@@ -503,7 +511,7 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
 
             foreach (StoreOperation operation in operations)
             {
-                ApplyLogical(operation);
+                ApplyLogical(operation, lsn);
             }
 
             _toApply.Enqueue(new PendingApply(lsn, operations));
@@ -617,6 +625,8 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
                     throw new InvalidOperationException($"Collection '{c.Collection}' already exists.");
                 case StoreOperation.Drop d when !_logical.ContainsKey(d.Collection):
                     throw new KeyNotFoundException($"Collection '{d.Collection}' does not exist.");
+                case StoreOperation.Drop d when _logicalTransactions.GidWriting(d.Collection) is { } gid:
+                    throw new OxiVec.Transactions.TransactionConflictException(d.Collection, gid);
                 default:
                     break;
             }
@@ -693,6 +703,11 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
     /// </summary>
     private void ApplyTogether(IReadOnlyList<StoreOperation> operations, long lsn)
     {
+        if (ApplyTransactionStep(operations, lsn))
+        {
+            return;
+        }
+
         if (operations is [StoreOperation.Create or StoreOperation.Drop])
         {
             Apply(operations[0]);
@@ -762,10 +777,13 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
     /// <summary>Tests only: called before each operation is applied; an exception it throws is an apply failure.</summary>
     internal Action<StoreOperation>? FaultInjector { get; set; }
 
-    private void ApplyLogical(StoreOperation operation)
+    private void ApplyLogical(StoreOperation operation, long lsn)
     {
         switch (operation)
         {
+            case StoreOperation.Prepare or StoreOperation.CommitPrepared or StoreOperation.RollbackPrepared:
+                ApplyLogicalTransaction(operation, lsn);
+                break;
             case StoreOperation.Put p:
                 _logical[p.Collection].Ids.Add(p.Id);
                 break;
@@ -803,6 +821,9 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
         StoreOperation.Remove r => new WalEntry.Delete(r.Collection, r.Id),
         StoreOperation.Create c => SchemaOperations.Create(c.Collection, c.Options),
         StoreOperation.Drop d => SchemaOperations.Drop(d.Collection),
+        StoreOperation.Prepare p => new WalEntry.PrepareTransaction(p.Entry.Gid, p.Entry.Payload),
+        StoreOperation.CommitPrepared c => new WalEntry.CommitPrepared(c.Gid),
+        StoreOperation.RollbackPrepared r => new WalEntry.RollbackPrepared(r.Gid),
         _ => throw new ArgumentOutOfRangeException(nameof(operation)),
     };
 

@@ -32,6 +32,25 @@ public sealed record VectorDatabaseOptions
     /// </summary>
     public bool SkipCorruptedEntries { get; init; }
 
+    /// <summary>The default of <see cref="PreparedTransactionWarningAge"/>: 5 minutes.</summary>
+    public static readonly TimeSpan DefaultPreparedTransactionWarningAge = TimeSpan.FromMinutes(5);
+
+    private readonly TimeSpan _preparedTransactionWarningAge = DefaultPreparedTransactionWarningAge;
+
+    /// <summary>
+    /// A prepared transaction in doubt for longer than this (on <see cref="TimeProvider"/>'s clock) makes
+    /// <see cref="VectorDatabase.CheckHealth"/> report a warning naming it, and is logged once. The default is 5 minutes.
+    /// </summary>
+    public TimeSpan PreparedTransactionWarningAge
+    {
+        get => _preparedTransactionWarningAge;
+        init
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(value, TimeSpan.Zero, nameof(PreparedTransactionWarningAge));
+            _preparedTransactionWarningAge = value;
+        }
+    }
+
     private readonly int _maxRecoveryTimeMs;
     private readonly int _recoveryParallelism = Math.Max(1, Environment.ProcessorCount);
 

@@ -95,4 +95,29 @@ public abstract record WalEntry
         /// <inheritdoc/>
         public override WalRecordType Type => WalRecordType.TransactionAbort;
     }
+
+    /// <summary>Prepares the global transaction <paramref name="Gid"/> (two-phase commit); its writes apply only at a <see cref="CommitPrepared"/>.</summary>
+    /// <param name="Gid">The global transaction id.</param>
+    /// <param name="Payload">The prepared writes and their details, encoded by the storage layer (opaque to the WAL).</param>
+    public sealed record PrepareTransaction(string Gid, ReadOnlyMemory<byte> Payload) : WalEntry
+    {
+        /// <inheritdoc/>
+        public override WalRecordType Type => WalRecordType.PrepareTransaction;
+    }
+
+    /// <summary>Commits the prepared global transaction <paramref name="Gid"/>.</summary>
+    /// <param name="Gid">The global transaction id.</param>
+    public sealed record CommitPrepared(string Gid) : WalEntry
+    {
+        /// <inheritdoc/>
+        public override WalRecordType Type => WalRecordType.CommitPrepared;
+    }
+
+    /// <summary>Rolls back the global transaction <paramref name="Gid"/> (prepared or not).</summary>
+    /// <param name="Gid">The global transaction id.</param>
+    public sealed record RollbackPrepared(string Gid) : WalEntry
+    {
+        /// <inheritdoc/>
+        public override WalRecordType Type => WalRecordType.RollbackPrepared;
+    }
 }

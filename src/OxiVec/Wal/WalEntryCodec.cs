@@ -24,6 +24,9 @@ internal static class WalEntryCodec
         WalEntry.TransactionBegin => 4,
         WalEntry.TransactionCommit => 12,
         WalEntry.TransactionAbort => 8,
+        WalEntry.PrepareTransaction e => StringSize(e.Gid, "Gid") + e.Payload.Length,
+        WalEntry.CommitPrepared e => StringSize(e.Gid, "Gid"),
+        WalEntry.RollbackPrepared e => StringSize(e.Gid, "Gid"),
         _ => throw new ArgumentException($"Unknown WAL entry kind {entry.GetType().Name}.", nameof(entry)),
     };
 
@@ -61,6 +64,16 @@ internal static class WalEntryCodec
             case WalEntry.TransactionAbort e:
                 w.Int64(e.BeginLsn);
                 break;
+            case WalEntry.PrepareTransaction e:
+                w.String(e.Gid);
+                e.Payload.Span.CopyTo(w.Take(e.Payload.Length));
+                break;
+            case WalEntry.CommitPrepared e:
+                w.String(e.Gid);
+                break;
+            case WalEntry.RollbackPrepared e:
+                w.String(e.Gid);
+                break;
             default:
                 throw new ArgumentException($"Unknown WAL entry kind {entry.GetType().Name}.", nameof(entry));
         }
@@ -86,6 +99,9 @@ internal static class WalEntryCodec
             WalRecordType.TransactionBegin => new WalEntry.TransactionBegin(r.Int32("entry count")),
             WalRecordType.TransactionCommit => new WalEntry.TransactionCommit(r.Int64("begin LSN"), r.Int32("entry count")),
             WalRecordType.TransactionAbort => new WalEntry.TransactionAbort(r.Int64("begin LSN")),
+            WalRecordType.PrepareTransaction => new WalEntry.PrepareTransaction(r.String("gid"), r.Rest()),
+            WalRecordType.CommitPrepared => new WalEntry.CommitPrepared(r.String("gid")),
+            WalRecordType.RollbackPrepared => new WalEntry.RollbackPrepared(r.String("gid")),
             _ => throw new InvalidDataException($"unknown record type {(byte)type}"),
         };
         if (r.Remaining != 0)

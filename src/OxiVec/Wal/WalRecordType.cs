@@ -26,6 +26,15 @@ public enum WalRecordType : byte
 
     /// <summary>Discards the open transaction.</summary>
     TransactionAbort = 8,
+
+    /// <summary>Prepares a global transaction (two-phase commit): a gid and its writes, encoded by the storage layer; nothing applied yet.</summary>
+    PrepareTransaction = 9,
+
+    /// <summary>Commits the prepared global transaction named by its gid: its writes count from here on.</summary>
+    CommitPrepared = 10,
+
+    /// <summary>Rolls back the global transaction named by its gid (prepared, or not known: presumed abort).</summary>
+    RollbackPrepared = 11,
 }
 
 /// <summary>Per-record flags; stored as one byte in the record header.</summary>
