@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using OxiVec.Internal;
 using OxiVec.Storage;
 using OxiVec.Storage.Checkpoints;
+using OxiVec.Transactions;
 using OxiVec.Wal;
 
 namespace OxiVec.Recovery;
@@ -208,6 +209,9 @@ public sealed class CrashRecoveryManager
                 }
 
                 long baseLsn = basis?.CoveredLsn ?? 0;
+                // Prepared transactions (carried by the checkpoint, or prepared in the window) apply only when their
+                // commit record is at or before the target; one still in doubt at the target is not applied.
+                var prepared = new Dictionary<string, PreparedEntry>(basis?.Transactions.Prepared ?? [], StringComparer.Ordinal);
                 IEnumerable<WalRecord> window = reader.ReadRecords(baseLsn + 1).TakeWhile(r => r.Lsn <= targetLsn);
                 foreach (WalRecord record in WalCommittedRecords.Filter(window.Select(r => { read++; return r; })))
                 {
@@ -216,7 +220,12 @@ public sealed class CrashRecoveryManager
                         deadline.Check($"replaying the source's WAL ({read} records, up to LSN {record.Lsn} of {targetLsn})");
                     }
 
-                    if (database.ApplyEntry(record.ToEntry()))
+                    WalEntry entry = record.ToEntry();
+                    if (entry is WalEntry.PrepareTransaction or WalEntry.CommitPrepared or WalEntry.RollbackPrepared)
+                    {
+                        applied += ApplyPreparedStep(database, entry, record.Lsn, prepared);
+                    }
+                    else if (database.ApplyEntry(entry))
                     {
                         applied++;
                     }
@@ -246,6 +255,55 @@ public sealed class CrashRecoveryManager
             }
 
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Point-in-time replay of a prepare (remembered), a commit (its writes applied together, as ApplyEntry applies
+    /// records: puts upsert, deletes remove the record when present) or a rollback (forgotten). Returns 1 when it
+    /// changed the database.
+    /// </summary>
+    private static int ApplyPreparedStep(VectorDatabase database, WalEntry entry, long lsn, Dictionary<string, PreparedEntry> prepared)
+    {
+        switch (entry)
+        {
+            case WalEntry.PrepareTransaction p:
+                prepared[p.Gid] = PreparedTransactionCodec.Decode(p.Gid, lsn, p.Payload.Span);
+                return 0;
+            case WalEntry.RollbackPrepared r:
+                prepared.Remove(r.Gid);
+                return 0;
+            case WalEntry.CommitPrepared c when prepared.Remove(c.Gid, out PreparedEntry? committed):
+                using (VectorTransaction transaction = database.BeginTransaction())
+                {
+                    var exists = new Dictionary<(string, string), bool>(); // what this transaction's earlier writes did to an id
+                    foreach (TransactionOperation o in committed.Operations)
+                    {
+                        if (o.Kind != TransactionOperationKind.Delete)
+                        {
+                            transaction.Upsert(o.Collection, o.Id, o.Vector, o.Metadata);
+                            exists[(o.Collection, o.Id)] = true;
+                        }
+                        else if (exists.TryGetValue((o.Collection, o.Id), out bool staged) ? staged : database.Get(o.Collection, o.Id) is not null)
+                        {
+                            transaction.Delete(o.Collection, o.Id);
+                            exists[(o.Collection, o.Id)] = false;
+                        }
+                    }
+
+                    if (transaction.Count == 0)
+                    {
+                        return 0;
+                    }
+
+                    transaction.Commit();
+                    return 1;
+                }
+
+            case WalEntry.CommitPrepared c:
+                throw new InvalidDataException($"WAL record LSN {lsn} commits transaction '{c.Gid}', which is not prepared at that point of the log.");
+            default:
+                return 0;
         }
     }
 

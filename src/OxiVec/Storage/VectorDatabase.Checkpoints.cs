@@ -90,6 +90,7 @@ public sealed partial class VectorDatabase
         {
             long covered, walBytes;
             double stallMs;
+            OxiVec.Transactions.TransactionTable transactions;
             lock (_applyLock)
             {
                 // Writes are excluded from here: an acknowledgement waits for this lock to apply its write.
@@ -98,6 +99,7 @@ public sealed partial class VectorDatabase
                 {
                     ThrowIfFailed(); // after a failed apply the store may miss a logged write: a checkpoint would make that permanent
                     covered = _appliedLsn;
+                    transactions = AppliedTransactions; // with the covered LSN: a prepared transaction's state is never split
                     walBytes = _wal.BytesAppended; // every applied record was written before it was applied
                     foreach (Collection c in _collections.Values.OrderBy(c => c.Name, StringComparer.Ordinal))
                     {
@@ -116,7 +118,7 @@ public sealed partial class VectorDatabase
             // After the highest on disk, damaged ones included: a damaged newest checkpoint keeps its number.
             long sequence = Math.Max(_checkpointSequence, CheckpointFiles.HighestSequence(CheckpointRoot, _checkpointStorage)) + 1;
             DateTimeOffset created = _time.GetUtcNow();
-            (string path, long bytes) = CheckpointFiles.Write(CheckpointRoot, sequence, covered, created, captured, _checkpointStorage);
+            (string path, long bytes) = CheckpointFiles.Write(CheckpointRoot, sequence, covered, created, captured, _checkpointStorage, transactions);
             foreach (CollectionCapture capture in captured)
             {
                 capture.Dispose(); // written: the slots it held back may be reused

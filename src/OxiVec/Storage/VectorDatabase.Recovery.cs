@@ -149,6 +149,7 @@ public sealed partial class VectorDatabase
                 _collections[c.Name] = c;
             }
 
+            RestoreTransactions(data.Transactions);
             _versions.Publish(data.CoveredLsn);
             _validCheckpoints.Add(entry.Path);
             _wal.NoteCheckpointWritten(data.Created);

@@ -515,7 +515,9 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
             }
 
             _toApply.Enqueue(new PendingApply(lsn, operations));
-            return new Staged(lsn, entries, start);
+            // A prepare, commit or rollback of a global transaction is fsynced whatever the sync policy: a coordinator acts on the answer.
+            bool durable = operations is [StoreOperation.Prepare or StoreOperation.CommitPrepared or StoreOperation.RollbackPrepared];
+            return new Staged(lsn, entries, start, durable);
         }
     }
 
@@ -524,7 +526,7 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
     {
         try
         {
-            _wal.WaitAcknowledged(staged.Lsn, staged.Entries, staged.Start);
+            _wal.WaitAcknowledged(staged.Lsn, staged.Entries, staged.Start, staged.Durable);
         }
         catch (WalFailedException ex)
         {
@@ -552,7 +554,7 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
     {
         try
         {
-            await _wal.WaitAcknowledgedAsync(staged.Lsn, staged.Entries, staged.Start, cancellationToken).ConfigureAwait(false);
+            await _wal.WaitAcknowledgedAsync(staged.Lsn, staged.Entries, staged.Start, cancellationToken, staged.Durable).ConfigureAwait(false);
             if (CommitGate is { } gate)
             {
                 await gate.WaitConfirmedAsync(staged.Lsn).WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -584,7 +586,7 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
     {
         try
         {
-            await _wal.WaitAcknowledgedAsync(staged.Lsn, staged.Entries, staged.Start, CancellationToken.None).ConfigureAwait(false);
+            await _wal.WaitAcknowledgedAsync(staged.Lsn, staged.Entries, staged.Start, CancellationToken.None, staged.Durable).ConfigureAwait(false);
             await WaitConfirmedOrStoppedAsync(staged.Lsn).ConfigureAwait(false);
             ApplyUpTo(staged.Lsn);
         }
@@ -836,7 +838,7 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
         return _collections.TryGetValue(name, out Collection? c) ? c : throw new KeyNotFoundException($"Collection '{name}' does not exist.");
     }
 
-    private sealed record Staged(long Lsn, WalEntry[] Entries, long Start);
+    private sealed record Staged(long Lsn, WalEntry[] Entries, long Start, bool Durable);
 
     private sealed class LogicalCollection(CollectionOptions options)
     {

@@ -358,17 +358,21 @@ public sealed partial class WalManager : IDisposable, IAsyncDisposable
         return lsn;
     }
 
-    /// <summary>Second half of an append: waits until <paramref name="lsn"/> is as durable as the policy requires.</summary>
-    internal void WaitAcknowledged(long lsn, IReadOnlyList<WalEntry> entries, long startTimestamp)
+    /// <summary>
+    /// Second half of an append: waits until <paramref name="lsn"/> is as durable as the policy requires, or fsynced
+    /// whatever the policy when <paramref name="forceDurable"/> (prepared-transaction records).
+    /// </summary>
+    internal void WaitAcknowledged(long lsn, IReadOnlyList<WalEntry> entries, long startTimestamp, bool forceDurable = false)
     {
-        _writer.WaitFor(lsn, durable: Config.SyncIntervalMs == 0);
+        _writer.WaitFor(lsn, durable: forceDurable || Config.SyncIntervalMs == 0);
         Acknowledged(entries, startTimestamp);
     }
 
     /// <summary>Asynchronous <see cref="WaitAcknowledged"/>.</summary>
-    internal async ValueTask WaitAcknowledgedAsync(long lsn, IReadOnlyList<WalEntry> entries, long startTimestamp, CancellationToken cancellationToken)
+    internal async ValueTask WaitAcknowledgedAsync(
+        long lsn, IReadOnlyList<WalEntry> entries, long startTimestamp, CancellationToken cancellationToken, bool forceDurable = false)
     {
-        await _writer.WaitForAsync(lsn, Config.SyncIntervalMs == 0, cancellationToken).ConfigureAwait(false);
+        await _writer.WaitForAsync(lsn, forceDurable || Config.SyncIntervalMs == 0, cancellationToken).ConfigureAwait(false);
         Acknowledged(entries, startTimestamp);
     }
 

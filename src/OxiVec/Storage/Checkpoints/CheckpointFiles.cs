@@ -17,20 +17,25 @@ internal sealed record CheckpointCollection(string Name, CollectionOptions Optio
 }
 
 /// <summary>A loaded checkpoint: the state of the store up to and including <see cref="CoveredLsn"/>.</summary>
-internal sealed record CheckpointData(long Sequence, long CoveredLsn, DateTimeOffset Created, IReadOnlyList<CheckpointCollection> Collections, string Path);
+internal sealed record CheckpointData(long Sequence, long CoveredLsn, DateTimeOffset Created, IReadOnlyList<CheckpointCollection> Collections, string Path)
+{
+    /// <summary>The global transactions known at <see cref="CoveredLsn"/> (empty for a version 1 checkpoint, which predates them).</summary>
+    public OxiVec.Transactions.TransactionTable Transactions { get; init; } = OxiVec.Transactions.TransactionTable.Empty;
+}
 
 /// <summary>A checkpoint found on disk (not yet validated).</summary>
 internal sealed record CheckpointEntry(long Sequence, long CoveredLsn, string Path);
 
 /// <summary>
 /// Checkpoint directories under <c>DATA/checkpoints</c>: <c>{sequence:x16}-{covered LSN:x16}/</c> holding
-/// <c>MANIFEST</c>, and per collection <c>c{n}.records</c> and <c>c{n}.index</c> (the index snapshot, so recovery
-/// need not rebuild the HNSW graph), each file ending in a CRC-32C of its bytes.
+/// <c>MANIFEST</c>, per collection <c>c{n}.records</c> and <c>c{n}.index</c> (the index snapshot, so recovery
+/// need not rebuild the HNSW graph), and (from format version 2) <c>transactions</c>, the prepared transactions and
+/// resolved gids at the covered LSN (<see cref="CheckpointTransactions"/>); each file ends in a CRC-32C of its bytes.
 /// A checkpoint is built in <c>NAME.tmp/</c> (every file fsynced), then renamed into place and the parent
 /// directory fsynced, so it exists whole or not at all.
 /// </summary>
 /// <remarks>
-/// MANIFEST: magic "OXIVCKPT", u16 version, u16 0, i64 sequence, i64 covered LSN, i64 created (µs since the Unix
+/// MANIFEST: magic "OXIVCKPT", u16 version (2; version 1, without the transactions file, is still read), u16 0, i64 sequence, i64 covered LSN, i64 created (µs since the Unix
 /// epoch), u32 collection count, then per collection u32 n + the collection-create payload, u32 record count;
 /// u32 CRC. Records file: magic "OXIVRECS", u16 version, u16 0, u32 count, u32 slot high-water mark, u32 free-slot
 /// count + the free slots, then per record u32 slot, u16 id bytes + UTF-8, dimension × float32, u32 metadata bytes +
@@ -41,7 +46,8 @@ internal static class CheckpointFiles
     public const string DirectoryName = "checkpoints";
     private const ulong ManifestMagic = 0x54504B435649584F; // "OXIVCKPT"
     private const ulong RecordsMagic = 0x534345525649584F; // "OXIVRECS"
-    private const ushort Version = 1;
+    private const ushort Version = 1; // of the records file
+    private const ushort ManifestVersion = 2; // 2 added the transactions file
     private const string ManifestName = "MANIFEST";
     private const string TempSuffix = ".tmp";
     private const long WriteBackBytes = 16 << 20;
@@ -91,7 +97,9 @@ internal static class CheckpointFiles
     /// Writes a checkpoint directory atomically and returns its path and size in bytes. Each collection's records
     /// and index snapshot are streamed from its capture (nothing holds a whole file in memory; files may exceed 2 GiB).
     /// </summary>
-    public static (string Path, long Bytes) Write(string root, long sequence, long coveredLsn, DateTimeOffset created, IReadOnlyList<CollectionCapture> collections, ICheckpointStorage? storage = null)
+    public static (string Path, long Bytes) Write(
+        string root, long sequence, long coveredLsn, DateTimeOffset created, IReadOnlyList<CollectionCapture> collections,
+        ICheckpointStorage? storage = null, OxiVec.Transactions.TransactionTable? transactions = null)
     {
         storage ??= FileSystemCheckpointStorage.Instance;
         if (!storage.DirectoryExists(root))
@@ -116,6 +124,7 @@ internal static class CheckpointFiles
                 bytes += WriteFile(storage, Path.Combine(temp, $"c{i}.index"), collections[i].WriteIndex);
             }
 
+            bytes += WriteFile(storage, Path.Combine(temp, CheckpointTransactions.FileName), s => CheckpointTransactions.Write(s, transactions ?? OxiVec.Transactions.TransactionTable.Empty));
             bytes += WriteFile(storage, Path.Combine(temp, ManifestName), s => WriteManifest(s, sequence, coveredLsn, created, collections));
             storage.SyncDirectory(temp);        // the files' names inside the new directory are durable
             storage.MoveDirectory(temp, final); // atomic: the checkpoint appears whole
@@ -168,7 +177,15 @@ internal static class CheckpointFiles
             throw;
         }
 
-        return new CheckpointData(manifest.Sequence, manifest.CoveredLsn, manifest.Created, collections, entry.Path);
+        OxiVec.Transactions.TransactionTable transactions = manifest.Version < 2
+            ? OxiVec.Transactions.TransactionTable.Empty
+            : Decode(storage, Path.Combine(entry.Path, CheckpointTransactions.FileName), s =>
+            {
+                OxiVec.Transactions.TransactionTable table = CheckpointTransactions.Read(s);
+                CheckTrailer(s);
+                return table;
+            });
+        return new CheckpointData(manifest.Sequence, manifest.CoveredLsn, manifest.Created, collections, entry.Path) { Transactions = transactions };
     }
 
     /// <summary>
@@ -184,6 +201,11 @@ internal static class CheckpointFiles
         {
             VerifyChecksum(storage, Path.Combine(entry.Path, $"c{i}.records"));
             VerifyChecksum(storage, Path.Combine(entry.Path, $"c{i}.index"));
+        }
+
+        if (manifest.Version >= 2)
+        {
+            VerifyChecksum(storage, Path.Combine(entry.Path, CheckpointTransactions.FileName));
         }
     }
 
@@ -305,7 +327,7 @@ internal static class CheckpointFiles
     {
         Span<byte> head = stackalloc byte[40];
         BinaryPrimitives.WriteUInt64LittleEndian(head, ManifestMagic);
-        BinaryPrimitives.WriteUInt16LittleEndian(head[8..], Version);
+        BinaryPrimitives.WriteUInt16LittleEndian(head[8..], ManifestVersion);
         BinaryPrimitives.WriteInt64LittleEndian(head[12..], sequence);
         BinaryPrimitives.WriteInt64LittleEndian(head[20..], lsn);
         BinaryPrimitives.WriteInt64LittleEndian(head[28..], (created.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / TimeSpan.TicksPerMicrosecond);
@@ -331,9 +353,9 @@ internal static class CheckpointFiles
         }
 
         ushort version = BinaryPrimitives.ReadUInt16LittleEndian(head[8..]);
-        if (version != Version)
+        if (version is < 1 or > ManifestVersion)
         {
-            throw new InvalidDataException($"'{path}' has checkpoint format version {version}; this build reads version {Version}.");
+            throw new InvalidDataException($"'{path}' has checkpoint format version {version}; this build reads versions 1 to {ManifestVersion}.");
         }
 
         long sequence = BinaryPrimitives.ReadInt64LittleEndian(head[12..]);
@@ -361,13 +383,13 @@ internal static class CheckpointFiles
         }
 
         CheckTrailer(s);
-        return new Manifest(sequence, lsn, created, shapes);
+        return new Manifest(version, sequence, lsn, created, shapes);
     }
 
     /// <summary>The latest creation time a MANIFEST may hold: <see cref="DateTimeOffset.MaxValue"/> in µs since the Unix epoch.</summary>
     private static readonly long MaxCreatedMicros = (DateTimeOffset.MaxValue.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / TimeSpan.TicksPerMicrosecond;
 
-    private sealed record Manifest(long Sequence, long CoveredLsn, DateTimeOffset Created, List<(string Name, CollectionOptions Options, int Count)> Collections);
+    private sealed record Manifest(ushort Version, long Sequence, long CoveredLsn, DateTimeOffset Created, List<(string Name, CollectionOptions Options, int Count)> Collections);
 
     /// <summary>Streams the capture's records, one at a time, through a small reused buffer.</summary>
     /// <exception cref="InvalidOperationException">The capture yielded another number of records than it counted (a bug: the checkpoint fails).</exception>
