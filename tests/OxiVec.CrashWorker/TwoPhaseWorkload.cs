@@ -6,7 +6,7 @@ namespace OxiVec.CrashWorker;
 
 /// <summary>
 /// The workload of <c>crash-2pc-worker</c>, deterministic so the checker can rebuild what every participant must
-/// hold. Transaction <c>n</c> (gid <c>t{n}</c>) upserts record <c>k{n % 5}</c> of collection <see cref="Collection"/>
+/// hold. Transaction <c>n</c> (gid <c>t{n}</c>) upserts record <c>{n % 5}</c> (ids are numbers: remote participants take Qdrant point ids) of collection <see cref="Collection"/>
 /// on every participant, with metadata <c>{"tx": n}</c>; when <see cref="VotesNo"/> says so it also deletes a record
 /// that never exists on one participant, so that participant votes no and the transaction must roll back everywhere.
 /// </summary>
@@ -20,7 +20,7 @@ internal static class TwoPhaseWorkload
 
     public static string Gid(long n) => string.Create(CultureInfo.InvariantCulture, $"t{n}");
 
-    public static string Key(long n) => string.Create(CultureInfo.InvariantCulture, $"k{n % Keys}");
+    public static string Key(long n) => (n % Keys).ToString(CultureInfo.InvariantCulture);
 
     /// <summary>Which participant (index) votes no in transaction <paramref name="n"/>, or -1: about one transaction in five.</summary>
     public static int VotesNo(long seed, long n, int participants) => (ulong)(seed + (n * 7)) % 5 == 0 ? (int)(n % participants) : -1;
@@ -32,7 +32,7 @@ internal static class TwoPhaseWorkload
         List<TransactionOperation> ops = [TransactionOperation.Upsert(Collection, Key(n), new float[] { n, p + 1 }, metadata)];
         if (VotesNo(seed, n, participants) == p)
         {
-            ops.Add(TransactionOperation.Delete(Collection, string.Create(CultureInfo.InvariantCulture, $"missing{n}")));
+            ops.Add(TransactionOperation.Delete(Collection, string.Create(CultureInfo.InvariantCulture, $"{1_000_000 + n}")));
         }
 
         return ops;

@@ -196,14 +196,15 @@ public sealed class CoordinatorTests
     {
         using var h = new CoordinatorHarness(1);
         TwoPhaseCommit coordinator = h.OpenCoordinator();
+        var yes = new AlwaysYesParticipant();
         for (int i = 0; i < 2_000; i++)
         {
-            TwoPhaseCommitResult result = await coordinator.Begin($"g{i}").Add(h.Local(0), CoordinatorHarness.Upsert("a", i, i)).CommitAsync();
+            TwoPhaseCommitResult result = await coordinator.Begin($"g{i}").Add(yes, CoordinatorHarness.Upsert("a", i, i)).CommitAsync();
             Assert.True(result.Committed);
         }
 
-        // About 100 bytes per transaction: 200 KB of records, in 64 KiB segments; only the active one and the one
-        // before the last trim may remain.
+        // Three records of about 60 bytes per transaction: over 300 KB untrimmed, in 64 KiB segments; only the active one
+        // and the segments written since the last trim (every 64 ends) may remain.
         Assert.True(coordinator.LogSizeBytes < 2 * 64 * 1024, $"the decision log holds {coordinator.LogSizeBytes} bytes");
         h.CloseCoordinator();
         Assert.Empty(h.OpenCoordinator().PendingTransactions);
@@ -220,5 +221,22 @@ public sealed class CoordinatorTests
 
         TwoPhaseCommit restarted = h.OpenCoordinator();
         await Assert.ThrowsAsync<InvalidOperationException>(() => restarted.Begin("g1").Add(h.Local(0), CoordinatorHarness.Upsert("a", 1, 1)).CommitAsync());
+    }
+
+    /// <summary>A participant that says yes to everything at once, without a database (for the log's own cost).</summary>
+    private sealed class AlwaysYesParticipant : ITransactionParticipant
+    {
+        public string Name => "yes";
+
+        public ValueTask<PreparedTransaction> PrepareAsync(string gid, IReadOnlyList<TransactionOperation> operations, PrepareOptions options, CancellationToken cancellationToken) =>
+            ValueTask.FromResult(new PreparedTransaction(gid, PreparedTransactionState.Prepared, 1, DateTimeOffset.UnixEpoch, operations.Count, options.CoordinatorId, operations));
+
+        public ValueTask<PreparedTransactionState> CommitPreparedAsync(string gid, CancellationToken cancellationToken) => ValueTask.FromResult(PreparedTransactionState.Committed);
+
+        public ValueTask<PreparedTransactionState> RollbackPreparedAsync(string gid, CancellationToken cancellationToken) => ValueTask.FromResult(PreparedTransactionState.RolledBack);
+
+        public ValueTask<IReadOnlyList<PreparedTransaction>> ListPreparedAsync(CancellationToken cancellationToken) => ValueTask.FromResult<IReadOnlyList<PreparedTransaction>>([]);
+
+        public ValueTask<PreparedTransactionState> GetStateAsync(string gid, CancellationToken cancellationToken) => ValueTask.FromResult(PreparedTransactionState.Unknown);
     }
 }
