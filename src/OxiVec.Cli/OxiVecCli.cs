@@ -35,6 +35,7 @@ internal static class OxiVecCli
         root.Subcommands.Add(CheckpointCommand.Create());
         root.Subcommands.Add(RecoverCommand.Create());
         root.Subcommands.Add(WalCommand.Create());
+        root.Subcommands.Add(TxCommand.Create());
         root.Subcommands.Add(ServeCommand.Create());
         root.Subcommands.Add(DemoCommand.Create());
         return root;

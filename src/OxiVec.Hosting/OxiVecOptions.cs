@@ -38,6 +38,12 @@ public sealed class OxiVecOptions
     /// <summary>Recovery taking longer than this fails the start (0: no limit, the default).</summary>
     public int MaxRecoveryTimeMs { get; set; }
 
+    /// <summary>
+    /// A prepared transaction in doubt for longer than this makes the WAL health check warn (and is logged once);
+    /// see <see cref="VectorDatabaseOptions.PreparedTransactionWarningAge"/>. The default is 5 minutes.
+    /// </summary>
+    public TimeSpan PreparedTransactionWarningAge { get; set; } = VectorDatabaseOptions.DefaultPreparedTransactionWarningAge;
+
     /// <summary>The node's replication role and settings (<c>OxiVec:Replication</c>; docs/replication.md).</summary>
     public ReplicationHostOptions Replication { get; set; } = new();
 
@@ -73,6 +79,11 @@ public sealed class OxiVecOptions
             problems.Add($"{SectionName}:{nameof(MaxRecoveryTimeMs)} must not be negative; it is {MaxRecoveryTimeMs}.");
         }
 
+        if (PreparedTransactionWarningAge <= TimeSpan.Zero)
+        {
+            problems.Add($"{SectionName}:{nameof(PreparedTransactionWarningAge)} must be positive; it is {PreparedTransactionWarningAge}.");
+        }
+
         if (Replication.IsStandby && WalDirectory is not null)
         {
             problems.Add($"{SectionName}:{nameof(WalDirectory)} cannot be set on a standby: a standby keeps its WAL in its data directory (a base backup replaces both).");
@@ -90,5 +101,6 @@ public sealed class OxiVecOptions
         LoggerFactory = loggers,
         MeterFactory = meters,
         MaxRecoveryTimeMs = MaxRecoveryTimeMs,
+        PreparedTransactionWarningAge = PreparedTransactionWarningAge,
     };
 }

@@ -12,7 +12,8 @@ namespace OxiVec.Hosting.Server;
 /// <summary>
 /// Turns exceptions that escape an endpoint into Qdrant's error envelope, so endpoints may simply throw:
 /// <see cref="BadHttpRequestException"/> gets its own status (413 for a body over the limit), <see cref="JsonException"/>
-/// and <see cref="ArgumentException"/> 400, <see cref="KeyNotFoundException"/> 404,
+/// and <see cref="ArgumentException"/> 400, <see cref="KeyNotFoundException"/> 404, a prepared-transaction conflict or
+/// refused transition 409 (a commit of a gid never prepared 404),
 /// <see cref="DatabaseUnavailableException"/> and a failed WAL 503, a request cancelled by its timeout 503, anything
 /// else 500 with a generic message (the exception is logged with the request id). Error statuses answered without a
 /// body (an unknown path, a wrong method) get the envelope too.
@@ -71,6 +72,9 @@ internal static class ErrorHandling
         JsonException json => (StatusCodes.Status400BadRequest, $"Bad JSON: {json.Message}"),
         DatabaseUnavailableException unavailable => (StatusCodes.Status503ServiceUnavailable, unavailable.Message),
         Storage.StandbyWriteException standby => (StatusCodes.Status421MisdirectedRequest, NamePrimary(context, standby)),
+        Transactions.TransactionConflictException conflict => (StatusCodes.Status409Conflict, conflict.Message),
+        Transactions.PreparedTransactionException { State: Transactions.PreparedTransactionState.Unknown } unknown => (StatusCodes.Status404NotFound, unknown.Message),
+        Transactions.PreparedTransactionException prepared => (StatusCodes.Status409Conflict, prepared.Message),
         WalFailedException failed => (StatusCodes.Status503ServiceUnavailable, $"The database refuses writes: {failed.Message}"),
         ArgumentException argument => (StatusCodes.Status400BadRequest, argument.Message),
         KeyNotFoundException missing => (StatusCodes.Status404NotFound, missing.Message),

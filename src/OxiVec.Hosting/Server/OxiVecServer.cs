@@ -80,6 +80,7 @@ public static class OxiVecServer
         app.MapOxiVecProbes();
         app.MapPrometheusScrapingEndpoint(Observability.MetricsPath);
         app.MapOxiVecEndpoints();
+        app.MapTransactionEndpoints();
         app.MapQdrantApi();
         app.MapOxiVecReplicationStatus();
         if (bound.Grpc is not null)

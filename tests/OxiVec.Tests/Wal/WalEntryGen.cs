@@ -23,7 +23,10 @@ internal static class WalEntryGen
         Gen.Select(AnyText, Blob, (o, p) => new WalEntry.Custom(o, p)),
         Gen.Int[0, 1000].Select(n => new WalEntry.TransactionBegin(n)),
         Gen.Select(Gen.Long[0, long.MaxValue], Gen.Int[0, 1000], (b, n) => new WalEntry.TransactionCommit(b, n)),
-        Gen.Long[0, long.MaxValue].Select(b => new WalEntry.TransactionAbort(b)));
+        Gen.Long[0, long.MaxValue].Select(b => new WalEntry.TransactionAbort(b)),
+        Gen.Select(AnyText, Blob, (g, p) => new WalEntry.PrepareTransaction(g, p)),
+        AnyText.Select(g => new WalEntry.CommitPrepared(g)),
+        AnyText.Select(g => new WalEntry.RollbackPrepared(g)));
 
     /// <summary>Entries allowed inside a transaction.</summary>
     public static readonly Gen<WalEntry> DataEntry = Entry.Where(e =>
@@ -35,6 +38,7 @@ internal static class WalEntryGen
         (WalEntry.Insert x, WalEntry.Insert y) => x.Collection == y.Collection && x.Id == y.Id && SameFloats(x.Vector, y.Vector) && x.Metadata.Span.SequenceEqual(y.Metadata.Span),
         (WalEntry.Update x, WalEntry.Update y) => x.Collection == y.Collection && x.Id == y.Id && SameFloats(x.Vector, y.Vector) && x.Metadata.Span.SequenceEqual(y.Metadata.Span),
         (WalEntry.Custom x, WalEntry.Custom y) => x.Operation == y.Operation && x.Payload.Span.SequenceEqual(y.Payload.Span),
+        (WalEntry.PrepareTransaction x, WalEntry.PrepareTransaction y) => x.Gid == y.Gid && x.Payload.Span.SequenceEqual(y.Payload.Span),
         _ => a with { Lsn = 0, Timestamp = default } == b with { Lsn = 0, Timestamp = default },
     };
 
