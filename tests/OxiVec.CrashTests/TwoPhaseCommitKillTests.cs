@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using OxiVec.Client;
 using OxiVec.CrashTests.Infrastructure;
 using OxiVec.CrashWorker;
 using OxiVec.Storage;
@@ -10,9 +11,11 @@ using Xunit.Abstractions;
 namespace OxiVec.CrashTests;
 
 /// <summary>
-/// Two-phase commit under SIGKILL: the <c>crash-2pc-worker</c> (a coordinator with two participants) is killed at an
-/// exact protocol step, every step in turn: before and after each prepare, right after the decision, before and after
-/// each commit or rollback, after the end record, and inside its own recovery of the previous crash. Afterwards every
+/// Two-phase commit under SIGKILL: the <c>crash-2pc-worker</c> (a coordinator with two participants: local databases in
+/// its process, or real <c>oxivec serve</c> processes) is killed at an exact protocol step, every step in turn: before and
+/// after each prepare, right after the decision, before and after each commit or rollback, after the end record, and
+/// inside its own recovery of the previous crash; or it kills one of its participant servers at such a step and carries
+/// on, resending, while the test restarts that server. Afterwards every
 /// prepare it reported durable is still there, and after recovery every transaction has one outcome on every
 /// participant, the participants hold exactly the committed transactions' writes, and no transaction a participant
 /// voted no on committed.
@@ -21,6 +24,9 @@ public sealed class TwoPhaseCommitKillTests(ITestOutputHelper output)
 {
     /// <summary>Kills of the worker with local participants; <c>OXIVEC_2PC_LOCAL_KILLS</c> raises it for a soak run.</summary>
     private static readonly int LocalKills = EnvInt("OXIVEC_2PC_LOCAL_KILLS") ?? 60;
+
+    /// <summary>Kills with remote participants (half of the worker, half of a participant server); <c>OXIVEC_2PC_REMOTE_KILLS</c> raises it.</summary>
+    private static readonly int RemoteKills = EnvInt("OXIVEC_2PC_REMOTE_KILLS") ?? 40;
 
     /// <summary>The seed of everything random here (printed, and in every failure); <c>OXIVEC_CRASH_SEED</c> replays a run.</summary>
     private static readonly int Seed = EnvInt("OXIVEC_CRASH_SEED") ?? Random.Shared.Next();
@@ -86,6 +92,154 @@ public sealed class TwoPhaseCommitKillTests(ITestOutputHelper output)
         foreach (TwoPhaseCommitStepKind kind in Enum.GetValues<TwoPhaseCommitStepKind>())
         {
             Assert.True(killedAt.Keys.Any(k => k.StartsWith(kind.ToString(), StringComparison.Ordinal)), $"seed {Seed}: no kill at {kind}");
+        }
+    }
+
+    [Fact]
+    public async Task Crash2pcWorker_KilledOrItsRemoteParticipantKilledAtEveryStep_EveryParticipantReachesTheSameOutcome()
+    {
+        var random = new Random(Seed);
+        long workloadSeed = random.Next();
+        using var dir = new TempDirectory();
+        var ledger = new Ledger(workloadSeed);
+        var killedAt = new Dictionary<string, int>(StringComparer.Ordinal);
+        var servers = new ServerProcess[Participants];
+        long next = 1;
+        int participantKills = 0;
+        var total = Stopwatch.StartNew();
+        output.WriteLine($"seed {Seed}, workload seed {workloadSeed}, {RemoteKills} kills, data {dir.Path}");
+        try
+        {
+            for (int p = 0; p < Participants; p++)
+            {
+                servers[p] = await ServerProcess.StartAsync(Path.Combine(dir.Path, "r" + p), Patience, "--sync-interval-ms", "0");
+                using var http = new HttpClient { BaseAddress = servers[p].Address, Timeout = TimeSpan.FromSeconds(30) };
+                await new OxiVecClient(http).CreateCollectionAsync(TwoPhaseWorkload.Collection, new VectorParams(2, Distance.Euclid));
+            }
+
+            for (int round = 1; round <= RemoteKills; round++)
+            {
+                // Odd rounds kill the worker (the coordinator) at a step; even rounds have the worker kill a participant
+                // server at a step and carry on, resending, while the test restarts that server on its port.
+                bool killServer = round % 2 == 0;
+                int victim = (round / 2) % Participants;
+                int transactions = 1 + random.Next(3);
+                long step = (StepsPerTransaction * (transactions - 1)) + ((round / 2) % StepsPerTransaction);
+                string context = $"seed {Seed}, round {round} (from t{next}, {(killServer ? $"kill server r{victim}" : "kill the worker")} at step {step})";
+                string[] remotes = [.. servers.SelectMany(s => new[] { "--remote", s.Address.ToString() })];
+                WorkerRound run;
+                if (!killServer)
+                {
+                    run = await RunWorkerAsync(dir.Path, next, transactions + 1, workloadSeed, step, context, remotes);
+                    Assert.True(run.Killed, $"{context}: the worker was not killed (exit code {run.ExitCode}): {run.Stderr}");
+                }
+                else
+                {
+                    await using AckingProcess worker = AckingProcess.StartWorker(
+                        [Crash2pcWorkerCommand.Name, "--data", dir.Path, "--from", Str(next), "--transactions", Str(transactions), "--seed", Str(workloadSeed),
+                            "--kill-pid", Str(servers[victim].Id), "--kill-pid-at-step", Str(step), .. remotes]);
+                    _ = await worker.WaitForLineAsync(l => l.StartsWith("killed ", StringComparison.Ordinal), "the kill of the server", Patience);
+                    string port = servers[victim].Address.Port.ToString(CultureInfo.InvariantCulture);
+                    await servers[victim].DisposeAsync();
+                    servers[victim] = await ServerProcess.StartOnAsync(Path.Combine(dir.Path, "r" + victim), "127.0.0.1:" + port, Patience, "--sync-interval-ms", "0");
+                    Assert.True(await worker.WaitForExitAsync(Patience), $"{context}: the worker did not finish after the server came back");
+                    run = new WorkerRound(await worker.KillAsync());
+                    Assert.True(run.ExitCode == 0, $"{context}: the worker failed (exit code {run.ExitCode}): {run.Stderr}");
+                    Assert.True(run.Acks.Count == transactions, $"{context}: {run.Acks.Count} of {transactions} transactions acknowledged");
+                    participantKills++;
+                }
+
+                string where = (killServer ? $"server r{victim} at " : "") + (run.Steps.FirstOrDefault(s => s[0] == Str(step)) is { } hit ? $"{hit[1]} {hit[3]}" : "start-up");
+                killedAt[where] = killedAt.GetValueOrDefault(where) + 1;
+                ledger.Record(run, context);
+
+                RemoteView view = await RemoteView.ReadAsync(servers, ledger.LastStarted);
+                ledger.AssertPreparesSurvived(view.State, context);
+                using (TwoPhaseCommit coordinator = TwoPhaseCommit.Open(Path.Combine(dir.Path, "coordinator"), TwoPhaseWorkload.CoordinatorId))
+                {
+                    TwoPhaseCommitRecovery recovery = await coordinator.RecoverAsync(view.Participants);
+                    Assert.True(recovery.Unresolved.Count == 0, $"{context}: unresolved {string.Join("; ", recovery.Unresolved)}");
+                }
+
+                view.Dispose();
+                using (RemoteView after = await RemoteView.ReadAsync(servers, ledger.LastStarted))
+                {
+                    ledger.AssertOneOutcomeEverywhere(after.State, after.Records, context);
+                }
+
+                next = ledger.LastStarted + 1;
+                output.WriteLine($"round {round,2}: killed {where}, {run.Acks.Count} transactions acknowledged, next t{next}");
+            }
+        }
+        finally
+        {
+            foreach (ServerProcess? server in servers)
+            {
+                if (server is not null)
+                {
+                    await server.DisposeAsync();
+                }
+            }
+        }
+
+        output.WriteLine($"{RemoteKills} kills ({participantKills} of a participant server) in {total.Elapsed.TotalSeconds:F1} s; {ledger.Committed} committed, {ledger.RolledBack} rolled back; killed at: " +
+            string.Join(", ", killedAt.OrderBy(k => k.Key).Select(k => $"{k.Key} {k.Value}")));
+    }
+
+    /// <summary>The remote participants' states and records, read over HTTP (the checks are synchronous).</summary>
+    private sealed class RemoteView : IDisposable
+    {
+        private readonly HttpClient[] _http;
+        private readonly Dictionary<(string Gid, int P), PreparedTransactionState> _states = [];
+        private readonly List<VectorRecord>[] _records;
+
+        private RemoteView(HttpClient[] http)
+        {
+            _http = http;
+            _records = [.. http.Select(_ => new List<VectorRecord>())];
+        }
+
+        public IReadOnlyList<ITransactionParticipant> Participants => [.. _http.Select((h, p) => new RemoteTransactionParticipant("r" + p, new OxiVecClient(h)))];
+
+        public Func<string, int, PreparedTransactionState> State => (gid, p) => _states[(gid, p)];
+
+        public Func<int, IReadOnlyList<VectorRecord>> Records => p => _records[p];
+
+        public static async Task<RemoteView> ReadAsync(ServerProcess[] servers, long lastStarted)
+        {
+            var view = new RemoteView([.. servers.Select(s => new HttpClient { BaseAddress = s.Address, Timeout = TimeSpan.FromSeconds(30) })]);
+            for (int p = 0; p < servers.Length; p++)
+            {
+                var client = new OxiVecClient(view._http[p]);
+                for (long n = 1; n <= lastStarted; n++)
+                {
+                    view._states[(TwoPhaseWorkload.Gid(n), p)] = (await client.GetTransactionStateAsync(TwoPhaseWorkload.Gid(n))) switch
+                    {
+                        TransactionState.Prepared => PreparedTransactionState.Prepared,
+                        TransactionState.Committed => PreparedTransactionState.Committed,
+                        TransactionState.RolledBack => PreparedTransactionState.RolledBack,
+                        _ => PreparedTransactionState.Unknown,
+                    };
+                }
+
+                ScrollResult page = await client.ScrollAsync(TwoPhaseWorkload.Collection, new ScrollRequest { Limit = 100, WithVector = true });
+                Assert.Null(page.NextPageOffset); // five keys at most
+                foreach (RetrievedPoint point in page.Points)
+                {
+                    long tx = point.Payload!["tx"]!.GetValue<long>();
+                    view._records[p].Add(new VectorRecord(point.Id.ToString(), point.Vector, new Dictionary<string, MetadataValue> { ["tx"] = MetadataValue.From(tx) }));
+                }
+            }
+
+            return view;
+        }
+
+        public void Dispose()
+        {
+            foreach (HttpClient http in _http)
+            {
+                http.Dispose();
+            }
         }
     }
 

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using OxiVec.Cli;
 using OxiVec.Cli.Commands;
+using OxiVec.Client;
 using OxiVec.Storage;
 using OxiVec.Transactions;
 using OxiVec.Wal;
@@ -74,7 +75,12 @@ internal static class Crash2pcWorkerCommand
             }
             else
             {
-                return CliConventions.Fail(ExitCodes.Usage, "--remote is not supported yet.");
+                for (int p = 0; p < remotes.Length; p++)
+                {
+                    var http = new HttpClient { BaseAddress = new Uri(remotes[p]), Timeout = TimeSpan.FromSeconds(30) };
+                    disposables.Add(http);
+                    participants.Add(new RemoteTransactionParticipant("r" + p, new OxiVecClient(http)));
+                }
             }
 
             var options = new TwoPhaseCommitOptions
