@@ -18,7 +18,7 @@ public sealed class ReplicationCatchUpTests(ITestOutputHelper output)
     [Fact]
     public async Task StandbysKilledCutStalledAndPaused_UnderWriteLoad_CatchUpWithNothingMissingOrDuplicated()
     {
-        await using Infrastructure.Cluster cluster = await Infrastructure.Cluster.StartAsync(["a", "b"]);
+        await using Cluster cluster = await Cluster.StartAsync(["a", "b"]);
         using HttpClient http = ClusterHttp.Client(cluster.Primary.Address);
         await ClusterHttp.CreateCollectionAsync(http);
         var acked = new ConcurrentDictionary<long, long>();
@@ -60,8 +60,8 @@ public sealed class ReplicationCatchUpTests(ITestOutputHelper output)
     public async Task StandbyCutOffPastTheSlotCap_GetsABaseBackup_AndConverges()
     {
         // 64 KiB segments: retention frees WAL in small steps, so the lost slot's WAL is really gone.
-        string config = Infrastructure.Cluster.ConfigFile("segments", """{"OxiVec": {"SegmentSizeBytes": 65536}}""");
-        await using Infrastructure.Cluster cluster = await Infrastructure.Cluster.StartAsync(["a"], "--max-slot-wal-keep-size", "256KiB", "--config", config);
+        string config = Cluster.ConfigFile("segments", """{"OxiVec": {"SegmentSizeBytes": 65536}}""");
+        await using Cluster cluster = await Cluster.StartAsync(["a"], "--max-slot-wal-keep-size", "256KiB", "--config", config);
         using HttpClient http = ClusterHttp.Client(cluster.Primary.Address);
         await ClusterHttp.CreateCollectionAsync(http);
         var acked = new ConcurrentDictionary<long, long>();

@@ -28,7 +28,7 @@ public sealed class ReplicationKillTests(ITestOutputHelper output)
     {
         output.WriteLine($"seed {Seed}, {Kills} kills, synchronous standbys {set} at remote-flush");
         var random = new Random(Seed);
-        await using Infrastructure.Cluster cluster = await Infrastructure.Cluster.StartAsync(["a", "b"], "--synchronous-standbys", set, "--ack-level", "remote-flush");
+        await using Cluster cluster = await Cluster.StartAsync(["a", "b"], "--synchronous-standbys", set, "--ack-level", "remote-flush");
         using (HttpClient http = ClusterHttp.Client(cluster.Primary.Address))
         {
             await ClusterHttp.CreateCollectionAsync(http);
@@ -86,7 +86,7 @@ public sealed class ReplicationKillTests(ITestOutputHelper output)
     }
 
     /// <summary>Writes one more point on the primary and waits until every standby exports exactly what the primary does at that LSN; then stops all and compares logs.</summary>
-    internal static async Task AssertConvergedAsync(Infrastructure.Cluster cluster, string[] standbys)
+    internal static async Task AssertConvergedAsync(Cluster cluster, string[] standbys)
     {
         List<string> primaryExport;
         long lsn;
