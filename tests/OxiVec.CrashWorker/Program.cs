@@ -11,4 +11,5 @@ var root = new Command("oxivec-crash-worker", "The crash tests' worker: writes u
 root.Subcommands.Add(CrashWorkerCommand.Create());
 root.Subcommands.Add(CrashStoreWorkerCommand.Create());
 root.Subcommands.Add(CrashTortureWorkerCommand.Create());
+root.Subcommands.Add(Crash2pcWorkerCommand.Create());
 return await OxiVecCli.RunAsync(root, args).ConfigureAwait(false);

@@ -126,6 +126,9 @@ public sealed class AckingProcess : IAsyncDisposable
         return await signal.Task;
     }
 
+    /// <summary>Waits at most <paramref name="timeout"/> for the process to end on its own (its stdout closed); false when it still runs.</summary>
+    public async Task<bool> WaitForExitAsync(TimeSpan timeout) => await Task.WhenAny(_exited.Task, Task.Delay(timeout)) == _exited.Task;
+
     /// <summary>A task that completes once at least <paramref name="count"/> acknowledgements were printed (never faults).</summary>
     public Task WhenAcks(int count)
     {

@@ -59,7 +59,11 @@ public sealed class ServerProcess : IAsyncDisposable
     /// <paramref name="extraArguments"/>, waits (at most <paramref name="timeout"/>) for the address it prints and then
     /// until <c>GET /readyz</c> answers 200 (recovery has finished). The process is killed when either fails.
     /// </summary>
-    public static async Task<ServerProcess> StartAsync(string dataDirectory, TimeSpan timeout, params string[] extraArguments)
+    public static Task<ServerProcess> StartAsync(string dataDirectory, TimeSpan timeout, params string[] extraArguments) =>
+        StartOnAsync(dataDirectory, "127.0.0.1:0", timeout, extraArguments);
+
+    /// <summary>Starts the server like <see cref="StartAsync"/>, listening on <paramref name="http"/> (a restart on the port it had).</summary>
+    public static async Task<ServerProcess> StartOnAsync(string dataDirectory, string http, TimeSpan timeout, params string[] extraArguments)
     {
         var info = new ProcessStartInfo(DotNet)
         {
@@ -67,7 +71,7 @@ public sealed class ServerProcess : IAsyncDisposable
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        foreach (string argument in (string[])[CliDll, "serve", "--data", dataDirectory, "--http", "127.0.0.1:0", .. extraArguments])
+        foreach (string argument in (string[])[CliDll, "serve", "--data", dataDirectory, "--http", http, .. extraArguments])
         {
             info.ArgumentList.Add(argument);
         }
