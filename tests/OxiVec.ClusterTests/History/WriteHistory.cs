@@ -19,6 +19,7 @@ public sealed class WriteHistory
     private readonly Lock _sync = new();
     private readonly Dictionary<long, WriteAttempt> _attempts = [];
     private readonly Dictionary<long, WriteAck> _acks = [];
+    private readonly List<(Func<WriteAck, bool> Match, TaskCompletionSource<WriteAck> Done)> _waiters = [];
 
     /// <summary>Records that the write was sent; an id may be sent only once.</summary>
     public void Attempted(WriteAttempt attempt)
@@ -46,6 +47,44 @@ public sealed class WriteHistory
             {
                 throw new InvalidOperationException($"id {ack.Id} was acknowledged twice.");
             }
+
+            for (int i = _waiters.Count - 1; i >= 0; i--)
+            {
+                if (_waiters[i].Match(ack))
+                {
+                    _waiters[i].Done.TrySetResult(ack);
+                    _waiters.RemoveAt(i);
+                }
+            }
+        }
+    }
+
+    /// <summary>The first acknowledgement (recorded already, or to come) that <paramref name="match"/> accepts; fails after <paramref name="patience"/>.</summary>
+    public async Task<WriteAck> WaitForAckAsync(Func<WriteAck, bool> match, TimeSpan patience, string what)
+    {
+        var done = new TaskCompletionSource<WriteAck>(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_sync)
+        {
+            if (_acks.Values.Where(match).OrderBy(a => a.AckedAt).FirstOrDefault() is { } already)
+            {
+                return already;
+            }
+
+            _waiters.Add((match, done));
+        }
+
+        try
+        {
+            return await done.Task.WaitAsync(patience);
+        }
+        catch (TimeoutException)
+        {
+            lock (_sync)
+            {
+                _waiters.RemoveAll(w => w.Done == done);
+            }
+
+            throw new TimeoutException($"no acknowledgement {what} within {patience.TotalSeconds} s ({AckCount} acknowledged in all).");
         }
     }
 
