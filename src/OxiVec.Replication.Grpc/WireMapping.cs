@@ -27,6 +27,7 @@ internal static class WireMapping
             },
         },
         BaseBackupRequired r => new Wire.PrimaryFrame { BaseBackupRequired = new Wire.BaseBackupRequired { Reason = r.Reason } },
+        WalDiverged d => new Wire.PrimaryFrame { Diverged = new Wire.WalDiverged { Epoch = d.Epoch, KeepThroughLsn = d.KeepThroughLsn } },
         _ => throw new ArgumentException($"No wire form for the primary message {message.GetType().Name}.", nameof(message)),
     };
 
@@ -38,6 +39,7 @@ internal static class WireMapping
         Wire.PrimaryFrame.KindOneofCase.Keepalive => new PrimaryKeepalive(
             frame.Keepalive.Epoch, frame.Keepalive.PrimaryFlushedLsn, frame.Keepalive.PrimaryLastLsn, frame.Keepalive.SentUnixMicros),
         Wire.PrimaryFrame.KindOneofCase.BaseBackupRequired => new BaseBackupRequired(frame.BaseBackupRequired.Reason),
+        Wire.PrimaryFrame.KindOneofCase.Diverged => new WalDiverged(frame.Diverged.Epoch, frame.Diverged.KeepThroughLsn),
         _ => throw new IOException($"The replication stream carried a primary frame of unknown kind ({frame.KindCase}); is the primary a newer version?"),
     };
 

@@ -68,3 +68,12 @@ public sealed record BaseBackupManifest(string CheckpointName, long CoveredLsn, 
 /// <param name="RelativePath">Its path relative to the checkpoint directory.</param>
 /// <param name="Length">Its length in bytes.</param>
 public sealed record BaseBackupFile(string RelativePath, long Length);
+
+/// <summary>
+/// The standby's log holds records written under an older epoch past the point where this primary's history
+/// branched off (<c>replication/history.json</c>): its records after <paramref name="KeepThroughLsn"/> are divergent.
+/// The standby rewinds (quarantining them) to <paramref name="KeepThroughLsn"/> and reconnects. The stream ends after this message.
+/// </summary>
+/// <param name="Epoch">The epoch of this primary's history entry the standby's log runs past (it started at <paramref name="KeepThroughLsn"/> + 1).</param>
+/// <param name="KeepThroughLsn">The last LSN the standby keeps: every record after it is discarded (quarantined).</param>
+public sealed record WalDiverged(long Epoch, long KeepThroughLsn) : PrimaryMessage;

@@ -30,6 +30,7 @@ public sealed partial class WalReplicator : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly Lock _stateLock = new();
     private readonly List<Task> _pushLoops = [];
+    private readonly IReadOnlyList<EpochHistoryEntry> _history;
     private ReplicatorState _state;
     private long _connectionIds;
     private int _disposed;
@@ -37,7 +38,9 @@ public sealed partial class WalReplicator : IAsyncDisposable
     /// <summary>Starts replicating <paramref name="database"/>, which must be a primary (not opened as a standby).</summary>
     /// <param name="database">The primary database; its commits wait on this replicator from now on.</param>
     /// <param name="options">Synchronous set, ack level, slot cap, batch size.</param>
-    /// <param name="epoch">The primary's epoch (only grows; persisted in the data directory: the larger of this and the stored one is used).</param>
+    /// <param name="epoch">The primary's epoch (only grows; persisted in the data directory: the largest of this, the stored one and
+    /// the last of the epoch history is used, so a promoted primary keeps its promotion epoch). Raising the epoch of a directory that
+    /// had one appends (epoch, last LSN + 1) to its epoch history.</param>
     /// <param name="loggerFactory">Logging.</param>
     /// <exception cref="InvalidOperationException">The database is a standby, was not opened with <see cref="WalConfig.EnableReplication"/>, or has a replicator already.</exception>
     /// <exception cref="ArgumentException">The options are invalid (the message names the property).</exception>
@@ -72,12 +75,7 @@ public sealed partial class WalReplicator : IAsyncDisposable
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<WalReplicator>();
         _time = timeProvider ?? TimeProvider.System;
 
-        long stored = ReplicationFiles.ReadEpoch(database.DataDirectory, ReplicationFiles.EpochFile) ?? 0;
-        Epoch = Math.Max(stored, epoch);
-        if (Epoch != stored)
-        {
-            ReplicationFiles.WriteEpoch(database.DataDirectory, ReplicationFiles.EpochFile, Epoch); // durable before any batch carries it
-        }
+        (Epoch, _history) = ResolveEpoch(database, epoch);
 
         var standbys = ImmutableSortedDictionary.CreateBuilder<string, StandbyEntry>(StringComparer.Ordinal);
         foreach (Slot slot in ReplicationFiles.ReadSlots(database.DataDirectory))
@@ -170,6 +168,15 @@ public sealed partial class WalReplicator : IAsyncDisposable
                 return;
             }
 
+            if (Diverged(hello) is { } diverged)
+            {
+                _logger.LogWarning(
+                    "Replication: standby '{Name}' (epoch {StandbyEpoch}) has records through LSN {Lsn}, past LSN {Keep} where epoch {Epoch} of this primary's history began: its records after LSN {Keep} diverged; it must rewind.",
+                    hello.Name, hello.Epoch, hello.LastLsn, diverged.KeepThroughLsn, diverged.Epoch, diverged.KeepThroughLsn);
+                await channel.SendAsync(diverged, token).ConfigureAwait(false);
+                return;
+            }
+
             if (CheckHello(hello) is { } refusal)
             {
                 _logger.LogWarning("Replication: standby '{Name}' needs a base backup: {Reason}", hello.Name, refusal);
@@ -232,6 +239,40 @@ public sealed partial class WalReplicator : IAsyncDisposable
 
         _metrics.Dispose();
         _stopping.Dispose();
+    }
+
+    /// <summary>
+    /// The divergence the epoch history shows (PostgreSQL's timeline check): the first history entry of an epoch newer
+    /// than the standby's began at a start LSN; a standby whose log reaches it wrote records there under an older epoch.
+    /// </summary>
+    private WalDiverged? Diverged(StandbyHello hello) =>
+        _history.FirstOrDefault(e => e.Epoch > hello.Epoch) is { } branch && hello.LastLsn >= branch.StartLsn
+            ? new WalDiverged(branch.Epoch, branch.StartLsn - 1)
+            : null;
+
+    /// <summary>
+    /// The epoch: the largest of <paramref name="requested"/>, the stored one and the history's last. It is persisted
+    /// before any batch carries it; when it rises above an epoch the directory already had, the history records where.
+    /// </summary>
+    private static (long Epoch, IReadOnlyList<EpochHistoryEntry> History) ResolveEpoch(VectorDatabase database, long requested)
+    {
+        string data = database.DataDirectory;
+        long stored = ReplicationFiles.ReadEpoch(data, ReplicationFiles.EpochFile) ?? 0;
+        List<EpochHistoryEntry> history = [.. ReplicationFiles.ReadHistory(data)];
+        long known = Math.Max(stored, history.Count > 0 ? history[^1].Epoch : 0);
+        long epoch = Math.Max(known, requested);
+        if (epoch > known && known > 0)
+        {
+            history.Add(new EpochHistoryEntry(epoch, database.Wal.LastLsn + 1));
+            ReplicationFiles.WriteHistory(data, history);
+        }
+
+        if (epoch != stored)
+        {
+            ReplicationFiles.WriteEpoch(data, ReplicationFiles.EpochFile, epoch); // durable before any batch carries it
+        }
+
+        return (epoch, history);
     }
 
     /// <summary>Why the standby cannot stream from where it is (it needs a base backup), or null.</summary>

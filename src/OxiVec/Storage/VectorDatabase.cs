@@ -482,6 +482,7 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
         lock (_writeLock)
         {
             ThrowIfFailed();
+            CheckFenceBeforeAppend();
 
             StoreOperation[] operations = schema is not null ? ResolveSchemaLocked(schema) : ResolveLocked(writes!);
             var entries = new WalEntry[operations.Length];
@@ -537,7 +538,7 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
             }
         }
 
-        return Applied(staged);
+        return CheckFenceBeforeAcknowledging(Applied(staged));
     }
 
     private async ValueTask<long> FinishAsync(Staged staged, CancellationToken cancellationToken)
@@ -568,7 +569,7 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
             throw;
         }
 
-        return Applied(staged);
+        return CheckFenceBeforeAcknowledging(Applied(staged));
     }
 
     /// <summary>Finishes a write whose caller stopped waiting: waits (uncancellably) until it is acknowledged, then applies it.</summary>
