@@ -36,6 +36,7 @@ internal static class OxiVecCli
         root.Subcommands.Add(RecoverCommand.Create());
         root.Subcommands.Add(WalCommand.Create());
         root.Subcommands.Add(ServeCommand.Create());
+        root.Subcommands.Add(ClusterCommand.Create());
         root.Subcommands.Add(DemoCommand.Create());
         return root;
     }
