@@ -134,6 +134,7 @@ internal sealed class FailoverBench(VerbOptions options)
         Line(sb, $"- Three `oxivec serve --cluster` nodes (`--lease-ttl {LeaseTtlSeconds}`, `--sync-interval-ms 0`: every commit fsynced before it is acknowledged, on the primary and on the standbys) and one etcd 3.4 member, all on 127.0.0.1 of this machine; in sync and quorum modes one standby confirms each commit (remote flush).");
         Line(sb, $"- {Writers} closed-loop writers upsert single points with unique ids through whichever node is primary (following 307 redirects); every acknowledgement is recorded. {Kills} times per mode the primary is SIGKILLed once it has acknowledged a write, then restarted on its data directory (it rejoins).");
         Line(sb, "- Failover time: from the killed process's exit to the first write (sent after it) acknowledged by any node. It includes the lease running out (T), the election, the promotion and the client's redirect.");
+        Line(sb, "- Every process (etcd, the nodes, the writers) shares this machine's cores and disk with whatever else runs on it (see Machine): the failover times include that contention.");
         Line(sb, $"- Lost: acknowledged writes missing from the final primary (read back after the run and checked with the tests' `HistoryChecker`). Throughput: acknowledged writes per second over {Window.TotalSeconds:0} s before the first kill and after the last failover.");
         Line(sb);
         Line(sb, "## Results");
