@@ -9,13 +9,14 @@ namespace OxiVec.Tests.Replication;
 internal sealed class FailoverLinks(CancellationToken stop)
 {
     /// <summary>Starts a standby in <paramref name="directory"/> pulling from whatever <paramref name="primary"/> returns at each connection.</summary>
-    public async Task<StandbyReceiver> StartStandbyAsync(string directory, string name, Func<WalReplicator> primary, VectorDatabaseOptions? options = null)
+    public async Task<StandbyReceiver> StartStandbyAsync(string directory, string name, Func<WalReplicator> primary, VectorDatabaseOptions? options = null, Action<StandbyReceiver>? beforeStart = null)
     {
         var receiver = new StandbyReceiver(directory, options ?? ReplicationHarness.Options(), name, Connector(primary), new BackupSource(primary))
         {
             MinReconnectDelay = TimeSpan.Zero,
             MaxReconnectDelay = TimeSpan.FromMilliseconds(50),
         };
+        beforeStart?.Invoke(receiver);
         await receiver.StartAsync(stop).WaitAsync(ReplicationHarness.Timeout);
         return receiver;
     }

@@ -126,6 +126,152 @@ public sealed class FailoverTests
         Assert.Contains("differs", required.Reason);
     }
 
+    [Fact]
+    public async Task DeposedPrimary_WhoseWalNoLongerReachesBackToTheBranchPoint_TakesABaseBackup_KeepingItsOldDataInTheQuarantine()
+    {
+        using var temp = new TempDirectory();
+        using var stop = new CancellationTokenSource();
+        var links = new FailoverLinks(stop.Token);
+        string aDir = temp.Sub("a"), bDir = temp.Sub("b");
+        VectorDatabaseOptions small = new()
+        {
+            Wal = Options.Wal with { SegmentSizeBytes = OxiVec.Wal.WalConfig.MinSegmentSizeBytes, RetentionPolicy = RetentionPolicy.KeepLast(1) },
+        };
+        VectorDatabase a = VectorDatabase.Open(aDir, small);
+        WalReplicator current = new(a, new ReplicationOptions(), epoch: 1);
+        StandbyReceiver b = await links.StartStandbyAsync(bDir, "b", () => current);
+        StreamingTests.Seed(a, 0, 5);
+        await FailoverLinks.CaughtUpAsync(b, a.Wal.LastLsn);
+        await b.DisposeAsync();
+        await current.DisposeAsync(); // a's slot for b no longer keeps its WAL
+        long keep = a.Wal.LastLsn;
+        for (int batch = 0; batch < 4; batch++)
+        {
+            a.InsertBatch("docs", Enumerable.Range(0, 400).Select(i => new VectorRecord($"bulk{batch}-{i}", new float[] { i, batch, 1 }, new Dictionary<string, MetadataValue>())));
+        }
+
+        a.Checkpoint(); // covers the divergent tail; retention removes the segments before it
+        Assert.True(a.Wal.FirstLsn > keep + 1, $"the WAL now starts at LSN {a.Wal.FirstLsn}, after the branch point {keep}");
+        var oldExport = ReplicationHarness.Export(a);
+        a.Dispose();
+
+        StandbyPromotion.Promote(bDir, 2);
+        using VectorDatabase newPrimary = VectorDatabase.Open(bDir, Options);
+        current = new WalReplicator(newPrimary, new ReplicationOptions(), epoch: 2);
+        StreamingTests.Seed(newPrimary, 100, 3);
+        StandbyPromotion.Demote(aDir);
+        var replaced = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        StandbyReceiver rejoined = await links.StartStandbyAsync(aDir, "a", () => current, small, r => r.DatabaseReplaced += (_, _) => replaced.TrySetResult());
+        try
+        {
+            await replaced.Task.WaitAsync(ReplicationHarness.Timeout); // its own log runs far past the new primary's: wait for the replacement
+            await FailoverLinks.CaughtUpAsync(rejoined, newPrimary.Wal.LastLsn);
+            Assert.Equal(1, rejoined.Status.Rewinds);
+            Assert.Equal(1, rejoined.BaseBackups);
+            Assert.Equal(ReplicationHarness.Export(newPrimary), ReplicationHarness.Export(rejoined.Database));
+
+            // The old content is kept whole: opened read-only elsewhere, it still holds the divergent writes.
+            string kept = Path.Combine(aDir, "quarantine", $"rewind-2-{keep}", "previous-data");
+            Assert.True(Directory.Exists(Path.Combine(kept, "wal")));
+            string copy = temp.Sub("inspect");
+            CopyDirectory(kept, copy);
+            ReplicationFiles.Delete(copy, ReplicationFiles.StandbyFile);
+            using VectorDatabase old = VectorDatabase.Open(copy, small);
+            Assert.Equal(oldExport, ReplicationHarness.Export(old));
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await rejoined.DisposeAsync();
+            await current.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task RewindInterruptedAfterItsMarkerWasWritten_IsFinishedWhenTheStandbyOpens_ThenItCatchesUpAgain()
+    {
+        await using var h = new ReplicationHarness();
+        StandbyReceiver standby = await h.StartStandbyAsync("a"); // its WAL starts before the writes: it can be rewound into them
+        StreamingTests.Seed(h.Primary, 0, 10);
+        await h.CaughtUpAsync(standby);
+        await h.StopStandbyAsync(standby);
+        long last = h.Primary.Wal.LastLsn;
+
+        // A crash right after the rewind's marker became durable, before anything was cut:
+        string directory = h.StandbyDirectory("a");
+        File.WriteAllText(ReplicationFiles.PathOf(directory, StandbyRewind.PendingFile), $$"""{"Epoch":2,"KeepThroughLsn":{{last - 3}},"Reason":"test"}""");
+        StandbyReceiver reopened = await h.StartStandbyAsync("a");
+        Assert.Equal(1, reopened.Status.Rewinds);
+        Assert.Equal(3, reopened.Status.RecordsQuarantined);
+        Assert.False(File.Exists(ReplicationFiles.PathOf(directory, StandbyRewind.PendingFile)));
+        var quarantined = WalTruncation.ReadQuarantined(new FileSystemWalStorage(Path.Combine(directory, "wal")), $"quarantine/rewind-2-{last - 3}.frames")
+            .Select(r => r.ToRecord()).Select(r => (r.Lsn, r.Timestamp, r.Type, r.Flags, Convert.ToHexString(r.Payload.Span))).ToList();
+        Assert.Equal(ReplicationHarness.Stream(h.Primary, last - 2, last), quarantined);
+
+        StreamingTests.Seed(h.Primary, 10, 2);
+        await h.CaughtUpAsync(reopened);
+        long first = reopened.Database.Wal.FirstLsn, end = h.Primary.Wal.LastLsn;
+        Assert.Equal(ReplicationHarness.Stream(h.Primary, first, end), ReplicationHarness.Stream(reopened.Database, first, end));
+        Assert.Equal(ReplicationHarness.Export(h.Primary), ReplicationHarness.Export(reopened.Database));
+    }
+
+    [Fact]
+    public async Task Promote_OfAStandbyWhoseRewindWasInterrupted_FinishesTheRewindFirst_SoTheDiscardedRecordsNeverBecomeThePrimarys()
+    {
+        await using var h = new ReplicationHarness();
+        StandbyReceiver standby = await h.StartStandbyAsync("a");
+        StreamingTests.Seed(h.Primary, 0, 10);
+        await h.CaughtUpAsync(standby);
+        await h.StopStandbyAsync(standby);
+        long keep = h.Primary.Wal.LastLsn - 4;
+        string directory = h.StandbyDirectory("a");
+        File.WriteAllText(ReplicationFiles.PathOf(directory, StandbyRewind.PendingFile), $$"""{"Epoch":2,"KeepThroughLsn":{{keep}},"Reason":"test"}""");
+
+        Assert.Equal(new PromotionResult(3, keep + 1), StandbyPromotion.Promote(directory, 3));
+        using VectorDatabase promoted = VectorDatabase.Open(directory, Options);
+        Assert.Equal(keep, promoted.Wal.LastLsn);
+        Assert.True(File.Exists(Path.Combine(directory, "quarantine", $"rewind-2-{keep}", "manifest.json")));
+    }
+
+    [Fact]
+    public async Task Replicator_RaisingTheEpochOfAPrimaryThatHadOne_RecordsWhereTheNewEpochBegins()
+    {
+        using var temp = new TempDirectory();
+        using VectorDatabase primary = VectorDatabase.Open(temp.Path, Options);
+        await using (new WalReplicator(primary, new ReplicationOptions(), epoch: 1))
+        {
+        }
+
+        Assert.Empty(ReplicationFiles.ReadHistory(temp.Path)); // a first epoch has no branch point
+        StreamingTests.Seed(primary, 0, 3);
+        long start = primary.Wal.LastLsn + 1;
+        await using (var raised = new WalReplicator(primary, new ReplicationOptions(), epoch: 4))
+        {
+            Assert.Equal(4, raised.Epoch);
+        }
+
+        await using (var lower = new WalReplicator(primary, new ReplicationOptions(), epoch: 2))
+        {
+            Assert.Equal(4, lower.Epoch); // never goes back
+        }
+
+        Assert.Equal([new EpochHistoryEntry(4, start)], ReplicationFiles.ReadHistory(temp.Path));
+    }
+
+    private static void CopyDirectory(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (string file in Directory.GetFiles(from))
+        {
+            File.Copy(file, Path.Combine(to, Path.GetFileName(file)));
+        }
+
+        foreach (string directory in Directory.GetDirectories(from))
+        {
+            CopyDirectory(directory, Path.Combine(to, Path.GetFileName(directory)));
+        }
+    }
+
     private static async Task<PrimaryMessage?> FirstAnswerAsync(WalReplicator replicator, StandbyHello hello)
     {
         var link = new InMemoryLink();
