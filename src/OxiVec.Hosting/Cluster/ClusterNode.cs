@@ -65,6 +65,9 @@ public sealed partial class ClusterNode : IHostedService, IAsyncDisposable
     /// <summary>The client that forwards writes to the primary (<c>WriteForwarding: proxy</c>).</summary>
     internal HttpClient Proxy { get; } = new() { Timeout = TimeSpan.FromSeconds(60) };
 
+    /// <summary>On the primary, why writes are refused at this instant (its fence), else null; elsewhere null.</summary>
+    public string? WritesRefused => _leadership?.Fence.Check();
+
     /// <summary>This member's node id.</summary>
     public string NodeId => _options.NodeId ?? "";
 
