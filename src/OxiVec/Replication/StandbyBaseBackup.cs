@@ -27,7 +27,8 @@ internal static class StandbyBaseBackup
         !Directory.Exists(dataDirectory) || !Directory.EnumerateFileSystemEntries(dataDirectory).Any();
 
     public static async Task InstallAsync(
-        string dataDirectory, VectorDatabaseOptions options, IBaseBackupSource source, long epoch, ILogger logger, CancellationToken cancellationToken)
+        string dataDirectory, VectorDatabaseOptions options, IBaseBackupSource source, long epoch, ILogger logger, CancellationToken cancellationToken,
+        string? keepOldIn = null)
     {
         string data = Path.GetFullPath(dataDirectory).TrimEnd(Path.DirectorySeparatorChar);
         string parent = Path.GetDirectoryName(data) ?? throw new ArgumentException($"'{data}' has no parent directory.", nameof(dataDirectory));
@@ -79,7 +80,17 @@ internal static class StandbyBaseBackup
 
         Directory.Move(temp, data);
         DurableFiles.SyncDirectory(parent);
-        if (aside is not null)
+        if (aside is not null && keepOldIn is not null)
+        {
+            // A rewind that could not be done: the old content is kept (quarantined) inside the new directory.
+            string kept = Path.Combine(data, keepOldIn);
+            DurableFiles.CreateDirectoryDurably(Path.GetDirectoryName(kept)!);
+            Directory.Move(aside, kept);
+            DurableFiles.SyncDirectory(Path.GetDirectoryName(kept)!);
+            DurableFiles.SyncDirectory(parent);
+            logger.LogError("Standby: the replaced data of '{Directory}' (with its divergent records) is kept in '{Kept}'.", data, kept);
+        }
+        else if (aside is not null)
         {
             Directory.Delete(aside, recursive: true);
             DurableFiles.SyncDirectory(parent);

@@ -34,6 +34,7 @@ public sealed class StandbyReceiver : IAsyncDisposable
     private Task _loop = Task.CompletedTask;
     private TaskCompletionSource _replaced = new(TaskCreationOptions.RunContinuationsAsynchronously); // completed (and renewed) at each replacement
     private int _disposed;
+    private int _closedForRewind; // 1 while the database is closed for a rewind (StreamOnceAsync reopens it after a failure)
 
     /// <summary>Prepares a standby in <paramref name="dataDirectory"/>; nothing is opened until <see cref="StartAsync"/>.</summary>
     /// <param name="dataDirectory">The standby's data directory (empty or a standby's; a primary's is refused).</param>
@@ -168,6 +169,12 @@ public sealed class StandbyReceiver : IAsyncDisposable
 
     private void OpenDatabase()
     {
+        long finished = StandbyRewind.FinishPending(_dataDirectory, _options, _logger);
+        if (finished > 0)
+        {
+            SetStatus(s => s with { Rewinds = s.Rewinds + 1, RecordsQuarantined = s.RecordsQuarantined + finished });
+        }
+
         VectorDatabase database = VectorDatabase.OpenStandby(_dataDirectory, _options, PrimaryAddress);
         long epoch = ReplicationFiles.ReadEpoch(_dataDirectory, ReplicationFiles.StandbyFile) ?? 0;
         Volatile.Write(ref _database, database);
@@ -207,6 +214,24 @@ public sealed class StandbyReceiver : IAsyncDisposable
                     Failed($"the base backup failed: {backup.Message}", backup);
                 }
             }
+            catch (RewindNeededException ex)
+            {
+                try
+                {
+                    await RewindAsync(ex.Diverged, cancellationToken).ConfigureAwait(false);
+                    failures = 0;
+                    continue;
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    return;
+                }
+                catch (Exception rewind) when (rewind is IOException or InvalidDataException or UnauthorizedAccessException or InvalidOperationException)
+                {
+                    failures++;
+                    Failed($"the rewind to LSN {ex.Diverged.KeepThroughLsn} failed: {rewind.Message}", rewind);
+                }
+            }
             catch (Exception ex) when (ex is IOException or InvalidDataException or TimeoutException or InvalidOperationException)
             {
                 failures++;
@@ -232,6 +257,11 @@ public sealed class StandbyReceiver : IAsyncDisposable
 
     private async Task StreamOnceAsync(CancellationToken cancellationToken)
     {
+        if (Volatile.Read(ref _closedForRewind) != 0)
+        {
+            ReopenAfterRewind(); // a rewind failed midway: finishing it is the open's first step
+        }
+
         VectorDatabase database = Database;
         WalManager wal = database.Wal;
         IReplicationChannel<StandbyMessage, PrimaryMessage> channel = await _connect(cancellationToken).ConfigureAwait(false);
@@ -290,6 +320,8 @@ public sealed class StandbyReceiver : IAsyncDisposable
                     break;
                 case BaseBackupRequired required:
                     throw new BaseBackupNeededException(required.Reason);
+                case WalDiverged diverged:
+                    throw new RewindNeededException(diverged);
                 default:
                     throw new InvalidDataException($"The primary sent an unexpected {message.GetType().Name}.");
             }
@@ -369,6 +401,45 @@ public sealed class StandbyReceiver : IAsyncDisposable
         DatabaseReplaced?.Invoke(this, Database);
     }
 
+    /// <summary>
+    /// The primary's history shows this standby's log diverged after <see cref="WalDiverged.KeepThroughLsn"/>: close the
+    /// database, quarantine what follows that LSN (<see cref="StandbyRewind"/>), reopen, reconnect. When the directory
+    /// cannot be rewound that far, a base backup replaces it and the old content is kept in its quarantine.
+    /// </summary>
+    private async Task RewindAsync(WalDiverged diverged, CancellationToken cancellationToken)
+    {
+        string reason = $"the primary of epoch {diverged.Epoch} began that epoch at LSN {diverged.KeepThroughLsn + 1}; this standby (epoch {Status.Epoch}) has records past it written under an older epoch";
+        _logger.LogError(
+            "Standby '{Name}': its log DIVERGED from the primary's after LSN {Keep} ({Reason}); rewinding: every record after LSN {Keep} is moved to the quarantine.",
+            _name, diverged.KeepThroughLsn, reason, diverged.KeepThroughLsn);
+        VectorDatabase old = Database;
+        Volatile.Write(ref _closedForRewind, 1);
+        await old.DisposeAsync().ConfigureAwait(false);
+        if (StandbyRewind.CannotRewind(_dataDirectory, diverged.KeepThroughLsn) is { } why)
+        {
+            _logger.LogError("Standby '{Name}': it cannot be rewound ({Why}); taking a base backup, keeping the old data in the quarantine.", _name, why);
+            string keep = Path.Combine(StandbyRewind.QuarantineDirectory, Path.GetFileName(StandbyRewind.QuarantineOf(_dataDirectory, diverged.Epoch, diverged.KeepThroughLsn)), "previous-data");
+            await StandbyBaseBackup.InstallAsync(_dataDirectory, _options, _baseBackup, Status.Epoch, _logger, cancellationToken, keepOldIn: keep).ConfigureAwait(false);
+            BaseBackups++;
+            SetStatus(s => s with { Rewinds = s.Rewinds + 1 });
+        }
+        else
+        {
+            long records = StandbyRewind.Run(_dataDirectory, _options, diverged.Epoch, diverged.KeepThroughLsn, reason, _logger);
+            SetStatus(s => s with { Rewinds = s.Rewinds + 1, RecordsQuarantined = s.RecordsQuarantined + records });
+        }
+
+        ReopenAfterRewind();
+    }
+
+    private void ReopenAfterRewind()
+    {
+        OpenDatabase();
+        Volatile.Write(ref _closedForRewind, 0);
+        Interlocked.Exchange(ref _replaced, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+        DatabaseReplaced?.Invoke(this, Database);
+    }
+
     private void PublishPositions(VectorDatabase database)
     {
         WalManager wal = database.Wal;
@@ -386,6 +457,12 @@ public sealed class StandbyReceiver : IAsyncDisposable
 
     /// <summary>The primary told this standby to take a base backup.</summary>
     private sealed class BaseBackupNeededException(string reason) : Exception(reason);
+
+    /// <summary>The primary told this standby that its log diverged.</summary>
+    private sealed class RewindNeededException(WalDiverged diverged) : Exception($"the log diverged after LSN {diverged.KeepThroughLsn}")
+    {
+        public WalDiverged Diverged { get; } = diverged;
+    }
 }
 
 /// <summary>A standby's state, as one consistent value.</summary>
@@ -396,4 +473,11 @@ public sealed class StandbyReceiver : IAsyncDisposable
 /// <param name="AppliedLsn">Visible to reads here.</param>
 /// <param name="PrimaryLastLsn">The primary's newest LSN, as last reported.</param>
 /// <param name="LastError">The last stream failure, or null.</param>
-public sealed record StandbyReceiverStatus(bool Connected, long Epoch, long WrittenLsn, long FlushedLsn, long AppliedLsn, long PrimaryLastLsn, string? LastError);
+public sealed record StandbyReceiverStatus(bool Connected, long Epoch, long WrittenLsn, long FlushedLsn, long AppliedLsn, long PrimaryLastLsn, string? LastError)
+{
+    /// <summary>Rewinds done since the receiver started (its log diverged from its primary's; see docs/replication.md).</summary>
+    public long Rewinds { get; init; }
+
+    /// <summary>WAL records the rewinds moved to the quarantine.</summary>
+    public long RecordsQuarantined { get; init; }
+}
