@@ -47,6 +47,12 @@ public sealed class EtcdCoordinator : ICoordinator
     public EtcdCoordinatorOptions Options => _options;
 
     /// <inheritdoc/>
+    /// <remarks>
+    /// The lease is granted first (its TTL is counted from then; etcd rounds <paramref name="ttl"/> up to whole seconds
+    /// and may raise it to its minimum), then the transaction runs: a caller measures its leadership deadline from the
+    /// monotonic time before this call. When the answer is unknown (a deadline) the method throws and the lease, if
+    /// etcd bound the key to it, expires unrenewed.
+    /// </remarks>
     public async Task<LeadershipLease?> TryAcquireLeadershipAsync(LeaderInfo candidate, TimeSpan ttl, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(candidate);
