@@ -21,12 +21,14 @@ internal sealed class ClusterMember : IAsyncDisposable
     private readonly WebApplication _app;
     private bool _stopped;
 
-    private ClusterMember(WebApplication app, string nodeId, string directory, FakeCoordinator coordinator)
+    private readonly FakeCoordinator? _coordinator;
+
+    private ClusterMember(WebApplication app, string nodeId, string directory, FakeCoordinator? coordinator)
     {
         _app = app;
         NodeId = nodeId;
         Directory = directory;
-        Coordinator = coordinator;
+        _coordinator = coordinator;
         Address = new Uri(OxiVecServer.Addresses(app)[0]);
         Client = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = Address, Timeout = TimeSpan.FromSeconds(30) };
     }
@@ -41,26 +43,30 @@ internal sealed class ClusterMember : IAsyncDisposable
     public HttpClient Client { get; }
 
     /// <summary>This member's coordinator client (make it unreachable to partition the member from etcd).</summary>
-    public FakeCoordinator Coordinator { get; }
+    public FakeCoordinator Coordinator => _coordinator ?? throw new InvalidOperationException($"{NodeId} runs on a real etcd.");
 
     public ClusterNode Node => _app.Services.GetRequiredService<ClusterNode>();
 
     public OxiVecDatabaseHost Host => _app.Services.GetRequiredService<OxiVecDatabaseHost>();
 
-    /// <summary>Starts member <paramref name="nodeId"/> of <paramref name="cluster"/> (lease TTL 3 s, fsync per commit).</summary>
+    /// <summary>
+    /// Starts member <paramref name="nodeId"/> of <paramref name="cluster"/> (lease TTL 3 s, fsync per commit); with
+    /// <paramref name="etcd"/> (and a null cluster), of cluster <paramref name="name"/> on that real etcd instead.
+    /// </summary>
     public static async Task<ClusterMember> StartAsync(
-        FakeCluster cluster, string nodeId, string mode = "async", IReadOnlyDictionary<string, string?>? settings = null, TimeProvider? clock = null, string? directory = null)
+        FakeCluster? cluster, string nodeId, string mode = "async", IReadOnlyDictionary<string, string?>? settings = null, TimeProvider? clock = null,
+        string? etcd = null, string name = "test")
     {
-        directory ??= Path.Combine(Path.GetTempPath(), "oxivec-cluster-" + nodeId + "-" + Guid.NewGuid().ToString("N"));
+        string directory = Path.Combine(Path.GetTempPath(), "oxivec-cluster-" + nodeId + "-" + Guid.NewGuid().ToString("N"));
         var overrides = new Dictionary<string, string?>
         {
             ["OxiVec:DataDirectory"] = directory,
             ["OxiVec:SyncIntervalMs"] = "0",
             ["OxiVec:Server:Http"] = "127.0.0.1:0",
             ["OxiVec:Server:Grpc"] = "127.0.0.1:0",
-            ["OxiVec:Cluster:Name"] = "test",
+            ["OxiVec:Cluster:Name"] = name,
             ["OxiVec:Cluster:NodeId"] = nodeId,
-            ["OxiVec:Cluster:Etcd"] = "http://127.0.0.1:9", // never dialed: the fake coordinator stands in
+            ["OxiVec:Cluster:Etcd"] = etcd ?? "http://127.0.0.1:9", // without etcd never dialed: the fake coordinator stands in
             ["OxiVec:Cluster:Replication"] = mode,
             ["OxiVec:Cluster:LeaseTtlSeconds"] = "3",
             ["Logging:LogLevel:Default"] = "Warning",
@@ -70,10 +76,14 @@ internal sealed class ClusterMember : IAsyncDisposable
             overrides[pair.Key] = pair.Value;
         }
 
-        FakeCoordinator coordinator = cluster.Client();
+        FakeCoordinator? coordinator = cluster?.Client();
         WebApplication app = OxiVecServer.Build([], null, overrides, services =>
         {
-            services.AddSingleton<ICoordinatorFactory>(coordinator);
+            if (coordinator is not null)
+            {
+                services.AddSingleton<ICoordinatorFactory>(coordinator);
+            }
+
             if (clock is not null)
             {
                 services.AddSingleton(clock);
