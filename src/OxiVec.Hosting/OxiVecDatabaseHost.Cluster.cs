@@ -163,6 +163,18 @@ public sealed partial class OxiVecDatabaseHost
         }
     }
 
+    /// <summary>
+    /// On a primary that resigned and is stopping: disposes its replicator, ending the standbys' streams (the database
+    /// stays open for the requests still running; its fence refuses their writes). Closing the role later disposes nothing twice.
+    /// </summary>
+    internal async Task StopReplicatorAsync()
+    {
+        if (Volatile.Read(ref _snapshot) is { State: DatabaseState.Ready, Replicator: { } replicator })
+        {
+            await replicator.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
     /// <summary>Closes the current role (a primary that lost its lease, a standby whose primary changed); requests answer 503 until the next role.</summary>
     internal async Task CloseRoleAsync(CancellationToken cancellationToken)
     {

@@ -239,13 +239,17 @@ public sealed partial class ClusterNode
         Decide($"stepped down: {reason}");
     }
 
-    /// <summary>On stop: refuse writes, stop renewing and resign, so that another member takes over at once (the host then closes the database).</summary>
+    /// <summary>
+    /// On stop: refuse writes, stop renewing and resign, so that another member takes over at once, and end the
+    /// standbys' streams (they would hold the server's drain); the host then checkpoints and closes the database.
+    /// </summary>
     private async Task LeaveAsync()
     {
         if (_leadership is { } leadership)
         {
             _leadership = null;
             await EndLeadershipAsync(leadership, "this node is stopping").ConfigureAwait(false);
+            await _host.StopReplicatorAsync().ConfigureAwait(false);
         }
     }
 
