@@ -34,8 +34,8 @@ public sealed partial class OxiVecDatabaseHost
 
     /// <summary>
     /// Becomes a primary at <paramref name="epoch"/>: closes the current role, turns the directory into a primary's
-    /// (<see cref="StandbyPromotion.Promote"/> for a standby's; a deposed primary's is demoted and promoted, so its
-    /// epoch history records the new epoch; an empty one is created), opens the database with
+    /// (<see cref="StandbyPromotion.Promote"/> for a standby's; a primary's is raised to the epoch by its replicator,
+    /// which records it in its epoch history; an empty one is created), opens the database with
     /// <paramref name="fence"/> as its write fence and a <see cref="WalReplicator"/> with <paramref name="replication"/>.
     /// </summary>
     internal async Task BecomePrimaryAsync(long epoch, ReplicationOptions replication, IWriteFence fence, CancellationToken cancellationToken)
@@ -46,16 +46,13 @@ public sealed partial class OxiVecDatabaseHost
             await CloseRoleLockedAsync().ConfigureAwait(false);
             string data = _options.DataDirectory;
             ILogger promotion = _loggers.CreateLogger(typeof(StandbyPromotion).FullName!);
-            switch (Cluster.LocalData.Of(data))
+            if (Cluster.LocalData.Of(data) == Cluster.DataDirectoryKind.Standby)
             {
-                case Cluster.DataDirectoryKind.Standby:
-                    StandbyPromotion.Promote(data, epoch, promotion);
-                    break;
-                case Cluster.DataDirectoryKind.Primary:
-                    StandbyPromotion.Demote(data, promotion); // then promoted: the epoch history records where the new epoch starts
-                    StandbyPromotion.Promote(data, epoch, promotion);
-                    break;
+                StandbyPromotion.Promote(data, epoch, promotion);
             }
+
+            // A primary's directory (this node led before) is opened as it is: the replicator raises its epoch and its
+            // epoch history records where the new one begins.
 
             VectorDatabase database = VectorDatabase.Open(data, _options.ToDatabaseOptions(_loggers, _meters));
             database.WriteFence = fence; // before anything can reach it: the snapshot is published below
@@ -163,6 +160,18 @@ public sealed partial class OxiVecDatabaseHost
         finally
         {
             _roleSwitch.Release();
+        }
+    }
+
+    /// <summary>
+    /// On a primary that resigned and is stopping: disposes its replicator, ending the standbys' streams (the database
+    /// stays open for the requests still running; its fence refuses their writes). Closing the role later disposes nothing twice.
+    /// </summary>
+    internal async Task StopReplicatorAsync()
+    {
+        if (Volatile.Read(ref _snapshot) is { State: DatabaseState.Ready, Replicator: { } replicator })
+        {
+            await replicator.DisposeAsync().ConfigureAwait(false);
         }
     }
 

@@ -26,7 +26,7 @@ public static class ClusterEndpoints
         {
             long started = Stopwatch.GetTimestamp();
             return context.RequestServices.GetService<ClusterNode>() is { } node
-                ? QdrantResponse.Ok(ClusterView.From(node.Status, node.NodeId), started)
+                ? QdrantResponse.Ok(ClusterView.From(node.Status with { Fence = node.WritesRefused }, node.NodeId), started)
                 : QdrantResponse.Error(StatusCodes.Status404NotFound, "This node is not a cluster member (OxiVec:Cluster:Name is not set).", started);
         });
         endpoints.MapGet(ClusterNode.MemberPath, (HttpContext context) =>

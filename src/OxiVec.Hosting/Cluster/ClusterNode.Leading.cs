@@ -8,7 +8,7 @@ namespace OxiVec.Hosting.Cluster;
 public sealed partial class ClusterNode
 {
     private readonly HashSet<string> _everSeen = new(StringComparer.Ordinal);
-    private Leadership? _leadership;
+    private volatile Leadership? _leadership; // written by the control loop only; read by requests (WritesRefused)
 
     /// <summary>The lease held, its fence and its renewals; <see cref="Lost"/> is set by the renewal task.</summary>
     private sealed class Leadership(LeadershipLease lease, LeaseFence fence)
@@ -67,6 +67,7 @@ public sealed partial class ClusterNode
             HoldIfTooFewStandbys(leadership);
             await _host.BecomePrimaryAsync(lease.Epoch, ReplicationFor(list), fence, cancellationToken).ConfigureAwait(false);
             _following = null;
+            Update(s => s with { Leader = lease.Leader }); // writes are taken from now on (WriteRouting)
             if (switchover?.Target == NodeId)
             {
                 await _coordinator!.SetSwitchoverAsync(null, cancellationToken).ConfigureAwait(false);
@@ -168,7 +169,10 @@ public sealed partial class ClusterNode
         Decide($"switchover to '{request.Target}': waiting until it has flushed LSN {status?.LastLsn} (it has {target?.FlushedLsn})");
     }
 
-    /// <summary>Renews the lease every TTL / 3; each grant moves the fence's deadline; "not held" revokes it and wakes the loop.</summary>
+    /// <summary>Between renewals: half of what a grant keeps the fence open, (TTL - margin) / 2, at most TTL / 3: two tries per window.</summary>
+    private TimeSpan RenewInterval => (_options.LeaseTtl - LeaseFence.Margin(_options.LeaseTtl)) / 2;
+
+    /// <summary>Renews the lease every <see cref="RenewInterval"/>; each grant moves the fence's deadline; "not held" revokes it and wakes the loop.</summary>
     private async Task RenewAsync(Leadership leadership, CancellationToken cancellationToken)
     {
         bool failing = false;
@@ -176,10 +180,10 @@ public sealed partial class ClusterNode
         {
             try
             {
-                await Task.Delay(Tick, cancellationToken).ConfigureAwait(false);
+                await Task.Delay(RenewInterval, cancellationToken).ConfigureAwait(false);
                 long sent = _time.GetTimestamp(); // before the request: the grant counts from here
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                timeout.CancelAfter(Tick);
+                timeout.CancelAfter(RenewInterval);
                 LeaseRenewal renewal = await _coordinator!.RenewAsync(leadership.Lease, timeout.Token).ConfigureAwait(false);
                 if (!renewal.Held)
                 {
@@ -235,13 +239,17 @@ public sealed partial class ClusterNode
         Decide($"stepped down: {reason}");
     }
 
-    /// <summary>On stop: refuse writes, stop renewing and resign, so that another member takes over at once (the host then closes the database).</summary>
+    /// <summary>
+    /// On stop: refuse writes, stop renewing and resign, so that another member takes over at once, and end the
+    /// standbys' streams (they would hold the server's drain); the host then checkpoints and closes the database.
+    /// </summary>
     private async Task LeaveAsync()
     {
         if (_leadership is { } leadership)
         {
             _leadership = null;
             await EndLeadershipAsync(leadership, "this node is stopping").ConfigureAwait(false);
+            await _host.StopReplicatorAsync().ConfigureAwait(false);
         }
     }
 

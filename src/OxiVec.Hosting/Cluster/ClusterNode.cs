@@ -34,6 +34,7 @@ public sealed partial class ClusterNode : IHostedService, IAsyncDisposable
     private string _grpcUrl = "";
     private (long Epoch, long Lsn) _localPosition;
     private LeaderInfo? _following;
+    private CancellationTokenRegistration _stoppingRegistration;
     private int _disposed;
 
     /// <summary>Creates the member; nothing runs until <see cref="StartAsync"/>.</summary>
@@ -65,6 +66,9 @@ public sealed partial class ClusterNode : IHostedService, IAsyncDisposable
     /// <summary>The client that forwards writes to the primary (<c>WriteForwarding: proxy</c>).</summary>
     internal HttpClient Proxy { get; } = new() { Timeout = TimeSpan.FromSeconds(60) };
 
+    /// <summary>On the primary, why writes are refused at this instant (its fence), else null; elsewhere null.</summary>
+    public string? WritesRefused => _leadership?.Fence.Check();
+
     /// <summary>This member's node id.</summary>
     public string NodeId => _options.NodeId ?? "";
 
@@ -84,6 +88,10 @@ public sealed partial class ClusterNode : IHostedService, IAsyncDisposable
 
         _coordinator = _factory.Create(_options);
         _loop = Task.Run(() => RunAsync(_stopping.Token), CancellationToken.None);
+
+        // At the first sign of a stop (before the server drains its requests): a leader refuses writes, resigns and ends
+        // its standbys' streams at once, so another member takes over now rather than after the drain.
+        _stoppingRegistration = _services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.Register(() => _stopping.Cancel());
         return Task.CompletedTask;
     }
 
@@ -104,6 +112,7 @@ public sealed partial class ClusterNode : IHostedService, IAsyncDisposable
 
         await _stopping.CancelAsync().ConfigureAwait(false);
         await _loop.ConfigureAwait(false);
+        await _stoppingRegistration.DisposeAsync().ConfigureAwait(false);
         if (_coordinator is not null)
         {
             await _coordinator.DisposeAsync().ConfigureAwait(false);

@@ -24,7 +24,7 @@ public static class Election
 {
     /// <summary>Decides for <paramref name="self"/> given the members it sees (their live positions), the published synchronous set and a pending switchover.</summary>
     /// <param name="self">This node's own state (its current position).</param>
-    /// <param name="visible">The members this node sees now, with their positions (may include <paramref name="self"/>).</param>
+    /// <param name="visible">The members this node sees now, with their live positions (may include <paramref name="self"/>; a member that says it is the primary is left out).</param>
     /// <param name="sync">The published synchronous set, or null.</param>
     /// <param name="mode">The cluster's replication mode.</param>
     /// <param name="syncStandbys">How many standbys confirm each commit in sync and quorum modes.</param>
@@ -41,7 +41,9 @@ public static class Election
                 : new ElectionDecision(false, $"a switchover to '{switchover.Target}' is pending: only it may take over");
         }
 
-        var others = visible.Where(m => m.NodeId != self.NodeId).ToList();
+        // A member that still says it is the primary is the deposed leader (cut off from the coordinator, its fence
+        // closed): it is no candidate, and it covers nothing (the writes it acknowledged are on the synchronous set).
+        var others = visible.Where(m => m.NodeId != self.NodeId && m.Role != MemberRole.Primary).ToList();
         var seen = new HashSet<string>(others.Select(m => m.NodeId), StringComparer.Ordinal) { self.NodeId };
         Func<string, bool> eligible = _ => true;
         if (mode != ClusterReplicationMode.Async && sync is not null)

@@ -33,7 +33,8 @@ internal static class ErrorHandling
             catch (Exception ex) when (!context.Response.HasStarted)
             {
                 (int status, string? message) = Map(ex, context, Options(context));
-                if (status >= StatusCodes.Status500InternalServerError && ex is not DatabaseUnavailableException and not OperationCanceledException)
+                if (status >= StatusCodes.Status500InternalServerError && ex is not DatabaseUnavailableException and not OperationCanceledException
+                    and not Storage.FencedWriteException and not ObjectDisposedException) // 503s of a role change: the cluster logs those
                 {
                     logger.LogError(ex, "Request {RequestId} {Method} {Path} failed", context.TraceIdentifier, context.Request.Method, context.Request.Path);
                 }
