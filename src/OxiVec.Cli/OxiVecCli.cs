@@ -37,6 +37,7 @@ internal static class OxiVecCli
         root.Subcommands.Add(WalCommand.Create());
         root.Subcommands.Add(TxCommand.Create());
         root.Subcommands.Add(ServeCommand.Create());
+        root.Subcommands.Add(ClusterCommand.Create());
         root.Subcommands.Add(DemoCommand.Create());
         return root;
     }

@@ -17,4 +17,7 @@ public enum DatabaseState
 
     /// <summary>Closing or closed: the host is stopping.</summary>
     Stopped,
+
+    /// <summary>A cluster member between roles: electing, promoting, demoting or (re)connecting to a new primary (docs/failover.md).</summary>
+    SwitchingRole,
 }

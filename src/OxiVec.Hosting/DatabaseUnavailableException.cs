@@ -16,6 +16,7 @@ public sealed class DatabaseUnavailableException : InvalidOperationException
         DatabaseState.Recovering => "The database is recovering (loading its checkpoint and replaying its WAL); retry when /readyz answers 200.",
         DatabaseState.Failed => $"The database failed to open: {failure?.Message}",
         DatabaseState.Stopped => "The database is closed: the host is stopping.",
+        DatabaseState.SwitchingRole => "This cluster member is changing its role (an election, a failover or a switchover); retry shortly.",
         _ => $"The database is {state}.",
     };
 }

@@ -36,7 +36,8 @@ public sealed partial class OxiVecDatabaseHost
     public PushedStreams? PushedStreams { get; }
 
     /// <summary>This node's role, for messages: "a primary", "a standby of URL".</summary>
-    public string Description => _options.Replication.IsStandby
+    public string Description => _options.Cluster.IsEnabled ? ClusterDescription
+        : _options.Replication.IsStandby
         ? $"a standby ('{_options.Replication.NodeName}') of {_options.Replication.StandbyOf}"
         : _options.Replication.ReplicatesAsPrimary ? "a replicating primary" : "a primary without replication";
 

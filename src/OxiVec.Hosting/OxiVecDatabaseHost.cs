@@ -83,6 +83,14 @@ public sealed partial class OxiVecDatabaseHost : IHostedService, IAsyncDisposabl
             throw new InvalidOperationException("The database host was started twice.");
         }
 
+        if (_options.Cluster.IsEnabled)
+        {
+            // A cluster member opens its database when the cluster gives it a role (ClusterNode): primary or standby.
+            Volatile.Write(ref _snapshot, new Snapshot(DatabaseState.SwitchingRole, null, null));
+            _opening = Task.CompletedTask;
+            return Task.CompletedTask;
+        }
+
         Volatile.Write(ref _snapshot, new Snapshot(DatabaseState.Recovering, null, null));
         _opening = Task.Run(OpenAsync, CancellationToken.None);
         return Task.CompletedTask;
@@ -140,7 +148,7 @@ public sealed partial class OxiVecDatabaseHost : IHostedService, IAsyncDisposabl
     /// <inheritdoc />
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        if (_options.Replication.IsStandby && Volatile.Read(ref _disposed) == 0)
+        if ((_options.Replication.IsStandby || _options.Cluster.IsEnabled) && Volatile.Read(ref _disposed) == 0)
         {
             await _stopping.CancelAsync().ConfigureAwait(false); // a standby may wait for its primary (a base backup, a push) forever
         }

@@ -1,3 +1,4 @@
+using OxiVec.Hosting.Cluster;
 using OxiVec.Hosting.Replication;
 using OxiVec.Storage;
 using OxiVec.Wal;
@@ -47,12 +48,15 @@ public sealed class OxiVecOptions
     /// <summary>The node's replication role and settings (<c>OxiVec:Replication</c>; docs/replication.md).</summary>
     public ReplicationHostOptions Replication { get; set; } = new();
 
+    /// <summary>Cluster membership with automatic failover (<c>OxiVec:Cluster</c>; docs/failover.md).</summary>
+    public ClusterOptions Cluster { get; set; } = new();
+
     /// <summary>The WAL configuration these options give.</summary>
     public WalConfig ToWalConfig()
     {
         WalConfig config = SyncIntervalMs is { } interval ? WalConfig.Default with { SyncIntervalMs = interval } : WalConfig.Default;
         config = SegmentSizeBytes is { } segment ? config with { SegmentSizeBytes = segment } : config;
-        return Replication.ReplicatesAsPrimary ? config with { EnableReplication = true } : config;
+        return Replication.ReplicatesAsPrimary || Cluster.IsEnabled ? config with { EnableReplication = true } : config;
     }
 
     /// <summary>The problems with these options, each naming its setting (empty when they are valid).</summary>
@@ -90,6 +94,23 @@ public sealed class OxiVecOptions
         }
 
         problems.AddRange(Replication.Validate());
+        problems.AddRange(Cluster.Validate());
+        if (Cluster.IsEnabled)
+        {
+            ReplicationHostOptions r = Replication;
+            if (r.IsStandby || r.WaitForPush || r.Standbys.Length > 0 || !string.IsNullOrWhiteSpace(r.SynchronousStandbys))
+            {
+                problems.Add(
+                    $"{ClusterOptions.SectionName}: a cluster member's replication role is set by the cluster: leave {ReplicationHostOptions.SectionName}:" +
+                    $"{nameof(r.StandbyOf)}, {nameof(r.WaitForPush)}, {nameof(r.Standbys)} and {nameof(r.SynchronousStandbys)} unset (use {ClusterOptions.SectionName}:{nameof(ClusterOptions.Replication)}).");
+            }
+
+            if (WalDirectory is not null)
+            {
+                problems.Add($"{SectionName}:{nameof(WalDirectory)} cannot be set on a cluster member: it becomes a standby, which keeps its WAL in its data directory.");
+            }
+        }
+
         return problems;
     }
 

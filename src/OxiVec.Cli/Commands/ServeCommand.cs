@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using OxiVec.Hosting;
+using OxiVec.Hosting.Cluster;
 using OxiVec.Hosting.Replication;
 using OxiVec.Hosting.Server;
 
@@ -11,7 +12,7 @@ namespace OxiVec.Cli.Commands;
 
 /// <summary>
 /// <c>oxivec serve --data DIR [--http HOST:PORT] [--grpc HOST:PORT] [--api-key KEY] [--read-only-api-key KEY] [--sync-interval-ms N] [--config FILE]</c>
-/// and the replication options (docs/replication.md): runs the network server (Qdrant-compatible REST) over one
+/// and the replication options (docs/replication.md) or the cluster options (docs/failover.md): runs the network server (Qdrant-compatible REST) over one
 /// long-lived database until SIGTERM or Ctrl+C, then finishes in-flight requests, checkpoints and closes.
 /// </summary>
 internal static class ServeCommand
@@ -37,10 +38,20 @@ internal static class ServeCommand
         Option<string?> nodeNameOption = new("--node-name") { Description = "Standby: its name, as the primary's --synchronous-standbys lists it.", HelpName = "NAME" };
         Option<bool> waitForPushOption = new("--wait-for-push") { Description = "Standby: wait for the primary to dial this node's --grpc endpoint (push mode) instead of dialing --standby-of." };
         Option<string?> primaryHttpOption = new("--primary-http-url") { Description = "Standby: the primary's REST address, named to clients whose writes are refused (default: --standby-of).", HelpName = "URL" };
+        Option<string?> clusterOption = new("--cluster") { Description = "Join the failover cluster NAME (docs/failover.md): lead or follow whoever holds the leadership lease in etcd.", HelpName = "NAME" };
+        Option<string?> nodeIdOption = new("--node-id") { Description = "Cluster: this node's id, unique in the cluster (letters, digits, - and _).", HelpName = "ID" };
+        Option<string?> etcdOption = new("--etcd") { Description = "Cluster: the etcd endpoints, http://HOST:PORT[,http://HOST:PORT...].", HelpName = "URLS" };
+        Option<string?> replicationOption = new("--replication") { Description = "Cluster: async (default), sync (FIRST n over the other members) or quorum (ANY n).", HelpName = "async|sync|quorum" };
+        Option<int?> syncStandbysCountOption = new("--sync-standbys") { Description = "Cluster, sync and quorum modes: how many standbys confirm each commit (default 1).", HelpName = "N" };
+        Option<int?> leaseTtlOption = new("--lease-ttl") { Description = "Cluster: the leadership lease's TTL in seconds (default 5, at least 2).", HelpName = "SECONDS" };
+        Option<string?> advertiseHttpOption = new("--advertise-http") { Description = "Cluster: the REST URL other members and clients reach this node at (default: the bound --http address).", HelpName = "URL" };
+        Option<string?> advertiseGrpcOption = new("--advertise-grpc") { Description = "Cluster: the gRPC URL standbys reach this node at (default: the bound --grpc address).", HelpName = "URL" };
+        Option<string?> forwardingOption = new("--write-forwarding") { Description = "Cluster: a write sent to a node that is not the primary is redirected (307, default) or proxied to it.", HelpName = "redirect|proxy" };
         var command = new Command(Name, "Run the OxiVec server: Qdrant-compatible REST over one database, until SIGTERM or Ctrl+C (then it finishes in-flight requests, checkpoints and closes).")
         {
             dataOption, httpOption, apiKeyOption, readOnlyKeyOption, syncOption, configOption, anonymousOption,
             grpcOption, syncStandbysOption, ackLevelOption, tooFewOption, standbyOption, slotCapOption, standbyOfOption, nodeNameOption, waitForPushOption, primaryHttpOption,
+            clusterOption, nodeIdOption, etcdOption, replicationOption, syncStandbysCountOption, leaseTtlOption, advertiseHttpOption, advertiseGrpcOption, forwardingOption,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -87,6 +98,17 @@ internal static class ServeCommand
             {
                 Set($"{R}:{nameof(ReplicationHostOptions.MaxSlotWalKeepBytes)}", ByteSize.Parse(cap, "--max-slot-wal-keep-size").ToString(CultureInfo.InvariantCulture));
             }
+
+            const string C = ClusterOptions.SectionName;
+            Set($"{C}:{nameof(ClusterOptions.Name)}", parse.GetValue(clusterOption));
+            Set($"{C}:{nameof(ClusterOptions.NodeId)}", parse.GetValue(nodeIdOption));
+            Set($"{C}:{nameof(ClusterOptions.Etcd)}", parse.GetValue(etcdOption));
+            Set($"{C}:{nameof(ClusterOptions.Replication)}", parse.GetValue(replicationOption));
+            Set($"{C}:{nameof(ClusterOptions.SyncStandbys)}", parse.GetValue(syncStandbysCountOption)?.ToString(CultureInfo.InvariantCulture));
+            Set($"{C}:{nameof(ClusterOptions.LeaseTtlSeconds)}", parse.GetValue(leaseTtlOption)?.ToString(CultureInfo.InvariantCulture));
+            Set($"{C}:{nameof(ClusterOptions.AdvertiseHttp)}", parse.GetValue(advertiseHttpOption));
+            Set($"{C}:{nameof(ClusterOptions.AdvertiseGrpc)}", parse.GetValue(advertiseGrpcOption));
+            Set($"{C}:{nameof(ClusterOptions.WriteForwarding)}", parse.GetValue(forwardingOption));
 
             string? configFile = parse.GetValue(configOption);
             if (configFile is not null && !File.Exists(configFile))

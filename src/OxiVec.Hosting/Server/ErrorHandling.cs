@@ -14,7 +14,8 @@ namespace OxiVec.Hosting.Server;
 /// <see cref="BadHttpRequestException"/> gets its own status (413 for a body over the limit), <see cref="JsonException"/>
 /// and <see cref="ArgumentException"/> 400, <see cref="KeyNotFoundException"/> 404, a prepared-transaction conflict or
 /// refused transition 409 (a commit of a gid never prepared 404),
-/// <see cref="DatabaseUnavailableException"/> and a failed WAL 503, a request cancelled by its timeout 503, anything
+/// <see cref="DatabaseUnavailableException"/>, a failed WAL, a write the fence refused and a database closed under the
+/// request (a role change) 503, a request cancelled by its timeout 503, anything
 /// else 500 with a generic message (the exception is logged with the request id). Error statuses answered without a
 /// body (an unknown path, a wrong method) get the envelope too.
 /// </summary>
@@ -33,7 +34,8 @@ internal static class ErrorHandling
             catch (Exception ex) when (!context.Response.HasStarted)
             {
                 (int status, string? message) = Map(ex, context, Options(context));
-                if (status >= StatusCodes.Status500InternalServerError && ex is not DatabaseUnavailableException and not OperationCanceledException)
+                if (status >= StatusCodes.Status500InternalServerError && ex is not DatabaseUnavailableException and not OperationCanceledException
+                    and not Storage.FencedWriteException and not ObjectDisposedException) // 503s of a role change: the cluster logs those
                 {
                     logger.LogError(ex, "Request {RequestId} {Method} {Path} failed", context.TraceIdentifier, context.Request.Method, context.Request.Path);
                 }
@@ -76,6 +78,8 @@ internal static class ErrorHandling
         Transactions.PreparedTransactionException { State: Transactions.PreparedTransactionState.Unknown } unknown => (StatusCodes.Status404NotFound, unknown.Message),
         Transactions.PreparedTransactionException prepared => (StatusCodes.Status409Conflict, prepared.Message),
         WalFailedException failed => (StatusCodes.Status503ServiceUnavailable, $"The database refuses writes: {failed.Message}"),
+        Storage.FencedWriteException fenced => (StatusCodes.Status503ServiceUnavailable, RetryShortly(context, fenced.Message)),
+        ObjectDisposedException => (StatusCodes.Status503ServiceUnavailable, RetryShortly(context, "The database was closed under the request: this node changed its role (a failover or a switchover) or is stopping. Retry; a write may or may not have been applied.")),
         ArgumentException argument => (StatusCodes.Status400BadRequest, argument.Message),
         KeyNotFoundException missing => (StatusCodes.Status404NotFound, missing.Message),
         OperationCanceledException when context.RequestAborted.IsCancellationRequested => (499, null),
@@ -96,6 +100,17 @@ internal static class ErrorHandling
         }
 
         return standby.Message;
+    }
+
+    // A fenced write or a role change: the cluster has (or soon has) another primary.
+    private static string RetryShortly(HttpContext context, string message)
+    {
+        context.Response.OnStarting(() =>
+        {
+            context.Response.Headers.RetryAfter = "1";
+            return Task.CompletedTask;
+        });
+        return message;
     }
 
     // Read per request: the options are validated when the server starts, after the pipeline is built.

@@ -89,6 +89,29 @@ internal sealed class ReplicationServerValidator(IOptions<ServerOptions> server)
             problems.Add($"{Replication.ReplicationHostOptions.SectionName}:{nameof(replication.SynchronousStandbys)} is set but no standby can reach this primary: set {ServerOptions.SectionName}:{nameof(ServerOptions.Grpc)} (--grpc HOST:PORT) or push to {nameof(replication.Standbys)} (--standby NAME=URL).");
         }
 
+        if (options.Cluster.IsEnabled)
+        {
+            const string C = Cluster.ClusterOptions.SectionName;
+            if (!grpc)
+            {
+                problems.Add($"{C}: a cluster member needs a gRPC replication endpoint ({ServerOptions.SectionName}:{nameof(ServerOptions.Grpc)}, --grpc HOST:PORT): standbys stream from the primary there.");
+            }
+
+            if (options.Cluster.AdvertiseHttp is null && IsWildcard(server.Value.Http))
+            {
+                problems.Add($"{C}:{nameof(Cluster.ClusterOptions.AdvertiseHttp)} is required when {ServerOptions.SectionName}:{nameof(ServerOptions.Http)} ({server.Value.Http}) listens on every interface: other members and clients need an address (--advertise-http URL).");
+            }
+
+            if (options.Cluster.AdvertiseGrpc is null && grpc && IsWildcard(server.Value.Grpc!))
+            {
+                problems.Add($"{C}:{nameof(Cluster.ClusterOptions.AdvertiseGrpc)} is required when {ServerOptions.SectionName}:{nameof(ServerOptions.Grpc)} ({server.Value.Grpc}) listens on every interface: standbys need an address (--advertise-grpc URL).");
+            }
+        }
+
         return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
     }
+
+    private static bool IsWildcard(string address) =>
+        ServerOptions.TrySplitHttp(address, out string host, out _)
+        && (host is "0.0.0.0" or "[::]" or "*" or "+" || (!host.Equals("localhost", StringComparison.OrdinalIgnoreCase) && !IPAddress.TryParse(host.Trim('[', ']'), out _)));
 }

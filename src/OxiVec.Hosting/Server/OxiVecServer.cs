@@ -7,6 +7,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using OxiVec.Hosting.Cluster;
 using OxiVec.Hosting.Qdrant;
 using OxiVec.Replication.Grpc;
 
@@ -24,7 +25,12 @@ public static class OxiVecServer
     /// Both sections are validated when the server starts: a bad setting stops the start with an
     /// <see cref="OptionsValidationException"/> naming it.
     /// </summary>
-    public static WebApplication Build(string[]? args = null, string? configFile = null, IReadOnlyDictionary<string, string?>? overrides = null)
+    /// <param name="args">Command-line style configuration.</param>
+    /// <param name="configFile">A JSON configuration file, or null.</param>
+    /// <param name="overrides">Settings of the highest precedence, or null.</param>
+    /// <param name="configureServices">Registers or replaces services after the server's own (tests: an in-memory coordinator), or null.</param>
+    public static WebApplication Build(
+        string[]? args = null, string? configFile = null, IReadOnlyDictionary<string, string?>? overrides = null, Action<IServiceCollection>? configureServices = null)
     {
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(args ?? []);
         Observability.AddLoggingDefaults(builder.Configuration);
@@ -55,6 +61,18 @@ public static class OxiVecServer
         });
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<OxiVecOptions>, ReplicationServerValidator>());
         builder.Services.AddSingleton<IReplicationRole>(sp => sp.GetRequiredService<OxiVecDatabaseHost>());
+        var cluster = new Cluster.ClusterOptions();
+        configuration.GetSection(Cluster.ClusterOptions.SectionName).Bind(cluster);
+        if (cluster.IsEnabled)
+        {
+            // After the database host: hosted services stop in reverse order, so the member resigns before the database closes.
+            builder.Services.TryAddSingleton(TimeProvider.System);
+            builder.Services.TryAddSingleton<Cluster.ICoordinatorFactory, Cluster.EtcdCoordinatorFactory>();
+            builder.Services.AddSingleton<Cluster.ClusterNode>();
+            builder.Services.AddHostedService(sp => sp.GetRequiredService<Cluster.ClusterNode>());
+        }
+
+        configureServices?.Invoke(builder.Services);
         builder.Services.AddOxiVecRequestLimits(bound);
         builder.Services.AddOxiVecMetrics();
         builder.Services.AddConsoleFormatterChoice(configuration);
@@ -76,6 +94,7 @@ public static class OxiVecServer
         app.UseMiddleware<ApiKeyMiddleware>();
         app.UseRateLimiter();
         app.UseRequestTimeouts();
+        app.UseOxiVecClusterRouting();
         app.UseOxiVecReplication();
         app.MapOxiVecProbes();
         app.MapPrometheusScrapingEndpoint(Observability.MetricsPath);
@@ -83,6 +102,7 @@ public static class OxiVecServer
         app.MapTransactionEndpoints();
         app.MapQdrantApi();
         app.MapOxiVecReplicationStatus();
+        app.MapOxiVecCluster();
         if (bound.Grpc is not null)
         {
             // Streams last as long as a standby follows: no request timeout, no rate limit (calls are few; the API key still applies).

@@ -1,0 +1,83 @@
+using OxiVec.Cluster;
+
+namespace OxiVec.Hosting.Cluster;
+
+/// <summary>Whether a node should try to take leadership, and why (or why not).</summary>
+/// <param name="Try">True: try to acquire the leader key now.</param>
+/// <param name="Reason">Why, for the log and <c>GET /oxivec/cluster</c>.</param>
+public sealed record ElectionDecision(bool Try, string Reason);
+
+/// <summary>
+/// The election rule a candidate applies while nobody leads (Patroni's): only eligible members may lead, and among
+/// them the one with the newest log (highest epoch seen, then highest flushed LSN, then the smallest node id).
+/// </summary>
+/// <remarks>
+/// <para>Eligible: in async mode, or before any synchronous set was published (the first start), every member; in
+/// sync and quorum modes, the members of the published <see cref="SyncState"/> (the standbys commits could wait for)
+/// and the leader that published it.</para>
+/// <para>Sure to have every acknowledged write: each commit acknowledged in sync or quorum mode is on at least
+/// <c>n</c> members of the set <c>S</c>; a candidate that sees (live, not just published) the old leader, or at least
+/// <c>|S| - n + 1</c> members of <c>S</c>, and is the newest of those it sees, holds every acknowledged write. A
+/// candidate that sees fewer does not try: the cluster waits (an operator may intervene, docs/failover.md).</para>
+/// </remarks>
+public static class Election
+{
+    /// <summary>Decides for <paramref name="self"/> given the members it sees (their live positions), the published synchronous set and a pending switchover.</summary>
+    /// <param name="self">This node's own state (its current position).</param>
+    /// <param name="visible">The members this node sees now, with their live positions (may include <paramref name="self"/>; a member that says it is the primary is left out).</param>
+    /// <param name="sync">The published synchronous set, or null.</param>
+    /// <param name="mode">The cluster's replication mode.</param>
+    /// <param name="syncStandbys">How many standbys confirm each commit in sync and quorum modes.</param>
+    /// <param name="switchover">A pending planned switchover, or null.</param>
+    public static ElectionDecision Decide(
+        MemberState self, IReadOnlyList<MemberState> visible, SyncState? sync, ClusterReplicationMode mode, int syncStandbys, SwitchoverRequest? switchover)
+    {
+        ArgumentNullException.ThrowIfNull(self);
+        ArgumentNullException.ThrowIfNull(visible);
+        if (switchover is not null)
+        {
+            return switchover.Target == self.NodeId
+                ? new ElectionDecision(true, $"a switchover to this node ('{self.NodeId}') is pending")
+                : new ElectionDecision(false, $"a switchover to '{switchover.Target}' is pending: only it may take over");
+        }
+
+        // A member that still says it is the primary is the deposed leader (cut off from the coordinator, its fence
+        // closed): it is no candidate, and it covers nothing (the writes it acknowledged are on the synchronous set).
+        var others = visible.Where(m => m.NodeId != self.NodeId && m.Role != MemberRole.Primary).ToList();
+        var seen = new HashSet<string>(others.Select(m => m.NodeId), StringComparer.Ordinal) { self.NodeId };
+        Func<string, bool> eligible = _ => true;
+        if (mode != ClusterReplicationMode.Async && sync is not null)
+        {
+            var set = new HashSet<string>(sync.Members, StringComparer.Ordinal);
+            eligible = id => set.Contains(id) || id == sync.Leader;
+            if (!eligible(self.NodeId))
+            {
+                return new ElectionDecision(false, $"this node is not in the synchronous set published by '{sync.Leader}' at epoch {sync.Epoch} ({string.Join(", ", sync.Members)}): it may lack acknowledged writes");
+            }
+
+            int needed = sync.Members.Count - syncStandbys + 1;
+            int covered = sync.Members.Count(seen.Contains);
+            if (!seen.Contains(sync.Leader) && covered < needed)
+            {
+                return new ElectionDecision(false, $"only {covered} of the synchronous set ({string.Join(", ", sync.Members)}) answer; {needed} are needed to be sure to hold every acknowledged write");
+            }
+        }
+
+        if (others.Where(m => eligible(m.NodeId)).FirstOrDefault(m => IsAhead(m, self)) is { } ahead)
+        {
+            return new ElectionDecision(false, $"'{ahead.NodeId}' is ahead (epoch {ahead.Epoch}, flushed LSN {ahead.FlushedLsn}; this node: epoch {self.Epoch}, LSN {self.FlushedLsn})");
+        }
+
+        return new ElectionDecision(true, $"the newest eligible member (epoch {self.Epoch}, flushed LSN {self.FlushedLsn})");
+    }
+
+    /// <summary>Whether <paramref name="other"/> has the newer log (epoch, then flushed LSN; a tie goes to the smaller node id).</summary>
+    public static bool IsAhead(MemberState other, MemberState self)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        ArgumentNullException.ThrowIfNull(self);
+        return other.Epoch != self.Epoch ? other.Epoch > self.Epoch
+            : other.FlushedLsn != self.FlushedLsn ? other.FlushedLsn > self.FlushedLsn
+            : string.CompareOrdinal(other.NodeId, self.NodeId) < 0;
+    }
+}
