@@ -20,7 +20,8 @@ public static class StandbyPromotion
     /// <summary>
     /// Converts a CLOSED standby data directory into a primary's at <paramref name="epoch"/>: appends
     /// (<paramref name="epoch"/>, its WAL's last LSN + 1) to the epoch history (<c>replication/history.json</c>),
-    /// writes the primary's epoch file, and removes the standby marker, each durably, in that order. The next
+    /// writes the primary's epoch file, and removes the standby marker, each durably, in that order (a rewind a crash
+    /// interrupted is finished first). The next
     /// <see cref="Storage.VectorDatabase.Open(string, Storage.VectorDatabaseOptions?)"/> opens it as a normal primary
     /// (a transaction the WAL ends in is aborted, as in any recovery).
     /// </summary>
@@ -37,6 +38,12 @@ public static class StandbyPromotion
         ArgumentOutOfRangeException.ThrowIfLessThan(epoch, 1);
         logger ??= NullLogger.Instance;
         string data = Path.GetFullPath(dataDirectory);
+        if (StandbyBaseBackup.IsStandbyDirectory(data))
+        {
+            // A rewind a crash interrupted: its divergent records must not become the new primary's.
+            StandbyRewind.FinishPending(data, new Storage.VectorDatabaseOptions(), logger);
+        }
+
         using WalManager wal = OpenClosedWal(data, logger);
         List<EpochHistoryEntry> history = [.. ReplicationFiles.ReadHistory(data)];
         if (!StandbyBaseBackup.IsStandbyDirectory(data))

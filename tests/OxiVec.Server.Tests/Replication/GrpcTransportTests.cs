@@ -29,11 +29,13 @@ public sealed class GrpcTransportTests
         await primary.SendAsync(batch, timeout.Token);
         await primary.SendAsync(new PrimaryKeepalive(3, 20, 21, 42), timeout.Token);
         await primary.SendAsync(new BaseBackupRequired("slot lost at LSN 5"), timeout.Token);
+        await primary.SendAsync(new WalDiverged(4, 17), timeout.Token);
         var received = (WalBatch)(await receiving)!;
         Assert.Equal(batch with { Frames = default }, received with { Frames = default });
         Assert.True(received.Frames.Span.SequenceEqual(frames), "the frames arrive byte for byte");
         Assert.Equal(new PrimaryKeepalive(3, 20, 21, 42), await standby.ReceiveAsync(timeout.Token));
         Assert.Equal(new BaseBackupRequired("slot lost at LSN 5"), await standby.ReceiveAsync(timeout.Token));
+        Assert.Equal(new WalDiverged(4, 17), await standby.ReceiveAsync(timeout.Token));
 
         await standby.SendAsync(new StandbyHello("b", 9, 0xDEADBEEFCAFEUL, 3), timeout.Token);
         await standby.SendAsync(new StandbyProgress(20, 19, 18), timeout.Token);

@@ -188,6 +188,52 @@ public sealed class FailoverTests
     }
 
     [Fact]
+    public async Task RewindInterruptedAfterItsMarkerWasWritten_IsFinishedWhenTheStandbyOpens_ThenItCatchesUpAgain()
+    {
+        await using var h = new ReplicationHarness();
+        StandbyReceiver standby = await h.StartStandbyAsync("a"); // its WAL starts before the writes: it can be rewound into them
+        StreamingTests.Seed(h.Primary, 0, 10);
+        await h.CaughtUpAsync(standby);
+        await h.StopStandbyAsync(standby);
+        long last = h.Primary.Wal.LastLsn;
+
+        // A crash right after the rewind's marker became durable, before anything was cut:
+        string directory = h.StandbyDirectory("a");
+        File.WriteAllText(ReplicationFiles.PathOf(directory, StandbyRewind.PendingFile), $$"""{"Epoch":2,"KeepThroughLsn":{{last - 3}},"Reason":"test"}""");
+        StandbyReceiver reopened = await h.StartStandbyAsync("a");
+        Assert.Equal(1, reopened.Status.Rewinds);
+        Assert.Equal(3, reopened.Status.RecordsQuarantined);
+        Assert.False(File.Exists(ReplicationFiles.PathOf(directory, StandbyRewind.PendingFile)));
+        var quarantined = WalTruncation.ReadQuarantined(new FileSystemWalStorage(Path.Combine(directory, "wal")), $"quarantine/rewind-2-{last - 3}.frames")
+            .Select(r => r.ToRecord()).Select(r => (r.Lsn, r.Timestamp, r.Type, r.Flags, Convert.ToHexString(r.Payload.Span))).ToList();
+        Assert.Equal(ReplicationHarness.Stream(h.Primary, last - 2, last), quarantined);
+
+        StreamingTests.Seed(h.Primary, 10, 2);
+        await h.CaughtUpAsync(reopened);
+        long first = reopened.Database.Wal.FirstLsn, end = h.Primary.Wal.LastLsn;
+        Assert.Equal(ReplicationHarness.Stream(h.Primary, first, end), ReplicationHarness.Stream(reopened.Database, first, end));
+        Assert.Equal(ReplicationHarness.Export(h.Primary), ReplicationHarness.Export(reopened.Database));
+    }
+
+    [Fact]
+    public async Task Promote_OfAStandbyWhoseRewindWasInterrupted_FinishesTheRewindFirst_SoTheDiscardedRecordsNeverBecomeThePrimarys()
+    {
+        await using var h = new ReplicationHarness();
+        StandbyReceiver standby = await h.StartStandbyAsync("a");
+        StreamingTests.Seed(h.Primary, 0, 10);
+        await h.CaughtUpAsync(standby);
+        await h.StopStandbyAsync(standby);
+        long keep = h.Primary.Wal.LastLsn - 4;
+        string directory = h.StandbyDirectory("a");
+        File.WriteAllText(ReplicationFiles.PathOf(directory, StandbyRewind.PendingFile), $$"""{"Epoch":2,"KeepThroughLsn":{{keep}},"Reason":"test"}""");
+
+        Assert.Equal(new PromotionResult(3, keep + 1), StandbyPromotion.Promote(directory, 3));
+        using VectorDatabase promoted = VectorDatabase.Open(directory, Options);
+        Assert.Equal(keep, promoted.Wal.LastLsn);
+        Assert.True(File.Exists(Path.Combine(directory, "quarantine", $"rewind-2-{keep}", "manifest.json")));
+    }
+
+    [Fact]
     public async Task Replicator_RaisingTheEpochOfAPrimaryThatHadOne_RecordsWhereTheNewEpochBegins()
     {
         using var temp = new TempDirectory();
