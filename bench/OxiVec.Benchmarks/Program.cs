@@ -25,6 +25,7 @@ internal static class Program
         new("coldrecovery", "recovery of 1M WAL entries with a warm and a cold page cache", args => new Scale.ColdRecoveryBench(Store.VerbOptions.Parse("coldrecovery", args)).Run()),
         new("server", "search and upsert over HTTP (Qdrant REST) against the embedded API; wrk when installed", Server.ServerBench.RunVerb),
         new("replication", "commits with async, sync and quorum standbys over gRPC against local only; catch-up and base backup", Replication.ReplicationBench.RunVerb),
+        new("failover", "the primary of a 3-node etcd cluster SIGKILLed under writes: time to the new primary's first ack, writes lost per mode", Failover.FailoverBench.RunVerb),
         new("scale", "1M x 128 and Fashion-MNIST against USearch (needs bench/scripts/install-datasets.sh)", args => new Scale.ScaleBench(Store.VerbOptions.Parse("scale", args)).Run()),
     ];
 

@@ -81,6 +81,34 @@ public sealed class ClusterWriter : IDisposable
         return false;
     }
 
+    /// <summary>
+    /// Sends one new write to <paramref name="node"/> only (no redirect followed), waiting up to <paramref name="timeout"/>
+    /// for its answer, and records it; the status code, or null when no answer came.
+    /// </summary>
+    public async Task<HttpStatusCode?> SendDirectAsync(Uri node, TimeSpan timeout)
+    {
+        long id = Interlocked.Increment(ref _nextId);
+        string value = $"w{id}";
+        TimeSpan sent = _clock.Elapsed;
+        History.Attempted(new WriteAttempt(id, value, sent));
+        using var http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false }) { Timeout = timeout };
+        try
+        {
+            using HttpResponseMessage response = await http.PutAsync(new Uri(node, $"/collections/{Collection}/points?wait=true"), Json(Body(id, value)));
+            if (response.StatusCode == HttpStatusCode.OK)
+            {
+                long lsn = long.Parse(response.Headers.GetValues("OxiVec-Lsn").Single(), CultureInfo.InvariantCulture);
+                History.Acknowledged(new WriteAck(id, value, Node(node), 0, lsn, sent, _clock.Elapsed));
+            }
+
+            return response.StatusCode;
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>Reads the values of ids 1..(last id written) from <paramref name="node"/> (id to payload value).</summary>
     public async Task<Dictionary<long, string>> ReadAllAsync(Uri node, CancellationToken cancellationToken)
     {
@@ -89,17 +117,7 @@ public sealed class ClusterWriter : IDisposable
         for (long from = 1; from <= last; from += 1000)
         {
             long[] ids = [.. Enumerable.Range(0, (int)Math.Min(1000, last - from + 1)).Select(i => from + i)];
-            using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(node, $"/collections/{Collection}/points"))
-            {
-                Content = Json(JsonSerializer.Serialize(new { ids, with_payload = true, with_vector = false })),
-            };
-            using HttpResponseMessage response = await _http.SendAsync(request, cancellationToken);
-            string text = await response.Content.ReadAsStringAsync(cancellationToken);
-            if (response.StatusCode != HttpStatusCode.OK)
-            {
-                throw new HttpRequestException($"reading ids {from}.. from {node}: {(int)response.StatusCode} {text}");
-            }
-
+            string text = await ReadAsync(node, ids, cancellationToken);
             using JsonDocument json = JsonDocument.Parse(text);
             foreach (JsonElement point in json.RootElement.GetProperty("result").EnumerateArray())
             {
@@ -110,19 +128,48 @@ public sealed class ClusterWriter : IDisposable
         return content;
     }
 
+    /// <summary>Retrieves <paramref name="ids"/> from <paramref name="node"/>, retrying (bounded) while it answers 503 (it is changing its role).</summary>
+    private async Task<string> ReadAsync(Uri node, long[] ids, CancellationToken cancellationToken)
+    {
+        string last = "";
+        for (int attempt = 0; attempt < 300 && !cancellationToken.IsCancellationRequested; attempt++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(node, $"/collections/{Collection}/points"))
+            {
+                Content = Json(JsonSerializer.Serialize(new { ids, with_payload = true, with_vector = false })),
+            };
+            using HttpResponseMessage response = await _http.SendAsync(request, cancellationToken);
+            string text = await response.Content.ReadAsStringAsync(cancellationToken);
+            if (response.StatusCode == HttpStatusCode.OK)
+            {
+                return text;
+            }
+
+            last = $"{(int)response.StatusCode} {text}";
+            if (response.StatusCode != HttpStatusCode.ServiceUnavailable)
+            {
+                break;
+            }
+
+            await Task.Delay(100, CancellationToken.None); // a node taking over answers 503 until it is ready: polled, bounded
+        }
+
+        throw new HttpRequestException($"reading ids {ids[0]}..{ids[^1]} from {node}: {last}");
+    }
+
     /// <summary>Creates the collection through the primary (following redirects), bounded by <paramref name="cancellationToken"/>.</summary>
     public async Task CreateCollectionAsync(CancellationToken cancellationToken)
     {
         Uri target = _primaryGuess;
-        string last = "";
-        for (int attempt = 0; attempt < 200; attempt++)
+        var last = new Dictionary<string, string>();
+        for (int attempt = 0; attempt < 1_000 && !cancellationToken.IsCancellationRequested; attempt++)
         {
-            cancellationToken.ThrowIfCancellationRequested();
             try
             {
                 using HttpResponseMessage response = await _http.PutAsync(new Uri(target, $"/collections/{Collection}"), Json("""{"vectors": {"size": 4, "distance": "Euclid"}}"""), cancellationToken);
-                last = $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync(cancellationToken)}";
-                if (response.StatusCode == HttpStatusCode.OK)
+                last[Node(target)] = $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync(cancellationToken)}";
+                // 409: an earlier attempt whose answer timed out (a sync primary waits for its standbys) created it.
+                if (response.StatusCode is HttpStatusCode.OK or HttpStatusCode.Conflict)
                 {
                     _primaryGuess = target;
                     return;
@@ -130,16 +177,16 @@ public sealed class ClusterWriter : IDisposable
 
                 target = NamedPrimary(response) ?? Next(target);
             }
-            catch (HttpRequestException e)
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
             {
-                last = e.Message;
+                last[Node(target)] = e.Message;
                 target = Next(target);
             }
 
-            await Task.Delay(100, cancellationToken); // waiting for a primary to be elected: no event a client could wait on
+            await Task.Delay(100, CancellationToken.None); // waiting for a primary to be elected: no event a client could wait on
         }
 
-        throw new InvalidOperationException($"no node created the collection; last answer: {last}");
+        throw new InvalidOperationException($"no node created the collection; last answers: {string.Join("; ", last.Select(p => $"{p.Key}: {p.Value}"))}");
     }
 
     public void Dispose() => _http.Dispose();
@@ -154,10 +201,9 @@ public sealed class ClusterWriter : IDisposable
 
     private async Task<Outcome> SendAsync(Uri target, long id, string value, CancellationToken cancellationToken)
     {
-        string body = string.Create(CultureInfo.InvariantCulture, $"{{\"points\": [{{\"id\": {id}, \"vector\": [{id % 97}, {id % 7}, 1, -1], \"payload\": {{\"v\": \"{value}\"}}}}]}}");
         try
         {
-            using HttpResponseMessage response = await _http.PutAsync(new Uri(target, $"/collections/{Collection}/points?wait=true"), Json(body), cancellationToken);
+            using HttpResponseMessage response = await _http.PutAsync(new Uri(target, $"/collections/{Collection}/points?wait=true"), Json(Body(id, value)), cancellationToken);
             if (response.StatusCode == HttpStatusCode.OK)
             {
                 long lsn = long.Parse(response.Headers.GetValues("OxiVec-Lsn").Single(), CultureInfo.InvariantCulture);
@@ -201,6 +247,9 @@ public sealed class ClusterWriter : IDisposable
         int at = _nodes.ToList().FindIndex(n => n.Authority == target.Authority);
         return _nodes[(at + 1) % _nodes.Count];
     }
+
+    private static string Body(long id, string value) =>
+        string.Create(CultureInfo.InvariantCulture, $"{{\"points\": [{{\"id\": {id}, \"vector\": [{id % 97}, {id % 7}, 1, -1], \"payload\": {{\"v\": \"{value}\"}}}}]}}");
 
     private static StringContent Json(string body) => new(body, Encoding.UTF8, new MediaTypeHeaderValue("application/json"));
 

@@ -64,7 +64,8 @@ public sealed class FailoverCluster : IAsyncDisposable
                 string id = ((char)('a' + i)).ToString();
                 cluster._nodes.Add(await ClusterNodeProcess.StartAsync(
                     id, directory.Sub(id), etcd.Endpoints, cluster.Name, Patience,
-                    "--replication", mode.ToString().ToLowerInvariant(), "--lease-ttl", leaseTtlSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+                    "--replication", mode.ToString().ToLowerInvariant(), "--lease-ttl", leaseTtlSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    "--sync-interval-ms", "0")); // every commit fsynced before it is acknowledged, on the primary and on the standbys
             }
 
             cluster.Writer = new ClusterWriter(cluster._nodes.ToDictionary(n => n.NodeId, n => n.HttpUrl), cluster.History, cluster.Clock);
@@ -82,15 +83,18 @@ public sealed class FailoverCluster : IAsyncDisposable
 
     public ClusterNodeProcess Node(string id) => _nodes.Single(n => n.NodeId == id);
 
-    /// <summary>The node the coordinator names as leader, waiting (bounded) until there is one that is not <paramref name="except"/>.</summary>
-    public async Task<(ClusterNodeProcess Node, long Epoch)> WaitForLeaderAsync(string? except = null)
+    /// <summary>
+    /// The node the coordinator names as leader, waiting (bounded) until there is one that is not <paramref name="except"/>
+    /// and whose epoch is at least <paramref name="minEpoch"/> (a killed leader's key lives until its lease expires).
+    /// </summary>
+    public async Task<(ClusterNodeProcess Node, long Epoch)> WaitForLeaderAsync(string? except = null, long minEpoch = 0)
     {
         using var patience = new CancellationTokenSource(Patience);
         for (int attempt = 0; attempt < 1_000; attempt++)
         {
             try
             {
-                if (await Observer.GetLeaderAsync(patience.Token) is { } leader && leader.NodeId != except)
+                if (await Observer.GetLeaderAsync(patience.Token) is { } leader && leader.NodeId != except && leader.Epoch >= minEpoch)
                 {
                     return (Node(leader.NodeId), leader.Epoch);
                 }
@@ -102,7 +106,40 @@ public sealed class FailoverCluster : IAsyncDisposable
             await Task.Delay(50, patience.Token); // an election has no event a test could wait on but the watch; polling the key is bounded
         }
 
-        throw new TimeoutException($"no leader other than {except} was elected:\n{Output}");
+        throw new TimeoutException($"no leader other than {except ?? "none"} with an epoch of at least {minEpoch} was elected:\n{Output}");
+    }
+
+    /// <summary>Waits (bounded) until <paramref name="nodeId"/> publishes itself as a standby that has seen epoch <paramref name="minEpoch"/>.</summary>
+    public async Task<MemberState> WaitForStandbyAsync(string nodeId, long minEpoch)
+    {
+        using var patience = new CancellationTokenSource(Patience);
+        string last = "not published";
+        for (int attempt = 0; attempt < 1_000 && !patience.IsCancellationRequested; attempt++)
+        {
+            try
+            {
+                if ((await Observer.GetMembersAsync(patience.Token)).FirstOrDefault(m => m.NodeId == nodeId) is { } member)
+                {
+                    last = member.ToString();
+                    if (member.Role == MemberRole.Standby && member.Epoch >= minEpoch)
+                    {
+                        return member;
+                    }
+                }
+            }
+            catch (CoordinatorUnavailableException e)
+            {
+                last = e.Message;
+            }
+            catch (OperationCanceledException) when (patience.IsCancellationRequested)
+            {
+                break;
+            }
+
+            await Task.Delay(100, CancellationToken.None); // a member's state is published periodically: polled, bounded
+        }
+
+        throw new TimeoutException($"node {nodeId} did not publish itself as a standby of epoch {minEpoch} or later (last: {last}):\n{Output}");
     }
 
     /// <summary>Starts <paramref name="writers"/> writers (until <see cref="StopWritersAsync"/>).</summary>
@@ -145,6 +182,12 @@ public sealed class FailoverCluster : IAsyncDisposable
         (ClusterNodeProcess primary, long epoch) = await WaitForLeaderAsync();
         using var patience = new CancellationTokenSource(Patience);
         Dictionary<long, string> content = await Writer.ReadAllAsync(primary.HttpUrl, patience.Token);
+        (ClusterNodeProcess after, long epochAfter) = await WaitForLeaderAsync();
+        if ((after, epochAfter) != (primary, epoch))
+        {
+            throw new InvalidOperationException($"the leader changed from {primary.NodeId}@{epoch} to {after.NodeId}@{epochAfter} while the final content was read");
+        }
+
         return HistoryChecker.Check(WithEpochs(), content, Mode, epoch);
     }
 
