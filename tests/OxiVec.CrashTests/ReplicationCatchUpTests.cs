@@ -4,6 +4,9 @@ using Xunit.Abstractions;
 
 namespace OxiVec.CrashTests;
 
+// The test cluster, not the namespace OxiVec.Cluster (the failover coordinator, referenced through OxiVec.Hosting).
+using Cluster = OxiVec.CrashTests.Infrastructure.Cluster;
+
 /// <summary>
 /// Catch-up on real processes: asynchronous standbys killed and restarted, their links cut mid-stream, stalled and
 /// delayed, the process paused with SIGSTOP, while a writer runs; each one catches up with nothing missing or

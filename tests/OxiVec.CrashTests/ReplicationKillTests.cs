@@ -5,6 +5,9 @@ using Xunit.Abstractions;
 
 namespace OxiVec.CrashTests;
 
+// The test cluster, not the namespace OxiVec.Cluster (the failover coordinator, referenced through OxiVec.Hosting).
+using Cluster = OxiVec.CrashTests.Infrastructure.Cluster;
+
 /// <summary>
 /// Replication under SIGKILL, on real processes: a primary and two standbys (each behind a fault-injecting proxy),
 /// writers upserting with <c>wait=true</c>; the primary is killed at random moments and restarted on its directory.
