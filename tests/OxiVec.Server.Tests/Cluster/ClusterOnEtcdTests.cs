@@ -20,7 +20,7 @@ public sealed class ClusterOnEtcdTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task OnEtcd_OneMemberLeadsTheOtherFollowsAndRedirects_AndWhenTheLeaderStopsTheStandbyTakesOverWithEveryAcknowledgedWrite()
+    public async Task OnEtcd_OneMemberLeadsTheOtherFollowsAndRedirects_ClusterStatusShowsThem_AndWhenTheLeaderStopsTheStandbyTakesOverWithEveryAcknowledgedWrite()
     {
         string name = "t" + Guid.NewGuid().ToString("n")[..10];
         await using ClusterMember a = await ClusterMember.StartAsync(null, "a", mode: "sync", etcd: _etcd!.Endpoints, name: name);
@@ -44,9 +44,48 @@ public sealed class ClusterOnEtcdTests : IAsyncLifetime
             Assert.True(status == HttpStatusCode.OK, body);
         }
 
+        // oxivec cluster status reads the same from etcd directly.
+        await primary.WaitUntilAsync(() => primary.Node.Status.Members.Count == 2, "both members published");
+        (int exit, string output) = await RunCliAsync("cluster", "status", "--etcd", _etcd.Endpoints, "--cluster", name, "--json");
+        Assert.True(exit == 0, output);
+        using (var status = System.Text.Json.JsonDocument.Parse(output))
+        {
+            Assert.Equal(primary.NodeId, status.RootElement.GetProperty("leader").GetString());
+            Assert.Equal(epoch, status.RootElement.GetProperty("epoch").GetInt64());
+            Assert.Equal(["a", "b"], status.RootElement.GetProperty("members").EnumerateArray().Select(m => m.GetProperty("node_id").GetString()));
+        }
+
         await primary.StopAsync(); // a graceful stop resigns: the standby takes over without waiting for the TTL
         await standby.WaitUntilPrimaryAsync();
         Assert.True(standby.Node.Status.Leader!.Epoch > epoch);
         Assert.Equal(5, await standby.CountAsync());
+    }
+
+    /// <summary>Runs the real <c>oxivec</c> (the CLI's dll next to the tests) with <paramref name="arguments"/>, bounded to 60 s; its exit code and stdout (stderr after it).</summary>
+    private static async Task<(int Exit, string Output)> RunCliAsync(params string[] arguments)
+    {
+        var info = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "OxiVec.Cli.dll"));
+        foreach (string argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        using System.Diagnostics.Process process = System.Diagnostics.Process.Start(info)!;
+        try
+        {
+            Task<string> stdout = process.StandardOutput.ReadToEndAsync(), stderr = process.StandardError.ReadToEndAsync();
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            await process.WaitForExitAsync(timeout.Token);
+            return (process.ExitCode, await stdout + await stderr);
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+                await process.WaitForExitAsync();
+            }
+        }
     }
 }
