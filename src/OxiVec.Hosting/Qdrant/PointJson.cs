@@ -42,7 +42,10 @@ internal sealed class ScoredPointJsonConverter : JsonConverter<ScoredPointJson>
 {
     public override ScoredPointJson Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => throw new NotSupportedException();
 
-    public override void Write(Utf8JsonWriter writer, ScoredPointJson value, JsonSerializerOptions options)
+    public override void Write(Utf8JsonWriter writer, ScoredPointJson value, JsonSerializerOptions options) => WritePoint(writer, value);
+
+    /// <summary>Writes <paramref name="value"/> as Qdrant's <c>ScoredPoint</c>.</summary>
+    public static void WritePoint(Utf8JsonWriter writer, ScoredPointJson value)
     {
         writer.WriteStartObject();
         writer.WritePropertyName("id");

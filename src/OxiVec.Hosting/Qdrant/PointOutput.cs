@@ -11,6 +11,11 @@ namespace OxiVec.Hosting.Qdrant;
 /// </summary>
 internal sealed record PointOutput(bool Payload, IReadOnlySet<string>? Include, IReadOnlySet<string>? Exclude, bool Vector)
 {
+    private static readonly PointOutput[] PlainOutputs = [new(false, null, null, false), new(true, null, null, false), new(false, null, null, true), new(true, null, null, true)];
+
+    /// <summary><c>with_payload</c> and <c>with_vector</c> given as booleans (shared instances: a <see cref="PointOutput"/> is immutable).</summary>
+    public static PointOutput Plain(bool payload, bool vector) => PlainOutputs[(payload ? 1 : 0) + (vector ? 2 : 0)];
+
     /// <summary>Reads <c>with_payload</c> and <c>with_vector</c> from <paramref name="body"/>.</summary>
     public static PointOutput Parse(JsonElement body, bool payloadByDefault, string path = "")
     {

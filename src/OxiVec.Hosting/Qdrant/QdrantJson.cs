@@ -16,7 +16,13 @@ internal static class QdrantJson
     {
         var buffer = new MemoryStream();
         await request.Body.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
-        ReadOnlyMemory<byte> bytes = buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
+        return Parse(buffer.GetBuffer().AsMemory(0, (int)buffer.Length));
+    }
+
+    /// <summary>Parses a request body read whole as a JSON object (an empty body is an empty object); the document reads <paramref name="bytes"/> for as long as it lives.</summary>
+    /// <exception cref="QdrantRequestException">Not JSON, or not an object.</exception>
+    public static JsonDocument Parse(ReadOnlyMemory<byte> bytes)
+    {
         JsonDocument document;
         try
         {

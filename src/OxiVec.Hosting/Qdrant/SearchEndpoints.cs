@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
@@ -17,15 +18,7 @@ internal sealed class SearchEndpoints(QdrantLimits limits)
 {
     public void Map(IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapPost("/collections/{name}/points/query", async (string name, HttpRequest request, OxiVecDatabaseHost host, CancellationToken ct) =>
-        {
-            long started = Stopwatch.GetTimestamp();
-            (VectorDatabase database, CollectionInfo collection, JsonDocument body) = await OpenAsync(name, request, host, ct).ConfigureAwait(false);
-            using (body)
-            {
-                return QdrantResponse.Ok(new QueryResult(Run(database, collection, SearchSpec.FromQuery(body.RootElement, limits), StoredVector.AsStored(request))), started);
-            }
-        });
+        endpoints.MapPost("/collections/{name}/points/query", QueryAsync);
         endpoints.MapPost("/collections/{name}/points/query/batch", async (string name, HttpRequest request, OxiVecDatabaseHost host, CancellationToken ct) =>
         {
             long started = Stopwatch.GetTimestamp();
@@ -57,6 +50,38 @@ internal sealed class SearchEndpoints(QdrantLimits limits)
         });
     }
 
+    /// <summary>
+    /// <c>/points/query</c>, the hot path of a search server: the body is read whole into a pooled buffer; the common
+    /// shape (a vector, limit, offset, threshold, payload and vector flags) is read straight into a pooled vector
+    /// (<see cref="PlainQuery"/>), anything else the general way (<see cref="SearchSpec.FromQuery"/>, which names
+    /// every error); the answer is written by <see cref="QueryAnswer"/>.
+    /// </summary>
+    private async Task<IResult> QueryAsync(string name, HttpRequest request, OxiVecDatabaseHost host, CancellationToken ct)
+    {
+        long started = Stopwatch.GetTimestamp();
+        VectorDatabase database = host.Database;
+        CollectionInfo collection = CollectionEndpoints.Require(database, name);
+        using PooledBuffer body = await PooledBuffer.ReadAllAsync(request.BodyReader, request.ContentLength, ct).ConfigureAwait(false);
+        bool asStored = StoredVector.AsStored(request);
+        int dimension = collection.Options.Dimension;
+        float[] vector = ArrayPool<float>.Shared.Rent(dimension);
+        try
+        {
+            if (PlainQuery.TryRead(body.Span, vector.AsSpan(0, dimension), limits, out PlainQuery plain))
+            {
+                var spec = new SearchSpec(null, null, null, plain.Limit, plain.Offset, null, false, plain.ScoreThreshold, PointOutput.Plain(plain.WithPayload, plain.WithVector));
+                return new QueryAnswer(Nearest(database, collection, spec, vector.AsSpan(0, dimension), asStored), started);
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(vector);
+        }
+
+        using JsonDocument document = QdrantJson.Parse(body.Memory);
+        return new QueryAnswer(Run(database, collection, SearchSpec.FromQuery(document.RootElement, limits), asStored), started);
+    }
+
     /// <summary>Runs one search: <c>limit + offset</c> (plus the query point) nearest, then skips, leaves out and cuts at the threshold.</summary>
     public static List<ScoredPointJson> Run(VectorDatabase database, CollectionInfo collection, SearchSpec spec, bool vectorsAsStored = false)
     {
@@ -73,12 +98,30 @@ internal sealed class SearchEndpoints(QdrantLimits limits)
             throw new QdrantRequestException(spec.QueryPath, $"Vector dimension error: expected dim: {collection.Options.Dimension}, got {query.Length}.");
         }
 
+        return Nearest(database, collection, spec, query, vectorsAsStored);
+    }
+
+    /// <summary>The search of <see cref="Run"/> once the query vector is known (of the collection's dimension).</summary>
+    private static List<ScoredPointJson> Nearest(VectorDatabase database, CollectionInfo collection, SearchSpec spec, ReadOnlySpan<float> query, bool vectorsAsStored)
+    {
         int k = spec.Limit + spec.Offset + (spec.PointId is null ? 0 : 1);
         IReadOnlyList<SearchResult> hits = database.Search(collection.Name, query, k, new VectorSearchOptions { Filter = spec.Filter, Ef = spec.Ef, Exact = spec.Exact });
         bool lowerIsBetter = collection.Options.Metric == DistanceMetric.Euclidean;
         var points = new List<ScoredPointJson>(Math.Min(spec.Limit, hits.Count));
-        foreach (SearchResult hit in hits.Where(h => !string.Equals(h.Id, spec.PointId, StringComparison.Ordinal)).Skip(spec.Offset).Take(spec.Limit))
+        int skip = spec.Offset;
+        for (int i = 0; i < hits.Count; i++)
         {
+            SearchResult hit = hits[i];
+            if (points.Count == spec.Limit)
+            {
+                break;
+            }
+
+            if (string.Equals(hit.Id, spec.PointId, StringComparison.Ordinal) || skip-- > 0)
+            {
+                continue;
+            }
+
             if (spec.ScoreThreshold is float threshold && (lowerIsBetter ? hit.Score > threshold : hit.Score < threshold))
             {
                 break; // hits come best first: the rest are worse

@@ -92,7 +92,11 @@ public static class OxiVecServer
         app.UseRequestIdHeader();
         app.UseQdrantErrors();
         app.UseMiddleware<ApiKeyMiddleware>();
-        app.UseRateLimiter();
+        if (bound.RateLimitPerSecond != 0)
+        {
+            app.UseRateLimiter(); // without a limit it would only hand every request a no-op lease
+        }
+
         app.UseRequestTimeouts();
         app.UseOxiVecClusterRouting();
         app.UseOxiVecReplication();
