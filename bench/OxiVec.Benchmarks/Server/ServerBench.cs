@@ -242,5 +242,12 @@ internal sealed class ServerBench(ServerBenchOptions options)
             ? await ClosedLoop.TasksAsync(cell.Clients, options.WarmupSeconds, options.UpsertSeconds, async (client, sequence) =>
                 _ = await http.SendAsync(HttpMethod.Put, UpsertPath, w.UpsertBodies[Workload.Pick(client, sequence, w.UpsertBodies.Length)]).ConfigureAwait(false)).ConfigureAwait(false)
             : await ClosedLoop.TasksAsync(cell.Clients, options.WarmupSeconds, options.SearchSeconds, async (client, sequence) =>
-                _ = await http.SendAsync(HttpMethod.Post, SearchPath, w.QueryBodies[Workload.Pick(client, sequence, w.QueryBodies.Length)]).ConfigureAwait(false)).ConfigureAwait(false);
+            {
+                // SendAsync has checked the status (2xx); every answer must hold the k hits asked for.
+                byte[] answer = await http.SendAsync(HttpMethod.Post, SearchPath, w.QueryBodies[Workload.Pick(client, sequence, w.QueryBodies.Length)]).ConfigureAwait(false);
+                if (HttpLoad.CountHits(answer) != QdrantBodies.Limit)
+                {
+                    throw new InvalidDataException($"a search answered {HttpLoad.CountHits(answer)} hits, not {QdrantBodies.Limit}: {System.Text.Encoding.UTF8.GetString(answer, 0, Math.Min(answer.Length, 500))}");
+                }
+            }).ConfigureAwait(false);
 }

@@ -14,6 +14,9 @@ internal sealed class ServerProcess : IDisposable
     private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(2);
     private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(30);
 
+    /// <summary>The environment form of the runtime setting <c>TieredCompilationQuickJitForLoops</c>.</summary>
+    public const string QuickJitForLoopsVariable = "DOTNET_TC_QuickJitForLoops";
+
     private readonly Process _process;
     private readonly StringBuilder _stderr = new();
 
@@ -38,6 +41,9 @@ internal sealed class ServerProcess : IDisposable
         };
         // The clients send no key: a key in this environment would make the server answer 401 to all of them.
         _ = start.Environment.Remove("OXIVEC_API_KEY");
+        // The runtime settings `oxivec serve` ships with (src/OxiVec.Cli/OxiVec.Cli.csproj): methods with loops are
+        // compiled optimised at once, so a fresh server does not answer its first seconds from unoptimised code.
+        start.Environment[QuickJitForLoopsVariable] = "0";
         string self = Environment.ProcessPath ?? throw new InvalidOperationException("the path of this executable is unknown");
         start.FileName = self;
         if (Path.GetFileNameWithoutExtension(self) == "dotnet")
