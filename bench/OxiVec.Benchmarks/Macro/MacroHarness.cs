@@ -157,6 +157,12 @@ internal sealed class MacroHarness(HarnessOptions options)
             }
         }
 
+        if (options.SyncIntervals.Contains(0))
+        {
+            // Issue 12's goal 2 at the largest writer count with asynchronous tasks (threads are the Wal cell above).
+            plan.Add(new CellKey(CellKind.WalAsync, 0, options.WriterCounts[^1]));
+        }
+
         plan.Add(new CellKey(CellKind.Transaction, 0, 1));
 
         // The old SQLite layout (a connection per writer, the busy handler's sleeps) at the largest writer count, as a secondary row.
@@ -168,7 +174,7 @@ internal sealed class MacroHarness(HarnessOptions options)
         TimeSpan warm = TimeSpan.FromMilliseconds(options.Quick ? 250 : 500);
         CellKey[] warmUp =
         [
-            new(CellKind.Baseline, 0, 8), new(CellKind.Wal, 0, 8), new(CellKind.Wal, 1_000, 8), new(CellKind.Transaction, 0, 1),
+            new(CellKind.Baseline, 0, 8), new(CellKind.Wal, 0, 8), new(CellKind.WalAsync, 0, 8), new(CellKind.Wal, 1_000, 8), new(CellKind.Transaction, 0, 1),
             new(CellKind.FasterLog, 0, 8), new(CellKind.FasterLog, Workload.PeerIntervalMs, 8), new(CellKind.FasterLogTransaction, 0, 1),
             new(CellKind.Sqlite, 0, 8), new(CellKind.Sqlite, Workload.PeerIntervalMs, 8), new(CellKind.SqliteConnections, 0, 8), new(CellKind.SqliteTransaction, 0, 1),
         ];

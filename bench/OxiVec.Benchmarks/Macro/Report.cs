@@ -64,6 +64,13 @@ internal static class Report
             }
         }
 
+        foreach (GroupCommitGoal.Row row in GroupCommitGoal.Rows(r))
+        {
+            Line(sb, $"- Target (issue 12, goal 2), SyncIntervalMs = 0, {row.Writers}: at least {GroupCommitGoal.ScaleTarget:0}× one writer: {Verdicts.Markdown(row.ScaleVerdict, row.Scale)}: " +
+                $"{row.Scale.Describe(x => Ratio(x) + "×")}; p99 at most {GroupCommitGoal.P99TargetFsyncs:0} fsync times: {Verdicts.Markdown(row.P99Verdict, row.P99Fsyncs)}: {row.P99Fsyncs.Describe(Ratio)}; " +
+                $"CPU per commit {Latency(Med(row.Runs, x => x.CpuMicrosPerCommit))}, {Ratio(Med(row.Runs, x => x.CommitsPerSync))} commits per fsync; {row.Scale.Rounds} paired round(s).");
+        }
+
         if (Get(r, new CellKey(CellKind.Wal, 1_000, r.Options.WriterCounts[^1])) is { } hi)
         {
             Line(sb, $"- SyncIntervalMs = 1000, {r.Options.WriterCounts[^1]} writers: **{Spread.Of(hi.Select(x => x.WalMBPerSecond)).Median:F1} MB/s** of WAL, {Rate(Spread.Of(hi.Select(x => x.CommitsPerSecond)).Median)} commits/s.");
@@ -127,6 +134,14 @@ internal static class Report
     /// <summary>The report's headline figures, with their qualifiers (the README's table is made of these).</summary>
     private static IEnumerable<Figure> Figures(BenchResults r)
     {
+        foreach (GroupCommitGoal.Row row in GroupCommitGoal.Rows(r))
+        {
+            yield return new Figure($"Group commit, {row.Writers}, × one writer", Ratio(row.Scale.Estimate) + "×", "1 writer thread, same rounds",
+                row.Scale.Describe(x => Ratio(x) + "×"), $"≥ {GroupCommitGoal.ScaleTarget:0}×: {Verdicts.Words(row.ScaleVerdict)}",
+                $"SyncIntervalMs = 0; p99 {row.P99Fsyncs.Describe(Ratio)} fsync times (≤ {GroupCommitGoal.P99TargetFsyncs:0}: {Verdicts.Words(row.P99Verdict)}); CPU per commit {Latency(Med(row.Runs, x => x.CpuMicrosPerCommit))}; {Ratio(Med(row.Runs, x => x.CommitsPerSync))} commits per fsync",
+                row.Scale.Rounds);
+        }
+
         int repeats = r.Options.Repeats;
         int writers = r.Options.WriterCounts[^1];
         string records = $"one `LogInsert` per commit ({Dataset.Dimensions}-dim vector, {r.Data.RecordBytes}-byte WAL record)";
@@ -407,6 +422,7 @@ internal static class Report
 
         Line(sb);
         GroupCommitNotes(sb, r);
+        GroupCommitGoal.Section(sb, r);
     }
 
     private static void GroupCommitNotes(StringBuilder sb, BenchResults r)

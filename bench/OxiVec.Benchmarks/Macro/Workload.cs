@@ -18,6 +18,9 @@ internal enum CellKind
     /// <summary><see cref="WalManager.BeginTransaction"/>, <see cref="Workload.TransactionBatch"/> inserts, <see cref="WalTransaction.Commit"/>.</summary>
     Transaction,
 
+    /// <summary>One insert per commit, awaited (<see cref="WalManager.AppendAsync"/>) by asynchronous tasks instead of threads.</summary>
+    WalAsync,
+
     /// <summary>
     /// Peer: FASTER's FasterLog, one record per commit (<see cref="Peers.FasterLogPeer"/>). SyncIntervalMs 0: each
     /// commit waits until durable; 1000: a commit every second, writers wait only for the enqueue.
@@ -62,6 +65,7 @@ internal readonly record struct CellKey(CellKind Kind, int SyncIntervalMs, int W
         CellKind.Baseline => string.Create(CultureInfo.InvariantCulture, $"baseline (no WAL), writers={Writers}"),
         CellKind.Transaction => string.Create(CultureInfo.InvariantCulture, $"transactions of {Workload.TransactionBatch}, SyncIntervalMs={SyncIntervalMs}, writers={Writers}"),
         CellKind.Wal => string.Create(CultureInfo.InvariantCulture, $"WAL SyncIntervalMs={SyncIntervalMs}, writers={Writers}"),
+        CellKind.WalAsync => string.Create(CultureInfo.InvariantCulture, $"WAL SyncIntervalMs={SyncIntervalMs}, async tasks={Writers}"),
         _ => string.Create(CultureInfo.InvariantCulture, $"{Workload.PeerName(this)}, writers={Writers}"),
     };
 }
@@ -78,10 +82,14 @@ internal readonly record struct CellKey(CellKind Kind, int SyncIntervalMs, int W
 /// <param name="Writers">Writer threads.</param>
 /// <param name="VoluntarySwitches">Context switches of the process during the run where a thread blocked (NaN when unknown).</param>
 /// <param name="InvoluntarySwitches">Context switches where a runnable thread was preempted or yielded (spin-waiting shows here).</param>
+/// <param name="SyncBatches">The WAL's commits-per-fsync histogram over the run (<see cref="WalMetrics.CommitsPerSyncHistogram"/> delta); empty for peers.</param>
 internal sealed record WorkloadRun(
     long Ops, long Commits, double Seconds, long WalBytes, long Syncs, LatencySummary Latency, double WalAvgSyncMs, double CpuCores,
-    int Writers, double VoluntarySwitches, double InvoluntarySwitches)
+    int Writers, double VoluntarySwitches, double InvoluntarySwitches, IReadOnlyList<WalCommitBatchBucket>? SyncBatches = null)
 {
+    /// <summary>Process CPU time per commit, in microseconds.</summary>
+    public double CpuMicrosPerCommit => Commits == 0 ? double.NaN : CpuCores * Seconds / Commits * 1e6;
+
     /// <summary>Share of the writers' time spent inside commits of 10 ms or more.</summary>
     public double StalledShare => Latency.SlowSeconds / (Writers * Seconds);
 
@@ -146,6 +154,7 @@ internal sealed class Workload(Dataset data, string workRoot, FasterLogConfig fa
         CellKind.Baseline => RunBaseline(cell.Writers, duration, maxOps),
         CellKind.Wal => RunWal(cell, duration, maxOps),
         CellKind.Transaction => RunWal(cell, duration, maxOps),
+        CellKind.WalAsync => RunWal(cell, duration, maxOps),
         _ when cell.IsPeer => RunPeer(cell, duration, maxOps),
         _ => throw new ArgumentOutOfRangeException(nameof(cell)),
     };
@@ -176,7 +185,12 @@ internal sealed class Workload(Dataset data, string workRoot, FasterLogConfig fa
             using (WalManager wal = WalManager.Open(Profile(cell.SyncIntervalMs, dir)))
             {
                 before = wal.GetMetrics();
-                d = cell.Kind == CellKind.Transaction ? DriveTransactions(wal, cell.Writers, duration, maxOps) : DriveInserts(wal, cell.Writers, duration, maxOps);
+                d = cell.Kind switch
+                {
+                    CellKind.Transaction => DriveTransactions(wal, cell.Writers, duration, maxOps),
+                    CellKind.WalAsync => DriveInsertsAsync(wal, cell.Writers, duration, maxOps),
+                    _ => DriveInserts(wal, cell.Writers, duration, maxOps),
+                };
                 after = wal.GetMetrics();
             }
 
@@ -184,7 +198,8 @@ internal sealed class Workload(Dataset data, string workRoot, FasterLogConfig fa
             long commits = cell.Kind == CellKind.Transaction ? d.Ops / TransactionBatch : d.Ops;
             return new WorkloadRun(
                 d.Ops, commits, d.Seconds, after.BytesWritten - before.BytesWritten, syncs, d.Latency, syncs == 0 ? double.NaN : after.LifetimeAvgSyncLatencyMs, d.CpuCores,
-                cell.Writers, d.Voluntary, d.Involuntary);
+                cell.Writers, d.Voluntary, d.Involuntary,
+                [.. after.CommitsPerSyncHistogram.Zip(before.CommitsPerSyncHistogram, (a, b) => a with { Syncs = a.Syncs - b.Syncs })]);
         }
         finally
         {
@@ -206,6 +221,60 @@ internal sealed class Workload(Dataset data, string workRoot, FasterLogConfig fa
             latency.Add(Stopwatch.GetTimestamp() - t0);
             return 1;
         });
+
+    /// <summary>
+    /// <paramref name="tasks"/> asynchronous writers on the thread pool, each awaiting its commit (<see cref="WalManager.AppendAsync"/>):
+    /// the server's shape, where a request's commit frees its thread while it waits.
+    /// </summary>
+    private Driven DriveInsertsAsync(WalManager wal, int tasks, TimeSpan duration, long maxOps)
+    {
+        var buffers = new LatencyBuffer[tasks];
+        long[] done = new long[tasks];
+        long[] lastDone = new long[tasks];
+        int stop = 0;
+        using var process = Process.GetCurrentProcess();
+        TimeSpan cpuBefore = process.TotalProcessorTime;
+        (long Voluntary, long Involuntary)? switchesBefore = Native.ContextSwitches();
+        long start = Stopwatch.GetTimestamp();
+        long deadline = start + (long)(duration.TotalSeconds * Stopwatch.Frequency);
+        var running = new Task[tasks];
+        for (int w = 0; w < tasks; w++)
+        {
+            int writer = w;
+            buffers[w] = new LatencyBuffer((int)Math.Min(1 << 16, maxOps / tasks + 1));
+            running[w] = Task.Run(async () =>
+            {
+                LatencyBuffer latency = buffers[writer];
+                long seq = 0;
+                while (Volatile.Read(ref stop) == 0)
+                {
+                    var entry = new WalEntry.Insert(Dataset.Collection, Dataset.Id(writer, seq), data.Vector(seq), data.Metadata(seq));
+                    long t0 = Stopwatch.GetTimestamp();
+                    await wal.AppendAsync(entry).ConfigureAwait(false);
+                    long t1 = Stopwatch.GetTimestamp();
+                    latency.Add(t1 - t0);
+                    seq++;
+                    Volatile.Write(ref done[writer], seq);
+                    if (t1 >= deadline || Volatile.Read(ref done[writer]) * tasks >= maxOps)
+                    {
+                        Volatile.Write(ref stop, 1);
+                    }
+                }
+
+                lastDone[writer] = Stopwatch.GetTimestamp();
+            });
+        }
+
+        Task.WaitAll(running);
+        double seconds = (lastDone.Max() - start) / (double)Stopwatch.Frequency;
+        (long Voluntary, long Involuntary)? switchesAfter = Native.ContextSwitches();
+        process.Refresh();
+        double cpu = (process.TotalProcessorTime - cpuBefore).TotalSeconds / Stopwatch.GetElapsedTime(start).TotalSeconds;
+        (double voluntary, double involuntary) = switchesBefore is { } b && switchesAfter is { } a
+            ? (a.Voluntary - b.Voluntary, a.Involuntary - b.Involuntary)
+            : (double.NaN, double.NaN);
+        return new Driven(done.Sum(), seconds, LatencySummary.Merge(buffers), cpu, voluntary, involuntary);
+    }
 
     private Driven DriveTransactions(WalManager wal, int writers, TimeSpan duration, long maxOps) =>
         Drive(writers, duration, maxOps, (w, seq, latency) =>

@@ -1,7 +1,8 @@
 namespace OxiVec.Diagnostics;
 
 /// <summary>
-/// Events per second over a sliding window of whole buckets (by default the last 10 one-second buckets). Thread safe.
+/// Events per second over a sliding window of whole buckets (by default the last 10 one-second buckets). Thread safe;
+/// counting takes no lock except at the first event of a bucket.
 /// </summary>
 internal sealed class RateMeter
 {
@@ -25,20 +26,30 @@ internal sealed class RateMeter
         _created = time.GetTimestamp();
     }
 
-    public void Add(long count)
-    {
-        long bucket = _time.GetTimestamp() / _bucketTicks;
-        lock (_sync)
-        {
-            int i = (int)(bucket % _buckets.Length);
-            if (_bucketNumber[i] != bucket)
-            {
-                _bucketNumber[i] = bucket;
-                _buckets[i] = 0;
-            }
+    public void Add(long count) => Add(count, _time.GetTimestamp());
 
-            _buckets[i] += count;
+    /// <summary>
+    /// Counts <paramref name="count"/> events at <paramref name="timestamp"/> (this meter's clock), so several meters can
+    /// share one clock read. Lock-free unless the event starts a new bucket: the lock only resets a reused bucket, and
+    /// publishes its new number after zeroing it, so an add that sees the number lands after the reset.
+    /// </summary>
+    public void Add(long count, long timestamp)
+    {
+        long bucket = timestamp / _bucketTicks;
+        int i = (int)(bucket % _buckets.Length);
+        if (Volatile.Read(ref _bucketNumber[i]) != bucket)
+        {
+            lock (_sync)
+            {
+                if (_bucketNumber[i] != bucket)
+                {
+                    _buckets[i] = 0;
+                    Volatile.Write(ref _bucketNumber[i], bucket);
+                }
+            }
         }
+
+        Interlocked.Add(ref _buckets[i], count);
     }
 
     /// <summary>The rate over the window (see <see cref="Read"/>); 0 before any time has passed.</summary>
@@ -63,7 +74,7 @@ internal sealed class RateMeter
             {
                 if (now - _bucketNumber[i] < _buckets.Length)
                 {
-                    total += _buckets[i];
+                    total += Interlocked.Read(ref _buckets[i]);
                 }
             }
         }

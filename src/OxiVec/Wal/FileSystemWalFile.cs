@@ -7,7 +7,8 @@ namespace OxiVec.Wal;
 /// <summary>
 /// A WAL file on the real file system, with fdatasync on Linux. With <see cref="WalConfig.MemoryMappedSegments"/>, on Linux a
 /// writable file of at least <see cref="MinMappedLength"/> bytes (a preallocated segment) is written through a shared
-/// mapping of its whole length, so an append is a copy into the page cache with no system call; otherwise with pwrite.
+/// mapping of its whole length, so an append of up to <see cref="MaxMappedWriteBytes"/> is a copy into the page cache
+/// with no system call; larger writes, and every other file, use pwrite (the same page cache).
 /// </summary>
 /// <remarks>
 /// <para>Why a store into the mapping is as safe as <c>write()</c>: it lands in the same page cache, so a process
@@ -28,6 +29,13 @@ internal sealed unsafe partial class FileSystemWalFile(string name, bool writabl
     /// <summary>The smallest file mapped: the smallest segment (smaller files, such as the control file, are written).</summary>
     public const long MinMappedLength = WalConfig.MinSegmentSizeBytes;
 
+    /// <summary>
+    /// The largest write copied into the mapping; larger ones use <c>pwrite</c>. A store faults once per page it first
+    /// touches (ext4 allocates the page and marks the block written), which costs more than <c>pwrite</c>'s copy for a
+    /// write of many pages, but less than a system call for a commit of a few records.
+    /// </summary>
+    public const int MaxMappedWriteBytes = 8 << 10;
+
     private const int ProtRead = 1;
     private const int ProtWrite = 2;
     private const int MapShared = 1;
@@ -40,6 +48,9 @@ internal sealed unsafe partial class FileSystemWalFile(string name, bool writabl
 
     /// <summary>Whether writes go through a memory mapping (tests).</summary>
     internal bool IsMapped => _map is not null;
+
+    /// <summary>Whether the last write was a copy into the mapping rather than a <c>pwrite</c> (tests).</summary>
+    internal bool LastWriteMapped { get; private set; }
 
     public long Length => RandomAccess.GetLength(handle);
 
@@ -67,13 +78,15 @@ internal sealed unsafe partial class FileSystemWalFile(string name, bool writabl
             Map();
         }
 
-        if (_map is not null && offset >= 0 && offset <= _mapLength - data.Length)
+        if (_map is not null && data.Length <= MaxMappedWriteBytes && offset >= 0 && offset <= _mapLength - data.Length)
         {
             data.CopyTo(new Span<byte>(_map + offset, data.Length));
+            LastWriteMapped = true;
             return;
         }
 
         RandomAccess.Write(handle, data, offset);
+        LastWriteMapped = false;
     }
 
     public void Sync()

@@ -126,13 +126,12 @@ public sealed record WalConfig
 
     /// <summary>
     /// Whether the active, preallocated segment is written through a shared memory mapping (Linux only; elsewhere, or
-    /// when the file system refuses fallocate or mmap, segments are written with pwrite). An acknowledged write is then
-    /// a copy into the page cache with no system call, as safe against a process crash as pwrite, and covered by the
-    /// same fdatasync. The default is false: measured on ext4 in a VM, a single interval-mode insert got cheaper with
-    /// the mapping but sequential WAL throughput fell to about a fifth (a page fault per 4 KiB page of each new
-    /// segment), see bench/results/wal.md.
+    /// when the file system refuses fallocate or mmap, segments are written with pwrite). A write of up to 8 KiB (a
+    /// commit of a few records) is then a copy into the page cache with no system call, as safe against a process
+    /// crash as pwrite and covered by the same fdatasync; larger writes still use pwrite, which costs less than the
+    /// page faults of a copy over many fresh pages. The default is true.
     /// </summary>
-    public bool MemoryMappedSegments { get; init; }
+    public bool MemoryMappedSegments { get; init; } = true;
 
     /// <summary>Whether sealed segments older than <see cref="CompressionThresholdAgeHours"/> are compressed. The default is false.</summary>
     public bool EnableCompression { get; init; }

@@ -22,6 +22,7 @@ internal sealed class WalInstrumentation : IDisposable
     private static readonly TimeSpan SlowSync = TimeSpan.FromSeconds(1);
 
     private readonly ILogger _logger;
+    private readonly TimeProvider _time;
     private readonly Meter _meter;
     private readonly Counter<long> _records;
     private readonly Counter<long> _bytes;
@@ -43,6 +44,7 @@ internal sealed class WalInstrumentation : IDisposable
     public WalInstrumentation(ILogger logger, TimeProvider time, IMeterFactory? meterFactory, string walDir)
     {
         _logger = logger;
+        _time = time;
         _rate = new RateMeter(time);
         _recentRate = new RateMeter(time, (int)RecentWindow.TotalSeconds);
         _baselineRate = new RateMeter(time, (int)BaselineWindow.TotalMinutes, TimeSpan.FromMinutes(1));
@@ -103,10 +105,14 @@ internal sealed class WalInstrumentation : IDisposable
     public void RecordsAppended(long count)
     {
         Interlocked.Add(ref _recordCount, count);
-        _rate.Add(count);
-        _recentRate.Add(count);
-        _baselineRate.Add(count);
-        _records.Add(count);
+        long now = _time.GetTimestamp(); // one clock read for the three meters (they share the clock)
+        _rate.Add(count, now);
+        _recentRate.Add(count, now);
+        _baselineRate.Add(count, now);
+        if (_records.Enabled)
+        {
+            _records.Add(count);
+        }
     }
 
     public void BytesWritten(long count)

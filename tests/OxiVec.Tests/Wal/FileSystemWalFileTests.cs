@@ -36,19 +36,48 @@ public sealed class FileSystemWalFileTests
     public void PreallocatedSegment_WithoutMemoryMappedSegments_IsWrittenWithPwrite_AndReadsBack()
     {
         using var temp = new TempDirectory();
-        var storage = new FileSystemWalStorage(temp.Path); // WalConfig.MemoryMappedSegments defaults to false
+        var storage = new FileSystemWalStorage(temp.Path); // the storage maps only when told (WalConfig.MemoryMappedSegments)
         byte[] record = [.. Enumerable.Range(1, 300).Select(i => (byte)i)];
         using var file = (FileSystemWalFile)storage.Create("seg.wal", 1 << 20);
 
         file.Write(4096 - 100, record);
 
         Assert.False(file.IsMapped);
-        Assert.False(new WalConfig().MemoryMappedSegments);
         using IWalFile reader = storage.Open("seg.wal", writable: false);
         var back = new byte[record.Length];
         Assert.Equal(record.Length, reader.Read(4096 - 100, back));
         Assert.Equal(record, back);
     }
+
+    [Fact]
+    public void MappedSegment_SmallCommitsAreCopiedIntoTheMapping_AWriteOfManyPagesUsesPwrite_BothReadBack()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return; // the mapping is Linux only
+        }
+
+        using var temp = new TempDirectory();
+        var storage = new FileSystemWalStorage(temp.Path, mapSegments: true);
+        byte[] small = [.. Enumerable.Range(1, 608).Select(i => (byte)i)];
+        byte[] large = [.. Enumerable.Range(0, FileSystemWalFile.MaxMappedWriteBytes + 1).Select(i => (byte)(i * 7))];
+        using var file = (FileSystemWalFile)storage.Create("seg.wal", 1 << 20);
+
+        file.Write(0, small);
+        Assert.True(file.LastWriteMapped);
+        file.Write(small.Length, large);
+        Assert.False(file.LastWriteMapped); // many fresh pages: one pwrite beats a page fault per page
+        file.Write(small.Length + large.Length, small);
+        Assert.True(file.LastWriteMapped);
+
+        using IWalFile reader = storage.Open("seg.wal", writable: false);
+        var back = new byte[(2 * small.Length) + large.Length];
+        Assert.Equal(back.Length, reader.Read(0, back));
+        Assert.Equal([.. small, .. large, .. small], back);
+    }
+
+    [Fact]
+    public void DefaultConfig_WritesSegmentsThroughTheMapping() => Assert.True(new WalConfig().MemoryMappedSegments);
 
     [Fact]
     public void MappedSegment_CutToItsRecords_IsUnmappedAndKeepsThem_LaterWritesGoThroughWrite()
