@@ -33,6 +33,7 @@ public sealed partial class ClusterNode : IHostedService, IAsyncDisposable
     private string _httpUrl = "";
     private string _grpcUrl = "";
     private (long Epoch, long Lsn) _localPosition;
+    private (long Epoch, long Lsn) _leaderSeen; // the last leader position seen (control loop only): maximum lag on failover
     private LeaderInfo? _following;
     private CancellationTokenRegistration _stoppingRegistration;
     private int _disposed;
@@ -187,6 +188,7 @@ public sealed partial class ClusterNode : IHostedService, IAsyncDisposable
         LeaderInfo? leader = await coordinator.GetLeaderAsync(cancellationToken).ConfigureAwait(false);
         IReadOnlyList<MemberState> members = await coordinator.GetMembersAsync(cancellationToken).ConfigureAwait(false);
         MemberState self = await PublishSelfAsync(cancellationToken).ConfigureAwait(false);
+        ObserveLeaderPositions(members);
         Update(s => s with { Self = self, Leader = leader, Members = members });
         if (leader is null)
         {
@@ -249,7 +251,48 @@ public sealed partial class ClusterNode : IHostedService, IAsyncDisposable
             (epoch, flushed, applied) = (status.Epoch, status.FlushedLsn, status.LastLsn);
         }
 
-        return new MemberState(NodeId, role, _httpUrl, _grpcUrl, epoch, flushed, applied, _time.GetUtcNow().ToUnixTimeMilliseconds());
+        return new MemberState(NodeId, role, _httpUrl, _grpcUrl, epoch, flushed, applied, _time.GetUtcNow().ToUnixTimeMilliseconds(), TimelineOf(flushed));
+    }
+
+    /// <summary>The epoch the record at <paramref name="lsn"/> belongs to by this node's epoch history; 0 (ranked lowest) when the history cannot be read just now (a base backup replacing the directory).</summary>
+    private long TimelineOf(long lsn)
+    {
+        try
+        {
+            return OxiVec.Replication.EpochTimeline.Of(_hostOptions.DataDirectory, lsn);
+        }
+        catch (Exception ex) when (ex is IOException or InvalidDataException or UnauthorizedAccessException)
+        {
+            _logger.LogDebug(ex, "Cluster: the epoch history could not be read ({Reason}); publishing the root timeline", ex.Message);
+            return 0;
+        }
+    }
+
+    /// <summary>Remembers the newest leader position seen (the primary's published state, the position its stream reports): a newer epoch replaces it.</summary>
+    private void ObserveLeaderPositions(IReadOnlyList<MemberState> members)
+    {
+        foreach (MemberState primary in members.Where(m => m.Role == MemberRole.Primary && m.NodeId != NodeId))
+        {
+            ObserveLeader(primary.Epoch, primary.FlushedLsn);
+        }
+
+        if (_host.Standby is { } standby)
+        {
+            OxiVec.Replication.StandbyReceiverStatus status = standby.Status;
+            ObserveLeader(status.Epoch, status.PrimaryLastLsn);
+        }
+    }
+
+    private void ObserveLeader(long epoch, long lsn)
+    {
+        if (epoch > _leaderSeen.Epoch)
+        {
+            _leaderSeen = (epoch, lsn);
+        }
+        else if (epoch == _leaderSeen.Epoch && lsn > _leaderSeen.Lsn)
+        {
+            _leaderSeen = (epoch, lsn);
+        }
     }
 
     /// <summary>This member's state now, with the role it would publish.</summary>
