@@ -59,6 +59,12 @@ public sealed record MemberState(
 /// <param name="Members">The node ids of the synchronous standbys.</param>
 public sealed record SyncState(string Leader, long Epoch, IReadOnlyList<string> Members);
 
+/// <summary>The last position a leader recorded (Patroni's <c>/optime/leader</c>): candidates farther behind than the maximum lag on failover do not run.</summary>
+/// <param name="NodeId">The leader.</param>
+/// <param name="Epoch">Its epoch.</param>
+/// <param name="Lsn">Its last durable LSN when it recorded this.</param>
+public sealed record LeaderPosition(string NodeId, long Epoch, long Lsn);
+
 /// <summary>A planned switchover: the leader hands over to <paramref name="Target"/> once it has caught up.</summary>
 /// <param name="Target">The node id to promote.</param>
 /// <param name="RequestedUnixMs">When it was requested.</param>

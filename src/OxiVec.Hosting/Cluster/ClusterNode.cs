@@ -27,6 +27,7 @@ public sealed partial class ClusterNode : IHostedService, IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly SemaphoreSlim _wake = new(0, 1);
     private readonly HttpClient _peers;
+    private readonly ClusterMetrics? _metrics;
     private ClusterStatus _status;
     private ICoordinator? _coordinator;
     private Task _loop = Task.CompletedTask;
@@ -35,6 +36,7 @@ public sealed partial class ClusterNode : IHostedService, IAsyncDisposable
     private (long Epoch, long Lsn) _localPosition;
     private (long Epoch, long Lsn) _leaderSeen; // the last leader position seen (control loop only): maximum lag on failover
     private LeaderInfo? _following;
+    private (string NodeId, long Epoch)? _leaderObserved; // control loop only: counts leader changes
     private CancellationTokenRegistration _stoppingRegistration;
     private int _disposed;
 
@@ -59,6 +61,10 @@ public sealed partial class ClusterNode : IHostedService, IAsyncDisposable
         }
 
         _status = new ClusterStatus(_options.Name ?? "", SelfState(MemberRole.Starting), null, [], null, null, "starting", null, null);
+        if (_options.IsEnabled && services.GetService(typeof(System.Diagnostics.Metrics.IMeterFactory)) is System.Diagnostics.Metrics.IMeterFactory meters)
+        {
+            _metrics = new ClusterMetrics(meters, _hostOptions.DataDirectory, () => Status);
+        }
     }
 
     /// <summary>What this member knows now, as one value.</summary>
@@ -189,6 +195,7 @@ public sealed partial class ClusterNode : IHostedService, IAsyncDisposable
         IReadOnlyList<MemberState> members = await coordinator.GetMembersAsync(cancellationToken).ConfigureAwait(false);
         MemberState self = await PublishSelfAsync(cancellationToken).ConfigureAwait(false);
         ObserveLeaderPositions(members);
+        ObserveLeaderChange(leader);
         Update(s => s with { Self = self, Leader = leader, Members = members });
         if (leader is null)
         {
@@ -280,6 +287,16 @@ public sealed partial class ClusterNode : IHostedService, IAsyncDisposable
         {
             OxiVec.Replication.StandbyReceiverStatus status = standby.Status;
             ObserveLeader(status.Epoch, status.PrimaryLastLsn);
+        }
+    }
+
+    /// <summary>Counts a leader change: a leader other than the last one seen (node or epoch).</summary>
+    private void ObserveLeaderChange(LeaderInfo? leader)
+    {
+        if (leader is not null && _leaderObserved != (leader.NodeId, leader.Epoch))
+        {
+            _leaderObserved = (leader.NodeId, leader.Epoch);
+            _metrics?.LeaderChanged();
         }
     }
 

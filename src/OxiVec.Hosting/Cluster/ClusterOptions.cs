@@ -42,6 +42,13 @@ public sealed partial class ClusterOptions
     /// <remarks>Counted in records, not bytes: OxiVec's LSNs number records, and a standby cannot know the size of records it never received.</remarks>
     public long MaximumLagOnFailover { get; set; } = 4096;
 
+    /// <summary>
+    /// In sync and quorum modes: a member not seen (its member key in the coordinator expired) for longer than this many
+    /// seconds is removed from the synchronous set, once the remaining standbys have flushed every acknowledged write;
+    /// it is added back when it returns. The default is 300, at least 1.
+    /// </summary>
+    public int MemberRemovalGraceSeconds { get; set; } = 300;
+
     /// <summary>The REST address other nodes and clients reach this node at (default: the address <c>OxiVec:Server:Http</c> bound).</summary>
     public string? AdvertiseHttp { get; set; }
 
@@ -114,6 +121,11 @@ public sealed partial class ClusterOptions
         if (LeaseTtlSeconds is < 2 or > 300)
         {
             problems.Add($"{SectionName}:{nameof(LeaseTtlSeconds)} must be between 2 and 300 seconds (the fence needs a margin of at least 1 s inside it); it is {LeaseTtlSeconds.ToString(CultureInfo.InvariantCulture)}.");
+        }
+
+        if (MemberRemovalGraceSeconds is < 1 or > 86_400)
+        {
+            problems.Add($"{SectionName}:{nameof(MemberRemovalGraceSeconds)} must be between 1 and 86400 seconds (--member-removal-grace); it is {MemberRemovalGraceSeconds.ToString(CultureInfo.InvariantCulture)}.");
         }
 
         if (MaximumLagOnFailover < 0)

@@ -22,7 +22,8 @@ public sealed record ElectionDecision(bool Try, string Reason);
 /// <c>|S| - n + 1</c> members of <c>S</c>, and is the newest of those it sees, holds every acknowledged write. A
 /// candidate that sees fewer does not try: the cluster waits (an operator may intervene, docs/failover.md).</para>
 /// <para>Patroni's <c>maximum_lag_on_failover</c>: a candidate further behind the last leader position it saw than
-/// the configured number of records does not try either (in every mode; a switchover's target is exempt).</para>
+/// the configured number of records does not try either (in every mode; a switchover's target is exempt), and a
+/// candidate that holds no record at all never tries once it saw a leader that had written.</para>
 /// </remarks>
 public static class Election
 {
@@ -51,6 +52,13 @@ public static class Election
         if (lastLeaderLsn > 0 && lastLeaderLsn - self.FlushedLsn > maximumLag)
         {
             return new ElectionDecision(false, $"this node is {lastLeaderLsn - self.FlushedLsn} records behind the last leader position it saw (LSN {lastLeaderLsn}; it has {self.FlushedLsn}), more than the maximum lag on failover ({maximumLag})");
+        }
+
+        if (lastLeaderLsn > 0 && self.FlushedLsn == 0)
+        {
+            // A fresh base backup (or an empty node) never takes over from a leader that had written: the node that
+            // holds those records would be rewound to nothing when it returns.
+            return new ElectionDecision(false, $"this node holds no record while the last leader it saw had written through LSN {lastLeaderLsn}: it never leads over data it lacks");
         }
 
         // A member that still says it is the primary is the deposed leader (cut off from the coordinator, its fence

@@ -39,6 +39,19 @@ public sealed class ElectionTests
     }
 
     [Fact]
+    public void AMemberHoldingNoRecord_NeverTries_OnceItSawALeaderThatHadWritten_EvenAlone()
+    {
+        // The first kill of the ClusterTests async run: both standbys had just installed their base backups (LSN 0)
+        // when the primary, at LSN 10, was killed; one of them led, and the restarted primary's records were replaced.
+        MemberState empty = Member("c", 21, 0, timeline: 0), other = Member("b", 21, 0, timeline: 0);
+        ElectionDecision decision = Election.Decide(empty, [empty, other], null, ClusterReplicationMode.Async, 1, null, lastLeaderLsn: 10, maximumLag: 4_096);
+        Assert.False(decision.Try);
+        Assert.Contains("holds no record", decision.Reason);
+        Assert.False(Election.Decide(other, [empty, other], null, ClusterReplicationMode.Async, 1, null, lastLeaderLsn: 10, maximumLag: 4_096).Try); // nor the tie's winner
+        Assert.True(Election.Decide(other, [empty, other], null, ClusterReplicationMode.Async, 1, null, lastLeaderLsn: 0, maximumLag: 4_096).Try); // a new cluster: nothing written yet
+    }
+
+    [Fact]
     public void ACandidateFurtherBehindTheLastLeaderPositionThanTheMaximumLag_DoesNotTry_UnlessASwitchoverNamesIt()
     {
         MemberState lagging = Member("b", 7, 1_000);
