@@ -49,6 +49,16 @@ public sealed class FailoverTests(ITestOutputHelper output)
         {
             Assert.Empty(verdict.Lost);
         }
+        else
+        {
+            // Async: what a deposed term lost (a tail, the checker says) spans no more than the maximum lag on failover
+            // (4096 records, the default) plus the writes of the leader's last step before it died.
+            foreach (IGrouping<(string Node, long Epoch), WriteAck> term in verdict.Lost.GroupBy(a => (a.Node, a.Epoch)))
+            {
+                long span = term.Max(a => a.Lsn) - term.Min(a => a.Lsn) + 1;
+                Assert.True(span <= 4096, $"node {term.Key.Node} lost LSNs spanning {span} records of epoch {term.Key.Epoch}, more than the maximum lag on failover\n{verdict}");
+            }
+        }
     }
 
     [Fact]
