@@ -7,6 +7,7 @@ namespace OxiVec.Cluster;
 [JsonSerializable(typeof(LeaderInfo))]
 [JsonSerializable(typeof(MemberState))]
 [JsonSerializable(typeof(SyncState))]
+[JsonSerializable(typeof(LeaderPosition))]
 [JsonSerializable(typeof(SwitchoverRequest))]
 internal sealed partial class ClusterJsonContext : JsonSerializerContext
 {

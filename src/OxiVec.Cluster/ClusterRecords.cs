@@ -43,18 +43,27 @@ public enum MemberRole
 /// <param name="Role">Its role.</param>
 /// <param name="HttpUrl">Its REST address.</param>
 /// <param name="GrpcUrl">Its replication address.</param>
-/// <param name="Epoch">The highest epoch it has seen.</param>
+/// <param name="Epoch">The highest epoch it has seen (fencing; not what elections rank by).</param>
 /// <param name="FlushedLsn">Its last durable LSN.</param>
 /// <param name="AppliedLsn">Its last applied LSN.</param>
 /// <param name="UpdatedUnixMs">When it published this (its wall clock, for display only).</param>
+/// <param name="TimelineEpoch">The epoch its last durable record belongs to by its epoch history (0: the root
+/// timeline, before any promotion). Elections rank by it, then by <paramref name="FlushedLsn"/>: having heard of a
+/// newer epoch is no reason to lead.</param>
 public sealed record MemberState(
-    string NodeId, MemberRole Role, string HttpUrl, string GrpcUrl, long Epoch, long FlushedLsn, long AppliedLsn, long UpdatedUnixMs);
+    string NodeId, MemberRole Role, string HttpUrl, string GrpcUrl, long Epoch, long FlushedLsn, long AppliedLsn, long UpdatedUnixMs, long TimelineEpoch = 0);
 
 /// <summary>The synchronous set the leader publishes: the standbys confirmed caught up, the only ones that may be promoted in sync and quorum modes.</summary>
 /// <param name="Leader">The leader that published it.</param>
 /// <param name="Epoch">Its epoch.</param>
 /// <param name="Members">The node ids of the synchronous standbys.</param>
 public sealed record SyncState(string Leader, long Epoch, IReadOnlyList<string> Members);
+
+/// <summary>The last position a leader recorded (Patroni's <c>/optime/leader</c>): candidates farther behind than the maximum lag on failover do not run.</summary>
+/// <param name="NodeId">The leader.</param>
+/// <param name="Epoch">Its epoch.</param>
+/// <param name="Lsn">Its last durable LSN when it recorded this.</param>
+public sealed record LeaderPosition(string NodeId, long Epoch, long Lsn);
 
 /// <summary>A planned switchover: the leader hands over to <paramref name="Target"/> once it has caught up.</summary>
 /// <param name="Target">The node id to promote.</param>

@@ -200,6 +200,25 @@ public sealed class EtcdCoordinator : ICoordinator
     }
 
     /// <inheritdoc/>
+    public async Task<bool> SetLeaderPositionAsync(LeaderPosition position, LeadershipLease lease, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(position);
+        ArgumentNullException.ThrowIfNull(lease);
+        var txn = new TxnRequest();
+        AddLeaderGuard(txn, lease);
+        txn.Success.Add(new RequestOp { RequestPut = new PutRequest { Key = _keys.Optime, Value = Serialize(position, ClusterJsonContext.Default.LeaderPosition) } });
+        TxnResponse response = await CallAsync("record the leader position", o => _etcd.KVClient.TxnAsync(txn, o).ResponseAsync, cancellationToken).ConfigureAwait(false);
+        return response.Succeeded;
+    }
+
+    /// <inheritdoc/>
+    public async Task<LeaderPosition?> GetLeaderPositionAsync(CancellationToken cancellationToken)
+    {
+        KeyValue? key = await GetKeyAsync(_keys.Optime, "read the leader position", cancellationToken).ConfigureAwait(false);
+        return key is null ? null : Deserialize(key, ClusterJsonContext.Default.LeaderPosition);
+    }
+
+    /// <inheritdoc/>
     public async Task SetSwitchoverAsync(SwitchoverRequest? request, CancellationToken cancellationToken)
     {
         if (request is null)

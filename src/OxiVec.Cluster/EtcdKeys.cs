@@ -2,7 +2,7 @@ using Google.Protobuf;
 
 namespace OxiVec.Cluster;
 
-/// <summary>The layout of a cluster's keys: <c>{prefix}/{cluster}/leader</c>, <c>/members/{id}</c>, <c>/sync</c>, <c>/switchover</c>.</summary>
+/// <summary>The layout of a cluster's keys: <c>{prefix}/{cluster}/leader</c>, <c>/members/{id}</c>, <c>/sync</c>, <c>/switchover</c>, <c>/optime</c>.</summary>
 internal sealed class EtcdKeys
 {
     public EtcdKeys(string keyPrefix, string clusterName)
@@ -13,6 +13,7 @@ internal sealed class EtcdKeys
         MembersEnd = PrefixEnd(MembersPrefix);
         Sync = ByteString.CopyFromUtf8(Root + "sync");
         Switchover = ByteString.CopyFromUtf8(Root + "switchover");
+        Optime = ByteString.CopyFromUtf8(Root + "optime");
         RootPrefix = ByteString.CopyFromUtf8(Root);
         RootEnd = PrefixEnd(RootPrefix);
     }
@@ -29,6 +30,8 @@ internal sealed class EtcdKeys
     public ByteString Sync { get; }
 
     public ByteString Switchover { get; }
+
+    public ByteString Optime { get; }
 
     public ByteString RootPrefix { get; }
 

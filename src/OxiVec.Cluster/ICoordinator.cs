@@ -46,6 +46,16 @@ public interface ICoordinator : IAsyncDisposable
     /// <summary>The published synchronous set, or null when none was published.</summary>
     Task<SyncState?> GetSyncStateAsync(CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Records the leader's last position (Patroni's <c>/optime/leader</c>), only while <paramref name="lease"/> still
+    /// holds leadership; the key outlives the lease, so candidates know how far the dead leader had got.
+    /// </summary>
+    /// <returns>False when leadership was lost; nothing was written.</returns>
+    Task<bool> SetLeaderPositionAsync(LeaderPosition position, LeadershipLease lease, CancellationToken cancellationToken);
+
+    /// <summary>The last leader position recorded, or null when none was.</summary>
+    Task<LeaderPosition?> GetLeaderPositionAsync(CancellationToken cancellationToken);
+
     /// <summary>Asks for a planned switchover to <see cref="SwitchoverRequest.Target"/> (the leader acts on it), or clears the request (null).</summary>
     Task SetSwitchoverAsync(SwitchoverRequest? request, CancellationToken cancellationToken);
 

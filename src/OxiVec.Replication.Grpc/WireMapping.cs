@@ -28,6 +28,7 @@ internal static class WireMapping
         },
         BaseBackupRequired r => new Wire.PrimaryFrame { BaseBackupRequired = new Wire.BaseBackupRequired { Reason = r.Reason } },
         WalDiverged d => new Wire.PrimaryFrame { Diverged = new Wire.WalDiverged { Epoch = d.Epoch, KeepThroughLsn = d.KeepThroughLsn } },
+        EpochHistory h => new Wire.PrimaryFrame { History = HistoryToWire(h) },
         _ => throw new ArgumentException($"No wire form for the primary message {message.GetType().Name}.", nameof(message)),
     };
 
@@ -40,6 +41,7 @@ internal static class WireMapping
             frame.Keepalive.Epoch, frame.Keepalive.PrimaryFlushedLsn, frame.Keepalive.PrimaryLastLsn, frame.Keepalive.SentUnixMicros),
         Wire.PrimaryFrame.KindOneofCase.BaseBackupRequired => new BaseBackupRequired(frame.BaseBackupRequired.Reason),
         Wire.PrimaryFrame.KindOneofCase.Diverged => new WalDiverged(frame.Diverged.Epoch, frame.Diverged.KeepThroughLsn),
+        Wire.PrimaryFrame.KindOneofCase.History => new EpochHistory(frame.History.Epoch, [.. frame.History.Branches.Select(b => new EpochBranch(b.Epoch, b.StartLsn))]),
         _ => throw new IOException($"The replication stream carried a primary frame of unknown kind ({frame.KindCase}); is the primary a newer version?"),
     };
 
@@ -79,4 +81,11 @@ internal static class WireMapping
         new(manifest.CheckpointName, manifest.CoveredLsn, manifest.Epoch, [.. manifest.Files.Select(f => new BaseBackupFile(f.RelativePath, f.Length))]);
 
     public static BaseBackupChunk FromWire(Wire.BaseBackupChunk chunk) => new(chunk.RelativePath, chunk.Offset, chunk.Data.Memory);
+
+    private static Wire.EpochHistory HistoryToWire(EpochHistory history)
+    {
+        var wire = new Wire.EpochHistory { Epoch = history.Epoch };
+        wire.Branches.Add(history.Branches.Select(b => new Wire.EpochBranch { Epoch = b.Epoch, StartLsn = b.StartLsn }));
+        return wire;
+    }
 }

@@ -137,6 +137,25 @@ public sealed class CoordinatorTests(SingleEtcdFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public async Task LeaderPosition_OutlivesTheLeadersLease_AndADeposedLeaderCannotOverwriteIt()
+    {
+        string cluster = NewClusterName();
+        await using EtcdCoordinator a = fixture.Coordinator(cluster), b = fixture.Coordinator(cluster);
+        Assert.Null(await b.GetLeaderPositionAsync(default));
+        LeadershipLease lease = (await a.TryAcquireLeadershipAsync(Candidate("a"), Ttl, default))!;
+        var recorded = new LeaderPosition("a", lease.Epoch, 15);
+        Assert.True(await a.SetLeaderPositionAsync(recorded, lease, default));
+        await a.ResignAsync(lease, default); // the lease is gone; the position stays for the candidates
+
+        Assert.Equal(recorded, await b.GetLeaderPositionAsync(default));
+        LeadershipLease next = (await b.TryAcquireLeadershipAsync(Candidate("b"), Ttl, default))!;
+        Assert.False(await a.SetLeaderPositionAsync(new LeaderPosition("a", lease.Epoch, 99), lease, default));
+        Assert.Equal(recorded, await b.GetLeaderPositionAsync(default));
+        Assert.True(await b.SetLeaderPositionAsync(new LeaderPosition("b", next.Epoch, 12), next, default));
+        Assert.Equal(new LeaderPosition("b", next.Epoch, 12), await a.GetLeaderPositionAsync(default));
+    }
+
+    [Fact]
     public async Task Members_ArePublishedUnderTheirOwnLeases_AndDisappearWhenTheirPublisherStops()
     {
         string cluster = NewClusterName();

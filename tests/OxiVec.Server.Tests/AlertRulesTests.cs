@@ -46,7 +46,7 @@ public sealed partial class AlertRulesTests
 
     private static async Task<(int ExitCode, string Output)> RunPromtoolAsync(params string[] arguments)
     {
-        var info = new ProcessStartInfo(await Promtool.EnsureAsync()) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var info = new ProcessStartInfo(await OxiVec.ClusterTests.Infrastructure.InstalledTool.Promtool.EnsureAsync()) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (string argument in arguments)
         {
             info.ArgumentList.Add(argument);

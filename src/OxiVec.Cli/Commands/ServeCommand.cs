@@ -44,6 +44,8 @@ internal static class ServeCommand
         Option<string?> replicationOption = new("--replication") { Description = "Cluster: async (default), sync (FIRST n over the other members) or quorum (ANY n).", HelpName = "async|sync|quorum" };
         Option<int?> syncStandbysCountOption = new("--sync-standbys") { Description = "Cluster, sync and quorum modes: how many standbys confirm each commit (default 1).", HelpName = "N" };
         Option<int?> leaseTtlOption = new("--lease-ttl") { Description = "Cluster: the leadership lease's TTL in seconds (default 5, at least 2).", HelpName = "SECONDS" };
+        Option<int?> removalGraceOption = new("--member-removal-grace") { Description = "Cluster, sync and quorum modes: a member gone this many seconds leaves the synchronous set (default 300).", HelpName = "SECONDS" };
+        Option<long?> maxLagOption = new("--max-lag-on-failover") { Description = "Cluster: a standby further behind the last leader position it saw than this many records does not try to take over (default 4096).", HelpName = "RECORDS" };
         Option<string?> advertiseHttpOption = new("--advertise-http") { Description = "Cluster: the REST URL other members and clients reach this node at (default: the bound --http address).", HelpName = "URL" };
         Option<string?> advertiseGrpcOption = new("--advertise-grpc") { Description = "Cluster: the gRPC URL standbys reach this node at (default: the bound --grpc address).", HelpName = "URL" };
         Option<string?> forwardingOption = new("--write-forwarding") { Description = "Cluster: a write sent to a node that is not the primary is redirected (307, default) or proxied to it.", HelpName = "redirect|proxy" };
@@ -51,7 +53,7 @@ internal static class ServeCommand
         {
             dataOption, httpOption, apiKeyOption, readOnlyKeyOption, syncOption, configOption, anonymousOption,
             grpcOption, syncStandbysOption, ackLevelOption, tooFewOption, standbyOption, slotCapOption, standbyOfOption, nodeNameOption, waitForPushOption, primaryHttpOption,
-            clusterOption, nodeIdOption, etcdOption, replicationOption, syncStandbysCountOption, leaseTtlOption, advertiseHttpOption, advertiseGrpcOption, forwardingOption,
+            clusterOption, nodeIdOption, etcdOption, replicationOption, syncStandbysCountOption, leaseTtlOption, maxLagOption, removalGraceOption, advertiseHttpOption, advertiseGrpcOption, forwardingOption,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -106,6 +108,8 @@ internal static class ServeCommand
             Set($"{C}:{nameof(ClusterOptions.Replication)}", parse.GetValue(replicationOption));
             Set($"{C}:{nameof(ClusterOptions.SyncStandbys)}", parse.GetValue(syncStandbysCountOption)?.ToString(CultureInfo.InvariantCulture));
             Set($"{C}:{nameof(ClusterOptions.LeaseTtlSeconds)}", parse.GetValue(leaseTtlOption)?.ToString(CultureInfo.InvariantCulture));
+            Set($"{C}:{nameof(ClusterOptions.MaximumLagOnFailover)}", parse.GetValue(maxLagOption)?.ToString(CultureInfo.InvariantCulture));
+            Set($"{C}:{nameof(ClusterOptions.MemberRemovalGraceSeconds)}", parse.GetValue(removalGraceOption)?.ToString(CultureInfo.InvariantCulture));
             Set($"{C}:{nameof(ClusterOptions.AdvertiseHttp)}", parse.GetValue(advertiseHttpOption));
             Set($"{C}:{nameof(ClusterOptions.AdvertiseGrpc)}", parse.GetValue(advertiseGrpcOption));
             Set($"{C}:{nameof(ClusterOptions.WriteForwarding)}", parse.GetValue(forwardingOption));

@@ -20,7 +20,13 @@ public sealed partial class ClusterNode
         // Positions asked live (Patroni asks its peers too): a published one may predate the last records a standby got.
         IReadOnlyList<MemberState> visible = await LivePositionsAsync(members.Where(m => m.NodeId != NodeId), cancellationToken).ConfigureAwait(false);
         MemberState self = CurrentState();
-        ElectionDecision decision = Election.Decide(self, visible, sync, _options.Mode, _options.SyncStandbys, switchover);
+        ObserveLeaderPositions(visible);
+        if (await coordinator.GetLeaderPositionAsync(cancellationToken).ConfigureAwait(false) is { } recorded)
+        {
+            ObserveLeader(recorded.Epoch, recorded.Lsn); // the dead leader's last recorded position (Patroni's /optime/leader)
+        }
+
+        ElectionDecision decision = Election.Decide(self, visible, sync, _options.Mode, _options.SyncStandbys, switchover, _leaderSeen.Lsn, _options.MaximumLagOnFailover);
         Decide(decision.Reason);
         if (!decision.Try)
         {

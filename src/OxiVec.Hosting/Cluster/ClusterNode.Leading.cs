@@ -7,7 +7,7 @@ namespace OxiVec.Hosting.Cluster;
 /// <summary>Leading: taking over, renewing the lease behind the write fence, the synchronous set, switchover, stepping down.</summary>
 public sealed partial class ClusterNode
 {
-    private readonly HashSet<string> _everSeen = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _lastSeen = new(StringComparer.Ordinal); // node id -> when last seen (TimeProvider timestamp); control loop only
     private volatile Leadership? _leadership; // written by the control loop only; read by requests (WritesRefused)
 
     /// <summary>The lease held, its fence and its renewals; <see cref="Lost"/> is set by the renewal task.</summary>
@@ -48,15 +48,11 @@ public sealed partial class ClusterNode
         _leadership = leadership;
         leadership.RenewLoop = Task.Run(() => RenewAsync(leadership, leadership.Renewals.Token), CancellationToken.None);
         _logger.LogWarning("Cluster: this node ('{Node}') took the lead at epoch {Epoch}", NodeId, lease.Epoch);
+        ObserveLeaderChange(lease.Leader);
         try
         {
-            if (sync is not null)
-            {
-                _everSeen.UnionWith(sync.Members);
-                _everSeen.Add(sync.Leader);
-            }
-
-            _everSeen.UnionWith(members.Select(m => m.NodeId));
+            // Members of the previous set count as seen now: each gets a full grace before it may be removed.
+            Seen(sync is null ? members.Select(m => m.NodeId) : [.. sync.Members, sync.Leader, .. members.Select(m => m.NodeId)]);
             IReadOnlyList<string> list = SyncCandidates();
             if (_options.Mode != ClusterReplicationMode.Async)
             {
@@ -93,8 +89,15 @@ public sealed partial class ClusterNode
 
         ICoordinator coordinator = _coordinator!;
         MemberState self = await PublishSelfAsync(cancellationToken).ConfigureAwait(false);
+        if (!await coordinator.SetLeaderPositionAsync(new LeaderPosition(NodeId, leadership.Lease.Epoch, self.FlushedLsn), leadership.Lease, cancellationToken).ConfigureAwait(false))
+        {
+            leadership.Lose("the coordinator refused the leader position: the lease is no longer held");
+            await StepDownAsync(leadership.Lost!).ConfigureAwait(false);
+            return;
+        }
+
         IReadOnlyList<MemberState> members = await coordinator.GetMembersAsync(cancellationToken).ConfigureAwait(false);
-        _everSeen.UnionWith(members.Select(m => m.NodeId));
+        Seen(members.Select(m => m.NodeId));
         if (_options.Mode != ClusterReplicationMode.Async)
         {
             IReadOnlyList<string> list = SyncCandidates();
@@ -102,11 +105,22 @@ public sealed partial class ClusterNode
             {
                 // Published first, then counted: a standby's confirmations count only once the set naming it is published.
                 leadership.Fence.Hold("the synchronous set is changing");
-                await PublishSyncSetAsync(leadership, list, cancellationToken).ConfigureAwait(false);
-                await _host.ReplaceReplicatorAsync(ReplicationFor(list), leadership.Lease.Epoch, cancellationToken).ConfigureAwait(false);
-                leadership.PolicyList = list;
-                _logger.LogWarning("Cluster: the synchronous set is now {Set}", string.Join(", ", list));
-                HoldIfTooFewStandbys(leadership);
+                IReadOnlyList<string> removed = [.. leadership.PolicyList.Except(list, StringComparer.Ordinal)];
+                if (removed.Count > 0 && !await RemainingHoldEveryAcknowledgedWriteAsync(list, cancellationToken).ConfigureAwait(false))
+                {
+                    HoldIfTooFewStandbys(leadership);
+                    Decide($"not removing {string.Join(", ", removed)} from the synchronous set yet: fewer than {Math.Min(_options.SyncStandbys, list.Count)} of the others ({string.Join(", ", list)}) have flushed every acknowledged write");
+                }
+                else
+                {
+                    await PublishSyncSetAsync(leadership, list, cancellationToken).ConfigureAwait(false);
+                    await _host.ReplaceReplicatorAsync(ReplicationFor(list), leadership.Lease.Epoch, cancellationToken).ConfigureAwait(false);
+                    leadership.PolicyList = list;
+                    _logger.LogWarning(
+                        "Cluster: the synchronous set is now {Set}{Removed}", string.Join(", ", list),
+                        removed.Count > 0 ? $" ({string.Join(", ", removed)} removed: gone for more than {_options.MemberRemovalGraceSeconds} s)" : "");
+                    HoldIfTooFewStandbys(leadership);
+                }
             }
         }
 
@@ -187,6 +201,7 @@ public sealed partial class ClusterNode
                 LeaseRenewal renewal = await _coordinator!.RenewAsync(leadership.Lease, timeout.Token).ConfigureAwait(false);
                 if (!renewal.Held)
                 {
+                    _metrics?.RenewalFailed();
                     _logger.LogCritical("Cluster: the leadership lease (epoch {Epoch}) is no longer held: writes are refused, stepping down", leadership.Lease.Epoch);
                     leadership.Lose($"the leadership lease of epoch {leadership.Lease.Epoch} is no longer held");
                     WakeUp();
@@ -206,6 +221,7 @@ public sealed partial class ClusterNode
             }
             catch (Exception ex)
             {
+                _metrics?.RenewalFailed();
                 if (!failing)
                 {
                     _logger.LogError(ex, "Cluster: the lease could not be renewed ({Reason}); writes stop being acknowledged when it could have expired", ex.Message);
@@ -295,8 +311,56 @@ public sealed partial class ClusterNode
         }
     }
 
-    /// <summary>The standbys a commit may wait for: every other member this node has seen (live, in a published set, or its leader), by node id.</summary>
-    private IReadOnlyList<string> SyncCandidates() => [.. _everSeen.Where(id => id != NodeId).Order(StringComparer.Ordinal)];
+    /// <summary>
+    /// The standbys a commit may wait for: every other member this node has seen (live, in a published set, or its
+    /// leader) within the last <see cref="ClusterOptions.MemberRemovalGraceSeconds"/>, by node id.
+    /// </summary>
+    private IReadOnlyList<string> SyncCandidates()
+    {
+        TimeSpan grace = TimeSpan.FromSeconds(_options.MemberRemovalGraceSeconds);
+        long now = _time.GetTimestamp();
+        return [.. _lastSeen.Where(p => p.Key != NodeId && _time.GetElapsedTime(p.Value, now) <= grace).Select(p => p.Key).Order(StringComparer.Ordinal)];
+    }
+
+    private void Seen(IEnumerable<string> nodeIds)
+    {
+        long now = _time.GetTimestamp();
+        foreach (string id in nodeIds)
+        {
+            _lastSeen[id] = now;
+        }
+    }
+
+    /// <summary>
+    /// With writes held: whether at least n of <paramref name="remaining"/> (all of them when fewer) have flushed the
+    /// primary's last LSN, so that dropping the others from the synchronous set cannot leave an acknowledged write
+    /// only on a member that may no longer be promoted. Waits up to a step for their flush reports.
+    /// </summary>
+    private async Task<bool> RemainingHoldEveryAcknowledgedWriteAsync(IReadOnlyList<string> remaining, CancellationToken cancellationToken)
+    {
+        int needed = Math.Min(_options.SyncStandbys, remaining.Count);
+        long deadline = _time.GetTimestamp();
+        while (true)
+        {
+            if (_host.Replicator?.GetStatus() is not { } status)
+            {
+                return false;
+            }
+
+            int holding = status.Standbys.Count(s => remaining.Contains(s.Name, StringComparer.Ordinal) && s.FlushedLsn >= status.LastLsn);
+            if (holding >= needed)
+            {
+                return true;
+            }
+
+            if (_time.GetElapsedTime(deadline) > Tick)
+            {
+                return false;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(20), _time, cancellationToken).ConfigureAwait(false);
+        }
+    }
 
     /// <summary>The replicator's options: the configured ones, with <c>FIRST n (...)</c> or <c>ANY n (...)</c> over <paramref name="list"/>.</summary>
     private ReplicationOptions ReplicationFor(IReadOnlyList<string> list)

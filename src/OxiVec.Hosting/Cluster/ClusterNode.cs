@@ -27,13 +27,16 @@ public sealed partial class ClusterNode : IHostedService, IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly SemaphoreSlim _wake = new(0, 1);
     private readonly HttpClient _peers;
+    private readonly ClusterMetrics? _metrics;
     private ClusterStatus _status;
     private ICoordinator? _coordinator;
     private Task _loop = Task.CompletedTask;
     private string _httpUrl = "";
     private string _grpcUrl = "";
     private (long Epoch, long Lsn) _localPosition;
+    private (long Epoch, long Lsn) _leaderSeen; // the last leader position seen (control loop only): maximum lag on failover
     private LeaderInfo? _following;
+    private (string NodeId, long Epoch)? _leaderObserved; // control loop only: counts leader changes
     private CancellationTokenRegistration _stoppingRegistration;
     private int _disposed;
 
@@ -58,6 +61,10 @@ public sealed partial class ClusterNode : IHostedService, IAsyncDisposable
         }
 
         _status = new ClusterStatus(_options.Name ?? "", SelfState(MemberRole.Starting), null, [], null, null, "starting", null, null);
+        if (_options.IsEnabled && services.GetService(typeof(System.Diagnostics.Metrics.IMeterFactory)) is System.Diagnostics.Metrics.IMeterFactory meters)
+        {
+            _metrics = new ClusterMetrics(meters, _hostOptions.DataDirectory, () => Status);
+        }
     }
 
     /// <summary>What this member knows now, as one value.</summary>
@@ -187,6 +194,8 @@ public sealed partial class ClusterNode : IHostedService, IAsyncDisposable
         LeaderInfo? leader = await coordinator.GetLeaderAsync(cancellationToken).ConfigureAwait(false);
         IReadOnlyList<MemberState> members = await coordinator.GetMembersAsync(cancellationToken).ConfigureAwait(false);
         MemberState self = await PublishSelfAsync(cancellationToken).ConfigureAwait(false);
+        ObserveLeaderPositions(members);
+        ObserveLeaderChange(leader);
         Update(s => s with { Self = self, Leader = leader, Members = members });
         if (leader is null)
         {
@@ -249,7 +258,58 @@ public sealed partial class ClusterNode : IHostedService, IAsyncDisposable
             (epoch, flushed, applied) = (status.Epoch, status.FlushedLsn, status.LastLsn);
         }
 
-        return new MemberState(NodeId, role, _httpUrl, _grpcUrl, epoch, flushed, applied, _time.GetUtcNow().ToUnixTimeMilliseconds());
+        return new MemberState(NodeId, role, _httpUrl, _grpcUrl, epoch, flushed, applied, _time.GetUtcNow().ToUnixTimeMilliseconds(), TimelineOf(flushed));
+    }
+
+    /// <summary>The epoch the record at <paramref name="lsn"/> belongs to by this node's epoch history; 0 (ranked lowest) when the history cannot be read just now (a base backup replacing the directory).</summary>
+    private long TimelineOf(long lsn)
+    {
+        try
+        {
+            return OxiVec.Replication.EpochTimeline.Of(_hostOptions.DataDirectory, lsn);
+        }
+        catch (Exception ex) when (ex is IOException or InvalidDataException or UnauthorizedAccessException)
+        {
+            _logger.LogDebug(ex, "Cluster: the epoch history could not be read ({Reason}); publishing the root timeline", ex.Message);
+            return 0;
+        }
+    }
+
+    /// <summary>Remembers the newest leader position seen (the primary's published state, the position its stream reports): a newer epoch replaces it.</summary>
+    private void ObserveLeaderPositions(IReadOnlyList<MemberState> members)
+    {
+        foreach (MemberState primary in members.Where(m => m.Role == MemberRole.Primary && m.NodeId != NodeId))
+        {
+            ObserveLeader(primary.Epoch, primary.FlushedLsn);
+        }
+
+        if (_host.Standby is { } standby)
+        {
+            OxiVec.Replication.StandbyReceiverStatus status = standby.Status;
+            ObserveLeader(status.Epoch, status.PrimaryLastLsn);
+        }
+    }
+
+    /// <summary>Counts a leader change: a leader other than the last one seen (node or epoch).</summary>
+    private void ObserveLeaderChange(LeaderInfo? leader)
+    {
+        if (leader is not null && _leaderObserved != (leader.NodeId, leader.Epoch))
+        {
+            _leaderObserved = (leader.NodeId, leader.Epoch);
+            _metrics?.LeaderChanged();
+        }
+    }
+
+    private void ObserveLeader(long epoch, long lsn)
+    {
+        if (epoch > _leaderSeen.Epoch)
+        {
+            _leaderSeen = (epoch, lsn);
+        }
+        else if (epoch == _leaderSeen.Epoch && lsn > _leaderSeen.Lsn)
+        {
+            _leaderSeen = (epoch, lsn);
+        }
     }
 
     /// <summary>This member's state now, with the role it would publish.</summary>

@@ -34,6 +34,21 @@ public sealed partial class ClusterOptions
     /// <summary>The leadership lease's TTL in seconds (the default is 5, at least 2): failover starts at most this long after the leader stops renewing.</summary>
     public int LeaseTtlSeconds { get; set; } = 5;
 
+    /// <summary>
+    /// Patroni's <c>maximum_lag_on_failover</c>: a standby further behind the last leader position it saw than this
+    /// many WAL records does not try to take over (the cluster waits for a closer one, or for an operator). The default
+    /// is 4096 records (about 1 MiB of 64-dimension upserts); 0 allows only a standby that had everything it saw.
+    /// </summary>
+    /// <remarks>Counted in records, not bytes: OxiVec's LSNs number records, and a standby cannot know the size of records it never received.</remarks>
+    public long MaximumLagOnFailover { get; set; } = 4096;
+
+    /// <summary>
+    /// In sync and quorum modes: a member not seen (its member key in the coordinator expired) for longer than this many
+    /// seconds is removed from the synchronous set, once the remaining standbys have flushed every acknowledged write;
+    /// it is added back when it returns. The default is 300, at least 1.
+    /// </summary>
+    public int MemberRemovalGraceSeconds { get; set; } = 300;
+
     /// <summary>The REST address other nodes and clients reach this node at (default: the address <c>OxiVec:Server:Http</c> bound).</summary>
     public string? AdvertiseHttp { get; set; }
 
@@ -106,6 +121,16 @@ public sealed partial class ClusterOptions
         if (LeaseTtlSeconds is < 2 or > 300)
         {
             problems.Add($"{SectionName}:{nameof(LeaseTtlSeconds)} must be between 2 and 300 seconds (the fence needs a margin of at least 1 s inside it); it is {LeaseTtlSeconds.ToString(CultureInfo.InvariantCulture)}.");
+        }
+
+        if (MemberRemovalGraceSeconds is < 1 or > 86_400)
+        {
+            problems.Add($"{SectionName}:{nameof(MemberRemovalGraceSeconds)} must be between 1 and 86400 seconds (--member-removal-grace); it is {MemberRemovalGraceSeconds.ToString(CultureInfo.InvariantCulture)}.");
+        }
+
+        if (MaximumLagOnFailover < 0)
+        {
+            problems.Add($"{SectionName}:{nameof(MaximumLagOnFailover)} must be 0 or more records (--max-lag-on-failover); it is {MaximumLagOnFailover.ToString(CultureInfo.InvariantCulture)}.");
         }
 
         if (AdvertiseHttp is not null && !IsHttpUrl(AdvertiseHttp))

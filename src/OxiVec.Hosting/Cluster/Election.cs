@@ -9,7 +9,9 @@ public sealed record ElectionDecision(bool Try, string Reason);
 
 /// <summary>
 /// The election rule a candidate applies while nobody leads (Patroni's): only eligible members may lead, and among
-/// them the one with the newest log (highest epoch seen, then highest flushed LSN, then the smallest node id).
+/// them the one with the newest log: the epoch its last record belongs to (its timeline, as PostgreSQL compares the
+/// timelines of the last records, not the newest epoch a node has heard of), then the highest flushed LSN, then the
+/// smallest node id; a member that holds no record never beats one that does.
 /// </summary>
 /// <remarks>
 /// <para>Eligible: in async mode, or before any synchronous set was published (the first start), every member; in
@@ -19,6 +21,9 @@ public sealed record ElectionDecision(bool Try, string Reason);
 /// <c>n</c> members of the set <c>S</c>; a candidate that sees (live, not just published) the old leader, or at least
 /// <c>|S| - n + 1</c> members of <c>S</c>, and is the newest of those it sees, holds every acknowledged write. A
 /// candidate that sees fewer does not try: the cluster waits (an operator may intervene, docs/failover.md).</para>
+/// <para>Patroni's <c>maximum_lag_on_failover</c>: a candidate further behind the last leader position it saw than
+/// the configured number of records does not try either (in every mode; a switchover's target is exempt), and a
+/// candidate that holds no record at all never tries once it saw a leader that had written.</para>
 /// </remarks>
 public static class Election
 {
@@ -29,8 +34,11 @@ public static class Election
     /// <param name="mode">The cluster's replication mode.</param>
     /// <param name="syncStandbys">How many standbys confirm each commit in sync and quorum modes.</param>
     /// <param name="switchover">A pending planned switchover, or null.</param>
+    /// <param name="lastLeaderLsn">The last position of a leader this node saw (0: none seen since it started).</param>
+    /// <param name="maximumLag">How many records behind <paramref name="lastLeaderLsn"/> a candidate may be and still try.</param>
     public static ElectionDecision Decide(
-        MemberState self, IReadOnlyList<MemberState> visible, SyncState? sync, ClusterReplicationMode mode, int syncStandbys, SwitchoverRequest? switchover)
+        MemberState self, IReadOnlyList<MemberState> visible, SyncState? sync, ClusterReplicationMode mode, int syncStandbys, SwitchoverRequest? switchover,
+        long lastLeaderLsn = 0, long maximumLag = long.MaxValue)
     {
         ArgumentNullException.ThrowIfNull(self);
         ArgumentNullException.ThrowIfNull(visible);
@@ -39,6 +47,18 @@ public static class Election
             return switchover.Target == self.NodeId
                 ? new ElectionDecision(true, $"a switchover to this node ('{self.NodeId}') is pending")
                 : new ElectionDecision(false, $"a switchover to '{switchover.Target}' is pending: only it may take over");
+        }
+
+        if (lastLeaderLsn > 0 && lastLeaderLsn - self.FlushedLsn > maximumLag)
+        {
+            return new ElectionDecision(false, $"this node is {lastLeaderLsn - self.FlushedLsn} records behind the last leader position it saw (LSN {lastLeaderLsn}; it has {self.FlushedLsn}), more than the maximum lag on failover ({maximumLag})");
+        }
+
+        if (lastLeaderLsn > 0 && self.FlushedLsn == 0)
+        {
+            // A fresh base backup (or an empty node) never takes over from a leader that had written: the node that
+            // holds those records would be rewound to nothing when it returns.
+            return new ElectionDecision(false, $"this node holds no record while the last leader it saw had written through LSN {lastLeaderLsn}: it never leads over data it lacks");
         }
 
         // A member that still says it is the primary is the deposed leader (cut off from the coordinator, its fence
@@ -65,18 +85,24 @@ public static class Election
 
         if (others.Where(m => eligible(m.NodeId)).FirstOrDefault(m => IsAhead(m, self)) is { } ahead)
         {
-            return new ElectionDecision(false, $"'{ahead.NodeId}' is ahead (epoch {ahead.Epoch}, flushed LSN {ahead.FlushedLsn}; this node: epoch {self.Epoch}, LSN {self.FlushedLsn})");
+            return new ElectionDecision(false, $"'{ahead.NodeId}' is ahead (last record of epoch {ahead.TimelineEpoch}, flushed LSN {ahead.FlushedLsn}; this node: epoch {self.TimelineEpoch}, LSN {self.FlushedLsn})");
         }
 
-        return new ElectionDecision(true, $"the newest eligible member (epoch {self.Epoch}, flushed LSN {self.FlushedLsn})");
+        return new ElectionDecision(true, $"the newest eligible member (last record of epoch {self.TimelineEpoch}, flushed LSN {self.FlushedLsn})");
     }
 
-    /// <summary>Whether <paramref name="other"/> has the newer log (epoch, then flushed LSN; a tie goes to the smaller node id).</summary>
+    /// <summary>
+    /// Whether <paramref name="other"/> has the newer log: a member holding records beats one holding none (a fresh
+    /// base backup, whatever epoch it heard of); then the epoch of the last record (<see cref="MemberState.TimelineEpoch"/>),
+    /// then the flushed LSN; a tie goes to the smaller node id. The highest epoch a member has seen plays no part.
+    /// </summary>
     public static bool IsAhead(MemberState other, MemberState self)
     {
         ArgumentNullException.ThrowIfNull(other);
         ArgumentNullException.ThrowIfNull(self);
-        return other.Epoch != self.Epoch ? other.Epoch > self.Epoch
+        bool otherHasData = other.FlushedLsn > 0, selfHasData = self.FlushedLsn > 0;
+        return otherHasData != selfHasData ? otherHasData
+            : other.TimelineEpoch != self.TimelineEpoch ? other.TimelineEpoch > self.TimelineEpoch
             : other.FlushedLsn != self.FlushedLsn ? other.FlushedLsn > self.FlushedLsn
             : string.CompareOrdinal(other.NodeId, self.NodeId) < 0;
     }

@@ -318,6 +318,9 @@ public sealed class StandbyReceiver : IAsyncDisposable
                     SetStatus(s => s with { PrimaryLastLsn = Math.Max(s.PrimaryLastLsn, keepalive.PrimaryLastLsn) });
                     await ReportAsync(channel, database, cancellationToken).ConfigureAwait(false);
                     break;
+                case EpochHistory history:
+                    AcceptHistory(history);
+                    break;
                 case BaseBackupRequired required:
                     throw new BaseBackupNeededException(required.Reason);
                 case WalDiverged diverged:
@@ -343,6 +346,13 @@ public sealed class StandbyReceiver : IAsyncDisposable
             ReplicationFiles.WriteEpoch(_dataDirectory, ReplicationFiles.StandbyFile, epoch);
             SetStatus(s => s with { Epoch = epoch });
         }
+    }
+
+    /// <summary>The primary's epoch history replaces this standby's (persisted, fsynced) before any batch of the stream is written.</summary>
+    private void AcceptHistory(EpochHistory history)
+    {
+        AcceptEpoch(history.Epoch);
+        ReplicationFiles.WriteHistory(_dataDirectory, [.. history.Branches.Select(b => new EpochHistoryEntry(b.Epoch, b.StartLsn))]);
     }
 
     /// <summary>With an interval sync policy, flushes happen after the batch: report each as it happens (no polling).</summary>

@@ -184,6 +184,12 @@ public sealed partial class WalReplicator : IAsyncDisposable
                 return;
             }
 
+            if (_history.Count > 0)
+            {
+                // Its log is a prefix of this primary's: it takes this history as its own (chained promotions, elections).
+                await channel.SendAsync(new EpochHistory(Epoch, [.. _history.Select(e => new EpochBranch(e.Epoch, e.StartLsn))]), token).ConfigureAwait(false);
+            }
+
             await StreamAsync(hello, channel, token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)

@@ -35,7 +35,7 @@ public sealed class EtcdCluster : IAsyncDisposable
     /// <summary>Starts <paramref name="size"/> members (installing etcd first when missing) and waits until each is healthy.</summary>
     public static async Task<EtcdCluster> StartAsync(int size = 1)
     {
-        string etcd = await EtcdInstall.EnsureAsync();
+        string etcd = await InstalledTool.Etcd.EnsureAsync();
         var cluster = new EtcdCluster(etcd, size);
         try
         {

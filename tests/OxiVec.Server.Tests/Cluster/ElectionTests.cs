@@ -6,8 +6,62 @@ namespace OxiVec.Server.Tests.Cluster;
 /// <summary>The election rule (<see cref="Election.Decide"/>): who may try to lead while nobody does.</summary>
 public sealed class ElectionTests
 {
-    private static MemberState Member(string id, long epoch, long flushed, MemberRole role = MemberRole.Standby) =>
-        new(id, role, $"http://{id}", $"http://{id}:1", epoch, flushed, flushed, 0);
+    /// <summary>A member whose last record is of <paramref name="epoch"/> (its timeline), unless <paramref name="timeline"/> says otherwise.</summary>
+    private static MemberState Member(string id, long epoch, long flushed, MemberRole role = MemberRole.Standby, long? timeline = null) =>
+        new(id, role, $"http://{id}", $"http://{id}:1", epoch, flushed, flushed, 0, timeline ?? epoch);
+
+    [Fact]
+    public void Async_AFreshBaseBackupThatHeardOfANewerEpoch_NeverBeatsARestartedMemberHoldingAcknowledgedRecords()
+    {
+        // The ClusterTests async kill run: c had just installed a base backup (flushed LSN 0, no record of any epoch)
+        // from a leader of epoch 9; a, restarted, holds acknowledged records of epoch 7 through LSN 500.
+        MemberState restarted = Member("a", 7, 500), fresh = Member("c", 9, 0, timeline: 0);
+        Assert.True(Election.Decide(restarted, [restarted, fresh], null, ClusterReplicationMode.Async, 1, null).Try);
+        ElectionDecision decision = Election.Decide(fresh, [restarted, fresh], null, ClusterReplicationMode.Async, 1, null);
+        Assert.False(decision.Try);
+        Assert.Contains("'a' is ahead", decision.Reason);
+        Assert.True(Election.IsAhead(restarted, fresh));
+        Assert.False(Election.IsAhead(fresh, restarted));
+    }
+
+    [Fact]
+    public void AMemberThatHeardOfANewerEpoch_WithoutItsRecords_RanksByTheEpochOfItsLastRecord()
+    {
+        // b saw epoch 9 (a keepalive, a manifest) but its last record is of epoch 7, like a's longer log.
+        MemberState a = Member("a", 7, 150), b = Member("b", 9, 100, timeline: 7);
+        Assert.True(Election.Decide(a, [a, b], null, ClusterReplicationMode.Async, 1, null).Try);
+        Assert.False(Election.Decide(b, [a, b], null, ClusterReplicationMode.Async, 1, null).Try);
+
+        // Records of epoch 9 do rank above a longer log of epoch 7.
+        MemberState c = Member("c", 9, 120, timeline: 9);
+        Assert.True(Election.Decide(c, [a, c], null, ClusterReplicationMode.Async, 1, null).Try);
+        Assert.False(Election.Decide(a, [a, c], null, ClusterReplicationMode.Async, 1, null).Try);
+    }
+
+    [Fact]
+    public void AMemberHoldingNoRecord_NeverTries_OnceItSawALeaderThatHadWritten_EvenAlone()
+    {
+        // The first kill of the ClusterTests async run: both standbys had just installed their base backups (LSN 0)
+        // when the primary, at LSN 10, was killed; one of them led, and the restarted primary's records were replaced.
+        MemberState empty = Member("c", 21, 0, timeline: 0), other = Member("b", 21, 0, timeline: 0);
+        ElectionDecision decision = Election.Decide(empty, [empty, other], null, ClusterReplicationMode.Async, 1, null, lastLeaderLsn: 10, maximumLag: 4_096);
+        Assert.False(decision.Try);
+        Assert.Contains("holds no record", decision.Reason);
+        Assert.False(Election.Decide(other, [empty, other], null, ClusterReplicationMode.Async, 1, null, lastLeaderLsn: 10, maximumLag: 4_096).Try); // nor the tie's winner
+        Assert.True(Election.Decide(other, [empty, other], null, ClusterReplicationMode.Async, 1, null, lastLeaderLsn: 0, maximumLag: 4_096).Try); // a new cluster: nothing written yet
+    }
+
+    [Fact]
+    public void ACandidateFurtherBehindTheLastLeaderPositionThanTheMaximumLag_DoesNotTry_UnlessASwitchoverNamesIt()
+    {
+        MemberState lagging = Member("b", 7, 1_000);
+        ElectionDecision refused = Election.Decide(lagging, [lagging], null, ClusterReplicationMode.Async, 1, null, lastLeaderLsn: 6_000, maximumLag: 4_096);
+        Assert.False(refused.Try);
+        Assert.Contains("5000 records behind", refused.Reason);
+        Assert.True(Election.Decide(lagging, [lagging], null, ClusterReplicationMode.Async, 1, null, lastLeaderLsn: 5_096, maximumLag: 4_096).Try); // exactly the limit
+        Assert.True(Election.Decide(lagging, [lagging], null, ClusterReplicationMode.Async, 1, null, lastLeaderLsn: 0, maximumLag: 0).Try); // no leader seen since it started
+        Assert.True(Election.Decide(lagging, [lagging], null, ClusterReplicationMode.Async, 1, new SwitchoverRequest("b", 0), lastLeaderLsn: 6_000, maximumLag: 0).Try);
+    }
 
     [Fact]
     public void NobodyLeads_OnlyTheEligibleMemberWithTheHighestFlushedLsnTries()

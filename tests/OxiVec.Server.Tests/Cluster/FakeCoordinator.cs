@@ -20,6 +20,7 @@ internal sealed class FakeCluster
     private (LeaderInfo Info, long LeaseId)? _leader;
     private SyncState? _sync;
     private SwitchoverRequest? _switchover;
+    private LeaderPosition? _position;
 
     /// <summary>The leader now, or null.</summary>
     public LeaderInfo? Leader
@@ -123,6 +124,41 @@ internal sealed class FakeCluster
         }
     }
 
+    /// <summary>Drops <paramref name="nodeId"/>'s member key, as etcd does when its lease expires.</summary>
+    public void ExpireMember(string nodeId)
+    {
+        lock (_lock)
+        {
+            _members.Remove(nodeId);
+        }
+    }
+
+    /// <summary>The last leader position recorded, or null.</summary>
+    public LeaderPosition? Position
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _position;
+            }
+        }
+    }
+
+    internal bool SetPosition(LeaderPosition position, LeadershipLease lease)
+    {
+        lock (_lock)
+        {
+            if (_leader?.LeaseId != lease.LeaseId)
+            {
+                return false;
+            }
+
+            _position = position;
+            return true;
+        }
+    }
+
     internal IReadOnlyList<MemberState> Members()
     {
         lock (_lock)
@@ -215,6 +251,10 @@ internal sealed class FakeCoordinator(FakeCluster cluster) : ICoordinator, ICoor
     public Task<bool> SetSyncStateAsync(SyncState state, LeadershipLease lease, CancellationToken cancellationToken) => Call(() => cluster.SetSync(state, lease));
 
     public Task<SyncState?> GetSyncStateAsync(CancellationToken cancellationToken) => Call(() => cluster.Sync);
+
+    public Task<bool> SetLeaderPositionAsync(LeaderPosition position, LeadershipLease lease, CancellationToken cancellationToken) => Call(() => cluster.SetPosition(position, lease));
+
+    public Task<LeaderPosition?> GetLeaderPositionAsync(CancellationToken cancellationToken) => Call(() => cluster.Position);
 
     public Task SetSwitchoverAsync(SwitchoverRequest? request, CancellationToken cancellationToken) => Call(() =>
     {

@@ -118,7 +118,10 @@ public sealed class FailoverTests
         Assert.Equal(new WalDiverged(2, 5), await FirstAnswerAsync(replicator, new StandbyHello("old", 6, 0, Epoch: 1)));
 
         ulong digest5 = RecordDigest.Of(primary.Wal.TryReadRecord(5)!);
-        WalBatch batch = Assert.IsType<WalBatch>(await FirstAnswerAsync(replicator, new StandbyHello("behind", 5, digest5, Epoch: 1)));
+        EpochHistory history = Assert.IsType<EpochHistory>(await FirstAnswerAsync(replicator, new StandbyHello("behind", 5, digest5, Epoch: 1)));
+        Assert.Equal(2, history.Epoch);
+        Assert.Equal([new EpochBranch(2, 6)], history.Branches); // before any batch: the standby takes it as its own
+        WalBatch batch = Assert.IsType<WalBatch>(await FirstAnswerAsync(replicator, new StandbyHello("behind", 5, digest5, Epoch: 1), index: 1));
         Assert.Equal(6, batch.FirstLsn);
 
         // Same epoch, so the history says nothing: the digest of its last record still tells a diverged log.
@@ -272,13 +275,18 @@ public sealed class FailoverTests
         }
     }
 
-    private static async Task<PrimaryMessage?> FirstAnswerAsync(WalReplicator replicator, StandbyHello hello)
+    private static async Task<PrimaryMessage?> FirstAnswerAsync(WalReplicator replicator, StandbyHello hello, int index = 0)
     {
         var link = new InMemoryLink();
         using var serving = new CancellationTokenSource();
         await link.Standby.SendAsync(hello, CancellationToken.None);
         Task serve = replicator.ServeStandbyAsync(link.Primary, serving.Token);
-        PrimaryMessage? first = await link.Standby.ReceiveAsync(CancellationToken.None).AsTask().WaitAsync(ReplicationHarness.Timeout);
+        PrimaryMessage? first = null;
+        for (int i = 0; i <= index; i++)
+        {
+            first = await link.Standby.ReceiveAsync(CancellationToken.None).AsTask().WaitAsync(ReplicationHarness.Timeout);
+        }
+
         await serving.CancelAsync();
         await link.Standby.DisposeAsync();
         await serve.WaitAsync(ReplicationHarness.Timeout);
