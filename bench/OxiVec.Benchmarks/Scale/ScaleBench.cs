@@ -38,7 +38,7 @@ internal sealed class ScaleBench(VerbOptions options)
             MachineInfo machine = MachineInfo.Collect(work);
             var results = new List<ScaleDataResult>();
 
-            int n = quick ? 10_000 : 1_000_000;
+            int n = options.SyntheticCount ?? (quick ? 10_000 : 1_000_000);
             int queries = quick ? 200 : 1_000;
             Say(Verb, $"generating {n:N0} x 128 clustered");
             (float[][] points, float[][] qs) = Clustered(n, queries, 128, 100, 0.35, 21);

@@ -21,6 +21,12 @@ internal sealed record VerbOptions(bool Quick, string OutDir, string CommandLine
     /// <summary>The verb's name as typed (the report stamp's <c>verb</c>).</summary>
     public string Verb { get; init; } = "";
 
+    /// <summary>
+    /// The <c>scale</c> verb's synthetic data set size (<c>--synthetic N</c>; null: the verb's default of 1,000,000,
+    /// or 10,000 with <c>--quick</c>): a reduced full run where the whole million does not fit the time.
+    /// </summary>
+    public int? SyntheticCount { get; init; }
+
     /// <summary>The stamp comment and code-state sentence every report starts with (after its title).</summary>
     public string Stamp => ReportStamp.Render(Verb, Code, Quick);
 
@@ -28,6 +34,7 @@ internal sealed record VerbOptions(bool Quick, string OutDir, string CommandLine
     {
         bool quick = false, allowDirty = false;
         string? outDir = null;
+        int? synthetic = null;
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -41,8 +48,14 @@ internal sealed record VerbOptions(bool Quick, string OutDir, string CommandLine
                 case "--out" when i + 1 < args.Length:
                     outDir = args[++i];
                     break;
+                case "--synthetic" when verb == "scale" && i + 1 < args.Length:
+                    synthetic = int.TryParse(args[++i], NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n >= 1_000
+                        ? n
+                        : throw new ArgumentException($"--synthetic '{args[i]}': expected a whole number of vectors, at least 1000");
+                    break;
                 default:
-                    throw new ArgumentException($"unknown argument '{args[i]}' (usage: {verb} [--quick] [--out DIR] [--allow-dirty])");
+                    throw new ArgumentException(
+                        $"unknown argument '{args[i]}' (usage: {verb} [--quick] [--out DIR] [--allow-dirty]{(verb == "scale" ? " [--synthetic N]" : "")})");
             }
         }
 
@@ -55,7 +68,7 @@ internal sealed record VerbOptions(bool Quick, string OutDir, string CommandLine
                 ?? throw new DirectoryNotFoundException("cannot find the repository root (a directory holding OxiVec.slnx); pass --out DIR"),
                 "bench", "results");
         string command = "dotnet run -c Release --project bench/OxiVec.Benchmarks -- " + string.Join(' ', new[] { verb }.Concat(args));
-        return new VerbOptions(quick, Path.GetFullPath(outDir), command, code) { Verb = verb };
+        return new VerbOptions(quick, Path.GetFullPath(outDir), command, code) { Verb = verb, SyntheticCount = synthetic };
     }
 }
 

@@ -17,7 +17,7 @@ internal sealed partial class Collection
             var records = new List<VectorRecord>(slots.Count);
             foreach (int slot in slots)
             {
-                records.Add(new VectorRecord(_ids.At(slot)!, _vectors.Get(slot).ToArray(), _metadata.At(slot)!));
+                records.Add(new VectorRecord(_ids.At(slot)!, VectorOf(slot), _metadata.At(slot)!));
             }
 
             return records;

@@ -10,6 +10,15 @@ namespace OxiVec.Storage;
 /// </summary>
 /// <remarks>
 /// <para>
+/// The original vectors are read from the index when it holds them bit for bit as given
+/// (<see cref="IVectorIndex.HoldsVectorsAsGiven"/>: Euclidean and dot product), so those collections keep one copy of
+/// each vector; a cosine index holds unit vectors, so the collection keeps the originals itself (<see cref="SlotVectors"/>).
+/// A slot's vector is read only while the slot is visible to the reader (or under the catalog lock), and a visible
+/// slot is removed from the index only once no reader reads at a version that sees it, so the index still holds it.
+/// </para>
+/// </remarks>
+/// <remarks>
+/// <para>
 /// Mutations come from one thread at a time (the database's ordered apply step) in two phases: <see cref="Prepare"/>
 /// writes a record into a hidden slot and adds it to the index (no lock readers wait for), then, under the catalog
 /// lock (<see cref="EnterCatalog"/>), <see cref="CommitPutLocked"/> / <see cref="CommitRemoveLocked"/> stamp the
@@ -35,7 +44,7 @@ internal sealed partial class Collection : IDisposable
     private readonly SlotColumn<FrozenMetadata?> _metadata = new();
     private readonly SlotColumn<long> _visibleFrom = new();
     private readonly SlotColumn<long> _visibleUntil = new();
-    private readonly SlotVectors _vectors;
+    private readonly SlotVectors? _vectors; // null when the index holds the vectors as given
     private readonly Stack<int> _free = new(); // apply step only
     private readonly Queue<(int Slot, long Version)> _retired = new(); // apply step only, in version order
     private int _highWater; // slots ever used; written by the apply step with Volatile
@@ -46,10 +55,10 @@ internal sealed partial class Collection : IDisposable
         Name = name;
         Options = options;
         _versions = versions ?? new ReadVersions();
-        _vectors = new SlotVectors(options.Dimension);
         Index = index ?? (options.Index == IndexKind.Flat
             ? new FlatIndex(options.Dimension, options.Metric)
             : new HnswIndex(options.Dimension, options.Metric, options.Hnsw));
+        _vectors = Index.HoldsVectorsAsGiven ? null : new SlotVectors(options.Dimension);
     }
 
     public string Name { get; }
@@ -57,6 +66,9 @@ internal sealed partial class Collection : IDisposable
     public CollectionOptions Options { get; }
 
     public IVectorIndex Index { get; }
+
+    /// <summary>Whether the collection keeps a copy of each vector besides the index's (only when the index does not hold them as given: cosine).</summary>
+    internal bool KeepsOwnVectors => _vectors is not null;
 
     /// <summary>Records in the collection (the latest commit applied to the catalog).</summary>
     public int Count
@@ -165,7 +177,11 @@ internal sealed partial class Collection : IDisposable
                 throw new InvalidDataException($"Collection '{name}': record '{r.Record.Id}' claims slot {r.Slot}, which is out of range, taken twice, or not in the index.");
             }
 
-            r.Record.Vector.Span.CopyTo(collection._vectors.Get(r.Slot).Span);
+            if (collection._vectors is not null)
+            {
+                r.Record.Vector.Span.CopyTo(collection._vectors.Get(r.Slot).Span);
+            }
+
             collection._ids.At(r.Slot) = r.Record.Id;
             collection._metadata.At(r.Slot) = FrozenMetadata.Of(r.Record.Metadata);
             collection._visibleFrom.At(r.Slot) = 0;
@@ -281,7 +297,11 @@ internal sealed partial class Collection : IDisposable
         // Hidden first: a reader still holding the slot's old visibleUntil then reads a visibleFrom it cannot pass.
         Volatile.Write(ref _visibleFrom.At(slot), Never);
         Volatile.Write(ref _visibleUntil.At(slot), Never);
-        vector.CopyTo(_vectors.Get(slot).Span);
+        if (_vectors is not null)
+        {
+            vector.CopyTo(_vectors.Get(slot).Span);
+        }
+
         Volatile.Write(ref _ids.At(slot), id);
         Volatile.Write(ref _metadata.At(slot), metadata);
         try
@@ -343,7 +363,7 @@ internal sealed partial class Collection : IDisposable
         lock (_catalog)
         {
             // A slot in the catalog is never retired, so never rewritten, while the lock is held.
-            return _slots.TryGetValue(id, out int slot) ? new VectorRecord(_ids.At(slot)!, _vectors.Get(slot).ToArray(), _metadata.At(slot)!) : null;
+            return _slots.TryGetValue(id, out int slot) ? new VectorRecord(_ids.At(slot)!, VectorOf(slot), _metadata.At(slot)!) : null;
         }
     }
 
@@ -376,7 +396,7 @@ internal sealed partial class Collection : IDisposable
             {
                 if (VisibleAt(slot, version))
                 {
-                    records.Add(new VectorRecord(_ids.At(slot)!, _vectors.Get(slot).ToArray(), _metadata.At(slot)!));
+                    records.Add(new VectorRecord(_ids.At(slot)!, VectorOf(slot), _metadata.At(slot)!));
                 }
             }
 
@@ -431,8 +451,36 @@ internal sealed partial class Collection : IDisposable
     internal bool VisibleAt(int slot, long version) =>
         Volatile.Read(ref _visibleUntil.At(slot)) > version && Volatile.Read(ref _visibleFrom.At(slot)) <= version;
 
-    /// <summary>The record in <paramref name="slot"/> (a checkpoint's read: the slot is visible at the capture's version, which holds back its reuse).</summary>
-    internal VectorRecord RecordAt(int slot) => new(_ids.At(slot)!, _vectors.Get(slot), _metadata.At(slot)!);
+    /// <summary>
+    /// The record in <paramref name="slot"/>, its vector copied into <paramref name="buffer"/> (the dimension's
+    /// floats, reused by the caller: the record is valid until the next call). A checkpoint's read: the slot is
+    /// visible at the capture's version, which holds back its removal and reuse.
+    /// </summary>
+    internal VectorRecord RecordAt(int slot, float[] buffer)
+    {
+        CopyVector(slot, buffer);
+        return new VectorRecord(_ids.At(slot)!, buffer, _metadata.At(slot)!);
+    }
+
+    /// <summary>A copy of the vector in a slot the caller sees (visible at its version, or in the catalog under its lock).</summary>
+    private float[] VectorOf(int slot)
+    {
+        var vector = new float[Options.Dimension];
+        CopyVector(slot, vector);
+        return vector;
+    }
+
+    private void CopyVector(int slot, Span<float> destination)
+    {
+        if (_vectors is null)
+        {
+            Index.CopyVector(slot, destination);
+        }
+        else
+        {
+            _vectors.Get(slot).Span.CopyTo(destination);
+        }
+    }
 
     /// <summary>Ends a capture's read.</summary>
     internal void EndCapture(long version) => _versions.Exit(version);
@@ -449,6 +497,6 @@ internal sealed partial class Collection : IDisposable
         _metadata.EnsureSlot(slot);
         _visibleFrom.EnsureSlot(slot);
         _visibleUntil.EnsureSlot(slot);
-        _vectors.EnsureSlot(slot);
+        _vectors?.EnsureSlot(slot);
     }
 }

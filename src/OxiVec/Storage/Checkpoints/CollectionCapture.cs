@@ -53,17 +53,21 @@ internal sealed class CollectionCapture : IDisposable
     /// <summary>Whether an index snapshot is stored (a flat index stores none: it is rebuilt from the records).</summary>
     public bool HasIndexSnapshot => _index is not null;
 
-    /// <summary>The records visible at <see cref="Version"/>, by slot, read one at a time (vectors are views, not copies).</summary>
+    /// <summary>
+    /// The records visible at <see cref="Version"/>, by slot, read one at a time. Every record's vector is the same
+    /// reused buffer: a record is valid only until the enumeration moves on (copy it to keep it).
+    /// </summary>
     /// <exception cref="ObjectDisposedException">The capture was disposed.</exception>
     public IEnumerable<SlottedRecord> Records()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        var buffer = new float[_collection.Options.Dimension];
         for (int slot = 0; slot < HighWater; slot++)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             if (_collection.VisibleAt(slot, Version))
             {
-                yield return new SlottedRecord(slot, _collection.RecordAt(slot));
+                yield return new SlottedRecord(slot, _collection.RecordAt(slot, buffer));
             }
         }
     }
@@ -80,7 +84,8 @@ internal sealed class CollectionCapture : IDisposable
     {
         using var index = new MemoryStream();
         WriteIndex(index);
-        return new CollectionImage([.. Records()], HighWater, FreeSlots, index.ToArray());
+        return new CollectionImage(
+            [.. Records().Select(r => r with { Record = r.Record with { Vector = r.Record.Vector.ToArray() } })], HighWater, FreeSlots, index.ToArray());
     }
 
     public void Dispose()
