@@ -71,14 +71,17 @@ internal sealed class WalCheckpointLag
     /// The age of the newest checkpoint (or of the open, without one) and of the oldest record logged after it (null
     /// when there is none).
     /// </summary>
-    /// <param name="recordAtOpen">Reads the record with the given LSN; called at most once per open, to learn whether the last record before the open was a checkpoint.</param>
-    public (TimeSpan CheckpointAge, TimeSpan? OldestUncoveredAge) Read(Func<long, WalRecord?> recordAtOpen)
+    /// <param name="coveredAtOpen">
+    /// Whether the record with the given LSN (the last one before the open) is covered by a checkpoint: it is a
+    /// checkpoint record, or it is no longer in the WAL (retention and base backups drop only covered records).
+    /// Called at most once per open.
+    /// </param>
+    public (TimeSpan CheckpointAge, TimeSpan? OldestUncoveredAge) Read(Func<long, bool> coveredAtOpen)
     {
         State s = Volatile.Read(ref _state);
         if (!s.OpenTailResolved)
         {
-            WalRecord? last = recordAtOpen(_lastLsnAtOpen);
-            bool uncovered = last is null || last.Lsn != _lastLsnAtOpen || last.Type != WalRecordType.Checkpoint;
+            bool uncovered = !coveredAtOpen(_lastLsnAtOpen);
             s = Update(t => t.OpenTailResolved
                 ? t
                 : !uncovered

@@ -223,7 +223,9 @@ public sealed partial class WalManager : IDisposable, IAsyncDisposable
     {
         (int segments, long bytes, long firstLsn) = _writer.Footprint();
         // Damage an open with skipCorrupted passed over is reported there; this lookup only needs the last record.
-        (TimeSpan checkpointAge, TimeSpan? uncoveredAge) = _checkpointLag.Read(lsn => Reader().ReadRecords(lsn, skipped: static _ => { }).FirstOrDefault());
+        // A record the WAL no longer holds (dropped by retention, or before a standby's base backup) was covered by a checkpoint.
+        (TimeSpan checkpointAge, TimeSpan? uncoveredAge) = _checkpointLag.Read(lsn =>
+            lsn < firstLsn || Reader().ReadRecords(lsn, skipped: static _ => { }).FirstOrDefault() is { Type: WalRecordType.Checkpoint } last && last.Lsn == lsn);
         long last = _writer.AppendedLsn;
         return _instrumentation.Describe(new WalMetrics
         {
