@@ -28,6 +28,9 @@ public sealed class StandbyReceiver : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly CancellationTokenSource _stopping = new();
     private readonly SemaphoreSlim _sendLock = new(1, 1); // the receive loop and the flush reporter both send
+
+    /// <summary>The most frame bytes written as one group (one fsync): batches that arrived while the last group was written.</summary>
+    private const long GroupBytes = 16L << 20;
     private readonly Lock _statusLock = new();
     private VectorDatabase? _database;
     private StandbyReceiverStatus _status = new(false, 0, 0, 0, 0, 0, null);
@@ -179,7 +182,7 @@ public sealed class StandbyReceiver : IAsyncDisposable
         long epoch = ReplicationFiles.ReadEpoch(_dataDirectory, ReplicationFiles.StandbyFile) ?? 0;
         Volatile.Write(ref _database, database);
         SetStatus(s => s with { Epoch = epoch });
-        PublishPositions(database);
+        _ = PublishPositions(database);
     }
 
     private async Task RunAsync(CancellationToken cancellationToken)
@@ -299,19 +302,19 @@ public sealed class StandbyReceiver : IAsyncDisposable
 
     private async Task ReceiveLoopAsync(IReplicationChannel<StandbyMessage, PrimaryMessage> channel, VectorDatabase database, CancellationToken cancellationToken)
     {
+        // One receive is always outstanding, also while a group of batches is written and fsynced: the batches that
+        // arrive meanwhile join the next group, so under load the standby fsyncs once per group, not once per batch.
+        Task<PrimaryMessage?> next = channel.ReceiveAsync(cancellationToken).AsTask();
         while (true)
         {
-            PrimaryMessage? message = await channel.ReceiveAsync(cancellationToken).ConfigureAwait(false);
+            PrimaryMessage? message = await next.ConfigureAwait(false);
+            next = channel.ReceiveAsync(cancellationToken).AsTask();
             switch (message)
             {
                 case null:
                     return;
                 case WalBatch batch:
-                    AcceptEpoch(batch.Epoch);
-                    List<WalReplicatedRecord> records = WalReplicationFrames.Verify(batch.Frames, database.Wal.LastLsn + 1, batch.FirstLsn, batch.LastLsn);
-                    await database.ReceiveReplicatedAsync(records, cancellationToken).ConfigureAwait(false);
-                    SetStatus(s => s with { PrimaryLastLsn = Math.Max(s.PrimaryLastLsn, batch.PrimaryLastLsn) });
-                    await ReportAsync(channel, database, cancellationToken).ConfigureAwait(false);
+                    next = await ReceiveBatchesAsync(channel, database, batch, next, cancellationToken).ConfigureAwait(false);
                     break;
                 case PrimaryKeepalive keepalive:
                     AcceptEpoch(keepalive.Epoch);
@@ -326,6 +329,48 @@ public sealed class StandbyReceiver : IAsyncDisposable
                     throw new InvalidDataException($"The primary sent an unexpected {message.GetType().Name}.");
             }
         }
+    }
+
+    /// <summary>
+    /// Verifies <paramref name="first"/> and every batch of the same epoch that has already arrived (up to
+    /// <see cref="GroupBytes"/>), writes them as one group (one fsync with <c>SyncIntervalMs = 0</c>), applies them
+    /// and reports. A batch that fails verification ends the stream after the batches before it were written.
+    /// Returns the receive still outstanding.
+    /// </summary>
+    private async Task<Task<PrimaryMessage?>> ReceiveBatchesAsync(
+        IReplicationChannel<StandbyMessage, PrimaryMessage> channel, VectorDatabase database, WalBatch first, Task<PrimaryMessage?> next, CancellationToken cancellationToken)
+    {
+        AcceptEpoch(first.Epoch);
+        List<WalReplicatedRecord> records = WalReplicationFrames.Verify(first.Frames, database.Wal.LastLsn + 1, first.FirstLsn, first.LastLsn);
+        long primaryLast = first.PrimaryLastLsn;
+        long bytes = first.Frames.Length;
+        Exception? bad = null;
+        while (bytes < GroupBytes && next.IsCompletedSuccessfully && next.Result is WalBatch more && more.Epoch == first.Epoch)
+        {
+            next = channel.ReceiveAsync(cancellationToken).AsTask();
+            try
+            {
+                records.AddRange(WalReplicationFrames.Verify(more.Frames, records[^1].Lsn + 1, more.FirstLsn, more.LastLsn));
+            }
+            catch (Exception ex) when (ex is InvalidDataException or WalFrameException)
+            {
+                bad = ex; // the batches before it are good: write them, then end the stream
+                break;
+            }
+
+            primaryLast = Math.Max(primaryLast, more.PrimaryLastLsn);
+            bytes += more.Frames.Length;
+        }
+
+        await database.ReceiveReplicatedAsync(records, cancellationToken).ConfigureAwait(false);
+        SetStatus(s => s with { PrimaryLastLsn = Math.Max(s.PrimaryLastLsn, primaryLast) });
+        await ReportAsync(channel, database, cancellationToken).ConfigureAwait(false);
+        if (bad is not null)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(bad);
+        }
+
+        return next;
     }
 
     /// <summary>An older epoch closes the stream; a newer one is persisted (fsynced) before anything of its batch is accepted.</summary>
@@ -371,9 +416,11 @@ public sealed class StandbyReceiver : IAsyncDisposable
 
     private async Task ReportAsync(IReplicationChannel<StandbyMessage, PrimaryMessage> channel, VectorDatabase database, CancellationToken cancellationToken)
     {
-        PublishPositions(database);
-        StandbyReceiverStatus s = Status;
-        await SendAsync(channel, new StandbyProgress(s.WrittenLsn, s.FlushedLsn, s.AppliedLsn), cancellationToken).ConfigureAwait(false);
+        // The positions read here are sent, never the shared status: the receive loop and the flush reporter both
+        // report, and a report that read the status after the other one overwrote it with older positions sent those
+        // and lost the fsync it was sent for (a remote-flush commit then waited for the next one).
+        (long written, long flushed, long applied) = PublishPositions(database);
+        await SendAsync(channel, new StandbyProgress(written, flushed, applied), cancellationToken).ConfigureAwait(false);
     }
 
     private async Task SendAsync(IReplicationChannel<StandbyMessage, PrimaryMessage> channel, StandbyMessage message, CancellationToken cancellationToken)
@@ -440,11 +487,13 @@ public sealed class StandbyReceiver : IAsyncDisposable
         DatabaseReplaced?.Invoke(this, Database);
     }
 
-    private void PublishPositions(VectorDatabase database)
+    private (long Written, long Flushed, long Applied) PublishPositions(VectorDatabase database)
     {
         WalManager wal = database.Wal;
         long applied = database.AppliedLsn, durable = wal.DurableLsn, written = wal.WrittenLsn;
-        SetStatus(s => s with { WrittenLsn = written, FlushedLsn = Math.Min(durable, written), AppliedLsn = applied });
+        long flushed = Math.Min(durable, written);
+        SetStatus(s => s with { WrittenLsn = written, FlushedLsn = flushed, AppliedLsn = applied });
+        return (written, flushed, applied);
     }
 
     private void SetStatus(Func<StandbyReceiverStatus, StandbyReceiverStatus> change)
