@@ -28,9 +28,6 @@ public sealed class StandbyReceiver : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly CancellationTokenSource _stopping = new();
     private readonly SemaphoreSlim _sendLock = new(1, 1); // the receive loop and the flush reporter both send
-
-    /// <summary>The most frame bytes written as one group (one fsync): batches that arrived while the last group was written.</summary>
-    private const long GroupBytes = 16L << 20;
     private readonly Lock _statusLock = new();
     private VectorDatabase? _database;
     private StandbyReceiverStatus _status = new(false, 0, 0, 0, 0, 0, null);
@@ -302,19 +299,19 @@ public sealed class StandbyReceiver : IAsyncDisposable
 
     private async Task ReceiveLoopAsync(IReplicationChannel<StandbyMessage, PrimaryMessage> channel, VectorDatabase database, CancellationToken cancellationToken)
     {
-        // One receive is always outstanding, also while a group of batches is written and fsynced: the batches that
-        // arrive meanwhile join the next group, so under load the standby fsyncs once per group, not once per batch.
-        Task<PrimaryMessage?> next = channel.ReceiveAsync(cancellationToken).AsTask();
         while (true)
         {
-            PrimaryMessage? message = await next.ConfigureAwait(false);
-            next = channel.ReceiveAsync(cancellationToken).AsTask();
+            PrimaryMessage? message = await channel.ReceiveAsync(cancellationToken).ConfigureAwait(false);
             switch (message)
             {
                 case null:
                     return;
                 case WalBatch batch:
-                    next = await ReceiveBatchesAsync(channel, database, batch, next, cancellationToken).ConfigureAwait(false);
+                    AcceptEpoch(batch.Epoch);
+                    List<WalReplicatedRecord> records = WalReplicationFrames.Verify(batch.Frames, database.Wal.LastLsn + 1, batch.FirstLsn, batch.LastLsn);
+                    await database.ReceiveReplicatedAsync(records, cancellationToken).ConfigureAwait(false);
+                    SetStatus(s => s with { PrimaryLastLsn = Math.Max(s.PrimaryLastLsn, batch.PrimaryLastLsn) });
+                    await ReportAsync(channel, database, cancellationToken).ConfigureAwait(false);
                     break;
                 case PrimaryKeepalive keepalive:
                     AcceptEpoch(keepalive.Epoch);
@@ -329,48 +326,6 @@ public sealed class StandbyReceiver : IAsyncDisposable
                     throw new InvalidDataException($"The primary sent an unexpected {message.GetType().Name}.");
             }
         }
-    }
-
-    /// <summary>
-    /// Verifies <paramref name="first"/> and every batch of the same epoch that has already arrived (up to
-    /// <see cref="GroupBytes"/>), writes them as one group (one fsync with <c>SyncIntervalMs = 0</c>), applies them
-    /// and reports. A batch that fails verification ends the stream after the batches before it were written.
-    /// Returns the receive still outstanding.
-    /// </summary>
-    private async Task<Task<PrimaryMessage?>> ReceiveBatchesAsync(
-        IReplicationChannel<StandbyMessage, PrimaryMessage> channel, VectorDatabase database, WalBatch first, Task<PrimaryMessage?> next, CancellationToken cancellationToken)
-    {
-        AcceptEpoch(first.Epoch);
-        List<WalReplicatedRecord> records = WalReplicationFrames.Verify(first.Frames, database.Wal.LastLsn + 1, first.FirstLsn, first.LastLsn);
-        long primaryLast = first.PrimaryLastLsn;
-        long bytes = first.Frames.Length;
-        Exception? bad = null;
-        while (bytes < GroupBytes && next.IsCompletedSuccessfully && next.Result is WalBatch more && more.Epoch == first.Epoch)
-        {
-            next = channel.ReceiveAsync(cancellationToken).AsTask();
-            try
-            {
-                records.AddRange(WalReplicationFrames.Verify(more.Frames, records[^1].Lsn + 1, more.FirstLsn, more.LastLsn));
-            }
-            catch (Exception ex) when (ex is InvalidDataException or WalFrameException)
-            {
-                bad = ex; // the batches before it are good: write them, then end the stream
-                break;
-            }
-
-            primaryLast = Math.Max(primaryLast, more.PrimaryLastLsn);
-            bytes += more.Frames.Length;
-        }
-
-        await database.ReceiveReplicatedAsync(records, cancellationToken).ConfigureAwait(false);
-        SetStatus(s => s with { PrimaryLastLsn = Math.Max(s.PrimaryLastLsn, primaryLast) });
-        await ReportAsync(channel, database, cancellationToken).ConfigureAwait(false);
-        if (bad is not null)
-        {
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(bad);
-        }
-
-        return next;
     }
 
     /// <summary>An older epoch closes the stream; a newer one is persisted (fsynced) before anything of its batch is accepted.</summary>
