@@ -29,7 +29,7 @@ internal sealed class ReplicationBench(VerbOptions options)
 
     private sealed record Mode(string Name, int Standbys, string? Synchronous);
 
-    private sealed record CellResult(string Mode, int Writers, int Round, double PerSecond, double P50Ms, double P99Ms);
+    private sealed record CellResult(string Mode, int Writers, int Round, double PerSecond, double P50Ms, double P99Ms, double CpuMicrosPerCommit, double PrimaryFsyncsPerCommit);
 
     private static readonly int[] Writers = [1, 32];
 
@@ -68,7 +68,7 @@ internal sealed class ReplicationBench(VerbOptions options)
                     foreach (int writers in Writers)
                     {
                         CellResult cell = await RunCellAsync(Path.Combine(work, $"cell-{cells.Count}"), mode, writers, round).ConfigureAwait(false);
-                        Say(Verb, $"  {mode.Name}, {writers} writers: {cell.PerSecond:N0}/s, p99 {cell.P99Ms:0.00} ms");
+                        Say(Verb, $"  {mode.Name}, {writers} writers: {cell.PerSecond:N0}/s, p99 {cell.P99Ms:0.00} ms, CPU {cell.CpuMicrosPerCommit:0} µs/commit, primary fsyncs per commit {cell.PrimaryFsyncsPerCommit:0.000}");
                         cells.Add(cell);
                     }
                 }
@@ -100,6 +100,8 @@ internal sealed class ReplicationBench(VerbOptions options)
         var latencies = new List<double>[writers];
         long ops = 0;
         using var stop = new CancellationTokenSource();
+        TimeSpan cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+        long primarySyncs = db.GetWalMetrics().SyncCount;
         long started = Stopwatch.GetTimestamp();
         Task[] loops = [.. Enumerable.Range(0, writers).Select(w => Task.Run(async () =>
         {
@@ -115,8 +117,10 @@ internal sealed class ReplicationBench(VerbOptions options)
         stop.CancelAfter(Measured);
         await Task.WhenAll(loops).ConfigureAwait(false);
         double seconds = Seconds(started);
+        double cpuMicros = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMicroseconds;
+        primarySyncs = db.GetWalMetrics().SyncCount - primarySyncs;
         double[] all = [.. latencies.SelectMany(l => l).Order()];
-        return new CellResult(mode.Name, writers, round, ops / seconds, Percentile(all, 0.50), Percentile(all, 0.99));
+        return new CellResult(mode.Name, writers, round, ops / seconds, Percentile(all, 0.50), Percentile(all, 0.99), ops == 0 ? 0 : cpuMicros / ops, ops == 0 ? 0 : primarySyncs / (double)ops);
     }
 
     private async Task<(double MBps, double AppliedPerSecond, double BaseBackupSeconds, long BackupBytes)> CatchUpAndBaseBackupAsync(string dir)
@@ -188,14 +192,14 @@ internal sealed class ReplicationBench(VerbOptions options)
         Line(sb);
         Line(sb, "## Commits");
         Line(sb);
-        Line(sb, "| Mode | Writers | Commits/s, median (range) | vs local only (95 % interval) | p50 (ms) | p99 (ms) |");
-        Line(sb, "|---|---:|---:|---:|---:|---:|");
+        Line(sb, "| Mode | Writers | Commits/s, median (range) | vs local only (95 % interval) | p50 (ms) | p99 (ms) | CPU per commit (µs, whole process) | primary fsyncs per commit |");
+        Line(sb, "|---|---:|---:|---:|---:|---:|---:|---:|");
         foreach (Mode mode in Modes)
         {
             foreach (int writers in Writers)
             {
                 string versus = mode == Modes[0] ? "–" : VsLocal(mode.Name, writers).Describe(Pct);
-                Line(sb, $"| {mode.Name} | {writers} | {S(Of(mode.Name, writers, c => c.PerSecond), "N0")} | {versus} | {S(Of(mode.Name, writers, c => c.P50Ms), "0.000")} | {S(Of(mode.Name, writers, c => c.P99Ms), "0.000")} |");
+                Line(sb, $"| {mode.Name} | {writers} | {S(Of(mode.Name, writers, c => c.PerSecond), "N0")} | {versus} | {S(Of(mode.Name, writers, c => c.P50Ms), "0.000")} | {S(Of(mode.Name, writers, c => c.P99Ms), "0.000")} | {S(Of(mode.Name, writers, c => c.CpuMicrosPerCommit), "0")} | {S(Of(mode.Name, writers, c => c.PrimaryFsyncsPerCommit), "0.000")} |");
             }
         }
 

@@ -179,7 +179,7 @@ public sealed class StandbyReceiver : IAsyncDisposable
         long epoch = ReplicationFiles.ReadEpoch(_dataDirectory, ReplicationFiles.StandbyFile) ?? 0;
         Volatile.Write(ref _database, database);
         SetStatus(s => s with { Epoch = epoch });
-        PublishPositions(database);
+        _ = PublishPositions(database);
     }
 
     private async Task RunAsync(CancellationToken cancellationToken)
@@ -381,9 +381,11 @@ public sealed class StandbyReceiver : IAsyncDisposable
 
     private async Task ReportAsync(IReplicationChannel<StandbyMessage, PrimaryMessage> channel, VectorDatabase database, CancellationToken cancellationToken)
     {
-        PublishPositions(database);
-        StandbyReceiverStatus s = Status;
-        await SendAsync(channel, new StandbyProgress(s.WrittenLsn, s.FlushedLsn, s.AppliedLsn), cancellationToken).ConfigureAwait(false);
+        // The positions read here are sent, never the shared status: the receive loop and the flush reporter both
+        // report, and a report that read the status after the other one overwrote it with older positions sent those
+        // and lost the fsync it was sent for (a remote-flush commit then waited for the next one).
+        (long written, long flushed, long applied) = PublishPositions(database);
+        await SendAsync(channel, new StandbyProgress(written, flushed, applied), cancellationToken).ConfigureAwait(false);
     }
 
     private async Task SendAsync(IReplicationChannel<StandbyMessage, PrimaryMessage> channel, StandbyMessage message, CancellationToken cancellationToken)
@@ -450,11 +452,13 @@ public sealed class StandbyReceiver : IAsyncDisposable
         DatabaseReplaced?.Invoke(this, Database);
     }
 
-    private void PublishPositions(VectorDatabase database)
+    private (long Written, long Flushed, long Applied) PublishPositions(VectorDatabase database)
     {
         WalManager wal = database.Wal;
         long applied = database.AppliedLsn, durable = wal.DurableLsn, written = wal.WrittenLsn;
-        SetStatus(s => s with { WrittenLsn = written, FlushedLsn = Math.Min(durable, written), AppliedLsn = applied });
+        long flushed = Math.Min(durable, written);
+        SetStatus(s => s with { WrittenLsn = written, FlushedLsn = flushed, AppliedLsn = applied });
+        return (written, flushed, applied);
     }
 
     private void SetStatus(Func<StandbyReceiverStatus, StandbyReceiverStatus> change)

@@ -52,14 +52,7 @@ public sealed class SyncCommitTests
         {
             StandbyReceiver a = await h.StartStandbyAsync("a", options: lazyStandby);
             Task create = Task.Run(() => StreamingTests.Seed(h.Primary, 0, 1));
-            for (int i = 0; i < 10_000 && !create.IsCompleted; i++)
-            {
-                // Each of the seed's commits waits for the standby's fsync: make one once the standby has it.
-                Assert.True(await a.WaitForAppliedAsync(h.Primary.Wal.LastLsn, Timeout, CancellationToken.None));
-                a.Database.Sync();
-                await Task.Yield();
-            }
-
+            await ConfirmEachCommitBySyncingAsync(h, a, create);
             await create.WaitAsync(Timeout);
 
             Task<long> commit = h.Primary.InsertAsync("docs", "f", V).AsTask();
@@ -69,6 +62,31 @@ public sealed class SyncCommitTests
             Assert.False(commit.IsCompleted);
             a.Database.Sync(); // the standby's fsync is reported, and confirms the commit
             Assert.Equal(lsn, await commit.WaitAsync(Timeout));
+        }
+    }
+
+    /// <summary>
+    /// Until <paramref name="writes"/> completes: each time one of its commits waits at the gate (for the lazy standby's
+    /// fsync), waits until the standby has applied it, fsyncs the standby, and waits until the gate confirmed it.
+    /// Driven by the gate, not by a count of polls: the writer may take any time between its commits.
+    /// </summary>
+    private static async Task ConfirmEachCommitBySyncingAsync(ReplicationHarness h, StandbyReceiver standby, Task writes)
+    {
+        while (true)
+        {
+            WaitForGate(h.Replicator, 1, writes);
+            if (writes.IsCompleted)
+            {
+                return;
+            }
+
+            long lsn = h.Primary.Wal.LastLsn;
+            Assert.True(await standby.WaitForAppliedAsync(lsn, Timeout, CancellationToken.None));
+            standby.Database.Sync();
+
+            // The confirmed LSN only grows; "nobody waits" would be a passing state the writer's next commit may end
+            // before it is seen.
+            Assert.True(SpinWait.SpinUntil(() => h.Replicator.Gate!.ConfirmedLsn >= lsn || writes.IsCompleted, Timeout), "the standby's fsync confirmed the waiting commit");
         }
     }
 
