@@ -21,7 +21,9 @@ internal sealed class FailoverBench(VerbOptions options)
 {
     public const string Verb = "failover";
     private const int Writers = 3;
-    private const int LeaseTtlSeconds = 2;
+
+    /// <summary>The lease TTL of every node (<c>--lease-ttl</c>, default 2 s).</summary>
+    private int LeaseTtlSeconds => options.LeaseTtlSeconds ?? 2;
 
     private sealed record ModeResult(AckMode Mode, IReadOnlyList<double> FailoverMs, HistoryVerdict Verdict, double BeforePerSecond, double AfterPerSecond, string? Error);
 

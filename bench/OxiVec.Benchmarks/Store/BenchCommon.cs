@@ -27,6 +27,9 @@ internal sealed record VerbOptions(bool Quick, string OutDir, string CommandLine
     /// </summary>
     public int? SyntheticCount { get; init; }
 
+    /// <summary>The <c>failover</c> verb's lease TTL in seconds (<c>--lease-ttl N</c>; null: the verb's default of 2).</summary>
+    public int? LeaseTtlSeconds { get; init; }
+
     /// <summary>The stamp comment and code-state sentence every report starts with (after its title).</summary>
     public string Stamp => ReportStamp.Render(Verb, Code, Quick);
 
@@ -34,7 +37,7 @@ internal sealed record VerbOptions(bool Quick, string OutDir, string CommandLine
     {
         bool quick = false, allowDirty = false;
         string? outDir = null;
-        int? synthetic = null;
+        int? synthetic = null, leaseTtl = null;
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -53,9 +56,14 @@ internal sealed record VerbOptions(bool Quick, string OutDir, string CommandLine
                         ? n
                         : throw new ArgumentException($"--synthetic '{args[i]}': expected a whole number of vectors, at least 1000");
                     break;
+                case "--lease-ttl" when verb == "failover" && i + 1 < args.Length:
+                    leaseTtl = int.TryParse(args[++i], NumberStyles.None, CultureInfo.InvariantCulture, out int ttl) && ttl is >= 1 and <= 60
+                        ? ttl
+                        : throw new ArgumentException($"--lease-ttl '{args[i]}': expected whole seconds from 1 to 60");
+                    break;
                 default:
                     throw new ArgumentException(
-                        $"unknown argument '{args[i]}' (usage: {verb} [--quick] [--out DIR] [--allow-dirty]{(verb == "scale" ? " [--synthetic N]" : "")})");
+                        $"unknown argument '{args[i]}' (usage: {verb} [--quick] [--out DIR] [--allow-dirty]{(verb == "scale" ? " [--synthetic N]" : verb == "failover" ? " [--lease-ttl SECONDS]" : "")})");
             }
         }
 
@@ -68,7 +76,7 @@ internal sealed record VerbOptions(bool Quick, string OutDir, string CommandLine
                 ?? throw new DirectoryNotFoundException("cannot find the repository root (a directory holding OxiVec.slnx); pass --out DIR"),
                 "bench", "results");
         string command = "dotnet run -c Release --project bench/OxiVec.Benchmarks -- " + string.Join(' ', new[] { verb }.Concat(args));
-        return new VerbOptions(quick, Path.GetFullPath(outDir), command, code) { Verb = verb, SyntheticCount = synthetic };
+        return new VerbOptions(quick, Path.GetFullPath(outDir), command, code) { Verb = verb, SyntheticCount = synthetic, LeaseTtlSeconds = leaseTtl };
     }
 }
 
