@@ -185,11 +185,7 @@ public sealed class EtcdCoordinator : ICoordinator
     {
         ArgumentNullException.ThrowIfNull(state);
         ArgumentNullException.ThrowIfNull(lease);
-        var txn = new TxnRequest();
-        AddLeaderGuard(txn, lease);
-        txn.Success.Add(new RequestOp { RequestPut = new PutRequest { Key = _keys.Sync, Value = Serialize(state, ClusterJsonContext.Default.SyncState) } });
-        TxnResponse response = await CallAsync("publish the synchronous set", o => _etcd.KVClient.TxnAsync(txn, o).ResponseAsync, cancellationToken).ConfigureAwait(false);
-        return response.Succeeded;
+        return await PutAsLeaderAsync(_keys.Sync, Serialize(state, ClusterJsonContext.Default.SyncState), lease, "publish the synchronous set", cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc/>
@@ -204,10 +200,16 @@ public sealed class EtcdCoordinator : ICoordinator
     {
         ArgumentNullException.ThrowIfNull(position);
         ArgumentNullException.ThrowIfNull(lease);
+        return await PutAsLeaderAsync(_keys.Optime, Serialize(position, ClusterJsonContext.Default.LeaderPosition), lease, "record the leader position", cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Puts <paramref name="value"/> under <paramref name="key"/> only while <paramref name="lease"/> still holds the leader key; false when it does not.</summary>
+    private async Task<bool> PutAsLeaderAsync(ByteString key, ByteString value, LeadershipLease lease, string what, CancellationToken cancellationToken)
+    {
         var txn = new TxnRequest();
         AddLeaderGuard(txn, lease);
-        txn.Success.Add(new RequestOp { RequestPut = new PutRequest { Key = _keys.Optime, Value = Serialize(position, ClusterJsonContext.Default.LeaderPosition) } });
-        TxnResponse response = await CallAsync("record the leader position", o => _etcd.KVClient.TxnAsync(txn, o).ResponseAsync, cancellationToken).ConfigureAwait(false);
+        txn.Success.Add(new RequestOp { RequestPut = new PutRequest { Key = key, Value = value } });
+        TxnResponse response = await CallAsync(what, o => _etcd.KVClient.TxnAsync(txn, o).ResponseAsync, cancellationToken).ConfigureAwait(false);
         return response.Succeeded;
     }
 

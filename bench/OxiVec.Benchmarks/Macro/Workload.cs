@@ -232,9 +232,7 @@ internal sealed class Workload(Dataset data, string workRoot, FasterLogConfig fa
         long[] done = new long[tasks];
         long[] lastDone = new long[tasks];
         int stop = 0;
-        using var process = Process.GetCurrentProcess();
-        TimeSpan cpuBefore = process.TotalProcessorTime;
-        (long Voluntary, long Involuntary)? switchesBefore = Native.ContextSwitches();
+        using var usage = new UsageProbe();
         long start = Stopwatch.GetTimestamp();
         long deadline = start + (long)(duration.TotalSeconds * Stopwatch.Frequency);
         var running = new Task[tasks];
@@ -266,14 +264,7 @@ internal sealed class Workload(Dataset data, string workRoot, FasterLogConfig fa
         }
 
         Task.WaitAll(running);
-        double seconds = (lastDone.Max() - start) / (double)Stopwatch.Frequency;
-        (long Voluntary, long Involuntary)? switchesAfter = Native.ContextSwitches();
-        process.Refresh();
-        double cpu = (process.TotalProcessorTime - cpuBefore).TotalSeconds / Stopwatch.GetElapsedTime(start).TotalSeconds;
-        (double voluntary, double involuntary) = switchesBefore is { } b && switchesAfter is { } a
-            ? (a.Voluntary - b.Voluntary, a.Involuntary - b.Involuntary)
-            : (double.NaN, double.NaN);
-        return new Driven(done.Sum(), seconds, LatencySummary.Merge(buffers), cpu, voluntary, involuntary);
+        return usage.Finish(done.Sum(), start, lastDone.Max(), LatencySummary.Merge(buffers));
     }
 
     private Driven DriveTransactions(WalManager wal, int writers, TimeSpan duration, long maxOps) =>
@@ -368,6 +359,35 @@ internal sealed class Workload(Dataset data, string workRoot, FasterLogConfig fa
 
     private readonly record struct Driven(long Ops, double Seconds, LatencySummary Latency, double CpuCores, double Voluntary, double Involuntary);
 
+    /// <summary>The process's CPU time and context switches from the probe's creation to <see cref="Finish"/> (one drive of the writers).</summary>
+    private sealed class UsageProbe : IDisposable
+    {
+        private readonly Process _process = Process.GetCurrentProcess();
+        private readonly TimeSpan _cpuBefore;
+        private readonly (long Voluntary, long Involuntary)? _switchesBefore;
+
+        public UsageProbe()
+        {
+            _cpuBefore = _process.TotalProcessorTime;
+            _switchesBefore = Native.ContextSwitches();
+        }
+
+        /// <summary>The drive's result: <paramref name="ops"/> done from <paramref name="start"/> to <paramref name="lastDone"/> (timestamps), CPU in cores over the whole drive.</summary>
+        public Driven Finish(long ops, long start, long lastDone, LatencySummary latency)
+        {
+            double seconds = (lastDone - start) / (double)Stopwatch.Frequency;
+            (long Voluntary, long Involuntary)? switchesAfter = Native.ContextSwitches();
+            _process.Refresh();
+            double cpu = (_process.TotalProcessorTime - _cpuBefore).TotalSeconds / Stopwatch.GetElapsedTime(start).TotalSeconds;
+            (double voluntary, double involuntary) = _switchesBefore is { } b && switchesAfter is { } a
+                ? (a.Voluntary - b.Voluntary, a.Involuntary - b.Involuntary)
+                : (double.NaN, double.NaN);
+            return new Driven(ops, seconds, latency, cpu, voluntary, involuntary);
+        }
+
+        public void Dispose() => _process.Dispose();
+    }
+
     private static Driven Drive(int writers, TimeSpan duration, long maxOps, Step step)
     {
         const int Stride = 16; // one cache line (and more) between the writers' published counters
@@ -415,9 +435,7 @@ internal sealed class Workload(Dataset data, string workRoot, FasterLogConfig fa
         }
 
         ready.Wait();
-        using var process = Process.GetCurrentProcess();
-        TimeSpan cpuBefore = process.TotalProcessorTime;
-        (long Voluntary, long Involuntary)? switchesBefore = Native.ContextSwitches();
+        using var usage = new UsageProbe();
         long start = Stopwatch.GetTimestamp();
         long deadline = start + (long)(duration.TotalSeconds * Stopwatch.Frequency);
         go.Set();
@@ -460,14 +478,7 @@ internal sealed class Workload(Dataset data, string workRoot, FasterLogConfig fa
             ops += published[w * Stride];
         }
 
-        double seconds = (lastDone.Max() - start) / (double)Stopwatch.Frequency;
-        (long Voluntary, long Involuntary)? switchesAfter = Native.ContextSwitches();
-        process.Refresh();
-        double cpu = (process.TotalProcessorTime - cpuBefore).TotalSeconds / Stopwatch.GetElapsedTime(start).TotalSeconds;
-        (double voluntary, double involuntary) = switchesBefore is { } b && switchesAfter is { } a
-            ? (a.Voluntary - b.Voluntary, a.Involuntary - b.Involuntary)
-            : (double.NaN, double.NaN);
-        return new Driven(ops, seconds, LatencySummary.Merge(buffers), cpu, voluntary, involuntary);
+        return usage.Finish(ops, start, lastDone.Max(), LatencySummary.Merge(buffers));
     }
 }
 

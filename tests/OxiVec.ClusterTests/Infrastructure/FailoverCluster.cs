@@ -111,44 +111,29 @@ public sealed class FailoverCluster : IAsyncDisposable
     }
 
     /// <summary>Waits (bounded) until <paramref name="nodeId"/> publishes itself as a standby that has seen epoch <paramref name="minEpoch"/>.</summary>
-    public async Task<MemberState> WaitForStandbyAsync(string nodeId, long minEpoch)
-    {
-        using var patience = new CancellationTokenSource(Patience);
-        string last = "not published";
-        for (int attempt = 0; attempt < 1_000 && !patience.IsCancellationRequested; attempt++)
-        {
-            try
-            {
-                if ((await Observer.GetMembersAsync(patience.Token)).FirstOrDefault(m => m.NodeId == nodeId) is { } member)
-                {
-                    last = member.ToString();
-                    if (member.Role == MemberRole.Standby && member.Epoch >= minEpoch)
-                    {
-                        return member;
-                    }
-                }
-            }
-            catch (CoordinatorUnavailableException e)
-            {
-                last = e.Message;
-            }
-            catch (OperationCanceledException) when (patience.IsCancellationRequested)
-            {
-                break;
-            }
-
-            await Task.Delay(100, CancellationToken.None); // a member's state is published periodically: polled, bounded
-        }
-
-        throw new TimeoutException($"node {nodeId} did not publish itself as a standby of epoch {minEpoch} or later (last: {last}):\n{Output}");
-    }
+    public Task<MemberState> WaitForStandbyAsync(string nodeId, long minEpoch) =>
+        WaitForMembersAsync(
+            members => members.FirstOrDefault(m => m.NodeId == nodeId) is { } member
+                ? (member.Role == MemberRole.Standby && member.Epoch >= minEpoch ? member : null, member.ToString())
+                : (null, "not published"),
+            $"node {nodeId} did not publish itself as a standby of epoch {minEpoch} or later");
 
     /// <summary>
     /// Waits (bounded) until <paramref name="standbys"/> standbys have flushed the collection's creation. The setup is
     /// not part of what a test measures: in async mode a primary killed before any standby received its first records
     /// loses them by design (asynchronous replication), the collection with them, and the writers could never write again.
     /// </summary>
-    private async Task WaitForStandbysHoldingTheSetupAsync(int standbys)
+    private Task<IReadOnlyList<MemberState>> WaitForStandbysHoldingTheSetupAsync(int standbys) =>
+        WaitForMembersAsync(
+            members => (members.Count(m => m.Role == MemberRole.Standby && m.FlushedLsn >= 1) >= standbys ? members : null, string.Join("; ", members)),
+            $"{standbys} standbys did not publish that they hold the collection's creation");
+
+    /// <summary>
+    /// Polls the published member states (bounded in count and by <see cref="Patience"/>) until <paramref name="check"/>
+    /// finds what it waits for; it also describes what it saw, for the timeout's message.
+    /// </summary>
+    private async Task<T> WaitForMembersAsync<T>(Func<IReadOnlyList<MemberState>, (T? Found, string Seen)> check, string failure)
+        where T : class
     {
         using var patience = new CancellationTokenSource(Patience);
         string last = "not published";
@@ -156,11 +141,10 @@ public sealed class FailoverCluster : IAsyncDisposable
         {
             try
             {
-                IReadOnlyList<MemberState> members = await Observer.GetMembersAsync(patience.Token);
-                last = string.Join("; ", members.Select(m => m.ToString()));
-                if (members.Count(m => m.Role == MemberRole.Standby && m.FlushedLsn >= 1) >= standbys)
+                (T? found, last) = check(await Observer.GetMembersAsync(patience.Token));
+                if (found is not null)
                 {
-                    return;
+                    return found;
                 }
             }
             catch (CoordinatorUnavailableException e)
@@ -175,7 +159,7 @@ public sealed class FailoverCluster : IAsyncDisposable
             await Task.Delay(100, CancellationToken.None); // a member's state is published periodically: polled, bounded
         }
 
-        throw new TimeoutException($"{standbys} standbys did not publish that they hold the collection's creation (last: {last}):\n{Output}");
+        throw new TimeoutException($"{failure} (last: {last}):\n{Output}");
     }
 
     /// <summary>Starts <paramref name="writers"/> writers (until <see cref="StopWritersAsync"/>).</summary>
