@@ -257,7 +257,7 @@ public sealed partial class HnswIndex : IVectorIndex
     /// <inheritdoc/>
     public void CopyVector(int id, Span<float> destination)
     {
-        IndexStores.CopyVector(_vectors, StateOf, id, destination);
+        IndexStores.CopyVector(_vectors, StateOf(id), id, destination);
     }
 
     /// <inheritdoc/>

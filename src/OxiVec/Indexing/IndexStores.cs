@@ -33,10 +33,12 @@ internal static class IndexStores
     public static ChunkedStore<byte> Bytes(SnapshotEpoch epoch, int perChunk = BytesPerChunk) => new(1, 1, perChunk, epoch);
 
     /// <summary>
-    /// <see cref="IVectorIndex.CopyVector"/> for an index whose vectors are <paramref name="vectors"/> and whose slot
-    /// states <paramref name="stateOf"/> reads: checks the destination's length, then that <paramref name="id"/> is live.
+    /// <see cref="IVectorIndex.CopyVector"/> for an index whose vectors are <paramref name="vectors"/> and whose
+    /// slot state the caller read first is <paramref name="state"/>: checks the destination's length, then that
+    /// <paramref name="id"/> is live. A state, not a delegate: a checkpoint copies every vector this way, and a
+    /// delegate made of an instance method is an allocation per call.
     /// </summary>
-    public static void CopyVector(ChunkedStore<float> vectors, Func<int, byte> stateOf, int id, Span<float> destination)
+    public static void CopyVector(ChunkedStore<float> vectors, byte state, int id, Span<float> destination)
     {
         if (destination.Length != vectors.Stride)
         {
@@ -44,8 +46,8 @@ internal static class IndexStores
                 $"The destination has {destination.Length} floats but the index has {vectors.Stride} dimensions.", nameof(destination));
         }
 
-        // The state first: a live id's chunk is in every table read after it.
-        if (stateOf(id) != SlotState.Live)
+        // The state was read first (the caller's argument): a live id's chunk is in every table read after it.
+        if (state != SlotState.Live)
         {
             throw new KeyNotFoundException($"Id {id} is not in the index.");
         }

@@ -456,10 +456,11 @@ internal sealed partial class Collection : IDisposable
     /// floats, reused by the caller: the record is valid until the next call). A checkpoint's read: the slot is
     /// visible at the capture's version, which holds back its removal and reuse.
     /// </summary>
-    internal VectorRecord RecordAt(int slot, float[] buffer)
+    /// <remarks>Allocates nothing: a checkpoint reads every record this way while writers go on.</remarks>
+    internal (string Id, FrozenMetadata Metadata) RecordAt(int slot, float[] buffer)
     {
         CopyVector(slot, buffer);
-        return new VectorRecord(_ids.At(slot)!, buffer, _metadata.At(slot)!);
+        return (_ids.At(slot)!, _metadata.At(slot)!);
     }
 
     /// <summary>A copy of the vector in a slot the caller sees (visible at its version, or in the catalog under its lock).</summary>

@@ -73,6 +73,26 @@ internal sealed class HookedCheckpointStorage : ICheckpointStorage
 
     public void SyncFile(Stream file) => _inner.SyncFile(((WatchedStream)file).Inner);
 
+    /// <summary>The write-back windows passed on to the file system, by file name, in order.</summary>
+    public Dictionary<string, List<(long From, long To)>> WriteBackWindows { get; } = new(StringComparer.Ordinal);
+
+    public void WriteBack(Stream file, long from, long to)
+    {
+        var watched = (WatchedStream)file;
+        lock (WriteBackWindows)
+        {
+            string name = System.IO.Path.GetFileName(watched.FilePath);
+            if (!WriteBackWindows.TryGetValue(name, out List<(long, long)>? windows))
+            {
+                WriteBackWindows[name] = windows = [];
+            }
+
+            windows.Add((from, to));
+        }
+
+        _inner.WriteBack(watched.Inner, from, to);
+    }
+
     public Stream OpenRead(string path)
     {
         lock (_damaged)
@@ -98,6 +118,8 @@ internal sealed class HookedCheckpointStorage : ICheckpointStorage
     private sealed class WatchedStream(HookedCheckpointStorage storage, string path, Stream inner) : Stream
     {
         public Stream Inner { get; } = inner;
+
+        public string FilePath => path;
 
         public override bool CanRead => false;
 

@@ -50,7 +50,11 @@ internal static class CheckpointFiles
     private const ushort ManifestVersion = 2; // 2 added the transactions file
     private const string ManifestName = "MANIFEST";
     private const string TempSuffix = ".tmp";
-    private const long WriteBackBytes = 16 << 20;
+    /// <summary>
+    /// A checkpoint file's write-back window (see <see cref="ICheckpointStorage.WriteBack"/>): at most two are in
+    /// flight, so a commit's WAL fsync queues behind at most about 1 MiB of checkpoint data.
+    /// </summary>
+    internal const long WriteBackBytes = 512 << 10;
 
     public static string FormatName(long sequence, long coveredLsn) =>
         string.Create(CultureInfo.InvariantCulture, $"{sequence:x16}-{coveredLsn:x16}");
@@ -311,7 +315,7 @@ internal static class CheckpointFiles
         {
             // Written back as it goes, as PostgreSQL's checkpoint_flush_after does: a file of hundreds of megabytes left
             // dirty until its final fsync would make the WAL's own fsyncs (commits) queue behind all of it at once.
-            var crc = new ChecksumWriteStream(file) { WriteBack = () => storage.SyncFile(file), WriteBackBytes = WriteBackBytes };
+            var crc = new ChecksumWriteStream(file) { WriteBack = (from, to) => storage.WriteBack(file, from, to), WriteBackBytes = WriteBackBytes };
             body(crc);
             Span<byte> trailer = stackalloc byte[4];
             BinaryPrimitives.WriteUInt32LittleEndian(trailer, crc.Crc);
@@ -409,10 +413,9 @@ internal static class CheckpointFiles
 
         var buffer = new ArrayBufferWriter<byte>(64 << 10);
         int written = 0;
-        foreach (SlottedRecord slotted in capture.Records())
+        foreach (CapturedRecord record in capture.Records())
         {
-            VectorRecord record = slotted.Record;
-            WriteInt32(buffer, slotted.Slot);
+            WriteInt32(buffer, record.Slot);
             int idBytes = Encoding.UTF8.GetByteCount(record.Id);
             BinaryPrimitives.WriteUInt16LittleEndian(buffer.GetSpan(2), (ushort)idBytes);
             buffer.Advance(2);

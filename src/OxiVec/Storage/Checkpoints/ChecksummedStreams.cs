@@ -9,8 +9,11 @@ internal sealed class ChecksumWriteStream(Stream inner) : Stream
 
     public uint Crc { get; private set; }
 
-    /// <summary>Called after every <see cref="WriteBackBytes"/> bytes written (the checkpoint fsyncs there), or never when null.</summary>
-    public Action? WriteBack { get; init; }
+    /// <summary>
+    /// Called after every <see cref="WriteBackBytes"/> bytes written or more, with the range written since the last
+    /// call, <c>(from, to)</c> (the checkpoint writes it back to the disk there), or never when null.
+    /// </summary>
+    public Action<long, long>? WriteBack { get; init; }
 
     /// <summary>How many bytes between calls of <see cref="WriteBack"/>.</summary>
     public long WriteBackBytes { get; init; } = long.MaxValue;
@@ -38,8 +41,9 @@ internal sealed class ChecksumWriteStream(Stream inner) : Stream
         inner.Write(buffer);
         if (WriteBack is not null && Written - _lastWriteBack >= WriteBackBytes)
         {
+            long from = _lastWriteBack;
             _lastWriteBack = Written;
-            WriteBack();
+            WriteBack(from, Written);
         }
     }
 

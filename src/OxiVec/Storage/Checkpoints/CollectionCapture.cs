@@ -5,6 +5,12 @@ namespace OxiVec.Storage;
 /// <summary>A record and the index slot it occupies.</summary>
 internal readonly record struct SlottedRecord(int Slot, VectorRecord Record);
 
+/// <summary>
+/// A record a capture reads: its slot, id, vector (the capture's reused buffer: valid until the enumeration moves on)
+/// and metadata. A struct, so that streaming a million records allocates nothing per record.
+/// </summary>
+internal readonly record struct CapturedRecord(int Slot, string Id, ReadOnlyMemory<float> Vector, IReadOnlyDictionary<string, MetadataValue> Metadata);
+
 /// <summary>What a checkpoint load yields of one collection.</summary>
 /// <param name="Records">Live records, by slot.</param>
 /// <param name="HighWater">Slots ever used (the next new slot).</param>
@@ -58,7 +64,7 @@ internal sealed class CollectionCapture : IDisposable
     /// reused buffer: a record is valid only until the enumeration moves on (copy it to keep it).
     /// </summary>
     /// <exception cref="ObjectDisposedException">The capture was disposed.</exception>
-    public IEnumerable<SlottedRecord> Records()
+    public IEnumerable<CapturedRecord> Records()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         var buffer = new float[_collection.Options.Dimension];
@@ -67,7 +73,8 @@ internal sealed class CollectionCapture : IDisposable
             ObjectDisposedException.ThrowIf(_disposed, this);
             if (_collection.VisibleAt(slot, Version))
             {
-                yield return new SlottedRecord(slot, _collection.RecordAt(slot, buffer));
+                (string id, FrozenMetadata metadata) = _collection.RecordAt(slot, buffer);
+                yield return new CapturedRecord(slot, id, buffer, metadata);
             }
         }
     }
@@ -85,7 +92,7 @@ internal sealed class CollectionCapture : IDisposable
         using var index = new MemoryStream();
         WriteIndex(index);
         return new CollectionImage(
-            [.. Records().Select(r => r with { Record = r.Record with { Vector = r.Record.Vector.ToArray() } })], HighWater, FreeSlots, index.ToArray());
+            [.. Records().Select(r => new SlottedRecord(r.Slot, new VectorRecord(r.Id, r.Vector.ToArray(), r.Metadata)))], HighWater, FreeSlots, index.ToArray());
     }
 
     public void Dispose()

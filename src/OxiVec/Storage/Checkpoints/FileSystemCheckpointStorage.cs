@@ -30,5 +30,23 @@ internal sealed class FileSystemCheckpointStorage : ICheckpointStorage
 
     public void SyncFile(Stream file) => ((FileStream)file).Flush(flushToDisk: true);
 
+    /// <summary>
+    /// Linux: the window's write-back is started and the one before it awaited (<see cref="PageCacheWriteBack"/>),
+    /// so at most two windows are in flight and the file is written at the disk's pace. Elsewhere (or on a file
+    /// system without it): an fsync once every <see cref="FallbackSyncBytes"/>.
+    /// </summary>
+    public void WriteBack(Stream file, long from, long to)
+    {
+        var stream = (FileStream)file;
+        stream.Flush(); // the buffered bytes reach the kernel: the window is all in the page cache
+        if (!PageCacheWriteBack.WriteWindow(stream.SafeFileHandle, from, to) && from / FallbackSyncBytes != to / FallbackSyncBytes)
+        {
+            stream.Flush(flushToDisk: true);
+        }
+    }
+
+    /// <summary>Without <c>sync_file_range</c>, how many bytes between the fsyncs that write a checkpoint file back as it streams.</summary>
+    public const long FallbackSyncBytes = 16 << 20;
+
     public Stream OpenRead(string path) => new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
 }

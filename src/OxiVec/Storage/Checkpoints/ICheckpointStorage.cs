@@ -34,6 +34,16 @@ internal interface ICheckpointStorage
     /// <summary>Forces everything written to <paramref name="file"/> (a stream from <see cref="CreateFile"/>) to stable storage.</summary>
     void SyncFile(Stream file);
 
+    /// <summary>
+    /// Called as <paramref name="file"/> (a stream from <see cref="CreateFile"/>) is written, once per write-back
+    /// window, with the window just written <c>[from, to)</c>: pushes it towards the disk and may wait for the
+    /// windows before it, so that dirty data never piles up (commits' WAL fsyncs would queue behind it). Makes nothing
+    /// durable: only <see cref="SyncFile"/> does. Does nothing unless the storage implements it.
+    /// </summary>
+    void WriteBack(Stream file, long from, long to)
+    {
+    }
+
     /// <summary>Opens an existing file for reading (a seekable stream with a length).</summary>
     Stream OpenRead(string path);
 }
