@@ -1,21 +1,102 @@
 using System.Diagnostics;
+using System.Globalization;
 using OxiVec.Storage;
 
 namespace OxiVec.Benchmarks.Scale;
+
+/// <summary>Why a slow insert was slow, from what the writer thread measured around it.</summary>
+internal enum SlowCause
+{
+    /// <summary>At least half of it was a garbage collection pause (the runtime stopped every managed thread).</summary>
+    GcPause,
+
+    /// <summary>At least half of it off the CPU after blocking (a lock, I/O, a page fault waiting for I/O).</summary>
+    Blocked,
+
+    /// <summary>At least half of it off the CPU while runnable: preempted by another thread or process.</summary>
+    Preempted,
+
+    /// <summary>Mostly on the CPU: work done inside the insert (or time the counters cannot see).</summary>
+    OnCpu,
+}
+
+/// <summary>One timed insert: its call's start and end, the GC pause inside it, and the writer thread's counters over it.</summary>
+/// <param name="Start">Stopwatch timestamp before the call.</param>
+/// <param name="End">Stopwatch timestamp after it.</param>
+/// <param name="GcPauseTicks">GC pause time (TimeSpan ticks) that ended inside the call (<see cref="GC.GetTotalPauseDuration"/>).</param>
+/// <param name="GcGeneration">The highest generation collected inside the call, or -1.</param>
+/// <param name="Usage">The writer thread's CPU, faults and context switches over the call (zeros off Linux).</param>
+internal readonly record struct InsertSample(long Start, long End, long GcPauseTicks, int GcGeneration, ThreadUsage.Reading Usage)
+{
+    public double Ms => ScaleCommon.Ms(End - Start);
+
+    public double GcPauseMs => GcPauseTicks / (double)TimeSpan.TicksPerMillisecond;
+
+    public SlowCause Cause
+    {
+        get
+        {
+            double ms = Ms;
+            if (GcPauseMs >= ms / 2)
+            {
+                return SlowCause.GcPause;
+            }
+
+            double offCpu = ms - (Usage.CpuMicros / 1000.0);
+            return offCpu < ms / 2 ? SlowCause.OnCpu : Usage.Voluntary > 0 ? SlowCause.Blocked : SlowCause.Preempted;
+        }
+    }
+
+    /// <summary>"12.3 ms: GC pause 11.9 ms (gen 1), CPU 0.4 ms, 0/1 switches, 3 faults".</summary>
+    public string Describe() => string.Create(
+        CultureInfo.InvariantCulture,
+        $"{Ms:0.00} ms: {Cause switch { SlowCause.GcPause => "GC pause", SlowCause.Blocked => "blocked", SlowCause.Preempted => "preempted", _ => "on CPU" }}; GC pause {GcPauseMs:0.00} ms{(GcGeneration >= 0 ? $" (gen {GcGeneration})" : "")}, thread CPU {Usage.CpuMicros / 1000.0:0.00} ms, context switches {Usage.Voluntary} voluntary / {Usage.Involuntary} involuntary, page faults {Usage.MinorFaults} minor / {Usage.MajorFaults} major");
+}
 
 /// <summary>One checkpoint taken while a writer inserted: the checkpoint's own figures and the writer's insert latencies.</summary>
 /// <param name="CheckpointWallMs">Wall time of the <see cref="VectorDatabase.Checkpoint"/> call.</param>
 /// <param name="During">Latencies (ms, ascending) of inserts whose call overlapped the checkpoint call.</param>
 /// <param name="Outside">Latencies (ms, ascending) of the other inserts of the window (before and after it).</param>
 /// <param name="Error">The checkpoint's exception message when it failed (then <paramref name="Info"/> is null).</param>
+/// <param name="Samples">Every insert of the round, in order, with what the writer measured around it.</param>
+/// <param name="Window">What the process saw over the checkpoint call: GC pauses and collections, the page cache's dirty peak.</param>
 internal sealed record StallRound(CheckpointInfo? Info, double CheckpointWallMs, long RowsAtStart, double[] During, double[] Outside, string? Error)
 {
     public double MaxDuringMs => During.Length == 0 ? double.NaN : During[^1];
+
+    public InsertSample[] Samples { get; init; } = [];
+
+    public long CheckpointStart { get; init; }
+
+    public long CheckpointEnd { get; init; }
+
+    public WindowCounters Window { get; init; } = new(0, 0, 0, 0, 0, 0);
+
+    public bool IsDuring(InsertSample s) => s.End > CheckpointStart && s.Start < CheckpointEnd;
+
+    /// <summary>The longest insert during the checkpoint, or null.</summary>
+    public InsertSample? LongestDuring => Samples.Where(IsDuring).Select(s => (InsertSample?)s).MaxBy(s => s!.Value.Ms);
+
+    /// <summary>The longest insert outside it, or null.</summary>
+    public InsertSample? LongestOutside => Samples.Where(s => !IsDuring(s)).Select(s => (InsertSample?)s).MaxBy(s => s!.Value.Ms);
+
+    public int CountOver(double ms, bool during) => Samples.Count(s => IsDuring(s) == during && s.Ms > ms);
 }
+
+/// <summary>Process-wide figures over the checkpoint call.</summary>
+/// <param name="GcPauseMs">GC pause time (all collections, all threads stopped) that ended during the call.</param>
+/// <param name="Gen0">Collections of generation 0 only.</param>
+/// <param name="Gen1">Collections of generation 1 (not 2).</param>
+/// <param name="Gen2">Collections of generation 2 (blocking or background).</param>
+/// <param name="MaxDirtyMb">The page cache's largest Dirty + Writeback (MB, /proc/meminfo, sampled every 20 ms), from the checkpoint's start to its end.</param>
+/// <param name="AllocatedMb">Bytes allocated by the process during the call (MB).</param>
+internal sealed record WindowCounters(double GcPauseMs, int Gen0, int Gen1, int Gen2, double MaxDirtyMb, double AllocatedMb);
 
 /// <summary>
 /// Runs one writer thread inserting single-record commits into a collection while the calling thread takes a
-/// checkpoint with <see cref="VectorDatabase.Checkpoint"/>, and records every insert's start and end.
+/// checkpoint with <see cref="VectorDatabase.Checkpoint"/>, and records every insert's start and end with the GC pause
+/// inside it and the writer thread's own counters (CPU, context switches, page faults), so that each slow insert can
+/// be attributed.
 /// </summary>
 internal static class CheckpointStallProbe
 {
@@ -32,8 +113,8 @@ internal static class CheckpointStallProbe
     /// </summary>
     public static StallRound Run(VectorDatabase db, string collection, float[][] pool, string prefix, double beforeSeconds, double afterSeconds)
     {
-        var starts = new List<long>(1 << 16);
-        var ends = new List<long>(1 << 16);
+        // Preallocated so the writer's own bookkeeping does not allocate large arrays (and trigger collections) mid-run.
+        var samples = new List<InsertSample>(1 << 18);
         int stop = 0;
         Exception? writerError = null;
         var writer = new Thread(() =>
@@ -51,11 +132,18 @@ internal static class CheckpointStallProbe
                         continue;
                     }
 
+                    string id = ScaleCommon.Id(prefix, i);
+                    float[] vector = pool[i % pool.Length];
+                    ThreadUsage.Reading u0 = ThreadUsage.Now();
+                    int g0 = GC.CollectionCount(0), g1 = GC.CollectionCount(1), g2 = GC.CollectionCount(2);
+                    TimeSpan p0 = GC.GetTotalPauseDuration();
                     long t0 = Stopwatch.GetTimestamp();
-                    _ = db.Insert(collection, ScaleCommon.Id(prefix, i), pool[i % pool.Length]);
+                    _ = db.Insert(collection, id, vector);
                     long t1 = Stopwatch.GetTimestamp();
-                    starts.Add(t0);
-                    ends.Add(t1);
+                    TimeSpan p1 = GC.GetTotalPauseDuration();
+                    int generation = GC.CollectionCount(2) != g2 ? 2 : GC.CollectionCount(1) != g1 ? 1 : GC.CollectionCount(0) != g0 ? 0 : -1;
+                    ThreadUsage.Reading u1 = ThreadUsage.Now();
+                    samples.Add(new InsertSample(t0, t1, (p1 - p0).Ticks, generation, u1 - u0));
                     i++;
                 }
             }
@@ -74,6 +162,10 @@ internal static class CheckpointStallProbe
         long rows = db.Count(collection);
         CheckpointInfo? info = null;
         string? error = null;
+        using var dirty = new DirtyPageSampler();
+        int c0Gen0 = GC.CollectionCount(0), c0Gen1 = GC.CollectionCount(1), c0Gen2 = GC.CollectionCount(2);
+        TimeSpan pause0 = GC.GetTotalPauseDuration();
+        long allocated0 = GC.GetTotalAllocatedBytes();
         long c0 = Stopwatch.GetTimestamp();
         try
         {
@@ -85,6 +177,10 @@ internal static class CheckpointStallProbe
         }
 
         long c1 = Stopwatch.GetTimestamp();
+        double pauseMs = (GC.GetTotalPauseDuration() - pause0).TotalMilliseconds;
+        int gen2 = GC.CollectionCount(2) - c0Gen2, gen1 = GC.CollectionCount(1) - c0Gen1 - gen2, gen0 = GC.CollectionCount(0) - c0Gen0 - gen1 - gen2;
+        double allocatedMb = (GC.GetTotalAllocatedBytes() - allocated0) / 1e6;
+        double maxDirty = dirty.Stop();
         Thread.Sleep(TimeSpan.FromSeconds(afterSeconds));
         Volatile.Write(ref stop, 1);
         writer.Join();
@@ -95,14 +191,75 @@ internal static class CheckpointStallProbe
 
         var during = new List<double>();
         var outside = new List<double>();
-        for (int i = 0; i < starts.Count; i++)
+        foreach (InsertSample s in samples)
         {
-            double ms = ScaleCommon.Ms(ends[i] - starts[i]);
-            (ends[i] > c0 && starts[i] < c1 ? during : outside).Add(ms);
+            (s.End > c0 && s.Start < c1 ? during : outside).Add(s.Ms);
         }
 
         during.Sort();
         outside.Sort();
-        return new StallRound(info, ScaleCommon.Ms(c1 - c0), rows, [.. during], [.. outside], error);
+        return new StallRound(info, ScaleCommon.Ms(c1 - c0), rows, [.. during], [.. outside], error)
+        {
+            Samples = [.. samples],
+            CheckpointStart = c0,
+            CheckpointEnd = c1,
+            Window = new WindowCounters(pauseMs, gen0, gen1, gen2, maxDirty, allocatedMb),
+        };
+    }
+
+    /// <summary>Samples Dirty + Writeback of /proc/meminfo every 20 ms on its own thread until stopped; keeps the peak (MB).</summary>
+    private sealed class DirtyPageSampler : IDisposable
+    {
+        private readonly Thread? _thread;
+        private readonly ManualResetEventSlim _stop = new();
+        private double _peakMb = double.NaN;
+
+        public DirtyPageSampler()
+        {
+            if (!File.Exists("/proc/meminfo"))
+            {
+                return;
+            }
+
+            _thread = new Thread(() =>
+            {
+                do
+                {
+                    double mb = Read();
+                    _peakMb = double.IsNaN(_peakMb) ? mb : Math.Max(_peakMb, mb);
+                }
+                while (!_stop.Wait(20));
+            })
+            { Name = "stall-dirty-sampler", IsBackground = true };
+            _thread.Start();
+        }
+
+        /// <summary>Stops sampling and returns the peak (NaN where /proc/meminfo is absent).</summary>
+        public double Stop()
+        {
+            _stop.Set();
+            _thread?.Join();
+            return _peakMb;
+        }
+
+        public void Dispose()
+        {
+            Stop();
+            _stop.Dispose();
+        }
+
+        private static double Read()
+        {
+            long kb = 0;
+            foreach (string line in File.ReadLines("/proc/meminfo"))
+            {
+                if (line.StartsWith("Dirty:", StringComparison.Ordinal) || line.StartsWith("Writeback:", StringComparison.Ordinal))
+                {
+                    kb += long.Parse(line.AsSpan(line.IndexOf(':') + 1).Trim().TrimEnd("kB").Trim(), CultureInfo.InvariantCulture);
+                }
+            }
+
+            return kb / 1024.0;
+        }
     }
 }

@@ -36,10 +36,13 @@ internal sealed class StallBench(VerbOptions options)
     public int Run()
     {
         bool quick = options.Quick;
-        Scenario[] scenarios = quick
-            ? [new("flat 20,000 x 128", IndexKind.Flat, 20_000, 128), new("HNSW 2,000 x 768", IndexKind.Hnsw, 2_000, 768)]
-            : [new("flat 1,000,000 x 128", IndexKind.Flat, 1_000_000, 128), new("HNSW 200,000 x 768", IndexKind.Hnsw, 200_000, 768)];
-        int rounds = quick ? 2 : 3;
+        (int? flatSize, int? hnswSize, int? roundsOption) = options.StallSizes;
+        int flat = flatSize ?? (quick ? 20_000 : 1_000_000);
+        int hnsw = hnswSize ?? (quick ? 2_000 : 200_000);
+        Scenario[] scenarios =
+            [new($"flat {flat:N0} x 128", IndexKind.Flat, flat, 128), new($"HNSW {hnsw:N0} x 768", IndexKind.Hnsw, hnsw, 768)];
+        int rounds = roundsOption ?? (quick ? 2 : 3);
+        bool resized = flatSize is not null || hnswSize is not null || roundsOption is not null;
         double window = quick ? 0.3 : 1.0;
         Directory.CreateDirectory(options.OutDir);
         string work = NewWorkDir(Verb);
@@ -53,7 +56,7 @@ internal sealed class StallBench(VerbOptions options)
             }
 
             LargeResult? large = null;
-            if (!quick)
+            if (!quick && !resized)
             {
                 large = RunLarge(new Scenario("flat 4,500,000 x 128", IndexKind.Flat, 4_500_000, 128), work, window);
             }
@@ -141,7 +144,9 @@ internal sealed class StallBench(VerbOptions options)
         {
             Say(Verb, $"{s.Name}, SyncIntervalMs = {syncMs}: checkpoint round {r + 1}/{rounds}");
             StallRound round = CheckpointStallProbe.Run(db, Collection, pool, $"w{syncMs}-{r}-", window, window);
-            Say(Verb, round.Error ?? $"  checkpoint {round.CheckpointWallMs:0} ms, {round.Info!.Bytes / 1e6:0.0} MB, WriteStallMs {round.Info.WriteStallMs:0.00}, longest insert during {round.MaxDuringMs:0.00} ms");
+            Say(Verb, round.Error ?? $"  checkpoint {round.CheckpointWallMs:0} ms, {round.Info!.Bytes / 1e6:0.0} MB, WriteStallMs {round.Info.WriteStallMs:0.00}, GC pause during {round.Window.GcPauseMs:0.0} ms ({round.Window.Gen0}/{round.Window.Gen1}/{round.Window.Gen2} gen0/1/2, {round.Window.AllocatedMb:0} MB allocated), dirty peak {round.Window.MaxDirtyMb:0} MB, inserts over {GoalMs:0} ms {round.CountOver(GoalMs, true)} during / {round.CountOver(GoalMs, false)} outside");
+            Say(Verb, $"  longest during: {round.LongestDuring?.Describe() ?? "none"}");
+            Say(Verb, $"  longest outside: {round.LongestOutside?.Describe() ?? "none"}");
             list.Add(round);
         }
 
@@ -183,6 +188,13 @@ internal sealed class StallBench(VerbOptions options)
         {
             TryDelete(dir);
         }
+    }
+
+    /// <summary>"n, median / longest ms" of the GC pauses the writer sat in (a pause inside an insert).</summary>
+    private static string GcPauses(IEnumerable<StallRound> rounds)
+    {
+        double[] pauses = [.. rounds.SelectMany(x => x.Samples).Where(x => x.GcPauseTicks > 0).Select(x => x.GcPauseMs).Order()];
+        return pauses.Length == 0 ? "none" : $"{pauses.Length}, {Percentile(pauses, 0.5):0.00} / {pauses[^1]:0.00}";
     }
 
     private static Spread Of(IEnumerable<StallRound> rounds, Func<StallRound, double> pick) => Spread.Of(rounds.Where(r => r.Error is null).Select(pick));
@@ -250,6 +262,33 @@ internal sealed class StallBench(VerbOptions options)
             }
         }
 
+        Line(sb, "### What the slow inserts were");
+        Line(sb);
+        Line(sb, $"Each insert is timed with the GC pause that ended inside it (`GC.GetTotalPauseDuration` before and after; the highest generation collected) and the writer thread's own counters over it (`getrusage(RUSAGE_THREAD)`{(ThreadUsage.Supported ? "" : ", not available on this system: zeros")}: CPU time, context switches, page faults). A slow insert is a *GC pause* when at least half of it was one, else *blocked* (off the CPU after blocking: a lock, I/O) or *preempted* (off the CPU while runnable: the 2 cores were busy) when at least half of it was off the CPU, else *on CPU* (work inside the insert). Process figures over the checkpoint call: GC pause time and collections, bytes allocated, and the page cache's peak Dirty + Writeback (sampled every 20 ms).");
+        Line(sb);
+        Line(sb, $"| Store | Sync policy | GC pause during checkpoint (ms) | Collections during (gen0 / gen1 / gen2) | Allocated during (MB) | Dirty + Writeback peak (MB) | Inserts over {GoalMs:0} ms during / outside | Slow inserts by cause, all rounds (GC pause / blocked / preempted / on CPU) | Longest during was a GC pause | GC pauses inside inserts, all rounds (count, median / longest ms) |");
+        Line(sb, "|---|---|---:|---|---:|---:|---|---|---|---|");
+        foreach (ScenarioResult r in results)
+        {
+            StallRound[] ok = [.. r.Rounds.Where(x => x.Error is null)];
+            InsertSample[] slow = [.. ok.SelectMany(x => x.Samples).Where(x => x.Ms > GoalMs)];
+            int Cause(SlowCause c) => slow.Count(x => x.Cause == c);
+            int gcLongest = ok.Count(x => x.LongestDuring is { Cause: SlowCause.GcPause });
+            Line(sb, $"| {r.Scenario.Name} | SyncIntervalMs = {r.SyncMs} | {S(Of(ok, x => x.Window.GcPauseMs), "0.0")} | {S(Of(ok, x => x.Window.Gen0), "0")} / {S(Of(ok, x => x.Window.Gen1), "0")} / {S(Of(ok, x => x.Window.Gen2), "0")} | {S(Of(ok, x => x.Window.AllocatedMb), "0")} | {S(Of(ok, x => x.Window.MaxDirtyMb), "0")} | {S(Of(ok, x => x.CountOver(GoalMs, true)), "0")} / {S(Of(ok, x => x.CountOver(GoalMs, false)), "0")} | {Cause(SlowCause.GcPause)} / {Cause(SlowCause.Blocked)} / {Cause(SlowCause.Preempted)} / {Cause(SlowCause.OnCpu)} | {gcLongest} of {ok.Length} rounds | {GcPauses(ok)} |");
+        }
+
+        Line(sb);
+        Line(sb, "The longest insert of each round, during the checkpoint and outside it:");
+        Line(sb);
+        foreach (ScenarioResult r in results)
+        {
+            foreach ((StallRound x, int i) in r.Rounds.Where(x => x.Error is null).Select((x, i) => (x, i)))
+            {
+                Line(sb, $"- {r.Label}, round {i + 1}: during {x.LongestDuring?.Describe() ?? "none"}; outside {x.LongestOutside?.Describe() ?? "none"}.");
+            }
+        }
+
+        Line(sb);
         Line(sb, "![insert latency around a checkpoint](stall.png)");
         Line(sb);
         Line(sb, "## A checkpoint larger than 2 GiB");

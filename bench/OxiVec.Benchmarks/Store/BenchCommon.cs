@@ -30,6 +30,12 @@ internal sealed record VerbOptions(bool Quick, string OutDir, string CommandLine
     /// <summary>The <c>failover</c> verb's lease TTL in seconds (<c>--lease-ttl N</c>; null: the verb's default of 2).</summary>
     public int? LeaseTtlSeconds { get; init; }
 
+    /// <summary>
+    /// The <c>stall</c> verb's store sizes and rounds (<c>--flat N</c>, <c>--hnsw N</c>, <c>--rounds N</c>; null: the
+    /// mode's defaults): smaller stores while iterating. Any of them skips the checkpoint above 2 GiB.
+    /// </summary>
+    public (int? Flat, int? Hnsw, int? Rounds) StallSizes { get; init; }
+
     /// <summary>The stamp comment and code-state sentence every report starts with (after its title).</summary>
     public string Stamp => ReportStamp.Render(Verb, Code, Quick);
 
@@ -37,7 +43,7 @@ internal sealed record VerbOptions(bool Quick, string OutDir, string CommandLine
     {
         bool quick = false, allowDirty = false;
         string? outDir = null;
-        int? synthetic = null, leaseTtl = null;
+        int? synthetic = null, leaseTtl = null, stallFlat = null, stallHnsw = null, stallRounds = null;
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -61,9 +67,18 @@ internal sealed record VerbOptions(bool Quick, string OutDir, string CommandLine
                         ? ttl
                         : throw new ArgumentException($"--lease-ttl '{args[i]}': expected whole seconds from 1 to 60");
                     break;
+                case "--flat" when verb == "stall" && i + 1 < args.Length:
+                    stallFlat = PositiveCount(args[++i], "--flat", 1_000);
+                    break;
+                case "--hnsw" when verb == "stall" && i + 1 < args.Length:
+                    stallHnsw = PositiveCount(args[++i], "--hnsw", 1_000);
+                    break;
+                case "--rounds" when verb == "stall" && i + 1 < args.Length:
+                    stallRounds = PositiveCount(args[++i], "--rounds", 1);
+                    break;
                 default:
                     throw new ArgumentException(
-                        $"unknown argument '{args[i]}' (usage: {verb} [--quick] [--out DIR] [--allow-dirty]{(verb == "scale" ? " [--synthetic N]" : verb == "failover" ? " [--lease-ttl SECONDS]" : "")})");
+                        $"unknown argument '{args[i]}' (usage: {verb} [--quick] [--out DIR] [--allow-dirty]{(verb == "scale" ? " [--synthetic N]" : verb == "failover" ? " [--lease-ttl SECONDS]" : verb == "stall" ? " [--flat N] [--hnsw N] [--rounds N]" : "")})");
             }
         }
 
@@ -76,8 +91,13 @@ internal sealed record VerbOptions(bool Quick, string OutDir, string CommandLine
                 ?? throw new DirectoryNotFoundException("cannot find the repository root (a directory holding OxiVec.slnx); pass --out DIR"),
                 "bench", "results");
         string command = "dotnet run -c Release --project bench/OxiVec.Benchmarks -- " + string.Join(' ', new[] { verb }.Concat(args));
-        return new VerbOptions(quick, Path.GetFullPath(outDir), command, code) { Verb = verb, SyntheticCount = synthetic, LeaseTtlSeconds = leaseTtl };
+        return new VerbOptions(quick, Path.GetFullPath(outDir), command, code) { Verb = verb, SyntheticCount = synthetic, LeaseTtlSeconds = leaseTtl, StallSizes = (stallFlat, stallHnsw, stallRounds) };
     }
+
+    private static int PositiveCount(string text, string option, int min) =>
+        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n >= min
+            ? n
+            : throw new ArgumentException($"{option} '{text}': expected a whole number, at least {min}");
 }
 
 /// <summary>Helpers shared by the store and recovery benchmarks.</summary>
