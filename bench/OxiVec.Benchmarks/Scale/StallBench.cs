@@ -28,6 +28,9 @@ internal sealed class StallBench(VerbOptions options)
 
     private sealed record ScenarioResult(Scenario Scenario, int SyncMs, double FillSeconds, IReadOnlyList<StallRound> Rounds)
     {
+        /// <summary>MB promoted out of gen0 and gen1 by each collection during the row's rounds (runtime GC events).</summary>
+        public double[] PromotedMb { get; init; } = [];
+
         public string Label => $"{Scenario.Name}, SyncIntervalMs = {SyncMs}";
     }
 
@@ -50,9 +53,10 @@ internal sealed class StallBench(VerbOptions options)
         {
             MachineInfo machine = MachineInfo.Collect(work);
             var results = new List<ScenarioResult>();
+            using var gcEvents = new GcHeapStatsListener();
             foreach (Scenario s in scenarios)
             {
-                results.AddRange(RunScenario(s, work, rounds, window));
+                results.AddRange(RunScenario(s, work, rounds, window, gcEvents));
             }
 
             LargeResult? large = null;
@@ -102,7 +106,7 @@ internal sealed class StallBench(VerbOptions options)
     private static readonly Dictionary<string, MetadataValue> EmptyMetadata = [];
 
     /// <summary>Fills the store once, then probes with SyncIntervalMs = 1000 and (reopened from its checkpoint) 0.</summary>
-    private static List<ScenarioResult> RunScenario(Scenario s, string work, int rounds, double window)
+    private static List<ScenarioResult> RunScenario(Scenario s, string work, int rounds, double window, GcHeapStatsListener gcEvents)
     {
         string dir = Path.Combine(work, s.Kind.ToString());
         // HNSW: distinct vectors from one distribution (graph work depends on them), the writers' after the fill's;
@@ -116,13 +120,13 @@ internal sealed class StallBench(VerbOptions options)
         using (VectorDatabase db = Open(dir, 1000))
         {
             fill = Fill(db, s, pool);
-            results.Add(Probe(db, s, writerPool, 1000, fill, rounds, window));
+            results.Add(Probe(db, s, writerPool, 1000, fill, rounds, window, gcEvents));
         }
 
         Say(Verb, $"{s.Name}: reopening with SyncIntervalMs = 0");
         using (VectorDatabase db = Open(dir, 0))
         {
-            results.Add(Probe(db, s, writerPool, 0, fill, rounds, window));
+            results.Add(Probe(db, s, writerPool, 0, fill, rounds, window, gcEvents));
         }
 
         TryDelete(dir);
@@ -131,8 +135,9 @@ internal sealed class StallBench(VerbOptions options)
 
     private static int WarmUpInserts(int syncMs) => syncMs == 0 ? 200 : 2_000;
 
-    private static ScenarioResult Probe(VectorDatabase db, Scenario s, float[][] pool, int syncMs, double fill, int rounds, double window)
+    private static ScenarioResult Probe(VectorDatabase db, Scenario s, float[][] pool, int syncMs, double fill, int rounds, double window, GcHeapStatsListener gcEvents)
     {
+        _ = gcEvents.TakePromotedMb(); // the fill's and the previous row's collections
         // Warm-up: JIT and the writer's code paths, not measured (fewer with an fsync per commit).
         for (int i = 0; i < WarmUpInserts(syncMs); i++)
         {
@@ -150,7 +155,8 @@ internal sealed class StallBench(VerbOptions options)
             list.Add(round);
         }
 
-        return new ScenarioResult(s, syncMs, fill, list);
+        // Events arrive a little after their collection: the rounds end with a window of inserts, so all but the last few are in.
+        return new ScenarioResult(s, syncMs, fill, list) { PromotedMb = gcEvents.TakePromotedMb() };
     }
 
     /// <summary>A store whose checkpoint exceeds 2 GiB: one probe round, then a reopen from that checkpoint.</summary>
@@ -195,6 +201,12 @@ internal sealed class StallBench(VerbOptions options)
     {
         double[] pauses = [.. rounds.SelectMany(x => x.Samples).Where(x => x.GcPauseTicks > 0).Select(x => x.GcPauseMs).Order()];
         return pauses.Length == 0 ? "none" : $"{pauses.Length}, {Percentile(pauses, 0.5):0.00} / {pauses[^1]:0.00}";
+    }
+
+    private static string Promoted(double[] mb)
+    {
+        double[] sorted = [.. mb.Order()];
+        return sorted.Length == 0 ? "no GC events" : $"{sorted.Length}, {Percentile(sorted, 0.5):0.0} / {sorted[^1]:0.0}";
     }
 
     private static Spread Of(IEnumerable<StallRound> rounds, Func<StallRound, double> pick) => Spread.Of(rounds.Where(r => r.Error is null).Select(pick));
@@ -264,17 +276,17 @@ internal sealed class StallBench(VerbOptions options)
 
         Line(sb, "### What the slow inserts were");
         Line(sb);
-        Line(sb, $"Each insert is timed with the GC pause that ended inside it (`GC.GetTotalPauseDuration` before and after; the highest generation collected) and the writer thread's own counters over it (`getrusage(RUSAGE_THREAD)`{(ThreadUsage.Supported ? "" : ", not available on this system: zeros")}: CPU time, context switches, page faults). A slow insert is a *GC pause* when at least half of it was one, else *blocked* (off the CPU after blocking: a lock, I/O) or *preempted* (off the CPU while runnable: the 2 cores were busy) when at least half of it was off the CPU, else *on CPU* (work inside the insert). Process figures over the checkpoint call: GC pause time and collections, bytes allocated, and the page cache's peak Dirty + Writeback (sampled every 20 ms).");
+        Line(sb, $"Each insert is timed with the GC pause that ended inside it (`GC.GetTotalPauseDuration` before and after; the highest generation collected) and the writer thread's own counters over it (`getrusage(RUSAGE_THREAD)`{(ThreadUsage.Supported ? "" : ", not available on this system: zeros")}: CPU time, context switches, page faults). A slow insert is a *GC pause* when at least half of it was one, else *blocked* (off the CPU after blocking: a lock, I/O) or *preempted* (off the CPU while runnable: the 2 cores were busy) when at least half of it was off the CPU, else *on CPU* (work inside the insert). Process figures over the checkpoint call: GC pause time and collections, bytes allocated, and the page cache's peak Dirty + Writeback (sampled every 20 ms; the machine's, not only this process's). *Promoted per collection* is what each collection of the row's rounds copied out of gen0 and gen1 (the runtime's GCHeapStats events, read in-process by an EventListener): a pause grows with it.");
         Line(sb);
-        Line(sb, $"| Store | Sync policy | GC pause during checkpoint (ms) | Collections during (gen0 / gen1 / gen2) | Allocated during (MB) | Dirty + Writeback peak (MB) | Inserts over {GoalMs:0} ms during / outside | Slow inserts by cause, all rounds (GC pause / blocked / preempted / on CPU) | Longest during was a GC pause | GC pauses inside inserts, all rounds (count, median / longest ms) |");
-        Line(sb, "|---|---|---:|---|---:|---:|---|---|---|---|");
+        Line(sb, $"| Store | Sync policy | GC pause during checkpoint (ms) | Collections during (gen0 / gen1 / gen2) | Allocated during (MB) | Dirty + Writeback peak (MB) | Inserts over {GoalMs:0} ms during / outside | Slow inserts by cause, all rounds (GC pause / blocked / preempted / on CPU) | Longest during was a GC pause | GC pauses inside inserts, all rounds (count, median / longest ms) | Promoted per collection, gen0 + gen1 (collections, median / largest MB) |");
+        Line(sb, "|---|---|---:|---|---:|---:|---|---|---|---|---|");
         foreach (ScenarioResult r in results)
         {
             StallRound[] ok = [.. r.Rounds.Where(x => x.Error is null)];
             InsertSample[] slow = [.. ok.SelectMany(x => x.Samples).Where(x => x.Ms > GoalMs)];
             int Cause(SlowCause c) => slow.Count(x => x.Cause == c);
             int gcLongest = ok.Count(x => x.LongestDuring is { Cause: SlowCause.GcPause });
-            Line(sb, $"| {r.Scenario.Name} | SyncIntervalMs = {r.SyncMs} | {S(Of(ok, x => x.Window.GcPauseMs), "0.0")} | {S(Of(ok, x => x.Window.Gen0), "0")} / {S(Of(ok, x => x.Window.Gen1), "0")} / {S(Of(ok, x => x.Window.Gen2), "0")} | {S(Of(ok, x => x.Window.AllocatedMb), "0")} | {S(Of(ok, x => x.Window.MaxDirtyMb), "0")} | {S(Of(ok, x => x.CountOver(GoalMs, true)), "0")} / {S(Of(ok, x => x.CountOver(GoalMs, false)), "0")} | {Cause(SlowCause.GcPause)} / {Cause(SlowCause.Blocked)} / {Cause(SlowCause.Preempted)} / {Cause(SlowCause.OnCpu)} | {gcLongest} of {ok.Length} rounds | {GcPauses(ok)} |");
+            Line(sb, $"| {r.Scenario.Name} | SyncIntervalMs = {r.SyncMs} | {S(Of(ok, x => x.Window.GcPauseMs), "0.0")} | {S(Of(ok, x => x.Window.Gen0), "0")} / {S(Of(ok, x => x.Window.Gen1), "0")} / {S(Of(ok, x => x.Window.Gen2), "0")} | {S(Of(ok, x => x.Window.AllocatedMb), "0")} | {S(Of(ok, x => x.Window.MaxDirtyMb), "0")} | {S(Of(ok, x => x.CountOver(GoalMs, true)), "0")} / {S(Of(ok, x => x.CountOver(GoalMs, false)), "0")} | {Cause(SlowCause.GcPause)} / {Cause(SlowCause.Blocked)} / {Cause(SlowCause.Preempted)} / {Cause(SlowCause.OnCpu)} | {gcLongest} of {ok.Length} rounds | {GcPauses(ok)} | {Promoted(r.PromotedMb)} |");
         }
 
         Line(sb);
