@@ -718,6 +718,12 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
             return;
         }
 
+        if (operations is [StoreOperation.Put or StoreOperation.Remove])
+        {
+            ApplyOne(operations[0], lsn);
+            return;
+        }
+
         var prepared = new (Collection Collection, StoreOperation Operation, int Slot)[operations.Count];
         var touched = new List<Collection>(1);
         for (int i = 0; i < operations.Count; i++)
@@ -775,6 +781,38 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
         {
             c.ReclaimRetired(); // slots no running search can see leave the index now, not at the next write
         }
+    }
+
+    /// <summary>
+    /// <see cref="ApplyTogether"/> for a commit of one put or remove (every single write): the same two phases, with no
+    /// per-commit list of collections to sort and lock.
+    /// </summary>
+    private void ApplyOne(StoreOperation operation, long lsn)
+    {
+        FaultInjector?.Invoke(operation);
+        var put = operation as StoreOperation.Put;
+        Collection c = _collections[put?.Collection ?? ((StoreOperation.Remove)operation).Collection];
+        int slot = put is not null ? c.Prepare(put.Id, put.Vector, FrozenMetadata.Of(put.Metadata)) : -1;
+        c.EnterCatalog();
+        try
+        {
+            if (put is not null)
+            {
+                c.CommitPutLocked(put.Id, slot, lsn);
+            }
+            else
+            {
+                c.CommitRemoveLocked(((StoreOperation.Remove)operation).Id, lsn);
+            }
+
+            _versions.Publish(lsn);
+        }
+        finally
+        {
+            c.ExitCatalog();
+        }
+
+        c.ReclaimRetired(); // slots no running search can see leave the index now, not at the next write
     }
 
     /// <summary>Tests only: called before each operation is applied; an exception it throws is an apply failure.</summary>

@@ -11,7 +11,8 @@ namespace OxiVec.Wal;
 internal sealed class WalCommitBatch
 {
     private TaskCompletionSource? _ended;
-    private TaskCompletionSource? _leaderWake;
+    private WalCommitWaiter? _leaderWake;
+    private List<WalCommitWaiter>? _parked; // blocked writer threads, each woken by its own signal
     private int _count;
 
     /// <summary>Commits that joined (the syncer's own included).</summary>
@@ -44,6 +45,18 @@ internal sealed class WalCommitBatch
         return Ended;
     }
 
+    /// <summary>
+    /// Counts a commit through <paramref name="lsn"/> whose thread blocks until the batch ends: it gets a waiter of its
+    /// own that sleeps without spinning (see <see cref="WalCommitWaiter"/>).
+    /// </summary>
+    public WalCommitWaiter Park(long lsn)
+    {
+        Join(lsn);
+        var waiter = new WalCommitWaiter();
+        (_parked ??= []).Add(waiter);
+        return waiter;
+    }
+
     /// <summary>Whether a blocked writer of the batch waits to be handed the syncing role (<see cref="WaitToLead"/>).</summary>
     public bool HasLeader => _leaderWake is not null;
 
@@ -55,23 +68,37 @@ internal sealed class WalCommitBatch
     /// ends (<see cref="HandOver"/>), or wakes with the others (<see cref="Complete"/>): one thread woken to sync, not a
     /// thread-pool worker to schedule among the blocked writers.
     /// </summary>
-    public Task WaitToLead(long lsn)
+    public WalCommitWaiter WaitToLead(long lsn)
     {
         Join(lsn);
-        _leaderWake = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        return _leaderWake.Task;
+        _leaderWake = new WalCommitWaiter();
+        return _leaderWake;
     }
+
+    /// <summary>Whether <paramref name="waiter"/> is the batch's leader (<see cref="WaitToLead"/>).</summary>
+    public bool IsLeader(WalCommitWaiter waiter) => ReferenceEquals(_leaderWake, waiter);
 
     /// <summary>Marks the role as handed to the leader (under the gate); <see cref="WakeLeader"/> then wakes it.</summary>
     public void HandOver() => RoleHandedOver = true;
 
     /// <summary>Wakes the leader after <see cref="HandOver"/>.</summary>
-    public void WakeLeader() => _leaderWake?.TrySetResult();
+    public void WakeLeader() => _leaderWake?.Signal();
 
-    /// <summary>Wakes every waiter of the batch, its leader included (without the role unless handed over).</summary>
+    /// <summary>
+    /// Wakes every waiter of the batch, its leader included (without the role unless handed over): the blocked
+    /// threads one signal each, in the order they joined, then the asynchronous waiters' task.
+    /// </summary>
     public void Complete()
     {
+        _leaderWake?.Signal();
+        if (_parked is { } parked)
+        {
+            foreach (WalCommitWaiter waiter in parked)
+            {
+                waiter.Signal();
+            }
+        }
+
         _ended?.TrySetResult();
-        _leaderWake?.TrySetResult();
     }
 }

@@ -65,7 +65,7 @@ internal sealed partial class WalWriter
 
         while (true)
         {
-            WalCommitBatch? follow = JoinBatch(lsn, canLead: true, out bool done, out Task? leaderWake);
+            WalCommitBatch? follow = JoinBatch(lsn, canLead: true, out bool done, out WalCommitWaiter? waiter);
             if (done)
             {
                 return;
@@ -75,26 +75,20 @@ internal sealed partial class WalWriter
             {
                 DelayForSiblings();
                 SyncAndHandOff();
+                continue;
             }
-            else if (leaderWake is not null)
+
+            // Each blocked thread sleeps on a waiter of its own, without spinning, and the batch's end signals each
+            // directly (one shared monitor made the woken writers queue on its lock, one context switch each).
+            waiter!.Wait();
+            if (follow.RoleHandedOver && follow.IsLeader(waiter))
             {
-                leaderWake.GetAwaiter().GetResult();
-                if (follow.RoleHandedOver)
-                {
-                    // The fsync before ended and handed this batch's fsync to this thread.
-                    DelayForSiblings();
-                    SyncAndHandOff();
-                }
-                else
-                {
-                    NoteWakeup(lsn);
-                }
+                // The fsync before ended and handed this batch's fsync to this thread.
+                DelayForSiblings();
+                SyncAndHandOff();
             }
             else
             {
-                // A task's wait: each blocked thread gets its own event, so the batch's end wakes each directly
-                // (one shared monitor made the woken writers queue on its lock, one context switch each).
-                follow.Ended.GetAwaiter().GetResult();
                 NoteWakeup(lsn);
             }
         }
@@ -135,13 +129,14 @@ internal sealed partial class WalWriter
     /// <summary>
     /// Returns done=true when <paramref name="lsn"/> is durable; otherwise the batch joined, to wait on, or null when
     /// the caller has become the syncer (its commit counted in the batch it gathers). The batch's task is created
-    /// here, under the gate, so the batch's end cannot miss it. With <paramref name="canLead"/>, the first commit of the
-    /// next batch gets <paramref name="leaderWake"/> instead: its thread is handed that batch's fsync.
+    /// here, under the gate, so the batch's end cannot miss it. A blocked thread (<paramref name="canLead"/>) gets a
+    /// <paramref name="waiter"/> of its own instead; the first of the next batch is its leader: its thread is handed
+    /// that batch's fsync.
     /// </summary>
-    private WalCommitBatch? JoinBatch(long lsn, bool canLead, out bool done, out Task? leaderWake)
+    private WalCommitBatch? JoinBatch(long lsn, bool canLead, out bool done, out WalCommitWaiter? waiter)
     {
         done = false;
-        leaderWake = null;
+        waiter = null;
         lock (_syncGate)
         {
             ThrowIfFailed();
@@ -159,13 +154,17 @@ internal sealed partial class WalWriter
             }
 
             WalCommitBatch batch = _gathering || lsn <= _syncTarget ? _covered : _next;
-            if (canLead && batch == _next && !batch.HasLeader)
+            if (!canLead)
             {
-                leaderWake = batch.WaitToLead(lsn);
+                _ = batch.WaitAsync(lsn);
+            }
+            else if (batch == _next && !batch.HasLeader)
+            {
+                waiter = batch.WaitToLead(lsn);
             }
             else
             {
-                _ = batch.WaitAsync(lsn);
+                waiter = batch.Park(lsn);
             }
 
             return batch;
@@ -406,18 +405,20 @@ internal sealed partial class WalWriter
             _instrumentation.CommitsSynced(commits);
         }
 
+        bool leaderSyncs = handOff && carried.RoleHandedOver;
+        if (leaderSyncs)
+        {
+            // First: the next fsync's thread starts its commit delay while the covered writers wake and append again.
+            carried.WakeLeader();
+        }
+
         done.Complete();
         if (wakeCarried)
         {
             carried.Complete();
         }
-        else if (handOff && carried.RoleHandedOver)
-        {
-            carried.WakeLeader();
-            return false; // the leader's thread runs the next fsync
-        }
 
-        return handOff;
+        return handOff && !leaderSyncs; // true: no leader thread, the caller hands the next fsync on
     }
 
     /// <summary>Raises the durable LSN (a segment seal); waiters see it when the running fsync ends or when they next look.</summary>
