@@ -63,6 +63,7 @@ public sealed class LimitTests
         Assert.NotNull(rejected);
         Assert.Equal(HttpStatusCode.TooManyRequests, rejected.Value.Status);
         Assert.Contains("OxiVec:Server:RateLimitPerSecond", rejected.Value.Error, StringComparison.Ordinal);
+        Assert.Contains("this client address", rejected.Value.Error, StringComparison.Ordinal); // no keys: counted by address
         Assert.True(rejected.Value.Response.Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(1));
         for (int i = 0; i < 5; i++)
         {

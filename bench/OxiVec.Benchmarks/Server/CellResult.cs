@@ -7,12 +7,23 @@ namespace OxiVec.Benchmarks.Server;
 /// <param name="P50Ms">Median latency of one operation, in milliseconds.</param>
 /// <param name="P99Ms">99th-percentile latency, in milliseconds.</param>
 /// <param name="Operations">Operations completed in the measured window.</param>
-internal sealed record CellResult(double PerSecond, double P50Ms, double P99Ms, long Operations)
+/// <param name="SelfCpuUs">CPU time of the benchmark process per operation, in microseconds (embedded: the database's work; HTTP: the client's).</param>
+/// <param name="ServerCpuUs">CPU time of the server process per operation, in microseconds (0 for embedded cells).</param>
+internal sealed record CellResult(double PerSecond, double P50Ms, double P99Ms, long Operations, double SelfCpuUs, double ServerCpuUs)
 {
-    /// <summary>The cell whose operations took the latencies in <paramref name="buffers"/> over <paramref name="seconds"/> of wall time.</summary>
-    public static CellResult From(IReadOnlyList<LatencyBuffer> buffers, double seconds)
+    /// <summary>CPU time of both processes per operation, in microseconds.</summary>
+    public double TotalCpuUs => SelfCpuUs + ServerCpuUs;
+
+    /// <summary>
+    /// The cell whose operations took the latencies in <paramref name="buffers"/> over <paramref name="seconds"/> of wall
+    /// time, using <paramref name="cpu"/> CPU time.
+    /// </summary>
+    public static CellResult From(IReadOnlyList<LatencyBuffer> buffers, double seconds, CpuSample cpu)
     {
         LatencySummary latency = LatencySummary.Merge(buffers);
-        return new CellResult(latency.Samples / seconds, latency.P50Us / 1000, latency.P99Us / 1000, latency.Samples);
+        double perOp = Math.Max(1, latency.Samples);
+        return new CellResult(
+            latency.Samples / seconds, latency.P50Us / 1000, latency.P99Us / 1000, latency.Samples,
+            cpu.Self.TotalMicroseconds / perOp, cpu.Server.TotalMicroseconds / perOp);
     }
 }

@@ -6,6 +6,7 @@ namespace OxiVec.Benchmarks.Server;
 /// <summary>
 /// Closed-loop load: <c>C</c> clients, each issuing its next operation as soon as the previous one answered, until a
 /// deadline; a warm-up window of the same load runs first and is discarded. Every loop is bounded by its deadline.
+/// The CPU time of the measured window (this process, and the server's when the clock has one) is read around it.
 /// </summary>
 internal static class ClosedLoop
 {
@@ -13,22 +14,31 @@ internal static class ClosedLoop
     /// <paramref name="concurrency"/> dedicated threads calling the synchronous <paramref name="operation"/>(client, sequence)
     /// (the embedded search: <c>VectorDatabase.Search</c> is synchronous).
     /// </summary>
-    public static CellResult Threads(int concurrency, double warmupSeconds, double seconds, Action<int, long> operation)
+    public static CellResult Threads(int concurrency, double warmupSeconds, double seconds, CpuClock cpu, Action<int, long> operation)
     {
-        _ = Threaded(concurrency, warmupSeconds, operation);
-        return Threaded(concurrency, seconds, operation);
+        if (warmupSeconds > 0)
+        {
+            _ = Threaded(concurrency, warmupSeconds, cpu, operation);
+        }
+
+        return Threaded(concurrency, seconds, cpu, operation);
     }
 
     /// <summary><paramref name="concurrency"/> asynchronous loops awaiting <paramref name="operation"/>(client, sequence).</summary>
-    public static async Task<CellResult> TasksAsync(int concurrency, double warmupSeconds, double seconds, Func<int, long, ValueTask> operation)
+    public static async Task<CellResult> TasksAsync(int concurrency, double warmupSeconds, double seconds, CpuClock cpu, Func<int, long, ValueTask> operation)
     {
-        _ = await Tasked(concurrency, warmupSeconds, operation).ConfigureAwait(false);
-        return await Tasked(concurrency, seconds, operation).ConfigureAwait(false);
+        if (warmupSeconds > 0)
+        {
+            _ = await Tasked(concurrency, warmupSeconds, cpu, operation).ConfigureAwait(false);
+        }
+
+        return await Tasked(concurrency, seconds, cpu, operation).ConfigureAwait(false);
     }
 
-    private static CellResult Threaded(int concurrency, double seconds, Action<int, long> operation)
+    private static CellResult Threaded(int concurrency, double seconds, CpuClock cpu, Action<int, long> operation)
     {
         var buffers = new LatencyBuffer[concurrency];
+        CpuSample before = cpu.Read();
         long window = (long)(seconds * Stopwatch.Frequency);
         double wall = Scale.ScaleCommon.RunThreads(concurrency, client =>
         {
@@ -44,12 +54,13 @@ internal static class ClosedLoop
 
             buffers[client] = latencies;
         });
-        return CellResult.From(buffers, wall);
+        return CellResult.From(buffers, wall, cpu.Read() - before);
     }
 
-    private static async Task<CellResult> Tasked(int concurrency, double seconds, Func<int, long, ValueTask> operation)
+    private static async Task<CellResult> Tasked(int concurrency, double seconds, CpuClock cpu, Func<int, long, ValueTask> operation)
     {
         var buffers = new LatencyBuffer[concurrency];
+        CpuSample before = cpu.Read();
         long started = Stopwatch.GetTimestamp();
         long deadline = started + (long)(seconds * Stopwatch.Frequency);
         var loops = new Task[concurrency];
@@ -71,6 +82,7 @@ internal static class ClosedLoop
         }
 
         await Task.WhenAll(loops).ConfigureAwait(false);
-        return CellResult.From(buffers, Stopwatch.GetElapsedTime(started).TotalSeconds);
+        double wall = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        return CellResult.From(buffers, wall, cpu.Read() - before);
     }
 }

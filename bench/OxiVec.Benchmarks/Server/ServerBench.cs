@@ -66,6 +66,7 @@ internal sealed class ServerBench(ServerBenchOptions options)
             // Also the first requests of each server process (JIT), outside every measured window.
             await CheckSameAnswersAsync(embedded0, http0, workload).ConfigureAwait(false);
             await CheckSameAnswersAsync(embedded1000, http1000, workload).ConfigureAwait(false);
+            await WarmUpSearchesAsync(embedded1000, http1000, workload).ConfigureAwait(false);
             string? wrk = Wrk.Find();
             string script = Path.Combine(work, "query.lua");
             File.WriteAllText(script, Wrk.Script(SearchPath, workload.QueryBodies));
@@ -77,8 +78,7 @@ internal sealed class ServerBench(ServerBenchOptions options)
             Cell[] cells =
             [
                 new(false, 1, 1000), new(false, c, 1000),
-                new(true, 1, 0), new(true, c, 0),
-                new(true, 1, 1000), new(true, c, 1000),
+                .. options.SearchesOnly ? Array.Empty<Cell>() : [new(true, 1, 0), new(true, c, 0), new(true, 1, 1000), new(true, c, 1000)],
             ];
             var rounds = new List<Round>();
             for (int r = 0; r < options.Runs; r++)
@@ -87,10 +87,11 @@ internal sealed class ServerBench(ServerBenchOptions options)
                 var results = new Dictionary<Cell, (CellResult, CellResult)>();
                 foreach (Cell cell in cells)
                 {
-                    (VectorDatabase db, HttpLoad client) = cell.SyncIntervalMs == 0 ? (embedded0, http0) : (embedded1000, http1000);
+                    (VectorDatabase db, HttpLoad client, ServerProcess server) = cell.SyncIntervalMs == 0 ? (embedded0, http0, server0) : (embedded1000, http1000, server1000);
                     CellResult e = await EmbeddedAsync(cell, db, workload).ConfigureAwait(false);
-                    CellResult h = await HttpAsync(cell, client, workload).ConfigureAwait(false);
-                    Say(Verb, $"  {Describe(cell)}: embedded {e.PerSecond:N0}/s (p50 {e.P50Ms:0.000} ms, p99 {e.P99Ms:0.000} ms), HTTP {h.PerSecond:N0}/s (p50 {h.P50Ms:0.000} ms, p99 {h.P99Ms:0.000} ms): {h.PerSecond / e.PerSecond:P0}");
+                    CellResult h = await HttpAsync(cell, client, new CpuClock(server), workload).ConfigureAwait(false);
+                    Say(Verb, $"  {Describe(cell)}: embedded {e.PerSecond:N0}/s (p50 {e.P50Ms:0.000} ms, p99 {e.P99Ms:0.000} ms, CPU {e.SelfCpuUs:N0} µs/op), " +
+                        $"HTTP {h.PerSecond:N0}/s (p50 {h.P50Ms:0.000} ms, p99 {h.P99Ms:0.000} ms, CPU server {h.ServerCpuUs:N0} + client {h.SelfCpuUs:N0} µs/op): {h.PerSecond / e.PerSecond:P0}");
                     results[cell] = (e, h);
                 }
 
@@ -221,27 +222,48 @@ internal sealed class ServerBench(ServerBenchOptions options)
         }
     }
 
+    /// <summary>
+    /// Brings both sides' search code to its steady state before the first round: the embedded side's was already
+    /// exercised by the load, the server process's only by a few queries, and its tiered compiler (instrumented code,
+    /// then the optimised recompiles) takes seconds of searching to settle. Searches at 1 client then at
+    /// <see cref="ServerBenchOptions.Concurrency"/> clients on both sides; nothing is recorded.
+    /// </summary>
+    private async Task WarmUpSearchesAsync(VectorDatabase embedded, HttpLoad http, Workload w)
+    {
+        Say(Verb, $"warming up the searches of both sides ({2 * options.ServerWarmupSeconds:0.#} s each)");
+        foreach (int clients in new[] { 1, options.Concurrency })
+        {
+            var cell = new Cell(false, clients, 1000);
+            _ = ClosedLoop.Threads(clients, 0, options.ServerWarmupSeconds, new CpuClock(null), (client, sequence) =>
+                _ = embedded.Search(SearchCollection, w.Queries[Workload.Pick(client, sequence, w.Queries.Length)], QdrantBodies.Limit));
+            _ = await HttpAsync(cell, http, new CpuClock(null), w, 0, options.ServerWarmupSeconds).ConfigureAwait(false);
+        }
+    }
+
     private async Task<CellResult> EmbeddedAsync(Cell cell, VectorDatabase db, Workload w)
     {
         if (!cell.Upsert)
         {
-            return ClosedLoop.Threads(cell.Clients, options.WarmupSeconds, options.SearchSeconds, (client, sequence) =>
+            return ClosedLoop.Threads(cell.Clients, options.WarmupSeconds, options.SearchSeconds, new CpuClock(null), (client, sequence) =>
                 _ = db.Search(SearchCollection, w.Queries[Workload.Pick(client, sequence, w.Queries.Length)], QdrantBodies.Limit));
         }
 
         Dictionary<string, MetadataValue> none = [];
-        return await ClosedLoop.TasksAsync(cell.Clients, options.WarmupSeconds, options.UpsertSeconds, async (client, sequence) =>
+        return await ClosedLoop.TasksAsync(cell.Clients, options.WarmupSeconds, options.UpsertSeconds, new CpuClock(null), async (client, sequence) =>
         {
             int i = Workload.Pick(client, sequence, w.Writes.Length);
             _ = await db.UpsertAsync(UpsertCollection, w.WriteIds[i], w.Writes[i], none).ConfigureAwait(false);
         }).ConfigureAwait(false);
     }
 
-    private async Task<CellResult> HttpAsync(Cell cell, HttpLoad http, Workload w) =>
+    private Task<CellResult> HttpAsync(Cell cell, HttpLoad http, CpuClock cpu, Workload w) =>
+        HttpAsync(cell, http, cpu, w, options.WarmupSeconds, cell.Upsert ? options.UpsertSeconds : options.SearchSeconds);
+
+    private static async Task<CellResult> HttpAsync(Cell cell, HttpLoad http, CpuClock cpu, Workload w, double warmupSeconds, double seconds) =>
         cell.Upsert
-            ? await ClosedLoop.TasksAsync(cell.Clients, options.WarmupSeconds, options.UpsertSeconds, async (client, sequence) =>
+            ? await ClosedLoop.TasksAsync(cell.Clients, warmupSeconds, seconds, cpu, async (client, sequence) =>
                 _ = await http.SendAsync(HttpMethod.Put, UpsertPath, w.UpsertBodies[Workload.Pick(client, sequence, w.UpsertBodies.Length)]).ConfigureAwait(false)).ConfigureAwait(false)
-            : await ClosedLoop.TasksAsync(cell.Clients, options.WarmupSeconds, options.SearchSeconds, async (client, sequence) =>
+            : await ClosedLoop.TasksAsync(cell.Clients, warmupSeconds, seconds, cpu, async (client, sequence) =>
             {
                 // SendAsync has checked the status (2xx); every answer must hold the k hits asked for.
                 byte[] answer = await http.SendAsync(HttpMethod.Post, SearchPath, w.QueryBodies[Workload.Pick(client, sequence, w.QueryBodies.Length)]).ConfigureAwait(false);

@@ -5,15 +5,17 @@ namespace OxiVec.Benchmarks.Server;
 
 /// <summary>
 /// The <c>server</c> verb's command line: the shared <c>--quick</c>, <c>--out DIR</c>, <c>--allow-dirty</c>, plus
-/// <c>--runs R</c> (rounds; default 3, 1 with <c>--quick</c>) and <c>--concurrency C</c> (the high-concurrency cells;
-/// default 8 or twice the logical cores, whichever is larger).
+/// <c>--runs R</c> (rounds; default 3, 1 with <c>--quick</c>), <c>--concurrency C</c> (the high-concurrency cells;
+/// default 8 or twice the logical cores, whichever is larger) and <c>--searches-only</c> (the search cells and wrk, no
+/// upsert cells: the goal's rows, for iterating on the search path).
 /// </summary>
 /// <param name="Common">The options every verb has.</param>
 /// <param name="Runs">Rounds; every figure is a median over them, every ratio a paired interval.</param>
 /// <param name="Concurrency">Concurrent clients of the high-concurrency cells.</param>
-internal sealed record ServerBenchOptions(VerbOptions Common, int Runs, int Concurrency)
+/// <param name="SearchesOnly">Measure the search cells only (the report says the upserts were not measured).</param>
+internal sealed record ServerBenchOptions(VerbOptions Common, int Runs, int Concurrency, bool SearchesOnly = false)
 {
-    public const string Usage = "server [--quick] [--runs R] [--concurrency C] [--out DIR] [--allow-dirty]";
+    public const string Usage = "server [--quick] [--runs R] [--concurrency C] [--searches-only] [--out DIR] [--allow-dirty]";
 
     /// <summary>Sizes of one configuration (quick or full).</summary>
     public int Points => Common.Quick ? 1_000 : 20_000;
@@ -30,6 +32,9 @@ internal sealed record ServerBenchOptions(VerbOptions Common, int Runs, int Conc
     /// <summary>Unmeasured warm-up seconds before every cell (JIT, connections, caches).</summary>
     public double WarmupSeconds => Common.Quick ? 0.1 : 1;
 
+    /// <summary>Seconds of searching at each client count, on both sides, before the first round (the server's JIT settling).</summary>
+    public double ServerWarmupSeconds => Common.Quick ? 0.5 : 5;
+
     /// <summary>Seconds of the wrk cell (wrk counts whole seconds).</summary>
     public int WrkSeconds => Common.Quick ? 1 : 5;
 
@@ -37,6 +42,7 @@ internal sealed record ServerBenchOptions(VerbOptions Common, int Runs, int Conc
     {
         ArgumentNullException.ThrowIfNull(args);
         int? runs = null, concurrency = null;
+        bool searchesOnly = false;
         var rest = new List<string>();
         for (int i = 0; i < args.Length; i++)
         {
@@ -47,6 +53,9 @@ internal sealed record ServerBenchOptions(VerbOptions Common, int Runs, int Conc
                     break;
                 case "--concurrency":
                     concurrency = PositiveInt(args, ++i, "--concurrency");
+                    break;
+                case "--searches-only":
+                    searchesOnly = true;
                     break;
                 default:
                     rest.Add(args[i]);
@@ -65,7 +74,7 @@ internal sealed record ServerBenchOptions(VerbOptions Common, int Runs, int Conc
         }
 
         common = common with { CommandLine = "dotnet run -c Release --project bench/OxiVec.Benchmarks -- " + string.Join(' ', ["server", .. args]) };
-        return new ServerBenchOptions(common, runs ?? (common.Quick ? 1 : 3), concurrency ?? Math.Max(8, 2 * Environment.ProcessorCount));
+        return new ServerBenchOptions(common, runs ?? (common.Quick ? 1 : 3), concurrency ?? Math.Max(8, 2 * Environment.ProcessorCount), searchesOnly);
     }
 
     private static int PositiveInt(string[] args, int i, string name) =>

@@ -28,6 +28,16 @@ internal sealed class ServerProcess : IDisposable
     /// <summary>The child's process id.</summary>
     public int Id => _process.Id;
 
+    /// <summary>The CPU time (user + system) the child has used so far.</summary>
+    public TimeSpan TotalProcessorTime
+    {
+        get
+        {
+            _process.Refresh();
+            return _process.TotalProcessorTime;
+        }
+    }
+
     /// <summary>Starts a server over <paramref name="dataDirectory"/> and waits until it listens.</summary>
     /// <exception cref="InvalidOperationException">It exited or did not listen within 2 minutes (with its standard error).</exception>
     public static ServerProcess Start(string dataDirectory, int syncIntervalMs)

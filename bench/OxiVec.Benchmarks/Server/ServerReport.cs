@@ -74,7 +74,7 @@ internal sealed class ServerReport(ServerBenchOptions options, MachineInfo machi
         Line(sb, wrkInstalled
             ? $"- wrk (Debian's package, `bench/scripts/install-wrk.sh`): {Math.Min(machine.Cores, c)} threads, {c} connections, {options.WrkSeconds} s, a Lua script POSTing the same query bodies in turn; its figures are its own (Requests/sec, latency distribution)."
             : "- wrk: **not installed** on this machine, so its cell was skipped (`bench/scripts/install-wrk.sh` installs it).");
-        Line(sb, $"- Closed loops: every client sends its next request when the previous one answered. Each cell runs a {options.WarmupSeconds:0.0} s warm-up (discarded), then {options.SearchSeconds:0.0} s (searches) or {options.UpsertSeconds:0.0} s (upserts) measured; embedded then HTTP, back to back, in each of {rounds.Count} round(s). Figures are medians over the rounds with (min–max); latencies are per operation, p50/p99 over all operations of the round; ratios are HTTP/embedded per round, summarised by their geometric mean and 95 % bootstrap interval (see the README's note on verdicts).");
+        Line(sb, $"- Closed loops: every client sends its next request when the previous one answered. Each cell runs a {options.WarmupSeconds:0.0} s warm-up (discarded), then {options.SearchSeconds:0.0} s (searches) or {options.UpsertSeconds:0.0} s (upserts) measured; embedded then HTTP, back to back, in each of {rounds.Count} round(s). Before the first round both sides search for {options.ServerWarmupSeconds:0.#} s at 1 client and {options.ServerWarmupSeconds:0.#} s at {c} clients (discarded): the embedded side's search code has already run through the load, the server process's only through the check's few queries, and its tiered compiler needs seconds of searching to settle. The CPU time of each measured window is read from both processes (user + system). Figures are medians over the rounds with (min–max); latencies are per operation, p50/p99 over all operations of the round; ratios are HTTP/embedded per round, summarised by their geometric mean and 95 % bootstrap interval (see the README's note on verdicts).");
         Line(sb, $"- **The client and the server share this machine's {machine.Cores} logical cores** (and loopback): the HTTP figures include the cost of the client (JSON bodies, sockets), which a real deployment puts on other machines. The embedded side has no such cost. With {c} clients the cores are oversubscribed on both sides.");
         Line(sb);
         Line(sb, "## Searches");
@@ -96,13 +96,32 @@ internal sealed class ServerReport(ServerBenchOptions options, MachineInfo machi
         }
 
         Line(sb);
+        Line(sb, "### CPU time per search");
+        Line(sb);
+        Line(sb, $"User + system time of each process over the measured window, divided by the searches it completed (µs per search; median over the rounds with min–max). On {machine.Cores} shared cores the throughput follows the total: HTTP / embedded QPS is roughly embedded CPU / (server + client CPU) once the cores are busy.");
+        Line(sb);
+        Line(sb, "| Clients | Embedded (`Search`) | HTTP server process | HTTP client (driver) | HTTP total / embedded |");
+        Line(sb, "|---:|---:|---:|---:|---:|");
+        foreach (Cell cell in cells.Where(x => !x.Upsert))
+        {
+            Line(sb, $"| {cell.Clients} | {S(Of(cell, x => x.Embedded.SelfCpuUs), "N0")} | {S(Of(cell, x => x.Http.ServerCpuUs), "N0")} | {S(Of(cell, x => x.Http.SelfCpuUs), "N0")} | {S(Of(cell, x => x.Http.TotalCpuUs / x.Embedded.SelfCpuUs), "0.00")} |");
+        }
+
+        Line(sb);
         Line(sb, "## Upserts (one point per request, `wait=true`)");
         Line(sb);
-        Line(sb, "| SyncIntervalMs | Clients | Embedded upserts/s | HTTP upserts/s | HTTP / embedded | Embedded p50 / p99 (ms) | HTTP p50 / p99 (ms) |");
-        Line(sb, "|---:|---:|---:|---:|---:|---:|---:|");
-        foreach (Cell cell in cells.Where(x => x.Upsert))
+        if (!cells.Any(x => x.Upsert))
         {
-            Line(sb, $"| {cell.SyncIntervalMs} | {cell.Clients} | {S(Of(cell, x => x.Embedded.PerSecond), "N0")} | {S(Of(cell, x => x.Http.PerSecond), "N0")} | {Ratio(cell).Describe(Pct)} | {S(Of(cell, x => x.Embedded.P50Ms), "0.000")} / {S(Of(cell, x => x.Embedded.P99Ms), "0.000")} | {S(Of(cell, x => x.Http.P50Ms), "0.000")} / {S(Of(cell, x => x.Http.P99Ms), "0.000")} |");
+            Line(sb, "Not measured in this run (`--searches-only`).");
+        }
+        else
+        {
+            Line(sb, "| SyncIntervalMs | Clients | Embedded upserts/s | HTTP upserts/s | HTTP / embedded | Embedded p50 / p99 (ms) | HTTP p50 / p99 (ms) |");
+            Line(sb, "|---:|---:|---:|---:|---:|---:|---:|");
+            foreach (Cell cell in cells.Where(x => x.Upsert))
+            {
+                Line(sb, $"| {cell.SyncIntervalMs} | {cell.Clients} | {S(Of(cell, x => x.Embedded.PerSecond), "N0")} | {S(Of(cell, x => x.Http.PerSecond), "N0")} | {Ratio(cell).Describe(Pct)} | {S(Of(cell, x => x.Embedded.P50Ms), "0.000")} / {S(Of(cell, x => x.Embedded.P99Ms), "0.000")} | {S(Of(cell, x => x.Http.P50Ms), "0.000")} / {S(Of(cell, x => x.Http.P99Ms), "0.000")} |");
+            }
         }
 
         Line(sb);

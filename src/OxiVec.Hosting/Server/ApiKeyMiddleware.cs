@@ -21,6 +21,10 @@ internal sealed class ApiKeyMiddleware
     /// <summary>The header Qdrant's clients send the key in.</summary>
     public const string HeaderName = "api-key";
 
+    // The callers a key identifies (immutable: one instance each serves every request).
+    private static readonly RequestCaller ReadWriteCaller = new("api-key", "this API key");
+    private static readonly RequestCaller ReadOnlyCaller = new("read-only-api-key", "this API key");
+
     private readonly RequestDelegate _next;
     private readonly byte[]? _readWrite;
     private readonly byte[]? _readOnly;
@@ -36,7 +40,8 @@ internal sealed class ApiKeyMiddleware
     {
         if ((_readWrite is null && _readOnly is null) || RequestAccess.IsProbe(context.Request.Path))
         {
-            context.Features.Set(RequestCaller.Anonymous(context));
+            // No RequestCaller feature: whoever needs the caller (the rate limiter) takes RequestCaller.Anonymous then,
+            // so a request that is not rate limited does not format its client's address.
             return _next(context);
         }
 
@@ -61,7 +66,7 @@ internal sealed class ApiKeyMiddleware
                 $"The read-only API key may only read and search; {context.Request.Method} {context.Request.Path} writes. Use the read-write API key.");
         }
 
-        context.Features.Set(new RequestCaller(readWrite ? "api-key" : "read-only-api-key", "this API key"));
+        context.Features.Set(readWrite ? ReadWriteCaller : ReadOnlyCaller);
         return _next(context);
     }
 

@@ -63,11 +63,15 @@ internal static class Observability
     /// <summary>Sends every answer's request id in <see cref="RequestIdHeader"/>.</summary>
     public static IApplicationBuilder UseRequestIdHeader(this IApplicationBuilder app) => app.Use((context, next) =>
     {
-        context.Response.OnStarting(() =>
-        {
-            context.Response.Headers[RequestIdHeader] = context.TraceIdentifier;
-            return Task.CompletedTask;
-        });
+        // The state overload with a static callback: no closure and no delegate per request.
+        context.Response.OnStarting(SetRequestIdHeader, context);
         return next(context);
     });
+
+    private static Task SetRequestIdHeader(object state)
+    {
+        var context = (HttpContext)state;
+        context.Response.Headers[RequestIdHeader] = context.TraceIdentifier;
+        return Task.CompletedTask;
+    }
 }

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http.Json;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -74,6 +75,10 @@ public static class OxiVecServer
 
         configureServices?.Invoke(builder.Services);
         builder.Services.AddOxiVecRequestLimits(bound);
+        // A keep-alive connection waits for its next request with a receive buffer already posted, rather than with a
+        // zero-byte read that must then be followed by the real one: one receive system call less per request (counted:
+        // 4.1 -> 3.1 recvfrom per search at 8 clients), for one 4 KiB pool block held by each idle connection.
+        builder.Services.Configure<SocketTransportOptions>(sockets => sockets.WaitForDataBeforeAllocatingBuffer = false);
         builder.Services.AddOxiVecMetrics();
         builder.Services.AddConsoleFormatterChoice(configuration);
         builder.Services.Configure<JsonOptions>(json => json.SerializerOptions.PropertyNamingPolicy = QdrantResponse.Json.PropertyNamingPolicy);

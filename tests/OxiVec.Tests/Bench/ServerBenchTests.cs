@@ -134,6 +134,38 @@ public class ServerBenchTests
         Assert.EndsWith("-- server --quick --runs 2 --concurrency 4 --allow-dirty --out " + outDir, o.Common.CommandLine, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Options_SearchesOnly_IsOffByDefault_AndParsed()
+    {
+        Assert.False(ServerBenchOptions.Parse(["--quick", "--allow-dirty"]).SearchesOnly);
+        ServerBenchOptions o = ServerBenchOptions.Parse(["--quick", "--searches-only", "--allow-dirty"]);
+        Assert.True(o.SearchesOnly);
+        Assert.EndsWith("-- server --quick --searches-only --allow-dirty", o.Common.CommandLine, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void CellResult_DividesEachProcesssCpuTimeByTheOperations()
+    {
+        var latencies = new OxiVec.Benchmarks.Macro.LatencyBuffer(4);
+        for (int i = 0; i < 4; i++)
+        {
+            latencies.Add(System.Diagnostics.Stopwatch.Frequency / 1000);
+        }
+
+        CellResult r = CellResult.From([latencies], 2.0, new CpuSample(TimeSpan.FromMilliseconds(2), TimeSpan.FromMilliseconds(6)));
+        Assert.Equal((2.0, 4L), (r.PerSecond, r.Operations));
+        Assert.Equal(500, r.SelfCpuUs, 6);
+        Assert.Equal(1_500, r.ServerCpuUs, 6);
+        Assert.Equal(2_000, r.TotalCpuUs, 6);
+    }
+
+    [Fact]
+    public void CpuSample_Difference_IsPerProcess()
+    {
+        CpuSample d = new CpuSample(TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(9)) - new CpuSample(TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(4));
+        Assert.Equal(new CpuSample(TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(5)), d);
+    }
+
     [Theory]
     [InlineData("--runs", "0")]
     [InlineData("--concurrency", "x")]
