@@ -5,10 +5,13 @@ using OxiVec.Indexing;
 
 namespace OxiVec.Benchmarks.Scale;
 
-/// <summary>One engine's build: time and the resident memory it added.</summary>
-internal sealed record EngineBuild(string Engine, int Count, double Seconds, long ResidentDeltaBytes)
+/// <summary>One engine's build: wall time, process CPU time, and the resident memory it added.</summary>
+internal sealed record EngineBuild(string Engine, int Count, double Seconds, double CpuSeconds, long ResidentDeltaBytes, string MachineLoad)
 {
     public double PerSecond => Count / Seconds;
+
+    /// <summary>Process CPU time per insert in microseconds (one building thread; GC and runtime threads included).</summary>
+    public double CpuMicrosPerInsert => CpuSeconds * 1e6 / Count;
 }
 
 /// <summary>OxiVec's <see cref="HnswIndex"/> and USearch on one data set: builds, memory, the recall/QPS sweep.</summary>
@@ -29,17 +32,17 @@ internal sealed class EngineSweep(int[] efSweep, int repeats, double minPassSeco
         long before = ScaleCommon.ResidentAnonBytes();
         ScaleCommon.Say(verb, $"{data.Key}: OxiVec HnswIndex build (1 thread)");
         var ours = new OxiVecEngine(data.Dimension, PeerComparison.Parameters);
-        double oursSeconds = Build(ours, data.Points);
+        (double oursSeconds, double oursCpu, string oursLoad) = Build(ours, data.Points);
         long afterOurs = ScaleCommon.ResidentAnonBytes();
-        ScaleCommon.Say(verb, $"  {n / oursSeconds:N0} vectors/s, +{(afterOurs - before) / 1e6:0} MB resident; USearch build (1 thread)");
+        ScaleCommon.Say(verb, $"  {n / oursSeconds:N0} vectors/s, {oursCpu * 1e6 / n:N0} us CPU/insert, +{(afterOurs - before) / 1e6:0} MB resident; USearch build (1 thread)");
         using var peer = new USearchEngine(data.Dimension, n, PeerComparison.Parameters);
-        double peerSeconds = Build(peer, data.Points);
+        (double peerSeconds, double peerCpu, string peerLoad) = Build(peer, data.Points);
         long afterPeer = ScaleCommon.ResidentAnonBytes();
-        ScaleCommon.Say(verb, $"  {n / peerSeconds:N0} vectors/s, +{(afterPeer - afterOurs) / 1e6:0} MB resident");
+        ScaleCommon.Say(verb, $"  {n / peerSeconds:N0} vectors/s, {peerCpu * 1e6 / n:N0} us CPU/insert, +{(afterPeer - afterOurs) / 1e6:0} MB resident");
         EngineBuild[] builds =
         [
-            new(ours.Name, n, oursSeconds, afterOurs - before),
-            new(peer.Name, n, peerSeconds, afterPeer - afterOurs),
+            new(ours.Name, n, oursSeconds, oursCpu, afterOurs - before, oursLoad),
+            new(peer.Name, n, peerSeconds, peerCpu, afterPeer - afterOurs, peerLoad),
         ];
         using (ours)
         {
@@ -82,15 +85,22 @@ internal sealed class EngineSweep(int[] efSweep, int repeats, double minPassSeco
         }
     }
 
-    private static double Build(ISearchEngine engine, float[][] points)
+    /// <summary>
+    /// Adds every point in order from this thread; returns the wall seconds, the process CPU seconds, and how busy
+    /// the rest of the machine was meanwhile.
+    /// </summary>
+    private static (double Seconds, double CpuSeconds, string MachineLoad) Build(ISearchEngine engine, float[][] points)
     {
+        SystemLoad load = SystemLoad.Snapshot();
+        TimeSpan cpu = ScaleCommon.ProcessCpu();
         long t = Stopwatch.GetTimestamp();
         for (int i = 0; i < points.Length; i++)
         {
             engine.Add(i, points[i]);
         }
 
-        return Stopwatch.GetElapsedTime(t).TotalSeconds;
+        double seconds = Stopwatch.GetElapsedTime(t).TotalSeconds;
+        return (seconds, (ScaleCommon.ProcessCpu() - cpu).TotalSeconds, SystemLoad.Describe(load));
     }
 
     private static double Recall(ISearchEngine engine, float[][] queries, int[][] truth)

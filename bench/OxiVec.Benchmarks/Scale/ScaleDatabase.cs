@@ -11,7 +11,7 @@ namespace OxiVec.Benchmarks.Scale;
 
 /// <summary>The database side of one data set (OxiVec only).</summary>
 internal sealed record DatabaseResult(
-    double InsertSeconds, long ResidentDeltaBytes, CheckpointInfo Checkpoint, double CheckpointWallMs, double ReopenMs, RecoveryStats Recovery, int Recovered);
+    double InsertSeconds, double InsertCpuSeconds, long ResidentDeltaBytes, CheckpointInfo Checkpoint, double CheckpointWallMs, double ReopenMs, RecoveryStats Recovery, int Recovered);
 
 /// <summary>The <c>scale</c> verb's database phase: inserts through <see cref="VectorDatabase"/>, a checkpoint, a reopen from it.</summary>
 internal static class ScaleDatabase
@@ -29,12 +29,14 @@ internal static class ScaleDatabase
         Say(verb, $"{data.Key}: VectorDatabase inserts (HNSW collection, 1 thread)");
         long before = ResidentAnonBytes();
         double insertSeconds;
+        double insertCpu;
         long delta;
         CheckpointInfo info;
         double checkpointMs;
         using (VectorDatabase db = VectorDatabase.Open(dir, DbOptions()))
         {
             db.CreateCollection(Collection, new CollectionOptions(data.Dimension) { Metric = DistanceMetric.Euclidean, Index = IndexKind.Hnsw, Hnsw = PeerComparison.Parameters });
+            TimeSpan cpu = ProcessCpu();
             long t = Stopwatch.GetTimestamp();
             for (int i = 0; i < data.Points.Length; i++)
             {
@@ -42,8 +44,9 @@ internal static class ScaleDatabase
             }
 
             insertSeconds = Stopwatch.GetElapsedTime(t).TotalSeconds;
+            insertCpu = (ProcessCpu() - cpu).TotalSeconds;
             delta = ResidentAnonBytes() - before;
-            Say(verb, $"  {data.Points.Length / insertSeconds:N0} inserts/s, +{delta / 1e6:0} MB resident; checkpoint");
+            Say(verb, $"  {data.Points.Length / insertSeconds:N0} inserts/s, {insertCpu * 1e6 / data.Points.Length:N0} us CPU/insert, +{delta / 1e6:0} MB resident; checkpoint");
             t = Stopwatch.GetTimestamp();
             info = db.Checkpoint();
             checkpointMs = Stopwatch.GetElapsedTime(t).TotalMilliseconds;
@@ -61,7 +64,7 @@ internal static class ScaleDatabase
                 throw new InvalidOperationException($"{data.Key}: recovered {recovered} of {data.Points.Length} rows");
             }
 
-            return new DatabaseResult(insertSeconds, delta, info, checkpointMs, reopenMs, reopened.Recovery, recovered);
+            return new DatabaseResult(insertSeconds, insertCpu, delta, info, checkpointMs, reopenMs, reopened.Recovery, recovered);
         }
         finally
         {
@@ -74,6 +77,7 @@ internal static class ScaleDatabase
     {
         int n = data.Points.Length;
         Line(sb, $"| Inserts through `VectorDatabase.Insert` (HNSW collection, 1 thread, SyncIntervalMs = 1000, one record per commit) | {N(n / d.InsertSeconds)} /s ({d.InsertSeconds:0.0} s) |");
+        Line(sb, $"| Process CPU time per `Insert` (every thread: the inserting one, the WAL's, GC) | {N(d.InsertCpuSeconds * 1e6 / n)} µs |");
         Line(sb, $"| Resident memory added by the collection (RssAnon delta after a full GC: vectors, graph, ids, WAL buffers) | {d.ResidentDeltaBytes / 1e6:0} MB = {N(d.ResidentDeltaBytes / (double)n)} B/vector |");
         Line(sb, $"| `Checkpoint()` after the inserts (no concurrent writers): wall time / CheckpointInfo.DurationMs | {d.CheckpointWallMs:0} ms / {d.Checkpoint.DurationMs} ms |");
         Line(sb, $"| Checkpoint size | {d.Checkpoint.Bytes / 1e6:0.0} MB = {N(d.Checkpoint.Bytes / (double)n)} B/vector |");
