@@ -59,6 +59,14 @@ public sealed partial class HnswIndex : IVectorIndex
 {
     private const int MaxLevelCap = 30;
     private const int LinkStripes = 256;
+
+    /// <summary>
+    /// The most layer-0 link blocks per chunk (about 17 KiB at M = 16: below the large object heap's threshold).
+    /// An insert rewrites the links of up to 2M neighbours scattered over the graph; while a checkpoint's view shares
+    /// the chunks, each first write to one copies it whole, so small chunks keep that copy (and the insert's wait)
+    /// to a few hundred KiB instead of several MiB.
+    /// </summary>
+    private const int LinkBlocksPerChunk = 128;
     private readonly int _m;
     private readonly int _maxM0;
     private readonly int _efConstruction;
@@ -108,7 +116,7 @@ public sealed partial class HnswIndex : IVectorIndex
         _efConstruction = Math.Max(Parameters.EfConstruction, _m);
         _levelFactor = 1.0 / Math.Log(_m);
         _vectors = IndexStores.Vectors(dimension, _epoch, vectorsPerChunk);
-        _layer0 = new ChunkedStore<int>(_maxM0 + 1, sizeof(int), vectorsPerChunk, _epoch);
+        _layer0 = new ChunkedStore<int>(_maxM0 + 1, sizeof(int), Math.Min(vectorsPerChunk, LinkBlocksPerChunk), _epoch);
         _upper = new ChunkedStore<int[]?>(1, IntPtr.Size, vectorsPerChunk, _epoch);
         _states = IndexStores.Bytes(_epoch, bytesPerChunk);
         _levels = IndexStores.Bytes(_epoch, bytesPerChunk);
