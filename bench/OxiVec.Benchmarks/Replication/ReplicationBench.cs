@@ -114,9 +114,9 @@ internal sealed class ReplicationBench(VerbOptions options, int? rounds, bool go
                 return 0;
             }
 
-            (double catchUpMBps, double applyPerSecond, double baseBackupSeconds, long backupBytes) = await CatchUpAndBaseBackupAsync(Path.Combine(work, "catchup")).ConfigureAwait(false);
-            Say(Verb, $"catch-up {catchUpMBps:0.0} MB/s, {applyPerSecond:N0} records/s applied; base backup {baseBackupSeconds:0.00} s");
-            string report = Render(machine, cells, catchUpMBps, applyPerSecond, baseBackupSeconds, backupBytes);
+            (double catchUpMBps, double applyPerSecond, double catchUpCpuMicros, double baseBackupSeconds, long backupBytes) = await CatchUpAndBaseBackupAsync(Path.Combine(work, "catchup")).ConfigureAwait(false);
+            Say(Verb, $"catch-up {catchUpMBps:0.0} MB/s, {applyPerSecond:N0} records/s applied, CPU {catchUpCpuMicros:0.0} µs per record; base backup {baseBackupSeconds:0.00} s");
+            string report = Render(machine, cells, catchUpMBps, applyPerSecond, catchUpCpuMicros, baseBackupSeconds, backupBytes);
             Chart(cells, Path.Combine(options.OutDir, "replication.png"));
             string path = Path.Combine(options.OutDir, "replication.md");
             File.WriteAllText(path, report);
@@ -165,7 +165,7 @@ internal sealed class ReplicationBench(VerbOptions options, int? rounds, bool go
         return new CellResult(mode.Name, writers, round, ops / seconds, Percentile(all, 0.50), Percentile(all, 0.99), ops == 0 ? 0 : cpuMicros / ops, ops == 0 ? 0 : primarySyncs / (double)ops, ops == 0 ? 0 : standbySyncs / (double)ops);
     }
 
-    private async Task<(double MBps, double AppliedPerSecond, double BaseBackupSeconds, long BackupBytes)> CatchUpAndBaseBackupAsync(string dir)
+    private async Task<(double MBps, double AppliedPerSecond, double CpuMicrosPerRecord, double BaseBackupSeconds, long BackupBytes)> CatchUpAndBaseBackupAsync(string dir)
     {
         await using Cluster cluster = await Cluster.StartAsync(dir, 1, null).ConfigureAwait(false);
         VectorDatabase db = cluster.Primary;
@@ -180,6 +180,7 @@ internal sealed class ReplicationBench(VerbOptions options, int? rounds, bool go
         long walBytes = db.GetWalMetrics().CurrentSizeBytes - sizeBefore;
         long target = db.AppliedLsn;
         long t = Stopwatch.GetTimestamp();
+        TimeSpan cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         StandbyReceiver again = await cluster.StartStandbyAsync(0).ConfigureAwait(false);
         using (var patience = new CancellationTokenSource(TimeSpan.FromMinutes(5)))
         {
@@ -187,12 +188,13 @@ internal sealed class ReplicationBench(VerbOptions options, int? rounds, bool go
         }
 
         double catchUp = Seconds(t);
+        double cpuPerRecord = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMicroseconds / vectors.Length;
         CheckpointInfo checkpoint = db.Checkpoint();
         t = Stopwatch.GetTimestamp();
         StandbyReceiver fresh = await cluster.StartStandbyAsync(1).ConfigureAwait(false);
         double backup = Seconds(t);
         _ = fresh;
-        return (walBytes / 1e6 / catchUp, vectors.Length / catchUp, backup, checkpoint.Bytes);
+        return (walBytes / 1e6 / catchUp, vectors.Length / catchUp, cpuPerRecord, backup, checkpoint.Bytes);
     }
 
     private static string S(Spread spread, string format) =>
@@ -209,7 +211,7 @@ internal sealed class ReplicationBench(VerbOptions options, int? rounds, bool go
 
     private static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)(p * sorted.Length))];
 
-    private string Render(MachineInfo machine, List<CellResult> cells, double catchUpMBps, double applyPerSecond, double baseBackupSeconds, long backupBytes)
+    private string Render(MachineInfo machine, List<CellResult> cells, double catchUpMBps, double applyPerSecond, double catchUpCpuMicros, double baseBackupSeconds, long backupBytes)
     {
         double[] Rates(string mode, int writers) => [.. cells.Where(c => c.Mode == mode && c.Writers == writers).OrderBy(c => c.Round).Select(c => c.PerSecond)];
         Spread Of(string mode, int writers, Func<CellResult, double> value) => Spread.Of(cells.Where(c => c.Mode == mode && c.Writers == writers).Select(value));
@@ -250,7 +252,7 @@ internal sealed class ReplicationBench(VerbOptions options, int? rounds, bool go
         Line(sb);
         Line(sb, "## Catch-up and base backup");
         Line(sb);
-        Line(sb, $"- Catch-up: **{catchUpMBps:0.0} MB/s** of WAL, **{applyPerSecond:N0} records/s** applied (standby apply rate, including its fsyncs).");
+        Line(sb, $"- Catch-up: **{catchUpMBps:0.0} MB/s** of WAL, **{applyPerSecond:N0} records/s** applied (standby apply rate, including its fsyncs); **{catchUpCpuMicros:0.0} µs of CPU per record** (the whole process while the primary only sends: the standby's receive, verify, WAL write, fsync and apply, and the primary's tail reads and sends).");
         Line(sb, $"- Base backup of a {backupBytes / 1e6:0.0} MB checkpoint: **{baseBackupSeconds:0.00} s** until the new standby's database was open.");
         Line(sb);
         sb.Append(FigureTable.Render(
