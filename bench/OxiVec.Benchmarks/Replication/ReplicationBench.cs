@@ -20,7 +20,12 @@ namespace OxiVec.Benchmarks.Replication;
 /// base backup's time. Writes <c>replication.md</c>. Goal: sync remote flush with one standby at 32 writers reaches at
 /// least 70 % of local-only throughput.
 /// </summary>
-internal sealed class ReplicationBench(VerbOptions options)
+/// <remarks>
+/// Besides the shared options: <c>--rounds N</c> (default 5, 1 with <c>--quick</c>) and <c>--goal-only</c>, which runs
+/// only the goal's pair (local only and sync remote flush with one standby, 32 writers, alternating within each round),
+/// prints each round and the paired ratio, and writes no report: for iterating on the goal.
+/// </remarks>
+internal sealed class ReplicationBench(VerbOptions options, int? rounds, bool goalOnly)
 {
     public const string Verb = "replication";
     private const string Collection = "bench";
@@ -29,7 +34,8 @@ internal sealed class ReplicationBench(VerbOptions options)
 
     private sealed record Mode(string Name, int Standbys, string? Synchronous);
 
-    private sealed record CellResult(string Mode, int Writers, int Round, double PerSecond, double P50Ms, double P99Ms, double CpuMicrosPerCommit, double PrimaryFsyncsPerCommit);
+    private sealed record CellResult(
+        string Mode, int Writers, int Round, double PerSecond, double P50Ms, double P99Ms, double CpuMicrosPerCommit, double PrimaryFsyncsPerCommit, double StandbyFsyncsPerCommit);
 
     private static readonly int[] Writers = [1, 32];
 
@@ -41,14 +47,40 @@ internal sealed class ReplicationBench(VerbOptions options)
         new("quorum ANY 2 of 2, remote flush", 2, "ANY 2 (s1, s2)"),
     ];
 
-    public static int RunVerb(string[] args) => new ReplicationBench(VerbOptions.Parse(Verb, args)).RunAsync().GetAwaiter().GetResult();
+    public static int RunVerb(string[] args)
+    {
+        int? rounds = null;
+        bool goalOnly = false;
+        var rest = new List<string>();
+        for (int i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--goal-only":
+                    goalOnly = true;
+                    break;
+                case "--rounds":
+                    rounds = ++i < args.Length && int.TryParse(args[i], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int n) && n > 0
+                        ? n
+                        : throw new ArgumentException("--rounds needs a positive integer (usage: replication [--quick] [--out DIR] [--allow-dirty] [--rounds N] [--goal-only])");
+                    break;
+                default:
+                    rest.Add(args[i]);
+                    break;
+            }
+        }
+
+        VerbOptions common = VerbOptions.Parse(Verb, [.. rest]);
+        common = common with { CommandLine = "dotnet run -c Release --project bench/OxiVec.Benchmarks -- " + string.Join(' ', [Verb, .. args]) };
+        return new ReplicationBench(common, rounds, goalOnly).RunAsync().GetAwaiter().GetResult();
+    }
 
     private TimeSpan Measured => options.Quick ? TimeSpan.FromSeconds(1.5) : TimeSpan.FromSeconds(6);
 
     private int CatchUpRecords => options.Quick ? 5_000 : 50_000;
 
     /// <summary>Rounds of every cell, alternating modes within a round so that a slower spell of the machine hits all of them alike.</summary>
-    private int Rounds => options.Quick ? 1 : 5;
+    private int Rounds => rounds ?? (options.Quick ? 1 : 5);
 
     private async Task<int> RunAsync()
     {
@@ -63,20 +95,28 @@ internal sealed class ReplicationBench(VerbOptions options)
             for (int round = 0; round < Rounds; round++)
             {
                 Say(Verb, $"round {round + 1}/{Rounds}");
-                foreach (Mode mode in Modes)
+                foreach (Mode mode in goalOnly ? [Modes[0], Modes[2]] : Modes)
                 {
-                    foreach (int writers in Writers)
+                    foreach (int writers in goalOnly ? [32] : Writers)
                     {
                         CellResult cell = await RunCellAsync(Path.Combine(work, $"cell-{cells.Count}"), mode, writers, round).ConfigureAwait(false);
-                        Say(Verb, $"  {mode.Name}, {writers} writers: {cell.PerSecond:N0}/s, p99 {cell.P99Ms:0.00} ms, CPU {cell.CpuMicrosPerCommit:0} µs/commit, primary fsyncs per commit {cell.PrimaryFsyncsPerCommit:0.000}");
+                        Say(Verb, $"  {mode.Name}, {writers} writers: {cell.PerSecond:N0}/s, p50 {cell.P50Ms:0.000} ms, p99 {cell.P99Ms:0.00} ms, CPU {cell.CpuMicrosPerCommit:0} µs/commit, fsyncs per commit: primary {cell.PrimaryFsyncsPerCommit:0.000}, standbys {cell.StandbyFsyncsPerCommit:0.000}");
                         cells.Add(cell);
                     }
                 }
             }
 
-            (double catchUpMBps, double applyPerSecond, double baseBackupSeconds, long backupBytes) = await CatchUpAndBaseBackupAsync(Path.Combine(work, "catchup")).ConfigureAwait(false);
-            Say(Verb, $"catch-up {catchUpMBps:0.0} MB/s, {applyPerSecond:N0} records/s applied; base backup {baseBackupSeconds:0.00} s");
-            string report = Render(machine, cells, catchUpMBps, applyPerSecond, baseBackupSeconds, backupBytes);
+            if (goalOnly)
+            {
+                double[] Rates(string mode) => [.. cells.Where(c => c.Mode == mode).OrderBy(c => c.Round).Select(c => c.PerSecond)];
+                Interval ratio = Bootstrap.PairedRatio(Rates(Modes[2].Name), Rates(Modes[0].Name));
+                Say(Verb, $"goal only: sync remote flush / local only at 32 writers = {ratio.Describe(v => $"{v * 100:0.0} %")} ({Rounds} rounds); no report written");
+                return 0;
+            }
+
+            (double catchUpMBps, double applyPerSecond, double catchUpCpuMicros, double baseBackupSeconds, long backupBytes) = await CatchUpAndBaseBackupAsync(Path.Combine(work, "catchup")).ConfigureAwait(false);
+            Say(Verb, $"catch-up {catchUpMBps:0.0} MB/s, {applyPerSecond:N0} records/s applied, CPU {catchUpCpuMicros:0.0} µs per record; base backup {baseBackupSeconds:0.00} s");
+            string report = Render(machine, cells, catchUpMBps, applyPerSecond, catchUpCpuMicros, baseBackupSeconds, backupBytes);
             Chart(cells, Path.Combine(options.OutDir, "replication.png"));
             string path = Path.Combine(options.OutDir, "replication.md");
             File.WriteAllText(path, report);
@@ -102,6 +142,7 @@ internal sealed class ReplicationBench(VerbOptions options)
         using var stop = new CancellationTokenSource();
         TimeSpan cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         long primarySyncs = db.GetWalMetrics().SyncCount;
+        long standbySyncs = cluster.StandbySyncCount();
         long started = Stopwatch.GetTimestamp();
         Task[] loops = [.. Enumerable.Range(0, writers).Select(w => Task.Run(async () =>
         {
@@ -119,11 +160,12 @@ internal sealed class ReplicationBench(VerbOptions options)
         double seconds = Seconds(started);
         double cpuMicros = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMicroseconds;
         primarySyncs = db.GetWalMetrics().SyncCount - primarySyncs;
+        standbySyncs = cluster.StandbySyncCount() - standbySyncs;
         double[] all = [.. latencies.SelectMany(l => l).Order()];
-        return new CellResult(mode.Name, writers, round, ops / seconds, Percentile(all, 0.50), Percentile(all, 0.99), ops == 0 ? 0 : cpuMicros / ops, ops == 0 ? 0 : primarySyncs / (double)ops);
+        return new CellResult(mode.Name, writers, round, ops / seconds, Percentile(all, 0.50), Percentile(all, 0.99), ops == 0 ? 0 : cpuMicros / ops, ops == 0 ? 0 : primarySyncs / (double)ops, ops == 0 ? 0 : standbySyncs / (double)ops);
     }
 
-    private async Task<(double MBps, double AppliedPerSecond, double BaseBackupSeconds, long BackupBytes)> CatchUpAndBaseBackupAsync(string dir)
+    private async Task<(double MBps, double AppliedPerSecond, double CpuMicrosPerRecord, double BaseBackupSeconds, long BackupBytes)> CatchUpAndBaseBackupAsync(string dir)
     {
         await using Cluster cluster = await Cluster.StartAsync(dir, 1, null).ConfigureAwait(false);
         VectorDatabase db = cluster.Primary;
@@ -138,6 +180,7 @@ internal sealed class ReplicationBench(VerbOptions options)
         long walBytes = db.GetWalMetrics().CurrentSizeBytes - sizeBefore;
         long target = db.AppliedLsn;
         long t = Stopwatch.GetTimestamp();
+        TimeSpan cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         StandbyReceiver again = await cluster.StartStandbyAsync(0).ConfigureAwait(false);
         using (var patience = new CancellationTokenSource(TimeSpan.FromMinutes(5)))
         {
@@ -145,12 +188,13 @@ internal sealed class ReplicationBench(VerbOptions options)
         }
 
         double catchUp = Seconds(t);
+        double cpuPerRecord = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMicroseconds / vectors.Length;
         CheckpointInfo checkpoint = db.Checkpoint();
         t = Stopwatch.GetTimestamp();
         StandbyReceiver fresh = await cluster.StartStandbyAsync(1).ConfigureAwait(false);
         double backup = Seconds(t);
         _ = fresh;
-        return (walBytes / 1e6 / catchUp, vectors.Length / catchUp, backup, checkpoint.Bytes);
+        return (walBytes / 1e6 / catchUp, vectors.Length / catchUp, cpuPerRecord, backup, checkpoint.Bytes);
     }
 
     private static string S(Spread spread, string format) =>
@@ -167,7 +211,7 @@ internal sealed class ReplicationBench(VerbOptions options)
 
     private static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)(p * sorted.Length))];
 
-    private string Render(MachineInfo machine, List<CellResult> cells, double catchUpMBps, double applyPerSecond, double baseBackupSeconds, long backupBytes)
+    private string Render(MachineInfo machine, List<CellResult> cells, double catchUpMBps, double applyPerSecond, double catchUpCpuMicros, double baseBackupSeconds, long backupBytes)
     {
         double[] Rates(string mode, int writers) => [.. cells.Where(c => c.Mode == mode && c.Writers == writers).OrderBy(c => c.Round).Select(c => c.PerSecond)];
         Spread Of(string mode, int writers, Func<CellResult, double> value) => Spread.Of(cells.Where(c => c.Mode == mode && c.Writers == writers).Select(value));
@@ -192,14 +236,14 @@ internal sealed class ReplicationBench(VerbOptions options)
         Line(sb);
         Line(sb, "## Commits");
         Line(sb);
-        Line(sb, "| Mode | Writers | Commits/s, median (range) | vs local only (95 % interval) | p50 (ms) | p99 (ms) | CPU per commit (µs, whole process) | primary fsyncs per commit |");
-        Line(sb, "|---|---:|---:|---:|---:|---:|---:|---:|");
+        Line(sb, "| Mode | Writers | Commits/s, median (range) | vs local only (95 % interval) | p50 (ms) | p99 (ms) | CPU per commit (µs, whole process) | primary fsyncs per commit | standby fsyncs per commit |");
+        Line(sb, "|---|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (Mode mode in Modes)
         {
             foreach (int writers in Writers)
             {
                 string versus = mode == Modes[0] ? "–" : VsLocal(mode.Name, writers).Describe(Pct);
-                Line(sb, $"| {mode.Name} | {writers} | {S(Of(mode.Name, writers, c => c.PerSecond), "N0")} | {versus} | {S(Of(mode.Name, writers, c => c.P50Ms), "0.000")} | {S(Of(mode.Name, writers, c => c.P99Ms), "0.000")} | {S(Of(mode.Name, writers, c => c.CpuMicrosPerCommit), "0")} | {S(Of(mode.Name, writers, c => c.PrimaryFsyncsPerCommit), "0.000")} |");
+                Line(sb, $"| {mode.Name} | {writers} | {S(Of(mode.Name, writers, c => c.PerSecond), "N0")} | {versus} | {S(Of(mode.Name, writers, c => c.P50Ms), "0.000")} | {S(Of(mode.Name, writers, c => c.P99Ms), "0.000")} | {S(Of(mode.Name, writers, c => c.CpuMicrosPerCommit), "0")} | {S(Of(mode.Name, writers, c => c.PrimaryFsyncsPerCommit), "0.000")} | {(mode.Standbys == 0 ? "–" : S(Of(mode.Name, writers, c => c.StandbyFsyncsPerCommit), "0.000"))} |");
             }
         }
 
@@ -208,7 +252,7 @@ internal sealed class ReplicationBench(VerbOptions options)
         Line(sb);
         Line(sb, "## Catch-up and base backup");
         Line(sb);
-        Line(sb, $"- Catch-up: **{catchUpMBps:0.0} MB/s** of WAL, **{applyPerSecond:N0} records/s** applied (standby apply rate, including its fsyncs).");
+        Line(sb, $"- Catch-up: **{catchUpMBps:0.0} MB/s** of WAL, **{applyPerSecond:N0} records/s** applied (standby apply rate, including its fsyncs); **{catchUpCpuMicros:0.0} µs of CPU per record** (the whole process while the primary only sends: the standby's receive, verify, WAL write, fsync and apply, and the primary's tail reads and sends).");
         Line(sb, $"- Base backup of a {backupBytes / 1e6:0.0} MB checkpoint: **{baseBackupSeconds:0.00} s** until the new standby's database was open.");
         Line(sb);
         sb.Append(FigureTable.Render(
@@ -239,6 +283,9 @@ internal sealed class ReplicationBench(VerbOptions options)
         }
 
         public VectorDatabase Primary { get; }
+
+        /// <summary>The fsyncs of every running standby's WAL so far.</summary>
+        public long StandbySyncCount() => _standbys.Sum(s => s is null ? 0 : s.Database.GetWalMetrics().SyncCount);
 
         public static async Task<Cluster> StartAsync(string dir, int standbys, string? synchronous)
         {

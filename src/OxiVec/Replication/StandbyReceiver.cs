@@ -28,6 +28,7 @@ public sealed class StandbyReceiver : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly CancellationTokenSource _stopping = new();
     private readonly SemaphoreSlim _sendLock = new(1, 1); // the receive loop and the flush reporter both send
+    private (object? Channel, StandbyProgress? Progress) _reported; // the last report sent, and on which stream; under _sendLock
     private readonly Lock _statusLock = new();
     private VectorDatabase? _database;
     private StandbyReceiverStatus _status = new(false, 0, 0, 0, 0, 0, null);
@@ -309,14 +310,15 @@ public sealed class StandbyReceiver : IAsyncDisposable
                 case WalBatch batch:
                     AcceptEpoch(batch.Epoch);
                     List<WalReplicatedRecord> records = WalReplicationFrames.Verify(batch.Frames, database.Wal.LastLsn + 1, batch.FirstLsn, batch.LastLsn);
-                    await database.ReceiveReplicatedAsync(records, cancellationToken).ConfigureAwait(false);
+                    // Written (and fsynced, per the policy) is reported before the apply: it is on the primary's commit path.
+                    await database.ReceiveReplicatedAsync(records, cancellationToken, logged: ct => ReportAsync(channel, database, ct)).ConfigureAwait(false);
                     SetStatus(s => s with { PrimaryLastLsn = Math.Max(s.PrimaryLastLsn, batch.PrimaryLastLsn) });
                     await ReportAsync(channel, database, cancellationToken).ConfigureAwait(false);
                     break;
                 case PrimaryKeepalive keepalive:
                     AcceptEpoch(keepalive.Epoch);
                     SetStatus(s => s with { PrimaryLastLsn = Math.Max(s.PrimaryLastLsn, keepalive.PrimaryLastLsn) });
-                    await ReportAsync(channel, database, cancellationToken).ConfigureAwait(false);
+                    await ReportAsync(channel, database, cancellationToken, always: true).ConfigureAwait(false); // a keepalive is answered
                     break;
                 case EpochHistory history:
                     AcceptHistory(history);
@@ -379,13 +381,34 @@ public sealed class StandbyReceiver : IAsyncDisposable
         }
     }
 
-    private async Task ReportAsync(IReplicationChannel<StandbyMessage, PrimaryMessage> channel, VectorDatabase database, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reports this standby's positions unless the last report on <paramref name="channel"/> already said as much
+    /// (<paramref name="always"/>: even then, as the answer to a keepalive). The
+    /// positions are read under the send lock, so reports go out in the order of their positions (never an older
+    /// one after a newer), and the receive loop and the flush reporter, which both report, do not send the same twice.
+    /// </summary>
+    private async ValueTask ReportAsync(
+        IReplicationChannel<StandbyMessage, PrimaryMessage> channel, VectorDatabase database, CancellationToken cancellationToken, bool always = false)
     {
-        // The positions read here are sent, never the shared status: the receive loop and the flush reporter both
-        // report, and a report that read the status after the other one overwrote it with older positions sent those
-        // and lost the fsync it was sent for (a remote-flush commit then waited for the next one).
-        (long written, long flushed, long applied) = PublishPositions(database);
-        await SendAsync(channel, new StandbyProgress(written, flushed, applied), cancellationToken).ConfigureAwait(false);
+        await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            // The positions read here are sent, never the shared status: a report that read the status after the other
+            // reporter overwrote it with older positions sent those and lost the fsync it was sent for.
+            (long written, long flushed, long applied) = PublishPositions(database);
+            var progress = new StandbyProgress(written, flushed, applied);
+            if (!always && ReferenceEquals(_reported.Channel, channel) && _reported.Progress == progress)
+            {
+                return;
+            }
+
+            await channel.SendAsync(progress, cancellationToken).ConfigureAwait(false);
+            _reported = (channel, progress);
+        }
+        finally
+        {
+            _sendLock.Release();
+        }
     }
 
     private async Task SendAsync(IReplicationChannel<StandbyMessage, PrimaryMessage> channel, StandbyMessage message, CancellationToken cancellationToken)

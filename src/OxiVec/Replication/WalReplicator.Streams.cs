@@ -29,7 +29,8 @@ public sealed partial class WalReplicator
             int count;
             try
             {
-                count = reader.Read(buffer, _options.MaxBatchBytes);
+                // Woken by the durable LSN alone (the primary's fsync), there is nothing new to read: no read at all.
+                count = reader.NextLsn <= _wal.WrittenLsn ? reader.Read(buffer, _options.MaxBatchBytes) : 0;
             }
             catch (WalSegmentRemovedException ex)
             {

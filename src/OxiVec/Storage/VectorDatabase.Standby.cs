@@ -71,11 +71,13 @@ public sealed partial class VectorDatabase
 
     /// <summary>
     /// A standby's receive path: appends verified records from the primary to the WAL (waiting per this WAL's sync
-    /// policy), then applies them. Returns the last LSN appended.
+    /// policy), calls <paramref name="logged"/> (the receiver reports its written and flushed LSNs there, so a
+    /// remote-flush commit on the primary does not wait for this apply), then applies them. Returns the last LSN appended.
     /// </summary>
     /// <exception cref="WalFrameException">The records do not continue the log; nothing was written.</exception>
     /// <exception cref="WalFailedException">The WAL or an apply failed.</exception>
-    internal async ValueTask<long> ReceiveReplicatedAsync(IReadOnlyList<WalReplicatedRecord> records, CancellationToken cancellationToken)
+    internal async ValueTask<long> ReceiveReplicatedAsync(
+        IReadOnlyList<WalReplicatedRecord> records, CancellationToken cancellationToken, Func<CancellationToken, ValueTask>? logged = null)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         if (_standby is null)
@@ -94,8 +96,20 @@ public sealed partial class VectorDatabase
             throw;
         }
 
-        ApplyReplicated(records);
-        MaybeCheckpointInBackground(records.Count);
+        try
+        {
+            if (logged is not null)
+            {
+                await logged(cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            // The records are in the WAL: they are applied whatever the callback did (a report on a broken stream
+            // throws), or the standby would resume after them without ever applying them.
+            ApplyReplicated(records);
+            MaybeCheckpointInBackground(records.Count);
+        }
         return last;
     }
 

@@ -14,15 +14,36 @@ internal sealed class ReplicationHarness : IAsyncDisposable
     private readonly TempDirectory _temp = new();
     private readonly List<StandbyReceiver> _receivers = [];
     private readonly CancellationTokenSource _stop = new();
+    private readonly ReplicationOptions _replicationOptions;
+    private readonly long _epoch;
 
     public ReplicationHarness(ReplicationOptions? options = null, VectorDatabaseOptions? primaryOptions = null, long epoch = 1)
     {
         PrimaryOptions = primaryOptions ?? Options();
+        _replicationOptions = options ?? new ReplicationOptions();
+        _epoch = epoch;
         Primary = VectorDatabase.Open(_temp.Sub("primary"), PrimaryOptions);
-        Replicator = new WalReplicator(Primary, options ?? new ReplicationOptions(), epoch);
+        Replicator = new WalReplicator(Primary, _replicationOptions, epoch);
     }
 
     public VectorDatabaseOptions PrimaryOptions { get; }
+
+    /// <summary>The primary's data directory.</summary>
+    public string PrimaryDirectory => _temp.Sub("primary");
+
+    /// <summary>
+    /// Restarts the primary: stops its replicator, closes it, runs <paramref name="whileClosed"/> on its data directory
+    /// (a test simulating what a crash lost), reopens it with a new replicator (same options and epoch). Standbys that
+    /// reconnect from then on reach the new one.
+    /// </summary>
+    public async Task RestartPrimaryAsync(Action<string> whileClosed)
+    {
+        await Replicator.DisposeAsync().AsTask().WaitAsync(Timeout);
+        Primary.Dispose();
+        whileClosed(PrimaryDirectory);
+        Primary = VectorDatabase.Open(PrimaryDirectory, PrimaryOptions);
+        Replicator = new WalReplicator(Primary, _replicationOptions, _epoch);
+    }
 
     public VectorDatabase Primary { get; private set; }
 
@@ -35,8 +56,9 @@ internal sealed class ReplicationHarness : IAsyncDisposable
         Wal = WalConfig.MaximumDurability with { SyncIntervalMs = syncIntervalMs, SegmentSizeBytes = segmentBytes, MaxWalSize = 64 << 20, EnableReplication = true, CheckpointInterval = 1_000_000 },
     };
 
-    /// <summary>Starts a standby that pulls from the primary; each stream it opens gets a new link with <paramref name="faults"/>.</summary>
-    public async Task<StandbyReceiver> StartStandbyAsync(string name, LinkFaults? faults = null, VectorDatabaseOptions? options = null, Action<InMemoryLink>? opened = null)
+    /// <summary>Starts a standby that pulls from the primary; each stream it opens gets a new link with <paramref name="faults"/>; <paramref name="created"/> sees it before it starts.</summary>
+    public async Task<StandbyReceiver> StartStandbyAsync(
+        string name, LinkFaults? faults = null, VectorDatabaseOptions? options = null, Action<InMemoryLink>? opened = null, Action<StandbyReceiver>? created = null)
     {
         faults ??= new LinkFaults();
         var receiver = new StandbyReceiver(StandbyDirectory(name), options ?? Options(), name, Connect, new BaseBackupSource(this))
@@ -45,6 +67,7 @@ internal sealed class ReplicationHarness : IAsyncDisposable
             MaxReconnectDelay = TimeSpan.Zero,
         };
         _receivers.Add(receiver);
+        created?.Invoke(receiver); // before it starts: a test subscribes to its events here
         await receiver.StartAsync(_stop.Token).WaitAsync(Timeout);
         return receiver;
 

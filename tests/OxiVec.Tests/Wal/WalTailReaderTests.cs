@@ -48,6 +48,30 @@ public sealed class WalTailReaderTests
     }
 
     [Fact]
+    public void TailReader_ReadAhead_ReturnsEveryRecordExactly_WithRecordsLargerThanItsBlock_AndRecordsWrittenBetweenReads()
+    {
+        using var temp = new TempDirectory();
+        using var wal = WalManager.Open(Config(temp.Path, segmentSize: 4 << 20));
+        using WalTailReader reader = wal.OpenTailReader(1);
+        var read = new List<WalReplicatedRecord>();
+        long n = 0;
+        foreach (int dimension in (int[])[8, 8, 100_000, 8, 50_000, 8, 8, 70_000, 8])
+        {
+            for (int i = 0; i < 3; i++)
+            {
+                wal.Append(InsertFor(++n, dimension));
+            }
+
+            // The block read ahead ends at the written end; the records written next are read from a new block.
+            read.AddRange(ReadAll(reader, 1 << 20, out _));
+        }
+
+        List<WalRecord> expected = [.. wal.ReadRecords(1)];
+        Assert.Contains(expected, r => r.Payload.Length > WalTailReader.BlockBytes);
+        Assert.Equal(expected.Select(r => (r.Lsn, r.Type, Convert.ToHexString(r.Payload.Span))), read.Select(r => (r.Lsn, r.Type, Convert.ToHexString(r.Payload.Span))));
+    }
+
+    [Fact]
     public void TailReader_FromAnLsnRetentionRemoved_ThrowsTheTypedException()
     {
         using var temp = new TempDirectory();
