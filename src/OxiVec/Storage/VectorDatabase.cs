@@ -36,6 +36,9 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
     // Logged writes not yet applied, in LSN order. Enqueued under _writeLock, applied under _applyLock.
     private readonly ConcurrentQueue<PendingApply> _toApply = new();
     private readonly Lock _applyLock = new();
+
+    /// <summary>Where single writes copy their vector until it is applied (see <see cref="PendingWrite.AcceptLent"/>).</summary>
+    private readonly VectorCopyPool _vectorCopies = new();
     private Exception? _failure; // the WAL's or an apply's failure: set once, read with Volatile (writes, checkpoints)
     private Exception? _applyFailure; // guarded by _applyLock: nothing after it is applied
     private int _disposed;
@@ -177,16 +180,16 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
     /// <exception cref="KeyNotFoundException">No such collection.</exception>
     /// <exception cref="InvalidOperationException">The id exists (use <see cref="Upsert"/> to replace).</exception>
     public long Insert(string collection, string id, ReadOnlyMemory<float> vector, IReadOnlyDictionary<string, MetadataValue>? metadata = null) =>
-        Write([PendingWrite.Accept(WriteKind.Insert, collection, id, vector, metadata)]);
+        Write([PendingWrite.AcceptLent(_vectorCopies, WriteKind.Insert, collection, id, vector, metadata)]);
 
     /// <summary>Inserts a record or replaces the one with the same id. Returns its LSN.</summary>
     public long Upsert(string collection, string id, ReadOnlyMemory<float> vector, IReadOnlyDictionary<string, MetadataValue>? metadata = null) =>
-        Write([PendingWrite.Accept(WriteKind.Upsert, collection, id, vector, metadata)]);
+        Write([PendingWrite.AcceptLent(_vectorCopies, WriteKind.Upsert, collection, id, vector, metadata)]);
 
     /// <summary>Replaces an existing record. Returns its LSN.</summary>
     /// <exception cref="KeyNotFoundException">No such collection or record.</exception>
     public long Update(string collection, string id, ReadOnlyMemory<float> vector, IReadOnlyDictionary<string, MetadataValue>? metadata = null) =>
-        Write([PendingWrite.Accept(WriteKind.Update, collection, id, vector, metadata)]);
+        Write([PendingWrite.AcceptLent(_vectorCopies, WriteKind.Update, collection, id, vector, metadata)]);
 
     /// <summary>Deletes a record. Returns false (and logs nothing) when it does not exist.</summary>
     /// <exception cref="KeyNotFoundException">No such collection.</exception>
@@ -213,12 +216,12 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
     /// <summary>Asynchronous <see cref="Insert"/>.</summary>
     public ValueTask<long> InsertAsync(
         string collection, string id, ReadOnlyMemory<float> vector, IReadOnlyDictionary<string, MetadataValue>? metadata = null, CancellationToken cancellationToken = default) =>
-        WriteAsync([PendingWrite.Accept(WriteKind.Insert, collection, id, vector, metadata)], cancellationToken);
+        WriteAsync([PendingWrite.AcceptLent(_vectorCopies, WriteKind.Insert, collection, id, vector, metadata)], cancellationToken);
 
     /// <summary>Asynchronous <see cref="Upsert"/>.</summary>
     public ValueTask<long> UpsertAsync(
         string collection, string id, ReadOnlyMemory<float> vector, IReadOnlyDictionary<string, MetadataValue>? metadata = null, CancellationToken cancellationToken = default) =>
-        WriteAsync([PendingWrite.Accept(WriteKind.Upsert, collection, id, vector, metadata)], cancellationToken);
+        WriteAsync([PendingWrite.AcceptLent(_vectorCopies, WriteKind.Upsert, collection, id, vector, metadata)], cancellationToken);
 
     /// <summary>Starts a transaction spanning any collections.</summary>
     public VectorTransaction BeginTransaction() => new(this);
@@ -515,7 +518,11 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
                 ApplyLogical(operation, lsn);
             }
 
-            _toApply.Enqueue(new PendingApply(lsn, operations));
+            // A single write's lent vector goes back to the pool once applied: the collection and its index copy it,
+            // the WAL record was encoded above, and nothing else keeps the operation (a prepared transaction's
+            // writes, which outlive the apply, are never lent).
+            float[]? lent = writes is [{ Write.VectorIsLent: true } single] ? single.Write.Vector : null;
+            _toApply.Enqueue(new PendingApply(lsn, operations, lent));
             // A prepare, commit or rollback of a global transaction is fsynced whatever the sync policy: a coordinator acts on the answer.
             bool durable = operations is [StoreOperation.Prepare or StoreOperation.CommitPrepared or StoreOperation.RollbackPrepared];
             return new Staged(lsn, entries, start, durable);
@@ -667,6 +674,11 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
                 }
 
                 _toApply.TryDequeue(out _);
+                if (pending.LentVector is { } lent)
+                {
+                    _vectorCopies.Return(lent); // applied: the store holds its own copy (not returned when applying threw)
+                }
+
                 Volatile.Write(ref _appliedLsn, pending.Lsn);
                 _appliedWaiters.Advance(pending.Lsn);
             }

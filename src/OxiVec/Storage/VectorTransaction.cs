@@ -94,13 +94,14 @@ internal enum WriteKind
 /// </summary>
 internal sealed class PendingWrite
 {
-    private PendingWrite(WriteKind kind, string collection, string id, float[] vector, FrozenMetadata metadata)
+    private PendingWrite(WriteKind kind, string collection, string id, float[] vector, FrozenMetadata metadata, bool vectorIsLent = false)
     {
         Kind = kind;
         Collection = collection;
         Id = id;
         Vector = vector;
         Metadata = metadata;
+        VectorIsLent = vectorIsLent;
     }
 
     public WriteKind Kind { get; }
@@ -115,10 +116,26 @@ internal sealed class PendingWrite
     /// <summary>The store's own read-only copy (empty for a delete or no metadata).</summary>
     public FrozenMetadata Metadata { get; }
 
+    /// <summary>
+    /// True when <see cref="Vector"/> came from the database's <see cref="VectorCopyPool"/>: it goes back there once
+    /// the write is applied, so nothing may keep it past the apply.
+    /// </summary>
+    public bool VectorIsLent { get; }
+
     /// <summary>Copies what the store keeps of a caller's write.</summary>
     public static PendingWrite Accept(
         WriteKind kind, string collection, string id, ReadOnlyMemory<float> vector, IReadOnlyDictionary<string, MetadataValue>? metadata) =>
         kind == WriteKind.Delete
             ? new(kind, collection, id, [], FrozenMetadata.None)
             : new(kind, collection, id, vector.ToArray(), FrozenMetadata.Of(metadata));
+
+    /// <summary>
+    /// <see cref="Accept"/> with the vector copied into an array of <paramref name="copies"/>, for a single write
+    /// whose operations nothing keeps past the apply (not a prepared transaction's, which outlive it).
+    /// </summary>
+    public static PendingWrite AcceptLent(
+        VectorCopyPool copies, WriteKind kind, string collection, string id, ReadOnlyMemory<float> vector, IReadOnlyDictionary<string, MetadataValue>? metadata) =>
+        kind == WriteKind.Delete
+            ? new(kind, collection, id, [], FrozenMetadata.None)
+            : new(kind, collection, id, copies.Copy(vector.Span), FrozenMetadata.Of(metadata), vectorIsLent: true);
 }

@@ -41,6 +41,15 @@ internal sealed class WalCheckpointLag
             return; // nothing changes (every write after the first uncovered one): no closure, no new state
         }
 
+        LoggedChanging(lsn, checkpoint, now);
+    }
+
+    /// <summary>
+    /// The part of <see cref="Logged"/> that swaps in a new state. A method of its own: the closure's captures are
+    /// allocated on entry to the method that declares them, so in <see cref="Logged"/> every write paid for it.
+    /// </summary>
+    private void LoggedChanging(long lsn, bool checkpoint, long now)
+    {
         Update(s =>
         {
             if (checkpoint)

@@ -1,0 +1,109 @@
+using OxiVec.Storage;
+using OxiVec.Wal;
+
+namespace OxiVec.Tests.Storage;
+
+/// <summary>
+/// What a single write allocates on the caller's thread: the vector a write accepts is copied into a pooled buffer
+/// that goes back once the write is applied, so no per-write allocation grows with the dimension.
+/// </summary>
+public sealed class WritePathAllocationTests
+{
+    private const int Dimension = 1024;
+    private const int Ids = 200;
+
+    private static readonly VectorDatabaseOptions Interval = new()
+    {
+        Wal = WalConfig.HighThroughput with { SegmentSizeBytes = 8 << 20, MaxWalSize = 256 << 20, PreallocateSegments = false },
+    };
+
+    [Fact]
+    public void SteadyStateUpsertsInIntervalMode_AllocateLessThanTheVectorTheyWrite()
+    {
+        using var temp = new TempDirectory();
+        using var db = VectorDatabase.Open(temp.Path, Interval);
+        db.CreateCollection("c", new CollectionOptions(Dimension) { Index = IndexKind.Flat });
+        string[] ids = new string[Ids];
+        float[] buffer = new float[Dimension];
+        for (int i = 0; i < ids.Length; i++)
+        {
+            ids[i] = $"r{i}";
+            Fill(buffer, i);
+            db.Insert("c", ids[i], buffer);
+        }
+
+        // Warm-up: every slot replaced at least twice, so the store reuses freed slots and the pool holds buffers.
+        for (int i = 0; i < 4 * Ids; i++)
+        {
+            Fill(buffer, i);
+            db.Upsert("c", ids[i % Ids], buffer);
+        }
+
+        const int Writes = 2_000;
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < Writes; i++)
+        {
+            Fill(buffer, i); // the caller reuses its buffer at once
+            db.Upsert("c", ids[i % Ids], buffer);
+        }
+
+        long perWrite = (GC.GetAllocatedBytesForCurrentThread() - before) / Writes;
+
+        // A copy of the vector per write alone is 4 KiB; what is left (operation, WAL entry and bookkeeping objects)
+        // is well under it. Before the pooled copy this measured about 4.9 KB per upsert.
+        Assert.True(perWrite < 3 * 1024, $"{perWrite} bytes allocated per upsert of a {Dimension}-dimension vector");
+
+        // The reused buffer never reached what was stored: each record holds what its last write accepted.
+        for (int i = Writes - Ids; i < Writes; i++)
+        {
+            Fill(buffer, i);
+            Assert.Equal(buffer, db.Get("c", ids[i % Ids])!.Vector.ToArray());
+        }
+    }
+
+    [Fact]
+    public async Task PooledCopies_AreNeverSharedBetweenConcurrentWriters()
+    {
+        using var temp = new TempDirectory();
+        using var db = VectorDatabase.Open(temp.Path, Interval);
+        db.CreateCollection("c", new CollectionOptions(8) { Index = IndexKind.Flat });
+        const int Writers = 4;
+        const int PerWriter = 500;
+        await Task.WhenAll(Enumerable.Range(0, Writers).Select(w => Task.Run(async () =>
+        {
+            float[] buffer = new float[8];
+            for (int i = 0; i < PerWriter; i++)
+            {
+                Fill(buffer, (w * PerWriter) + i);
+                if (i % 2 == 0)
+                {
+                    db.Insert("c", $"w{w}-{i}", buffer);
+                }
+                else
+                {
+                    await db.InsertAsync("c", $"w{w}-{i}", buffer);
+                }
+
+                Array.Fill(buffer, float.NaN); // scribbled over the moment the call returns
+            }
+        })));
+
+        float[] expected = new float[8];
+        for (int w = 0; w < Writers; w++)
+        {
+            for (int i = 0; i < PerWriter; i++)
+            {
+                Fill(expected, (w * PerWriter) + i);
+                Assert.Equal(expected, db.Get("c", $"w{w}-{i}")!.Vector.ToArray());
+            }
+        }
+    }
+
+    private static void Fill(float[] buffer, int seed)
+    {
+        for (int d = 0; d < buffer.Length; d++)
+        {
+            buffer[d] = seed + (d * 0.001f);
+        }
+    }
+}
