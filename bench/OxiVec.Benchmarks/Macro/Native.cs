@@ -25,12 +25,24 @@ internal static partial class Native
     /// <summary>Context switches of the whole process so far (all threads, ended ones included): voluntary (blocked), involuntary (preempted or yielded).</summary>
     public static (long Voluntary, long Involuntary)? ContextSwitches()
     {
-        if (!OperatingSystem.IsLinux() || Getrusage(0 /* RUSAGE_SELF */, out RUsage usage) != 0)
+        if (!ResourceUsage(0 /* RUSAGE_SELF */, out RUsage usage))
         {
             return null;
         }
 
         return (usage.Nvcsw, usage.Nivcsw);
+    }
+
+    /// <summary>getrusage(<paramref name="who"/>) on Linux; false elsewhere or when the call fails.</summary>
+    public static bool ResourceUsage(int who, out RUsage usage)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            usage = default;
+            return false;
+        }
+
+        return Getrusage(who, out usage) == 0;
     }
 
     [LibraryImport("libc", EntryPoint = "fdatasync", SetLastError = true)]
@@ -41,7 +53,7 @@ internal static partial class Native
 
     /// <summary>struct rusage on 64-bit Linux: two timevals, then fourteen longs.</summary>
     [StructLayout(LayoutKind.Sequential)]
-    private struct RUsage
+    internal struct RUsage
     {
         public long UtimeSec, UtimeUsec, StimeSec, StimeUsec;
         public long Maxrss, Ixrss, Idrss, Isrss, Minflt, Majflt, Nswap, Inblock, Oublock, Msgsnd, Msgrcv, Nsignals, Nvcsw, Nivcsw;

@@ -1,4 +1,4 @@
-using System.Runtime.InteropServices;
+using OxiVec.Benchmarks.Macro;
 
 namespace OxiVec.Benchmarks.Scale;
 
@@ -6,7 +6,7 @@ namespace OxiVec.Benchmarks.Scale;
 /// The calling thread's resource usage (Linux <c>getrusage(RUSAGE_THREAD)</c>): CPU time, page faults and context
 /// switches, so that a slow call can be told apart as preempted, blocked, faulting or busy. Zeros elsewhere.
 /// </summary>
-internal static partial class ThreadUsage
+internal static class ThreadUsage
 {
     private const int RusageThread = 1;
 
@@ -28,22 +28,11 @@ internal static partial class ThreadUsage
     /// <summary>The calling thread's counters now.</summary>
     public static Reading Now()
     {
-        if (!Supported || Getrusage(RusageThread, out RUsage u) != 0)
+        if (!Native.ResourceUsage(RusageThread, out Native.RUsage u))
         {
             return default;
         }
 
         return new Reading((u.UtimeSec + u.StimeSec) * 1_000_000 + u.UtimeUsec + u.StimeUsec, u.Minflt, u.Majflt, u.Nvcsw, u.Nivcsw);
-    }
-
-    [LibraryImport("libc", EntryPoint = "getrusage")]
-    private static partial int Getrusage(int who, out RUsage usage);
-
-    /// <summary>struct rusage on 64-bit Linux: two timevals, then fourteen longs.</summary>
-    [StructLayout(LayoutKind.Sequential)]
-    private struct RUsage
-    {
-        public long UtimeSec, UtimeUsec, StimeSec, StimeUsec;
-        public long Maxrss, Ixrss, Idrss, Isrss, Minflt, Majflt, Nswap, Inblock, Oublock, Msgsnd, Msgrcv, Nsignals, Nvcsw, Nivcsw;
     }
 }
