@@ -16,5 +16,6 @@ if ! command -v etcd >/dev/null 2>&1 || ! command -v etcdctl >/dev/null 2>&1; th
   # The package's service is not wanted: tests start their own members on free loopback ports.
   (systemctl disable --now etcd >/dev/null 2>&1 || service etcd stop >/dev/null 2>&1 || true)
 fi
-promtool --version | head -n 1
-etcd --version | head -n 1
+# sed reads the whole output: `head -n 1` could exit first and, under pipefail, fail the script with SIGPIPE (141).
+promtool --version 2>&1 | sed -n 1p
+etcd --version 2>&1 | sed -n 1p
