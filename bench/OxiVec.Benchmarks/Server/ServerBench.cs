@@ -13,7 +13,7 @@ namespace OxiVec.Benchmarks.Server;
 /// <see cref="VectorDatabase"/> on the same data in the same run, with a C# closed-loop driver and wrk. Writes
 /// <c>server.md</c> and <c>server.png</c>.
 /// </summary>
-internal sealed class ServerBench(ServerBenchOptions options)
+internal sealed partial class ServerBench(ServerBenchOptions options)
 {
     public const string Verb = "server";
     public const int Dimension = 384;
@@ -25,7 +25,7 @@ internal sealed class ServerBench(ServerBenchOptions options)
 
     /// <summary>The verb's entry: host mode (<see cref="ServerHost.Flag"/>) or the benchmark.</summary>
     public static int RunVerb(string[] args) =>
-        args.Length > 0 && args[0] == ServerHost.Flag ? ServerHost.Run(args[1..]) : new ServerBench(ServerBenchOptions.Parse(args)).Run();
+        args.Length > 0 && args[0] == ServerHost.Flag ? ServerHost.Run(args[1..]) : args.Length > 0 && args[0] == CompareFlag ? RunCompare(args[1..]) : new ServerBench(ServerBenchOptions.Parse(args)).Run();
 
     public int Run() => RunAsync().GetAwaiter().GetResult();
 
@@ -203,7 +203,7 @@ internal sealed class ServerBench(ServerBenchOptions options)
     /// Both sides hold the same data: the first queries answer the same ids embedded and over HTTP; and an upsert
     /// answers Qdrant's completed update (the same point is upserted embedded, so the sides stay alike).
     /// </summary>
-    private static async Task CheckSameAnswersAsync(VectorDatabase embedded, HttpLoad http, Workload w)
+    private static async Task CheckSameAnswersAsync(VectorDatabase embedded, HttpLoad http, Workload w, bool searchesOnly = false)
     {
         for (int q = 0; q < Math.Min(5, w.Queries.Length); q++)
         {
@@ -213,6 +213,11 @@ internal sealed class ServerBench(ServerBenchOptions options)
             {
                 throw new InvalidOperationException($"query {q}: the server answered ids [{string.Join(", ", actual)}], the embedded database [{string.Join(", ", expected)}]: the two sides do not hold the same data");
             }
+        }
+
+        if (searchesOnly)
+        {
+            return;
         }
 
         _ = await embedded.UpsertAsync(UpsertCollection, w.WriteIds[0], w.Writes[0]).ConfigureAwait(false);

@@ -15,7 +15,7 @@ namespace OxiVec.Benchmarks.Server;
 /// <param name="SearchesOnly">Measure the search cells only (the report says the upserts were not measured).</param>
 internal sealed record ServerBenchOptions(VerbOptions Common, int Runs, int Concurrency, bool SearchesOnly = false)
 {
-    public const string Usage = "server [--quick] [--runs R] [--concurrency C] [--searches-only] [--out DIR] [--allow-dirty]";
+    public const string Usage = "server [--quick] [--runs R] [--concurrency C] [--searches-only] [--out DIR] [--allow-dirty]; server --compare name:KEY=VALUE,... ... [--quick] [--runs R] [--concurrency C] [--allow-dirty]";
 
     /// <summary>Sizes of one configuration (quick or full).</summary>
     public int Points => Common.Quick ? 1_000 : 20_000;

@@ -17,6 +17,18 @@ internal static class ServerHost
     /// <summary>The flag that selects host mode as the first argument after the verb.</summary>
     public const string Flag = "--host";
 
+    /// <summary>
+    /// Set to 1 or 0 in the host's environment, Kestrel's <c>SocketTransportOptions.WaitForDataBeforeAllocatingBuffer</c>
+    /// instead of the server's (false): for comparing the two (<c>server --compare</c>).
+    /// </summary>
+    public const string WaitForDataVariable = "OXIVEC_BENCH_WAIT_FOR_DATA";
+
+    /// <summary>
+    /// Set to 1 in the host's environment, Kestrel's <c>SocketTransportOptions.UnsafePreferInlineScheduling</c> (requests
+    /// run on the socket threads): for comparing (<c>server --compare</c>); the server does not use it.
+    /// </summary>
+    public const string InlineSchedulingVariable = "OXIVEC_BENCH_INLINE_SCHEDULING";
+
     /// <summary>The line the host prints when it is ready, followed by its URL.</summary>
     public const string ListeningPrefix = "oxivec-bench server host listening on ";
 
@@ -65,7 +77,18 @@ internal static class ServerHost
             // Request logging to the console would measure the console; a deployment logs warnings or ships logs elsewhere.
             ["Logging:LogLevel:Default"] = "Warning",
         };
-        WebApplication app = OxiVecServer.Build([], null, settings);
+        WebApplication app = OxiVecServer.Build([], null, settings, services =>
+        {
+            if (Environment.GetEnvironmentVariable(WaitForDataVariable) is { } wait)
+            {
+                services.Configure<Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets.SocketTransportOptions>(s => s.WaitForDataBeforeAllocatingBuffer = wait == "1");
+            }
+
+            if (Environment.GetEnvironmentVariable(InlineSchedulingVariable) == "1")
+            {
+                services.Configure<Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets.SocketTransportOptions>(s => s.UnsafePreferInlineScheduling = true);
+            }
+        });
         await using (app.ConfigureAwait(false))
         {
             await app.StartAsync().ConfigureAwait(false);

@@ -40,7 +40,7 @@ internal sealed class ServerProcess : IDisposable
 
     /// <summary>Starts a server over <paramref name="dataDirectory"/> and waits until it listens.</summary>
     /// <exception cref="InvalidOperationException">It exited or did not listen within 2 minutes (with its standard error).</exception>
-    public static ServerProcess Start(string dataDirectory, int syncIntervalMs)
+    public static ServerProcess Start(string dataDirectory, int syncIntervalMs, IReadOnlyDictionary<string, string>? environment = null)
     {
         var start = new ProcessStartInfo
         {
@@ -54,6 +54,10 @@ internal sealed class ServerProcess : IDisposable
         // The runtime settings `oxivec serve` ships with (src/OxiVec.Cli/OxiVec.Cli.csproj): methods with loops are
         // compiled optimised at once, so a fresh server does not answer its first seconds from unoptimised code.
         start.Environment[QuickJitForLoopsVariable] = "0";
+        foreach ((string key, string value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[key] = value;
+        }
         string self = Environment.ProcessPath ?? throw new InvalidOperationException("the path of this executable is unknown");
         start.FileName = self;
         if (Path.GetFileNameWithoutExtension(self) == "dotnet")

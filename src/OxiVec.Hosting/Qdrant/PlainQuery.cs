@@ -115,7 +115,11 @@ internal readonly record struct PlainQuery(int Limit, int Offset, float? ScoreTh
         int i = 0;
         while (reader.Read() && reader.TokenType == JsonTokenType.Number)
         {
-            if (i == vector.Length || !reader.TryGetSingle(out float value) || !float.IsFinite(value))
+            // The short way for the common numbers (exact, see FastSingleParser), the reader's own for the rest.
+            float value = 0;
+            if (i == vector.Length
+                || !((!reader.HasValueSequence && FastSingleParser.TryParse(reader.ValueSpan, out value)) || reader.TryGetSingle(out value))
+                || !float.IsFinite(value))
             {
                 return false;
             }
