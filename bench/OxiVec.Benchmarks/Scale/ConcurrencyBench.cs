@@ -29,7 +29,7 @@ internal sealed class ConcurrencyBench(VerbOptions options)
     private sealed record RwRound(double UpsertsAlone, double SearchesAlone, double UpsertsTogether, double SearchesTogether);
 
     private sealed record BuildRound(
-        double OneThreadSeconds, double TwoThreadSeconds, double RecallOne, double RecallTwo, double OneThreadCpuMicros, double TwoThreadCpuMicros);
+        double OneThreadSeconds, double TwoThreadSeconds, double RecallOne, double RecallTwo, double OneThreadCpuMicros, double TwoThreadCpuMicros, long TwoThreadContentions);
 
     public int Run()
     {
@@ -150,11 +150,11 @@ internal sealed class ConcurrencyBench(VerbOptions options)
             // Alternating order, so a load that drifts during a round favours neither side.
             bool oneFirst = r % 2 == 0;
             Say(Verb, $"build round {r + 1}/{rounds}: {n:N0} x {BuildDim}, {(oneFirst ? "1 thread then 2 threads" : "2 threads then 1 thread")}");
-            (double Seconds, double Recall, double CpuMicros) first = BuildWith(points, queries, truth, oneFirst ? 1 : 2);
-            (double Seconds, double Recall, double CpuMicros) second = BuildWith(points, queries, truth, oneFirst ? 2 : 1);
+            (double Seconds, double Recall, double CpuMicros, long Contentions) first = BuildWith(points, queries, truth, oneFirst ? 1 : 2);
+            (double Seconds, double Recall, double CpuMicros, long Contentions) second = BuildWith(points, queries, truth, oneFirst ? 2 : 1);
             var (one, two) = oneFirst ? (first, second) : (second, first);
-            Say(Verb, $"  1 thread {one.Seconds:0.00} s, 2 threads {two.Seconds:0.00} s ({one.Seconds / two.Seconds:0.00}x); CPU per add {one.CpuMicros:0} vs {two.CpuMicros:0} us");
-            result.Add(new BuildRound(one.Seconds, two.Seconds, one.Recall, two.Recall, one.CpuMicros, two.CpuMicros));
+            Say(Verb, $"  1 thread {one.Seconds:0.00} s, 2 threads {two.Seconds:0.00} s ({one.Seconds / two.Seconds:0.00}x); CPU per add {one.CpuMicros:0} vs {two.CpuMicros:0} us; lock contentions with 2 threads {two.Contentions}");
+            result.Add(new BuildRound(one.Seconds, two.Seconds, one.Recall, two.Recall, one.CpuMicros, two.CpuMicros, two.Contentions));
         }
 
         return result;
@@ -162,13 +162,15 @@ internal sealed class ConcurrencyBench(VerbOptions options)
 
     /// <summary>
     /// Builds an index with <paramref name="threads"/> threads adding interleaved ids; returns the seconds, recall@10
-    /// at ef = 64, and the process CPU time per add (all threads, GC included) in microseconds.
+    /// at ef = 64, the process CPU time per add (all threads, GC included) in microseconds, and the lock acquisitions
+    /// that had to wait during the build (<see cref="Monitor.LockContentionCount"/>).
     /// </summary>
-    private static (double Seconds, double Recall, double CpuMicros) BuildWith(float[][] points, float[][] queries, int[][] truth, int threads)
+    private static (double Seconds, double Recall, double CpuMicros, long Contentions) BuildWith(float[][] points, float[][] queries, int[][] truth, int threads)
     {
         using var index = new HnswIndex(BuildDim, DistanceMetric.Euclidean);
         using var process = Process.GetCurrentProcess();
         TimeSpan cpu0 = process.TotalProcessorTime;
+        long contentions0 = Monitor.LockContentionCount;
         double seconds = RunThreads(threads, t =>
         {
             for (int i = t; i < points.Length; i += threads)
@@ -176,6 +178,7 @@ internal sealed class ConcurrencyBench(VerbOptions options)
                 index.Add(i, points[i]);
             }
         });
+        long contentions = Monitor.LockContentionCount - contentions0;
         process.Refresh();
         double cpuMicros = (process.TotalProcessorTime - cpu0).TotalMicroseconds / points.Length;
         if (index.Count != points.Length)
@@ -193,7 +196,7 @@ internal sealed class ConcurrencyBench(VerbOptions options)
             }
         }
 
-        return (seconds, hits / (double)(queries.Length * K), cpuMicros);
+        return (seconds, hits / (double)(queries.Length * K), cpuMicros, contentions);
     }
 
     private void Charts(List<RwRound> rw, List<BuildRound> build, int buildN)
@@ -261,6 +264,8 @@ internal sealed class ConcurrencyBench(VerbOptions options)
         Line(sb, $"Speed-up of 2 threads over 1 (per round, then median): **{S(speedup)}x** — goal ≥ {BuildGoal:0.0}x: {(build.All(b => b.OneThreadSeconds / b.TwoThreadSeconds >= BuildGoal) ? $"**met** in all {build.Count} round(s)" : $"**not met** ({build.Count(b => b.OneThreadSeconds / b.TwoThreadSeconds < BuildGoal)} of {build.Count} round(s) below)")}.");
         Line(sb);
         Line(sb, $"CPU per add, 2 threads / 1 thread (per round, then median): {S(cpuRatio, "0.000")}: two free cores would give about {2 / cpuRatio.Median:0.00}x.");
+        Line(sb);
+        Line(sb, $"Lock acquisitions that had to wait during each 2-thread build (`Monitor.LockContentionCount`, the whole process): {S(Spread.Of(build.Select(b => (double)b.TwoThreadContentions)), "0")} for {buildN:N0} adds (each add takes a stripe lock for its own list and for each of its up to M neighbours on every layer it joins).");
         Line(sb);
         Line(sb, $"During the build rounds {buildMachine}{(buildMachine.EndsWith('*') ? "" : ".")} Two threads can only run twice as fast as one when nothing else wants the two cores; the CPU ratio above does not depend on that.");
         Line(sb);

@@ -29,6 +29,7 @@ internal sealed class ChunkedStore<T>
     private readonly int _mask;
     private T[]?[] _chunks = [];
     private int[] _generations = [];
+    private long _copiedChunks;
 
     /// <param name="stride">Elements per item.</param>
     /// <param name="elementBytes">The size of one element, for the chunk size.</param>
@@ -57,6 +58,15 @@ internal sealed class ChunkedStore<T>
 
     /// <summary>The current table, for readers (capture it once per operation).</summary>
     public ChunkTable<T> Table => new(Volatile.Read(ref _chunks), _shift, Stride);
+
+    /// <summary>
+    /// How many chunks <see cref="Write"/> has copied so far because a live view shared them (copies run only while the
+    /// owning index serialises writers).
+    /// </summary>
+    public long CopiedChunks => Volatile.Read(ref _copiedChunks);
+
+    /// <summary>The size of one chunk in elements.</summary>
+    public int ChunkLength => ItemsPerChunk * Stride;
 
     /// <summary>The number of allocated chunks.</summary>
     public int AllocatedChunks => Volatile.Read(ref _chunks).Count(c => c is not null);
@@ -117,6 +127,7 @@ internal sealed class ChunkedStore<T>
         if (_epoch.HasLiveViews && _epoch.MustCopy(_generations[chunk]))
         {
             data = (T[])data.Clone();
+            _copiedChunks++;
             _generations[chunk] = _epoch.Generation;
             Volatile.Write(ref chunks[chunk], data);
         }

@@ -317,6 +317,8 @@ public sealed partial class HnswIndex
         {
             upper = (int[])upper.Clone();
             upper[0] = _epoch.Generation;
+            _copiedUpperLists++;
+            _copiedUpperBytes += (long)upper.Length * sizeof(int);
             Volatile.Write(ref cell[0], upper);
         }
 

@@ -91,6 +91,8 @@ public sealed partial class HnswIndex : IVectorIndex
     private long _exactFallbacks;
     private long _compactions;
     private long _relinked;
+    private long _copiedUpperLists;
+    private long _copiedUpperBytes;
 
     /// <summary>Creates an empty index.</summary>
     /// <param name="dimension">The number of components of every vector, 1 to 65,536.</param>
@@ -153,6 +155,19 @@ public sealed partial class HnswIndex : IVectorIndex
 
     /// <summary>Nodes linked again by compactions because layer 0 no longer reached them.</summary>
     internal long RelinkedCount => Interlocked.Read(ref _relinked);
+
+    /// <summary>
+    /// What copy-on-write has copied so far for live snapshot views: chunks of every store plus nodes' upper-layer
+    /// lists, and their total size in bytes.
+    /// </summary>
+    internal (long Copies, long Bytes) CopyOnWrite =>
+        (_vectors.CopiedChunks + _layer0.CopiedChunks + _upper.CopiedChunks + _states.CopiedChunks + _levels.CopiedChunks
+            + Volatile.Read(ref _copiedUpperLists),
+         (_vectors.CopiedChunks * _vectors.ChunkLength * sizeof(float))
+            + (_layer0.CopiedChunks * _layer0.ChunkLength * sizeof(int))
+            + (_upper.CopiedChunks * _upper.ChunkLength * IntPtr.Size)
+            + ((_states.CopiedChunks * _states.ChunkLength) + (_levels.CopiedChunks * _levels.ChunkLength))
+            + Volatile.Read(ref _copiedUpperBytes));
 
     /// <summary>The top layer of the graph, -1 when empty.</summary>
     internal int MaxLevel => Unpack(Volatile.Read(ref _top)).Level;

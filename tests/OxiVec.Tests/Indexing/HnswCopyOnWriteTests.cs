@@ -1,0 +1,63 @@
+using OxiVec.Indexing;
+
+namespace OxiVec.Tests.Indexing;
+
+/// <summary>
+/// What an add copies while a snapshot view (a checkpoint being written) shares the index's chunks: the goal is a
+/// write that never waits long for a checkpoint, so one add must copy a few small chunks, not megabytes.
+/// </summary>
+public sealed class HnswCopyOnWriteTests
+{
+    private const int Dimension = 32;
+
+    [Fact]
+    public void AnAddDuringAView_CopiesOnlyAFewSmallChunks_AndNothingOnceTheViewIsGone()
+    {
+        var random = new Random(12);
+        float[][] centres = IndexTestData.Centres(random, 8, Dimension);
+        float[][] points = IndexTestData.Clustered(random, centres, 4_000, 0.3f);
+        var parameters = new HnswParameters { M = 16, EfConstruction = 64, Seed = 5 };
+        using var index = new HnswIndex(Dimension, DistanceMetric.Euclidean, parameters);
+        for (int i = 0; i < 3_000; i++)
+        {
+            index.Add(i, points[i]);
+        }
+
+        (long copies, long bytes) before = index.CopyOnWrite;
+        Assert.Equal((0L, 0L), before);
+        int next = 3_000;
+        using (IndexSnapshotView view = index.CaptureSnapshot())
+        {
+            // The first adds after the capture copy the most (nothing is copied yet); measure each one.
+            long maxCopies = 0;
+            long maxBytes = 0;
+            for (; next < 3_050; next++)
+            {
+                (long copies, long bytes) start = index.CopyOnWrite;
+                index.Add(next, points[next]);
+                (long copies, long bytes) end = index.CopyOnWrite;
+                maxCopies = Math.Max(maxCopies, end.copies - start.copies);
+                maxBytes = Math.Max(maxBytes, end.bytes - start.bytes);
+            }
+
+            // Its own slot in 5 stores, plus the layer-0 chunks of at most M neighbours (and upper lists, rare).
+            Assert.InRange(maxCopies, 1, 5 + 16 + 8);
+
+            // Fixed: a vector chunk (1,024 x 32 floats), the state and level chunks (64 KiB each), an upper chunk
+            // (8 KiB); then at most 17 layer-0 chunks of at most 128 blocks of 33 ints (16.5 KiB each).
+            const long linkChunk = 128 * 33 * sizeof(int);
+            const long fixedPart = (1_024L * Dimension * sizeof(float)) + (2 * 65_536) + (1_024 * 8);
+            Assert.InRange(maxBytes, 1, fixedPart + (17 * linkChunk) + (8 * 1_024));
+            Assert.Equal(3_050, index.Count);
+            Assert.Equal(3_000, view.Count);
+        }
+
+        (long copies, long bytes) afterView = index.CopyOnWrite;
+        for (; next < 3_100; next++)
+        {
+            index.Add(next, points[next]);
+        }
+
+        Assert.Equal(afterView, index.CopyOnWrite);
+    }
+}
