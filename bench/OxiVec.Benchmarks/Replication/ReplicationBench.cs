@@ -35,7 +35,8 @@ internal sealed class ReplicationBench(VerbOptions options, int? rounds, bool go
     private sealed record Mode(string Name, int Standbys, string? Synchronous);
 
     private sealed record CellResult(
-        string Mode, int Writers, int Round, double PerSecond, double P50Ms, double P99Ms, double CpuMicrosPerCommit, double PrimaryFsyncsPerCommit, double StandbyFsyncsPerCommit);
+        string Mode, int Writers, int Round, double PerSecond, double P50Ms, double P99Ms, double CpuMicrosPerCommit, double PrimaryFsyncsPerCommit, double StandbyFsyncsPerCommit,
+        double ContextSwitchesPerCommit, double BatchesPerCommit, double ReportsPerCommit);
 
     private static readonly int[] Writers = [1, 32];
 
@@ -92,6 +93,7 @@ internal sealed class ReplicationBench(VerbOptions options, int? rounds, bool go
             ThreadPool.GetMinThreads(out int workers, out int io);
             _ = ThreadPool.SetMinThreads(Math.Max(workers, 64 + Environment.ProcessorCount), io);
             var cells = new List<CellResult>();
+            Say(Verb, $"thread pool: idle workers spin {ThreadPoolSpinLimit()}");
             for (int round = 0; round < Rounds; round++)
             {
                 Say(Verb, $"round {round + 1}/{Rounds}");
@@ -100,7 +102,7 @@ internal sealed class ReplicationBench(VerbOptions options, int? rounds, bool go
                     foreach (int writers in goalOnly ? [32] : Writers)
                     {
                         CellResult cell = await RunCellAsync(Path.Combine(work, $"cell-{cells.Count}"), mode, writers, round).ConfigureAwait(false);
-                        Say(Verb, $"  {mode.Name}, {writers} writers: {cell.PerSecond:N0}/s, p50 {cell.P50Ms:0.000} ms, p99 {cell.P99Ms:0.00} ms, CPU {cell.CpuMicrosPerCommit:0} µs/commit, fsyncs per commit: primary {cell.PrimaryFsyncsPerCommit:0.000}, standbys {cell.StandbyFsyncsPerCommit:0.000}");
+                        Say(Verb, $"  {mode.Name}, {writers} writers: {cell.PerSecond:N0}/s, p50 {cell.P50Ms:0.000} ms, p99 {cell.P99Ms:0.00} ms, CPU {cell.CpuMicrosPerCommit:0} µs/commit, context switches {cell.ContextSwitchesPerCommit:0.00}/commit, fsyncs per commit: primary {cell.PrimaryFsyncsPerCommit:0.000}, standbys {cell.StandbyFsyncsPerCommit:0.000}; messages per commit: to standbys {cell.BatchesPerCommit:0.000}, from standbys {cell.ReportsPerCommit:0.000}");
                         cells.Add(cell);
                     }
                 }
@@ -141,6 +143,8 @@ internal sealed class ReplicationBench(VerbOptions options, int? rounds, bool go
         long ops = 0;
         using var stop = new CancellationTokenSource();
         TimeSpan cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+        long switchesBefore = ContextSwitches();
+        (long toStandbys, long fromStandbys) = (cluster.Messages.FromPrimary, cluster.Messages.ToPrimary);
         long primarySyncs = db.GetWalMetrics().SyncCount;
         long standbySyncs = cluster.StandbySyncCount();
         long started = Stopwatch.GetTimestamp();
@@ -159,10 +163,13 @@ internal sealed class ReplicationBench(VerbOptions options, int? rounds, bool go
         await Task.WhenAll(loops).ConfigureAwait(false);
         double seconds = Seconds(started);
         double cpuMicros = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMicroseconds;
+        double switches = ContextSwitches() - switchesBefore;
+        (toStandbys, fromStandbys) = (cluster.Messages.FromPrimary - toStandbys, cluster.Messages.ToPrimary - fromStandbys);
         primarySyncs = db.GetWalMetrics().SyncCount - primarySyncs;
         standbySyncs = cluster.StandbySyncCount() - standbySyncs;
         double[] all = [.. latencies.SelectMany(l => l).Order()];
-        return new CellResult(mode.Name, writers, round, ops / seconds, Percentile(all, 0.50), Percentile(all, 0.99), ops == 0 ? 0 : cpuMicros / ops, ops == 0 ? 0 : primarySyncs / (double)ops, ops == 0 ? 0 : standbySyncs / (double)ops);
+        return new CellResult(mode.Name, writers, round, ops / seconds, Percentile(all, 0.50), Percentile(all, 0.99), ops == 0 ? 0 : cpuMicros / ops, ops == 0 ? 0 : primarySyncs / (double)ops, ops == 0 ? 0 : standbySyncs / (double)ops,
+            ops == 0 ? 0 : switches / ops, ops == 0 ? 0 : toStandbys / (double)ops, ops == 0 ? 0 : fromStandbys / (double)ops);
     }
 
     private async Task<(double MBps, double AppliedPerSecond, double CpuMicrosPerRecord, double BaseBackupSeconds, long BackupBytes)> CatchUpAndBaseBackupAsync(string dir)
@@ -209,6 +216,17 @@ internal sealed class ReplicationBench(VerbOptions options, int? rounds, bool go
                 [.. Writers.Select(w => Spread.Of(cells.Where(c => c.Mode == m.Name && c.Writers == w).Select(c => c.PerSecond)))]))],
             log: false, Scale.ScaleCharts.Rate);
 
+    /// <summary>The thread pool's idle spin setting in effect, as configured (environment first, then runtimeconfig).</summary>
+    private static string ThreadPoolSpinLimit() =>
+        Environment.GetEnvironmentVariable("DOTNET_ThreadPool_UnfairSemaphoreSpinLimit") is { Length: > 0 } env
+            ? $"up to {env} (DOTNET_ThreadPool_UnfairSemaphoreSpinLimit)"
+            : AppContext.GetData("System.Threading.ThreadPool.UnfairSemaphoreSpinLimit") is { } configured
+                ? $"up to {configured} (System.Threading.ThreadPool.UnfairSemaphoreSpinLimit)"
+                : "as long as the runtime's default UnfairSemaphoreSpinLimit says";
+
+    /// <summary>The process's voluntary and involuntary context switches so far (0 where getrusage is unavailable).</summary>
+    private static long ContextSwitches() => Macro.Native.ResourceUsage(0 /* RUSAGE_SELF */, out Macro.Native.RUsage u) ? u.Nvcsw + u.Nivcsw : 0;
+
     private static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)(p * sorted.Length))];
 
     private string Render(MachineInfo machine, List<CellResult> cells, double catchUpMBps, double applyPerSecond, double catchUpCpuMicros, double baseBackupSeconds, long backupBytes)
@@ -232,18 +250,19 @@ internal sealed class ReplicationBench(VerbOptions options, int? rounds, bool go
         Line(sb);
         Line(sb, $"- Single-point upserts (`VectorDatabase.UpsertAsync`, awaited) of {Dimension}-dimension vectors into a flat collection, ids from a pool of 1,000 per writer; every WAL (primary and standbys) fsyncs each commit before acknowledging it (SyncIntervalMs = 0). Closed loops: each writer sends its next upsert when the previous one was acknowledged; {Measured.TotalSeconds:0.#} s per cell, latency p50/p99 over all operations of a cell; tables give the median over rounds with the range (min–max).");
         Line(sb, "- Standbys are `StandbyReceiver`s in this process, each in its own data directory, streaming from the primary's `WalReplicator` over gRPC (HTTP/2, Kestrel on 127.0.0.1, `GrpcReplication.ConnectToPrimary`): the serve host's transport, without the REST layer. Everything shares this machine's cores and disk.");
+        Line(sb, $"- .NET thread pool: idle workers spin {ThreadPoolSpinLimit()} before they sleep (the spinning is CPU taken from the commits on a small machine; it shows as context switches per commit).");
         Line(sb, $"- Catch-up: a standby is stopped, {CatchUpRecords:N0} upserts are written, the standby is started again; time until it has applied the last one. Base backup: after a checkpoint, a new standby in an empty directory; time until its database is open.");
         Line(sb);
         Line(sb, "## Commits");
         Line(sb);
-        Line(sb, "| Mode | Writers | Commits/s, median (range) | vs local only (95 % interval) | p50 (ms) | p99 (ms) | CPU per commit (µs, whole process) | primary fsyncs per commit | standby fsyncs per commit |");
-        Line(sb, "|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        Line(sb, "| Mode | Writers | Commits/s, median (range) | vs local only (95 % interval) | p50 (ms) | p99 (ms) | CPU per commit (µs, whole process) | context switches per commit (whole process) | primary fsyncs per commit | standby fsyncs per commit | messages per commit (to standbys + from standbys) |");
+        Line(sb, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (Mode mode in Modes)
         {
             foreach (int writers in Writers)
             {
                 string versus = mode == Modes[0] ? "–" : VsLocal(mode.Name, writers).Describe(Pct);
-                Line(sb, $"| {mode.Name} | {writers} | {S(Of(mode.Name, writers, c => c.PerSecond), "N0")} | {versus} | {S(Of(mode.Name, writers, c => c.P50Ms), "0.000")} | {S(Of(mode.Name, writers, c => c.P99Ms), "0.000")} | {S(Of(mode.Name, writers, c => c.CpuMicrosPerCommit), "0")} | {S(Of(mode.Name, writers, c => c.PrimaryFsyncsPerCommit), "0.000")} | {(mode.Standbys == 0 ? "–" : S(Of(mode.Name, writers, c => c.StandbyFsyncsPerCommit), "0.000"))} |");
+                Line(sb, $"| {mode.Name} | {writers} | {S(Of(mode.Name, writers, c => c.PerSecond), "N0")} | {versus} | {S(Of(mode.Name, writers, c => c.P50Ms), "0.000")} | {S(Of(mode.Name, writers, c => c.P99Ms), "0.000")} | {S(Of(mode.Name, writers, c => c.CpuMicrosPerCommit), "0")} | {S(Of(mode.Name, writers, c => c.ContextSwitchesPerCommit), "0.00")} | {S(Of(mode.Name, writers, c => c.PrimaryFsyncsPerCommit), "0.000")} | {(mode.Standbys == 0 ? "–" : S(Of(mode.Name, writers, c => c.StandbyFsyncsPerCommit), "0.000"))} | {(mode.Standbys == 0 ? "–" : $"{S(Of(mode.Name, writers, c => c.BatchesPerCommit), "0.000")} + {S(Of(mode.Name, writers, c => c.ReportsPerCommit), "0.000")}")} |");
             }
         }
 
@@ -313,11 +332,17 @@ internal sealed class ReplicationBench(VerbOptions options, int? rounds, bool go
 
         public async Task<StandbyReceiver> StartStandbyAsync(int index)
         {
-            var receiver = new StandbyReceiver(Path.Combine(_dir, $"s{index + 1}"), DatabaseOptions(replicate: false), $"s{index + 1}", _connection!.Connect, _connection.BaseBackup);
+            var receiver = new StandbyReceiver(Path.Combine(_dir, $"s{index + 1}"), DatabaseOptions(replicate: false), $"s{index + 1}", ConnectCountingAsync, _connection!.BaseBackup);
             await receiver.StartAsync(CancellationToken.None).ConfigureAwait(false);
             _standbys[index] = receiver;
             return receiver;
         }
+
+        /// <summary>Messages over every standby's stream so far.</summary>
+        public MessageCount Messages { get; } = new();
+
+        private async ValueTask<IReplicationChannel<StandbyMessage, PrimaryMessage>> ConnectCountingAsync(CancellationToken cancellationToken) =>
+            new CountingChannel(await _connection!.Connect(cancellationToken).ConfigureAwait(false), Messages);
 
         public async Task StopStandbyAsync(int index)
         {

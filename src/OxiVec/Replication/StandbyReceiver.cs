@@ -276,7 +276,9 @@ public sealed class StandbyReceiver : IAsyncDisposable
             ulong digest = last > 0 && wal.TryReadRecord(last) is { } record ? RecordDigest.Of(record) : 0;
             await SendAsync(channel, new StandbyHello(_name, last, digest, Status.Epoch), stream.Token).ConfigureAwait(false);
             SetStatus(s => s with { Connected = true });
-            Task reporter = ReportFlushesAsync(channel, database, stream.Token);
+            // With an fsync per batch (SyncIntervalMs = 0) every flush is reported by its batch's own report: no
+            // reporter waking at each position change (a thread-pool dispatch per write and per fsync) to find nothing new.
+            Task reporter = wal.Config.SyncIntervalMs == 0 ? Task.CompletedTask : ReportFlushesAsync(channel, database, stream.Token);
             try
             {
                 await ReceiveLoopAsync(channel, database, stream.Token).ConfigureAwait(false);
