@@ -57,13 +57,15 @@ internal static class GroupCommitGoal
 
         sb.Append("### Group commit at ").Append(r.Options.WriterCounts[^1]).Append(" writers (issue 12, goal 2)\n\n");
         sb.Append("SyncIntervalMs = 0. *× one writer* pairs each round's cell with the 1-writer cell of the same round. *p99 in fsyncs* divides each run's p99 commit latency by the WAL's own average fsync time in that run (`LifetimeAvgSyncLatencyMs`). *CPU per commit* is process CPU time (all threads) over commits. Async tasks await `WalManager.AppendAsync` on the thread pool.\n\n");
-        sb.Append("| Writers | Commits/s | × one writer | Target ≥ 16× | p99 | WAL fsync avg | p99 in fsyncs | Target ≤ 3 | Commits per fsync | CPU per commit | Context switches per commit |\n");
-        sb.Append("|---|---:|---:|---|---:|---:|---:|---|---:|---:|---:|\n");
+        sb.Append("*Disk busy* is the share of the run's wall time the WAL spent inside fsyncs (fsyncs × their average time over the run's duration): below 100 % the disk waits for the next batch to form. *Context switches* are the process's per commit (getrusage): voluntary (a thread blocked) / involuntary (preempted or yielded).\n\n");
+        sb.Append("| Writers | Commits/s | × one writer | Target ≥ 16× | p99 | WAL fsync avg | p99 in fsyncs | Target ≤ 3 | Commits per fsync | Disk busy | CPU per commit | Context switches per commit |\n");
+        sb.Append("|---|---:|---:|---|---:|---:|---:|---|---:|---:|---:|---:|\n");
         foreach (Row row in rows)
         {
             sb.Append(CultureInfo.InvariantCulture, $"| {row.Writers} | {Report.Rate(Med(row.Runs, x => x.CommitsPerSecond))} | {row.Scale.Describe(x => x.ToString("0.0", Inv) + "×")} | {Verdicts.Words(row.ScaleVerdict)} | ")
               .Append(CultureInfo.InvariantCulture, $"{Report.Latency(Med(row.Runs, x => x.Latency.P99Us))} | {Report.Latency(Med(row.Runs, x => x.WalAvgSyncMs * 1000))} | {row.P99Fsyncs.Describe(x => x.ToString("0.0", Inv))} | {Verdicts.Words(row.P99Verdict)} | ")
-              .Append(CultureInfo.InvariantCulture, $"{Med(row.Runs, x => x.CommitsPerSync):0.0} | {Report.Latency(Med(row.Runs, x => x.CpuMicrosPerCommit))} | {Med(row.Runs, x => (x.VoluntarySwitches + x.InvoluntarySwitches) / x.Commits):0.00} |\n");
+              .Append(CultureInfo.InvariantCulture, $"{Med(row.Runs, x => x.CommitsPerSync):0.0} | {Med(row.Runs, DiskBusy):0%} | {Report.Latency(Med(row.Runs, x => x.CpuMicrosPerCommit))} | ")
+              .Append(CultureInfo.InvariantCulture, $"{Med(row.Runs, x => x.VoluntarySwitches / x.Commits):0.00} / {Med(row.Runs, x => x.InvoluntarySwitches / x.Commits):0.00} |\n");
         }
 
         sb.Append("\nCommits per fsync (`WalMetrics.CommitsPerSyncHistogram`, summed over the repeats): how many fsyncs acknowledged a batch of that size.\n\n");
@@ -83,6 +85,42 @@ internal static class GroupCommitGoal
 
         sb.Append('\n');
     }
+
+    /// <summary>
+    /// The report of <c>wal --group-commit</c>: the goal's section, the one-writer reference cell and the per-round figures
+    /// (so an A/B comparison of two builds can pair rounds).
+    /// </summary>
+    public static string Render(BenchResults r)
+    {
+        var sb = new StringBuilder();
+        HarnessOptions o = r.Options;
+        sb.Append("# OxiVec group commit (issue 12, goal 2)\n\n");
+        sb.Append(ReportStamp.Render("wal --group-commit", o.Code, o.Quick));
+        sb.Append(CultureInfo.InvariantCulture, $"Produced by `{o.CommandLine()}` on {r.Machine.Date:yyyy-MM-dd HH:mm} UTC; {o.Repeats} round(s) of {o.RunDuration.TotalSeconds:0.#} s runs, the cells of a round back to back; whole run {r.Elapsed.TotalSeconds:F0} s. Other load: {r.OtherLoad}.\n\n");
+        if (r.Cells.TryGetValue(new CellKey(CellKind.Wal, 0, o.WriterCounts[0]), out IReadOnlyList<WorkloadRun>? one) && one.Count > 0)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"One writer: {Report.Rate(Med(one, x => x.CommitsPerSecond))} commits/s, p99 {Report.Latency(Med(one, x => x.Latency.P99Us))}, fsync avg {Report.Latency(Med(one, x => x.WalAvgSyncMs * 1000))}, disk busy {Med(one, DiskBusy):0%}, ")
+              .Append(CultureInfo.InvariantCulture, $"CPU per commit {Report.Latency(Med(one, x => x.CpuMicrosPerCommit))}, context switches per commit {Med(one, x => x.VoluntarySwitches / x.Commits):0.00} / {Med(one, x => x.InvoluntarySwitches / x.Commits):0.00}.\n\n");
+        }
+
+        Section(sb, r);
+        sb.Append("Per round:\n\n| Round | Cell | Commits/s | p99 | p99 in fsyncs | Commits per fsync | Disk busy | CPU per commit | Context switches per commit |\n|---:|---|---:|---:|---:|---:|---:|---:|---:|\n");
+        foreach ((CellKey cell, IReadOnlyList<WorkloadRun> runs) in r.Cells.OrderBy(kv => kv.Key.Kind).ThenBy(kv => kv.Key.Writers))
+        {
+            for (int i = 0; i < runs.Count; i++)
+            {
+                WorkloadRun x = runs[i];
+                sb.Append(CultureInfo.InvariantCulture, $"| {i + 1} | {cell} | {Report.Rate(x.CommitsPerSecond)} | {Report.Latency(x.Latency.P99Us)} | {x.Latency.P99Us / 1000 / x.WalAvgSyncMs:0.00} | {x.CommitsPerSync:0.0} | {DiskBusy(x):0%} | ")
+                  .Append(CultureInfo.InvariantCulture, $"{Report.Latency(x.CpuMicrosPerCommit)} | {x.VoluntarySwitches / x.Commits:0.00} / {x.InvoluntarySwitches / x.Commits:0.00} |\n");
+            }
+        }
+
+        sb.Append('\n');
+        return sb.ToString();
+    }
+
+    /// <summary>The share of the run's wall time spent in fsyncs (fsyncs × the WAL's average fsync time over the run's duration).</summary>
+    private static double DiskBusy(WorkloadRun x) => x.Syncs * x.WalAvgSyncMs / 1000 / x.Seconds;
 
     private static double Med(IReadOnlyList<WorkloadRun> runs, Func<WorkloadRun, double> pick) => Spread.Of(runs.Select(pick)).Median;
 }

@@ -10,6 +10,7 @@ internal sealed record HarnessOptions
         OxiVec WAL macro benchmark.
 
         dotnet run -c Release --project bench/OxiVec.Benchmarks -- [--quick] [--out DIR] [--dir DIR]
+        dotnet run -c Release --project bench/OxiVec.Benchmarks -- wal --group-commit [--repeats N] [--quick]
         dotnet run -c Release --project bench/OxiVec.Benchmarks -- micro [BenchmarkDotNet arguments]
 
           --quick      short run (about 30 s of measurement, 1 repeat); default output is a new temp directory
@@ -17,6 +18,10 @@ internal sealed record HarnessOptions
                        (default: bench/results under the repository root, found by walking up to OxiVec.slnx)
           --dir DIR    parent directory for the temporary WAL directories and disk-probe files (default: the
                        system temp directory); the disk measured is the disk of this directory
+          --group-commit  only issue 12's goal 2 (SyncIntervalMs = 0: 1 writer, 32 threads, 32 async tasks),
+                       interleaved, no disk probes or peers; writes wal-group-commit.md (default output: a new
+                       temp directory); for A/B runs of group commit changes
+          --repeats N  repeats of every cell (default: 1 with --quick, else 5)
           --allow-dirty  measure a working tree with uncommitted changes (the report then says "dirty tree")
           -h, --help   this text
         """;
@@ -28,6 +33,12 @@ internal sealed record HarnessOptions
     public string? WorkDir { get; init; }
 
     public bool ShowHelp { get; init; }
+
+    /// <summary>Measure only the group-commit goal's cells (<c>--group-commit</c>).</summary>
+    public bool GroupCommitOnly { get; init; }
+
+    /// <summary>Repeats given with <c>--repeats</c> (null: the mode's default).</summary>
+    public int? RepeatsOverride { get; init; }
 
     /// <summary>The commit and tree state measured (checked by <see cref="Parse"/>).</summary>
     public Trust.CodeState Code { get; init; } = new(null, null, "not detected");
@@ -45,7 +56,7 @@ internal sealed record HarnessOptions
     public IReadOnlyList<int> PeerWriterCounts => WriterCounts;
 
     /// <summary>Repeats of every cell, OxiVec's and the peers' (medians and min/max are over these).</summary>
-    public int Repeats => Quick ? 1 : 5;
+    public int Repeats => RepeatsOverride ?? (Quick ? 1 : 5);
 
     /// <summary>
     /// How long one WAL, baseline or peer run measures (it stops earlier at <see cref="MaxOpsPerRun"/>); with 5
@@ -64,7 +75,8 @@ internal sealed record HarnessOptions
 
     public static HarnessOptions Parse(IReadOnlyList<string> args)
     {
-        bool quick = false, help = false, allowDirty = false;
+        bool quick = false, help = false, allowDirty = false, groupCommit = false;
+        int? repeats = null;
         string? outDir = null, workDir = null;
         for (int i = 0; i < args.Count; i++)
         {
@@ -79,6 +91,15 @@ internal sealed record HarnessOptions
                     break;
                 case "--dir":
                     workDir = Value(args, ref i, a);
+                    break;
+                case "--group-commit":
+                    groupCommit = true;
+                    break;
+                case "--repeats":
+                    string count = Value(args, ref i, a);
+                    repeats = int.TryParse(count, NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n is >= 1 and <= 100
+                        ? n
+                        : throw new ArgumentException($"--repeats needs a whole number from 1 to 100, not '{count}'");
                     break;
                 case "--allow-dirty":
                     allowDirty = true;
@@ -99,7 +120,11 @@ internal sealed record HarnessOptions
             code.EnsureMeasurable(allowDirty);
         }
 
-        return new HarnessOptions { Quick = quick, OutDir = outDir, WorkDir = workDir, ShowHelp = help, Arguments = [.. args], Code = code };
+        return new HarnessOptions
+        {
+            Quick = quick, OutDir = outDir, WorkDir = workDir, ShowHelp = help, GroupCommitOnly = groupCommit, RepeatsOverride = repeats,
+            Arguments = [.. args], Code = code,
+        };
     }
 
     /// <summary>The command line that reproduces this run, as a reader would type it from the repository root.</summary>
@@ -115,7 +140,7 @@ internal sealed record HarnessOptions
     {
         if (i + 1 >= args.Count || args[i + 1].StartsWith("--", StringComparison.Ordinal))
         {
-            throw new ArgumentException($"{name} needs a directory");
+            throw new ArgumentException($"{name} needs a value");
         }
 
         i++;

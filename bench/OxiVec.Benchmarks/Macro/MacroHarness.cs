@@ -48,7 +48,68 @@ internal sealed class MacroHarness(HarnessOptions options)
             return 0;
         }
 
-        return new MacroHarness(options).Run();
+        return options.GroupCommitOnly ? new MacroHarness(options).RunGroupCommit() : new MacroHarness(options).Run();
+    }
+
+    /// <summary>
+    /// <c>--group-commit</c>: only the cells of issue 12's goal 2 (SyncIntervalMs = 0; one writer, the largest writer
+    /// count as threads and as async tasks), interleaved round by round; writes wal-group-commit.md.
+    /// </summary>
+    public int RunGroupCommit()
+    {
+        long started = Stopwatch.GetTimestamp();
+        string outDir = options.OutDir is { } given ? Path.GetFullPath(given)
+            : Path.Combine(Path.GetTempPath(), "oxivec-bench-results-" + DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture));
+        string workParent = Path.GetFullPath(options.WorkDir ?? Path.GetTempPath());
+        if (!Directory.Exists(workParent))
+        {
+            throw new DirectoryNotFoundException($"the work directory '{workParent}' does not exist");
+        }
+
+        Directory.CreateDirectory(outDir);
+        string workRoot = Path.Combine(workParent, "oxivec-bench-" + Guid.NewGuid().ToString("N")[..12]);
+        Directory.CreateDirectory(workRoot);
+        try
+        {
+            SystemLoad load = SystemLoad.Snapshot();
+            MachineInfo machine = MachineInfo.Collect(workRoot);
+            var data = new Dataset();
+            var workload = new Workload(data, workRoot, Peers.FasterLogConfig.Recommended);
+            int writers = options.WriterCounts[^1];
+            CellKey[] plan = [new(CellKind.Wal, 0, options.WriterCounts[0]), new(CellKind.Wal, 0, writers), new(CellKind.WalAsync, 0, writers)];
+            Progress($"group commit only: {options.Repeats} repeat(s), {options.RunDuration.TotalSeconds:F1} s per run, work dir {workRoot}");
+            TimeSpan warm = TimeSpan.FromMilliseconds(options.Quick ? 250 : 500);
+            foreach (CellKey cell in plan)
+            {
+                _ = workload.Run(cell, warm, options.MaxOpsPerRun);
+            }
+
+            var cells = plan.ToDictionary(c => c, _ => new List<WorkloadRun>());
+            for (int r = 0; r < options.Repeats; r++)
+            {
+                foreach (CellKey cell in plan)
+                {
+                    WorkloadRun run = workload.Run(cell, options.RunDuration, options.MaxOpsPerRun);
+                    cells[cell].Add(run);
+                    Progress(string.Create(CultureInfo.InvariantCulture,
+                        $"[{r + 1}/{options.Repeats}] {cell}: {run.CommitsPerSecond:N0} commits/s, p99 {run.Latency.P99Us:F1} µs, {run.CommitsPerSync:F2} commits per fsync, fsync avg {run.WalAvgSyncMs * 1000:F0} µs, CPU {run.CpuMicrosPerCommit:F1} µs per commit, switches {run.VoluntarySwitches / run.Commits:F2} / {run.InvoluntarySwitches / run.Commits:F2} per commit"));
+                }
+            }
+
+            var results = new BenchResults(
+                options, machine, data, [], [], [], [], [], [],
+                cells.ToDictionary(kv => kv.Key, kv => (IReadOnlyList<WorkloadRun>)kv.Value),
+                Stopwatch.GetElapsedTime(started), SystemLoad.Describe(load), []);
+            string markdown = GroupCommitGoal.Render(results);
+            File.WriteAllText(Path.Combine(outDir, "wal-group-commit.md"), markdown);
+            Console.Out.Write(markdown);
+            Progress($"wrote {Path.Combine(outDir, "wal-group-commit.md")} in {Stopwatch.GetElapsedTime(started).TotalSeconds:F1} s");
+            return 0;
+        }
+        finally
+        {
+            Directory.Delete(workRoot, recursive: true);
+        }
     }
 
     public int Run()
