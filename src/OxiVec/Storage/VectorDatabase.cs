@@ -895,7 +895,7 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
     {
         public CollectionOptions Options { get; } = options;
 
-        public HashSet<string> Ids { get; } = new(StringComparer.Ordinal);
+        public IdSet Ids { get; } = new();
     }
 }
 
