@@ -889,7 +889,8 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
         return _collections.TryGetValue(name, out Collection? c) ? c : throw new KeyNotFoundException($"Collection '{name}' does not exist.");
     }
 
-    private sealed record Staged(long Lsn, WalEntry[] Entries, long Start, bool Durable);
+    /// <summary>A write logged and queued for application, as its writer waits for it (a struct: one object fewer per write).</summary>
+    private readonly record struct Staged(long Lsn, WalEntry[] Entries, long Start, bool Durable);
 
     private sealed class LogicalCollection(CollectionOptions options)
     {
