@@ -34,7 +34,7 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
     private readonly Dictionary<string, LogicalCollection> _logical = new(StringComparer.Ordinal);
 
     // Logged writes not yet applied, in LSN order. Enqueued under _writeLock, applied under _applyLock.
-    private readonly ConcurrentQueue<PendingApply> _toApply = new();
+    private readonly ApplyQueue _toApply = new();
     private readonly Lock _applyLock = new();
 
     /// <summary>Where single writes copy their vector until it is applied (see <see cref="PendingWrite.AcceptLent"/>).</summary>
@@ -656,7 +656,7 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
     {
         lock (_applyLock)
         {
-            while (_appliedLsn < lsn && _toApply.TryPeek(out PendingApply? pending) && pending.Lsn <= lsn)
+            while (_appliedLsn < lsn && _toApply.TryPeek(out PendingApply pending) && pending.Lsn <= lsn)
             {
                 ThrowIfApplyFailed();
                 try
@@ -673,7 +673,7 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
                     throw new WalFailedException(_wal.Directory, failure);
                 }
 
-                _toApply.TryDequeue(out _);
+                _toApply.Dequeue();
                 if (pending.LentVector is { } lent)
                 {
                     _vectorCopies.Return(lent); // applied: the store holds its own copy (not returned when applying threw)
