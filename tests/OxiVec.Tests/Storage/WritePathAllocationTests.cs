@@ -51,10 +51,10 @@ public sealed class WritePathAllocationTests(ITestOutputHelper output)
         long perWrite = (GC.GetAllocatedBytesForCurrentThread() - before) / Writes;
 
         // A copy of the vector per write alone is 4 KiB; what is left (operation, WAL entry and bookkeeping objects)
-        // is well under it. Before the pooled copy this measured about 4.9 KB per upsert, then about 500 B; the
-        // staged write is a struct since (no object per write for it).
+        // is well under it. Before the pooled copy this measured about 4.9 KB per upsert, then 656 B; with the staged
+        // write and the queued apply as structs (and an apply queue that reuses its buffer) 592 B.
         output.WriteLine($"{perWrite} bytes allocated per upsert");
-        Assert.True(perWrite < 1024, $"{perWrite} bytes allocated per upsert of a {Dimension}-dimension vector");
+        Assert.True(perWrite < 768, $"{perWrite} bytes allocated per upsert of a {Dimension}-dimension vector");
 
         // The reused buffer never reached what was stored: each record holds what its last write accepted.
         for (int i = Writes - Ids; i < Writes; i++)
