@@ -39,7 +39,7 @@ internal sealed partial class Collection : IDisposable
 
     private readonly ReadVersions _versions;
     private readonly Lock _catalog = new();
-    private readonly Dictionary<string, int> _slots = new(StringComparer.Ordinal); // under _catalog
+    private readonly IdMap _slots = new(); // under _catalog
     private readonly SlotColumn<string?> _ids = new();
     private readonly SlotColumn<FrozenMetadata?> _metadata = new();
     private readonly SlotColumn<long> _visibleFrom = new();
@@ -158,6 +158,7 @@ internal sealed partial class Collection : IDisposable
         }
 
         var collection = new Collection(name, options, index, versions);
+        collection._slots.EnsureCapacity(image.Records.Count);
         if (image.HighWater > 0)
         {
             collection.EnsureSlot(image.HighWater - 1);
@@ -341,7 +342,7 @@ internal sealed partial class Collection : IDisposable
             Retire(old, version);
         }
 
-        _slots[id] = slot;
+        _slots.Set(id, slot);
         Volatile.Write(ref _visibleFrom.At(slot), version);
     }
 
@@ -380,7 +381,7 @@ internal sealed partial class Collection : IDisposable
     {
         lock (_catalog)
         {
-            return [.. _slots.Keys];
+            return _slots.Keys();
         }
     }
 

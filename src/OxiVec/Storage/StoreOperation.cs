@@ -27,4 +27,4 @@ internal abstract record StoreOperation
 }
 
 /// <summary>Operations appended to the WAL at <see cref="Lsn"/>, waiting to be applied in LSN order.</summary>
-internal sealed record PendingApply(long Lsn, IReadOnlyList<StoreOperation> Operations, float[]? LentVector = null);
+internal readonly record struct PendingApply(long Lsn, IReadOnlyList<StoreOperation> Operations, float[]? LentVector = null);

@@ -127,7 +127,7 @@ public sealed partial class VectorDatabase
         (Staged? staged, long resolvedLsn) = StageResolution(gid, commit: true);
         if (staged is not null)
         {
-            Finish(staged);
+            Finish(staged.Value);
         }
         else
         {
@@ -144,7 +144,7 @@ public sealed partial class VectorDatabase
         (Staged? staged, long resolvedLsn) = StageResolution(gid, commit: true);
         if (staged is not null)
         {
-            await FinishAsync(staged, cancellationToken).ConfigureAwait(false);
+            await FinishAsync(staged.Value, cancellationToken).ConfigureAwait(false);
         }
         else
         {
@@ -169,7 +169,7 @@ public sealed partial class VectorDatabase
         (Staged? staged, long resolvedLsn) = StageResolution(gid, commit: false);
         if (staged is not null)
         {
-            Finish(staged);
+            Finish(staged.Value);
         }
         else
         {
@@ -185,7 +185,7 @@ public sealed partial class VectorDatabase
         (Staged? staged, long resolvedLsn) = StageResolution(gid, commit: false);
         if (staged is not null)
         {
-            await FinishAsync(staged, cancellationToken).ConfigureAwait(false);
+            await FinishAsync(staged.Value, cancellationToken).ConfigureAwait(false);
         }
         else
         {

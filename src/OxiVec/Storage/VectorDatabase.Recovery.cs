@@ -144,8 +144,15 @@ public sealed partial class VectorDatabase
 
             foreach (Collection c in restored)
             {
-                _logical[c.Name] = new LogicalCollection(c.Options);
-                _logical[c.Name].Ids.UnionWith(c.Ids());
+                var logical = new LogicalCollection(c.Options);
+                List<string> ids = c.Ids();
+                logical.Ids.EnsureCapacity(ids.Count);
+                foreach (string id in ids)
+                {
+                    logical.Ids.Add(id);
+                }
+
+                _logical[c.Name] = logical;
                 _collections[c.Name] = c;
             }
 

@@ -34,7 +34,7 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
     private readonly Dictionary<string, LogicalCollection> _logical = new(StringComparer.Ordinal);
 
     // Logged writes not yet applied, in LSN order. Enqueued under _writeLock, applied under _applyLock.
-    private readonly ConcurrentQueue<PendingApply> _toApply = new();
+    private readonly ApplyQueue _toApply = new();
     private readonly Lock _applyLock = new();
 
     /// <summary>Where single writes copy their vector until it is applied (see <see cref="PendingWrite.AcceptLent"/>).</summary>
@@ -656,7 +656,7 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
     {
         lock (_applyLock)
         {
-            while (_appliedLsn < lsn && _toApply.TryPeek(out PendingApply? pending) && pending.Lsn <= lsn)
+            while (_appliedLsn < lsn && _toApply.TryPeek(out PendingApply pending) && pending.Lsn <= lsn)
             {
                 ThrowIfApplyFailed();
                 try
@@ -673,7 +673,7 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
                     throw new WalFailedException(_wal.Directory, failure);
                 }
 
-                _toApply.TryDequeue(out _);
+                _toApply.Dequeue();
                 if (pending.LentVector is { } lent)
                 {
                     _vectorCopies.Return(lent); // applied: the store holds its own copy (not returned when applying threw)
@@ -889,13 +889,14 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
         return _collections.TryGetValue(name, out Collection? c) ? c : throw new KeyNotFoundException($"Collection '{name}' does not exist.");
     }
 
-    private sealed record Staged(long Lsn, WalEntry[] Entries, long Start, bool Durable);
+    /// <summary>A write logged and queued for application, as its writer waits for it (a struct: one object fewer per write).</summary>
+    private readonly record struct Staged(long Lsn, WalEntry[] Entries, long Start, bool Durable);
 
     private sealed class LogicalCollection(CollectionOptions options)
     {
         public CollectionOptions Options { get; } = options;
 
-        public HashSet<string> Ids { get; } = new(StringComparer.Ordinal);
+        public IdSet Ids { get; } = new();
     }
 }
 

@@ -1,5 +1,6 @@
 using OxiVec.Storage;
 using OxiVec.Wal;
+using Xunit.Abstractions;
 
 namespace OxiVec.Tests.Storage;
 
@@ -7,7 +8,7 @@ namespace OxiVec.Tests.Storage;
 /// What a single write allocates on the caller's thread: the vector a write accepts is copied into a pooled buffer
 /// that goes back once the write is applied, so no per-write allocation grows with the dimension.
 /// </summary>
-public sealed class WritePathAllocationTests
+public sealed class WritePathAllocationTests(ITestOutputHelper output)
 {
     private const int Dimension = 1024;
     private const int Ids = 200;
@@ -50,8 +51,10 @@ public sealed class WritePathAllocationTests
         long perWrite = (GC.GetAllocatedBytesForCurrentThread() - before) / Writes;
 
         // A copy of the vector per write alone is 4 KiB; what is left (operation, WAL entry and bookkeeping objects)
-        // is well under it. Before the pooled copy this measured about 4.9 KB per upsert.
-        Assert.True(perWrite < 3 * 1024, $"{perWrite} bytes allocated per upsert of a {Dimension}-dimension vector");
+        // is well under it. Before the pooled copy this measured about 4.9 KB per upsert, then 656 B; with the staged
+        // write and the queued apply as structs (and an apply queue that reuses its buffer) 592 B.
+        output.WriteLine($"{perWrite} bytes allocated per upsert");
+        Assert.True(perWrite < 768, $"{perWrite} bytes allocated per upsert of a {Dimension}-dimension vector");
 
         // The reused buffer never reached what was stored: each record holds what its last write accepted.
         for (int i = Writes - Ids; i < Writes; i++)

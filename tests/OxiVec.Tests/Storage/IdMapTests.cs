@@ -1,0 +1,121 @@
+using CsCheck;
+using OxiVec.Storage;
+
+namespace OxiVec.Tests.Storage;
+
+/// <summary>The partitioned id map and id set behave as a dictionary and a hash set (CsCheck, against the BCL as a model).</summary>
+public sealed class IdMapTests
+{
+    private static readonly Gen<string> AnyId = Gen.OneOf(
+        Gen.Int[0, 300].Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+        Gen.String[Gen.Char["aAé0-"], 0, 6]);
+
+    // 0: set, 1: try-add, 2: remove, 3: lookup
+    private static readonly Gen<(int Op, string Id, int Slot)> AnyOperation = Gen.Select(Gen.Int[0, 3], AnyId, Gen.Int[0, 1000]);
+
+    [Fact]
+    public void IdMap_BehavesAsADictionary()
+    {
+        AnyOperation.Array[0, 400].Select(Gen.Int[0, 2000]).Sample((operations, hint) =>
+        {
+            var map = new IdMap();
+            map.EnsureCapacity(hint);
+            var model = new Dictionary<string, int>(StringComparer.Ordinal);
+            foreach ((int op, string id, int slot) in operations)
+            {
+                switch (op)
+                {
+                    case 0:
+                        map.Set(id, slot);
+                        model[id] = slot;
+                        break;
+                    case 1:
+                        Assert.Equal(model.TryAdd(id, slot), map.TryAdd(id, slot));
+                        break;
+                    case 2:
+                        bool removed = model.Remove(id, out int expectedSlot);
+                        Assert.Equal(removed, map.Remove(id, out int actualSlot));
+                        if (removed)
+                        {
+                            Assert.Equal(expectedSlot, actualSlot);
+                        }
+
+                        break;
+                    default:
+                        Assert.Equal(model.TryGetValue(id, out int expected), map.TryGetValue(id, out int actual));
+                        Assert.Equal(expected, actual);
+                        Assert.Equal(model.ContainsKey(id), map.ContainsKey(id));
+                        break;
+                }
+
+                Assert.Equal(model.Count, map.Count);
+            }
+
+            Assert.Equal(model.Keys.Order(StringComparer.Ordinal), map.Keys().Order(StringComparer.Ordinal));
+            map.EnsureCapacity(model.Count * 4); // growing existing partitions keeps every entry
+            foreach ((string id, int slot) in model)
+            {
+                Assert.True(map.TryGetValue(id, out int actual));
+                Assert.Equal(slot, actual);
+            }
+        });
+    }
+
+    [Fact]
+    public void IdSet_BehavesAsAHashSet()
+    {
+        Gen.Select(Gen.Int[0, 2], AnyId).Array[0, 400].Select(Gen.Int[0, 2000]).Sample((operations, hint) =>
+        {
+            var set = new IdSet();
+            set.EnsureCapacity(hint);
+            var model = new HashSet<string>(StringComparer.Ordinal);
+            foreach ((int op, string id) in operations)
+            {
+                switch (op)
+                {
+                    case 0:
+                        Assert.Equal(model.Add(id), set.Add(id));
+                        break;
+                    case 1:
+                        Assert.Equal(model.Remove(id), set.Remove(id));
+                        break;
+                    default:
+                        Assert.Equal(model.Contains(id), set.Contains(id));
+                        break;
+                }
+
+                Assert.Equal(model.Count, set.Count);
+            }
+
+            foreach (string id in model)
+            {
+                Assert.True(set.Contains(id));
+            }
+        });
+    }
+
+    [Fact]
+    public void ManyIds_SpreadOverPartitions_AllFoundAfterGrowth()
+    {
+        var map = new IdMap();
+        const int Ids = 100_000;
+        for (int i = 0; i < Ids; i++)
+        {
+            Assert.True(map.TryAdd($"id-{i}", i));
+        }
+
+        Assert.Equal(Ids, map.Count);
+        Assert.Equal(Ids, map.Keys().Distinct(StringComparer.Ordinal).Count());
+        for (int i = 0; i < Ids; i += 7)
+        {
+            Assert.True(map.TryGetValue($"id-{i}", out int slot));
+            Assert.Equal(i, slot);
+        }
+
+        Assert.False(map.TryAdd("id-5", 0));
+        Assert.True(map.Remove("id-5", out int removed));
+        Assert.Equal(5, removed);
+        Assert.False(map.ContainsKey("id-5"));
+        Assert.Equal(Ids - 1, map.Count);
+    }
+}
