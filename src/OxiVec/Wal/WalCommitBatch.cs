@@ -53,13 +53,7 @@ internal sealed class WalCommitBatch
     {
         Join(lsn);
         var waiter = new WalCommitWaiter();
-        List<WalCommitWaiter> parked = _parked ??= [];
-        if (parked.Count >= WakeChains)
-        {
-            parked[^WakeChains].Successor = waiter; // chain i: parked i, i + WakeChains, i + 2 × WakeChains, ...
-        }
-
-        parked.Add(waiter);
+        (_parked ??= []).Add(waiter);
         return waiter;
     }
 
@@ -91,27 +85,20 @@ internal sealed class WalCommitBatch
     public void WakeLeader() => _leaderWake?.Signal();
 
     /// <summary>
-    /// Wakes every waiter of the batch, its leader included (without the role unless handed over), then the
-    /// asynchronous waiters' task. The blocked threads wake in <see cref="WakeChains"/> chains, in the order they
-    /// joined: this call signals the head of each, and each waiter signals its successor as soon as its own thread
-    /// runs (<see cref="WalCommitWaiter.Wait()"/>). So the caller (the syncer, whose own writer wants to commit again)
-    /// makes two wake calls instead of one per waiter, the wake calls are spread over the woken threads' cores, and
-    /// the writers reach the append and sync locks paced by the chains rather than all at once.
+    /// Wakes every waiter of the batch, its leader included (without the role unless handed over): the blocked
+    /// threads one signal each, in the order they joined, then the asynchronous waiters' task.
     /// </summary>
     public void Complete()
     {
         _leaderWake?.Signal();
         if (_parked is { } parked)
         {
-            for (int i = 0; i < WakeChains && i < parked.Count; i++)
+            foreach (WalCommitWaiter waiter in parked)
             {
-                parked[i].Signal();
+                waiter.Signal();
             }
         }
 
         _ended?.TrySetResult();
     }
-
-    /// <summary>Chains the parked waiters wake in: one per core of the machine this was measured on (2).</summary>
-    private const int WakeChains = 2;
 }

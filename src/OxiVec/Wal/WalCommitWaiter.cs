@@ -14,65 +14,15 @@ namespace OxiVec.Wal;
 internal sealed class WalCommitWaiter
 {
     private bool _signalled;
-    private bool _abandoned; // the thread left Wait without the signal (interrupted): a signal goes straight on
-    private WalCommitWaiter? _successor;
 
-    /// <summary>
-    /// The waiter this one wakes once its own signal arrived and its thread runs (a wake chain, see
-    /// <see cref="WalCommitBatch.Complete"/>). Set under the writer's sync gate before the batch can complete.
-    /// </summary>
-    public WalCommitWaiter? Successor
-    {
-        get => _successor;
-        set => _successor = value;
-    }
-
-    /// <summary>Whether <see cref="Signal"/> has been called (tests).</summary>
-    public bool IsSignalled
-    {
-        get
-        {
-            lock (this)
-            {
-                return _signalled;
-            }
-        }
-    }
-
-    /// <summary>
-    /// Blocks until <see cref="Signal"/> has been called (at once when it already has), then signals its
-    /// <see cref="Successor"/>: each waiter of a chain is woken by the one before it, once that one's thread runs.
-    /// When the wait is interrupted the successor is not lost: the signal, when it comes, is passed straight on.
-    /// </summary>
+    /// <summary>Blocks until <see cref="Signal"/> has been called (at once when it already has).</summary>
     public void Wait()
     {
-        bool passOn = false;
-        try
+        lock (this)
         {
-            lock (this)
+            while (!_signalled)
             {
-                try
-                {
-                    while (!_signalled)
-                    {
-                        Monitor.Wait(this);
-                    }
-                }
-                catch (ThreadInterruptedException)
-                {
-                    _abandoned = true;
-                    passOn = _signalled; // otherwise Signal passes it on when it comes
-                    throw;
-                }
-            }
-
-            passOn = true;
-        }
-        finally
-        {
-            if (passOn)
-            {
-                _successor?.Signal();
+                Monitor.Wait(this);
             }
         }
     }
@@ -80,17 +30,10 @@ internal sealed class WalCommitWaiter
     /// <summary>Wakes the waiting thread (or lets its <see cref="Wait"/> return at once). Idempotent.</summary>
     public void Signal()
     {
-        bool forward;
         lock (this)
         {
-            forward = _abandoned && !_signalled;
             _signalled = true;
             Monitor.Pulse(this);
-        }
-
-        if (forward)
-        {
-            _successor?.Signal();
         }
     }
 }

@@ -53,39 +53,4 @@ public sealed class WalCommitWaiterTests
         Assert.All(threads, t => Assert.True(t.Join(TimeSpan.FromSeconds(60)), "a parked writer was not woken"));
         await asyncWait.WaitAsync(TimeSpan.FromSeconds(60)); // throws TimeoutException when the task never completes
     }
-
-    [Fact]
-    public void BatchComplete_SignalsTheHeadOfEachWakeChain_AndEachWokenWaiterItsSuccessor()
-    {
-        var batch = new WalCommitBatch();
-        WalCommitWaiter[] parked = [.. Enumerable.Range(1, 6).Select(lsn => batch.Park(lsn))];
-        batch.Complete();
-
-        // Two chains: 0 → 2 → 4 and 1 → 3 → 5. Only their heads are signalled by Complete itself.
-        Assert.Equal(new[] { true, true, false, false, false, false }, parked.Select(w => w.IsSignalled));
-        parked[0].Wait(); // the thread of waiter 0 runs: it wakes waiter 2, nobody else
-        Assert.Equal(new[] { true, true, true, false, false, false }, parked.Select(w => w.IsSignalled));
-        parked[2].Wait();
-        parked[1].Wait();
-        Assert.Equal(new[] { true, true, true, true, true, false }, parked.Select(w => w.IsSignalled));
-        parked[3].Wait();
-        Assert.All(parked, w => Assert.True(w.IsSignalled));
-    }
-
-    [Fact]
-    public void InterruptedWaiter_PassesTheSignalOnWhenItComes_SoItsChainStillWakes()
-    {
-        var first = new WalCommitWaiter();
-        var second = new WalCommitWaiter();
-        first.Successor = second;
-        var thread = new Thread(() => Assert.Throws<ThreadInterruptedException>(first.Wait));
-        thread.Start();
-        thread.Interrupt(); // whether it was already blocked or not, Wait throws and abandons the waiter
-        Assert.True(thread.Join(TimeSpan.FromSeconds(60)), "the interrupted wait did not end");
-        Assert.False(second.IsSignalled);
-
-        first.Signal();
-
-        Assert.True(second.IsSignalled, "the abandoned waiter swallowed its chain's signal");
-    }
 }
