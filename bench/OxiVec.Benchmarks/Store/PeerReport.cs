@@ -70,17 +70,46 @@ internal static class PeerReport
     {
         foreach (int threads in r.Points.Select(p => p.Threads).Distinct())
         {
-            MatchedQps ours = Matched(r, Ours, threads, TargetRecall);
-            MatchedQps peer = Matched(r, Peer, threads, TargetRecall);
-            yield return new Figure(
-                $"HNSW QPS at recall@10 {TargetRecall:0.00}, {r.Data.Key}, {threads} thread(s)",
-                ours.ToString(),
-                $"USearch {peer}",
-                Ratio(r, threads, ours, peer),
-                $"≥ 1× USearch: {Verdict(r, threads, ours, peer)}",
-                $"{r.Data.Key}, the index alone (no database, no WAL), M = {PeerComparison.Parameters.M}, efConstruction = {PeerComparison.Parameters.EfConstruction}, squared L2, ef swept, QPS interpolated at the recall, warm (queries repeated)",
-                r.Repeats);
+            yield return QpsFigure(
+                r,
+                threads,
+                TargetRecall,
+                goal: 1,
+                $"{r.Data.Key}, the index alone (no database, no WAL), M = {PeerComparison.Parameters.M}, efConstruction = {PeerComparison.Parameters.EfConstruction}, squared L2, ef swept, QPS interpolated at the recall, warm (queries repeated)");
         }
+    }
+
+    /// <summary>
+    /// One figure: OxiVec's QPS against USearch's at <paramref name="recall"/> on <paramref name="threads"/> threads,
+    /// the ratio's interval over the paired passes, and the verdict against a floor of <paramref name="goal"/> x USearch.
+    /// </summary>
+    public static Figure QpsFigure(PeerResult r, int threads, double recall, double goal, string qualifiers)
+    {
+        ArgumentNullException.ThrowIfNull(r);
+        MatchedQps ours = Matched(r, Ours, threads, recall);
+        MatchedQps peer = Matched(r, Peer, threads, recall);
+        return new Figure(
+            $"HNSW QPS at recall@10 {recall:0.00}, {r.Data.Key}, {threads} thread(s)",
+            ours.ToString(),
+            $"USearch {peer}",
+            Ratio(r, threads, ours, peer, recall),
+            $"≥ {goal:0.##}× USearch: {Verdict(r, threads, ours, peer, recall, goal)}",
+            qualifiers,
+            r.Repeats);
+    }
+
+    /// <summary>The verdict of OxiVec's QPS against <paramref name="goal"/> x USearch's at <paramref name="recall"/> (plain words, with its reason when not decided by the interval).</summary>
+    public static string QpsVerdict(PeerResult r, int threads, double recall, double goal)
+    {
+        ArgumentNullException.ThrowIfNull(r);
+        return Verdict(r, threads, Matched(r, Ours, threads, recall), Matched(r, Peer, threads, recall), recall, goal);
+    }
+
+    /// <summary>OxiVec ÷ USearch at <paramref name="recall"/>: the median ratio with its interval over the paired passes, or "n/a".</summary>
+    public static string QpsRatio(PeerResult r, int threads, double recall)
+    {
+        ArgumentNullException.ThrowIfNull(r);
+        return Ratio(r, threads, Matched(r, Ours, threads, recall), Matched(r, Peer, threads, recall), recall);
     }
 
     public static void Section(StringBuilder sb, IReadOnlyList<PeerResult> results, IReadOnlyList<string> charts)
@@ -261,10 +290,11 @@ internal static class PeerReport
     }
 
     /// <summary>
-    /// Met only when the whole interval of the per-pass ratios is at or above 1 (and USearch's figure is not a mere
-    /// lower bound); not met only when the whole interval is below 1 (and OxiVec's is not a lower bound); else inconclusive.
+    /// Met only when the whole interval of the per-pass ratios is at or above <paramref name="goal"/> (and USearch's
+    /// figure is not a mere lower bound); not met only when the whole interval is below it (and OxiVec's is not a
+    /// lower bound); else inconclusive.
     /// </summary>
-    private static string Verdict(PeerResult r, int threads, MatchedQps ours, MatchedQps peer)
+    private static string Verdict(PeerResult r, int threads, MatchedQps ours, MatchedQps peer, double recall = TargetRecall, double goal = 1)
     {
         if (!ours.Reached)
         {
@@ -276,12 +306,12 @@ internal static class PeerReport
             return "met (USearch never reached the recall)";
         }
 
-        if (RatioInterval(r, threads, TargetRecall) is not { } interval)
+        if (RatioInterval(r, threads, recall) is not { } interval)
         {
             return "inconclusive (no per-pass QPS)";
         }
 
-        Verdict v = Verdicts.AtLeast(interval, 1);
+        Verdict v = Verdicts.AtLeast(interval, goal);
         if ((v == Trust.Verdict.Met && peer.AtLeast) || (v == Trust.Verdict.NotMet && ours.AtLeast))
         {
             return "inconclusive (recall above the target at the smallest ef)";
