@@ -16,8 +16,11 @@ internal enum SlowCause
     /// <summary>At least half of it off the CPU while runnable: preempted by another thread or process.</summary>
     Preempted,
 
-    /// <summary>Mostly on the CPU: work done inside the insert (or time the counters cannot see).</summary>
+    /// <summary>Mostly on the CPU, mostly in user code: work done inside the insert (or a stopped virtual CPU: see <see cref="ThreadUsage"/>).</summary>
     OnCpu,
+
+    /// <summary>Mostly on the CPU, mostly in the kernel: system calls, page faults, or interrupt work charged to the thread.</summary>
+    OnCpuKernel,
 }
 
 /// <summary>One timed insert: its call's start and end, the GC pause inside it, and the writer thread's counters over it.</summary>
@@ -43,14 +46,19 @@ internal readonly record struct InsertSample(long Start, long End, long GcPauseT
             }
 
             double offCpu = ms - (Usage.CpuMicros / 1000.0);
-            return offCpu < ms / 2 ? SlowCause.OnCpu : Usage.Voluntary > 0 ? SlowCause.Blocked : SlowCause.Preempted;
+            if (offCpu < ms / 2)
+            {
+                return Usage.KernelMicros * 2 >= Usage.CpuMicros ? SlowCause.OnCpuKernel : SlowCause.OnCpu;
+            }
+
+            return Usage.Voluntary > 0 ? SlowCause.Blocked : SlowCause.Preempted;
         }
     }
 
-    /// <summary>"12.3 ms: GC pause 11.9 ms (gen 1), CPU 0.4 ms, 0/1 switches, 3 faults".</summary>
+    /// <summary>"12.3 ms: GC pause; GC pause 11.9 ms (gen 1), thread CPU 0.4 ms (kernel 0.0 ms), ...".</summary>
     public string Describe() => string.Create(
         CultureInfo.InvariantCulture,
-        $"{Ms:0.00} ms: {Cause switch { SlowCause.GcPause => "GC pause", SlowCause.Blocked => "blocked", SlowCause.Preempted => "preempted", _ => "on CPU" }}; GC pause {GcPauseMs:0.00} ms{(GcGeneration >= 0 ? $" (gen {GcGeneration})" : "")}, thread CPU {Usage.CpuMicros / 1000.0:0.00} ms, context switches {Usage.Voluntary} voluntary / {Usage.Involuntary} involuntary, page faults {Usage.MinorFaults} minor / {Usage.MajorFaults} major");
+        $"{Ms:0.00} ms: {Cause switch { SlowCause.GcPause => "GC pause", SlowCause.Blocked => "blocked", SlowCause.Preempted => "preempted", SlowCause.OnCpuKernel => "on CPU in the kernel", _ => "on CPU" }}; GC pause {GcPauseMs:0.00} ms{(GcGeneration >= 0 ? $" (gen {GcGeneration})" : "")}, thread CPU {Usage.CpuMicros / 1000.0:0.00} ms (kernel {Usage.KernelMicros / 1000.0:0.0} ms), context switches {Usage.Voluntary} voluntary / {Usage.Involuntary} involuntary, page faults {Usage.MinorFaults} minor / {Usage.MajorFaults} major");
 }
 
 /// <summary>One checkpoint taken while a writer inserted: the checkpoint's own figures and the writer's insert latencies.</summary>

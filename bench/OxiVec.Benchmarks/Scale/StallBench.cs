@@ -31,8 +31,19 @@ internal sealed class StallBench(VerbOptions options)
         /// <summary>MB promoted out of gen0 and gen1 by each collection during the row's rounds (runtime GC events).</summary>
         public double[] PromotedMb { get; init; } = [];
 
+        /// <summary>Every collection over the row's rounds (checkpoints and the windows around them), whoever triggered it.</summary>
+        public RowGc Gc { get; init; } = new(0, 0, 0, 0, 0);
+
         public string Label => $"{Scenario.Name}, SyncIntervalMs = {SyncMs}";
     }
+
+    /// <summary>GC figures over a row's rounds: collections by highest generation, total pause, and the longest one.</summary>
+    /// <param name="Gen0">Collections of generation 0 only.</param>
+    /// <param name="Gen1">Collections of generation 1 (not 2).</param>
+    /// <param name="Gen2">Collections of generation 2.</param>
+    /// <param name="PauseMs">Total GC pause time (<see cref="GC.GetTotalPauseDuration"/>).</param>
+    /// <param name="LongestPauseMs">The longest single pause of an ephemeral (gen0/gen1) collection the writer sat in.</param>
+    private sealed record RowGc(int Gen0, int Gen1, int Gen2, double PauseMs, double LongestPauseMs);
 
     private sealed record LargeResult(Scenario Scenario, double FillSeconds, StallRound? Round, double ReopenMs, long ReopenCount, string? Error);
 
@@ -145,6 +156,8 @@ internal sealed class StallBench(VerbOptions options)
         }
 
         var list = new List<StallRound>();
+        int g0 = GC.CollectionCount(0), g1 = GC.CollectionCount(1), g2 = GC.CollectionCount(2);
+        TimeSpan pause0 = GC.GetTotalPauseDuration();
         for (int r = 0; r < rounds; r++)
         {
             Say(Verb, $"{s.Name}, SyncIntervalMs = {syncMs}: checkpoint round {r + 1}/{rounds}");
@@ -156,7 +169,11 @@ internal sealed class StallBench(VerbOptions options)
         }
 
         // Events arrive a little after their collection: the rounds end with a window of inserts, so all but the last few are in.
-        return new ScenarioResult(s, syncMs, fill, list) { PromotedMb = gcEvents.TakePromotedMb() };
+        int gen2 = GC.CollectionCount(2) - g2, gen1 = GC.CollectionCount(1) - g1 - gen2, gen0 = GC.CollectionCount(0) - g0 - gen1 - gen2;
+        double longest = list.SelectMany(x => x.Samples).Select(x => x.GcPauseMs).DefaultIfEmpty(0).Max();
+        var gc = new RowGc(gen0, gen1, gen2, (GC.GetTotalPauseDuration() - pause0).TotalMilliseconds, longest);
+        Say(Verb, $"  row GC: {gc.Gen0}/{gc.Gen1}/{gc.Gen2} gen0/1/2 collections, {gc.PauseMs:0.0} ms paused, longest pause inside an insert {gc.LongestPauseMs:0.00} ms");
+        return new ScenarioResult(s, syncMs, fill, list) { PromotedMb = gcEvents.TakePromotedMb(), Gc = gc };
     }
 
     /// <summary>A store whose checkpoint exceeds 2 GiB: one probe round, then a reopen from that checkpoint.</summary>
@@ -276,17 +293,17 @@ internal sealed class StallBench(VerbOptions options)
 
         Line(sb, "### What the slow inserts were");
         Line(sb);
-        Line(sb, $"Each insert is timed with the GC pause that ended inside it (`GC.GetTotalPauseDuration` before and after; the highest generation collected) and the writer thread's own counters over it (`getrusage(RUSAGE_THREAD)`{(ThreadUsage.Supported ? "" : ", not available on this system: zeros")}: CPU time, context switches, page faults). A slow insert is a *GC pause* when at least half of it was one, else *blocked* (off the CPU after blocking: a lock, I/O) or *preempted* (off the CPU while runnable: the 2 cores were busy) when at least half of it was off the CPU, else *on CPU* (work inside the insert). Process figures over the checkpoint call: GC pause time and collections, bytes allocated, and the page cache's peak Dirty + Writeback (sampled every 20 ms; the machine's, not only this process's). *Promoted per collection* is what each collection of the row's rounds copied out of gen0 and gen1 (the runtime's GCHeapStats events, read in-process by an EventListener): a pause grows with it.");
+        Line(sb, $"Each insert is timed with the GC pause that ended inside it (`GC.GetTotalPauseDuration` before and after; the highest generation collected) and the writer thread's own counters over it ({(ThreadUsage.Supported ? "" : "not available on this system: zeros; ")}CPU time from `clock_gettime(CLOCK_THREAD_CPUTIME_ID)`, exact; its kernel share, context switches and page faults from `getrusage(RUSAGE_THREAD)`, the kernel share sampled at scheduler ticks). A slow insert is a *GC pause* when at least half of it was one, else *blocked* (off the CPU after blocking: a lock, I/O) or *preempted* (off the CPU while runnable: the 2 cores were busy) when at least half of it was off the CPU, else *on CPU, user* (work inside the insert) or *on CPU, kernel* (system calls, page faults, interrupt work charged to the thread) by which side at least half its CPU time was on. A virtual CPU stopped by its hypervisor is invisible from inside (no steal time is reported here): the guest clocks run on and charge that time to the running thread, so it shows as *on CPU*. Process figures over the checkpoint call: GC pause time and collections, bytes allocated, and the page cache's peak Dirty + Writeback (sampled every 20 ms; the machine's, not only this process's). *Promoted per collection* is what each collection of the row's rounds copied out of gen0 and gen1 (the runtime's GCHeapStats events, read in-process by an EventListener): a pause grows with it.");
         Line(sb);
-        Line(sb, $"| Store | Sync policy | GC pause during checkpoint (ms) | Collections during (gen0 / gen1 / gen2) | Allocated during (MB) | Dirty + Writeback peak (MB) | Inserts over {GoalMs:0} ms during / outside | Slow inserts by cause, all rounds (GC pause / blocked / preempted / on CPU) | Longest during was a GC pause | GC pauses inside inserts, all rounds (count, median / longest ms) | Promoted per collection, gen0 + gen1 (collections, median / largest MB) |");
-        Line(sb, "|---|---|---:|---|---:|---:|---|---|---|---|---|");
+        Line(sb, $"| Store | Sync policy | GC pause during checkpoint (ms) | Collections during (gen0 / gen1 / gen2) | Allocated during (MB) | Dirty + Writeback peak (MB) | Inserts over {GoalMs:0} ms during / outside | Slow inserts by cause, all rounds (GC pause / blocked / preempted / on CPU, user / on CPU, kernel) | Longest during was a GC pause | GC pauses inside inserts, all rounds (count, median / longest ms) | Promoted per collection, gen0 + gen1 (collections, median / largest MB) | All rounds: collections gen0 / gen1 / gen2, total pause (ms) |");
+        Line(sb, "|---|---|---:|---|---:|---:|---|---|---|---|---|---|");
         foreach (ScenarioResult r in results)
         {
             StallRound[] ok = [.. r.Rounds.Where(x => x.Error is null)];
             InsertSample[] slow = [.. ok.SelectMany(x => x.Samples).Where(x => x.Ms > GoalMs)];
             int Cause(SlowCause c) => slow.Count(x => x.Cause == c);
             int gcLongest = ok.Count(x => x.LongestDuring is { Cause: SlowCause.GcPause });
-            Line(sb, $"| {r.Scenario.Name} | SyncIntervalMs = {r.SyncMs} | {S(Of(ok, x => x.Window.GcPauseMs), "0.0")} | {S(Of(ok, x => x.Window.Gen0), "0")} / {S(Of(ok, x => x.Window.Gen1), "0")} / {S(Of(ok, x => x.Window.Gen2), "0")} | {S(Of(ok, x => x.Window.AllocatedMb), "0")} | {S(Of(ok, x => x.Window.MaxDirtyMb), "0")} | {S(Of(ok, x => x.CountOver(GoalMs, true)), "0")} / {S(Of(ok, x => x.CountOver(GoalMs, false)), "0")} | {Cause(SlowCause.GcPause)} / {Cause(SlowCause.Blocked)} / {Cause(SlowCause.Preempted)} / {Cause(SlowCause.OnCpu)} | {gcLongest} of {ok.Length} rounds | {GcPauses(ok)} | {Promoted(r.PromotedMb)} |");
+            Line(sb, $"| {r.Scenario.Name} | SyncIntervalMs = {r.SyncMs} | {S(Of(ok, x => x.Window.GcPauseMs), "0.0")} | {S(Of(ok, x => x.Window.Gen0), "0")} / {S(Of(ok, x => x.Window.Gen1), "0")} / {S(Of(ok, x => x.Window.Gen2), "0")} | {S(Of(ok, x => x.Window.AllocatedMb), "0")} | {S(Of(ok, x => x.Window.MaxDirtyMb), "0")} | {S(Of(ok, x => x.CountOver(GoalMs, true)), "0")} / {S(Of(ok, x => x.CountOver(GoalMs, false)), "0")} | {Cause(SlowCause.GcPause)} / {Cause(SlowCause.Blocked)} / {Cause(SlowCause.Preempted)} / {Cause(SlowCause.OnCpu)} / {Cause(SlowCause.OnCpuKernel)} | {gcLongest} of {ok.Length} rounds | {GcPauses(ok)} | {Promoted(r.PromotedMb)} | {r.Gc.Gen0} / {r.Gc.Gen1} / {r.Gc.Gen2}, {r.Gc.PauseMs:0.0} |");
         }
 
         Line(sb);

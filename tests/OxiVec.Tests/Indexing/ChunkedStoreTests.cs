@@ -86,4 +86,45 @@ public sealed class ChunkedStoreTests
         Assert.Null(table.Chunk(0));
         Assert.Null(table.Chunk(99));
     }
+
+    [Fact]
+    public void ChunksOfPlainElements_LiveOnThePinnedHeap_CopiesOnWriteToo()
+    {
+        // 1,024 ints per chunk: 4 KB, a small-object-heap array that a fresh allocation would put in generation 0.
+        // The pinned object heap reports generation 2 at once: such chunks are never promoted through 0 and 1.
+        var epoch = new SnapshotEpoch();
+        var store = new ChunkedStore<int>(1, sizeof(int), 1024, epoch);
+        store.EnsureSlot(0);
+        store.Write(0)[0] = 7;
+        Assert.Equal(0, GC.GetGeneration(new int[1024])); // the contrast: an ordinary array of the same size
+        Assert.Equal(GC.MaxGeneration, GC.GetGeneration(store.Table.Chunk(0)!));
+
+        epoch.BeginCapture();
+        ChunkTable<int> view = store.Capture();
+        store.Write(1)[0] = 8;
+        int[] copy = store.Table.Chunk(0)!;
+        Assert.NotSame(view.Chunk(0), copy);
+        Assert.Equal(GC.MaxGeneration, GC.GetGeneration(copy));
+        Assert.Equal(new[] { 7, 8 }, copy[..2]);
+        Assert.Equal(new[] { 7, 0 }, view.Chunk(0)![..2]);
+        Assert.All(copy[2..], x => Assert.Equal(0, x)); // an uninitialised copy still holds every element of the original
+        epoch.EndView();
+    }
+
+    [Fact]
+    public void ChunksOfReferences_StayOnTheOrdinaryHeap_AndCopyOnWrite()
+    {
+        var epoch = new SnapshotEpoch();
+        var store = new ChunkedStore<int[]?>(1, IntPtr.Size, 1024, epoch);
+        store.EnsureSlot(3);
+        int[] list = [1, 2];
+        store.Write(3)[0] = list;
+        epoch.BeginCapture();
+        ChunkTable<int[]?> view = store.Capture();
+        store.Write(4)[0] = [3];
+        Assert.Same(list, store.Read(3)[0]);
+        Assert.Null(view.Item(4)[0]);
+        Assert.Equal(new[] { 3 }, store.Read(4)[0]);
+        epoch.EndView();
+    }
 }

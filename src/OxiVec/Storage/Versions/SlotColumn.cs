@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace OxiVec.Storage.Versions;
 
 /// <summary>
@@ -16,6 +18,11 @@ namespace OxiVec.Storage.Versions;
 /// volatile write after every chunk reference in it is set; readers read both with volatile reads. Element reads and
 /// writes go through <see cref="At"/> (use <see cref="Volatile"/> on the reference where the order of element writes
 /// matters to readers).
+/// </para>
+/// <para>
+/// Chunks of elements without references (the version columns) are allocated on the pinned object heap: they live as
+/// long as the collection, so on the ordinary heap each would be copied from generation 0 to 1 to 2 by the
+/// collections a steady writer triggers; a pinned-heap array is never promoted nor moved.
 /// </para>
 /// </remarks>
 internal sealed class SlotColumn<T>
@@ -44,12 +51,12 @@ internal sealed class SlotColumn<T>
                 // Only the references are copied: the chunks themselves never move.
                 var grown = new T[]?[Math.Max(16, chunks.Length * 2)];
                 chunks.CopyTo(grown, 0);
-                grown[_allocated] = new T[ChunkSize];
+                grown[_allocated] = NewChunk();
                 Volatile.Write(ref _chunks, grown); // published with every chunk below _allocated + 1 in it
             }
             else
             {
-                Volatile.Write(ref chunks[_allocated], new T[ChunkSize]);
+                Volatile.Write(ref chunks[_allocated], NewChunk());
             }
 
             _allocated++;
@@ -58,4 +65,9 @@ internal sealed class SlotColumn<T>
 
     /// <summary>The element of <paramref name="slot"/>, which must have storage.</summary>
     public ref T At(int slot) => ref Volatile.Read(ref Volatile.Read(ref _chunks)[slot >> Shift])![slot & Mask];
+
+    /// <summary>A zeroed chunk: on the pinned object heap unless <typeparamref name="T"/> holds references.</summary>
+    private static T[] NewChunk() =>
+        RuntimeHelpers.IsReferenceOrContainsReferences<T>() ? new T[ChunkSize] : GC.AllocateArray<T>(ChunkSize, pinned: true);
 }
+
