@@ -12,7 +12,7 @@ internal sealed class WalCommitBatch
 {
     private TaskCompletionSource? _ended;
     private WalCommitWaiter? _leaderWake;
-    private List<WalCommitWaiter>? _parked; // blocked writer threads, each woken by its own signal
+    private WalCommitWaiter? _parked; // the blocked writer threads all sleep on it, woken by one signal
     private int _count;
 
     /// <summary>Commits that joined (the syncer's own included).</summary>
@@ -46,15 +46,13 @@ internal sealed class WalCommitBatch
     }
 
     /// <summary>
-    /// Counts a commit through <paramref name="lsn"/> whose thread blocks until the batch ends: it gets a waiter of its
-    /// own that sleeps without spinning (see <see cref="WalCommitWaiter"/>).
+    /// Counts a commit through <paramref name="lsn"/> whose thread blocks until the batch ends: it gets the waiter
+    /// that sleeps without spinning, shared by the batch's blocked threads (see <see cref="WalCommitWaiter"/>).
     /// </summary>
     public WalCommitWaiter Park(long lsn)
     {
         Join(lsn);
-        var waiter = new WalCommitWaiter();
-        (_parked ??= []).Add(waiter);
-        return waiter;
+        return _parked ??= new WalCommitWaiter();
     }
 
     /// <summary>Whether a blocked writer of the batch waits to be handed the syncing role (<see cref="WaitToLead"/>).</summary>
@@ -86,19 +84,12 @@ internal sealed class WalCommitBatch
 
     /// <summary>
     /// Wakes every waiter of the batch, its leader included (without the role unless handed over): the blocked
-    /// threads one signal each, in the order they joined, then the asynchronous waiters' task.
+    /// threads with one signal, then the asynchronous waiters' task.
     /// </summary>
     public void Complete()
     {
         _leaderWake?.Signal();
-        if (_parked is { } parked)
-        {
-            foreach (WalCommitWaiter waiter in parked)
-            {
-                waiter.Signal();
-            }
-        }
-
+        _parked?.Signal();
         _ended?.TrySetResult();
     }
 }

@@ -83,6 +83,41 @@ public sealed class WalCommitWaiterTests
         Assert.Equal(Rounds, woken);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void OneSignal_WakesEveryThreadSleepingOnTheWaiter(bool futex)
+    {
+        var waiter = new WalCommitWaiter(futex);
+        using var started = new CountdownEvent(16);
+        Thread[] threads = [.. Enumerable.Range(0, 16).Select(_ => new Thread(() =>
+        {
+            started.Signal();
+            waiter.Wait();
+        }))];
+        foreach (Thread t in threads)
+        {
+            t.Start();
+        }
+
+        started.Wait();
+        Assert.False(threads[0].Join(TimeSpan.FromMilliseconds(100)), "Wait returned without a signal");
+        waiter.Signal();
+        Assert.All(threads, t => Assert.True(t.Join(TimeSpan.FromSeconds(60)), "a thread sleeping on the waiter was not woken"));
+    }
+
+    [Fact]
+    public void ParkedThreadsOfABatch_ShareOneWaiter_TheLeaderHasItsOwn()
+    {
+        var batch = new WalCommitBatch();
+        WalCommitWaiter leader = batch.WaitToLead(1);
+        WalCommitWaiter first = batch.Park(2);
+        Assert.Same(first, batch.Park(3));
+        Assert.NotSame(leader, first);
+        Assert.True(batch.IsLeader(leader));
+        Assert.False(batch.IsLeader(first));
+    }
+
     [Fact]
     public async Task BatchComplete_WakesEveryParkedThread_AndTheAsyncWaiters()
     {
