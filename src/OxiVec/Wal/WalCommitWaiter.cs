@@ -16,9 +16,12 @@ namespace OxiVec.Wal;
 /// one <c>FUTEX_WAKE</c> for all the threads that sleep on it, and only when one really sleeps. The blocked writers
 /// of a batch share one waiter: one system call wakes them all after the fsync (a call per thread cost the syncer
 /// about 30 kernel entries before the last writer ran), and as a woken thread takes no lock there is no convoy.
-/// <see cref="Monitor.Wait(object)"/> and <see cref="Monitor.PulseAll"/>, used elsewhere, go through the runtime's
-/// event layer: a monitor taken on each side, each thread's wait event registered and unregistered, and every woken
-/// thread re-acquiring the monitor in turn.</para>
+/// <see cref="Monitor.Wait(object)"/> and <see cref="Monitor.PulseAll"/>, used elsewhere (one waiter per thread
+/// there), go through the runtime's event layer: a monitor taken on each side, the thread's wait event registered and
+/// unregistered, and the woken thread re-acquiring the monitor. Shared-machine timeline (perf sched events, 32
+/// threads): with a Monitor waiter per thread the last writer was woken about 500 µs after the fsync ended (the
+/// syncer's serial pulses, preempted by the threads they woke), with a futex per thread about 250 µs, with one shared
+/// futex about 40 µs.</para>
 /// </remarks>
 internal sealed unsafe partial class WalCommitWaiter
 {

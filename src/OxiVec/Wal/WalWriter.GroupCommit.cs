@@ -78,9 +78,9 @@ internal sealed partial class WalWriter
                 continue;
             }
 
-            // The batch's blocked threads sleep on one futex without spinning, and the batch's end wakes them with one
-            // call (they take no lock on waking: a shared monitor once made them queue on its lock); the leader sleeps
-            // on a waiter of its own, woken first and alone when the fsync is handed to it.
+            // The batch's blocked threads sleep without spinning on one futex, woken by one call (they take no lock on
+            // waking: a shared monitor once made them queue on its lock; without a futex each has a Monitor waiter of
+            // its own); the leader sleeps on a waiter of its own, woken first and alone when handed the fsync.
             waiter!.Wait();
             if (follow.RoleHandedOver && follow.IsLeader(waiter))
             {

@@ -107,21 +107,32 @@ public sealed class WalCommitWaiterTests
     }
 
     [Fact]
-    public void ParkedThreadsOfABatch_ShareOneWaiter_TheLeaderHasItsOwn()
+    public void ParkedThreadsOfABatch_ShareOneFutexWaiter_TheLeaderHasItsOwn()
     {
         var batch = new WalCommitBatch();
         WalCommitWaiter leader = batch.WaitToLead(1);
         WalCommitWaiter first = batch.Park(2);
-        Assert.Same(first, batch.Park(3));
+        Assert.Equal(first.UsesFutex, ReferenceEquals(first, batch.Park(3)));
         Assert.NotSame(leader, first);
         Assert.True(batch.IsLeader(leader));
         Assert.False(batch.IsLeader(first));
     }
 
     [Fact]
-    public async Task BatchComplete_WakesEveryParkedThread_AndTheAsyncWaiters()
+    public void WithMonitorWaiters_EachParkedThreadHasItsOwn()
     {
-        var batch = new WalCommitBatch();
+        var batch = new WalCommitBatch(futexWaiters: false);
+        WalCommitWaiter first = batch.Park(1);
+        Assert.False(first.UsesFutex);
+        Assert.NotSame(first, batch.Park(2));
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task BatchComplete_WakesEveryParkedThread_AndTheAsyncWaiters(bool futex)
+    {
+        var batch = new WalCommitBatch(futex);
         WalCommitWaiter[] parked = [.. Enumerable.Range(1, 8).Select(lsn => batch.Park(lsn))];
         Task asyncWait = batch.WaitAsync(9);
         Thread[] threads = [.. parked.Select(w => new Thread(w.Wait))];
