@@ -12,8 +12,19 @@ internal sealed class WalCommitBatch
 {
     private TaskCompletionSource? _ended;
     private WalCommitWaiter? _leaderWake;
-    private List<WalCommitWaiter>? _parked; // blocked writer threads, each woken by its own signal
+    private readonly bool _futexWaiters;
+    private WalCommitWaiter? _shared; // with futex waiters, every blocked writer thread sleeps on it, woken by one call
+    private List<WalCommitWaiter>? _parked; // otherwise (Monitor), one per blocked thread, each woken by its own signal
     private int _count;
+
+    /// <summary>A batch whose blocked threads share one waiter where it is a futex (see <see cref="Park"/>).</summary>
+    public WalCommitBatch()
+        : this(futexWaiters: true)
+    {
+    }
+
+    /// <summary>With <paramref name="futexWaiters"/> false, Monitor waiters, one per blocked thread (tests cover both).</summary>
+    internal WalCommitBatch(bool futexWaiters) => _futexWaiters = futexWaiters;
 
     /// <summary>Commits that joined (the syncer's own included).</summary>
     public int Count => Volatile.Read(ref _count);
@@ -46,13 +57,25 @@ internal sealed class WalCommitBatch
     }
 
     /// <summary>
-    /// Counts a commit through <paramref name="lsn"/> whose thread blocks until the batch ends: it gets a waiter of its
-    /// own that sleeps without spinning (see <see cref="WalCommitWaiter"/>).
+    /// Counts a commit through <paramref name="lsn"/> whose thread blocks until the batch ends, on a waiter that sleeps
+    /// without spinning (see <see cref="WalCommitWaiter"/>): a futex shared by the batch's blocked threads, woken by
+    /// one call; where there is no futex, a Monitor waiter of its own (a monitor shared by all would make the woken
+    /// threads queue on its lock).
     /// </summary>
     public WalCommitWaiter Park(long lsn)
     {
         Join(lsn);
-        var waiter = new WalCommitWaiter();
+        if (_shared is not null)
+        {
+            return _shared;
+        }
+
+        var waiter = new WalCommitWaiter(_futexWaiters);
+        if (waiter.UsesFutex)
+        {
+            return _shared = waiter;
+        }
+
         (_parked ??= []).Add(waiter);
         return waiter;
     }
@@ -86,11 +109,13 @@ internal sealed class WalCommitBatch
 
     /// <summary>
     /// Wakes every waiter of the batch, its leader included (without the role unless handed over): the blocked
-    /// threads one signal each, in the order they joined, then the asynchronous waiters' task.
+    /// threads (one call for the shared futex, else one signal each in the order they joined), then the asynchronous
+    /// waiters' task.
     /// </summary>
     public void Complete()
     {
         _leaderWake?.Signal();
+        _shared?.Signal();
         if (_parked is { } parked)
         {
             foreach (WalCommitWaiter waiter in parked)

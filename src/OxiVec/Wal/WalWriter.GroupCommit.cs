@@ -78,8 +78,9 @@ internal sealed partial class WalWriter
                 continue;
             }
 
-            // Each blocked thread sleeps on a waiter of its own, without spinning, and the batch's end signals each
-            // directly (one shared monitor made the woken writers queue on its lock, one context switch each).
+            // The batch's blocked threads sleep without spinning on one futex, woken by one call (they take no lock on
+            // waking: a shared monitor once made them queue on its lock; without a futex each has a Monitor waiter of
+            // its own); the leader sleeps on a waiter of its own, woken first and alone when handed the fsync.
             waiter!.Wait();
             if (follow.RoleHandedOver && follow.IsLeader(waiter))
             {
@@ -130,7 +131,8 @@ internal sealed partial class WalWriter
     /// Returns done=true when <paramref name="lsn"/> is durable; otherwise the batch joined, to wait on, or null when
     /// the caller has become the syncer (its commit counted in the batch it gathers). The batch's task is created
     /// here, under the gate, so the batch's end cannot miss it. A blocked thread (<paramref name="canLead"/>) gets a
-    /// <paramref name="waiter"/> of its own instead; the first of the next batch is its leader: its thread is handed
+    /// <paramref name="waiter"/> instead, the batch's shared one; the first of the next batch is its leader (a waiter
+    /// of its own): its thread is handed
     /// that batch's fsync.
     /// </summary>
     private WalCommitBatch? JoinBatch(long lsn, bool canLead, out bool done, out WalCommitWaiter? waiter)

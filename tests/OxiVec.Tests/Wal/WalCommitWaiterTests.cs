@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using OxiVec.Wal;
 
 namespace OxiVec.Tests.Wal;
@@ -6,19 +7,31 @@ namespace OxiVec.Tests.Wal;
 public sealed class WalCommitWaiterTests
 {
     [Fact]
-    public void SignalBeforeWait_WaitReturnsAtOnce()
+    public void OnLinuxX64AndArm64_TheWaiterIsAFutex()
     {
-        var waiter = new WalCommitWaiter();
+        bool expected = OperatingSystem.IsLinux() && RuntimeInformation.ProcessArchitecture is Architecture.X64 or Architecture.Arm64;
+        Assert.Equal(expected, new WalCommitWaiter().UsesFutex);
+        Assert.False(new WalCommitWaiter(useFutex: false).UsesFutex);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void SignalBeforeWait_WaitReturnsAtOnce(bool futex)
+    {
+        var waiter = new WalCommitWaiter(futex);
         waiter.Signal();
         waiter.Wait(); // would block forever if the signal were lost
         waiter.Signal(); // idempotent
         waiter.Wait();
     }
 
-    [Fact]
-    public void Wait_BlocksUntilSignalled_ThenReturns()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Wait_BlocksUntilSignalled_ThenReturns(bool futex)
     {
-        var waiter = new WalCommitWaiter();
+        var waiter = new WalCommitWaiter(futex);
         using var started = new ManualResetEventSlim();
         var thread = new Thread(() =>
         {
@@ -33,10 +46,93 @@ public sealed class WalCommitWaiterTests
         Assert.True(thread.Join(TimeSpan.FromSeconds(60)), "the signal did not wake the waiting thread");
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void SignalRacingTheWait_IsNeverLost(bool futex)
+    {
+        // The signal lands before, during and after the waiter goes to sleep; a lost wake-up leaves a thread blocked.
+        const int Rounds = 2_000;
+        var waiters = new WalCommitWaiter[Rounds];
+        for (int i = 0; i < Rounds; i++)
+        {
+            waiters[i] = new WalCommitWaiter(futex);
+        }
+
+        int woken = 0;
+        var sleeper = new Thread(() =>
+        {
+            foreach (WalCommitWaiter w in waiters)
+            {
+                w.Wait();
+                woken++;
+            }
+        });
+        sleeper.Start();
+        for (int i = 0; i < Rounds; i++)
+        {
+            if (i % 3 == 0)
+            {
+                Thread.Yield(); // lets the sleeper reach FUTEX_WAIT now and then
+            }
+
+            waiters[i].Signal();
+        }
+
+        Assert.True(sleeper.Join(TimeSpan.FromSeconds(60)), $"a wake-up was lost after {Volatile.Read(ref woken)} of {Rounds}");
+        Assert.Equal(Rounds, woken);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void OneSignal_WakesEveryThreadSleepingOnTheWaiter(bool futex)
+    {
+        var waiter = new WalCommitWaiter(futex);
+        using var started = new CountdownEvent(16);
+        Thread[] threads = [.. Enumerable.Range(0, 16).Select(_ => new Thread(() =>
+        {
+            started.Signal();
+            waiter.Wait();
+        }))];
+        foreach (Thread t in threads)
+        {
+            t.Start();
+        }
+
+        started.Wait();
+        Assert.False(threads[0].Join(TimeSpan.FromMilliseconds(100)), "Wait returned without a signal");
+        waiter.Signal();
+        Assert.All(threads, t => Assert.True(t.Join(TimeSpan.FromSeconds(60)), "a thread sleeping on the waiter was not woken"));
+    }
+
     [Fact]
-    public async Task BatchComplete_WakesEveryParkedThread_AndTheAsyncWaiters()
+    public void ParkedThreadsOfABatch_ShareOneFutexWaiter_TheLeaderHasItsOwn()
     {
         var batch = new WalCommitBatch();
+        WalCommitWaiter leader = batch.WaitToLead(1);
+        WalCommitWaiter first = batch.Park(2);
+        Assert.Equal(first.UsesFutex, ReferenceEquals(first, batch.Park(3)));
+        Assert.NotSame(leader, first);
+        Assert.True(batch.IsLeader(leader));
+        Assert.False(batch.IsLeader(first));
+    }
+
+    [Fact]
+    public void WithMonitorWaiters_EachParkedThreadHasItsOwn()
+    {
+        var batch = new WalCommitBatch(futexWaiters: false);
+        WalCommitWaiter first = batch.Park(1);
+        Assert.False(first.UsesFutex);
+        Assert.NotSame(first, batch.Park(2));
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task BatchComplete_WakesEveryParkedThread_AndTheAsyncWaiters(bool futex)
+    {
+        var batch = new WalCommitBatch(futex);
         WalCommitWaiter[] parked = [.. Enumerable.Range(1, 8).Select(lsn => batch.Park(lsn))];
         Task asyncWait = batch.WaitAsync(9);
         Thread[] threads = [.. parked.Select(w => new Thread(w.Wait))];
