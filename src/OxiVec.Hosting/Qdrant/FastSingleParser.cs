@@ -119,6 +119,13 @@ internal static class FastSingleParser
             return true;
         }
 
+        return TryCompose(significand, exponent, negative, out value);
+    }
+
+    /// <summary>The float nearest <c>±significand · 10^exponent</c> (Clinger's fast path; see the remarks), or false outside it or halfway.</summary>
+    private static bool TryCompose(ulong significand, int exponent, bool negative, out float value)
+    {
+        value = 0;
         if (significand > MaxExactInteger || exponent is < -MaxPower or > MaxPower)
         {
             return false;
@@ -131,6 +138,113 @@ internal static class FastSingleParser
         }
 
         value = negative ? -(float)exact : (float)exact;
+        return true;
+    }
+
+    /// <summary>
+    /// Reads the JSON number that starts at <paramref name="json"/>[<paramref name="at"/>] when it is one this reader
+    /// takes and is written as JSON writes numbers (<c>-?(0|[1-9]digits)[.digits][(e|E)[+-]digits]</c>): true with the
+    /// float nearest its value (the same float as <see cref="TryParse"/>) and <paramref name="at"/> moved past it;
+    /// false otherwise, <paramref name="at"/> unchanged. What follows the number is the caller's to check (a digit
+    /// after a leading <c>0</c> makes the text no JSON number). Here leading zeros count towards the 19 digits, so a
+    /// few numbers <see cref="TryParse"/> takes are declined.
+    /// </summary>
+    public static bool TryParseAt(ReadOnlySpan<byte> json, ref int at, out float value)
+    {
+        value = 0;
+        int i = at;
+        bool negative = i < json.Length && json[i] == (byte)'-';
+        if (negative)
+        {
+            i++;
+        }
+
+        ulong significand = 0;
+        int digits;
+        if (i < json.Length && json[i] == (byte)'0')
+        {
+            i++; // JSON's integer part is 0 or starts with 1-9
+            digits = 0;
+        }
+        else
+        {
+            int integerStart = i;
+            for (; i < json.Length && IsDigit(json[i]); i++)
+            {
+                significand = (significand * 10) + (ulong)(json[i] - '0'); // past 19 digits it may wrap: declined below
+            }
+
+            digits = i - integerStart;
+            if (digits == 0)
+            {
+                return false;
+            }
+        }
+
+        int exponent = 0;
+        if (i < json.Length && json[i] == (byte)'.')
+        {
+            int fractionStart = ++i;
+            for (; i < json.Length && IsDigit(json[i]); i++)
+            {
+                significand = (significand * 10) + (ulong)(json[i] - '0');
+            }
+
+            if (i == fractionStart)
+            {
+                return false;
+            }
+
+            digits += i - fractionStart;
+            exponent = fractionStart - i;
+        }
+
+        if (digits > MaxSignificantDigits)
+        {
+            return false;
+        }
+
+        if (i < json.Length && (json[i] | 0x20) == (byte)'e')
+        {
+            i++;
+            bool negativeExponent = i < json.Length && json[i] == (byte)'-';
+            if (i < json.Length && json[i] is (byte)'-' or (byte)'+')
+            {
+                i++;
+            }
+
+            int exponentStart = i;
+            int written = 0;
+            for (; i < json.Length && IsDigit(json[i]); i++)
+            {
+                written = (written * 10) + (json[i] - '0');
+                if (written > 10_000)
+                {
+                    return false; // far outside the fast path's range either way
+                }
+            }
+
+            if (i == exponentStart)
+            {
+                return false;
+            }
+
+            exponent += negativeExponent ? -written : written;
+        }
+
+        if (significand == 0)
+        {
+            value = negative ? -0f : 0f;
+            at = i;
+            return true;
+        }
+
+        if (!TryCompose(significand, exponent, negative, out value))
+        {
+            return false;
+        }
+
+        at = i;
         return true;
     }
 

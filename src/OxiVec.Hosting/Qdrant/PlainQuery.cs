@@ -54,6 +54,7 @@ internal readonly record struct PlainQuery(int Limit, int Offset, float? ScoreTh
             return false;
         }
 
+        ReadOnlySpan<byte> json = body; // what the reader reads: the body, or its rest after the query's numbers
         Seen seen = Seen.None;
         long limit = 10, offset = 0;
         float? threshold = null;
@@ -75,7 +76,7 @@ internal readonly record struct PlainQuery(int Limit, int Offset, float? ScoreTh
             seen |= field;
             bool ok = field switch
             {
-                Seen.Query => ReadVector(ref reader, vector),
+                Seen.Query => ReadVector(ref reader, ref json, vector),
                 Seen.Limit => ReadCount(ref reader, 1, out limit),
                 Seen.Offset => ReadCount(ref reader, 0, out offset),
                 Seen.Threshold => ReadFinite(ref reader, out threshold),
@@ -105,11 +106,25 @@ internal readonly record struct PlainQuery(int Limit, int Offset, float? ScoreTh
         return true;
     }
 
-    private static bool ReadVector(ref Utf8JsonReader reader, Span<float> vector)
+    /// <summary>
+    /// Reads the query vector, the reader on its <c>[</c>: the numbers are scanned straight from the bytes
+    /// (<see cref="TryScanNumbers"/>), and the reader goes on from the closing bracket, in its state after the
+    /// <c>[</c> (the JSON it then reads is an empty array, valid wherever the vector was). When the scan declines, the
+    /// reader reads the numbers one token at a time, as the general reader would.
+    /// </summary>
+    private static bool ReadVector(ref Utf8JsonReader reader, ref ReadOnlySpan<byte> json, Span<float> vector)
     {
         if (reader.TokenType != JsonTokenType.StartArray)
         {
             return false;
+        }
+
+        int contents = (int)reader.BytesConsumed;
+        if (TryScanNumbers(json[contents..], vector, out int close))
+        {
+            json = json[(contents + close)..];
+            reader = new Utf8JsonReader(json, isFinalBlock: true, reader.CurrentState);
+            return reader.Read() && reader.TokenType == JsonTokenType.EndArray;
         }
 
         int i = 0;
@@ -128,6 +143,49 @@ internal readonly record struct PlainQuery(int Limit, int Offset, float? ScoreTh
         }
 
         return reader.TokenType == JsonTokenType.EndArray && i == vector.Length;
+    }
+
+    /// <summary>
+    /// Scans <paramref name="contents"/> (what follows a <c>[</c>) as exactly <paramref name="vector"/>'s length of
+    /// JSON numbers that <see cref="FastSingleParser.TryParseAt"/> takes, separated by commas, with JSON whitespace around them,
+    /// up to a <c>]</c>, whose position it gives in <paramref name="close"/>. Declines (false) anything else (another
+    /// count, a number in another form or out of the fast range, a value that is not a number, a trailing comma, a
+    /// comment...): the caller then reads the array token by token. Everything it takes is valid JSON read as the
+    /// reader would read it.
+    /// </summary>
+    private static bool TryScanNumbers(ReadOnlySpan<byte> contents, Span<float> vector, out int close)
+    {
+        close = 0;
+        int i = SkipWhitespace(contents, 0);
+        for (int n = 0; n < vector.Length; n++)
+        {
+            if (!FastSingleParser.TryParseAt(contents, ref i, out float value))
+            {
+                return false;
+            }
+
+            vector[n] = value;
+            i = SkipWhitespace(contents, i);
+            if (i == contents.Length || contents[i] != (n == vector.Length - 1 ? (byte)']' : (byte)','))
+            {
+                return false; // also a digit after a leading 0
+            }
+
+            i = n == vector.Length - 1 ? i : SkipWhitespace(contents, i + 1);
+        }
+
+        close = i;
+        return vector.Length > 0;
+    }
+
+    private static int SkipWhitespace(ReadOnlySpan<byte> json, int i)
+    {
+        while (i < json.Length && json[i] is (byte)' ' or (byte)'\n' or (byte)'\r' or (byte)'\t')
+        {
+            i++;
+        }
+
+        return i;
     }
 
     private static bool ReadCount(ref Utf8JsonReader reader, long min, out long value)

@@ -9,7 +9,9 @@ namespace OxiVec.Server.Tests.Qdrant;
 /// <summary>
 /// <see cref="FastSingleParser"/> reads a number exactly as <see cref="float.Parse(string, IFormatProvider)"/> does,
 /// whenever it does not decline it: for floats written every way, for arbitrary decimal strings, and for the numbers
-/// next to a float midpoint, where a double rounded to float could round the wrong way.
+/// next to a float midpoint, where a double rounded to float could round the wrong way. Its in-place form
+/// (<see cref="FastSingleParser.TryParseAt"/>, the query vector's scan) reads the same numbers the same way, and stops
+/// where the number ends.
 /// </summary>
 public sealed class FastSingleParserTests
 {
@@ -78,8 +80,34 @@ public sealed class FastSingleParserTests
     [InlineData("12345678901234567890")]
     [InlineData("1e23")]
     [InlineData("16777217.000000001")]
-    public void NumbersOutsideTheShortWay_AreDeclined(string number) =>
+    public void NumbersOutsideTheShortWay_AreDeclined(string number)
+    {
         Assert.False(FastSingleParser.TryParse(Encoding.UTF8.GetBytes(number), out _), number);
+        int at = 0;
+        bool taken = FastSingleParser.TryParseAt(Encoding.UTF8.GetBytes(number), ref at, out _);
+        Assert.True(!taken || at < number.Length, $"{number}: taken whole in place"); // "1x": the 1, the caller refuses the x
+        Assert.True(taken || at == 0, $"{number}: declined but moved to {at}");
+    }
+
+    [Theory]
+    [InlineData("0.5,", 3)]
+    [InlineData("-12e-3]", 6)]
+    [InlineData("7 ", 1)]
+    [InlineData("01", 1)] // JSON's integer part ends at a leading 0: the caller sees the 1 and declines the text
+    [InlineData("-0.0e5}", 6)]
+    [InlineData("0.000000000000000000001", -1)] // leading zeros count towards the 19 digits in place
+    [InlineData("00", 1)]
+    public void InPlace_StopsWhereTheJsonNumberEnds(string text, int end)
+    {
+        int at = 0;
+        bool taken = FastSingleParser.TryParseAt(Encoding.UTF8.GetBytes(text), ref at, out float value);
+        Assert.Equal(end >= 0, taken);
+        Assert.Equal(Math.Max(end, 0), at);
+        if (taken)
+        {
+            Assert.Equal(float.Parse(text[..end], NumberStyles.Float, CultureInfo.InvariantCulture), value);
+        }
+    }
 
     /// <summary>
     /// The short way is the common way: embedding-like numbers (uniform in [-1, 1), as the server benchmark's queries),
@@ -98,10 +126,13 @@ public sealed class FastSingleParserTests
             }
 
             total++;
-            if (FastSingleParser.TryParse(buffer.WrittenSpan, out float read))
+            int at = 0;
+            if (FastSingleParser.TryParse(buffer.WrittenSpan, out float read) && FastSingleParser.TryParseAt(buffer.WrittenSpan, ref at, out float inPlace))
             {
                 taken++;
                 Assert.Equal(BitConverter.SingleToInt32Bits(f), BitConverter.SingleToInt32Bits(read));
+                Assert.Equal(BitConverter.SingleToInt32Bits(f), BitConverter.SingleToInt32Bits(inPlace));
+                Assert.Equal(buffer.WrittenCount, at);
             }
         }, iter: 10_000, threads: 1);
         Assert.True(taken > total * 0.99, $"{taken} of {total} taken the short way");
@@ -109,6 +140,15 @@ public sealed class FastSingleParserTests
 
     private static void AssertSameAsFloatParse(string number)
     {
+        int at = 0;
+        if (FastSingleParser.TryParseAt(Encoding.UTF8.GetBytes(number + ","), ref at, out float inPlace) && at == number.Length)
+        {
+            float expected = float.Parse(number, NumberStyles.Float, CultureInfo.InvariantCulture);
+            Assert.True(
+                BitConverter.SingleToInt32Bits(expected) == BitConverter.SingleToInt32Bits(inPlace),
+                $"{number}: float.Parse {expected:R} (0x{BitConverter.SingleToInt32Bits(expected):X8}), in place {inPlace:R} (0x{BitConverter.SingleToInt32Bits(inPlace):X8})");
+        }
+
         if (FastSingleParser.TryParse(Encoding.UTF8.GetBytes(number), out float fast))
         {
             float expected = float.Parse(number, NumberStyles.Float, CultureInfo.InvariantCulture);
