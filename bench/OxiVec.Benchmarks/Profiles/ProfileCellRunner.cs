@@ -41,7 +41,7 @@ internal sealed class ProfileCellRunner(string workDirectory)
         var gate = new Lock();
         IReadOnlyList<string> ids = data.Ids;
         IReadOnlyList<float[]> vectors = data.Vectors;
-        (int inserted, double seconds, bool timeBoxed, LatencySummary latency) = Drive(writers, count, budgetSeconds, i =>
+        (int inserted, double seconds, bool timeBoxed, LatencySummary latency, double cpu) = Drive(writers, count, budgetSeconds, i =>
         {
             StoreNames.ValidateId(ids[i]);
             lock (gate)
@@ -56,7 +56,7 @@ internal sealed class ProfileCellRunner(string workDirectory)
             throw new InvalidOperationException($"the baseline holds {collection.Count} records, expected {inserted}");
         }
 
-        return new CellRun(inserted, seconds, timeBoxed, 0, 0, latency);
+        return new CellRun(inserted, seconds, timeBoxed, 0, 0, latency, cpu);
     }
 
     private CellRun RunDatabase(ProfileDataset data, Profile profile, int writers, int count, double budgetSeconds)
@@ -68,6 +68,8 @@ internal sealed class ProfileCellRunner(string workDirectory)
             double seconds;
             bool timeBoxed;
             LatencySummary latency;
+            double cpu;
+            double stall;
             long checkpoints;
             long fsyncs;
             using (VectorDatabase db = VectorDatabase.Open(dir, new VectorDatabaseOptions { Wal = profile.Wal! }))
@@ -76,10 +78,11 @@ internal sealed class ProfileCellRunner(string workDirectory)
                 long fsyncsBefore = db.GetWalMetrics().SyncCount;
                 IReadOnlyList<string> ids = data.Ids;
                 IReadOnlyList<float[]> vectors = data.Vectors;
-                (inserted, seconds, timeBoxed, latency) = Drive(writers, count, budgetSeconds, i => db.Insert(CollectionName, ids[i], vectors[i]));
+                (inserted, seconds, timeBoxed, latency, cpu) = Drive(writers, count, budgetSeconds, i => db.Insert(CollectionName, ids[i], vectors[i]));
 
                 // Read before closing: closing waits for a checkpoint in flight, which the timed part did not.
                 checkpoints = db.LastCheckpoint?.Sequence ?? 0;
+                stall = db.LastCheckpoint?.WriteStallMs ?? 0;
                 fsyncs = db.GetWalMetrics().SyncCount - fsyncsBefore;
                 if (db.Count(CollectionName) != inserted)
                 {
@@ -87,7 +90,7 @@ internal sealed class ProfileCellRunner(string workDirectory)
                 }
             }
 
-            return new CellRun(inserted, seconds, timeBoxed, checkpoints, fsyncs, latency);
+            return new CellRun(inserted, seconds, timeBoxed, checkpoints, fsyncs, latency, cpu, stall);
         }
         finally
         {
@@ -99,7 +102,7 @@ internal sealed class ProfileCellRunner(string workDirectory)
     /// Starts <paramref name="writers"/> threads, releases them together and times until the last one finishes.
     /// Each takes one timestamp per insert (its latency, and the budget check); all stop at the budget.
     /// </summary>
-    private static (int Inserted, double Seconds, bool TimeBoxed, LatencySummary Latency) Drive(int writers, int count, double budgetSeconds, Action<int> insert)
+    private static (int Inserted, double Seconds, bool TimeBoxed, LatencySummary Latency, double CpuUsPerInsert) Drive(int writers, int count, double budgetSeconds, Action<int> insert)
     {
         var buffers = new LatencyBuffer[writers];
         var done = new int[writers];
@@ -155,6 +158,7 @@ internal sealed class ProfileCellRunner(string workDirectory)
             threads[writer].Start();
         }
 
+        TimeSpan cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         long start = Stopwatch.GetTimestamp();
         Volatile.Write(ref deadline, start + (long)(budgetSeconds * Stopwatch.Frequency));
         go.Set();
@@ -164,11 +168,13 @@ internal sealed class ProfileCellRunner(string workDirectory)
         }
 
         double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        double cpuUs = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMicroseconds;
         if (failures.TryDequeue(out Exception? failure))
         {
             throw new InvalidOperationException($"a writer failed: {failure.Message}", failure);
         }
 
-        return (done.Sum(), seconds, timedOut != 0, LatencySummary.Merge(buffers));
+        int inserted = done.Sum();
+        return (inserted, seconds, timedOut != 0, LatencySummary.Merge(buffers), inserted == 0 ? 0 : cpuUs / inserted);
     }
 }

@@ -87,7 +87,13 @@ internal readonly record struct CellKey(string Dataset, string Profile, int Writ
 /// <param name="Checkpoints">Checkpoints completed while inserting (<c>LastCheckpoint.Sequence</c>); 0 for the baseline.</param>
 /// <param name="Fsyncs">WAL fsyncs while inserting (<c>GetWalMetrics().SyncCount</c>); 0 for the baseline.</param>
 /// <param name="Latency">Per-insert latency over every writer.</param>
-internal sealed record CellRun(int Inserted, double Seconds, bool TimeBoxed, long Checkpoints, long Fsyncs, LatencySummary Latency)
+/// <param name="CpuUsPerInsert">
+/// CPU time of the whole process (every thread: writers, WAL flusher, background checkpoints, GC) over the timed
+/// part, per insert: less sensitive to a shared machine than the rate.
+/// </param>
+/// <param name="CheckpointStallMs">The last checkpoint's write stall (<c>CheckpointInfo.WriteStallMs</c>: writes excluded while it captured); 0 when none ran.</param>
+internal sealed record CellRun(
+    int Inserted, double Seconds, bool TimeBoxed, long Checkpoints, long Fsyncs, LatencySummary Latency, double CpuUsPerInsert, double CheckpointStallMs = 0)
 {
     public double PerSecond => Inserted / Seconds;
 }

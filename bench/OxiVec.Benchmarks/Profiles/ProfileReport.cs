@@ -30,6 +30,12 @@ internal sealed record CellSummary(
 
     public double P99Us => Spread.Of(Runs.Select(r => r.Latency.P99Us)).Median;
 
+    /// <summary>Median process CPU time per insert, µs (every thread).</summary>
+    public double CpuUsPerInsert => Spread.Of(Runs.Select(r => r.CpuUsPerInsert)).Median;
+
+    /// <summary>Median write stall of the last checkpoint of a run, ms.</summary>
+    public double CheckpointStallMs => Spread.Of(Runs.Select(r => r.CheckpointStallMs)).Median;
+
     /// <summary>Median seconds spent in inserts of 10 ms or more (stalls), summed over writers.</summary>
     public double StallSeconds => Spread.Of(Runs.Select(r => r.Latency.SlowSeconds)).Median;
 
@@ -186,7 +192,8 @@ internal sealed class ProfileReport
         Line(sb, "- Baseline (WAL off): the store's in-memory apply path without the WAL: the internal `Collection` the database applies to, fed the same way: `StoreNames.ValidateId`, then under one lock (as the database serialises its applies) `VectorMath.Validate` (the vector check of `VectorDatabase.ResolveLocked`) and `Collection.Upsert`.");
         Line(sb, $"- Warm-up: {_plan.WarmupPasses} passes of every cell on the first {_plan.FlatWarmupCount:N0} (flat) or {_plan.HnswWarmupCount:N0} (HNSW) vectors, at most {_plan.WarmupBudgetSeconds:0.#} s each, with a pause after each pass for background JIT tiering, are discarded; a full GC runs before every cell.");
         Line(sb, "- Latency: each writer takes one timestamp per insert (in every cell, the baseline included); p50/p99 are over all inserts of a run, medians over runs. *Stalls* is the time spent in inserts of 10 ms or more, summed over writers. With 32 writers on 2 cores an insert's latency includes waiting for a core and for the lock (the baseline's too), so the 32-writer p99 mostly measures scheduling.");
-        Line(sb, "- *Checkpoints*: `VectorDatabase.LastCheckpoint.Sequence` when the writers finish (checkpoints completed during the run; the data directory is fresh). *fsyncs*: `GetWalMetrics().SyncCount` over the run.");
+        Line(sb, "- *Checkpoints*: `VectorDatabase.LastCheckpoint.Sequence` when the writers finish (checkpoints completed during the run; the data directory is fresh). *Checkpoint stall*: the last checkpoint's `WriteStallMs` (how long it excluded writes while capturing the collection), median over runs; the rest of a checkpoint runs beside the writers and costs CPU, not a stall. *fsyncs*: `GetWalMetrics().SyncCount` over the run.");
+        Line(sb, "- *CPU / insert*: the process's CPU time (user + system, every thread: writers, WAL flusher and fsyncs, background checkpoints, GC) over the timed part, divided by the inserts; medians over runs. Less sensitive than the rate to a shared machine's other load, and it counts what a checkpoint costs beside the writer.");
         Line(sb);
     }
 
@@ -198,8 +205,8 @@ internal sealed class ProfileReport
         {
             Line(sb, $"### {d.Description}");
             Line(sb);
-            Line(sb, "| Profile | sync_interval_ms | checkpoint_interval | Writers | Inserts/s (median) | Min – max | Overhead | 95 % interval | Guide claims | Issue target | Checkpoints | fsyncs | p50 | p99 | Stalls (s) | Inserted |");
-            Line(sb, "|---|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---:|---:|---:|---:|---:|");
+            Line(sb, "| Profile | sync_interval_ms | checkpoint_interval | Writers | Inserts/s (median) | Min – max | Overhead | 95 % interval | Guide claims | Issue target | Checkpoints | Checkpoint stall | fsyncs | p50 | p99 | Stalls (s) | CPU / insert | Inserted |");
+            Line(sb, "|---|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
             foreach (CellSummary c in Cells.Where(c => c.Dataset == d).OrderBy(c => c.Writers))
             {
                 Profile p = c.Profile;
@@ -213,7 +220,8 @@ internal sealed class ProfileReport
                 string overheadRange = c.Overhead is null ? "–" : $"{Percent(c.Overhead.Low)} – {Percent(c.Overhead.High)}";
                 string checkpoints = p.IsBaseline ? "–" : Range(c.Checkpoints);
                 string fsyncs = p.IsBaseline ? "–" : F(c.Fsyncs.Median);
-                Line(sb, $"| {(p.IsBaseline ? "**Baseline (WAL off)**" : p.IsDiagnostic ? $"*{p.Name}* (diagnostic)" : p.Name)} | {sync} | {interval} | {c.Writers} | {F(c.Rate.Median)} | {F(c.Rate.Min)} – {F(c.Rate.Max)} | {(c.Overhead is null ? "–" : Percent(c.Overhead.Estimate))} | {overheadRange} | {claim} | {target} | {checkpoints} | {fsyncs} | {Us(c.P50Us)} | {Us(c.P99Us)} | {c.StallSeconds:0.00} | {inserted} |");
+                string checkpointStall = p.IsBaseline || c.Checkpoints.Median == 0 ? "–" : $"{c.CheckpointStallMs:0.0} ms";
+                Line(sb, $"| {(p.IsBaseline ? "**Baseline (WAL off)**" : p.IsDiagnostic ? $"*{p.Name}* (diagnostic)" : p.Name)} | {sync} | {interval} | {c.Writers} | {F(c.Rate.Median)} | {F(c.Rate.Min)} – {F(c.Rate.Max)} | {(c.Overhead is null ? "–" : Percent(c.Overhead.Estimate))} | {overheadRange} | {claim} | {target} | {checkpoints} | {checkpointStall} | {fsyncs} | {Us(c.P50Us)} | {Us(c.P99Us)} | {c.StallSeconds:0.00} | {Us(c.CpuUsPerInsert)} | {inserted} |");
             }
 
             Line(sb);

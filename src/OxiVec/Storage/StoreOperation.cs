@@ -26,5 +26,8 @@ internal abstract record StoreOperation
     public sealed record RollbackPrepared(string Gid) : StoreOperation;
 }
 
-/// <summary>Operations appended to the WAL at <see cref="Lsn"/>, waiting to be applied in LSN order.</summary>
-internal readonly record struct PendingApply(long Lsn, IReadOnlyList<StoreOperation> Operations, float[]? LentVector = null);
+/// <summary>
+/// Operations appended to the WAL at <see cref="Lsn"/>, waiting to be applied in LSN order: a commit's
+/// <see cref="Operations"/>, or a single write's one put or remove (<see cref="Single"/>, with no list around it).
+/// </summary>
+internal readonly record struct PendingApply(long Lsn, IReadOnlyList<StoreOperation>? Operations, StoreOperation? Single = null, float[]? LentVector = null);

@@ -180,16 +180,16 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
     /// <exception cref="KeyNotFoundException">No such collection.</exception>
     /// <exception cref="InvalidOperationException">The id exists (use <see cref="Upsert"/> to replace).</exception>
     public long Insert(string collection, string id, ReadOnlyMemory<float> vector, IReadOnlyDictionary<string, MetadataValue>? metadata = null) =>
-        Write([PendingWrite.AcceptLent(_vectorCopies, WriteKind.Insert, collection, id, vector, metadata)]);
+        WriteOne(PendingWrite.AcceptLent(_vectorCopies, WriteKind.Insert, collection, id, vector, metadata));
 
     /// <summary>Inserts a record or replaces the one with the same id. Returns its LSN.</summary>
     public long Upsert(string collection, string id, ReadOnlyMemory<float> vector, IReadOnlyDictionary<string, MetadataValue>? metadata = null) =>
-        Write([PendingWrite.AcceptLent(_vectorCopies, WriteKind.Upsert, collection, id, vector, metadata)]);
+        WriteOne(PendingWrite.AcceptLent(_vectorCopies, WriteKind.Upsert, collection, id, vector, metadata));
 
     /// <summary>Replaces an existing record. Returns its LSN.</summary>
     /// <exception cref="KeyNotFoundException">No such collection or record.</exception>
     public long Update(string collection, string id, ReadOnlyMemory<float> vector, IReadOnlyDictionary<string, MetadataValue>? metadata = null) =>
-        Write([PendingWrite.AcceptLent(_vectorCopies, WriteKind.Update, collection, id, vector, metadata)]);
+        WriteOne(PendingWrite.AcceptLent(_vectorCopies, WriteKind.Update, collection, id, vector, metadata));
 
     /// <summary>Deletes a record. Returns false (and logs nothing) when it does not exist.</summary>
     /// <exception cref="KeyNotFoundException">No such collection.</exception>
@@ -197,7 +197,7 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
     {
         try
         {
-            Write([PendingWrite.Accept(WriteKind.Delete, collection, id, default, null)]);
+            WriteOne(PendingWrite.Accept(WriteKind.Delete, collection, id, default, null));
             return true;
         }
         catch (RecordNotFoundException)
@@ -216,12 +216,12 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
     /// <summary>Asynchronous <see cref="Insert"/>.</summary>
     public ValueTask<long> InsertAsync(
         string collection, string id, ReadOnlyMemory<float> vector, IReadOnlyDictionary<string, MetadataValue>? metadata = null, CancellationToken cancellationToken = default) =>
-        WriteAsync([PendingWrite.AcceptLent(_vectorCopies, WriteKind.Insert, collection, id, vector, metadata)], cancellationToken);
+        WriteOneAsync(PendingWrite.AcceptLent(_vectorCopies, WriteKind.Insert, collection, id, vector, metadata), cancellationToken);
 
     /// <summary>Asynchronous <see cref="Upsert"/>.</summary>
     public ValueTask<long> UpsertAsync(
         string collection, string id, ReadOnlyMemory<float> vector, IReadOnlyDictionary<string, MetadataValue>? metadata = null, CancellationToken cancellationToken = default) =>
-        WriteAsync([PendingWrite.AcceptLent(_vectorCopies, WriteKind.Upsert, collection, id, vector, metadata)], cancellationToken);
+        WriteOneAsync(PendingWrite.AcceptLent(_vectorCopies, WriteKind.Upsert, collection, id, vector, metadata), cancellationToken);
 
     /// <summary>Starts a transaction spanning any collections.</summary>
     public VectorTransaction BeginTransaction() => new(this);
@@ -412,6 +412,16 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
     internal ValueTask<long> WriteAsync(IReadOnlyList<PendingWrite> writes, CancellationToken cancellationToken) =>
         FinishAsync(Stage(null, Validate(writes)), cancellationToken);
 
+    /// <summary>
+    /// <see cref="Write"/> of one write (every single insert, upsert, update and delete): the same steps, with no
+    /// arrays for the writes, their operations or their WAL entries, and a single-entry WAL append.
+    /// </summary>
+    private long WriteOne(PendingWrite write) => Finish(StageOne(write, ValidateOne(write)));
+
+    /// <summary>Asynchronous <see cref="WriteOne"/>.</summary>
+    private ValueTask<long> WriteOneAsync(PendingWrite write, CancellationToken cancellationToken) =>
+        FinishAsync(StageOne(write, ValidateOne(write)), cancellationToken);
+
     /// <summary>Checks what can be checked without the logical state: ids, vectors (dimension, finite), metadata encoding.</summary>
     private static (PendingWrite Write, byte[] Metadata)[] Validate(IReadOnlyList<PendingWrite> writes)
     {
@@ -423,13 +433,18 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
         var validated = new (PendingWrite, byte[])[writes.Count];
         for (int i = 0; i < validated.Length; i++)
         {
-            PendingWrite w = writes[i];
-            StoreNames.ValidateCollectionName(w.Collection, "collection");
-            StoreNames.ValidateId(w.Id, "id");
-            validated[i] = (w, w.Kind == WriteKind.Delete ? [] : MetadataCodec.Encode(w.Metadata));
+            validated[i] = (writes[i], ValidateOne(writes[i]));
         }
 
         return validated;
+    }
+
+    /// <summary><see cref="Validate"/> of one write; returns its encoded metadata.</summary>
+    private static byte[] ValidateOne(PendingWrite w)
+    {
+        StoreNames.ValidateCollectionName(w.Collection, "collection");
+        StoreNames.ValidateId(w.Id, "id");
+        return w.Kind == WriteKind.Delete ? [] : MetadataCodec.Encode(w.Metadata);
     }
 
     /// <summary>
@@ -446,39 +461,82 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
         for (int i = 0; i < writes.Length; i++)
         {
             (PendingWrite w, byte[] metadata) = writes[i];
-            if (!_logical.TryGetValue(w.Collection, out LogicalCollection? collection))
-            {
-                throw new KeyNotFoundException($"Collection '{w.Collection}' does not exist.");
-            }
-
-            if (_logicalTransactions.Reservations.Count > 0
-                && _logicalTransactions.Reservations.TryGetValue((w.Collection, w.Id), out string? holder))
-            {
-                throw new OxiVec.Transactions.TransactionConflictException(w.Collection, w.Id, holder);
-            }
-
-            bool exists = overlay is not null && overlay.TryGetValue((w.Collection, w.Id), out bool staged) ? staged : collection.Ids.Contains(w.Id);
-            switch (w.Kind)
-            {
-                case WriteKind.Insert when exists:
-                    throw new InvalidOperationException($"Record '{w.Id}' already exists in collection '{w.Collection}'; use Upsert or Update to replace it.");
-                case WriteKind.Update when !exists:
-                case WriteKind.Delete when !exists:
-                    throw new RecordNotFoundException(w.Collection, w.Id);
-                case WriteKind.Delete:
-                    operations[i] = new StoreOperation.Remove(w.Collection, w.Id);
-                    overlay?[(w.Collection, w.Id)] = false;
-                    continue;
-                default:
-                    break;
-            }
-
-            VectorMath.Validate(collection.Options.Metric, collection.Options.Dimension, w.Vector, "vector");
-            operations[i] = new StoreOperation.Put(w.Collection, w.Id, w.Vector, w.Metadata, metadata, IsNew: !exists);
-            overlay?[(w.Collection, w.Id)] = true;
+            operations[i] = ResolveOneLocked(w, metadata, overlay);
         }
 
         return operations;
+    }
+
+    /// <summary>
+    /// Resolves one write (see <see cref="ResolveLocked"/>); <paramref name="overlay"/> holds what earlier writes of
+    /// the same transaction did, and records what this one does (null for a single write).
+    /// </summary>
+    private StoreOperation ResolveOneLocked(PendingWrite w, byte[] metadata, Dictionary<(string, string), bool>? overlay)
+    {
+        Debug.Assert(_writeLock.IsHeldByCurrentThread, "resolution reads the logical state");
+        if (!_logical.TryGetValue(w.Collection, out LogicalCollection? collection))
+        {
+            throw new KeyNotFoundException($"Collection '{w.Collection}' does not exist.");
+        }
+
+        if (_logicalTransactions.Reservations.Count > 0
+            && _logicalTransactions.Reservations.TryGetValue((w.Collection, w.Id), out string? holder))
+        {
+            throw new OxiVec.Transactions.TransactionConflictException(w.Collection, w.Id, holder);
+        }
+
+        bool exists = overlay is not null && overlay.TryGetValue((w.Collection, w.Id), out bool staged) ? staged : collection.Ids.Contains(w.Id);
+        switch (w.Kind)
+        {
+            case WriteKind.Insert when exists:
+                throw new InvalidOperationException($"Record '{w.Id}' already exists in collection '{w.Collection}'; use Upsert or Update to replace it.");
+            case WriteKind.Update when !exists:
+            case WriteKind.Delete when !exists:
+                throw new RecordNotFoundException(w.Collection, w.Id);
+            case WriteKind.Delete:
+                overlay?[(w.Collection, w.Id)] = false;
+                return new StoreOperation.Remove(w.Collection, w.Id);
+            default:
+                break;
+        }
+
+        VectorMath.Validate(collection.Options.Metric, collection.Options.Dimension, w.Vector, "vector");
+        overlay?[(w.Collection, w.Id)] = true;
+        return new StoreOperation.Put(w.Collection, w.Id, w.Vector, w.Metadata, metadata, IsNew: !exists);
+    }
+
+    /// <summary>
+    /// <see cref="Stage"/> of one write: resolved and logged (a single-entry append, written at once when it can be)
+    /// under the write lock, then queued for application as one operation.
+    /// </summary>
+    private Staged StageOne(PendingWrite write, byte[] metadata)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        ThrowIfStandby();
+        long start = Stopwatch.GetTimestamp();
+        lock (_writeLock)
+        {
+            ThrowIfFailed();
+            CheckFenceBeforeAppend();
+
+            StoreOperation operation = ResolveOneLocked(write, metadata, overlay: null);
+            long lsn;
+            try
+            {
+                lsn = _wal.AppendSingleUnacknowledged(ToEntry(operation));
+            }
+            catch (WalFailedException ex)
+            {
+                Interlocked.CompareExchange(ref _failure, ex.InnerException ?? ex, null);
+                throw;
+            }
+
+            ApplyLogical(operation, lsn);
+
+            // The lent vector goes back to the pool once applied (see Stage).
+            _toApply.Enqueue(new PendingApply(lsn, null, operation, write.VectorIsLent ? write.Vector : null));
+            return new Staged(lsn, 1, start, Durable: false);
+        }
     }
 
     /// <summary>
@@ -522,10 +580,10 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
             // the WAL record was encoded above, and nothing else keeps the operation (a prepared transaction's
             // writes, which outlive the apply, are never lent).
             float[]? lent = writes is [{ Write.VectorIsLent: true } single] ? single.Write.Vector : null;
-            _toApply.Enqueue(new PendingApply(lsn, operations, lent));
+            _toApply.Enqueue(new PendingApply(lsn, operations, null, lent));
             // A prepare, commit or rollback of a global transaction is fsynced whatever the sync policy: a coordinator acts on the answer.
             bool durable = operations is [StoreOperation.Prepare or StoreOperation.CommitPrepared or StoreOperation.RollbackPrepared];
-            return new Staged(lsn, entries, start, durable);
+            return new Staged(lsn, entries.Length, start, durable);
         }
     }
 
@@ -534,7 +592,7 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
     {
         try
         {
-            _wal.WaitAcknowledged(staged.Lsn, staged.Entries, staged.Start, staged.Durable);
+            _wal.WaitAcknowledged(staged.Lsn, endsWithCheckpoint: false, staged.Start, staged.Durable);
         }
         catch (WalFailedException ex)
         {
@@ -562,7 +620,7 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
     {
         try
         {
-            await _wal.WaitAcknowledgedAsync(staged.Lsn, staged.Entries, staged.Start, cancellationToken, staged.Durable).ConfigureAwait(false);
+            await _wal.WaitAcknowledgedAsync(staged.Lsn, endsWithCheckpoint: false, staged.Start, cancellationToken, staged.Durable).ConfigureAwait(false);
             if (CommitGate is { } gate)
             {
                 await gate.WaitConfirmedAsync(staged.Lsn).WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -594,7 +652,7 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
     {
         try
         {
-            await _wal.WaitAcknowledgedAsync(staged.Lsn, staged.Entries, staged.Start, CancellationToken.None, staged.Durable).ConfigureAwait(false);
+            await _wal.WaitAcknowledgedAsync(staged.Lsn, endsWithCheckpoint: false, staged.Start, CancellationToken.None, staged.Durable).ConfigureAwait(false);
             await WaitConfirmedOrStoppedAsync(staged.Lsn).ConfigureAwait(false);
             ApplyUpTo(staged.Lsn);
         }
@@ -612,8 +670,8 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
     private long Applied(Staged staged)
     {
         ApplyUpTo(staged.Lsn);
-        _instrumentation.Wrote(staged.Entries.Length, Stopwatch.GetElapsedTime(staged.Start));
-        MaybeCheckpointInBackground(staged.Entries.Length);
+        _instrumentation.Wrote(staged.Records, Stopwatch.GetElapsedTime(staged.Start));
+        MaybeCheckpointInBackground(staged.Records);
         return staged.Lsn;
     }
 
@@ -661,7 +719,14 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
                 ThrowIfApplyFailed();
                 try
                 {
-                    ApplyTogether(pending.Operations, pending.Lsn);
+                    if (pending.Single is { } single)
+                    {
+                        ApplyOne(single, pending.Lsn); // a single write: a put or a remove
+                    }
+                    else
+                    {
+                        ApplyTogether(pending.Operations!, pending.Lsn);
+                    }
                 }
                 catch (Exception ex)
                 {
@@ -889,8 +954,11 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
         return _collections.TryGetValue(name, out Collection? c) ? c : throw new KeyNotFoundException($"Collection '{name}' does not exist.");
     }
 
-    /// <summary>A write logged and queued for application, as its writer waits for it (a struct: one object fewer per write).</summary>
-    private readonly record struct Staged(long Lsn, WalEntry[] Entries, long Start, bool Durable);
+    /// <summary>
+    /// A write logged and queued for application, as its writer waits for it (a struct: one object fewer per write).
+    /// <paramref name="Records"/>: the store operations it logged (no checkpoint record among them).
+    /// </summary>
+    private readonly record struct Staged(long Lsn, int Records, long Start, bool Durable);
 
     private sealed class LogicalCollection(CollectionOptions options)
     {

@@ -90,9 +90,10 @@ internal enum WriteKind
 
 /// <summary>
 /// One write as accepted from the caller: the vector and metadata are private copies taken when the call accepted
-/// them, so nothing the caller does afterwards reaches what is validated, logged, applied or read.
+/// them, so nothing the caller does afterwards reaches what is validated, logged, applied or read. A struct: a
+/// single write allocates no object for it.
 /// </summary>
-internal sealed class PendingWrite
+internal readonly record struct PendingWrite
 {
     private PendingWrite(WriteKind kind, string collection, string id, float[] vector, FrozenMetadata metadata, bool vectorIsLent = false)
     {

@@ -89,6 +89,16 @@ internal sealed unsafe partial class FileSystemWalFile(string name, bool writabl
         LastWriteMapped = false;
     }
 
+    public bool WritesInMemory(long offset, int length)
+    {
+        if (!_mappingDecided)
+        {
+            Map();
+        }
+
+        return _map is not null && length <= MaxMappedWriteBytes && offset >= 0 && offset <= _mapLength - length;
+    }
+
     public void Sync()
     {
         if (OperatingSystem.IsLinux())

@@ -77,6 +77,13 @@ internal interface IWalFile : IDisposable
     /// <summary>Forces written data to stable storage (fdatasync on Linux). Any failure is final.</summary>
     void Sync();
 
+    /// <summary>
+    /// Whether <see cref="Write"/> of <paramref name="length"/> bytes at <paramref name="offset"/> would be a copy into
+    /// memory the page cache shares (a mapped segment): no system call, nothing to wait for. The WAL then writes a
+    /// single record as it appends it. False unless the implementation says otherwise.
+    /// </summary>
+    bool WritesInMemory(long offset, int length) => false;
+
     /// <summary>Sets the file length (truncates or extends with zeros).</summary>
     void SetLength(long length);
 }

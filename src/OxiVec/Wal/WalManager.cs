@@ -37,6 +37,9 @@ public sealed partial class WalManager : IDisposable, IAsyncDisposable
     /// <summary>Commits counted in the running fsync's batch and the next one, the syncer's own included (tests).</summary>
     internal int WaitingCommits => _writer.WaitingCommits;
 
+    /// <summary>Single-entry appends written at once, as they were appended (tests).</summary>
+    internal long SingleAppendsWritten => _writer.SingleAppendsWritten;
+
     /// <summary>Whether a filled spare waits for the next rotation (tests).</summary>
     internal bool SpareReady => _writer.SpareReady;
 
@@ -140,7 +143,10 @@ public sealed partial class WalManager : IDisposable, IAsyncDisposable
     public long Append(WalEntry entry)
     {
         ArgumentNullException.ThrowIfNull(entry);
-        return AppendBatch([entry], transactional: false);
+        long start = Stopwatch.GetTimestamp();
+        long lsn = AppendSingleUnacknowledged(entry);
+        WaitAcknowledged(lsn, entry.Type == WalRecordType.Checkpoint, start);
+        return lsn;
     }
 
     /// <summary>Asynchronous <see cref="Append"/>; cancellation abandons the wait for durability, not the write.</summary>
@@ -350,7 +356,7 @@ public sealed partial class WalManager : IDisposable, IAsyncDisposable
 
     /// <summary>
     /// First half of an append, for callers that must order their own state by LSN (the store): encodes and
-    /// buffers the entries, returns the last LSN, and does no I/O. Finish with <see cref="WaitAcknowledged"/>.
+    /// buffers the entries, returns the last LSN, and does no I/O. Finish with <see cref="WaitAcknowledged(long, IReadOnlyList{WalEntry}, long, bool)"/>.
     /// </summary>
     internal long AppendUnacknowledged(IReadOnlyList<WalEntry> entries, bool transactional)
     {
@@ -361,27 +367,63 @@ public sealed partial class WalManager : IDisposable, IAsyncDisposable
     }
 
     /// <summary>
+    /// <see cref="AppendUnacknowledged"/> of one entry, not transactional, without the arrays of a batch. When the
+    /// record can be written without a system call (a mapped segment, nothing else pending) it is written before this
+    /// returns, so that with an interval policy <see cref="WaitAcknowledged(long, bool, long, bool)"/> has nothing left to do.
+    /// </summary>
+    internal long AppendSingleUnacknowledged(WalEntry entry)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        long lsn = _writer.AppendSingle(entry);
+        _checkpointLag.Logged(lsn, entry.Type == WalRecordType.Checkpoint);
+        return lsn;
+    }
+
+    /// <summary>
     /// Second half of an append: waits until <paramref name="lsn"/> is as durable as the policy requires, or fsynced
     /// whatever the policy when <paramref name="forceDurable"/> (prepared-transaction records).
     /// </summary>
-    internal void WaitAcknowledged(long lsn, IReadOnlyList<WalEntry> entries, long startTimestamp, bool forceDurable = false)
+    internal void WaitAcknowledged(long lsn, IReadOnlyList<WalEntry> entries, long startTimestamp, bool forceDurable = false) =>
+        WaitAcknowledged(lsn, entries.Count > 0 && entries[^1].Type == WalRecordType.Checkpoint, startTimestamp, forceDurable);
+
+    /// <summary>
+    /// <see cref="WaitAcknowledged(long, IReadOnlyList{WalEntry}, long, bool)"/> for a commit whose last record is a
+    /// checkpoint record when <paramref name="endsWithCheckpoint"/>. With an interval policy a record already written
+    /// (in the page cache: it survives a process crash) is acknowledged without entering the writer, unless the WAL has failed.
+    /// </summary>
+    internal void WaitAcknowledged(long lsn, bool endsWithCheckpoint, long startTimestamp, bool forceDurable = false)
     {
-        _writer.WaitFor(lsn, durable: forceDurable || Config.SyncIntervalMs == 0);
-        Acknowledged(entries, startTimestamp);
+        bool durable = forceDurable || Config.SyncIntervalMs == 0;
+        if (durable || _writer.WrittenLsn < lsn || _writer.IsFailed)
+        {
+            _writer.WaitFor(lsn, durable);
+        }
+
+        Acknowledged(endsWithCheckpoint, startTimestamp);
     }
 
-    /// <summary>Asynchronous <see cref="WaitAcknowledged"/>.</summary>
+    /// <summary>Asynchronous <see cref="WaitAcknowledged(long, IReadOnlyList{WalEntry}, long, bool)"/>.</summary>
+    internal ValueTask WaitAcknowledgedAsync(
+        long lsn, IReadOnlyList<WalEntry> entries, long startTimestamp, CancellationToken cancellationToken, bool forceDurable = false) =>
+        WaitAcknowledgedAsync(lsn, entries.Count > 0 && entries[^1].Type == WalRecordType.Checkpoint, startTimestamp, cancellationToken, forceDurable);
+
+    /// <summary>Asynchronous <see cref="WaitAcknowledged(long, bool, long, bool)"/>.</summary>
     internal async ValueTask WaitAcknowledgedAsync(
-        long lsn, IReadOnlyList<WalEntry> entries, long startTimestamp, CancellationToken cancellationToken, bool forceDurable = false)
+        long lsn, bool endsWithCheckpoint, long startTimestamp, CancellationToken cancellationToken, bool forceDurable = false)
     {
-        await _writer.WaitForAsync(lsn, forceDurable || Config.SyncIntervalMs == 0, cancellationToken).ConfigureAwait(false);
-        Acknowledged(entries, startTimestamp);
+        bool durable = forceDurable || Config.SyncIntervalMs == 0;
+        if (durable || _writer.WrittenLsn < lsn || _writer.IsFailed)
+        {
+            await _writer.WaitForAsync(lsn, durable, cancellationToken).ConfigureAwait(false);
+        }
+
+        Acknowledged(endsWithCheckpoint, startTimestamp);
     }
 
-    private void Acknowledged(IReadOnlyList<WalEntry> entries, long startTimestamp)
+    private void Acknowledged(bool endsWithCheckpoint, long startTimestamp)
     {
         _instrumentation.Committed(Stopwatch.GetElapsedTime(startTimestamp));
-        if (entries.Count > 0 && entries[^1].Type == WalRecordType.Checkpoint)
+        if (endsWithCheckpoint)
         {
             _writer.RecordDurablePointNow(); // every checkpoint record updates the control file, whatever the rate limit
         }
