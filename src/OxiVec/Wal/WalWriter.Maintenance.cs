@@ -67,7 +67,8 @@ internal sealed partial class WalWriter
             ThrowIfFailed();
             int count = 0;
             long saved = 0;
-            foreach (SegmentBound segment in Segments.Sealed.Where(s => !WalSegmentName.IsCompressed(s.Name)))
+            // Not the segment the sealer is still cutting to its records (its length changes under the compressor).
+            foreach (SegmentBound segment in Segments.Sealed.Where(s => !WalSegmentName.IsCompressed(s.Name) && s.Name != _sealingName))
             {
                 try
                 {
