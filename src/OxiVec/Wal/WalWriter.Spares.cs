@@ -23,7 +23,8 @@ internal sealed partial class WalWriter
     private const int SpareHeaderBlock = 4096;
 
     private readonly Lock _spareLock = new();
-    private Thread? _spareFiller;
+    private readonly WalBackgroundWorker _spareMaker = new("OxiVec WAL spare segment");
+    private bool _spareInMaking;
     private ReadySpare? _readySpare;
     private int _sparesMade;
     private bool _sparesStopped;
@@ -59,15 +60,16 @@ internal sealed partial class WalWriter
 
         lock (_spareLock)
         {
-            if (_sparesStopped || _readySpare is not null || _spareFiller is { IsAlive: true })
+            if (_sparesStopped || _readySpare is not null || _spareInMaking)
             {
                 return;
             }
 
-            // A thread of its own: filling blocks on I/O for a while, which the thread pool should not absorb.
+            // A thread of its own, started at open: filling blocks on I/O for a while, which the thread pool should not
+            // absorb, and starting a thread here would make this writer wait until it runs.
             string name = $"{SparePrefix}{++_sparesMade}{WalSegmentName.TempSuffix}";
-            _spareFiller = new Thread(() => FillSpare(name)) { IsBackground = true, Name = "OxiVec WAL spare segment" };
-            _spareFiller.Start();
+            _spareInMaking = true;
+            _spareMaker.Post(() => FillSpare(name));
         }
     }
 
@@ -119,9 +121,20 @@ internal sealed partial class WalWriter
             file?.Dispose();
             TryDeleteSpare(name);
         }
+        catch (Exception ex)
+        {
+            // Anything else is unexpected: it fails the WAL, loudly, rather than ending the process from a background thread.
+            file?.Dispose();
+            TryDeleteSpare(name);
+            Fail(ex);
+        }
         finally
         {
             ArrayPool<byte>.Shared.Return(zeros);
+            lock (_spareLock)
+            {
+                _spareInMaking = false;
+            }
         }
     }
 
@@ -163,14 +176,12 @@ internal sealed partial class WalWriter
     /// <summary>Waits for a spare being made and deletes any left unused (on close).</summary>
     private void StopSpares()
     {
-        Thread? filling;
         lock (_spareLock)
         {
             _sparesStopped = true;
-            filling = _spareFiller;
         }
 
-        filling?.Join();
+        _spareMaker.Dispose(); // lets a spare being made finish
         if (TakeSpare() is { } unused)
         {
             unused.File.Dispose();

@@ -78,9 +78,9 @@ internal sealed partial class WalWriter : IDisposable
     private WalSegmentSet _segments;
     private readonly Dictionary<ulong, long> _segmentStarted = []; // segment id -> Started, for segments begun in this process
 
-    // Rotation's background half. _sealer: the thread sealing the last segment rotated away from (started under _writeLock, joined
-    // there and at close). _unsyncedName: the segment whose rename still waits for a directory fsync.
-    private Thread? _sealer;
+    // Rotation's background half. _sealer: the thread that seals each segment rotated away from (posted to under _writeLock, waited
+    // for there, by compression and at close). _unsyncedName: the segment whose rename still waits for a directory fsync.
+    private readonly WalBackgroundWorker _sealer = new("OxiVec WAL segment sealer");
     private volatile string? _sealingName; // the segment the sealer is cutting, which compression leaves alone until it is done
     private readonly Lock _nameLock = new();
     private IWalFile? _unsyncedName;
@@ -213,6 +213,7 @@ internal sealed partial class WalWriter : IDisposable
             CloseGroupCommit(); // waits for a running fsync; a background fsync queued later finds the writer closed
 
             WaitForSealer();
+            _sealer.Dispose();
             StopSpares();
             try
             {
@@ -526,9 +527,7 @@ internal sealed partial class WalWriter : IDisposable
             sealedFile.AddOwner(); // the running fsync closes its handle when it returns; the sealer closes its own
         }
 
-        var sealer = new Thread(() => SealInBackground(sealedFile, sealedLimit, file)) { IsBackground = true, Name = "OxiVec WAL segment sealer" };
-        sealer.Start();
-        Volatile.Write(ref _sealer, sealer); // published started: anyone may join it
+        _sealer.Post(() => SealInBackground(sealedFile, sealedLimit, file)); // never waits: no thread is started here
         _instrumentation.SegmentRotated();
     }
 
@@ -564,14 +563,7 @@ internal sealed partial class WalWriter : IDisposable
     }
 
     /// <summary>Waits for the background seal of the previous rotation, if one runs.</summary>
-    private void WaitForSealer()
-    {
-        Thread? sealer = Volatile.Read(ref _sealer);
-        if (sealer is not null && !ReferenceEquals(sealer, Thread.CurrentThread))
-        {
-            sealer.Join();
-        }
-    }
+    private void WaitForSealer() => _sealer.WaitIdle();
 
     /// <summary>
     /// Makes the name of <paramref name="file"/> durable when its rename is the one still waiting for a directory
