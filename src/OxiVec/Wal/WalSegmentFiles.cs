@@ -28,23 +28,4 @@ internal static class WalSegmentFiles
             throw;
         }
     }
-
-    /// <summary>
-    /// Turns a spare (a zero-filled, fsynced file with a temporary name) into the segment <paramref name="name"/>:
-    /// the header is written and fsynced before the rename makes the file part of the log, as in <see cref="Create"/>.
-    /// </summary>
-    public static IWalFile CreateFromSpare(IWalStorage storage, string spare, string name, in WalSegmentHeader header)
-    {
-        Span<byte> bytes = stackalloc byte[WalFormat.SegmentHeaderSize];
-        WalFormat.WriteSegmentHeader(bytes, header);
-        using (IWalFile file = storage.Open(spare, writable: true))
-        {
-            file.Write(0, bytes);
-            file.Sync();
-        }
-
-        storage.Rename(spare, name);
-        storage.SyncDirectory();
-        return storage.Open(name, writable: true);
-    }
 }

@@ -64,10 +64,12 @@ internal sealed partial class WalWriter
     {
         lock (_maintenanceLock)
         {
+            WaitForSealer(); // the segment sealed last is cut to its records first (milliseconds), then compressed with the rest
             ThrowIfFailed();
             int count = 0;
             long saved = 0;
-            foreach (SegmentBound segment in Segments.Sealed.Where(s => !WalSegmentName.IsCompressed(s.Name)))
+            // Not the segment a sealer started since is still cutting to its records (its length changes under the compressor).
+            foreach (SegmentBound segment in Segments.Sealed.Where(s => !WalSegmentName.IsCompressed(s.Name) && s.Name != _sealingName))
             {
                 try
                 {

@@ -3,20 +3,29 @@ using System.Buffers;
 namespace OxiVec.Wal;
 
 /// <summary>
-/// Spare segments: the next segment's file, written full of zeros and fsynced in the background, so that once it
-/// becomes the active segment every commit overwrites initialised blocks. On ext4 that fdatasync is about a third
-/// cheaper than one that also converts freshly allocated extents (bench/results/wal.md, "Disk limit"). A spare is
-/// only made with SyncIntervalMs = 0 (with an interval policy fsyncs are rare, and writing every segment twice
-/// would cost bandwidth instead), and only ever an optimisation: it has a temporary name until it is renamed into place (so an interrupted one is
-/// deleted on the next open), and when none is ready a rotation preallocates the next segment as before.
+/// Spare segments: the next segment's file, made in the background while the active segment fills, so a rotation
+/// on the write path only stamps the header, fsyncs that one block and renames the file into place (creating,
+/// preallocating and mapping a segment took milliseconds of the inserting thread's CPU). A spare is made whenever
+/// segments are preallocated. With SyncIntervalMs = 0 on a file system that prefers it, the whole spare is written
+/// full of zeros and fsynced, so every commit overwrites initialised blocks: on ext4 that fdatasync is about a third
+/// cheaper than one that also converts freshly allocated extents (bench/results/wal.md, "Disk limit"). With an
+/// interval policy fsyncs are rare and the zeros would halve the WAL's sequential bandwidth, so the spare is only
+/// preallocated, with its first block (where the header goes) written and fsynced: the header's fsync at rotation
+/// is then an overwrite with no extent to convert. A spare has a temporary name until it is renamed into place (so
+/// an interrupted one is deleted on the next open), its handle stays open (its header block mapped) until the rotation, and when
+/// none is ready a rotation creates the next segment as before.
 /// </summary>
 internal sealed partial class WalWriter
 {
     private const string SparePrefix = "spare-";
 
+    /// <summary>The block written at the start of a spare: where the header goes.</summary>
+    private const int SpareHeaderBlock = 4096;
+
     private readonly Lock _spareLock = new();
-    private Thread? _spareFiller;
-    private string? _readySpare;
+    private readonly WalBackgroundWorker _spareMaker = new("OxiVec WAL spare segment");
+    private bool _spareInMaking;
+    private ReadySpare? _readySpare;
     private int _sparesMade;
     private bool _sparesStopped;
 
@@ -35,11 +44,13 @@ internal sealed partial class WalWriter
         }
     }
 
+    private bool UsesSpares => _config.PreallocateSegments;
+
     // Only when every commit fsyncs: then the cheaper fdatasync is worth writing each segment twice (zeros, then
     // records). With an interval policy fsyncs are rare and the zeros would halve the WAL's sequential bandwidth.
-    private bool UsesSpares => _config.PreallocateSegments && _config.SyncIntervalMs == 0 && _storage.PrefersZeroFilledSegments;
+    private bool ZeroFillsSpares => _config.SyncIntervalMs == 0 && _storage.PrefersZeroFilledSegments;
 
-    /// <summary>Starts filling the next spare unless one is ready or being filled.</summary>
+    /// <summary>Starts making the next spare unless one is ready or being made.</summary>
     private void PrepareSpare()
     {
         if (!UsesSpares)
@@ -49,15 +60,16 @@ internal sealed partial class WalWriter
 
         lock (_spareLock)
         {
-            if (_sparesStopped || _readySpare is not null || _spareFiller is { IsAlive: true })
+            if (_sparesStopped || _readySpare is not null || _spareInMaking)
             {
                 return;
             }
 
-            // A thread of its own: filling blocks on I/O for a while, which the thread pool should not absorb.
+            // A thread of its own, started at open: filling blocks on I/O for a while, which the thread pool should not
+            // absorb, and starting a thread here would make this writer wait until it runs.
             string name = $"{SparePrefix}{++_sparesMade}{WalSegmentName.TempSuffix}";
-            _spareFiller = new Thread(() => FillSpare(name)) { IsBackground = true, Name = "OxiVec WAL spare segment" };
-            _spareFiller.Start();
+            _spareInMaking = true;
+            _spareMaker.Post(() => FillSpare(name));
         }
     }
 
@@ -65,67 +77,115 @@ internal sealed partial class WalWriter
     {
         long size = _config.SegmentSizeBytes;
         byte[] zeros = ArrayPool<byte>.Shared.Rent(1 << 20);
+        IWalFile? file = null;
         try
         {
             Array.Clear(zeros);
-            using (IWalFile file = _storage.Create(name, 0))
+            if (ZeroFillsSpares)
             {
-                for (long offset = 0; offset < size; offset += zeros.Length)
+                using (IWalFile filling = _storage.Create(name, 0))
                 {
-                    file.Write(offset, zeros.AsSpan(0, (int)Math.Min(zeros.Length, size - offset)));
+                    for (long offset = 0; offset < size; offset += zeros.Length)
+                    {
+                        filling.Write(offset, zeros.AsSpan(0, (int)Math.Min(zeros.Length, size - offset)));
+                    }
                 }
 
-                file.Sync();
+                file = _storage.Open(name, writable: true); // opened again: the full-size file can be mapped
+            }
+            else
+            {
+                file = _storage.Create(name, size);
             }
 
+            // The header's block, written here: a mapped file maps now (not on the write path), and the rotation's
+            // header fsync overwrites a written block.
+            file.Write(0, zeros.AsSpan(0, SpareHeaderBlock));
+            file.Sync();
             lock (_spareLock)
             {
                 if (!_sparesStopped)
                 {
-                    _readySpare = name;
+                    _readySpare = new ReadySpare(name, file);
                     return;
                 }
             }
 
+            file.Dispose();
             _storage.Delete(name);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            // Disk full or the like: the next rotation preallocates instead (and meets the same error, if any,
-            // where it counts). The half-made spare goes now or on the next open.
+            // Disk full or the like: the next rotation creates the segment instead (and meets the same error, if
+            // any, where it counts). The half-made spare goes now or on the next open.
+            file?.Dispose();
             TryDeleteSpare(name);
+        }
+        catch (Exception ex)
+        {
+            // Anything else is unexpected: it fails the WAL, loudly, rather than ending the process from a background thread.
+            file?.Dispose();
+            TryDeleteSpare(name);
+            Fail(ex);
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(zeros);
+            lock (_spareLock)
+            {
+                _spareInMaking = false;
+            }
         }
     }
 
-    /// <summary>The ready spare's name, now owned by the caller, or null.</summary>
-    private string? TakeSpare()
+    /// <summary>The ready spare, now owned by the caller, or null.</summary>
+    private ReadySpare? TakeSpare()
     {
         lock (_spareLock)
         {
-            string? spare = _readySpare;
+            ReadySpare? spare = _readySpare;
             _readySpare = null;
             return spare;
         }
     }
 
-    /// <summary>Waits for a spare being filled and deletes any left unused (on close).</summary>
+    /// <summary>
+    /// Turns a spare into the segment <paramref name="name"/> through its open handle: the header is written and
+    /// fsynced before the rename makes the file part of the log, so a segment file never has a name without a durable
+    /// header. The rename is durable only after a directory fsync, which the caller leaves to the sealer (or to the
+    /// first fsync that would publish a record of the segment durable, see <see cref="EnsureNameDurable"/>).
+    /// </summary>
+    private SharedWalFile CreateFromSpare(ReadySpare spare, string name, in WalSegmentHeader header)
+    {
+        try
+        {
+            Span<byte> bytes = stackalloc byte[WalFormat.SegmentHeaderSize];
+            WalFormat.WriteSegmentHeader(bytes, header);
+            spare.File.Write(0, bytes);
+            spare.File.Sync();
+        }
+        finally
+        {
+            spare.File.Dispose(); // reopened under its name below (an open and a mapping of allocated blocks: microseconds)
+        }
+
+        _storage.Rename(spare.Name, name);
+        return new SharedWalFile(_storage.Open(name, writable: true));
+    }
+
+    /// <summary>Waits for a spare being made and deletes any left unused (on close).</summary>
     private void StopSpares()
     {
-        Thread? filling;
         lock (_spareLock)
         {
             _sparesStopped = true;
-            filling = _spareFiller;
         }
 
-        filling?.Join();
+        _spareMaker.Dispose(); // lets a spare being made finish
         if (TakeSpare() is { } unused)
         {
-            TryDeleteSpare(unused);
+            unused.File.Dispose();
+            TryDeleteSpare(unused.Name);
         }
     }
 
@@ -140,4 +200,7 @@ internal sealed partial class WalWriter
             // A temporary file: the next open removes it.
         }
     }
+
+    /// <summary>A spare's temporary name and its open handle.</summary>
+    private sealed record ReadySpare(string Name, IWalFile File);
 }

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
 
 namespace OxiVec.Wal;
 
@@ -14,9 +15,10 @@ namespace OxiVec.Wal;
 /// what is pending, fsyncs it, then wakes the commits it covered; the next batch is handed on (see
 /// WalWriter.GroupCommit.cs). So concurrent committers share one write and one fsync, and an fsync never blocks a
 /// write: with an interval policy, acknowledgements (which need only the write) never wait for the flusher's fsync.</para>
-/// <para>A segment is sealed (cut to its records and fsynced) before the next one is created, so every segment
-/// but the newest is wholly durable; with an interval policy a background fsync starts whenever 8 MiB are
-/// unsynced, which keeps that seal short. Never two fsyncs are in flight on one file: a seal that meets the
+/// <para>A segment is fsynced before the next one is named, so every segment but the newest is wholly durable; with
+/// an interval policy a background fsync starts whenever 8 MiB are unsynced, which keeps that fsync short. The next
+/// segment comes from a spare made in the background, and a background sealer fsyncs the directory after its rename
+/// and cuts the sealed segment to its records (see <see cref="StartSegment"/>). Never two fsyncs are in flight on one file: a seal that meets the
 /// syncer's fsync of the same segment waits for it (see <see cref="SyncFile"/>).</para>
 /// <para>The segments are published as one immutable <see cref="WalSegmentSet"/> (sealed list, active segment, its
 /// written end), replaced in one swap at every write, seal, removal and compression.</para>
@@ -57,7 +59,8 @@ internal sealed partial class WalWriter : IDisposable
     private bool _writeBusy;
     private TaskCompletionSource? _writeEpoch; // made by the first committer that follows the running write, if any
     private SegmentState _activeSegment;
-    private IWalFile _activeFile;
+    [SuppressMessage("Performance", "CA1859", Justification = "Used through IWalFile everywhere; a SharedWalFile only so that a rotation can share it with a running fsync and the sealer.")]
+    private IWalFile _activeFile; // always a SharedWalFile
     private long _unsyncedBytes;
     private bool _backgroundSyncQueued;
     private IWalFile? _fileBeingSynced;
@@ -75,6 +78,13 @@ internal sealed partial class WalWriter : IDisposable
     private WalSegmentSet _segments;
     private readonly Dictionary<ulong, long> _segmentStarted = []; // segment id -> Started, for segments begun in this process
 
+    // Rotation's background half. _sealer: the thread that seals each segment rotated away from (posted to under _writeLock, waited
+    // for there, by compression and at close). _unsyncedName: the segment whose rename still waits for a directory fsync.
+    private readonly WalBackgroundWorker _sealer = new("OxiVec WAL segment sealer");
+    private volatile string? _sealingName; // the segment the sealer is cutting, which compression leaves alone until it is done
+    private readonly Lock _nameLock = new();
+    private IWalFile? _unsyncedName;
+
     /// <summary>Takes over an open segment file positioned after its last valid record (see <see cref="WalManager"/>'s open).</summary>
     public WalWriter(
         IWalStorage storage, WalConfig config, TimeProvider time, WalInstrumentation instrumentation,
@@ -85,7 +95,7 @@ internal sealed partial class WalWriter : IDisposable
         _time = time;
         _instrumentation = instrumentation;
         _maxPayload = (int)Math.Min(WalFormat.MaxPayloadLength, config.SegmentSizeBytes - WalFormat.SegmentHeaderSize - WalFormat.RecordHeaderSize);
-        _activeFile = activeFile;
+        _activeFile = new SharedWalFile(activeFile);
         // The reopened segment's age so far comes from the wall clock once (never negative); from here on it is monotonic.
         long ageMicros = Math.Max(0, WalRecord.ToMicros(time.GetUtcNow()) - activeHeader.CreatedUnixMicros);
         long started = time.GetTimestamp() - (long)(ageMicros / 1e6 * time.TimestampFrequency);
@@ -202,6 +212,8 @@ internal sealed partial class WalWriter : IDisposable
         {
             CloseGroupCommit(); // waits for a running fsync; a background fsync queued later finds the writer closed
 
+            WaitForSealer();
+            _sealer.Dispose();
             StopSpares();
             try
             {
@@ -472,20 +484,36 @@ internal sealed partial class WalWriter : IDisposable
     }
 
     /// <summary>
-    /// Seals the active segment and creates the next: the sealed file is cut to its records (dropping unused
-    /// preallocated space) and fsynced, so every record before the new segment is durable.
+    /// Seals the active segment and starts the next. On the write path only what ordering requires: the sealed
+    /// segment is fsynced (and its own name made durable, if that is still pending) before the next segment's name
+    /// exists, because the reader takes a segment that ends short of its successor for corruption; and the next
+    /// segment is named before any of its records is written, so an acknowledged write survives a process crash.
+    /// From a spare (made in the background) that is a header write, a one-block fsync and a rename. The rest goes
+    /// to the background sealer (<see cref="SealInBackground"/>): the directory fsync that makes the new name survive
+    /// a power loss (no record of the new segment is published durable before it, see <see cref="EnsureNameDurable"/>),
+    /// then cutting the sealed file to its records (which removes its 64 MiB mapping) and closing it.
     /// </summary>
     private void StartSegment(SegmentState next)
     {
         Debug.Assert(_writeLock.IsHeldByCurrentThread, "segments change under the write lock");
-        _activeFile.SetLength(Segments.Active.Limit);
-        SyncFile(_activeFile);
+        WaitForSealer(); // one seal at a time (the previous one finished long ago unless segments are tiny)
+        ThrowIfFailed();
+        var sealedFile = (SharedWalFile)_activeFile;
+        long sealedLimit = Segments.Active.Limit;
+        SyncFile(sealedFile);
         _unsyncedBytes = 0;
+        _sealingName = _activeSegment.Name; // before the set shows it sealed: compression leaves it to the sealer
         AdvanceDurable(next.FirstLsn - 1);
-        IWalFile file = CreateSegmentFile(next);
-        IWalFile sealedFile = _activeFile;
+        SharedWalFile file = CreateSegmentFile(next, out bool nameDurable);
         _activeFile = file;
         _activeSegment = next;
+        if (!nameDurable)
+        {
+            lock (_nameLock)
+            {
+                _unsyncedName = file;
+            }
+        }
 
         // One swap seals the old segment at its end and makes the new one active: no reader can see the old
         // segment both sealed and active (retention once took it for the active one and deleted it).
@@ -494,12 +522,66 @@ internal sealed partial class WalWriter : IDisposable
             _segmentStarted[next.Id] = next.Started;
             return s.Rotated(new SegmentBound(next.Name, next.Id, next.FirstLsn, WalFormat.SegmentHeaderSize));
         });
-        if (!ReferenceEquals(sealedFile, _fileBeingSynced))
+        if (ReferenceEquals(sealedFile, _fileBeingSynced))
         {
-            sealedFile.Dispose(); // otherwise the syncer closes it when its fsync returns
+            sealedFile.AddOwner(); // the running fsync closes its handle when it returns; the sealer closes its own
         }
 
+        _sealer.Post(() => SealInBackground(sealedFile, sealedLimit, file)); // never waits: no thread is started here
         _instrumentation.SegmentRotated();
+    }
+
+    /// <summary>
+    /// The background half of a rotation: makes the new segment's name durable (directory fsync), then cuts the sealed
+    /// segment to its records (dropping the unused preallocated space and the mapping) and closes it. The cut needs no
+    /// fsync of its own: until it is durable, a power loss leaves zeros after the last record, which the reader takes
+    /// for the clean end they are. A failure fails the WAL, as on the write path.
+    /// </summary>
+    private void SealInBackground(SharedWalFile sealedFile, long limit, SharedWalFile next)
+    {
+        try
+        {
+            EnsureNameDurable(next);
+            if (_failure is null)
+            {
+                sealedFile.SetLength(limit);
+            }
+        }
+        catch (WalFailedException)
+        {
+            // Already failed: every waiter and every later call sees it.
+        }
+        catch (Exception ex)
+        {
+            Fail(ex);
+        }
+        finally
+        {
+            _sealingName = null;
+            sealedFile.Dispose();
+        }
+    }
+
+    /// <summary>Waits for the background seal of the previous rotation, if one runs.</summary>
+    private void WaitForSealer() => _sealer.WaitIdle();
+
+    /// <summary>
+    /// Makes the name of <paramref name="file"/> durable when its rename is the one still waiting for a directory
+    /// fsync: called after every fsync of a segment (<see cref="SyncFile"/>) before anything in it is published
+    /// durable, and by the sealer. Whoever comes first does the fsync; the other finds it done.
+    /// </summary>
+    private void EnsureNameDurable(IWalFile file)
+    {
+        lock (_nameLock)
+        {
+            if (!ReferenceEquals(_unsyncedName, file))
+            {
+                return;
+            }
+
+            SyncDirectory();
+            _unsyncedName = null;
+        }
     }
 
     /// <summary>Replaces the segment set with <paramref name="change"/> of the current one (the only way it changes).</summary>
@@ -520,16 +602,20 @@ internal sealed partial class WalWriter : IDisposable
         }
     }
 
-    private IWalFile CreateSegmentFile(SegmentState segment)
+    /// <summary>The next segment's file, from a spare when one is ready; <paramref name="nameDurable"/> says whether its name is fsynced yet.</summary>
+    private SharedWalFile CreateSegmentFile(SegmentState segment, out bool nameDurable)
     {
         var header = new WalSegmentHeader(WalFormat.FormatVersion, 0, segment.Id, segment.FirstLsn, segment.CreatedMicros, segment.Salt);
         if (TakeSpare() is { } spare)
         {
             SparesUsed++;
-            return WalSegmentFiles.CreateFromSpare(_storage, spare, segment.Name, header);
+            nameDurable = false;
+            return CreateFromSpare(spare, segment.Name, header);
         }
 
-        return WalSegmentFiles.Create(_storage, segment.Name, header, _config.PreallocateSegments ? _config.SegmentSizeBytes : 0);
+        nameDurable = true;
+        IWalFile file = WalSegmentFiles.Create(_storage, segment.Name, header, _config.PreallocateSegments ? _config.SegmentSizeBytes : 0);
+        return new SharedWalFile(file);
     }
 
     /// <summary>
@@ -556,6 +642,8 @@ internal sealed partial class WalWriter : IDisposable
 
             _instrumentation.Synced(Stopwatch.GetElapsedTime(start));
         }
+
+        EnsureNameDurable(file); // a segment's records are durable only once its name is
     }
 
     /// <summary>fsyncs the WAL directory; a failure fails the WAL like any fsync.</summary>

@@ -33,8 +33,9 @@ public sealed class WalSegmentRaceTests
             bool held = false;
             disk.OnDispose = name =>
             {
-                // The writer closes the segment it just sealed: the moment between the seal and the new active segment.
-                if (Thread.CurrentThread == Volatile.Read(ref appender) && name == second && !held)
+                // The background sealer closes the segment just sealed: the new segment is active, the sealed one is
+                // not yet closed (the sealer cut it to its records and holds it here).
+                if (Thread.CurrentThread.Name == "OxiVec WAL segment sealer" && name == second && !held)
                 {
                     held = true;
                     inRotation.Set();

@@ -1,0 +1,232 @@
+using OxiVec.Tests.Fakes;
+using OxiVec.Wal;
+using static OxiVec.Tests.Wal.WalSegmentRaceTests;
+using static OxiVec.Tests.Wal.WalTestHelpers;
+
+namespace OxiVec.Tests.Wal;
+
+/// <summary>
+/// Rotation off the write path: the next segment comes from a spare made in the background (under every sync
+/// policy), and the directory fsync of its name and the cut of the sealed segment run on a background sealer. The
+/// sealed segment is still fsynced before the next one is named, no record of the new segment is published durable
+/// before its name is, and a failure in the background fails the WAL.
+/// </summary>
+public sealed class WalBackgroundSealTests
+{
+    private const int Interval = 3_600_000; // an interval policy whose flusher never fires during a test
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+
+    private static WalConfig SimConfig(SimulatedDisk disk, int syncIntervalMs) =>
+        Config(disk.Directory, segmentSize: WalConfig.MinSegmentSizeBytes) with { SyncIntervalMs = syncIntervalMs };
+
+    /// <summary>Appends until the active segment is a quarter full (which starts a spare), then waits for the spare; returns the last LSN.</summary>
+    private static long FillUntilSpareReady(WalManager wal, long next)
+    {
+        long last = next - 1;
+        while (wal.Segments.Active.Limit < WalConfig.MinSegmentSizeBytes / 4)
+        {
+            last = wal.Append(InsertFor(last + 1, 64));
+        }
+
+        // The spare is being made: wait for it (a condition, not a time) instead of racing it to the rotation.
+        Assert.True(SpinWait.SpinUntil(() => wal.SpareReady, Patience), "no spare was ever made");
+        Assert.Equal(1, wal.GetMetrics().SegmentCount);
+        return last;
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(Interval)]
+    public void Rotation_TakesTheSpare_AndTheSealerNamesTheNewSegmentDurablyAndCutsTheSealedOne(int syncIntervalMs)
+    {
+        var disk = new SimulatedDisk();
+        WalConfig config = SimConfig(disk, syncIntervalMs);
+        long last;
+        string first, second;
+        using (var wal = WalManager.Open(disk, config))
+        {
+            last = FillUntilSpareReady(wal, 1);
+            while (SegmentNames(disk).Count < 2)
+            {
+                last = wal.Append(InsertFor(last + 1, 64));
+            }
+
+            Assert.Equal(1, wal.SparesUsed);
+            (first, second) = (SegmentNames(disk)[0], SegmentNames(disk)[1]);
+            // The sealed segment was fsynced before the new one was named: everything in it is durable already.
+            Assert.True(wal.DurableLsn >= FirstLsnOf(second) - 1, $"durable {wal.DurableLsn}, the second segment starts at {FirstLsnOf(second)}");
+            wal.Sync();
+            Assert.Equal(last, wal.DurableLsn);
+        }
+
+        // The spare was renamed into place with its header fsynced first, and a directory fsync followed the rename.
+        int rename = disk.DirectoryLog.FindIndex(e => e.StartsWith("rename spare-", StringComparison.Ordinal) && e.EndsWith(" " + second, StringComparison.Ordinal));
+        Assert.True(rename >= 0, string.Join(", ", disk.DirectoryLog));
+        Assert.Contains("syncdir", disk.DirectoryLog.Skip(rename + 1));
+
+        // Closing waited for the sealer, which cut the sealed segment to its records.
+        Assert.True(disk.ReadAll(first).Length < WalConfig.MinSegmentSizeBytes, $"'{first}' is {disk.ReadAll(first).Length} bytes");
+        Assert.Empty(disk.ListFiles(WalSegmentName.TempSuffix));
+        using var reopened = WalManager.Open(disk, config);
+        Assert.Equal(Enumerable.Range(1, (int)last).Select(n => (long)n), reopened.ReadRecords().Select(r => r.Lsn));
+        Assert.True(reopened.Verify().IsValid);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(Interval)]
+    public void DirectoryFsyncFailure_AfterARotation_FailsTheWal_AndNothingInTheNewSegmentIsDurable(int syncIntervalMs)
+    {
+        var disk = new SimulatedDisk();
+        using var wal = WalManager.Open(disk, SimConfig(disk, syncIntervalMs));
+        long last = FillUntilSpareReady(wal, 1);
+        long sealedThrough = last;
+        disk.FailDirectorySync = true; // the rotation's own steps need none: only the new name's fsync meets it
+        Exception? thrown = null;
+        try
+        {
+            while (SegmentNames(disk).Count < 2)
+            {
+                sealedThrough = last;
+                last = wal.Append(InsertFor(last + 1, 64));
+            }
+        }
+        catch (WalFailedException ex)
+        {
+            thrown = ex;
+        }
+
+        Assert.Equal(2, SegmentNames(disk).Count);
+        if (syncIntervalMs == 0)
+        {
+            // The commit that started the new segment waited for its name to be durable: it failed, unacknowledged.
+            Assert.NotNull(thrown);
+        }
+        else
+        {
+            // Acknowledged once written; the sealer's directory fsync fails the WAL in the background.
+            Assert.Null(thrown);
+            Assert.True(SpinWait.SpinUntil(() => wal.GetMetrics().IsFailed, Patience), "the failed directory fsync did not fail the WAL");
+        }
+
+        Assert.True(wal.GetMetrics().IsFailed);
+        Assert.Throws<WalFailedException>(() => wal.Append(InsertFor(last + 1, 64)));
+        Assert.Throws<WalFailedException>(wal.Sync);
+        long newFirst = FirstLsnOf(SegmentNames(disk)[1]);
+        Assert.True(wal.DurableLsn < newFirst, $"durable {wal.DurableLsn} reaches into the segment starting at {newFirst}, whose name never became durable");
+        Assert.True(wal.DurableLsn >= sealedThrough, $"durable {wal.DurableLsn}: the sealed segment (through {sealedThrough}) was fsynced at the rotation");
+    }
+
+    public static TheoryData<int, CrashMode> PowerLosses() => new()
+    {
+        { 0, CrashMode.DropUnsynced },
+        { 0, CrashMode.TornPrefix },
+        { Interval, CrashMode.DropUnsynced },
+        { Interval, CrashMode.TornPrefix },
+    };
+
+    [Theory]
+    [MemberData(nameof(PowerLosses))]
+    public void PowerLoss_RightAfterARotation_LosesNothingAcknowledgedDurable(int syncIntervalMs, CrashMode mode)
+    {
+        for (int seed = 0; seed < 40; seed++)
+        {
+            var random = new Random(seed);
+            var disk = new SimulatedDisk();
+            WalConfig config = SimConfig(disk, syncIntervalMs);
+            long acknowledged, durable, sealedThrough;
+            SimulatedDisk after;
+            using (var wal = WalManager.Open(disk, config))
+            {
+                acknowledged = FillUntilSpareReady(wal, 1);
+                while (SegmentNames(disk).Count < 2)
+                {
+                    acknowledged = wal.Append(InsertFor(acknowledged + 1, 64));
+                }
+
+                sealedThrough = FirstLsnOf(SegmentNames(disk)[1]) - 1;
+                for (int i = random.Next(4); i > 0; i--)
+                {
+                    acknowledged = wal.Append(InsertFor(acknowledged + 1, 64));
+                }
+
+                // The power goes now, whether or not the sealer has fsynced the new name yet (a race on purpose).
+                durable = wal.DurableLsn;
+                after = disk.Crash(random, mode);
+            }
+
+            string context = $"seed {seed}, policy {syncIntervalMs}, {mode}: acknowledged {acknowledged}, durable {durable}";
+            Assert.True(durable >= sealedThrough, context);
+            long mustSurvive = syncIntervalMs == 0 ? acknowledged : durable;
+            using var reopened = WalManager.Open(after, config);
+            List<WalRecord> records = [.. reopened.ReadRecords()];
+            Assert.True(records.Count >= mustSurvive, $"{context}: {records.Count} records survived");
+            Assert.Equal(Enumerable.Range(1, records.Count).Select(n => (long)n), records.Select(r => r.Lsn));
+            Assert.True(reopened.Verify().IsValid, context);
+        }
+    }
+
+    [Fact]
+    public async Task Rotations_WhileLiveReadsAndRetentionRun_OnTheRealFileSystem_LoseNothingRetained()
+    {
+        using var temp = new TempDirectory();
+        // Mapped, preallocated 64 KiB segments with an interval policy: every rotation takes a spare and leaves the
+        // cut of the sealed segment to the sealer while readers and retention work on the segment set.
+        WalConfig config = Config(temp.Path) with { SyncIntervalMs = Interval };
+        const int Records = 3_000;
+        long retained = 0;
+        int reads = 0, removed = 0;
+        var gate = new Lock();
+        using (var wal = WalManager.Open(config))
+        {
+            using var done = new CancellationTokenSource();
+            Task reader = Task.Run(() =>
+            {
+                while (!done.IsCancellationRequested)
+                {
+                    lock (gate) // a read pass and a retention step exclude each other; the writer rotates under both
+                    {
+                        long from = retained + 1;
+                        long previous = from - 1;
+                        foreach (WalRecord record in wal.ReadRecords(from))
+                        {
+                            Assert.Equal(previous + 1, record.Lsn);
+                            previous = record.Lsn;
+                        }
+
+                        reads++;
+                    }
+                }
+            });
+            Task retention = Task.Run(() =>
+            {
+                while (!done.IsCancellationRequested)
+                {
+                    wal.Sync();
+                    long through = Math.Max(0, wal.DurableLsn - 200);
+                    lock (gate)
+                    {
+                        removed += wal.RemoveSegmentsThrough(through);
+                        retained = Math.Max(retained, through);
+                    }
+                }
+            });
+            for (int n = 1; n <= Records; n++)
+            {
+                Assert.Equal(n, wal.Append(InsertFor(n, 128)));
+            }
+
+            await done.CancelAsync();
+            await Task.WhenAll(reader, retention);
+            Assert.True(wal.SparesUsed >= 1, "no rotation took a spare");
+            Assert.True(reads > 0 && removed > 0, $"reads {reads}, segments removed {removed}");
+        }
+
+        Assert.Empty(Directory.GetFiles(temp.Path, "*" + WalSegmentName.TempSuffix));
+        using var reopened = WalManager.Open(Config(temp.Path) with { SyncIntervalMs = Interval });
+        long firstKept = reopened.ReadRecords().First().Lsn;
+        Assert.True(firstKept <= retained + 1);
+        Assert.Equal(Enumerable.Range((int)firstKept, Records - (int)firstKept + 1).Select(n => (long)n), reopened.ReadRecords().Select(r => r.Lsn));
+        Assert.True(reopened.Verify().IsValid);
+    }
+}
