@@ -27,6 +27,9 @@ internal sealed class SharedWalFile(IWalFile inner) : IWalFile
 
     public void Sync() => inner.Sync();
 
+    /// <summary>Forwarded: a shared mapped segment still takes single appends straight into its mapping.</summary>
+    public bool WritesInMemory(long offset, int length) => inner.WritesInMemory(offset, length);
+
     public void SetLength(long length) => inner.SetLength(length);
 
     /// <summary>Lets go of one ownership; the last closes the file.</summary>
