@@ -106,7 +106,11 @@ internal sealed partial class WalWriter
     /// </summary>
     private bool CanWriteAtOnceLocked(int size)
     {
-        if (_pending.Count != 0 || !ReferenceEquals(_appendSegment, _activeSegment) || Volatile.Read(ref _writtenLsn) != _nextLsn - 1)
+        // Only under an interval policy. With SyncIntervalMs = 0 every commit waits for an fsync anyway, and records
+        // written one at a time as they arrive publish the written LSN per record: a synchronous standby's sender then
+        // ships one-record batches and the standby fsyncs each (sync remote flush fell from ~50 % to 5 % of local-only
+        // throughput at 32 writers). There the group commit's leader writes the pending records in one batch.
+        if (_config.SyncIntervalMs == 0 || _pending.Count != 0 || !ReferenceEquals(_appendSegment, _activeSegment) || Volatile.Read(ref _writtenLsn) != _nextLsn - 1)
         {
             return false;
         }
