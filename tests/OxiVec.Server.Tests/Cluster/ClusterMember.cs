@@ -52,10 +52,11 @@ internal sealed class ClusterMember : IAsyncDisposable
     /// <summary>
     /// Starts member <paramref name="nodeId"/> of <paramref name="cluster"/> (lease TTL 3 s, fsync per commit); with
     /// <paramref name="etcd"/> (and a null cluster), of cluster <paramref name="name"/> on that real etcd instead.
+    /// With <paramref name="coordinatorUnreachable"/>, its fake coordinator is unreachable before the node starts.
     /// </summary>
     public static async Task<ClusterMember> StartAsync(
         FakeCluster? cluster, string nodeId, string mode = "async", IReadOnlyDictionary<string, string?>? settings = null, TimeProvider? clock = null,
-        string? etcd = null, string name = "test")
+        string? etcd = null, string name = "test", bool coordinatorUnreachable = false)
     {
         string directory = Path.Combine(Path.GetTempPath(), "oxivec-cluster-" + nodeId + "-" + Guid.NewGuid().ToString("N"));
         var overrides = new Dictionary<string, string?>
@@ -77,6 +78,11 @@ internal sealed class ClusterMember : IAsyncDisposable
         }
 
         FakeCoordinator? coordinator = cluster?.Client();
+        if (coordinator is not null && coordinatorUnreachable)
+        {
+            coordinator.Unreachable = true; // before the node starts: it never reaches the coordinator, so never leads
+        }
+
         WebApplication app = OxiVecServer.Build([], null, overrides, services =>
         {
             if (coordinator is not null)

@@ -55,8 +55,9 @@ public sealed class ClusterRoutingTests
     public async Task WhileNobodyLeads_AWriteAnswers503WithRetryAfter_AndNothingIsWritten()
     {
         var cluster = new FakeCluster();
-        await using ClusterMember a = await ClusterMember.StartAsync(cluster, "a");
-        a.Coordinator.Unreachable = true; // etcd unreachable from the start: no election can happen
+        // etcd unreachable from the start: no election can happen. (Set after the start, the node could win an election
+        // first: the test then failed with 200 instead of 503.)
+        await using ClusterMember a = await ClusterMember.StartAsync(cluster, "a", coordinatorUnreachable: true);
         await a.WaitUntilAsync(() => a.Node.Status.LastError is not null, "a failed step");
         (HttpStatusCode status, string body, HttpResponseMessage response) = await a.SendAsync(HttpMethod.Put, "/collections/docs", ClusterMember.Collection);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
