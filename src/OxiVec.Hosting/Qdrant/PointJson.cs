@@ -31,7 +31,7 @@ internal sealed class PointJsonConverter : JsonConverter<PointJson>
     public override void Write(Utf8JsonWriter writer, PointJson value, JsonSerializerOptions options)
     {
         writer.WriteStartObject();
-        writer.WritePropertyName("id");
+        writer.WritePropertyName("id"u8);
         QdrantPointId.Write(writer, value.Id);
         PointFields.Write(writer, value.Payload, value.Vector);
         writer.WriteEndObject();
@@ -48,10 +48,10 @@ internal sealed class ScoredPointJsonConverter : JsonConverter<ScoredPointJson>
     public static void WritePoint(Utf8JsonWriter writer, ScoredPointJson value)
     {
         writer.WriteStartObject();
-        writer.WritePropertyName("id");
+        writer.WritePropertyName("id"u8);
         QdrantPointId.Write(writer, value.Id);
-        writer.WriteNumber("version", 0);
-        writer.WriteNumber("score", value.Score);
+        writer.WriteNumber("version"u8, 0);
+        writer.WriteNumber("score"u8, value.Score);
         PointFields.Write(writer, value.Payload, value.Vector);
         writer.WriteEndObject();
     }
@@ -61,7 +61,7 @@ internal static class PointFields
 {
     public static void Write(Utf8JsonWriter writer, IReadOnlyDictionary<string, MetadataValue>? payload, float[]? vector)
     {
-        writer.WritePropertyName("payload");
+        writer.WritePropertyName("payload"u8);
         if (payload is null)
         {
             writer.WriteNullValue();
@@ -71,7 +71,7 @@ internal static class PointFields
             QdrantPayload.Write(writer, payload);
         }
 
-        writer.WritePropertyName("vector");
+        writer.WritePropertyName("vector"u8);
         if (vector is null)
         {
             writer.WriteNullValue();

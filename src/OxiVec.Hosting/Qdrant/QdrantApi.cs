@@ -35,7 +35,9 @@ public static class QdrantApi
         new CollectionEndpoints(qdrantLimits).Map(api);
         new PointEndpoints(qdrantLimits).Map(api);
         new PointWriteEndpoints(new UpdateExecutor(locks, qdrantLimits), qdrantLimits).Map(api);
-        new SearchEndpoints(qdrantLimits).Map(api);
+        var search = new SearchEndpoints(qdrantLimits);
+        search.MapQuery(endpoints);
+        search.Map(api);
         UnsupportedEndpoints.Map(api);
         return endpoints;
     }

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using OxiVec.Hosting.Qdrant.Translation;
 using OxiVec.Indexing;
 using OxiVec.Storage;
@@ -16,9 +17,25 @@ namespace OxiVec.Hosting.Qdrant;
 /// </summary>
 internal sealed class SearchEndpoints(QdrantLimits limits)
 {
+    private const string QueryPattern = "/collections/{name}/points/query";
+
+    /// <summary>
+    /// Maps <c>/points/query</c> as a plain request delegate on <paramref name="endpoints"/>, outside the Qdrant group
+    /// and its endpoint filter: it answers its own errors as <see cref="QdrantErrorFilter"/> would.
+    /// </summary>
+    public void MapQuery(IEndpointRouteBuilder endpoints)
+    {
+        // The host is a singleton of the application's services, resolved at the first query (not from the request's
+        // services: their scope would be created for every request only to hand out the same singleton).
+        IServiceProvider services = endpoints.ServiceProvider;
+        OxiVecDatabaseHost? host = null;
+        RequestDelegate query = context => QueryAsync(context, host ??= services.GetRequiredService<OxiVecDatabaseHost>());
+        endpoints.MapPost(QueryPattern, query);
+    }
+
+    /// <summary>Maps the other search endpoints on the Qdrant group (<see cref="QdrantErrorFilter"/> answers their errors).</summary>
     public void Map(IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapPost("/collections/{name}/points/query", QueryAsync);
         endpoints.MapPost("/collections/{name}/points/query/batch", async (string name, HttpRequest request, OxiVecDatabaseHost host, CancellationToken ct) =>
         {
             long started = Stopwatch.GetTimestamp();
@@ -51,14 +68,37 @@ internal sealed class SearchEndpoints(QdrantLimits limits)
     }
 
     /// <summary>
-    /// <c>/points/query</c>, the hot path of a search server: the body is read whole into a pooled buffer; the common
-    /// shape (a vector, limit, offset, threshold, payload and vector flags) is read straight into a pooled vector
-    /// (<see cref="PlainQuery"/>), anything else the general way (<see cref="SearchSpec.FromQuery"/>, which names
-    /// every error); the answer is written by <see cref="QueryAnswer"/>.
+    /// <c>/points/query</c>, the hot path of a search server, as a plain <see cref="RequestDelegate"/>: no parameter
+    /// binding, no endpoint filter (its boxed arguments and invocation context), no request-scoped services (the host
+    /// is the application's singleton). Its failures answer as the Qdrant group's <see cref="QdrantErrorFilter"/>
+    /// answers them (bad input 400, unknown collection 404, an unavailable database 503); anything else propagates to
+    /// the server's error handling, as from every other endpoint.
     /// </summary>
-    private async Task<IResult> QueryAsync(string name, HttpRequest request, OxiVecDatabaseHost host, CancellationToken ct)
+    private async Task QueryAsync(HttpContext context, OxiVecDatabaseHost host)
     {
         long started = Stopwatch.GetTimestamp();
+        IResult answer;
+        try
+        {
+            string name = (string)context.Request.RouteValues["name"]!;
+            answer = await QueryCoreAsync(name, context.Request, host, started, context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (QdrantErrorFilter.StatusOf(ex) is int status)
+        {
+            answer = QdrantResponse.Error(status, ex.Message, started);
+        }
+
+        await answer.ExecuteAsync(context).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The query itself: the body is read whole into a pooled buffer; the common shape (a vector, limit, offset,
+    /// threshold, payload and vector flags) is read straight into a pooled vector (<see cref="PlainQuery"/>), anything
+    /// else the general way (<see cref="SearchSpec.FromQuery"/>, which names every error); the answer is written by
+    /// <see cref="QueryAnswer"/>.
+    /// </summary>
+    private async Task<IResult> QueryCoreAsync(string name, HttpRequest request, OxiVecDatabaseHost host, long started, CancellationToken ct)
+    {
         VectorDatabase database = host.Database;
         CollectionInfo collection = CollectionEndpoints.Require(database, name);
         using PooledBuffer body = await PooledBuffer.ReadAllAsync(request.BodyReader, request.ContentLength, ct).ConfigureAwait(false);

@@ -103,7 +103,11 @@ public static class OxiVecServer
         }
 
         app.UseRequestTimeouts();
-        app.UseOxiVecClusterRouting();
+        if (cluster.IsEnabled)
+        {
+            app.UseOxiVecClusterRouting(); // without a cluster member it would only look one up for every request
+        }
+
         app.UseOxiVecReplication();
         app.MapOxiVecProbes();
         app.MapPrometheusScrapingEndpoint(Observability.MetricsPath);

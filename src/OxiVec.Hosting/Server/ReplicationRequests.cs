@@ -43,7 +43,8 @@ internal static class ReplicationRequests
             return;
         }
 
-        OxiVecDatabaseHost host = context.RequestServices.GetRequiredService<OxiVecDatabaseHost>();
+        // The application's singleton (the request's services would create their scope for every request to hand it out).
+        OxiVecDatabaseHost host = app.ApplicationServices.GetRequiredService<OxiVecDatabaseHost>();
         ReplicationHostOptions replication = host.Options.Replication;
         if (replication.IsStandby && !RequestAccess.IsRead(context.Request.Method, path))
         {
