@@ -9,7 +9,9 @@ namespace OxiVec.Benchmarks.Server;
 /// <c>server --compare VARIANT... [--runs R] [--concurrency C] [--quick] [--allow-dirty]</c>: an A/B of server settings
 /// in one run, printed (no report). Each VARIANT is <c>name:KEY=VALUE,KEY=VALUE</c> (or <c>name:</c>), the environment
 /// of one server child process (runtime settings such as <c>DOTNET_ThreadPool_UnfairSemaphoreSpinLimit</c>, or the
-/// host's <see cref="ServerHost"/> switches); every server opens its own copy of the same data. Each round measures the
+/// host's <see cref="ServerHost"/> switches), where the key <c>SERVER_DLL</c> (<see cref="ServerProcess.ServerAssemblyKey"/>)
+/// runs the server from another build's OxiVec.Benchmarks.dll (a copy of the build before a change, say); every
+/// server opens its own copy of the same data. Each round measures the
 /// embedded search, then every variant's HTTP search (C clients, 1 by default), in an order rotated each round, and
 /// prints QPS, the ratio to that round's embedded QPS and the CPU time per search of the server and the client; the
 /// summary gives medians with min–max.

@@ -98,8 +98,11 @@ internal sealed partial class ServerBench(ServerBenchOptions options)
                 WrkResult? wrkResult = null;
                 if (wrk is not null)
                 {
+                    // The server's CPU per search without the C# driver's share of the cores (wrk is a small C program).
+                    TimeSpan serverCpu = server1000.TotalProcessorTime;
                     wrkResult = Wrk.Run(wrk, server1000.Url, script, Math.Min(Environment.ProcessorCount, c), c, options.WrkSeconds);
-                    Say(Verb, $"  wrk search, {c} connections: {wrkResult.PerSecond:N0}/s (p50 {wrkResult.P50Ms:0.000} ms, p99 {wrkResult.P99Ms:0.000} ms)");
+                    wrkResult = wrkResult with { ServerCpuUs = (server1000.TotalProcessorTime - serverCpu).TotalMicroseconds / Math.Max(1, wrkResult.Requests) };
+                    Say(Verb, $"  wrk search, {c} connections: {wrkResult.PerSecond:N0}/s (p50 {wrkResult.P50Ms:0.000} ms, p99 {wrkResult.P99Ms:0.000} ms, CPU server {wrkResult.ServerCpuUs:N0} µs/op)");
                 }
 
                 rounds.Add(new Round(results, wrkResult));

@@ -17,6 +17,13 @@ internal sealed class ServerProcess : IDisposable
     /// <summary>The environment form of the runtime setting <c>TieredCompilationQuickJitForLoops</c>.</summary>
     public const string QuickJitForLoopsVariable = "DOTNET_TC_QuickJitForLoops";
 
+    /// <summary>
+    /// A variant key of <c>server --compare</c>, not passed to the child: the path of another build's
+    /// OxiVec.Benchmarks.dll to run the server from (<c>dotnet PATH server --host ...</c>), so that two builds of the
+    /// server (before and after a change) are compared in one run against the same embedded side.
+    /// </summary>
+    public const string ServerAssemblyKey = "SERVER_DLL";
+
     private readonly Process _process;
     private readonly StringBuilder _stderr = new();
 
@@ -54,13 +61,26 @@ internal sealed class ServerProcess : IDisposable
         // The runtime settings `oxivec serve` ships with (src/OxiVec.Cli/OxiVec.Cli.csproj): methods with loops are
         // compiled optimised at once, so a fresh server does not answer its first seconds from unoptimised code.
         start.Environment[QuickJitForLoopsVariable] = "0";
+        string? otherBuild = null;
         foreach ((string key, string value) in environment ?? new Dictionary<string, string>())
         {
+            if (key == ServerAssemblyKey)
+            {
+                otherBuild = File.Exists(value) ? Path.GetFullPath(value) : throw new FileNotFoundException($"{ServerAssemblyKey}: no such file", value);
+                continue;
+            }
+
             start.Environment[key] = value;
         }
+
         string self = Environment.ProcessPath ?? throw new InvalidOperationException("the path of this executable is unknown");
         start.FileName = self;
-        if (Path.GetFileNameWithoutExtension(self) == "dotnet")
+        if (otherBuild is not null)
+        {
+            start.FileName = "dotnet";
+            start.ArgumentList.Add(otherBuild);
+        }
+        else if (Path.GetFileNameWithoutExtension(self) == "dotnet")
         {
             // Run as `dotnet OxiVec.Benchmarks.dll`: the child is the same assembly under the same host.
             start.ArgumentList.Add(Assembly.GetEntryAssembly()?.Location ?? throw new InvalidOperationException("the entry assembly is unknown"));

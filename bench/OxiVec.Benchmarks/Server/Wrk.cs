@@ -10,7 +10,12 @@ namespace OxiVec.Benchmarks.Server;
 /// <param name="P50Ms">The 50 % line of its latency distribution, in milliseconds.</param>
 /// <param name="P99Ms">The 99 % line, in milliseconds.</param>
 /// <param name="SocketErrors">Connect, read, write errors and timeouts together (0 when wrk printed none).</param>
-internal sealed record WrkResult(double PerSecond, double P50Ms, double P99Ms, long SocketErrors);
+/// <param name="Requests">The requests it completed (<c>N requests in T</c>).</param>
+internal sealed record WrkResult(double PerSecond, double P50Ms, double P99Ms, long SocketErrors, long Requests)
+{
+    /// <summary>The server process's CPU time (user + system) over the run per request, in µs; null when not read.</summary>
+    public double? ServerCpuUs { get; init; }
+}
 
 /// <summary>
 /// wrk (Debian's package, installed by bench/scripts/install-wrk.sh) POSTing query bodies from a generated Lua
@@ -96,14 +101,16 @@ internal static partial class Wrk
         Match rate = RateLine().Match(output);
         Match p50 = PercentileLine("50").Match(output);
         Match p99 = PercentileLine("99").Match(output);
-        if (!rate.Success || !p50.Success || !p99.Success)
+        Match requests = RequestsLine().Match(output);
+        if (!rate.Success || !p50.Success || !p99.Success || !requests.Success)
         {
-            throw new FormatException($"wrk's output lacks Requests/sec or the 50 %/99 % latency lines (was --latency given?): {output.Trim()}");
+            throw new FormatException($"wrk's output lacks Requests/sec, the request count or the 50 %/99 % latency lines (was --latency given?): {output.Trim()}");
         }
 
         Match errors = SocketErrorsLine().Match(output);
         long socketErrors = errors.Success ? errors.Groups.Values.Skip(1).Sum(g => long.Parse(g.Value, CultureInfo.InvariantCulture)) : 0;
-        return new WrkResult(double.Parse(rate.Groups[1].Value, CultureInfo.InvariantCulture), Millis(p50), Millis(p99), socketErrors);
+        return new WrkResult(
+            double.Parse(rate.Groups[1].Value, CultureInfo.InvariantCulture), Millis(p50), Millis(p99), socketErrors, long.Parse(requests.Groups[1].Value, CultureInfo.InvariantCulture));
     }
 
     private static double Millis(Match m)
@@ -124,6 +131,9 @@ internal static partial class Wrk
 
     [GeneratedRegex(@"^Requests/sec:\s+([0-9.]+)\s*$", RegexOptions.Multiline | RegexOptions.CultureInvariant)]
     private static partial Regex RateLine();
+
+    [GeneratedRegex(@"^\s*([0-9]+) requests in ", RegexOptions.Multiline | RegexOptions.CultureInvariant)]
+    private static partial Regex RequestsLine();
 
     [GeneratedRegex(@"Non-2xx or 3xx responses:\s+([0-9]+)", RegexOptions.CultureInvariant)]
     private static partial Regex Non2xxLine();

@@ -32,6 +32,15 @@ public class ServerBenchTests
         Assert.Equal(0.8505, r.P50Ms, 6);
         Assert.Equal(1250, r.P99Ms, 6);
         Assert.Equal(5, r.SocketErrors);
+        Assert.Equal(26_100, r.Requests);
+    }
+
+    [Fact]
+    public void ServerProcess_WithAServerBuildThatDoesNotExist_ThrowsNamingTheKey()
+    {
+        var environment = new Dictionary<string, string> { [ServerProcess.ServerAssemblyKey] = "/nonexistent/oxivec-bench/OxiVec.Benchmarks.dll" };
+        FileNotFoundException e = Assert.Throws<FileNotFoundException>(() => ServerProcess.Start(Path.GetTempPath(), 1000, environment));
+        Assert.Contains(ServerProcess.ServerAssemblyKey, e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
