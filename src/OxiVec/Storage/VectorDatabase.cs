@@ -511,26 +511,12 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
     /// </summary>
     private Staged StageOne(PendingWrite write, byte[] metadata)
     {
-        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        ThrowIfStandby();
-        long start = Stopwatch.GetTimestamp();
+        long start = BeginStage();
         lock (_writeLock)
         {
-            ThrowIfFailed();
-            CheckFenceBeforeAppend();
-
+            CheckWritableLocked();
             StoreOperation operation = ResolveOneLocked(write, metadata, overlay: null);
-            long lsn;
-            try
-            {
-                lsn = _wal.AppendSingleUnacknowledged(ToEntry(operation));
-            }
-            catch (WalFailedException ex)
-            {
-                Interlocked.CompareExchange(ref _failure, ex.InnerException ?? ex, null);
-                throw;
-            }
-
+            long lsn = LogLocked(ToEntry(operation), null);
             ApplyLogical(operation, lsn);
 
             // The lent vector goes back to the pool once applied (see Stage).
@@ -545,14 +531,10 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
     /// </summary>
     private Staged Stage(IReadOnlyList<StoreOperation>? schema, (PendingWrite Write, byte[] Metadata)[]? writes, Func<StoreOperation[]>? resolve = null)
     {
-        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        ThrowIfStandby();
-        long start = Stopwatch.GetTimestamp();
+        long start = BeginStage();
         lock (_writeLock)
         {
-            ThrowIfFailed();
-            CheckFenceBeforeAppend();
-
+            CheckWritableLocked();
             StoreOperation[] operations = resolve is not null ? resolve() : schema is not null ? ResolveSchemaLocked(schema) : ResolveLocked(writes!);
             var entries = new WalEntry[operations.Length];
             for (int i = 0; i < entries.Length; i++)
@@ -560,17 +542,7 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
                 entries[i] = ToEntry(operations[i]);
             }
 
-            long lsn;
-            try
-            {
-                lsn = _wal.AppendUnacknowledged(entries, transactional: entries.Length > 1);
-            }
-            catch (WalFailedException ex)
-            {
-                Interlocked.CompareExchange(ref _failure, ex.InnerException ?? ex, null);
-                throw;
-            }
-
+            long lsn = LogLocked(null, entries);
             foreach (StoreOperation operation in operations)
             {
                 ApplyLogical(operation, lsn);
@@ -584,6 +556,40 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
             // A prepare, commit or rollback of a global transaction is fsynced whatever the sync policy: a coordinator acts on the answer.
             bool durable = operations is [StoreOperation.Prepare or StoreOperation.CommitPrepared or StoreOperation.RollbackPrepared];
             return new Staged(lsn, entries.Length, start, durable);
+        }
+    }
+
+    /// <summary>What both stages do before the write lock: refuse when closed or a standby; returns the write's start timestamp.</summary>
+    private long BeginStage()
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        ThrowIfStandby();
+        return Stopwatch.GetTimestamp();
+    }
+
+    /// <summary>What both stages check first under the write lock: no earlier failure, and the write fence lets the write be logged.</summary>
+    private void CheckWritableLocked()
+    {
+        Debug.Assert(_writeLock.IsHeldByCurrentThread, "checked where the write is logged");
+        ThrowIfFailed();
+        CheckFenceBeforeAppend();
+    }
+
+    /// <summary>
+    /// Logs one entry (<paramref name="single"/>, a single-entry append) or <paramref name="entries"/> (a transaction
+    /// when more than one); returns the last LSN. A WAL failure fails the database before it is rethrown.
+    /// </summary>
+    private long LogLocked(WalEntry? single, WalEntry[]? entries)
+    {
+        Debug.Assert(_writeLock.IsHeldByCurrentThread, "LSN order is resolution order");
+        try
+        {
+            return single is not null ? _wal.AppendSingleUnacknowledged(single) : _wal.AppendUnacknowledged(entries!, transactional: entries!.Length > 1);
+        }
+        catch (WalFailedException ex)
+        {
+            Interlocked.CompareExchange(ref _failure, ex.InnerException ?? ex, null);
+            throw;
         }
     }
 

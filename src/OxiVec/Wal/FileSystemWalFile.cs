@@ -40,9 +40,19 @@ internal sealed unsafe partial class FileSystemWalFile(string name, bool writabl
     private const int ProtWrite = 2;
     private const int MapShared = 1;
 
+    /// <summary>madvise advice: fault the range in writable (Linux 5.14+; older kernels answer EINVAL).</summary>
+    private const int MadvPopulateWrite = 23;
+
+    private const int EInval = 22;
+
     private byte* _map;
     private long _mapLength;
     private bool _mappingDecided = !writable || !mapSegments;
+
+    // Prefault runs on any thread: it holds _unmapLock while it uses the mapping, and Unmap takes it, so a prefault
+    // never touches an address range that was unmapped (and perhaps mapped again for something else).
+    private readonly Lock _unmapLock = new();
+    private bool _populateUnsupported;
 
     public string Name { get; } = name;
 
@@ -97,6 +107,49 @@ internal sealed unsafe partial class FileSystemWalFile(string name, bool writabl
         }
 
         return _map is not null && length <= MaxMappedWriteBytes && offset >= 0 && offset <= _mapLength - length;
+    }
+
+    public Span<byte> MemoryAt(long offset, int length)
+    {
+        if (!WritesInMemory(offset, length))
+        {
+            throw new NotSupportedException($"{length} bytes at offset {offset} of WAL file '{Name}' are not written through its mapping.");
+        }
+
+        LastWriteMapped = true;
+        return new Span<byte>(_map + offset, length);
+    }
+
+    /// <summary>
+    /// <c>madvise(MADV_POPULATE_WRITE)</c> of the mapped pages of the range: each page is made present and writable
+    /// now (the page-cache page allocated and zeroed, ext4's page_mkwrite done), so the write path's stores into it
+    /// take no fault. No byte changes. Pages prefaulted but never written are zeros, which the reader takes for
+    /// unwritten space, and they go when the sealed segment is cut to its records.
+    /// </summary>
+    public void Prefault(long offset, long length)
+    {
+        lock (_unmapLock)
+        {
+            if (_map is null || _populateUnsupported)
+            {
+                return;
+            }
+
+            long page = Environment.SystemPageSize;
+            long start = Math.Max(0, offset) / page * page;
+            long end = Math.Min(_mapLength, offset + length);
+            if (end <= start)
+            {
+                return;
+            }
+
+            if (Native.Madvise((nint)(_map + start), (nuint)(end - start), MadvPopulateWrite) != 0 && Marshal.GetLastPInvokeError() == EInval)
+            {
+                // A kernel without MADV_POPULATE_WRITE: the stores take their faults as before. Any other error (memory
+                // pressure) changes nothing either: the hint is just not taken.
+                _populateUnsupported = true;
+            }
+        }
     }
 
     public void Sync()
@@ -156,8 +209,11 @@ internal sealed unsafe partial class FileSystemWalFile(string name, bool writabl
             return;
         }
 
-        _map = (byte*)address;
-        _mapLength = length;
+        lock (_unmapLock)
+        {
+            _map = (byte*)address;
+            _mapLength = length;
+        }
     }
 
     private void Unmap()
@@ -168,9 +224,12 @@ internal sealed unsafe partial class FileSystemWalFile(string name, bool writabl
         }
 
         // The stored bytes stay in the page cache (dirty until written back); fdatasync of the file covers them.
-        _ = Native.Munmap((nint)_map, (nuint)_mapLength);
-        _map = null;
-        _mapLength = 0;
+        lock (_unmapLock)
+        {
+            _ = Native.Munmap((nint)_map, (nuint)_mapLength);
+            _map = null;
+            _mapLength = 0;
+        }
     }
 
     private static partial class Native
@@ -186,5 +245,8 @@ internal sealed unsafe partial class FileSystemWalFile(string name, bool writabl
 
         [LibraryImport("libc", EntryPoint = "munmap", SetLastError = true)]
         public static partial int Munmap(nint address, nuint length);
+
+        [LibraryImport("libc", EntryPoint = "madvise", SetLastError = true)]
+        public static partial int Madvise(nint address, nuint length, int advice);
     }
 }

@@ -84,6 +84,25 @@ internal interface IWalFile : IDisposable
     /// </summary>
     bool WritesInMemory(long offset, int length) => false;
 
+    /// <summary>
+    /// The <paramref name="length"/> bytes at <paramref name="offset"/> as the memory the page cache shares, for a record
+    /// to be encoded in place: a store there is a <see cref="Write"/>. Only where <see cref="WritesInMemory"/> says so; the
+    /// span is valid until the file is cut (<see cref="SetLength"/>) or closed.
+    /// </summary>
+    /// <exception cref="NotSupportedException">The range is not written in memory.</exception>
+    Span<byte> MemoryAt(long offset, int length) =>
+        throw new NotSupportedException($"WAL file '{Name}' is not written through a mapping.");
+
+    /// <summary>
+    /// Takes the page faults of the first stores into <paramref name="length"/> bytes at <paramref name="offset"/> now
+    /// (off the write path), where the file is written in memory; a hint that changes no byte and never fails. Safe
+    /// to call from any thread, also while the file is written, cut or closed. Does nothing unless the implementation
+    /// says otherwise.
+    /// </summary>
+    void Prefault(long offset, long length)
+    {
+    }
+
     /// <summary>Sets the file length (truncates or extends with zeros).</summary>
     void SetLength(long length);
 }

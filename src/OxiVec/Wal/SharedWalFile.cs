@@ -30,6 +30,10 @@ internal sealed class SharedWalFile(IWalFile inner) : IWalFile
     /// <summary>Forwarded: a shared mapped segment still takes single appends straight into its mapping.</summary>
     public bool WritesInMemory(long offset, int length) => inner.WritesInMemory(offset, length);
 
+    public Span<byte> MemoryAt(long offset, int length) => inner.MemoryAt(offset, length);
+
+    public void Prefault(long offset, long length) => inner.Prefault(offset, length);
+
     public void SetLength(long length) => inner.SetLength(length);
 
     /// <summary>Lets go of one ownership; the last closes the file.</summary>

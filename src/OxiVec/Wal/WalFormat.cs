@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace OxiVec.Wal;
@@ -127,17 +128,34 @@ internal static class WalFormat
         Span<byte> record, uint salt, long lsn, long timestampMicros, WalRecordType type, WalRecordFlags flags,
         uint durableDistance, int payloadLength)
     {
-        BinaryPrimitives.WriteInt32LittleEndian(record[RLength..], payloadLength);
-        BinaryPrimitives.WriteInt64LittleEndian(record[RLsn..], lsn);
-        BinaryPrimitives.WriteInt64LittleEndian(record[RTimestamp..], timestampMicros);
-        record[RType] = (byte)type;
-        record[RFlags] = (byte)flags;
-        BinaryPrimitives.WriteUInt16LittleEndian(record[RReserved..], 0);
-        BinaryPrimitives.WriteUInt32LittleEndian(record[RDurableDistance..], durableDistance);
+        WriteRecordHeaderFields(record, lsn, timestampMicros, type, flags, durableDistance, payloadLength);
         record[(RecordHeaderSize + payloadLength)..].Clear();
         ReadOnlySpan<byte> payload = record.Slice(RecordHeaderSize, payloadLength);
-        BinaryPrimitives.WriteUInt32LittleEndian(record[RCrc..], RecordChecksum(salt, record[..RecordHeaderSize], payload));
+        SetRecordChecksum(record, RecordChecksum(salt, record[..RecordHeaderSize], payload));
     }
+
+    /// <summary>
+    /// Writes every field of a record header into <paramref name="header"/> but its checksum (see
+    /// <see cref="SetRecordChecksum"/>), for a writer that computes the checksum as it encodes the payload.
+    /// </summary>
+    public static void WriteRecordHeaderFields(
+        Span<byte> header, long lsn, long timestampMicros, WalRecordType type, WalRecordFlags flags, uint durableDistance, int payloadLength)
+    {
+        BinaryPrimitives.WriteInt32LittleEndian(header[RLength..], payloadLength);
+        BinaryPrimitives.WriteInt64LittleEndian(header[RLsn..], lsn);
+        BinaryPrimitives.WriteInt64LittleEndian(header[RTimestamp..], timestampMicros);
+        header[RType] = (byte)type;
+        header[RFlags] = (byte)flags;
+        BinaryPrimitives.WriteUInt16LittleEndian(header[RReserved..], 0);
+        BinaryPrimitives.WriteUInt32LittleEndian(header[RDurableDistance..], durableDistance);
+    }
+
+    /// <summary>Stores <paramref name="checksum"/> (see <see cref="RecordChecksum"/>) in its field of <paramref name="header"/>.</summary>
+    public static void SetRecordChecksum(Span<byte> header, uint checksum) => BinaryPrimitives.WriteUInt32LittleEndian(header[RCrc..], checksum);
+
+    /// <summary>The first part of <see cref="RecordChecksum"/>: the salt and the header; continue it over the payload with <see cref="Crc32C"/>.</summary>
+    public static uint HeaderChecksum(uint salt, ReadOnlySpan<byte> header) =>
+        Crc32C(Crc32C(salt, header[..RCrc]), header[(RCrc + 4)..RecordHeaderSize]);
 
     /// <summary>Reads the fields of a record header without validating it.</summary>
     public static WalRecordHeader ReadRecordHeader(ReadOnlySpan<byte> source) => new(
@@ -154,12 +172,8 @@ internal static class WalFormat
     /// CRC-32C of the record header (its checksum field excluded) followed by the payload, seeded with the
     /// segment's random salt so that records left in a reused or foreign file never validate.
     /// </summary>
-    public static uint RecordChecksum(uint salt, ReadOnlySpan<byte> header, ReadOnlySpan<byte> payload)
-    {
-        uint crc = Crc32C(salt, header[..RCrc]);
-        crc = Crc32C(crc, header[(RCrc + 4)..RecordHeaderSize]);
-        return Crc32C(crc, payload);
-    }
+    public static uint RecordChecksum(uint salt, ReadOnlySpan<byte> header, ReadOnlySpan<byte> payload) =>
+        Crc32C(HeaderChecksum(salt, header), payload);
 
     /// <summary>True when the 32 bytes at the start of <paramref name="header"/> are all zero: unwritten space.</summary>
     public static bool IsZero(ReadOnlySpan<byte> header) => !header.ContainsAnyExcept((byte)0);
@@ -177,6 +191,35 @@ internal static class WalFormat
         foreach (byte b in data[(words.Length * sizeof(ulong))..])
         {
             crc = BitOperations.Crc32C(crc, b);
+        }
+
+        return ~crc;
+    }
+
+    /// <summary>
+    /// Copies <paramref name="source"/> to the start of <paramref name="destination"/> and returns
+    /// <see cref="Crc32C"/>(<paramref name="crc"/>, <paramref name="source"/>), in one pass: each 8-byte word is stored
+    /// while the checksum instruction, which bounds the loop, works on it, so the copy costs almost nothing on top (a
+    /// record encoded into a fresh page of a mapped segment would otherwise be written, then read back for its checksum).
+    /// </summary>
+    public static uint Crc32CCopy(uint crc, ReadOnlySpan<byte> source, Span<byte> destination)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(destination.Length, source.Length, nameof(destination));
+        crc = ~crc;
+        ref byte from = ref MemoryMarshal.GetReference(source);
+        ref byte to = ref MemoryMarshal.GetReference(destination);
+        int words = source.Length / sizeof(ulong);
+        for (int i = 0; i < words; i++)
+        {
+            ulong word = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref from, i * sizeof(ulong)));
+            Unsafe.WriteUnaligned(ref Unsafe.Add(ref to, i * sizeof(ulong)), word);
+            crc = BitOperations.Crc32C(crc, BitConverter.IsLittleEndian ? word : BinaryPrimitives.ReverseEndianness(word));
+        }
+
+        for (int i = words * sizeof(ulong); i < source.Length; i++)
+        {
+            destination[i] = source[i];
+            crc = BitOperations.Crc32C(crc, source[i]);
         }
 
         return ~crc;

@@ -138,37 +138,53 @@ internal sealed partial class WalWriter : IDisposable
                 }
 
                 sizes[i] = WalEntryCodec.GetPayloadSize(entry);
-                if (sizes[i] > _maxPayload)
-                {
-                    throw new ArgumentException(
-                        $"Entry {i} ({entry.Type}) is {sizes[i]} bytes; a record must fit in one segment, so at most {_maxPayload} bytes " +
-                        $"with SegmentSizeBytes = {_config.SegmentSizeBytes}.", nameof(entries));
-                }
+                ThrowIfTooLarge(i, entry.Type, sizes[i], nameof(entries));
             }
 
-            lock (_appendLock)
-            {
-                ThrowIfFailed();
-                if (Standby)
-                {
-                    throw new InvalidOperationException($"The WAL in '{_storage.Directory}' is a standby's: it takes only records replicated from its primary.");
-                }
-
-                try
-                {
-                    return AppendLocked(entries, sizes, transactional);
-                }
-                catch (Exception ex)
-                {
-                    // A half-encoded batch may sit in the pending buffer: nothing after it can be trusted.
-                    Fail(ex);
-                    throw;
-                }
-            }
+            return AppendGuarded(new BatchAppend(entries, sizes, transactional));
         }
         finally
         {
             ArrayPool<int>.Shared.Return(sizes);
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="append"/> under the append lock, as every append of the primary does: refused once the WAL
+    /// has failed or on a standby; an exception half-way fails the WAL, since a half-encoded record may sit in the
+    /// pending buffer or the segment and nothing after it could be trusted. Generic over a struct: no delegate, no allocation.
+    /// </summary>
+    private long AppendGuarded<TAppend>(TAppend append)
+        where TAppend : struct, IAppendLocked
+    {
+        lock (_appendLock)
+        {
+            ThrowIfFailed();
+            if (Standby)
+            {
+                throw new InvalidOperationException($"The WAL in '{_storage.Directory}' is a standby's: it takes only records replicated from its primary.");
+            }
+
+            try
+            {
+                return append.AppendLocked(this);
+            }
+            catch (Exception ex)
+            {
+                Fail(ex);
+                throw;
+            }
+        }
+    }
+
+    /// <summary>Refuses entry <paramref name="index"/> when its payload of <paramref name="payloadSize"/> bytes cannot fit in one segment.</summary>
+    private void ThrowIfTooLarge(int index, WalRecordType type, int payloadSize, string paramName)
+    {
+        if (payloadSize > _maxPayload)
+        {
+            throw new ArgumentException(
+                $"Entry {index} ({type}) is {payloadSize} bytes; a record must fit in one segment, so at most {_maxPayload} bytes " +
+                $"with SegmentSizeBytes = {_config.SegmentSizeBytes}.", paramName);
         }
     }
 
@@ -678,6 +694,18 @@ internal sealed partial class WalWriter : IDisposable
     }
 
     private static TaskCompletionSource NewEpoch() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>An append as <see cref="AppendGuarded"/> runs it, with the append lock held.</summary>
+    private interface IAppendLocked
+    {
+        long AppendLocked(WalWriter writer);
+    }
+
+    /// <summary>The list append (<see cref="Append"/>) as <see cref="AppendGuarded"/> runs it.</summary>
+    private readonly struct BatchAppend(IReadOnlyList<WalEntry> entries, int[] sizes, bool transactional) : IAppendLocked
+    {
+        public long AppendLocked(WalWriter writer) => writer.AppendLocked(entries, sizes, transactional);
+    }
 
     // Started: when the segment was begun, on the monotonic clock (TimeProvider.GetTimestamp), so ages and
     // intervals never wait out a wall-clock step.

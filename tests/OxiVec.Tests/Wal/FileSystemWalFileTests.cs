@@ -104,6 +104,87 @@ public sealed class FileSystemWalFileTests
     }
 
     [Fact]
+    public void MappedSegment_MemoryAt_StoresAreWrites_AnotherHandleReadsThem_AnUnmappedFileRefuses()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return; // the mapping is Linux only
+        }
+
+        using var temp = new TempDirectory();
+        var storage = new FileSystemWalStorage(temp.Path, mapSegments: true);
+        using (var file = (FileSystemWalFile)storage.Create("seg.wal", 1 << 20))
+        {
+            Assert.True(file.WritesInMemory(4096 - 8, 16));
+            Span<byte> bytes = file.MemoryAt(4096 - 8, 16); // across a page boundary
+            for (int i = 0; i < bytes.Length; i++)
+            {
+                bytes[i] = (byte)(i + 1);
+            }
+
+            using IWalFile reader = storage.Open("seg.wal", writable: false);
+            var back = new byte[16];
+            Assert.Equal(16, reader.Read(4096 - 8, back));
+            Assert.Equal(Enumerable.Range(1, 16).Select(i => (byte)i), back);
+            Assert.Throws<NotSupportedException>(() => file.MemoryAt((1 << 20) - 8, 16)); // past the end of the mapping
+        }
+
+        var unmapped = new FileSystemWalStorage(temp.Path);
+        using var plain = (FileSystemWalFile)unmapped.Create("plain.wal", 1 << 20);
+        Assert.False(plain.WritesInMemory(0, 16));
+        Assert.Throws<NotSupportedException>(() => plain.MemoryAt(0, 16));
+    }
+
+    [Fact]
+    public void MappedSegment_Prefault_TakesTheStoresPageFaults_ChangesNoByte_AndAfterTheCutAndTheCloseDoesNothing()
+    {
+        if (!OperatingSystem.IsLinux() || Environment.OSVersion.Version < new Version(5, 14))
+        {
+            return; // the mapping is Linux only; MADV_POPULATE_WRITE came with 5.14
+        }
+
+        using var temp = new TempDirectory();
+        var storage = new FileSystemWalStorage(temp.Path, mapSegments: true);
+        const int Pages = 128;
+        int page = Environment.SystemPageSize;
+        var file = (FileSystemWalFile)storage.Create("seg.wal", 1 << 20);
+        file.Write(0, new byte[] { 1, 2, 3, 4 });
+
+        file.Prefault(4, Pages * page); // from inside the first page, as the writer asks
+        long faultsBefore = ThreadMinorFaults();
+        for (int p = 1; p <= Pages; p++)
+        {
+            file.Write((long)p * page, new byte[] { (byte)p }); // one store into each prefaulted page
+        }
+
+        long faults = ThreadMinorFaults() - faultsBefore;
+        Assert.True(faults < Pages / 4, $"{faults} page faults for {Pages} stores into prefaulted pages");
+
+        file.SetLength((long)(Pages + 1) * page);
+        file.Prefault(0, 1 << 20); // unmapped by the cut: nothing to do
+        file.Dispose();
+        file.Prefault(0, 1 << 20); // closed: nothing to do
+
+        byte[] bytes = File.ReadAllBytes(Path.Combine(temp.Path, "seg.wal"));
+        var expected = new byte[(Pages + 1) * page];
+        new byte[] { 1, 2, 3, 4 }.CopyTo(expected, 0);
+        for (int p = 1; p <= Pages; p++)
+        {
+            expected[p * page] = (byte)p;
+        }
+
+        Assert.Equal(expected, bytes); // the prefault wrote nothing: zeros wherever no store went
+    }
+
+    /// <summary>This thread's minor page faults so far (Linux: field 10 of /proc/thread-self/stat).</summary>
+    private static long ThreadMinorFaults()
+    {
+        string stat = File.ReadAllText("/proc/thread-self/stat");
+        string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return long.Parse(fields[7], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    [Fact]
     public void SmallFile_IsNeverMapped()
     {
         using var temp = new TempDirectory();

@@ -87,4 +87,50 @@ public sealed class WalEntryCodecTests
             Assert.Equal(ReferenceCrc32C.Compute(seed, data), WalFormat.Crc32C(seed, data)); // seeded, as records use the salt
         }, iter: 300);
     }
+
+    [Fact]
+    public void Crc32CCopy_CopiesTheBytes_AndReturnsTheirChecksum_AtAnyLengthAndAlignment()
+    {
+        Gen.Select(Gen.Byte.Array[0, 300], Gen.Int[0, 7], Gen.UInt).Sample((data, shift, seed) =>
+        {
+            var destination = new byte[data.Length + 16];
+            uint crc = WalFormat.Crc32CCopy(seed, data, destination.AsSpan(shift));
+            Assert.Equal(ReferenceCrc32C.Compute(seed, data), crc);
+            Assert.Equal(data, destination[shift..(shift + data.Length)]);
+            Assert.All(destination[(shift + data.Length)..], b => Assert.Equal(0, b)); // nothing past the source's length
+        }, iter: 300);
+    }
+
+    [Fact]
+    public void EncodeChecksummed_WritesEncodesBytes_AndReturnsTheirChecksum_ForEveryEntryKind()
+    {
+        Gen.Select(WalEntryGen.Entry, Gen.UInt).Sample((entry, seed) =>
+        {
+            var expected = new byte[WalEntryCodec.GetPayloadSize(entry)];
+            WalEntryCodec.Encode(entry, expected);
+            var payload = new byte[expected.Length];
+
+            uint crc = WalEntryCodec.EncodeChecksummed(entry, payload, seed);
+
+            Assert.Equal(expected, payload);
+            Assert.Equal(ReferenceCrc32C.Compute(seed, expected), crc);
+        }, iter: 1000);
+    }
+
+    [Fact]
+    public void RecordChecksum_FromTheHeaderFieldsThenThePayload_EqualsWriteRecordHeaders()
+    {
+        var entry = new WalEntry.Insert("coll", "id-7", new[] { 1f, 2f, 3f }, new byte[] { 9, 8, 7 });
+        int payloadSize = WalEntryCodec.GetPayloadSize(entry);
+        var whole = new byte[WalFormat.RecordSize(payloadSize)];
+        WalEntryCodec.Encode(entry, whole.AsSpan(WalFormat.RecordHeaderSize, payloadSize));
+        WalFormat.WriteRecordHeader(whole, 0xABCD1234u, 77, 1_000_000, WalRecordType.Insert, WalRecordFlags.None, 3, payloadSize);
+
+        var header = new byte[WalFormat.RecordHeaderSize];
+        WalFormat.WriteRecordHeaderFields(header, 77, 1_000_000, WalRecordType.Insert, WalRecordFlags.None, 3, payloadSize);
+        uint crc = WalEntryCodec.EncodeChecksummed(entry, new byte[payloadSize], WalFormat.HeaderChecksum(0xABCD1234u, header));
+        WalFormat.SetRecordChecksum(header, crc);
+
+        Assert.Equal(whole[..WalFormat.RecordHeaderSize], header);
+    }
 }
