@@ -17,9 +17,10 @@ namespace OxiVec.Wal;
 /// write: with an interval policy, acknowledgements (which need only the write) never wait for the flusher's fsync.</para>
 /// <para>A segment is fsynced before the next one is named, so every segment but the newest is wholly durable; with
 /// an interval policy a background fsync starts whenever 8 MiB are unsynced, which keeps that fsync short. The next
-/// segment comes from a spare made in the background, and a background sealer fsyncs the directory after its rename
-/// and cuts the sealed segment to its records (see <see cref="StartSegment"/>). Never two fsyncs are in flight on one file: a seal that meets the
-/// syncer's fsync of the same segment waits for it (see <see cref="SyncFile"/>).</para>
+/// segment comes from a spare made in the background: a rotation writes into it at once, and a background sealer
+/// fsyncs the sealed segment and the spare, renames it, fsyncs the directory and cuts the sealed segment to its
+/// records (see <see cref="StartSegment"/>). Never two fsyncs are in flight on one file: a seal that meets the
+/// syncer's fsync of the same segment waits for it (see <see cref="SyncFileOnly"/>).</para>
 /// <para>The segments are published as one immutable <see cref="WalSegmentSet"/> (sealed list, active segment, its
 /// written end), replaced in one swap at every write, seal, removal and compression.</para>
 /// <para>Every record carries its durable distance: its LSN minus the newest LSN known durable when it was
