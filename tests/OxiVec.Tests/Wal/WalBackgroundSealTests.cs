@@ -207,6 +207,35 @@ public sealed class WalBackgroundSealTests
     }
 
     [Fact]
+    public void Rotation_FromASpare_TheWritePathDoesNoFsync()
+    {
+        var disk = new SimulatedDisk();
+        int appender = Environment.CurrentManagedThreadId;
+        var syncsOnTheWritePath = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        using var wal = WalManager.Open(disk, SimConfig(disk, Interval));
+        long last = FillUntilSpareReady(wal, 1);
+        disk.OnSync = name =>
+        {
+            if (Environment.CurrentManagedThreadId == appender)
+            {
+                syncsOnTheWritePath.Enqueue(name);
+            }
+        };
+        while (wal.SparesUsed == 0)
+        {
+            last = wal.Append(InsertFor(last + 1, 64)); // an interval policy: each append is a write, never an fsync of its own
+        }
+
+        last = wal.Append(InsertFor(last + 1, 64));
+        Assert.True(SpinWait.SpinUntil(() => SegmentNames(disk).Count == 2, Patience), "the sealer never named the new segment");
+        disk.OnSync = null;
+        // The sealed segment's fsync, the spare's and the directory's all ran on the sealer.
+        Assert.Empty(syncsOnTheWritePath);
+        wal.Sync();
+        Assert.Equal(last, wal.DurableLsn);
+    }
+
+    [Fact]
     public void ProcessKilled_BeforeTheNewSegmentIsNamed_TheSpareIsAdopted_AndEveryAcknowledgedRecordSurvives()
     {
         var disk = new SimulatedDisk();
@@ -219,6 +248,8 @@ public sealed class WalBackgroundSealTests
         {
             (release, spare, acknowledged) = RotateWithTheSealHeld(disk, wal, extraRecords: 25);
             Assert.True(wal.DurableLsn < acknowledged);
+            // A live read finds the new segment under its temporary name.
+            Assert.Equal(Enumerable.Range(1, (int)acknowledged).Select(n => (long)n), wal.ReadRecords().Select(r => r.Lsn));
             afterKill = disk.AfterProcessKill(); // kill -9 now: the page cache keeps every written byte
             release.Set(); // the original process goes on (and closes) with its own disk
         }
