@@ -110,7 +110,7 @@ internal sealed record StallRound(CheckpointInfo? Info, double CheckpointWallMs,
     /// <summary>What the WAL was doing over <paramref name="s"/>: see <see cref="WalShare"/>.</summary>
     public WalShare WalShareOf(InsertSample s)
     {
-        if (WalEvents.Any(e => e.Kind == WalEventKind.Rotation && e.Overlap(s.Start, s.End) > 0))
+        if (WalEvents.Any(e => e.Kind is WalEventKind.Rotation or WalEventKind.RotationWithoutSpare && e.Overlap(s.Start, s.End) > 0))
         {
             return WalShare.Rotation;
         }

@@ -236,7 +236,7 @@ internal sealed class StallBench(VerbOptions options)
 
         return $"slow inserts during: {Share(true)}, outside: {Share(false)} (rotation / own fsync (control write overlapping) / another thread's fsync / other); " +
             $"segment fsyncs during: {Events(WalEventKind.SegmentFsync, true)}, outside: {Events(WalEventKind.SegmentFsync, false)}; " +
-            $"rotations: {Events(WalEventKind.Rotation, null)}; control writes during: {Events(WalEventKind.ControlWrite, true)}, outside: {Events(WalEventKind.ControlWrite, false)} (count, p50 / p99 / longest ms)";
+            $"rotations from a spare: {Events(WalEventKind.Rotation, null)}, without one: {Events(WalEventKind.RotationWithoutSpare, null)}; control writes during: {Events(WalEventKind.ControlWrite, true)}, outside: {Events(WalEventKind.ControlWrite, false)} (count, p50 / p99 / longest ms)";
     }
 
     /// <summary>"n, median / longest ms" of the GC pauses the writer sat in (a pause inside an insert).</summary>
@@ -333,7 +333,7 @@ internal sealed class StallBench(VerbOptions options)
         }
 
         Line(sb);
-        Line(sb, $"What the WAL was doing in the inserts over {GoalMs:0} ms, all rounds, from the durations the WAL publishes on its meter (`OxiVec.Wal`: each segment fsync, the write-path part of each rotation, each control file write with its fdatasync), placed in time by an in-process `MeterListener`. A slow insert is *rotation* when a rotation held the write path during it, else *own fsync* when segment fsyncs run by the writer thread itself (its commits') cover at least half of it (in brackets: those whose fsync a control fdatasync overlapped), else *another thread's fsync* when fsyncs run by other threads (one it queued behind, or with an interval policy the background fsync beside it, which it does not wait for) cover at least half of it, else *other*. Segment fsyncs *during* overlapped the checkpoint call: against those *outside*, they show what the checkpoint's write-back costs a commit's fsync.");
+        Line(sb, $"What the WAL was doing in the inserts over {GoalMs:0} ms, all rounds, from the durations the WAL publishes on its meter (`OxiVec.Wal`: each segment fsync, the write-path part of each rotation, from a ready spare or without one, each control file write with its fdatasync), placed in time by an in-process `MeterListener`. A slow insert is *rotation* when a rotation held the write path during it, else *own fsync* when segment fsyncs run by the writer thread itself (its commits') cover at least half of it (in brackets: those whose fsync a control fdatasync overlapped), else *another thread's fsync* when fsyncs run by other threads (one it queued behind, or with an interval policy the background fsync beside it, which it does not wait for) cover at least half of it, else *other*. Segment fsyncs *during* overlapped the checkpoint call: against those *outside*, they show what the checkpoint's write-back costs a commit's fsync.");
         Line(sb);
         Line(sb, "| Store | Sync policy | WAL |");
         Line(sb, "|---|---|---|");

@@ -9,8 +9,11 @@ internal enum WalEventKind
     /// <summary>An fsync of a segment file (a commit's, the interval syncer's, or the sealed segment's at a rotation).</summary>
     SegmentFsync,
 
-    /// <summary>The part of a segment rotation on the write path (the sealed segment's fsync, the new header's fsync, the rename).</summary>
+    /// <summary>The part of a segment rotation on the write path, from a ready spare (a header written into it; no fsync).</summary>
     Rotation,
+
+    /// <summary>The part of a segment rotation on the write path when no spare was ready (the sealed segment's fsync, then the new segment made whole).</summary>
+    RotationWithoutSpare,
 
     /// <summary>A control file update: one 512-byte write and its fdatasync, on a pool thread.</summary>
     ControlWrite,
@@ -56,7 +59,19 @@ internal sealed class WalEventListener : IDisposable
         _listener.SetMeasurementEventCallback<double>((instrument, ms, tags, state) =>
         {
             long end = Stopwatch.GetTimestamp();
-            var e = new WalEvent((WalEventKind)state!, end - (long)(ms * Stopwatch.Frequency / 1000), end, Environment.CurrentManagedThreadId);
+            var kind = (WalEventKind)state!;
+            if (kind == WalEventKind.Rotation)
+            {
+                foreach (KeyValuePair<string, object?> tag in tags)
+                {
+                    if (tag is { Key: "oxivec.wal.rotation.from_spare", Value: false })
+                    {
+                        kind = WalEventKind.RotationWithoutSpare;
+                    }
+                }
+            }
+
+            var e = new WalEvent(kind, end - (long)(ms * Stopwatch.Frequency / 1000), end, Environment.CurrentManagedThreadId);
             lock (_lock)
             {
                 _events.Add(e);

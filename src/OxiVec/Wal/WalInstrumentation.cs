@@ -151,10 +151,13 @@ internal sealed class WalInstrumentation : IDisposable
         _commitDuration.Record(elapsed.TotalMilliseconds);
     }
 
-    /// <summary>A segment rotation held the write path for <paramref name="writePath"/>.</summary>
-    public void SegmentRotated(TimeSpan writePath)
+    /// <summary>
+    /// A segment rotation held the write path for <paramref name="writePath"/>; <paramref name="fromSpare"/>: it took a
+    /// ready spare (no fsync on the write path) rather than creating the segment there (tag <c>oxivec.wal.rotation.from_spare</c>).
+    /// </summary>
+    public void SegmentRotated(TimeSpan writePath, bool fromSpare)
     {
-        _rotationDuration.Record(writePath.TotalMilliseconds);
+        _rotationDuration.Record(writePath.TotalMilliseconds, new KeyValuePair<string, object?>("oxivec.wal.rotation.from_spare", fromSpare));
         _logger.LogDebug("WAL segment rotated; the write path waited {Milliseconds:F2} ms.", writePath.TotalMilliseconds);
     }
 

@@ -556,7 +556,7 @@ internal sealed partial class WalWriter : IDisposable
         }
 
         _sealer.Post(() => SealInBackground(seal, sealedFile, sealedLimit)); // never waits: no thread is started here
-        _instrumentation.SegmentRotated(Stopwatch.GetElapsedTime(rotationStart));
+        _instrumentation.SegmentRotated(Stopwatch.GetElapsedTime(rotationStart), fromSpare: seal is not null);
     }
 
     /// <summary>
