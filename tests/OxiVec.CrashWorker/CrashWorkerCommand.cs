@@ -6,8 +6,8 @@ using CliConventions = OxiVec.Cli.Cli;
 namespace OxiVec.CrashWorker;
 
 /// <summary>
-/// <c>OxiVec.CrashWorker crash-worker --wal DIR [--seed S] [--tx-every K] [--dim D] [--segment-size BYTES] [--writers W]</c>:
-/// the victim of the WAL crash tests. Opens the WAL with <c>SyncIntervalMs = 0</c> and appends from
+/// <c>OxiVec.CrashWorker crash-worker --wal DIR [--seed S] [--tx-every K] [--dim D] [--segment-size BYTES] [--writers W] [--sync-interval-ms MS]</c>:
+/// the victim of the WAL crash tests. Opens the WAL with <c>SyncIntervalMs = 0</c> (or the given interval) and appends from
 /// several concurrent writers (so group commit shares fsyncs) until it is killed, printing on stdout one line per
 /// acknowledged write (see <see cref="AckProtocol"/>). Half the writers use the synchronous API, half the asynchronous.
 /// </summary>
@@ -33,6 +33,12 @@ internal static class CrashWorkerCommand
             HelpName = "BYTES",
         };
         Option<int> writersOption = new("--writers") { Description = "Concurrent writers.", DefaultValueFactory = _ => 4, HelpName = "W" };
+        Option<int> syncOption = new("--sync-interval-ms")
+        {
+            Description = "The WAL's SyncIntervalMs: 0 acknowledges after the fsync, more after the write.",
+            DefaultValueFactory = _ => 0,
+            HelpName = "MS",
+        };
         var command = new Command(Name, "Append to a WAL until killed, printing 'ack <lsn>' after each acknowledged write (for crash tests).");
         command.Options.Add(walOption);
         command.Options.Add(seedOption);
@@ -40,22 +46,23 @@ internal static class CrashWorkerCommand
         command.Options.Add(dimOption);
         command.Options.Add(segmentOption);
         command.Options.Add(writersOption);
+        command.Options.Add(syncOption);
         command.SetAction((parse, cancellationToken) => RunAsync(
             new Settings(
                 parse.GetValue(walOption)!, parse.GetValue(seedOption), parse.GetValue(txEveryOption), parse.GetValue(dimOption),
-                parse.GetValue(segmentOption), parse.GetValue(writersOption)),
+                parse.GetValue(segmentOption), parse.GetValue(writersOption), parse.GetValue(syncOption)),
             cancellationToken));
         return command;
     }
 
     /// <summary>The worker's arguments, in the order <see cref="Arguments"/> writes them.</summary>
-    public sealed record Settings(string WalDir, int Seed, int TxEvery, int Dimension, long SegmentSizeBytes, int Writers)
+    public sealed record Settings(string WalDir, int Seed, int TxEvery, int Dimension, long SegmentSizeBytes, int Writers, int SyncIntervalMs)
     {
         /// <summary>The command line (after the executable) that runs a worker with these settings.</summary>
         public IReadOnlyList<string> Arguments() =>
         [
             Name, "--wal", WalDir, "--seed", Str(Seed), "--tx-every", Str(TxEvery), "--dim", Str(Dimension),
-            "--segment-size", Str(SegmentSizeBytes), "--writers", Str(Writers),
+            "--segment-size", Str(SegmentSizeBytes), "--writers", Str(Writers), "--sync-interval-ms", Str(SyncIntervalMs),
         ];
 
         private static string Str(long value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -67,6 +74,7 @@ internal static class CrashWorkerCommand
             s.TxEvery < 0 ? "--tx-every must be 0 (no transactions) or more" :
             s.Dimension is < 1 or > 65_536 ? "--dim must be between 1 and 65536" :
             s.Writers is < 1 or > 64 ? "--writers must be between 1 and 64" :
+            s.SyncIntervalMs < 0 ? "--sync-interval-ms must be 0 or more" :
             s.SegmentSizeBytes is < WalConfig.MinSegmentSizeBytes or > WalConfig.MaxSegmentSizeBytes
                 ? $"--segment-size must be between {WalConfig.MinSegmentSizeBytes} and {WalConfig.MaxSegmentSizeBytes} bytes" : null;
         if (invalid is not null)
@@ -77,7 +85,7 @@ internal static class CrashWorkerCommand
         var config = new WalConfig
         {
             WalDir = s.WalDir,
-            SyncIntervalMs = 0,
+            SyncIntervalMs = s.SyncIntervalMs,
             SegmentSizeBytes = s.SegmentSizeBytes,
             MaxWalSize = Math.Max(WalConfig.Default.MaxWalSize, s.SegmentSizeBytes),
         };

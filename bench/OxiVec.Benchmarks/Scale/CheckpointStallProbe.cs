@@ -23,6 +23,25 @@ internal enum SlowCause
     OnCpuKernel,
 }
 
+/// <summary>What the WAL was doing during a slow insert.</summary>
+internal enum WalShare
+{
+    /// <summary>A segment rotation held the write path during the insert.</summary>
+    Rotation,
+
+    /// <summary>At least half of the insert was segment fsyncs run by the inserting thread itself (its commit's), with no control write overlapping them.</summary>
+    Fsync,
+
+    /// <summary>As <see cref="Fsync"/>, and a control file fdatasync overlapped such an fsync (two flushes of one disk).</summary>
+    FsyncWithControlWrite,
+
+    /// <summary>At least half of the insert was covered by another thread's segment fsync (one it queued behind, or, with an interval policy, the background fsync running beside it).</summary>
+    OtherThreadsFsync,
+
+    /// <summary>None of these: the insert's time went elsewhere (GC, CPU, preemption, the index).</summary>
+    Other,
+}
+
 /// <summary>One timed insert: its call's start and end, the GC pause inside it, and the writer thread's counters over it.</summary>
 /// <param name="Start">Stopwatch timestamp before the call.</param>
 /// <param name="End">Stopwatch timestamp after it.</param>
@@ -80,6 +99,34 @@ internal sealed record StallRound(CheckpointInfo? Info, double CheckpointWallMs,
 
     public WindowCounters Window { get; init; } = new(0, 0, 0, 0, 0, 0);
 
+    /// <summary>The WAL's fsyncs, rotations and control writes over the round (see <see cref="WalEventListener"/>).</summary>
+    public WalEvent[] WalEvents { get; init; } = [];
+
+    /// <summary>The managed thread id of the writer thread (the WAL's own fsyncs on it are the inserts' commits).</summary>
+    public int WriterThreadId { get; init; }
+
+    public bool IsDuring(WalEvent e) => e.End > CheckpointStart && e.Start < CheckpointEnd;
+
+    /// <summary>What the WAL was doing over <paramref name="s"/>: see <see cref="WalShare"/>.</summary>
+    public WalShare WalShareOf(InsertSample s)
+    {
+        if (WalEvents.Any(e => e.Kind is WalEventKind.Rotation or WalEventKind.RotationWithoutSpare && e.Overlap(s.Start, s.End) > 0))
+        {
+            return WalShare.Rotation;
+        }
+
+        WalEvent[] fsyncs = [.. WalEvents.Where(e => e.Kind == WalEventKind.SegmentFsync && e.ThreadId == WriterThreadId && e.Overlap(s.Start, s.End) > 0)];
+        if (fsyncs.Sum(e => e.Overlap(s.Start, s.End)) * 2 < s.End - s.Start)
+        {
+            long others = WalEvents.Where(e => e.Kind == WalEventKind.SegmentFsync && e.ThreadId != WriterThreadId).Sum(e => e.Overlap(s.Start, s.End));
+            return others * 2 >= s.End - s.Start ? WalShare.OtherThreadsFsync : WalShare.Other;
+        }
+
+        return fsyncs.Any(f => WalEvents.Any(c => c.Kind == WalEventKind.ControlWrite && c.Overlap(f.Start, f.End) > 0))
+            ? WalShare.FsyncWithControlWrite
+            : WalShare.Fsync;
+    }
+
     public bool IsDuring(InsertSample s) => s.End > CheckpointStart && s.Start < CheckpointEnd;
 
     /// <summary>The longest insert during the checkpoint, or null.</summary>
@@ -119,8 +166,9 @@ internal static class CheckpointStallProbe
     /// Writer running for <paramref name="beforeSeconds"/>, then the checkpoint, then <paramref name="afterSeconds"/>
     /// more; ids are <paramref name="prefix"/> + a counter, vectors cycle through <paramref name="pool"/>.
     /// </summary>
-    public static StallRound Run(VectorDatabase db, string collection, float[][] pool, string prefix, double beforeSeconds, double afterSeconds)
+    public static StallRound Run(VectorDatabase db, string collection, float[][] pool, string prefix, double beforeSeconds, double afterSeconds, WalEventListener walEvents)
     {
+        _ = walEvents.Take(); // the warm-up's and the previous round's
         // Preallocated so the writer's own bookkeeping does not allocate large arrays (and trigger collections) mid-run.
         var samples = new List<InsertSample>(1 << 18);
         int stop = 0;
@@ -163,6 +211,7 @@ internal static class CheckpointStallProbe
             }
         })
         { Name = "stall-writer" };
+        int writerThreadId = writer.ManagedThreadId;
 
         writer.Start();
         // Window lengths, not synchronisation: the writer runs freely before and after the checkpoint.
@@ -212,6 +261,8 @@ internal static class CheckpointStallProbe
             CheckpointStart = c0,
             CheckpointEnd = c1,
             Window = new WindowCounters(pauseMs, gen0, gen1, gen2, maxDirty, allocatedMb),
+            WalEvents = walEvents.Take(),
+            WriterThreadId = writerThreadId,
         };
     }
 

@@ -65,15 +65,16 @@ internal sealed class StallBench(VerbOptions options)
             MachineInfo machine = MachineInfo.Collect(work);
             var results = new List<ScenarioResult>();
             using var gcEvents = new GcHeapStatsListener();
+            using var walEvents = new WalEventListener();
             foreach (Scenario s in scenarios)
             {
-                results.AddRange(RunScenario(s, work, rounds, window, gcEvents));
+                results.AddRange(RunScenario(s, work, rounds, window, gcEvents, walEvents));
             }
 
             LargeResult? large = null;
             if (!quick && !resized)
             {
-                large = RunLarge(new Scenario("flat 4,500,000 x 128", IndexKind.Flat, 4_500_000, 128), work, window);
+                large = RunLarge(new Scenario("flat 4,500,000 x 128", IndexKind.Flat, 4_500_000, 128), work, window, walEvents);
             }
 
             string png = Path.Combine(options.OutDir, "stall.png");
@@ -117,7 +118,7 @@ internal sealed class StallBench(VerbOptions options)
     private static readonly Dictionary<string, MetadataValue> EmptyMetadata = [];
 
     /// <summary>Fills the store once, then probes with SyncIntervalMs = 1000 and (reopened from its checkpoint) 0.</summary>
-    private static List<ScenarioResult> RunScenario(Scenario s, string work, int rounds, double window, GcHeapStatsListener gcEvents)
+    private static List<ScenarioResult> RunScenario(Scenario s, string work, int rounds, double window, GcHeapStatsListener gcEvents, WalEventListener walEvents)
     {
         string dir = Path.Combine(work, s.Kind.ToString());
         // HNSW: distinct vectors from one distribution (graph work depends on them), the writers' after the fill's;
@@ -131,13 +132,13 @@ internal sealed class StallBench(VerbOptions options)
         using (VectorDatabase db = Open(dir, 1000))
         {
             fill = Fill(db, s, pool);
-            results.Add(Probe(db, s, writerPool, 1000, fill, rounds, window, gcEvents));
+            results.Add(Probe(db, s, writerPool, 1000, fill, rounds, window, gcEvents, walEvents));
         }
 
         Say(Verb, $"{s.Name}: reopening with SyncIntervalMs = 0");
         using (VectorDatabase db = Open(dir, 0))
         {
-            results.Add(Probe(db, s, writerPool, 0, fill, rounds, window, gcEvents));
+            results.Add(Probe(db, s, writerPool, 0, fill, rounds, window, gcEvents, walEvents));
         }
 
         TryDelete(dir);
@@ -146,7 +147,7 @@ internal sealed class StallBench(VerbOptions options)
 
     private static int WarmUpInserts(int syncMs) => syncMs == 0 ? 200 : 2_000;
 
-    private static ScenarioResult Probe(VectorDatabase db, Scenario s, float[][] pool, int syncMs, double fill, int rounds, double window, GcHeapStatsListener gcEvents)
+    private static ScenarioResult Probe(VectorDatabase db, Scenario s, float[][] pool, int syncMs, double fill, int rounds, double window, GcHeapStatsListener gcEvents, WalEventListener walEvents)
     {
         _ = gcEvents.TakePromotedMb(); // the fill's and the previous row's collections
         // Warm-up: JIT and the writer's code paths, not measured (fewer with an fsync per commit).
@@ -161,10 +162,11 @@ internal sealed class StallBench(VerbOptions options)
         for (int r = 0; r < rounds; r++)
         {
             Say(Verb, $"{s.Name}, SyncIntervalMs = {syncMs}: checkpoint round {r + 1}/{rounds}");
-            StallRound round = CheckpointStallProbe.Run(db, Collection, pool, $"w{syncMs}-{r}-", window, window);
+            StallRound round = CheckpointStallProbe.Run(db, Collection, pool, $"w{syncMs}-{r}-", window, window, walEvents);
             Say(Verb, round.Error ?? $"  checkpoint {round.CheckpointWallMs:0} ms, {round.Info!.Bytes / 1e6:0.0} MB, WriteStallMs {round.Info.WriteStallMs:0.00}, GC pause during {round.Window.GcPauseMs:0.0} ms ({round.Window.Gen0}/{round.Window.Gen1}/{round.Window.Gen2} gen0/1/2, {round.Window.AllocatedMb:0} MB allocated), dirty peak {round.Window.MaxDirtyMb:0} MB, inserts over {GoalMs:0} ms {round.CountOver(GoalMs, true)} during / {round.CountOver(GoalMs, false)} outside");
             Say(Verb, $"  longest during: {round.LongestDuring?.Describe() ?? "none"}");
             Say(Verb, $"  longest outside: {round.LongestOutside?.Describe() ?? "none"}");
+            Say(Verb, $"  WAL: {WalSummary([round])}");
             list.Add(round);
         }
 
@@ -177,7 +179,7 @@ internal sealed class StallBench(VerbOptions options)
     }
 
     /// <summary>A store whose checkpoint exceeds 2 GiB: one probe round, then a reopen from that checkpoint.</summary>
-    private static LargeResult RunLarge(Scenario s, string work, double window)
+    private static LargeResult RunLarge(Scenario s, string work, double window, WalEventListener walEvents)
     {
         string dir = Path.Combine(work, "large");
         float[][] pool = Pool(s, 100_000);
@@ -189,7 +191,7 @@ internal sealed class StallBench(VerbOptions options)
             using (VectorDatabase db = Open(dir, 1000))
             {
                 fill = Fill(db, s, pool);
-                round = CheckpointStallProbe.Run(db, Collection, pool, "wl-", window, window);
+                round = CheckpointStallProbe.Run(db, Collection, pool, "wl-", window, window, walEvents);
                 Say(Verb, round.Error ?? $"  checkpoint {round.CheckpointWallMs:0} ms, {round.Info!.Bytes / 1e9:0.00} GB");
             }
 
@@ -211,6 +213,30 @@ internal sealed class StallBench(VerbOptions options)
         {
             TryDelete(dir);
         }
+    }
+
+    /// <summary>
+    /// The WAL's share of the slow inserts (over the goal) of <paramref name="rounds"/>, during / outside the checkpoint:
+    /// in a rotation, in a segment fsync (and of those, one a control fdatasync overlapped), elsewhere; then the
+    /// segment fsyncs during and outside (count, p50 / p99 / longest ms), the rotations and the control writes.
+    /// </summary>
+    private static string WalSummary(IReadOnlyCollection<StallRound> rounds)
+    {
+        string Share(bool during)
+        {
+            WalShare[] shares = [.. rounds.SelectMany(r => r.Samples.Where(x => x.Ms > GoalMs && r.IsDuring(x) == during).Select(r.WalShareOf))];
+            return $"{shares.Count(x => x == WalShare.Rotation)} / {shares.Count(x => x is WalShare.Fsync or WalShare.FsyncWithControlWrite)} ({shares.Count(x => x == WalShare.FsyncWithControlWrite)}) / {shares.Count(x => x == WalShare.OtherThreadsFsync)} / {shares.Count(x => x == WalShare.Other)}";
+        }
+
+        string Events(WalEventKind kind, bool? during)
+        {
+            double[] ms = [.. rounds.SelectMany(r => r.WalEvents.Where(e => e.Kind == kind && (during is null || r.IsDuring(e) == during))).Select(e => e.Ms).Order()];
+            return ms.Length == 0 ? "none" : $"{ms.Length}, {Percentile(ms, 0.5):0.00} / {Percentile(ms, 0.99):0.00} / {ms[^1]:0.00}";
+        }
+
+        return $"slow inserts during: {Share(true)}, outside: {Share(false)} (rotation / own fsync (control write overlapping) / another thread's fsync / other); " +
+            $"segment fsyncs during: {Events(WalEventKind.SegmentFsync, true)}, outside: {Events(WalEventKind.SegmentFsync, false)}; " +
+            $"rotations from a spare: {Events(WalEventKind.Rotation, null)}, without one: {Events(WalEventKind.RotationWithoutSpare, null)}; control writes during: {Events(WalEventKind.ControlWrite, true)}, outside: {Events(WalEventKind.ControlWrite, false)} (count, p50 / p99 / longest ms)";
     }
 
     /// <summary>"n, median / longest ms" of the GC pauses the writer sat in (a pause inside an insert).</summary>
@@ -304,6 +330,16 @@ internal sealed class StallBench(VerbOptions options)
             int Cause(SlowCause c) => slow.Count(x => x.Cause == c);
             int gcLongest = ok.Count(x => x.LongestDuring is { Cause: SlowCause.GcPause });
             Line(sb, $"| {r.Scenario.Name} | SyncIntervalMs = {r.SyncMs} | {S(Of(ok, x => x.Window.GcPauseMs), "0.0")} | {S(Of(ok, x => x.Window.Gen0), "0")} / {S(Of(ok, x => x.Window.Gen1), "0")} / {S(Of(ok, x => x.Window.Gen2), "0")} | {S(Of(ok, x => x.Window.AllocatedMb), "0")} | {S(Of(ok, x => x.Window.MaxDirtyMb), "0")} | {S(Of(ok, x => x.CountOver(GoalMs, true)), "0")} / {S(Of(ok, x => x.CountOver(GoalMs, false)), "0")} | {Cause(SlowCause.GcPause)} / {Cause(SlowCause.Blocked)} / {Cause(SlowCause.Preempted)} / {Cause(SlowCause.OnCpu)} / {Cause(SlowCause.OnCpuKernel)} | {gcLongest} of {ok.Length} rounds | {GcPauses(ok)} | {Promoted(r.PromotedMb)} | {r.Gc.Gen0} / {r.Gc.Gen1} / {r.Gc.Gen2}, {r.Gc.PauseMs:0.0} |");
+        }
+
+        Line(sb);
+        Line(sb, $"What the WAL was doing in the inserts over {GoalMs:0} ms, all rounds, from the durations the WAL publishes on its meter (`OxiVec.Wal`: each segment fsync, the write-path part of each rotation, from a ready spare or without one, each control file write with its fdatasync), placed in time by an in-process `MeterListener`. A slow insert is *rotation* when a rotation held the write path during it, else *own fsync* when segment fsyncs run by the writer thread itself (its commits') cover at least half of it (in brackets: those whose fsync a control fdatasync overlapped), else *another thread's fsync* when fsyncs run by other threads (one it queued behind, or with an interval policy the background fsync beside it, which it does not wait for) cover at least half of it, else *other*. Segment fsyncs *during* overlapped the checkpoint call: against those *outside*, they show what the checkpoint's write-back costs a commit's fsync.");
+        Line(sb);
+        Line(sb, "| Store | Sync policy | WAL |");
+        Line(sb, "|---|---|---|");
+        foreach (ScenarioResult r in results)
+        {
+            Line(sb, $"| {r.Scenario.Name} | SyncIntervalMs = {r.SyncMs} | {WalSummary([.. r.Rounds.Where(x => x.Error is null)])} |");
         }
 
         Line(sb);

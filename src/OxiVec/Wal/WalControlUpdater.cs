@@ -16,6 +16,7 @@ internal sealed class WalControlUpdater : IDisposable
     private readonly WalControlFile _file;
     private readonly TimeProvider _time;
     private readonly Action<Exception> _failed;
+    private readonly Action<TimeSpan>? _onWritten;
     private readonly Lock _io = new();     // one control write at a time
     private readonly Lock _state = new();  // the fields below
     private readonly ITimer _timer;
@@ -30,11 +31,13 @@ internal sealed class WalControlUpdater : IDisposable
     /// <param name="initial">The point the control file holds.</param>
     /// <param name="time">The clock for the rate limit.</param>
     /// <param name="failed">Called when a control write from the timer fails (the WAL must then fail).</param>
-    public WalControlUpdater(WalControlFile file, WalDurablePoint initial, TimeProvider time, Action<Exception> failed)
+    /// <param name="written">Called with the duration of every control write that succeeded (metrics), or null.</param>
+    public WalControlUpdater(WalControlFile file, WalDurablePoint initial, TimeProvider time, Action<Exception> failed, Action<TimeSpan>? written = null)
     {
         _file = file;
         _time = time;
         _failed = failed;
+        _onWritten = written;
         _newest = _written = initial;
         _lastWriteTimestamp = time.GetTimestamp();
         _timer = time.CreateTimer(static self => ((WalControlUpdater)self!).OnTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
@@ -168,12 +171,16 @@ internal sealed class WalControlUpdater : IDisposable
             target = _newest;
         }
 
+        long start = _time.GetTimestamp();
         _file.Write(new WalControlState(target, SyncFailed: false));
+        long end = _time.GetTimestamp();
         lock (_state)
         {
             _written = target;
-            _lastWriteTimestamp = _time.GetTimestamp();
+            _lastWriteTimestamp = end;
         }
+
+        _onWritten?.Invoke(_time.GetElapsedTime(start, end));
     }
 
     private void ArmTimerLocked()

@@ -30,6 +30,8 @@ internal sealed class WalInstrumentation : IDisposable
     private readonly Histogram<double> _syncDuration;
     private readonly Histogram<double> _commitDuration;
     private readonly Histogram<int> _commitsPerSync;
+    private readonly Histogram<double> _rotationDuration;
+    private readonly Histogram<double> _controlWriteDuration;
     private readonly WalCommitBatchHistogram _batches = new();
     private readonly LatencyWindow _syncLatency;
     private readonly LatencyWindow _commitLatency;
@@ -60,6 +62,10 @@ internal sealed class WalInstrumentation : IDisposable
         _commitsPerSync = _meter.CreateHistogram(
             "oxivec.wal.sync.commits", "{commit}", "Waiting commits one WAL fsync acknowledged (the group commit batch).",
             tags: null, advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [1, 2, 4, 8, 16, 32, 64, 128, 256] });
+        _rotationDuration = _meter.CreateHistogram<double>(
+            "oxivec.wal.rotation.duration", "ms", "Time a segment rotation held the write path (the sealed segment's fsync, the new segment's header, fsync and rename).");
+        _controlWriteDuration = _meter.CreateHistogram<double>(
+            "oxivec.wal.control.write.duration", "ms", "Duration of one control file update (a 512-byte write and its fdatasync), off the commit path.");
     }
 
     public long RecordCount => Volatile.Read(ref _recordCount);
@@ -145,7 +151,18 @@ internal sealed class WalInstrumentation : IDisposable
         _commitDuration.Record(elapsed.TotalMilliseconds);
     }
 
-    public void SegmentRotated() => _logger.LogDebug("WAL segment rotated.");
+    /// <summary>
+    /// A segment rotation held the write path for <paramref name="writePath"/>; <paramref name="fromSpare"/>: it took a
+    /// ready spare (no fsync on the write path) rather than creating the segment there (tag <c>oxivec.wal.rotation.from_spare</c>).
+    /// </summary>
+    public void SegmentRotated(TimeSpan writePath, bool fromSpare)
+    {
+        _rotationDuration.Record(writePath.TotalMilliseconds, new KeyValuePair<string, object?>("oxivec.wal.rotation.from_spare", fromSpare));
+        _logger.LogDebug("WAL segment rotated; the write path waited {Milliseconds:F2} ms.", writePath.TotalMilliseconds);
+    }
+
+    /// <summary>A control file update (write and fdatasync) took <paramref name="elapsed"/>.</summary>
+    public void ControlWritten(TimeSpan elapsed) => _controlWriteDuration.Record(elapsed.TotalMilliseconds);
 
     /// <summary>A maintenance step failed without harm to the log (it is retried at the next checkpoint).</summary>
     public void MaintenanceFailed(string step, Exception cause)

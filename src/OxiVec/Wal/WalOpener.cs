@@ -7,7 +7,7 @@ namespace OxiVec.Wal;
 /// segments, scans the newest segment to its tail, cuts a torn last write off (zeroing it, so the bytes can never
 /// come back), and hands the tail to a <see cref="WalWriter"/>.
 /// </summary>
-internal static class WalOpener
+internal static partial class WalOpener
 {
     /// <param name="writer">The writer positioned at the tail.</param>
     /// <param name="report">What opening found and repaired.</param>
@@ -23,7 +23,7 @@ internal static class WalOpener
         IWalStorage storage, WalConfig config, TimeProvider time, ILogger logger, WalInstrumentation instrumentation, bool skipCorrupted, Factory create,
         long? coveredLsn = null, bool standby = false, long firstLsn = 1)
     {
-        RemoveTemporaryFiles(storage, logger);
+        List<string> spares = RemoveTemporaryFiles(storage, logger);
         WalControlState? control = ReadControl(storage, logger, skipCorrupted);
         List<SegmentBound> segments = ListSegments(storage, coveredLsn, logger);
         WalDurablePoint? point = control?.Point;
@@ -38,6 +38,12 @@ internal static class WalOpener
             logger.LogError("WAL: {Problem}; going on because corrupted entries are to be skipped.", missing);
             point = null;
             reader = new WalReader(storage, null, null);
+        }
+
+        if (spares.Count > 0 && SettleSpares(storage, reader, segments, spares, control, skipCorrupted, logger))
+        {
+            // A spare became the newest segment: open again, from the listing on.
+            return Open(storage, config, time, logger, instrumentation, skipCorrupted, create, coveredLsn, standby, firstLsn);
         }
 
         if (segments.Count == 0)
@@ -98,7 +104,7 @@ internal static class WalOpener
             active.Sync();
             var opened = new WalDurablePoint(last.SegmentId, tail.End.Offset, tail.LastLsn);
             updater = new WalControlUpdater(
-                WalControlFile.OpenAndWrite(storage, new WalControlState(opened, SyncFailed: false)), opened, time, ex => writer?.FailFromControl(ex));
+                WalControlFile.OpenAndWrite(storage, new WalControlState(opened, SyncFailed: false)), opened, time, ex => writer?.FailFromControl(ex), instrumentation.ControlWritten);
             writer = new WalWriter(
                 storage, config, time, instrumentation, sealedSegments, active, tail.Header, tail.End.Offset, tail.LastLsn, tail.LastTimestampMicros)
             {
@@ -203,7 +209,7 @@ internal static class WalOpener
         {
             var start = new WalDurablePoint(1, WalFormat.SegmentHeaderSize, firstLsn - 1);
             updater = new WalControlUpdater(
-                WalControlFile.OpenAndWrite(storage, new WalControlState(start, SyncFailed: false)), start, time, ex => writer?.FailFromControl(ex));
+                WalControlFile.OpenAndWrite(storage, new WalControlState(start, SyncFailed: false)), start, time, ex => writer?.FailFromControl(ex), instrumentation.ControlWritten);
             writer = new WalWriter(storage, config, time, instrumentation, [], file, header, WalFormat.SegmentHeaderSize, firstLsn - 1, header.CreatedUnixMicros)
             {
                 Control = updater,
@@ -220,9 +226,10 @@ internal static class WalOpener
         return create(writer, new WalOpenReport(1, firstLsn - 1, 0, null, 0, null, null, IsNew: true), null);
     }
 
-    private static void RemoveTemporaryFiles(IWalStorage storage, ILogger logger)
+    /// <summary>Deletes interrupted creations and compressions; returns the spares, which <see cref="SettleSpares"/> decides on.</summary>
+    private static List<string> RemoveTemporaryFiles(IWalStorage storage, ILogger logger)
     {
-        IReadOnlyList<string> temporary = storage.ListFiles(WalSegmentName.TempSuffix);
+        List<string> temporary = [.. storage.ListFiles(WalSegmentName.TempSuffix).Where(n => !WalSegmentName.IsSpare(n))];
         foreach (string name in temporary)
         {
             logger.LogInformation("WAL: removing '{File}', a segment whose creation a crash interrupted.", name);
@@ -242,6 +249,8 @@ internal static class WalOpener
         {
             storage.SyncDirectory();
         }
+
+        return [.. storage.ListFiles(WalSegmentName.TempSuffix).Where(WalSegmentName.IsSpare).Order(StringComparer.Ordinal)];
     }
 
     private static List<SegmentBound> ListSegments(IWalStorage storage, long? coveredLsn, ILogger logger)

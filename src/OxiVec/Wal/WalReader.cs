@@ -361,9 +361,9 @@ public sealed class WalReader
         {
             try
             {
-                file = _storage.Open(name, writable: false);
+                file = WalSegmentFiles.OpenForRead(_storage, segment);
             }
-            catch (FileNotFoundException)
+            catch (FileNotFoundException) when (segment.PendingName is null)
             {
                 // Compressed (and the original deleted) since the segment was listed.
                 name = System.IO.Path.ChangeExtension(name, WalSegmentCompression.Suffix);
@@ -411,4 +411,12 @@ public sealed class WalReader
 }
 
 /// <summary>A segment to read: its name, id, first LSN and how many bytes may hold records (-1: the whole file).</summary>
-internal sealed record SegmentBound(string Name, ulong SegmentId, long FirstLsn, long Limit);
+internal sealed record SegmentBound(string Name, ulong SegmentId, long FirstLsn, long Limit)
+{
+    /// <summary>
+    /// The temporary name the active segment's file still has while its rename to <see cref="Name"/> waits for the
+    /// sealed segment before it to be fsynced (docs/wal-format.md, "Rotation"), else null. Readers open it through
+    /// <see cref="WalSegmentFiles.OpenForRead"/>, which finds the file under either name.
+    /// </summary>
+    public string? PendingName { get; init; }
+}

@@ -12,6 +12,13 @@ internal static class WalSegmentName
     public const string Suffix = ".wal";
     public const string TempSuffix = ".tmp";
 
+    /// <summary>The start of a spare segment's temporary name (<c>spare-N.tmp</c>): the next segment's file, made in the background.</summary>
+    public const string SparePrefix = "spare-";
+
+    /// <summary>True when <paramref name="fileName"/> is a spare segment's temporary name.</summary>
+    public static bool IsSpare(string fileName) =>
+        fileName.StartsWith(SparePrefix, StringComparison.Ordinal) && fileName.EndsWith(TempSuffix, StringComparison.Ordinal) && !fileName.Contains('/', StringComparison.Ordinal);
+
     public static string Format(ulong segmentId, long firstLsn) =>
         string.Create(CultureInfo.InvariantCulture, $"{segmentId:x16}-{firstLsn:x16}{Suffix}");
 

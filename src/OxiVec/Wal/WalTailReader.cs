@@ -236,23 +236,23 @@ internal sealed class WalTailReader : IDisposable
         {
             return WalSegmentName.IsCompressed(segment.Name)
                 ? WalSegmentCompression.OpenDecompressed(_storage, segment.Name)
-                : OpenPlainOrCompressed(segment.Name);
+                : OpenPlainOrCompressed(segment);
         }
         catch (FileNotFoundException)
         {
             throw new WalSegmentRemovedException(_storage.Directory, NextLsn, _segments().FirstLsn);
         }
 
-        IWalFile OpenPlainOrCompressed(string name)
+        IWalFile OpenPlainOrCompressed(SegmentBound plain)
         {
             try
             {
-                return _storage.Open(name, writable: false);
+                return WalSegmentFiles.OpenForRead(_storage, plain);
             }
-            catch (FileNotFoundException)
+            catch (FileNotFoundException) when (plain.PendingName is null)
             {
                 // Compressed (and the original deleted) since the set was taken.
-                return WalSegmentCompression.OpenDecompressed(_storage, Path.ChangeExtension(name, WalSegmentCompression.Suffix));
+                return WalSegmentCompression.OpenDecompressed(_storage, Path.ChangeExtension(plain.Name, WalSegmentCompression.Suffix));
             }
         }
     }

@@ -24,6 +24,14 @@ internal sealed partial class WalWriter
             int removed = 0;
             while (TakeOldestCoveredSegment(lsn) is { } doomed)
             {
+                if (doomed.Name == _sealingName)
+                {
+                    // Sealed by a rotation whose successor may not be named yet: that name is durable first, so a power
+                    // loss never leaves the log without both (the sealer takes milliseconds).
+                    WaitForSealer();
+                    ThrowIfFailed();
+                }
+
                 _storage.Delete(doomed.Name);
                 SyncDirectory(); // this deletion is durable before the next one starts: never a gap in the log
                 removed++;

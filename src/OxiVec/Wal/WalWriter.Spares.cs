@@ -4,21 +4,22 @@ namespace OxiVec.Wal;
 
 /// <summary>
 /// Spare segments: the next segment's file, made in the background while the active segment fills, so a rotation
-/// on the write path only stamps the header, fsyncs that one block and renames the file into place (creating,
-/// preallocating and mapping a segment took milliseconds of the inserting thread's CPU). A spare is made whenever
+/// on the write path only stamps the header into it and goes on writing records there, under its temporary name; the
+/// background sealer fsyncs it and renames it into place (see WalWriter.StartSegment). Creating, preallocating and
+/// mapping a segment took milliseconds of the inserting thread's CPU, and the fsyncs of a rotation tens of
+/// milliseconds of its wall time when the disk was busy. A spare is made whenever
 /// segments are preallocated. With SyncIntervalMs = 0 on a file system that prefers it, the whole spare is written
 /// full of zeros and fsynced, so every commit overwrites initialised blocks: on ext4 that fdatasync is about a third
 /// cheaper than one that also converts freshly allocated extents (bench/results/wal.md, "Disk limit"). With an
 /// interval policy fsyncs are rare and the zeros would halve the WAL's sequential bandwidth, so the spare is only
-/// preallocated, with its first block (where the header goes) written and fsynced: the header's fsync at rotation
-/// is then an overwrite with no extent to convert. A spare has a temporary name until it is renamed into place (so
-/// an interrupted one is deleted on the next open), its handle stays open (its header block mapped) until the rotation, and when
-/// none is ready a rotation creates the next segment as before.
+/// preallocated, with its first block (where the header goes) written and fsynced: the header's fsync at the seal
+/// is then an overwrite with no extent to convert. A spare has a temporary name until it is renamed into place; on the
+/// next open a spare holding a segment header that continues the log exactly is adopted (fsynced, renamed), any other
+/// is deleted (its bytes first kept in the quarantine when it holds a header). Its handle stays open (its header block
+/// mapped) until the rotation, which keeps using it; when none is ready a rotation creates the next segment as before.
 /// </summary>
 internal sealed partial class WalWriter
 {
-    private const string SparePrefix = "spare-";
-
     /// <summary>The block written at the start of a spare: where the header goes.</summary>
     private const int SpareHeaderBlock = 4096;
 
@@ -67,7 +68,7 @@ internal sealed partial class WalWriter
 
             // A thread of its own, started at open: filling blocks on I/O for a while, which the thread pool should not
             // absorb, and starting a thread here would make this writer wait until it runs.
-            string name = $"{SparePrefix}{++_sparesMade}{WalSegmentName.TempSuffix}";
+            string name = $"{WalSegmentName.SparePrefix}{++_sparesMade}{WalSegmentName.TempSuffix}";
             _spareInMaking = true;
             _spareMaker.Post(() => FillSpare(name));
         }
@@ -147,30 +148,6 @@ internal sealed partial class WalWriter
             _readySpare = null;
             return spare;
         }
-    }
-
-    /// <summary>
-    /// Turns a spare into the segment <paramref name="name"/> through its open handle: the header is written and
-    /// fsynced before the rename makes the file part of the log, so a segment file never has a name without a durable
-    /// header. The rename is durable only after a directory fsync, which the caller leaves to the sealer (or to the
-    /// first fsync that would publish a record of the segment durable, see <see cref="EnsureNameDurable"/>).
-    /// </summary>
-    private SharedWalFile CreateFromSpare(ReadySpare spare, string name, in WalSegmentHeader header)
-    {
-        try
-        {
-            Span<byte> bytes = stackalloc byte[WalFormat.SegmentHeaderSize];
-            WalFormat.WriteSegmentHeader(bytes, header);
-            spare.File.Write(0, bytes);
-            spare.File.Sync();
-        }
-        finally
-        {
-            spare.File.Dispose(); // reopened under its name below (an open and a mapping of allocated blocks: microseconds)
-        }
-
-        _storage.Rename(spare.Name, name);
-        return new SharedWalFile(_storage.Open(name, writable: true));
     }
 
     /// <summary>Waits for a spare being made and deletes any left unused (on close).</summary>

@@ -17,9 +17,10 @@ namespace OxiVec.Wal;
 /// write: with an interval policy, acknowledgements (which need only the write) never wait for the flusher's fsync.</para>
 /// <para>A segment is fsynced before the next one is named, so every segment but the newest is wholly durable; with
 /// an interval policy a background fsync starts whenever 8 MiB are unsynced, which keeps that fsync short. The next
-/// segment comes from a spare made in the background, and a background sealer fsyncs the directory after its rename
-/// and cuts the sealed segment to its records (see <see cref="StartSegment"/>). Never two fsyncs are in flight on one file: a seal that meets the
-/// syncer's fsync of the same segment waits for it (see <see cref="SyncFile"/>).</para>
+/// segment comes from a spare made in the background: a rotation writes into it at once, and a background sealer
+/// fsyncs the sealed segment and the spare, renames it, fsyncs the directory and cuts the sealed segment to its
+/// records (see <see cref="StartSegment"/>). Never two fsyncs are in flight on one file: a seal that meets the
+/// syncer's fsync of the same segment waits for it (see <see cref="SyncFileOnly"/>).</para>
 /// <para>The segments are published as one immutable <see cref="WalSegmentSet"/> (sealed list, active segment, its
 /// written end), replaced in one swap at every write, seal, removal and compression.</para>
 /// <para>Every record carries its durable distance: its LSN minus the newest LSN known durable when it was
@@ -79,11 +80,12 @@ internal sealed partial class WalWriter : IDisposable
     private readonly Dictionary<ulong, long> _segmentStarted = []; // segment id -> Started, for segments begun in this process
 
     // Rotation's background half. _sealer: the thread that seals each segment rotated away from (posted to under _writeLock, waited
-    // for there, by compression and at close). _unsyncedName: the segment whose rename still waits for a directory fsync.
+    // for there, by retention, compression and at close). _pendingSeal: the rotation from a spare whose sealed-segment fsync,
+    // rename and directory fsync are not all done yet (guarded by _nameLock, which also orders those steps).
     private readonly WalBackgroundWorker _sealer = new("OxiVec WAL segment sealer");
     private volatile string? _sealingName; // the segment the sealer is cutting, which compression leaves alone until it is done
     private readonly Lock _nameLock = new();
-    private IWalFile? _unsyncedName;
+    private PendingSeal? _pendingSeal;
 
     /// <summary>Takes over an open segment file positioned after its last valid record (see <see cref="WalManager"/>'s open).</summary>
     public WalWriter(
@@ -500,64 +502,98 @@ internal sealed partial class WalWriter : IDisposable
     }
 
     /// <summary>
-    /// Seals the active segment and starts the next. On the write path only what ordering requires: the sealed
-    /// segment is fsynced (and its own name made durable, if that is still pending) before the next segment's name
-    /// exists, because the reader takes a segment that ends short of its successor for corruption; and the next
-    /// segment is named before any of its records is written, so an acknowledged write survives a process crash.
-    /// From a spare (made in the background) that is a header write, a one-block fsync and a rename. The rest goes
-    /// to the background sealer (<see cref="SealInBackground"/>): the directory fsync that makes the new name survive
-    /// a power loss (no record of the new segment is published durable before it, see <see cref="EnsureNameDurable"/>),
-    /// then cutting the sealed file to its records (which removes its 64 MiB mapping) and closing it.
+    /// Seals the active segment and starts the next. From a spare (made in the background) the write path does no
+    /// fsync at all: the new header is written into the spare, which becomes the active file under its temporary name,
+    /// so records can be written into it at once (an acknowledgement under an interval policy needs only the write,
+    /// and a process crash keeps them: opening adopts a spare that continues the log exactly). The ordering the
+    /// reader relies on is kept by the background sealer (<see cref="CompleteSealLocked"/>): the sealed segment is
+    /// fsynced before the new file gets its name (a later segment proves every earlier one complete), the new file is
+    /// fsynced before it is renamed (a segment name never points at a file without a durable header), then the
+    /// directory. No record of the new segment is published durable before all of that: the first fsync of the new file
+    /// that would publish one finishes the sequence itself if the sealer has not (<see cref="EnsureNameDurable"/>).
+    /// Then the sealer cuts the sealed file to its records (which removes its 64 MiB mapping) and closes it. Without a
+    /// spare, the rotation creates the segment as before: the sealed segment fsynced, then the new one made whole.
     /// </summary>
     private void StartSegment(SegmentState next)
     {
         Debug.Assert(_writeLock.IsHeldByCurrentThread, "segments change under the write lock");
+        long rotationStart = Stopwatch.GetTimestamp();
         WaitForSealer(); // one seal at a time (the previous one finished long ago unless segments are tiny)
         ThrowIfFailed();
         var sealedFile = (SharedWalFile)_activeFile;
         long sealedLimit = Segments.Active.Limit;
-        SyncFile(sealedFile);
         _unsyncedBytes = 0;
-        _sealingName = _activeSegment.Name; // before the set shows it sealed: compression leaves it to the sealer
-        AdvanceDurable(next.FirstLsn - 1);
-        SharedWalFile file = CreateSegmentFile(next, out bool nameDurable);
-        _activeFile = file;
-        _activeSegment = next;
-        if (!nameDurable)
+        var header = new WalSegmentHeader(WalFormat.FormatVersion, 0, next.Id, next.FirstLsn, next.CreatedMicros, next.Salt);
+        PendingSeal? seal = null;
+        SharedWalFile file;
+        if (TakeSpare() is { } spare)
         {
+            SparesUsed++;
+            try
+            {
+                Span<byte> bytes = stackalloc byte[WalFormat.SegmentHeaderSize];
+                WalFormat.WriteSegmentHeader(bytes, header);
+                spare.File.Write(0, bytes); // made durable by the sealer's fsync of the file, before its rename
+            }
+            catch
+            {
+                spare.File.Dispose();
+                throw;
+            }
+
+            file = new SharedWalFile(spare.File);
+            seal = new PendingSeal(sealedFile, file, spare.Name, next.Name, next.Id, next.FirstLsn);
             lock (_nameLock)
             {
-                _unsyncedName = file;
+                _pendingSeal = seal;
             }
         }
+        else
+        {
+            SyncFile(sealedFile); // before the next segment's name exists
+            AdvanceDurable(next.FirstLsn - 1);
+            file = new SharedWalFile(WalSegmentFiles.Create(_storage, next.Name, header, _config.PreallocateSegments ? _config.SegmentSizeBytes : 0));
+        }
+
+        _sealingName = _activeSegment.Name; // before the set shows it sealed: compression leaves it to the sealer
+        _activeFile = file;
+        _activeSegment = next;
 
         // One swap seals the old segment at its end and makes the new one active: no reader can see the old
         // segment both sealed and active (retention once took it for the active one and deleted it).
         PublishSegments(s =>
         {
             _segmentStarted[next.Id] = next.Started;
-            return s.Rotated(new SegmentBound(next.Name, next.Id, next.FirstLsn, WalFormat.SegmentHeaderSize));
+            return s.Rotated(new SegmentBound(next.Name, next.Id, next.FirstLsn, WalFormat.SegmentHeaderSize) { PendingName = seal?.SpareName });
         });
         if (ReferenceEquals(sealedFile, _fileBeingSynced))
         {
             sealedFile.AddOwner(); // the running fsync closes its handle when it returns; the sealer closes its own
         }
 
-        _sealer.Post(() => SealInBackground(sealedFile, sealedLimit, file)); // never waits: no thread is started here
-        _instrumentation.SegmentRotated();
+        _sealer.Post(() => SealInBackground(seal, sealedFile, sealedLimit)); // never waits: no thread is started here
+        _instrumentation.SegmentRotated(Stopwatch.GetElapsedTime(rotationStart), fromSpare: seal is not null);
     }
 
     /// <summary>
-    /// The background half of a rotation: makes the new segment's name durable (directory fsync), then cuts the sealed
-    /// segment to its records (dropping the unused preallocated space and the mapping) and closes it. The cut needs no
-    /// fsync of its own: until it is durable, a power loss leaves zeros after the last record, which the reader takes
-    /// for the clean end they are. A failure fails the WAL, as on the write path.
+    /// The background half of a rotation: finishes <paramref name="seal"/> (when the rotation took a spare) unless the
+    /// first fsync of the new segment did, then cuts the sealed segment to its records (dropping the unused
+    /// preallocated space and the mapping) and closes it. The cut needs no fsync of its own: until it is durable, a
+    /// power loss leaves zeros after the last record, which the reader takes for the clean end they are. A failure
+    /// fails the WAL, as on the write path.
     /// </summary>
-    private void SealInBackground(SharedWalFile sealedFile, long limit, SharedWalFile next)
+    private void SealInBackground(PendingSeal? seal, SharedWalFile sealedFile, long limit)
     {
         try
         {
-            EnsureNameDurable(next);
+            if (seal is not null)
+            {
+                lock (_nameLock)
+                {
+                    CompleteSealLocked(seal, nextSynced: false);
+                }
+            }
+
             if (_failure is null)
             {
                 sealedFile.SetLength(limit);
@@ -578,25 +614,60 @@ internal sealed partial class WalWriter : IDisposable
         }
     }
 
+    /// <summary>
+    /// The ordered steps that make a segment begun in a spare part of the log, each durable before the next: the
+    /// sealed segment's fsync (everything before the new segment is durable: published at once), the new file's fsync
+    /// (its header, and the records written so far, unless the caller's fsync just did it: <paramref name="nextSynced"/>),
+    /// the rename to its name, the directory's fsync. Whoever comes first (the sealer, or an fsync of the new file
+    /// that would publish its records durable) does them; the other finds them done.
+    /// </summary>
+    private void CompleteSealLocked(PendingSeal seal, bool nextSynced)
+    {
+        Debug.Assert(_nameLock.IsHeldByCurrentThread, "one seal sequence at a time");
+        if (seal.Completed)
+        {
+            return;
+        }
+
+        SyncFileOnly(seal.Sealed);
+        AdvanceDurable(seal.NextFirstLsn - 1);
+        if (!nextSynced)
+        {
+            SyncFileOnly(seal.Next);
+        }
+
+        ThrowIfFailed();
+        try
+        {
+            _storage.Rename(seal.SpareName, seal.Name);
+        }
+        catch (Exception ex) when (ex is not WalFailedException)
+        {
+            throw Fail(ex);
+        }
+
+        SyncDirectory(); // the new name survives a power loss
+        seal.Completed = true;
+        _pendingSeal = null;
+        PublishSegments(s => s.Active.SegmentId == seal.NextId ? s with { Active = s.Active with { PendingName = null } } : s);
+    }
+
     /// <summary>Waits for the background seal of the previous rotation, if one runs.</summary>
     private void WaitForSealer() => _sealer.WaitIdle();
 
     /// <summary>
-    /// Makes the name of <paramref name="file"/> durable when its rename is the one still waiting for a directory
-    /// fsync: called after every fsync of a segment (<see cref="SyncFile"/>) before anything in it is published
-    /// durable, and by the sealer. Whoever comes first does the fsync; the other finds it done.
+    /// Called after every fsync of a segment (<see cref="SyncFile"/>) before anything in it is published durable: when
+    /// <paramref name="file"/> is a segment begun in a spare whose seal is still pending, finishes that seal (the sealed
+    /// segment's fsync, the rename, the directory fsync), so the records the caller fsynced are durable by name too.
     /// </summary>
     private void EnsureNameDurable(IWalFile file)
     {
         lock (_nameLock)
         {
-            if (!ReferenceEquals(_unsyncedName, file))
+            if (_pendingSeal is { } seal && ReferenceEquals(seal.Next, file))
             {
-                return;
+                CompleteSealLocked(seal, nextSynced: true);
             }
-
-            SyncDirectory();
-            _unsyncedName = null;
         }
     }
 
@@ -618,20 +689,14 @@ internal sealed partial class WalWriter : IDisposable
         }
     }
 
-    /// <summary>The next segment's file, from a spare when one is ready; <paramref name="nameDurable"/> says whether its name is fsynced yet.</summary>
-    private SharedWalFile CreateSegmentFile(SegmentState segment, out bool nameDurable)
+    /// <summary>
+    /// fsyncs <paramref name="file"/> (<see cref="SyncFileOnly"/>), then makes sure a segment begun in a spare is named
+    /// durably before the caller publishes anything in it durable (<see cref="EnsureNameDurable"/>).
+    /// </summary>
+    private void SyncFile(IWalFile file)
     {
-        var header = new WalSegmentHeader(WalFormat.FormatVersion, 0, segment.Id, segment.FirstLsn, segment.CreatedMicros, segment.Salt);
-        if (TakeSpare() is { } spare)
-        {
-            SparesUsed++;
-            nameDurable = false;
-            return CreateFromSpare(spare, segment.Name, header);
-        }
-
-        nameDurable = true;
-        IWalFile file = WalSegmentFiles.Create(_storage, segment.Name, header, _config.PreallocateSegments ? _config.SegmentSizeBytes : 0);
-        return new SharedWalFile(file);
+        SyncFileOnly(file);
+        EnsureNameDurable(file); // a segment's records are durable only once its name is
     }
 
     /// <summary>
@@ -640,7 +705,7 @@ internal sealed partial class WalWriter : IDisposable
     /// error to only one of them and the other would publish durability for bytes that never reached the disk. The
     /// second caller waits, then sees the failure the first one recorded.
     /// </summary>
-    private void SyncFile(IWalFile file)
+    private void SyncFileOnly(IWalFile file)
     {
         lock (file)
         {
@@ -658,8 +723,6 @@ internal sealed partial class WalWriter : IDisposable
 
             _instrumentation.Synced(Stopwatch.GetElapsedTime(start));
         }
-
-        EnsureNameDurable(file); // a segment's records are durable only once its name is
     }
 
     /// <summary>fsyncs the WAL directory; a failure fails the WAL like any fsync.</summary>
@@ -710,6 +773,16 @@ internal sealed partial class WalWriter : IDisposable
     // Started: when the segment was begun, on the monotonic clock (TimeProvider.GetTimestamp), so ages and
     // intervals never wait out a wall-clock step.
     private sealed record SegmentState(ulong Id, long FirstLsn, uint Salt, long CreatedMicros, string Name, long Started);
+
+    /// <summary>
+    /// A rotation that took a spare: the segment it sealed, the new segment's file (active, still named
+    /// <paramref name="SpareName"/>), the name it gets, its id and its first LSN. <see cref="Completed"/> is set under
+    /// <c>_nameLock</c> once the sealed segment and the new file are fsynced, the rename done and the directory fsynced.
+    /// </summary>
+    private sealed record PendingSeal(SharedWalFile Sealed, SharedWalFile Next, string SpareName, string Name, ulong NextId, long NextFirstLsn)
+    {
+        public bool Completed { get; set; }
+    }
 
     private sealed class PendingChunk(SegmentState segment, long fileOffset, byte[] buffer)
     {

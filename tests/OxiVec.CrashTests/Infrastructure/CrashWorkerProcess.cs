@@ -6,12 +6,12 @@ using OxiVec.Wal;
 namespace OxiVec.CrashTests.Infrastructure;
 
 /// <summary>The settings of one crash worker run (<c>OxiVec.CrashWorker crash-worker</c>).</summary>
-public sealed record WorkerSettings(int Seed, int TxEvery, int Dimension, int Writers, long SegmentSizeBytes)
+public sealed record WorkerSettings(int Seed, int TxEvery, int Dimension, int Writers, long SegmentSizeBytes, int SyncIntervalMs = 0)
 {
     public IEnumerable<string> Arguments(string walDir) =>
     [
         "crash-worker", "--wal", walDir, "--seed", Str(Seed), "--tx-every", Str(TxEvery), "--dim", Str(Dimension),
-        "--writers", Str(Writers), "--segment-size", Str(SegmentSizeBytes),
+        "--writers", Str(Writers), "--segment-size", Str(SegmentSizeBytes), "--sync-interval-ms", Str(SyncIntervalMs),
     ];
 
     private static string Str(long value) => value.ToString(CultureInfo.InvariantCulture);

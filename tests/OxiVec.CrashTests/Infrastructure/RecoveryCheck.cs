@@ -14,11 +14,12 @@ public static class RecoveryCheck
     /// </summary>
     public static WalOpenReport AssertRecovered(string walDir, long segmentSizeBytes, AckLedger ledger, string context)
     {
-        string[] segmentFiles = [.. Directory.GetFiles(walDir, "*.wal").Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal)];
         WalOpenReport report;
         long lastLsn;
         using (WalManager wal = WalManager.Open(new WalConfig { WalDir = walDir, SyncIntervalMs = 0, SegmentSizeBytes = segmentSizeBytes }))
         {
+            // Listed after the open: a spare the worker had begun the next segment in is adopted by it.
+            string[] segmentFiles = [.. Directory.GetFiles(walDir, "*.wal").Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal)];
             report = wal.OpenReport;
             AssertReportConsistent(report, wal, segmentFiles, ledger, context);
 

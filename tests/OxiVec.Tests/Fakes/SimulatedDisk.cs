@@ -227,6 +227,37 @@ internal sealed partial class SimulatedDisk : IWalStorage
         }
     }
 
+    /// <summary>
+    /// The disk as a new process finds it after this one was killed (kill -9) at this instant, with no power loss:
+    /// every name and every written byte is there (the page cache survives), and what was synced is still what a later
+    /// power loss would keep. Checkpoint files are not carried over. Faults are not carried over.
+    /// </summary>
+    public SimulatedDisk AfterProcessKill()
+    {
+        lock (_sync)
+        {
+            var after = new SimulatedDisk(Directory) { PrefersZeroFilledSegments = PrefersZeroFilledSegments, CheckpointDirectory = CheckpointDirectory };
+            var copies = new Dictionary<SimFile, SimFile>();
+            foreach ((string name, SimFile file) in _names)
+            {
+                if (!copies.TryGetValue(file, out SimFile? copy))
+                {
+                    copy = file.Copy();
+                    copies[file] = copy;
+                }
+
+                after._names[name] = copy;
+            }
+
+            foreach ((string name, SimFile file) in _durableNames)
+            {
+                after._durableNames[name] = copies.TryGetValue(file, out SimFile? copy) ? copy : file.Copy();
+            }
+
+            return after;
+        }
+    }
+
     /// <summary>The current bytes of a file (what a process would read now).</summary>
     public byte[] ReadAll(string name)
     {
@@ -422,7 +453,7 @@ internal sealed partial class SimulatedDisk : IWalStorage
 
             if (first)
             {
-                disk.OnDispose?.Invoke(Name);
+                disk.OnDispose?.Invoke(disk.CurrentName(file) ?? Name); // its current name: a spare renamed into place is disposed under its segment name
             }
         }
     }
@@ -489,6 +520,14 @@ internal sealed class SimFile
     {
         Durable = Current.AsSpan().ToArray();
         _unsynced = [];
+    }
+
+    /// <summary>An independent copy: the same current bytes, durable bytes and unsynced writes.</summary>
+    public SimFile Copy()
+    {
+        var current = new Bytes();
+        current.Write(0, Current.AsSpan());
+        return new SimFile { Preallocated = Preallocated, Current = current, Durable = [.. Durable], _unsynced = [.. _unsynced] };
     }
 
     public SimFile Survivor(Random random, CrashMode mode)

@@ -7,9 +7,11 @@ namespace OxiVec.Tests.Wal;
 
 /// <summary>
 /// Rotation off the write path: the next segment comes from a spare made in the background (under every sync
-/// policy), and the directory fsync of its name and the cut of the sealed segment run on a background sealer. The
-/// sealed segment is still fsynced before the next one is named, no record of the new segment is published durable
-/// before its name is, and a failure in the background fails the WAL.
+/// policy), and its first records are written into the spare at once; the background sealer fsyncs the sealed
+/// segment, then the new file, renames it, fsyncs the directory and cuts the sealed segment. The sealed segment is
+/// still fsynced before the next one is named, no record of the new segment is published durable before its name is,
+/// a spare that continues the log is adopted when the process died before its rename, and a failure in the
+/// background fails the WAL.
 /// </summary>
 public sealed class WalBackgroundSealTests
 {
@@ -46,11 +48,13 @@ public sealed class WalBackgroundSealTests
         using (var wal = WalManager.Open(disk, config))
         {
             last = FillUntilSpareReady(wal, 1);
-            while (SegmentNames(disk).Count < 2)
+            while (wal.SparesUsed == 0)
             {
                 last = wal.Append(InsertFor(last + 1, 64));
             }
 
+            // The sealer names the new segment in the background (its first records are in it already).
+            Assert.True(SpinWait.SpinUntil(() => SegmentNames(disk).Count == 2, Patience), "the sealer never named the new segment");
             Assert.Equal(1, wal.SparesUsed);
             (first, second) = (SegmentNames(disk)[0], SegmentNames(disk)[1]);
             // The sealed segment was fsynced before the new one was named: everything in it is durable already.
@@ -97,17 +101,16 @@ public sealed class WalBackgroundSealTests
         }
 
         Assert.Equal(2, SegmentNames(disk).Count);
+        sealedThrough = FirstLsnOf(SegmentNames(disk)[1]) - 1;
         if (syncIntervalMs == 0)
         {
             // The commit that started the new segment waited for its name to be durable: it failed, unacknowledged.
             Assert.NotNull(thrown);
         }
-        else
-        {
-            // Acknowledged once written; the sealer's directory fsync fails the WAL in the background.
-            Assert.Null(thrown);
-            Assert.True(SpinWait.SpinUntil(() => wal.GetMetrics().IsFailed, Patience), "the failed directory fsync did not fail the WAL");
-        }
+
+        // With an interval policy the records are acknowledged once written (into the spare, before its rename); the
+        // sealer's directory fsync fails the WAL in the background, before or after the loop saw the name.
+        Assert.True(SpinWait.SpinUntil(() => wal.GetMetrics().IsFailed, Patience), "the failed directory fsync did not fail the WAL");
 
         Assert.True(wal.GetMetrics().IsFailed);
         Assert.Throws<WalFailedException>(() => wal.Append(InsertFor(last + 1, 64)));
@@ -164,6 +167,173 @@ public sealed class WalBackgroundSealTests
             Assert.Equal(Enumerable.Range(1, records.Count).Select(n => (long)n), records.Select(r => r.Lsn));
             Assert.True(reopened.Verify().IsValid, context);
         }
+    }
+
+    /// <summary>
+    /// Holds the sealer inside its fsync of the sealed segment (the first step of the seal), so the new segment stays
+    /// a spare under its temporary name while the writer appends into it; returns the gate to release and the spare's name.
+    /// </summary>
+    private static (ManualResetEventSlim Release, string Spare, long Acknowledged) RotateWithTheSealHeld(SimulatedDisk disk, WalManager wal, int extraRecords)
+    {
+        long last = FillUntilSpareReady(wal, 1);
+        string sealedName = SegmentNames(disk)[0];
+        var release = new ManualResetEventSlim();
+        var held = new ManualResetEventSlim();
+        disk.OnSync = name =>
+        {
+            if (Thread.CurrentThread.Name == "OxiVec WAL segment sealer" && name == sealedName)
+            {
+                held.Set();
+                Assert.True(release.Wait(Patience), "the test never released the sealer");
+            }
+        };
+
+        long before = wal.SparesUsed;
+        while (wal.SparesUsed == before)
+        {
+            last = wal.Append(InsertFor(last + 1, 64));
+        }
+
+        Assert.True(held.Wait(Patience), "the sealer never started the seal");
+        for (int i = 0; i < extraRecords; i++)
+        {
+            last = wal.Append(InsertFor(last + 1, 64)); // acknowledged once written: into the spare
+        }
+
+        string spare = Assert.Single(disk.ListFiles(WalSegmentName.TempSuffix), WalSegmentName.IsSpare);
+        Assert.Single(SegmentNames(disk)); // the new segment has no name yet
+        held.Dispose();
+        return (release, spare, last);
+    }
+
+    [Fact]
+    public void Rotation_FromASpare_TheWritePathDoesNoFsync()
+    {
+        var disk = new SimulatedDisk();
+        int appender = Environment.CurrentManagedThreadId;
+        var syncsOnTheWritePath = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        using var wal = WalManager.Open(disk, SimConfig(disk, Interval));
+        long last = FillUntilSpareReady(wal, 1);
+        disk.OnSync = name =>
+        {
+            if (Environment.CurrentManagedThreadId == appender)
+            {
+                syncsOnTheWritePath.Enqueue(name);
+            }
+        };
+        while (wal.SparesUsed == 0)
+        {
+            last = wal.Append(InsertFor(last + 1, 64)); // an interval policy: each append is a write, never an fsync of its own
+        }
+
+        last = wal.Append(InsertFor(last + 1, 64));
+        Assert.True(SpinWait.SpinUntil(() => SegmentNames(disk).Count == 2, Patience), "the sealer never named the new segment");
+        disk.OnSync = null;
+        // The sealed segment's fsync, the spare's and the directory's all ran on the sealer.
+        Assert.Empty(syncsOnTheWritePath);
+        wal.Sync();
+        Assert.Equal(last, wal.DurableLsn);
+    }
+
+    [Fact]
+    public void ProcessKilled_BeforeTheNewSegmentIsNamed_TheSpareIsAdopted_AndEveryAcknowledgedRecordSurvives()
+    {
+        var disk = new SimulatedDisk();
+        WalConfig config = SimConfig(disk, Interval);
+        SimulatedDisk afterKill;
+        long acknowledged;
+        string spare;
+        ManualResetEventSlim release;
+        using (var wal = WalManager.Open(disk, config))
+        {
+            (release, spare, acknowledged) = RotateWithTheSealHeld(disk, wal, extraRecords: 25);
+            Assert.True(wal.DurableLsn < acknowledged);
+            // A live read finds the new segment under its temporary name.
+            Assert.Equal(Enumerable.Range(1, (int)acknowledged).Select(n => (long)n), wal.ReadRecords().Select(r => r.Lsn));
+            afterKill = disk.AfterProcessKill(); // kill -9 now: the page cache keeps every written byte
+            release.Set(); // the original process goes on (and closes) with its own disk
+        }
+
+        release.Dispose();
+
+        disk.OnSync = null;
+        using var reopened = WalManager.Open(afterKill, config);
+        Assert.Equal(Enumerable.Range(1, (int)acknowledged).Select(n => (long)n), reopened.ReadRecords().Select(r => r.Lsn));
+        Assert.Empty(afterKill.ListFiles(WalSegmentName.TempSuffix));
+        List<string> names = SegmentNames(afterKill);
+        Assert.Equal(2, names.Count);
+        // Adopted as the sealer would have named it: the old segment fsynced, the spare fsynced, renamed, the directory fsynced.
+        int rename = afterKill.DirectoryLog.FindIndex(e => e == $"rename {spare} {names[1]}");
+        Assert.True(rename >= 0, string.Join(", ", afterKill.DirectoryLog));
+        Assert.Contains("syncdir", afterKill.DirectoryLog.Skip(rename + 1));
+        Assert.True(reopened.Verify().IsValid);
+        Assert.Equal(acknowledged + 1, reopened.Append(InsertFor(acknowledged + 1, 64)));
+    }
+
+    [Theory]
+    [InlineData(CrashMode.DropUnsynced)]
+    [InlineData(CrashMode.TornPrefix)]
+    [InlineData(CrashMode.RandomSectors)]
+    public void PowerLoss_BeforeTheNewSegmentIsNamed_KeepsEverythingDurable_AndReopensAValidLog(CrashMode mode)
+    {
+        for (int seed = 0; seed < 20; seed++)
+        {
+            var disk = new SimulatedDisk();
+            WalConfig config = SimConfig(disk, Interval);
+            SimulatedDisk after;
+            long acknowledged, durable;
+            ManualResetEventSlim release;
+            using (var wal = WalManager.Open(disk, config))
+            {
+                (release, _, acknowledged) = RotateWithTheSealHeld(disk, wal, extraRecords: seed);
+                durable = wal.DurableLsn;
+                after = disk.Crash(new Random(seed), mode);
+                release.Set();
+            }
+
+            release.Dispose();
+
+            disk.OnSync = null;
+            string context = $"seed {seed}, {mode}: acknowledged {acknowledged}, durable {durable}";
+            using var reopened = WalManager.Open(after, config);
+            List<long> lsns = [.. reopened.ReadRecords().Select(r => r.Lsn)];
+            Assert.True(lsns.Count >= durable, $"{context}: {lsns.Count} records survived");
+            Assert.Equal(Enumerable.Range(1, lsns.Count).Select(n => (long)n), lsns);
+            Assert.Empty(after.ListFiles(WalSegmentName.TempSuffix));
+            Assert.True(reopened.Verify().IsValid, context);
+            Assert.Equal(lsns.Count + 1, reopened.Append(InsertFor(lsns.Count + 1, 64)));
+        }
+    }
+
+    [Fact]
+    public void Open_ASpareThatDoesNotContinueTheLog_IsKeptInQuarantineAndNeverAdopted()
+    {
+        var disk = new SimulatedDisk();
+        WalConfig config = SimConfig(disk, Interval);
+        long last;
+        using (var wal = WalManager.Open(disk, config))
+        {
+            last = wal.Append(InsertFor(1, 64));
+            last = wal.Append(InsertFor(last + 1, 64));
+        }
+
+        // A spare that began segment 2 one LSN too late (as if the log's tail before it had been lost).
+        const string Spare = "spare-7.tmp";
+        Span<byte> header = stackalloc byte[WalFormat.SegmentHeaderSize];
+        WalFormat.WriteSegmentHeader(header, new WalSegmentHeader(WalFormat.FormatVersion, 0, 2, last + 2, 0, 12345));
+        using (IWalFile file = disk.Create(Spare, 0))
+        {
+            file.Write(0, header);
+            file.Sync();
+        }
+
+        disk.SyncDirectory();
+        using var reopened = WalManager.Open(disk, config);
+        Assert.Equal([1L, 2L], reopened.ReadRecords().Select(r => r.Lsn));
+        Assert.Empty(disk.ListFiles(WalSegmentName.TempSuffix));
+        Assert.Single(SegmentNames(disk));
+        Assert.True(disk.Exists(WalQuarantine.NameFor(Spare, 0)), "the spare's bytes were not kept");
+        Assert.Equal(header.ToArray(), disk.ReadAll(WalQuarantine.NameFor(Spare, 0))[..WalFormat.SegmentHeaderSize]);
     }
 
     [Fact]

@@ -53,8 +53,18 @@ public sealed class WalSimulatedCrashTests
         // What the disk itself made durable, never what the WAL claims (its DurableLsn is code under test): after
         // each fsync of a segment, every record acknowledged by then that lies in that segment is on stable storage
         // (with an interval policy a record is acknowledged once written, and this workload runs on one thread).
+        // The background sealer fsyncs too: a sync covers what was acknowledged when it started (read on its own thread).
         var syncedThrough = new Dictionary<string, long>(StringComparer.Ordinal);
-        disk.Synced = name => syncedThrough[name] = acknowledged;
+        var atSyncStart = new System.Collections.Concurrent.ConcurrentDictionary<int, long>();
+        disk.OnSync = _ => atSyncStart[Environment.CurrentManagedThreadId] = Volatile.Read(ref acknowledged);
+        disk.Synced = name =>
+        {
+            long covered = atSyncStart[Environment.CurrentManagedThreadId];
+            lock (syncedThrough)
+            {
+                syncedThrough[name] = Math.Max(covered, syncedThrough.GetValueOrDefault(name));
+            }
+        };
         try
         {
             using var wal = WalManager.Open(disk, config);
@@ -74,14 +84,14 @@ public sealed class WalSimulatedCrashTests
                     }
 
                     model[next + count + 1] = new WalEntry.TransactionCommit(next, count);
-                    acknowledged = tx.Commit();
+                    Volatile.Write(ref acknowledged, tx.Commit());
                     Assert.Equal(next + count + 1, acknowledged);
                 }
                 else
                 {
                     WalEntry entry = random.Next(3) == 0 ? new WalEntry.Delete("docs", $"v{random.Next(100)}") : InsertFor(next, random.Next(1, 200));
                     model[next] = entry;
-                    acknowledged = wal.Append(entry);
+                    Volatile.Write(ref acknowledged, wal.Append(entry));
                     Assert.Equal(next, acknowledged);
                 }
 
@@ -147,8 +157,21 @@ public sealed class WalSimulatedCrashTests
     /// </summary>
     private static long DurablePrefix(SimulatedDisk before, SimulatedDisk after, Dictionary<string, long> syncedThrough, long acknowledged)
     {
+        // A segment begun in a spare is fsynced under the spare's name before its rename: those syncs count for its name.
+        foreach (string rename in before.DirectoryLog.Where(e => e.StartsWith("rename spare-", StringComparison.Ordinal)))
+        {
+            string[] parts = rename.Split(' ');
+            if (syncedThrough.TryGetValue(parts[1], out long synced))
+            {
+                syncedThrough[parts[2]] = Math.Max(synced, syncedThrough.GetValueOrDefault(parts[2]));
+            }
+        }
+
+        // A spare still unnamed holds records from its first LSN on, none of them durable (never renamed): a boundary.
         List<(long FirstLsn, string Name)> segments = [.. before.ListFiles(WalSegmentName.Suffix)
-            .Select(n => WalSegmentName.TryParse(n, out _, out long first) ? (first, n) : (0, n)).Where(s => s.Item1 > 0).OrderBy(s => s.Item1)];
+            .Select(n => WalSegmentName.TryParse(n, out _, out long first) ? (first, n) : (0, n))
+            .Concat(before.ListFiles(WalSegmentName.TempSuffix).Where(WalSegmentName.IsSpare).Select(n => (SpareFirstLsn(before, n), n)))
+            .Where(s => s.Item1 > 0).OrderBy(s => s.Item1)];
         var survived = new HashSet<string>(after.ListFiles(WalSegmentName.Suffix), StringComparer.Ordinal);
         long durable = 0;
         for (long lsn = 1; lsn <= acknowledged; lsn++)
@@ -163,5 +186,14 @@ public sealed class WalSimulatedCrashTests
         }
 
         return durable;
+    }
+
+    /// <summary>The first LSN in the header of a spare that began a segment, or 0 when it holds no header.</summary>
+    private static long SpareFirstLsn(SimulatedDisk disk, string spare)
+    {
+        byte[] bytes = disk.ReadAll(spare);
+        return bytes.Length >= WalFormat.SegmentHeaderSize && WalFormat.TryReadSegmentHeader(bytes.AsSpan(0, WalFormat.SegmentHeaderSize), out WalSegmentHeader header, out _)
+            ? header.FirstLsn
+            : 0;
     }
 }
