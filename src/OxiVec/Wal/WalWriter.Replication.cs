@@ -10,6 +10,7 @@ namespace OxiVec.Wal;
 internal sealed partial class WalWriter
 {
     private TaskCompletionSource? _positionsWaiter;
+    private WrittenWaiter? _writtenWaiter;
     private Func<long>? _retentionFloor;
 
     /// <summary>A standby's WAL: only <see cref="AppendReplicated"/> appends; <see cref="Append"/> throws.</summary>
@@ -55,8 +56,56 @@ internal sealed partial class WalWriter
         }
     }
 
-    /// <summary>Wakes whoever waits on <see cref="PositionsChanged"/> (nothing is allocated when nobody waits).</summary>
-    private void SignalPositions() => Interlocked.Exchange(ref _positionsWaiter, null)?.TrySetResult();
+    /// <summary>
+    /// A task that completes once the written LSN has moved past where it was when the task was created, or when the
+    /// writer fails or closes; a change of the durable LSN alone does not complete it (a replication sender has nothing
+    /// new to read then: waking it would be a thread-pool dispatch per fsync for nothing). Take it before reading the
+    /// written LSN, then await it: a write between the two completes it. It may complete without a change (never late).
+    /// </summary>
+    public Task WrittenChanged()
+    {
+        while (true)
+        {
+            if (_failure is not null || Volatile.Read(ref _closed))
+            {
+                return Task.CompletedTask;
+            }
+
+            WrittenWaiter? current = Volatile.Read(ref _writtenWaiter);
+            if (current is not null)
+            {
+                return current.Task;
+            }
+
+            var created = new WrittenWaiter(Volatile.Read(ref _writtenLsn));
+            if (Interlocked.CompareExchange(ref _writtenWaiter, created, null) is null)
+            {
+                return created.Task;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Wakes whoever waits on <see cref="PositionsChanged"/>, and on <see cref="WrittenChanged"/> when the written LSN
+    /// moved, or the writer failed or closed (nothing is allocated when nobody waits). Called after every change of the
+    /// written or durable LSN, at a failure and at the close.
+    /// </summary>
+    private void SignalPositions()
+    {
+        Interlocked.Exchange(ref _positionsWaiter, null)?.TrySetResult();
+        if (Volatile.Read(ref _writtenWaiter) is { } written
+            && (Volatile.Read(ref _writtenLsn) > written.From || _failure is not null || Volatile.Read(ref _closed))
+            && Interlocked.CompareExchange(ref _writtenWaiter, null, written) == written)
+        {
+            written.TrySetResult();
+        }
+    }
+
+    /// <summary>A wait on <see cref="WrittenChanged"/>, with the written LSN when it was created.</summary>
+    private sealed class WrittenWaiter(long from) : TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)
+    {
+        public long From { get; } = from;
+    }
 
     /// <summary>
     /// Appends records received from a primary, verified, with their LSNs, timestamps, types, flags and payloads as
