@@ -117,6 +117,9 @@ public sealed partial class WalReplicator : IAsyncDisposable
     /// <summary>Times so far that synchronous commits started being acknowledged without enough standbys.</summary>
     public long DegradedTransitions => _metrics.DegradedTransitions;
 
+    /// <summary>WAL batches sent to standbys so far, over every stream (tests, benchmarks).</summary>
+    internal long BatchesSent => _metrics.BatchesSent;
+
     /// <summary>The synchronous commit gate (tests), or null for asynchronous replication.</summary>
     internal SyncCommitGate? Gate => _gate;
 

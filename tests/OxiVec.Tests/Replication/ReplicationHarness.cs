@@ -56,9 +56,13 @@ internal sealed class ReplicationHarness : IAsyncDisposable
         Wal = WalConfig.MaximumDurability with { SyncIntervalMs = syncIntervalMs, SegmentSizeBytes = segmentBytes, MaxWalSize = 64 << 20, EnableReplication = true, CheckpointInterval = 1_000_000 },
     };
 
-    /// <summary>Starts a standby that pulls from the primary; each stream it opens gets a new link with <paramref name="faults"/>; <paramref name="created"/> sees it before it starts.</summary>
+    /// <summary>
+    /// Starts a standby that pulls from the primary; each stream it opens gets a new link with <paramref name="faults"/>
+    /// and <paramref name="linkCapacity"/> (messages in flight to the standby); <paramref name="created"/> sees it before it starts.
+    /// </summary>
     public async Task<StandbyReceiver> StartStandbyAsync(
-        string name, LinkFaults? faults = null, VectorDatabaseOptions? options = null, Action<InMemoryLink>? opened = null, Action<StandbyReceiver>? created = null)
+        string name, LinkFaults? faults = null, VectorDatabaseOptions? options = null, Action<InMemoryLink>? opened = null, Action<StandbyReceiver>? created = null,
+        int linkCapacity = 4)
     {
         faults ??= new LinkFaults();
         var receiver = new StandbyReceiver(StandbyDirectory(name), options ?? Options(), name, Connect, new BaseBackupSource(this))
@@ -73,7 +77,7 @@ internal sealed class ReplicationHarness : IAsyncDisposable
 
         ValueTask<IReplicationChannel<StandbyMessage, PrimaryMessage>> Connect(CancellationToken cancellationToken)
         {
-            var link = new InMemoryLink(faults);
+            var link = new InMemoryLink(faults, linkCapacity);
             opened?.Invoke(link);
             _ = Task.Run(async () =>
             {
