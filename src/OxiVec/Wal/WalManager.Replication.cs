@@ -39,6 +39,32 @@ public sealed partial class WalManager
     /// </summary>
     internal Task WrittenChanged() => _writer.WrittenChanged();
 
+    /// <summary>
+    /// A task that completes when the WAL fails (never when it merely closes): a primary's commit gate fails its waits
+    /// then, since commits wait for it before their local acknowledgement (<see cref="StartAcknowledging"/>).
+    /// </summary>
+    internal Task Failed() => _writer.Failed();
+
+    /// <summary>
+    /// The failure of a failed WAL, as <see cref="WaitAcknowledgedAsync(long, bool, long, CancellationToken, bool)"/>
+    /// throws it; null while it has not failed.
+    /// </summary>
+    internal WalFailedException? Failure => _writer.Failure;
+
+    /// <summary>
+    /// Starts the local acknowledgement of <paramref name="lsn"/> that
+    /// <see cref="WaitAcknowledgedAsync(long, bool, long, CancellationToken, bool)"/> with the same
+    /// <paramref name="forceDurable"/> waits for, without waiting: with an fsync per commit it joins the group commit
+    /// (one fsync for every commit waiting), with an interval policy it writes the records through. A commit that then
+    /// waits for a later event first (a synchronous standby's confirmation) finds its local wait done afterwards: one
+    /// wake per commit instead of two. Does not acknowledge: the commit must still call the wait.
+    /// </summary>
+    /// <exception cref="WalFailedException">The WAL has failed.</exception>
+    internal void StartAcknowledging(long lsn, bool forceDurable)
+    {
+        _writer.StartWaitFor(lsn, forceDurable || Config.SyncIntervalMs == 0);
+    }
+
     /// <summary>A reader that streams frames from <paramref name="fromLsn"/> on, following the log as it grows.</summary>
     internal WalTailReader OpenTailReader(long fromLsn)
     {

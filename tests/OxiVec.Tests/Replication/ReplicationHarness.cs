@@ -17,12 +17,16 @@ internal sealed class ReplicationHarness : IAsyncDisposable
     private readonly ReplicationOptions _replicationOptions;
     private readonly long _epoch;
 
-    public ReplicationHarness(ReplicationOptions? options = null, VectorDatabaseOptions? primaryOptions = null, long epoch = 1)
+    /// <param name="options">The replicator's options.</param>
+    /// <param name="primaryOptions">The primary's options (<see cref="Options"/> by default).</param>
+    /// <param name="epoch">The primary's epoch.</param>
+    /// <param name="primaryWal">Where the primary keeps its WAL (a simulated disk that fails fsyncs, say); its data directory by default.</param>
+    public ReplicationHarness(ReplicationOptions? options = null, VectorDatabaseOptions? primaryOptions = null, long epoch = 1, IWalStorage? primaryWal = null)
     {
         PrimaryOptions = primaryOptions ?? Options();
         _replicationOptions = options ?? new ReplicationOptions();
         _epoch = epoch;
-        Primary = VectorDatabase.Open(_temp.Sub("primary"), PrimaryOptions);
+        Primary = VectorDatabase.Open(_temp.Sub("primary"), PrimaryOptions, primaryWal);
         Replicator = new WalReplicator(Primary, _replicationOptions, epoch);
     }
 
