@@ -36,7 +36,8 @@ internal sealed class ReplicationBench(VerbOptions options, int? rounds, bool go
 
     private sealed record CellResult(
         string Mode, int Writers, int Round, double PerSecond, double P50Ms, double P99Ms, double CpuMicrosPerCommit, double PrimaryFsyncsPerCommit, double StandbyFsyncsPerCommit,
-        double ContextSwitchesPerCommit, double BatchesPerCommit, double ReportsPerCommit, double WorkItemsPerCommit, double AllocatedBytesPerCommit);
+        double ContextSwitchesPerCommit, double BatchesPerCommit, double ReportsPerCommit, double WorkItemsPerCommit, double AllocatedBytesPerCommit,
+        double ConfirmedBeforeLocalFsync);
 
     private static readonly int[] Writers = [1, 32];
 
@@ -102,7 +103,7 @@ internal sealed class ReplicationBench(VerbOptions options, int? rounds, bool go
                     foreach (int writers in goalOnly ? [32] : Writers)
                     {
                         CellResult cell = await RunCellAsync(Path.Combine(work, $"cell-{cells.Count}"), mode, writers, round).ConfigureAwait(false);
-                        Say(Verb, $"  {mode.Name}, {writers} writers: {cell.PerSecond:N0}/s, p50 {cell.P50Ms:0.000} ms, p99 {cell.P99Ms:0.00} ms, CPU {cell.CpuMicrosPerCommit:0} µs/commit, context switches {cell.ContextSwitchesPerCommit:0.00}/commit, thread-pool work items {cell.WorkItemsPerCommit:0.00}/commit, allocated {cell.AllocatedBytesPerCommit:N0} B/commit, fsyncs per commit: primary {cell.PrimaryFsyncsPerCommit:0.000}, standbys {cell.StandbyFsyncsPerCommit:0.000}; messages per commit: to standbys {cell.BatchesPerCommit:0.000}, from standbys {cell.ReportsPerCommit:0.000}");
+                        Say(Verb, $"  {mode.Name}, {writers} writers: {cell.PerSecond:N0}/s, p50 {cell.P50Ms:0.000} ms, p99 {cell.P99Ms:0.00} ms, CPU {cell.CpuMicrosPerCommit:0} µs/commit, context switches {cell.ContextSwitchesPerCommit:0.00}/commit, thread-pool work items {cell.WorkItemsPerCommit:0.00}/commit, allocated {cell.AllocatedBytesPerCommit:N0} B/commit, fsyncs per commit: primary {cell.PrimaryFsyncsPerCommit:0.000}, standbys {cell.StandbyFsyncsPerCommit:0.000}; messages per commit: to standbys {cell.BatchesPerCommit:0.000}, from standbys {cell.ReportsPerCommit:0.000}{(mode.Synchronous is null ? "" : $"; confirmed by the standbys before the local fsync ended: {cell.ConfirmedBeforeLocalFsync * 100:0.0} % of commits")}");
                         cells.Add(cell);
                     }
                 }
@@ -149,6 +150,7 @@ internal sealed class ReplicationBench(VerbOptions options, int? rounds, bool go
         (long toStandbys, long fromStandbys) = (cluster.Messages.FromPrimary, cluster.Messages.ToPrimary);
         long primarySyncs = db.GetWalMetrics().SyncCount;
         long standbySyncs = cluster.StandbySyncCount();
+        long confirmedFirst = db.CommitsConfirmedBeforeDurable;
         long started = Stopwatch.GetTimestamp();
         Task[] loops = [.. Enumerable.Range(0, writers).Select(w => Task.Run(async () =>
         {
@@ -171,9 +173,11 @@ internal sealed class ReplicationBench(VerbOptions options, int? rounds, bool go
         (toStandbys, fromStandbys) = (cluster.Messages.FromPrimary - toStandbys, cluster.Messages.ToPrimary - fromStandbys);
         primarySyncs = db.GetWalMetrics().SyncCount - primarySyncs;
         standbySyncs = cluster.StandbySyncCount() - standbySyncs;
+        confirmedFirst = db.CommitsConfirmedBeforeDurable - confirmedFirst;
         double[] all = [.. latencies.SelectMany(l => l).Order()];
         return new CellResult(mode.Name, writers, round, ops / seconds, Percentile(all, 0.50), Percentile(all, 0.99), ops == 0 ? 0 : cpuMicros / ops, ops == 0 ? 0 : primarySyncs / (double)ops, ops == 0 ? 0 : standbySyncs / (double)ops,
-            ops == 0 ? 0 : switches / ops, ops == 0 ? 0 : toStandbys / (double)ops, ops == 0 ? 0 : fromStandbys / (double)ops, ops == 0 ? 0 : workItems / ops, ops == 0 ? 0 : allocated / ops);
+            ops == 0 ? 0 : switches / ops, ops == 0 ? 0 : toStandbys / (double)ops, ops == 0 ? 0 : fromStandbys / (double)ops, ops == 0 ? 0 : workItems / ops, ops == 0 ? 0 : allocated / ops,
+            ops == 0 ? 0 : confirmedFirst / (double)ops);
     }
 
     private async Task<(double MBps, double AppliedPerSecond, double CpuMicrosPerRecord, double BaseBackupSeconds, long BackupBytes)> CatchUpAndBaseBackupAsync(string dir)
