@@ -16,6 +16,7 @@ internal sealed class ReplicationInstrumentation : IDisposable
     private readonly Counter<long> _bytes;
     private readonly Counter<long> _slotsInvalidated;
     private readonly Counter<long> _degraded;
+    private long _batchesSent;
 
     public ReplicationInstrumentation(IMeterFactory? factory, string dataDirectory, Func<ReplicationStatus> status)
     {
@@ -38,8 +39,12 @@ internal sealed class ReplicationInstrumentation : IDisposable
 
     public long DegradedTransitions { get; private set; }
 
+    /// <summary>WAL batches sent to standbys so far (every stream).</summary>
+    public long BatchesSent => Interlocked.Read(ref _batchesSent);
+
     public void Sent(int records, int bytes)
     {
+        Interlocked.Increment(ref _batchesSent);
         _batches.Add(1);
         _records.Add(records);
         _bytes.Add(bytes);

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using OxiVec.Internal;
 using OxiVec.Storage;
+using OxiVec.Wal;
 
 namespace OxiVec.Replication;
 
@@ -79,6 +80,12 @@ internal sealed class SyncCommitGate : ICommitGate
             }
         }
     }
+
+    /// <summary>
+    /// Fails every waiting and later commit wait with the WAL's <paramref name="failure"/>: commits wait here before
+    /// their local acknowledgement, and a failed WAL ships nothing more that a standby could confirm.
+    /// </summary>
+    public void WalFailed(WalFailedException failure) => _confirmed.Fail(failure);
 
     /// <summary>Fails every waiting and later commit wait with <see cref="ObjectDisposedException"/> (the replicator stopped).</summary>
     public void Close() => _confirmed.Fail(new ObjectDisposedException(nameof(WalReplicator), "The replicator stopped; the write is committed locally but its standbys' confirmation will never come."));

@@ -23,13 +23,13 @@ public sealed partial class WalReplicator
                 return; // the database closed or its WAL failed: nothing more will be written
             }
 
-            Task changed = _wal.PositionsChanged(); // before reading: a write after the read completes it
+            Task changed = _wal.WrittenChanged(); // before reading: a write after the read completes it (an fsync alone does not)
             buffer.ResetWrittenCount();
             long first = reader.NextLsn;
             int count;
             try
             {
-                // Woken by the durable LSN alone (the primary's fsync), there is nothing new to read: no read at all.
+                // Woken without a new write (a spurious wake), there is nothing new to read: no read at all.
                 count = reader.NextLsn <= _wal.WrittenLsn ? reader.Read(buffer, _options.MaxBatchBytes) : 0;
             }
             catch (WalSegmentRemovedException ex)

@@ -106,6 +106,13 @@ public sealed partial class WalReplicator : IAsyncDisposable
             _wal.RetentionFloor = RetentionFloor;
             database.CommitGate = _gate;
         }
+
+        if (_gate is not null)
+        {
+            // Commits wait at the gate before their local acknowledgement: a WAL failure must end those waits too.
+            _ = _wal.Failed().ContinueWith(
+                static (_, state) => ((WalReplicator)state!).FailCommitWaits(), this, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
     }
 
     /// <summary>The epoch stamped on every batch.</summary>
@@ -116,6 +123,9 @@ public sealed partial class WalReplicator : IAsyncDisposable
 
     /// <summary>Times so far that synchronous commits started being acknowledged without enough standbys.</summary>
     public long DegradedTransitions => _metrics.DegradedTransitions;
+
+    /// <summary>WAL batches sent to standbys so far, over every stream (tests, benchmarks).</summary>
+    internal long BatchesSent => _metrics.BatchesSent;
 
     /// <summary>The synchronous commit gate (tests), or null for asynchronous replication.</summary>
     internal SyncCommitGate? Gate => _gate;
@@ -245,6 +255,15 @@ public sealed partial class WalReplicator : IAsyncDisposable
 
         _metrics.Dispose();
         _stopping.Dispose();
+    }
+
+    private void FailCommitWaits()
+    {
+        if (_wal.Failure is { } failure)
+        {
+            _logger.LogError(failure, "Replication: the WAL failed; commits waiting for the synchronous standbys fail with it.");
+            _gate!.WalFailed(failure);
+        }
     }
 
     /// <summary>

@@ -626,10 +626,13 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
     {
         try
         {
-            await _wal.WaitAcknowledgedAsync(staged.Lsn, endsWithCheckpoint: false, staged.Start, cancellationToken, staged.Durable).ConfigureAwait(false);
             if (CommitGate is { } gate)
             {
-                await gate.WaitConfirmedAsync(staged.Lsn).WaitAsync(cancellationToken).ConfigureAwait(false);
+                await WaitAcknowledgedAndConfirmedAsync(gate, staged, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await _wal.WaitAcknowledgedAsync(staged.Lsn, endsWithCheckpoint: false, staged.Start, cancellationToken, staged.Durable).ConfigureAwait(false);
             }
         }
         catch (WalFailedException ex)

@@ -33,6 +33,38 @@ public sealed partial class WalManager
     /// </summary>
     internal Task PositionsChanged() => _writer.PositionsChanged();
 
+    /// <summary>
+    /// A task that completes when <see cref="WrittenLsn"/> has moved (or the WAL fails or closes), not at a change of
+    /// <see cref="DurableLsn"/> alone: what a replication sender waits for. Take it before reading the position.
+    /// </summary>
+    internal Task WrittenChanged() => _writer.WrittenChanged();
+
+    /// <summary>
+    /// A task that completes when the WAL fails (never when it merely closes): a primary's commit gate fails its waits
+    /// then, since commits wait for it before their local acknowledgement (<see cref="StartAcknowledging"/>).
+    /// </summary>
+    internal Task Failed() => _writer.Failed();
+
+    /// <summary>
+    /// The failure of a failed WAL, as <see cref="WaitAcknowledgedAsync(long, bool, long, CancellationToken, bool)"/>
+    /// throws it; null while it has not failed.
+    /// </summary>
+    internal WalFailedException? Failure => _writer.Failure;
+
+    /// <summary>
+    /// Starts the local acknowledgement of <paramref name="lsn"/> that
+    /// <see cref="WaitAcknowledgedAsync(long, bool, long, CancellationToken, bool)"/> with the same
+    /// <paramref name="forceDurable"/> waits for, without waiting: with an fsync per commit it joins the group commit
+    /// (one fsync for every commit waiting), with an interval policy it writes the records through. A commit that then
+    /// waits for a later event first (a synchronous standby's confirmation) finds its local wait done afterwards: one
+    /// wake per commit instead of two. Does not acknowledge: the commit must still call the wait.
+    /// </summary>
+    /// <exception cref="WalFailedException">The WAL has failed.</exception>
+    internal void StartAcknowledging(long lsn, bool forceDurable)
+    {
+        _writer.StartWaitFor(lsn, forceDurable || Config.SyncIntervalMs == 0);
+    }
+
     /// <summary>A reader that streams frames from <paramref name="fromLsn"/> on, following the log as it grows.</summary>
     internal WalTailReader OpenTailReader(long fromLsn)
     {
@@ -64,16 +96,23 @@ public sealed partial class WalManager
     /// Appends records replicated from a primary (a standby's WAL), then waits as this WAL's own sync policy says
     /// (written with an interval policy, fsynced with <c>SyncIntervalMs = 0</c>). Returns the last LSN.
     /// </summary>
+    /// <remarks>
+    /// The write and the fsync run on the caller's thread, as a blocked writer's do: the standby's receive loop is the
+    /// only writer here and it waits for them anyway, and going through the asynchronous wait cost a thread-pool
+    /// dispatch per batch on the path of every remote-flush commit of the primary. Cancellation is checked before the
+    /// append only (an fsync cannot be abandoned halfway).
+    /// </remarks>
     /// <exception cref="WalFrameException">The records do not continue this log; nothing is appended.</exception>
     /// <exception cref="WalFailedException">The WAL has failed.</exception>
-    internal async ValueTask<long> AppendReplicatedAsync(IReadOnlyList<WalReplicatedRecord> records, CancellationToken cancellationToken)
+    internal ValueTask<long> AppendReplicatedAsync(IReadOnlyList<WalReplicatedRecord> records, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        cancellationToken.ThrowIfCancellationRequested();
         long start = Stopwatch.GetTimestamp();
         long lsn = _writer.AppendReplicated(records);
         _checkpointLag.Logged(lsn, records[^1].Type == WalRecordType.Checkpoint);
-        await _writer.WaitForAsync(lsn, Config.SyncIntervalMs == 0, cancellationToken).ConfigureAwait(false);
+        _writer.WaitFor(lsn, Config.SyncIntervalMs == 0);
         _instrumentation.Committed(Stopwatch.GetElapsedTime(start));
-        return lsn;
+        return ValueTask.FromResult(lsn);
     }
 }

@@ -10,6 +10,8 @@ namespace OxiVec.Wal;
 internal sealed partial class WalWriter
 {
     private TaskCompletionSource? _positionsWaiter;
+    private WrittenWaiter? _writtenWaiter;
+    private TaskCompletionSource? _failedWaiter;
     private Func<long>? _retentionFloor;
 
     /// <summary>A standby's WAL: only <see cref="AppendReplicated"/> appends; <see cref="Append"/> throws.</summary>
@@ -55,8 +57,107 @@ internal sealed partial class WalWriter
         }
     }
 
-    /// <summary>Wakes whoever waits on <see cref="PositionsChanged"/> (nothing is allocated when nobody waits).</summary>
-    private void SignalPositions() => Interlocked.Exchange(ref _positionsWaiter, null)?.TrySetResult();
+    /// <summary>
+    /// A task that completes once the written LSN has moved past where it was when the task was created, or when the
+    /// writer fails or closes; a change of the durable LSN alone does not complete it (a replication sender has nothing
+    /// new to read then: waking it would be a thread-pool dispatch per fsync for nothing). Take it before reading the
+    /// written LSN, then await it: a write between the two completes it. It may complete without a change (never late).
+    /// </summary>
+    public Task WrittenChanged()
+    {
+        while (true)
+        {
+            if (_failure is not null || Volatile.Read(ref _closed))
+            {
+                return Task.CompletedTask;
+            }
+
+            WrittenWaiter? current = Volatile.Read(ref _writtenWaiter);
+            if (current is not null)
+            {
+                return current.Task;
+            }
+
+            var created = new WrittenWaiter(Volatile.Read(ref _writtenLsn));
+            if (Interlocked.CompareExchange(ref _writtenWaiter, created, null) is null)
+            {
+                return created.Task;
+            }
+        }
+    }
+
+    /// <summary>
+    /// A task that completes when the writer fails (at once when it has), never otherwise: what a commit that waits for
+    /// something else before its local acknowledgement (<see cref="StartWaitFor"/>) must also watch. Every call returns
+    /// the same task.
+    /// </summary>
+    public Task Failed()
+    {
+        TaskCompletionSource waiter = Volatile.Read(ref _failedWaiter)
+            ?? Interlocked.CompareExchange(ref _failedWaiter, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), null)
+            ?? Volatile.Read(ref _failedWaiter)!;
+        if (_failure is not null)
+        {
+            waiter.TrySetResult(); // failed before the waiter existed: SignalPositions did not see it
+        }
+
+        return waiter.Task;
+    }
+
+    /// <summary>The failure as every call of a failed writer throws it, or null while it has not failed.</summary>
+    public WalFailedException? Failure => _failure is { } failure ? new WalFailedException(_storage.Directory, failure.InnerException ?? failure) : null;
+
+    /// <summary>
+    /// Starts what <see cref="WaitFor"/> and <see cref="WaitForAsync"/> wait for, without waiting: with
+    /// <paramref name="durable"/>, joins the group commit's batch that will fsync <paramref name="lsn"/> (becoming its
+    /// syncer on a thread-pool worker when no fsync runs), else writes the records through it. For a commit whose
+    /// acknowledgement also waits for something that usually comes later (a synchronous standby's confirmation): it
+    /// waits for that first, then calls <see cref="WaitForAsync"/>, which then finds <paramref name="lsn"/> done
+    /// without a wake of its own. The join counts the commit in the batch; a later wait that still finds it not durable
+    /// joins (and counts) again.
+    /// </summary>
+    /// <exception cref="WalFailedException">The WAL has failed.</exception>
+    public void StartWaitFor(long lsn, bool durable)
+    {
+        if (!durable)
+        {
+            WriteThrough(lsn);
+            return;
+        }
+
+        if (JoinBatch(lsn, canLead: false, out bool done, out _) is null && !done)
+        {
+            // This caller became the syncer: its fsync runs on a worker, as an asynchronous waiter's does after its yield.
+            ThreadPool.UnsafeQueueUserWorkItem(static writer => writer.RunHandedOffSync(), this, preferLocal: false);
+        }
+    }
+
+    /// <summary>
+    /// Wakes whoever waits on <see cref="PositionsChanged"/>, on <see cref="WrittenChanged"/> when the written LSN
+    /// moved, or the writer failed or closed, and on <see cref="Failed"/> when it failed (nothing is allocated when
+    /// nobody waits). Called after every change of the written or durable LSN, at a failure and at the close.
+    /// </summary>
+    private void SignalPositions()
+    {
+        Interlocked.Exchange(ref _positionsWaiter, null)?.TrySetResult();
+        if (_failure is not null)
+        {
+            Volatile.Read(ref _failedWaiter)?.TrySetResult();
+        }
+
+        if (Volatile.Read(ref _writtenWaiter) is { } written
+            && (Volatile.Read(ref _writtenLsn) > written.From || _failure is not null || Volatile.Read(ref _closed))
+            && Interlocked.CompareExchange(ref _writtenWaiter, null, written) == written)
+        {
+            written.TrySetResult();
+        }
+    }
+
+    /// <summary>A wait on <see cref="WrittenChanged"/>, with the written LSN when it was created.</summary>
+    private sealed class WrittenWaiter(long from) : TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)
+    {
+        public long From { get; } = from;
+    }
 
     /// <summary>
     /// Appends records received from a primary, verified, with their LSNs, timestamps, types, flags and payloads as

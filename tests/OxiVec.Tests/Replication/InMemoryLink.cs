@@ -9,12 +9,15 @@ namespace OxiVec.Tests.Replication;
 /// </summary>
 internal sealed class InMemoryLink
 {
-    private readonly Channel<PrimaryMessage> _toStandby = Channel.CreateBounded<PrimaryMessage>(4);
+    private readonly Channel<PrimaryMessage> _toStandby;
     private readonly Channel<StandbyMessage> _toPrimary = Channel.CreateBounded<StandbyMessage>(64);
     private readonly TaskCompletionSource _standbyGone = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public InMemoryLink(LinkFaults? faults = null)
+    /// <param name="faults">The faults the test controls.</param>
+    /// <param name="capacity">Messages the primary may send ahead of the standby's reads (the transport's window: gRPC's is megabytes).</param>
+    public InMemoryLink(LinkFaults? faults = null, int capacity = 4)
     {
+        _toStandby = Channel.CreateBounded<PrimaryMessage>(capacity);
         Faults = faults ?? new LinkFaults();
         Primary = new PrimaryEnd(this);
         Standby = new StandbyEnd(this);

@@ -17,12 +17,16 @@ internal sealed class ReplicationHarness : IAsyncDisposable
     private readonly ReplicationOptions _replicationOptions;
     private readonly long _epoch;
 
-    public ReplicationHarness(ReplicationOptions? options = null, VectorDatabaseOptions? primaryOptions = null, long epoch = 1)
+    /// <param name="options">The replicator's options.</param>
+    /// <param name="primaryOptions">The primary's options (<see cref="Options"/> by default).</param>
+    /// <param name="epoch">The primary's epoch.</param>
+    /// <param name="primaryWal">Where the primary keeps its WAL (a simulated disk that fails fsyncs, say); its data directory by default.</param>
+    public ReplicationHarness(ReplicationOptions? options = null, VectorDatabaseOptions? primaryOptions = null, long epoch = 1, IWalStorage? primaryWal = null)
     {
         PrimaryOptions = primaryOptions ?? Options();
         _replicationOptions = options ?? new ReplicationOptions();
         _epoch = epoch;
-        Primary = VectorDatabase.Open(_temp.Sub("primary"), PrimaryOptions);
+        Primary = VectorDatabase.Open(_temp.Sub("primary"), PrimaryOptions, primaryWal);
         Replicator = new WalReplicator(Primary, _replicationOptions, epoch);
     }
 
@@ -56,9 +60,13 @@ internal sealed class ReplicationHarness : IAsyncDisposable
         Wal = WalConfig.MaximumDurability with { SyncIntervalMs = syncIntervalMs, SegmentSizeBytes = segmentBytes, MaxWalSize = 64 << 20, EnableReplication = true, CheckpointInterval = 1_000_000 },
     };
 
-    /// <summary>Starts a standby that pulls from the primary; each stream it opens gets a new link with <paramref name="faults"/>; <paramref name="created"/> sees it before it starts.</summary>
+    /// <summary>
+    /// Starts a standby that pulls from the primary; each stream it opens gets a new link with <paramref name="faults"/>
+    /// and <paramref name="linkCapacity"/> (messages in flight to the standby); <paramref name="created"/> sees it before it starts.
+    /// </summary>
     public async Task<StandbyReceiver> StartStandbyAsync(
-        string name, LinkFaults? faults = null, VectorDatabaseOptions? options = null, Action<InMemoryLink>? opened = null, Action<StandbyReceiver>? created = null)
+        string name, LinkFaults? faults = null, VectorDatabaseOptions? options = null, Action<InMemoryLink>? opened = null, Action<StandbyReceiver>? created = null,
+        int linkCapacity = 4)
     {
         faults ??= new LinkFaults();
         var receiver = new StandbyReceiver(StandbyDirectory(name), options ?? Options(), name, Connect, new BaseBackupSource(this))
@@ -73,7 +81,7 @@ internal sealed class ReplicationHarness : IAsyncDisposable
 
         ValueTask<IReplicationChannel<StandbyMessage, PrimaryMessage>> Connect(CancellationToken cancellationToken)
         {
-            var link = new InMemoryLink(faults);
+            var link = new InMemoryLink(faults, linkCapacity);
             opened?.Invoke(link);
             _ = Task.Run(async () =>
             {

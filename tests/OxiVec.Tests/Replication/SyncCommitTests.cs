@@ -1,5 +1,6 @@
 using OxiVec.Replication;
 using OxiVec.Storage;
+using OxiVec.Wal;
 
 namespace OxiVec.Tests.Replication;
 
@@ -88,6 +89,26 @@ public sealed class SyncCommitTests
             // before it is seen.
             Assert.True(SpinWait.SpinUntil(() => h.Replicator.Gate!.ConfirmedLsn >= lsn || writes.IsCompleted, Timeout), "the standby's fsync confirmed the waiting commit");
         }
+    }
+
+    [Fact]
+    public async Task LocalFsyncFails_WhileTheCommitWaitsForTheStandby_TheCommitFailsWithTheWal()
+    {
+        // An asynchronous commit waits for the standby's confirmation first, its local fsync under way: the WAL's
+        // failure must end that wait too, not leave the commit hanging on a confirmation that will never come.
+        var disk = new OxiVec.Tests.Fakes.SimulatedDisk();
+        await using var h = new ReplicationHarness(new ReplicationOptions { SynchronousStandbys = "FIRST 1 (a)" }, primaryWal: disk);
+        var faults = new LinkFaults();
+        StandbyReceiver a = await h.StartStandbyAsync("a", faults);
+        await CreateDocsAsync(h);
+
+        faults.ProgressValve.Close(); // the standby never confirms
+        disk.FailSyncFrom = disk.SyncCount + 1;
+        Task<long> commit = h.Primary.InsertAsync("docs", "lost", V).AsTask();
+        WalFailedException failed = await Assert.ThrowsAsync<WalFailedException>(() => commit.WaitAsync(Timeout));
+        Assert.Contains("fsync failed", failed.Message, StringComparison.Ordinal);
+        Assert.Null(h.Primary.Get("docs", "lost")); // never acknowledged, never applied
+        faults.ProgressValve.Open();
     }
 
     [Fact]

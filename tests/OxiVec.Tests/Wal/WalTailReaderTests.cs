@@ -48,6 +48,38 @@ public sealed class WalTailReaderTests
     }
 
     [Fact]
+    public async Task WrittenChanged_FiresOnAWrite_NotOnAnFsyncAlone_AndAtTheClose()
+    {
+        using var temp = new TempDirectory();
+        var wal = WalManager.Open(Config(temp.Path) with { SyncIntervalMs = 3_600_000 }); // appends are written, not fsynced
+        try
+        {
+            wal.Append(InsertFor(1, 8));
+            Task written = wal.WrittenChanged();
+            Task positions = wal.PositionsChanged();
+            Assert.False(written.IsCompleted);
+
+            await wal.FlushAsync(); // the durable LSN moves, the written one does not
+            Assert.True(positions.IsCompleted);
+            Assert.False(written.IsCompleted); // a sender has nothing new to read: it is not woken
+            Assert.Same(written, wal.WrittenChanged());
+
+            wal.Append(InsertFor(2, 8));
+            Assert.True(written.IsCompleted);
+
+            Task atClose = wal.WrittenChanged();
+            Assert.False(atClose.IsCompleted);
+            wal.Dispose();
+            Assert.True(atClose.IsCompleted); // the close wakes it: a sender sees the WAL closed
+            Assert.True(wal.WrittenChanged().IsCompleted);
+        }
+        finally
+        {
+            wal.Dispose();
+        }
+    }
+
+    [Fact]
     public void TailReader_ReadAhead_ReturnsEveryRecordExactly_WithRecordsLargerThanItsBlock_AndRecordsWrittenBetweenReads()
     {
         using var temp = new TempDirectory();
