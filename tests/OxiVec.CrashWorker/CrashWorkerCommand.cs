@@ -6,7 +6,7 @@ using CliConventions = OxiVec.Cli.Cli;
 namespace OxiVec.CrashWorker;
 
 /// <summary>
-/// <c>OxiVec.CrashWorker crash-worker --wal DIR [--seed S] [--tx-every K] [--dim D] [--segment-size BYTES] [--writers W] [--sync-interval-ms MS]</c>:
+/// <c>OxiVec.CrashWorker crash-worker --wal DIR [--seed S] [--tx-every K] [--dim D] [--segment-size BYTES] [--writers W] [--sync-interval-ms MS] [--no-preallocate]</c>:
 /// the victim of the WAL crash tests. Opens the WAL with <c>SyncIntervalMs = 0</c> (or the given interval) and appends from
 /// several concurrent writers (so group commit shares fsyncs) until it is killed, printing on stdout one line per
 /// acknowledged write (see <see cref="AckProtocol"/>). Half the writers use the synchronous API, half the asynchronous.
@@ -39,6 +39,10 @@ internal static class CrashWorkerCommand
             DefaultValueFactory = _ => 0,
             HelpName = "MS",
         };
+        Option<bool> noPreallocateOption = new("--no-preallocate")
+        {
+            Description = "Segments are not preallocated (WalConfig.PreallocateSegments = false): no spares, so every rotation names the next segment on the write path before writing into it.",
+        };
         var command = new Command(Name, "Append to a WAL until killed, printing 'ack <lsn>' after each acknowledged write (for crash tests).");
         command.Options.Add(walOption);
         command.Options.Add(seedOption);
@@ -47,22 +51,25 @@ internal static class CrashWorkerCommand
         command.Options.Add(segmentOption);
         command.Options.Add(writersOption);
         command.Options.Add(syncOption);
+        command.Options.Add(noPreallocateOption);
         command.SetAction((parse, cancellationToken) => RunAsync(
             new Settings(
                 parse.GetValue(walOption)!, parse.GetValue(seedOption), parse.GetValue(txEveryOption), parse.GetValue(dimOption),
-                parse.GetValue(segmentOption), parse.GetValue(writersOption), parse.GetValue(syncOption)),
+                parse.GetValue(segmentOption), parse.GetValue(writersOption), parse.GetValue(syncOption),
+                !parse.GetValue(noPreallocateOption)),
             cancellationToken));
         return command;
     }
 
     /// <summary>The worker's arguments, in the order <see cref="Arguments"/> writes them.</summary>
-    public sealed record Settings(string WalDir, int Seed, int TxEvery, int Dimension, long SegmentSizeBytes, int Writers, int SyncIntervalMs)
+    public sealed record Settings(string WalDir, int Seed, int TxEvery, int Dimension, long SegmentSizeBytes, int Writers, int SyncIntervalMs, bool PreallocateSegments = true)
     {
         /// <summary>The command line (after the executable) that runs a worker with these settings.</summary>
         public IReadOnlyList<string> Arguments() =>
         [
             Name, "--wal", WalDir, "--seed", Str(Seed), "--tx-every", Str(TxEvery), "--dim", Str(Dimension),
             "--segment-size", Str(SegmentSizeBytes), "--writers", Str(Writers), "--sync-interval-ms", Str(SyncIntervalMs),
+            .. (PreallocateSegments ? Array.Empty<string>() : ["--no-preallocate"]),
         ];
 
         private static string Str(long value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -87,6 +94,7 @@ internal static class CrashWorkerCommand
             WalDir = s.WalDir,
             SyncIntervalMs = s.SyncIntervalMs,
             SegmentSizeBytes = s.SegmentSizeBytes,
+            PreallocateSegments = s.PreallocateSegments,
             MaxWalSize = Math.Max(WalConfig.Default.MaxWalSize, s.SegmentSizeBytes),
         };
         using WalManager wal = WalManager.Open(config);

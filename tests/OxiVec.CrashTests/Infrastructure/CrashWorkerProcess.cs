@@ -6,12 +6,13 @@ using OxiVec.Wal;
 namespace OxiVec.CrashTests.Infrastructure;
 
 /// <summary>The settings of one crash worker run (<c>OxiVec.CrashWorker crash-worker</c>).</summary>
-public sealed record WorkerSettings(int Seed, int TxEvery, int Dimension, int Writers, long SegmentSizeBytes, int SyncIntervalMs = 0)
+public sealed record WorkerSettings(int Seed, int TxEvery, int Dimension, int Writers, long SegmentSizeBytes, int SyncIntervalMs = 0, bool PreallocateSegments = true)
 {
     public IEnumerable<string> Arguments(string walDir) =>
     [
         "crash-worker", "--wal", walDir, "--seed", Str(Seed), "--tx-every", Str(TxEvery), "--dim", Str(Dimension),
         "--writers", Str(Writers), "--segment-size", Str(SegmentSizeBytes), "--sync-interval-ms", Str(SyncIntervalMs),
+        .. (PreallocateSegments ? Array.Empty<string>() : ["--no-preallocate"]),
     ];
 
     private static string Str(long value) => value.ToString(CultureInfo.InvariantCulture);
