@@ -27,7 +27,7 @@ namespace OxiVec.CrashTests;
 /// <remarks>
 /// Each writer owns its ids, so its model does not depend on how the threads interleaved. Where each kill landed is
 /// read from the disk the worker left (a half-built checkpoint, more checkpoints or covered segments than retention
-/// keeps, a segment being created or still empty) and from the recovery (a torn tail, an aborted transaction), and
+/// keeps, a segment being created or still empty, a spare holding the next segment's first records) and from the recovery (a torn tail, an aborted transaction), and
 /// each of these but the torn tail (which a SIGKILL almost never makes) must have happened at least once over the run. <c>OXIVEC_CRASH_SEED</c> replays a run (the kill
 /// points and the workload; the interleaving is the scheduler's); the seed is printed first.
 /// </remarks>
@@ -133,10 +133,21 @@ public sealed class TortureTests(ITestOutputHelper output)
             string from = string.Join(',', committed.Select(c => Str(c + 1)));
             string context = $"seed {Seed}, round {round} ({kill}, background checkpoints every {checkpointInterval} operations, writers from operations {from})";
 
-            AckRun run;
-            await using (var worker = AckingProcess.StartWorker(
+            // A rotation into a ready spare writes the next segment's first records before the sealer names it, so a
+            // kill at the rename lands after them; every other kill-at-rename round runs without spares, where the
+            // rotation names the segment on the write path before writing into it (as whenever no spare is ready).
+            bool withoutSpares = kill.Mode == KillMode.SegmentRenamed && round % 2 == 0;
+            string[] arguments = [
                 CrashTortureWorkerCommand.Name, "--data", data, "--seed", Str(seed), "--from", from,
-                "--checkpoint-interval", Str(checkpointInterval), "--segment-size", Str(SegmentSize)))
+                "--checkpoint-interval", Str(checkpointInterval), "--segment-size", Str(SegmentSize),
+                .. withoutSpares ? ["--no-preallocate"] : Array.Empty<string>()];
+            if (withoutSpares)
+            {
+                context += ", without spare segments";
+            }
+
+            AckRun run;
+            await using (var worker = AckingProcess.StartWorker(arguments))
             {
                 if (kill.Mode == KillMode.WhileOpening)
                 {
@@ -186,7 +197,8 @@ public sealed class TortureTests(ITestOutputHelper output)
             bool inRetention = RetentionPending(checkpoints, wal);
             WalVerifyReport left = new WalReader(wal).Verify();
             bool atSegmentBoundary = Directory.GetFiles(wal, "*" + WalSegmentName.Suffix + WalSegmentName.TempSuffix).Length > 0
-                || (left.Segments.Count > 1 && left.Segments[^1].Records == 0);
+                || (left.Segments.Count > 1 && left.Segments[^1].Records == 0)
+                || RotationPending(wal);
 
             // Each writer's model after every acknowledged operation; each acknowledgement must name the operation the model expects.
             long[] lastAcked = [.. committed];
@@ -365,6 +377,26 @@ public sealed class TortureTests(ITestOutputHelper output)
     /// True when the kill came after a checkpoint was renamed into place and before its retention step finished:
     /// more checkpoints than <c>KeepLast(1)</c> keeps, or a sealed segment wholly covered by the newest checkpoint.
     /// </summary>
+    /// <summary>
+    /// True when a spare holds a segment header: a rotation had begun writing the next segment, which the sealer had
+    /// not yet named (opening adopts it, or sets it aside when it does not continue the log).
+    /// </summary>
+    private static bool RotationPending(string wal)
+    {
+        Span<byte> magic = stackalloc byte[sizeof(ulong)];
+        foreach (string spare in Directory.GetFiles(wal, WalSegmentName.SparePrefix + "*" + WalSegmentName.TempSuffix))
+        {
+            using FileStream stream = File.OpenRead(spare);
+            if (stream.ReadAtLeast(magic, magic.Length, throwOnEndOfStream: false) == magic.Length
+                && System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(magic) == WalFormat.Magic)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     private static bool RetentionPending(string checkpoints, string wal)
     {
         List<CheckpointEntry> kept = CheckpointFiles.List(checkpoints, removeHalfBuilt: false);

@@ -11,7 +11,7 @@ namespace OxiVec.CrashWorker;
 
 /// <summary>
 /// <c>OxiVec.CrashWorker crash-torture-worker --data DIR --from N[,N...] [--seed S] [--checkpoint-interval C] [--segment-size BYTES]
-/// [--operations K]</c>: the victim of the torture test. Opens the database with fsync per commit, 64 KiB
+/// [--operations K] [--no-preallocate]</c>: the victim of the torture test. Opens the database with fsync per commit, 64 KiB
 /// segments, <c>KeepLast(1)</c> retention and compression of every sealed segment at each checkpoint, then runs one
 /// writer thread per number given to <c>--from</c>: writer w runs its operations N_w, N_w+1, ... of
 /// <see cref="TortureWorkload"/> until killed, concurrently with the others and with background checkpoints.
@@ -51,6 +51,10 @@ internal static class CrashTortureWorkerCommand
             HelpName = "BYTES",
         };
         Option<long> limitOption = new("--operations") { Description = "Stop after this many operations (0: run until killed).", DefaultValueFactory = _ => 0, HelpName = "K" };
+        Option<bool> noPreallocateOption = new("--no-preallocate")
+        {
+            Description = "Segments are not preallocated (WalConfig.PreallocateSegments = false): no spares, so every rotation names the next segment on the write path before writing into it.",
+        };
         var command = new Command(Name, "Run the torture workload (writes, transactions, checkpoints, drops) until killed, printing 'ack <n> ...' after each operation (for crash tests).");
         command.Options.Add(dataOption);
         command.Options.Add(fromOption);
@@ -58,13 +62,14 @@ internal static class CrashTortureWorkerCommand
         command.Options.Add(checkpointOption);
         command.Options.Add(segmentOption);
         command.Options.Add(limitOption);
+        command.Options.Add(noPreallocateOption);
         command.SetAction((parse, cancellationToken) => CliConventions.RunInBackground(() => Run(
             parse.GetValue(dataOption)!, parse.GetValue(fromOption)!, parse.GetValue(seedOption), parse.GetValue(checkpointOption),
-            parse.GetValue(segmentOption), parse.GetValue(limitOption), cancellationToken)));
+            parse.GetValue(segmentOption), parse.GetValue(limitOption), !parse.GetValue(noPreallocateOption), cancellationToken)));
         return command;
     }
 
-    private static int Run(string data, string fromList, long seed, int checkpointInterval, long segmentSize, long limit, CancellationToken cancellationToken)
+    private static int Run(string data, string fromList, long seed, int checkpointInterval, long segmentSize, long limit, bool preallocate, CancellationToken cancellationToken)
     {
         long[] from = [.. fromList.Split(',').Select(f => long.TryParse(f, NumberStyles.None, CultureInfo.InvariantCulture, out long n) ? n : 0)];
         if (from.Any(f => f < 1) || from.Length > 16 || checkpointInterval < 1 || limit < 0 || segmentSize is < WalConfig.MinSegmentSizeBytes or > WalConfig.MaxSegmentSizeBytes)
@@ -84,7 +89,7 @@ internal static class CrashTortureWorkerCommand
 
         Line("opening");
         using VectorDatabase database = VectorDatabase.Open(
-            data, new VectorDatabaseOptions { Wal = TortureWorkload.WalConfig(segmentSize, checkpointInterval) });
+            data, new VectorDatabaseOptions { Wal = TortureWorkload.WalConfig(segmentSize, checkpointInterval) with { PreallocateSegments = preallocate } });
         if (!database.CollectionExists(TortureWorkload.Hnsw) || !database.CollectionExists(TortureWorkload.Flat))
         {
             return CliConventions.Fail(ExitCodes.Usage, $"collections {TortureWorkload.Hnsw} and {TortureWorkload.Flat} must exist before the writers start.");
