@@ -49,6 +49,39 @@ internal sealed class WalCommitBatch
         MaxLsn = Math.Max(MaxLsn, lsn);
     }
 
+    /// <summary>
+    /// The largest LSN of a detached commit (<see cref="JoinDetached"/>), 0 when none: a commit that waits on nothing
+    /// of the batch, so that when the batch wakes before an fsync covered it, nobody re-checks for it.
+    /// </summary>
+    public long DetachedMaxLsn { get; private set; }
+
+    /// <summary>Detached commits counted (<see cref="JoinDetached"/>).</summary>
+    public int DetachedCount { get; private set; }
+
+    /// <summary>
+    /// Counts a commit through <paramref name="lsn"/> that waits for something else first and does not watch the batch
+    /// (<see cref="WalWriter.StartWaitFor"/>): the syncer must not drop it when the batch ends before covering it.
+    /// </summary>
+    public void JoinDetached(long lsn)
+    {
+        Join(lsn);
+        DetachedCount++;
+        DetachedMaxLsn = Math.Max(DetachedMaxLsn, lsn);
+    }
+
+    /// <summary>
+    /// Counts in this batch (the next fsync's) the detached commits of <paramref name="woken"/>, a batch woken before
+    /// an fsync covered them all: the ones it did cover are counted again, which only the commit delay's estimate sees.
+    /// </summary>
+    public void CarryDetached(WalCommitBatch woken)
+    {
+        Volatile.Write(ref _count, _count + woken.DetachedCount);
+        DetachedCount += woken.DetachedCount;
+        MinLsn = Math.Min(MinLsn, woken.DetachedMaxLsn);
+        MaxLsn = Math.Max(MaxLsn, woken.DetachedMaxLsn);
+        DetachedMaxLsn = Math.Max(DetachedMaxLsn, woken.DetachedMaxLsn);
+    }
+
     /// <summary>Counts a waiting commit through <paramref name="lsn"/> and returns the task it waits on (<see cref="Ended"/>).</summary>
     public Task WaitAsync(long lsn)
     {

@@ -135,7 +135,11 @@ internal sealed partial class WalWriter
     /// of its own): its thread is handed
     /// that batch's fsync.
     /// </summary>
-    private WalCommitBatch? JoinBatch(long lsn, bool canLead, out bool done, out WalCommitWaiter? waiter)
+    /// <remarks>
+    /// A <paramref name="detached"/> commit (<see cref="StartWaitFor"/>) waits on nothing of the batch: when the batch
+    /// wakes before an fsync covered it, the syncer keeps the role for it (<see cref="EndSync"/>).
+    /// </remarks>
+    private WalCommitBatch? JoinBatch(long lsn, bool canLead, out bool done, out WalCommitWaiter? waiter, bool detached = false)
     {
         done = false;
         waiter = null;
@@ -156,7 +160,11 @@ internal sealed partial class WalWriter
             }
 
             WalCommitBatch batch = _gathering || lsn <= _syncTarget ? _covered : _next;
-            if (!canLead)
+            if (detached)
+            {
+                batch.JoinDetached(lsn);
+            }
+            else if (!canLead)
             {
                 _ = batch.WaitAsync(lsn);
             }
@@ -365,12 +373,13 @@ internal sealed partial class WalWriter
     /// Publishes the durable LSN and wakes the batch the fsync covered. The next batch keeps sleeping when none of it
     /// is covered yet: then the syncing role passes to its leader's thread, or, when it has none (only asynchronous
     /// waiters), stays with the caller to hand on (returns true). Otherwise (it formed before the target was known, or
-    /// the WAL failed) it wakes too, and its waiters re-check.
+    /// the WAL failed) it wakes too, and its waiters re-check; when it holds detached commits (<see cref="StartWaitFor"/>)
+    /// the fsync did not cover, the role stays with the caller to hand on for them, since they re-check nothing.
     /// </summary>
     private bool EndSync(long synced)
     {
         WalCommitBatch done, carried;
-        bool handOff, wakeCarried;
+        bool handOff, wakeCarried, syncDetached;
         int commits;
         lock (_syncGate)
         {
@@ -393,9 +402,19 @@ internal sealed partial class WalWriter
             _expectedCommits = done.Count + carried.Count;
             handOff = carried.Count > 0 && _failure is null && carried.MinLsn > durable;
             wakeCarried = carried.Count > 0 && !handOff; // read here: an empty carried batch is the live _next again
+
+            // A carried batch partly covered wakes, and its waiters re-check and join again, but its detached commits
+            // (StartWaitFor) wait for a standby first and re-check nothing: one not covered yet would never be fsynced
+            // (nor written, nor shipped) unless another commit came. The role stays here for them.
+            syncDetached = wakeCarried && _failure is null && carried.DetachedMaxLsn > durable;
             commits = done.Count + (wakeCarried && carried.MaxLsn <= durable ? carried.Count : 0);
             _covered = handOff ? carried : new WalCommitBatch();
-            _syncBusy = handOff;
+            if (syncDetached)
+            {
+                _covered.CarryDetached(carried);
+            }
+
+            _syncBusy = handOff || syncDetached;
             if (handOff && carried.HasLeader)
             {
                 carried.HandOver();
@@ -420,7 +439,7 @@ internal sealed partial class WalWriter
             carried.Complete();
         }
 
-        return handOff && !leaderSyncs; // true: no leader thread, the caller hands the next fsync on
+        return (handOff && !leaderSyncs) || syncDetached; // true: no leader thread, the caller hands the next fsync on
     }
 
     /// <summary>Raises the durable LSN (a segment seal); waiters see it when the running fsync ends or when they next look.</summary>

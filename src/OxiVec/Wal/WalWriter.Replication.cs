@@ -125,7 +125,7 @@ internal sealed partial class WalWriter
             return;
         }
 
-        if (JoinBatch(lsn, canLead: false, out bool done, out _) is null && !done)
+        if (JoinBatch(lsn, canLead: false, out bool done, out _, detached: true) is null && !done)
         {
             // This caller became the syncer: its fsync runs on a worker, as an asynchronous waiter's does after its yield.
             ThreadPool.UnsafeQueueUserWorkItem(static writer => writer.RunHandedOffSync(), this, preferLocal: false);

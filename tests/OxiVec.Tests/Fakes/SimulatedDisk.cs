@@ -53,6 +53,12 @@ internal sealed partial class SimulatedDisk : IWalStorage
 
     public int SyncCount { get; private set; }
 
+    /// <summary>
+    /// Called at the start of every file write, outside the disk's lock, with the file's current name (tests use it to
+    /// hold a syncer inside its write, before it knows what its fsync will cover).
+    /// </summary>
+    public Action<string>? OnWrite { get; set; }
+
     /// <summary>When true, every directory fsync fails (as an I/O error would).</summary>
     public bool FailDirectorySync { get; set; }
 
@@ -374,6 +380,7 @@ internal sealed partial class SimulatedDisk : IWalStorage
 
         public void Write(long offset, ReadOnlySpan<byte> data)
         {
+            disk.OnWrite?.Invoke(disk.CurrentName(file) ?? Name);
             lock (disk._sync)
             {
                 ObjectDisposedException.ThrowIf(_disposed, this);
