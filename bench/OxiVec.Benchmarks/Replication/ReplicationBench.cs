@@ -79,6 +79,9 @@ internal sealed class ReplicationBench(VerbOptions options, int? rounds, bool go
 
     private TimeSpan Measured => options.Quick ? TimeSpan.FromSeconds(1.5) : TimeSpan.FromSeconds(6);
 
+    /// <summary>How long each mode runs once, unmeasured, before round 1.</summary>
+    private static TimeSpan WarmUp => TimeSpan.FromSeconds(1.5);
+
     private int CatchUpRecords => options.Quick ? 5_000 : 50_000;
 
     /// <summary>Rounds of every cell, alternating modes within a round so that a slower spell of the machine hits all of them alike.</summary>
@@ -95,6 +98,14 @@ internal sealed class ReplicationBench(VerbOptions options, int? rounds, bool go
             _ = ThreadPool.SetMinThreads(Math.Max(workers, 64 + Environment.ProcessorCount), io);
             var cells = new List<CellResult>();
             Say(Verb, $"thread pool: idle workers spin {ThreadPoolSpinLimit()}");
+            foreach (Mode mode in goalOnly ? [Modes[0], Modes[2]] : Modes)
+            {
+                // Unmeasured: the first cell of a mode used to pay the JIT of its whole path (the gRPC client and server,
+                // Kestrel, the standby's receive) in round 1, a startup cost that is not the commit path's throughput.
+                CellResult warm = await RunCellAsync(Path.Combine(work, $"warm-up-{Array.IndexOf(Modes, mode)}"), mode, 32, round: -1, WarmUp).ConfigureAwait(false);
+                Say(Verb, $"  warm-up (not counted), {mode.Name}: {warm.PerSecond:N0}/s");
+            }
+
             for (int round = 0; round < Rounds; round++)
             {
                 Say(Verb, $"round {round + 1}/{Rounds}");
@@ -102,7 +113,7 @@ internal sealed class ReplicationBench(VerbOptions options, int? rounds, bool go
                 {
                     foreach (int writers in goalOnly ? [32] : Writers)
                     {
-                        CellResult cell = await RunCellAsync(Path.Combine(work, $"cell-{cells.Count}"), mode, writers, round).ConfigureAwait(false);
+                        CellResult cell = await RunCellAsync(Path.Combine(work, $"cell-{cells.Count}"), mode, writers, round, Measured).ConfigureAwait(false);
                         Say(Verb, $"  {mode.Name}, {writers} writers: {cell.PerSecond:N0}/s, p50 {cell.P50Ms:0.000} ms, p99 {cell.P99Ms:0.00} ms, CPU {cell.CpuMicrosPerCommit:0} µs/commit, context switches {cell.ContextSwitchesPerCommit:0.00}/commit, thread-pool work items {cell.WorkItemsPerCommit:0.00}/commit, allocated {cell.AllocatedBytesPerCommit:N0} B/commit, fsyncs per commit: primary {cell.PrimaryFsyncsPerCommit:0.000}, standbys {cell.StandbyFsyncsPerCommit:0.000}; messages per commit: to standbys {cell.BatchesPerCommit:0.000}, from standbys {cell.ReportsPerCommit:0.000}{(mode.Synchronous is null ? "" : $"; confirmed by the standbys before the local fsync ended: {cell.ConfirmedBeforeLocalFsync * 100:0.0} % of commits")}");
                         cells.Add(cell);
                     }
@@ -135,7 +146,7 @@ internal sealed class ReplicationBench(VerbOptions options, int? rounds, bool go
     private static VectorDatabaseOptions DatabaseOptions(bool replicate) =>
         new() { Wal = WalConfig.Default with { SyncIntervalMs = 0, EnableReplication = replicate } };
 
-    private async Task<CellResult> RunCellAsync(string dir, Mode mode, int writers, int round)
+    private async Task<CellResult> RunCellAsync(string dir, Mode mode, int writers, int round, TimeSpan measured)
     {
         await using Cluster cluster = await Cluster.StartAsync(dir, mode.Standbys, mode.Synchronous).ConfigureAwait(false);
         VectorDatabase db = cluster.Primary;
@@ -163,7 +174,7 @@ internal sealed class ReplicationBench(VerbOptions options, int? rounds, bool go
                 Interlocked.Increment(ref ops);
             }
         }))];
-        stop.CancelAfter(Measured);
+        stop.CancelAfter(measured);
         await Task.WhenAll(loops).ConfigureAwait(false);
         double seconds = Seconds(started);
         double cpuMicros = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMicroseconds;
@@ -256,7 +267,7 @@ internal sealed class ReplicationBench(VerbOptions options, int? rounds, bool go
         Line(sb);
         Line(sb, "## Setup");
         Line(sb);
-        Line(sb, $"- Single-point upserts (`VectorDatabase.UpsertAsync`, awaited) of {Dimension}-dimension vectors into a flat collection, ids from a pool of 1,000 per writer; every WAL (primary and standbys) fsyncs each commit before acknowledging it (SyncIntervalMs = 0). Closed loops: each writer sends its next upsert when the previous one was acknowledged; {Measured.TotalSeconds:0.#} s per cell, latency p50/p99 over all operations of a cell; tables give the median over rounds with the range (min–max).");
+        Line(sb, $"- Single-point upserts (`VectorDatabase.UpsertAsync`, awaited) of {Dimension}-dimension vectors into a flat collection, ids from a pool of 1,000 per writer; every WAL (primary and standbys) fsyncs each commit before acknowledging it (SyncIntervalMs = 0). Closed loops: each writer sends its next upsert when the previous one was acknowledged; {Measured.TotalSeconds:0.#} s per cell, after one unmeasured {WarmUp.TotalSeconds:0.#} s cell per mode (the JIT of each mode's path, gRPC and Kestrel included, is not counted in round 1), latency p50/p99 over all operations of a cell; tables give the median over rounds with the range (min–max).");
         Line(sb, "- Standbys are `StandbyReceiver`s in this process, each in its own data directory, streaming from the primary's `WalReplicator` over gRPC (HTTP/2, Kestrel on 127.0.0.1, `GrpcReplication.ConnectToPrimary`): the serve host's transport, without the REST layer. Everything shares this machine's cores and disk.");
         Line(sb, $"- .NET thread pool: idle workers spin {ThreadPoolSpinLimit()} before they sleep (the spinning is CPU taken from the commits on a small machine; it shows as context switches per commit).");
         Line(sb, $"- Catch-up: a standby is stopped, {CatchUpRecords:N0} upserts are written, the standby is started again; time until it has applied the last one. Base backup: after a checkpoint, a new standby in an empty directory; time until its database is open.");

@@ -18,16 +18,29 @@ internal sealed class SyncCommitGate : ICommitGate
     private readonly TooFewStandbysBehavior _whenTooFew;
     private readonly ILogger _logger;
     private readonly Action _degradedTransition;
-    private readonly LsnWaiters _confirmed = new();
+    private readonly LsnWaiters _confirmed;
     private bool _degraded;
+    private long _confirmedBeforeDurable;
 
-    public SyncCommitGate(SynchronousStandbyPolicy policy, TooFewStandbysBehavior whenTooFew, ILogger logger, Action degradedTransition)
+    /// <param name="policy">The synchronous set's policy.</param>
+    /// <param name="whenTooFew">What commits do with too few standbys connected.</param>
+    /// <param name="logger">Logging.</param>
+    /// <param name="degradedTransition">Called at each transition to degraded.</param>
+    /// <param name="localDurable">
+    /// The primary WAL's durable LSN now, for <see cref="WaitConfirmedAndDurableAsync"/>; its owner calls
+    /// <see cref="LocalDurable"/> after every rise (0 when the gate serves no such waits: tests).
+    /// </param>
+    public SyncCommitGate(SynchronousStandbyPolicy policy, TooFewStandbysBehavior whenTooFew, ILogger logger, Action degradedTransition, Func<long>? localDurable = null)
     {
         _policy = policy;
         _whenTooFew = whenTooFew;
         _logger = logger;
         _degradedTransition = degradedTransition;
+        _confirmed = new LsnWaiters(localDurable ?? (static () => 0));
     }
+
+    /// <inheritdoc/>
+    public long ConfirmedBeforeDurable => Interlocked.Read(ref _confirmedBeforeDurable);
 
     /// <summary>Whether commits are let through without enough standbys now.</summary>
     public bool Degraded => Volatile.Read(ref _degraded);
@@ -43,6 +56,22 @@ internal sealed class SyncCommitGate : ICommitGate
 
     /// <inheritdoc/>
     public Task WaitConfirmedAsync(long lsn) => _confirmed.WaitAsync(lsn);
+
+    /// <inheritdoc/>
+    public Task WaitConfirmedAndDurableAsync(long lsn) => _confirmed.WaitBothAsync(lsn);
+
+    /// <summary>
+    /// The primary's WAL made everything through <paramref name="lsn"/> durable: completes the waits for both that the
+    /// standbys had confirmed already. Called on the thread that published it, after every rise.
+    /// </summary>
+    public void LocalDurable(long lsn)
+    {
+        int woken = _confirmed.AdvanceSecond(lsn);
+        if (woken > 0 && !Degraded)
+        {
+            Interlocked.Add(ref _confirmedBeforeDurable, woken);
+        }
+    }
 
     /// <summary>Recomputes the set and the confirmed LSN from the standbys' positions at the gate's level.</summary>
     public void Update(IReadOnlyDictionary<string, StandbyPosition> standbys)

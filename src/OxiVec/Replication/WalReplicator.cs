@@ -88,7 +88,7 @@ public sealed partial class WalReplicator : IAsyncDisposable
         _metrics = new ReplicationInstrumentation(meterFactory, database.DataDirectory, GetStatus);
         if (_policy is not null)
         {
-            _gate = new SyncCommitGate(_policy, options.WhenTooFewStandbys, _logger, _metrics.Degraded);
+            _gate = new SyncCommitGate(_policy, options.WhenTooFewStandbys, _logger, _metrics.Degraded, () => _wal.DurableLsn);
             lock (_stateLock)
             {
                 Publish(_state);
@@ -104,6 +104,12 @@ public sealed partial class WalReplicator : IAsyncDisposable
             }
 
             _wal.RetentionFloor = RetentionFloor;
+            if (_gate is not null)
+            {
+                // Before commits can wait at the gate: a wait reads the durable LSN when it registers, later rises come here.
+                _wal.DurableAdvanced = _gate.LocalDurable;
+            }
+
             database.CommitGate = _gate;
         }
 
@@ -238,6 +244,7 @@ public sealed partial class WalReplicator : IAsyncDisposable
         {
             _database.CommitGate = null;
             _gate?.Close();
+            _wal.DurableAdvanced = null;
         }
 
         Task[] loops;

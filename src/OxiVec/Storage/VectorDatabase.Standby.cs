@@ -64,13 +64,13 @@ public sealed partial class VectorDatabase
     }
 
     private ICommitGate? _commitGate;
-    private long _confirmedBeforeDurable;
 
     /// <summary>
-    /// Asynchronous commits that needed a local fsync and were confirmed by the synchronous standbys before the local WAL
-    /// had done it (they then wait a second time, for the local fsync): benchmarks watch how the two fsyncs overlap.
+    /// Asynchronous commits that needed a local fsync and were confirmed by the synchronous standbys of the current
+    /// commit gate before the local WAL had done it (they were woken by the local fsync): benchmarks watch how the two
+    /// fsyncs overlap. 0 without a gate.
     /// </summary>
-    internal long CommitsConfirmedBeforeDurable => Interlocked.Read(ref _confirmedBeforeDurable);
+    internal long CommitsConfirmedBeforeDurable => CommitGate?.ConfirmedBeforeDurable ?? 0;
 
     /// <summary>Opens <paramref name="dataDirectory"/> as a standby of <paramref name="primaryAddress"/>: its WAL appends only replicated records.</summary>
     internal static VectorDatabase OpenStandby(string dataDirectory, VectorDatabaseOptions? options, string? primaryAddress, IWalStorage? walStorage = null) =>
@@ -244,18 +244,18 @@ public sealed partial class VectorDatabase
     }
 
     /// <summary>
-    /// An asynchronous commit's wait on a primary with synchronous standbys: for the standbys' confirmation first, with
-    /// the local acknowledgement under way (the group commit joined, or the records written through), then for the
-    /// local policy, which by then has usually been met. The confirmation almost always comes after the local fsync (the
-    /// standby receives the records when the primary's fsync starts, and fsyncs them too), so the commit is woken once,
-    /// by the confirmation, and not first by its local fsync and then again by the confirmation: one thread-pool work
-    /// item per commit instead of two. Nothing is acknowledged before both are met.
+    /// An asynchronous commit's wait on a primary with synchronous standbys: with the local acknowledgement under way
+    /// (the group commit joined, or the records written through), one wait at the gate for the standbys' confirmation
+    /// and, when the commit needs a local fsync, the local WAL's durable LSN too, woken once by whichever comes last
+    /// (the standby often fsyncs the records before the primary's own fsync ends); then the local wait, which by then
+    /// is met without a wake of its own. One thread-pool work item per commit instead of two. Nothing is acknowledged
+    /// before both are met.
     /// </summary>
     /// <exception cref="WalFailedException">The WAL failed (the gate fails its waits then too).</exception>
     /// <exception cref="ObjectDisposedException">The replicator stopped; thrown only once the write is acknowledged locally.</exception>
     private async ValueTask WaitAcknowledgedAndConfirmedAsync(ICommitGate gate, Staged staged, CancellationToken cancellationToken)
     {
-        Task confirmed = gate.WaitConfirmedAsync(staged.Lsn);
+        Task confirmed = staged.Durable || _wal.Config.SyncIntervalMs == 0 ? gate.WaitConfirmedAndDurableAsync(staged.Lsn) : gate.WaitConfirmedAsync(staged.Lsn);
         if (!confirmed.IsCompleted)
         {
             _wal.StartAcknowledging(staged.Lsn, staged.Durable);
@@ -270,11 +270,6 @@ public sealed partial class VectorDatabase
             // The replicator stopped: the caller makes the write visible, which it may only be once acknowledged locally.
             await _wal.WaitAcknowledgedAsync(staged.Lsn, endsWithCheckpoint: false, staged.Start, CancellationToken.None, staged.Durable).ConfigureAwait(false);
             throw;
-        }
-
-        if ((staged.Durable || _wal.Config.SyncIntervalMs == 0) && _wal.DurableLsn < staged.Lsn)
-        {
-            Interlocked.Increment(ref _confirmedBeforeDurable);
         }
 
         await _wal.WaitAcknowledgedAsync(staged.Lsn, endsWithCheckpoint: false, staged.Start, cancellationToken, staged.Durable).ConfigureAwait(false);

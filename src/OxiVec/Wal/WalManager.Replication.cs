@@ -28,6 +28,16 @@ public sealed partial class WalManager
     }
 
     /// <summary>
+    /// Called with the new durable LSN after every rise, on the thread that published it (see
+    /// <see cref="WalWriter.DurableAdvanced"/>): a primary's commit gate. Null (the default) calls nothing.
+    /// </summary>
+    internal Action<long>? DurableAdvanced
+    {
+        get => _writer.DurableAdvanced;
+        set => _writer.DurableAdvanced = value;
+    }
+
+    /// <summary>
     /// A task that completes at the next change of <see cref="WrittenLsn"/> or <see cref="DurableLsn"/> (or when the
     /// WAL fails or closes). Take it before reading the positions, then await it; no polling.
     /// </summary>

@@ -35,6 +35,20 @@ internal sealed partial class WalWriter
     private long _syncTicks; // recent fsync time (Stopwatch ticks, moving average); written and read by the syncer only
     private long _uncoveredWakeups;
 
+    /// <summary>
+    /// Called with the new durable LSN after every rise, on the thread that published it, outside the writer's locks
+    /// (a primary's commit gate: commits that wait for their standbys and their local fsync together). It must be quick
+    /// and must not call back into the writer. A rise published before it was set is not reported: read the durable LSN
+    /// after setting it.
+    /// </summary>
+    public Action<long>? DurableAdvanced
+    {
+        get => Volatile.Read(ref _durableAdvanced);
+        set => Volatile.Write(ref _durableAdvanced, value);
+    }
+
+    private Action<long>? _durableAdvanced;
+
     /// <summary>Waiters woken although the durable LSN did not cover them (only a failure or a seal race does that; tests).</summary>
     internal long UncoveredWakeups => Interlocked.Read(ref _uncoveredWakeups);
 
@@ -379,7 +393,7 @@ internal sealed partial class WalWriter
     private bool EndSync(long synced)
     {
         WalCommitBatch done, carried;
-        bool handOff, wakeCarried, syncDetached;
+        bool handOff, wakeCarried, syncDetached, advanced = false;
         int commits;
         lock (_syncGate)
         {
@@ -387,6 +401,7 @@ internal sealed partial class WalWriter
             {
                 Volatile.Write(ref _durableLsn, synced);
                 SignalPositions();
+                advanced = true;
             }
 
             long durable = Volatile.Read(ref _durableLsn);
@@ -426,6 +441,11 @@ internal sealed partial class WalWriter
             _instrumentation.CommitsSynced(commits);
         }
 
+        if (advanced)
+        {
+            DurableAdvanced?.Invoke(synced); // before the batch wakes: a commit gate's waiters for both wake at once
+        }
+
         bool leaderSyncs = handOff && carried.RoleHandedOver;
         if (leaderSyncs)
         {
@@ -445,13 +465,20 @@ internal sealed partial class WalWriter
     /// <summary>Raises the durable LSN (a segment seal); waiters see it when the running fsync ends or when they next look.</summary>
     private void AdvanceDurable(long lsn)
     {
+        bool advanced = false;
         lock (_syncGate)
         {
             if (lsn > Volatile.Read(ref _durableLsn) && _failure is null)
             {
                 Volatile.Write(ref _durableLsn, lsn);
                 SignalPositions();
+                advanced = true;
             }
+        }
+
+        if (advanced)
+        {
+            DurableAdvanced?.Invoke(lsn);
         }
     }
 
