@@ -36,9 +36,9 @@ internal sealed partial class WalWriter
     private long _uncoveredWakeups;
 
     /// <summary>
-    /// Called with the new durable LSN after every rise, on the thread that published it, outside the writer's locks
-    /// (a primary's commit gate: commits that wait for their standbys and their local fsync together). It must be quick
-    /// and must not call back into the writer. A rise published before it was set is not reported: read the durable LSN
+    /// Called with the new durable LSN after every rise, on the thread that published it, outside the sync gate (a
+    /// segment seal calls it under its naming lock) (a primary's commit gate: commits that wait for their standbys and
+    /// their local fsync together). It must be quick, must not throw, and must not call back into the writer. A rise published before it was set is not reported: read the durable LSN
     /// after setting it.
     /// </summary>
     public Action<long>? DurableAdvanced
