@@ -1,7 +1,7 @@
 namespace OxiVec.Storage;
 
 /// <summary>
-/// How <see cref="IdMap"/> and <see cref="IdSet"/> split ids into partitions: a hash table that outgrows its
+/// How <see cref="IdMap"/> splits ids into partitions: a hash table that outgrows its
 /// capacity rehashes every entry on the write that fills it (tens of milliseconds at a million ids), so the ids are
 /// spread over <see cref="Count"/> small tables and a write rehashes at most one of them, about 1/256 of the ids.
 /// </summary>

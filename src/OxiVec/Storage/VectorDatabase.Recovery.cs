@@ -144,15 +144,7 @@ public sealed partial class VectorDatabase
 
             foreach (Collection c in restored)
             {
-                var logical = new LogicalCollection(c.Options);
-                List<string> ids = c.Ids();
-                logical.Ids.EnsureCapacity(ids.Count);
-                foreach (string id in ids)
-                {
-                    logical.Ids.Add(id);
-                }
-
-                _logical[c.Name] = logical;
+                _logical[c.Name] = new LogicalCollection(c.Options, createdLsn: 0) { Store = c };
                 _collections[c.Name] = c;
             }
 
@@ -193,7 +185,7 @@ public sealed partial class VectorDatabase
         {
             LogicalCollection c = RequireCollection(collection);
             VectorMath.Validate(c.Options.Metric, c.Options.Dimension, vector.Span, nameof(vector));
-            return new StoreOperation.Put(collection, id, vector.ToArray(), MetadataCodec.Decode(metadata.Span), metadata.ToArray(), !c.Ids.Contains(id));
+            return new StoreOperation.Put(collection, id, vector.ToArray(), MetadataCodec.Decode(metadata.Span), metadata.ToArray(), !ExistsLocked(collection, c, id));
         }
 
         StoreOperation CreateFrom(ReadOnlySpan<byte> payload)

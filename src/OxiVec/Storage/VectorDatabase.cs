@@ -485,7 +485,7 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
             throw new OxiVec.Transactions.TransactionConflictException(w.Collection, w.Id, holder);
         }
 
-        bool exists = overlay is not null && overlay.TryGetValue((w.Collection, w.Id), out bool staged) ? staged : collection.Ids.Contains(w.Id);
+        bool exists = overlay is not null && overlay.TryGetValue((w.Collection, w.Id), out bool staged) ? staged : ExistsLocked(w.Collection, collection, w.Id);
         switch (w.Kind)
         {
             case WriteKind.Insert when exists:
@@ -912,13 +912,13 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
                 ApplyLogicalTransaction(operation, lsn);
                 break;
             case StoreOperation.Put p:
-                _logical[p.Collection].Ids.Add(p.Id);
+                _logical[p.Collection].Unapplied.Record(p.Id, exists: true, lsn, Volatile.Read(ref _appliedLsn));
                 break;
             case StoreOperation.Remove r:
-                _logical[r.Collection].Ids.Remove(r.Id);
+                _logical[r.Collection].Unapplied.Record(r.Id, exists: false, lsn, Volatile.Read(ref _appliedLsn));
                 break;
             case StoreOperation.Create c:
-                _logical[c.Collection] = new LogicalCollection(c.Options);
+                _logical[c.Collection] = new LogicalCollection(c.Options, createdLsn: lsn);
                 break;
             case StoreOperation.Drop d:
                 _logical.Remove(d.Collection);
@@ -969,11 +969,48 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
     /// </summary>
     private readonly record struct Staged(long Lsn, int Records, long Start, bool Durable);
 
-    private sealed class LogicalCollection(CollectionOptions options)
+    /// <summary>
+    /// Whether record <paramref name="id"/> exists in <paramref name="collection"/> (named <paramref name="name"/>) once
+    /// every logged write is applied: as its newest unapplied write left it, or else as the applied store holds it
+    /// (see <see cref="UnappliedIds"/>). Before the collection's creation is applied it holds only unapplied writes.
+    /// </summary>
+    private bool ExistsLocked(string name, LogicalCollection collection, string id)
+    {
+        if (collection.Unapplied.TryGet(id, out bool exists))
+        {
+            return exists;
+        }
+
+        Collection? store = collection.Store;
+        if (store is null)
+        {
+            if (Volatile.Read(ref _appliedLsn) < collection.CreatedLsn)
+            {
+                return false; // its creation is not applied yet: every write of it is unapplied, and none is of this id
+            }
+
+            // Its creation is applied and no drop of it is logged (it would no longer be in the logical state): the
+            // applied collection of that name is this one, from now on.
+            store = collection.Store = _collections[name];
+        }
+
+        return store.Contains(id);
+    }
+
+    /// <summary>
+    /// A collection in the logical state: its options, the LSN of the record that created it (0: restored from a
+    /// checkpoint), the applied collection once its creation is applied (found on first use), and its unapplied writes.
+    /// Its ids are the applied collection's with the unapplied writes over them (<see cref="ExistsLocked"/>).
+    /// </summary>
+    private sealed class LogicalCollection(CollectionOptions options, long createdLsn)
     {
         public CollectionOptions Options { get; } = options;
 
-        public IdSet Ids { get; } = new();
+        public long CreatedLsn { get; } = createdLsn;
+
+        public Collection? Store { get; set; }
+
+        public UnappliedIds Unapplied { get; } = new();
     }
 }
 

@@ -39,6 +39,9 @@ internal sealed class WalClock
         }
     }
 
+    /// <summary>The monotonic timestamp (<see cref="TimeProvider.GetTimestamp"/>) read by the last <see cref="Next"/>, for callers that would read it again at once.</summary>
+    public long LastMonotonic => _lastMonotonic;
+
     /// <summary>A replicated record stamped <paramref name="timestampMicros"/> was appended: later timestamps never go below it.</summary>
     public void Observe(long timestampMicros) => _lastTimestampMicros = Math.Max(_lastTimestampMicros, timestampMicros);
 

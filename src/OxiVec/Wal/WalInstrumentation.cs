@@ -108,10 +108,12 @@ internal sealed class WalInstrumentation : IDisposable
         };
     }
 
-    public void RecordsAppended(long count)
+    public void RecordsAppended(long count) => RecordsAppended(count, _time.GetTimestamp()); // one clock read for the three meters (they share the clock)
+
+    /// <summary><see cref="RecordsAppended(long)"/> at <paramref name="now"/>, a timestamp of this instrumentation's clock the caller has just read.</summary>
+    public void RecordsAppended(long count, long now)
     {
         Interlocked.Add(ref _recordCount, count);
-        long now = _time.GetTimestamp(); // one clock read for the three meters (they share the clock)
         _rate.Add(count, now);
         _recentRate.Add(count, now);
         _baselineRate.Add(count, now);

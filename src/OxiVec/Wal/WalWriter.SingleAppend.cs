@@ -81,7 +81,7 @@ internal sealed partial class WalWriter
         }
 
         long last = _nextLsn - 1;
-        _instrumentation.RecordsAppended(last - firstLsn + 1);
+        _instrumentation.RecordsAppended(last - firstLsn + 1, _clock.LastMonotonic); // the clock and the meters share the time provider
         return last;
     }
 

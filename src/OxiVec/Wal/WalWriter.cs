@@ -278,7 +278,7 @@ internal sealed partial class WalWriter : IDisposable
 
         long last = _nextLsn - 1;
         Volatile.Write(ref _appendedLsn, last);
-        _instrumentation.RecordsAppended(last - firstLsn + 1);
+        _instrumentation.RecordsAppended(last - firstLsn + 1, _clock.LastMonotonic); // the clock and the meters share the time provider
         return last;
     }
 

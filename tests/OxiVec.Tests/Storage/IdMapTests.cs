@@ -3,7 +3,7 @@ using OxiVec.Storage;
 
 namespace OxiVec.Tests.Storage;
 
-/// <summary>The partitioned id map and id set behave as a dictionary and a hash set (CsCheck, against the BCL as a model).</summary>
+/// <summary>The partitioned id map behaves as a dictionary (CsCheck, against the BCL as a model).</summary>
 public sealed class IdMapTests
 {
     private static readonly Gen<string> AnyId = Gen.OneOf(
@@ -57,39 +57,6 @@ public sealed class IdMapTests
             {
                 Assert.True(map.TryGetValue(id, out int actual));
                 Assert.Equal(slot, actual);
-            }
-        });
-    }
-
-    [Fact]
-    public void IdSet_BehavesAsAHashSet()
-    {
-        Gen.Select(Gen.Int[0, 2], AnyId).Array[0, 400].Select(Gen.Int[0, 2000]).Sample((operations, hint) =>
-        {
-            var set = new IdSet();
-            set.EnsureCapacity(hint);
-            var model = new HashSet<string>(StringComparer.Ordinal);
-            foreach ((int op, string id) in operations)
-            {
-                switch (op)
-                {
-                    case 0:
-                        Assert.Equal(model.Add(id), set.Add(id));
-                        break;
-                    case 1:
-                        Assert.Equal(model.Remove(id), set.Remove(id));
-                        break;
-                    default:
-                        Assert.Equal(model.Contains(id), set.Contains(id));
-                        break;
-                }
-
-                Assert.Equal(model.Count, set.Count);
-            }
-
-            foreach (string id in model)
-            {
-                Assert.True(set.Contains(id));
             }
         });
     }
