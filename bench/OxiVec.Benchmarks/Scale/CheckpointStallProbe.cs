@@ -99,6 +99,12 @@ internal sealed record StallRound(CheckpointInfo? Info, double CheckpointWallMs,
 
     public WindowCounters Window { get; init; } = new(0, 0, 0, 0, 0, 0);
 
+    /// <summary>
+    /// What the index copied for the checkpoint's captured view over the checkpoint call (chunks and upper-layer
+    /// lists, bytes): the writer's copy-on-write work (zero for a flat index, which keeps no view).
+    /// </summary>
+    public (long Copies, long Bytes) CopyOnWrite { get; init; }
+
     /// <summary>The WAL's fsyncs, rotations and control writes over the round (see <see cref="WalEventListener"/>).</summary>
     public WalEvent[] WalEvents { get; init; } = [];
 
@@ -223,6 +229,7 @@ internal static class CheckpointStallProbe
         int c0Gen0 = GC.CollectionCount(0), c0Gen1 = GC.CollectionCount(1), c0Gen2 = GC.CollectionCount(2);
         TimeSpan pause0 = GC.GetTotalPauseDuration();
         long allocated0 = GC.GetTotalAllocatedBytes();
+        (long Copies, long Bytes) cow0 = db.IndexCopyOnWrite(collection);
         long c0 = Stopwatch.GetTimestamp();
         try
         {
@@ -234,6 +241,7 @@ internal static class CheckpointStallProbe
         }
 
         long c1 = Stopwatch.GetTimestamp();
+        (long Copies, long Bytes) cow1 = db.IndexCopyOnWrite(collection);
         double pauseMs = (GC.GetTotalPauseDuration() - pause0).TotalMilliseconds;
         int gen2 = GC.CollectionCount(2) - c0Gen2, gen1 = GC.CollectionCount(1) - c0Gen1 - gen2, gen0 = GC.CollectionCount(0) - c0Gen0 - gen1 - gen2;
         double allocatedMb = (GC.GetTotalAllocatedBytes() - allocated0) / 1e6;
@@ -263,6 +271,7 @@ internal static class CheckpointStallProbe
             Window = new WindowCounters(pauseMs, gen0, gen1, gen2, maxDirty, allocatedMb),
             WalEvents = walEvents.Take(),
             WriterThreadId = writerThreadId,
+            CopyOnWrite = (cow1.Copies - cow0.Copies, cow1.Bytes - cow0.Bytes),
         };
     }
 

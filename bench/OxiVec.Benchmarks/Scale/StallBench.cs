@@ -167,6 +167,7 @@ internal sealed class StallBench(VerbOptions options)
             Say(Verb, $"  longest during: {round.LongestDuring?.Describe() ?? "none"}");
             Say(Verb, $"  longest outside: {round.LongestOutside?.Describe() ?? "none"}");
             Say(Verb, $"  WAL: {WalSummary([round])}");
+            Say(Verb, $"  copy-on-write by the writer during the checkpoint: {round.CopyOnWrite.Copies:N0} copies, {round.CopyOnWrite.Bytes / 1e6:0.0} MB");
             list.Add(round);
         }
 
@@ -340,6 +341,17 @@ internal sealed class StallBench(VerbOptions options)
         foreach (ScenarioResult r in results)
         {
             Line(sb, $"| {r.Scenario.Name} | SyncIntervalMs = {r.SyncMs} | {WalSummary([.. r.Rounds.Where(x => x.Error is null)])} |");
+        }
+
+        Line(sb);
+        Line(sb, "Copy-on-write during the checkpoint call: what the index copied because the checkpoint's captured view shared the chunks (and upper-layer lists) the writer's inserts changed, per round (copies, MB; median (min–max)). Only an HNSW index keeps a view; it lives until the index file is written.");
+        Line(sb);
+        Line(sb, "| Store | Sync policy | Copies | MB copied |");
+        Line(sb, "|---|---|---:|---:|");
+        foreach (ScenarioResult r in results)
+        {
+            StallRound[] ok = [.. r.Rounds.Where(x => x.Error is null)];
+            Line(sb, $"| {r.Scenario.Name} | SyncIntervalMs = {r.SyncMs} | {S(Of(ok, x => x.CopyOnWrite.Copies), "0")} | {S(Of(ok, x => x.CopyOnWrite.Bytes / 1e6), "0.0")} |");
         }
 
         Line(sb);

@@ -47,6 +47,13 @@ public sealed partial class VectorDatabase
     /// <summary>The last checkpoint that failed since the last one that succeeded, or null (see also the error log).</summary>
     public CheckpointFailure? LastCheckpointFailure { get; private set; }
 
+    /// <summary>
+    /// Tests and benchmarks: what a collection's index has copied so far because a checkpoint's captured view shared
+    /// the chunks its writes changed (chunks and upper-layer lists, bytes); (0, 0) for an index that keeps no view.
+    /// </summary>
+    internal (long Copies, long Bytes) IndexCopyOnWrite(string collection) =>
+        _collections.TryGetValue(collection, out Collection? c) && c.Index is HnswIndex hnsw ? hnsw.CopyOnWrite : (0, 0);
+
     /// <summary>Tests only: the background checkpoint started last (completed when none runs).</summary>
     internal Task BackgroundCheckpoint => _backgroundCheckpoint;
 

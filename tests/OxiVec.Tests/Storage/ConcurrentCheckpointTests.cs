@@ -82,6 +82,92 @@ public sealed class ConcurrentCheckpointTests
     }
 
     [Fact]
+    public async Task HnswCheckpoint_ReleasesTheIndexViewOnceTheIndexIsWritten_WritesWhileTheRecordsStreamCopyNothing_AndTheCheckpointIsExact()
+    {
+        const int Dimension = 8;
+        using var temp = new TempDirectory();
+        var storage = new HookedCheckpointStorage();
+        using var held = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        int holds = 0;
+        storage.OnWrite = path =>
+        {
+            if (path.EndsWith("c0.records", StringComparison.Ordinal) && Interlocked.Exchange(ref holds, 1) == 0)
+            {
+                held.Set();
+                release.Wait(); // held before its first record is written: the index file is written by now
+            }
+        };
+
+        var random = new Random(11);
+        float[] Vector() => [.. Enumerable.Range(0, Dimension).Select(_ => (float)random.NextDouble())];
+        var hnsw = new CollectionOptions(Dimension) { Index = IndexKind.Hnsw, Metric = DistanceMetric.Euclidean };
+        var captured = new Dictionary<string, float[]>(StringComparer.Ordinal);
+        CheckpointInfo info;
+        using (VectorDatabase db = VectorDatabase.Open(temp.Path, Durable(), walStorage: null, storage))
+        {
+            db.CreateCollection("graph", hnsw);
+            for (int i = 0; i < 1_000; i++)
+            {
+                captured[$"v{i}"] = Vector();
+            }
+
+            db.InsertBatch("graph", captured.Select(p => new VectorRecord(p.Key, p.Value, new Dictionary<string, MetadataValue>())));
+            Task<CheckpointInfo> checkpoint = Task.Run(db.Checkpoint);
+            Assert.True(held.Wait(TimeSpan.FromMinutes(2)), "the checkpoint reached its records file");
+
+            // The records stream; the index's view is gone, so the graph's writes change their chunks in place.
+            (long copies, long bytes) = db.IndexCopyOnWrite("graph");
+            for (int i = 0; i < 200; i++)
+            {
+                db.Insert("graph", $"w{i}", Vector());
+            }
+
+            db.Upsert("graph", "v1", Vector());
+            Assert.True(db.Delete("graph", "v2"));
+            Assert.Equal((copies, bytes), db.IndexCopyOnWrite("graph"));
+            Assert.False(checkpoint.IsCompleted);
+
+            release.Set();
+            info = await checkpoint;
+
+            // A view that lives does make writes copy (the measure above can see copies).
+            (long copiesBefore, _) = db.IndexCopyOnWrite("graph");
+            storage.OnWrite = path =>
+            {
+                if (path.EndsWith("c0.index", StringComparison.Ordinal) && Interlocked.Exchange(ref holds, 2) == 1)
+                {
+                    for (int i = 0; i < 50; i++)
+                    {
+                        db.Insert("graph", $"x{i}", Vector()); // on the checkpointing thread, while the view is alive
+                    }
+                }
+            };
+            _ = db.Checkpoint();
+            Assert.True(db.IndexCopyOnWrite("graph").Copies > copiesBefore, "writes while the index view lived copied chunks");
+        }
+
+        // The first checkpoint holds exactly the state at its LSN (none of the writes made while it streamed), its graph included.
+        CheckpointData data = CheckpointFiles.Read(new CheckpointEntry(info.Sequence, info.CoveredLsn, info.Path));
+        CheckpointCollection graph = data.Collections.Single();
+        Assert.Equal(captured.Keys.Order(), graph.Records.Select(r => r.Id).Order());
+        foreach (VectorRecord r in graph.Records)
+        {
+            Assert.Equal(captured[r.Id], r.Vector.ToArray());
+        }
+
+        Assert.NotNull(graph.Index);
+        Assert.Equal(1_000, graph.Index!.Count);
+        graph.Index.Dispose();
+
+        using VectorDatabase reopened = VectorDatabase.Open(temp.Path, Durable());
+        Assert.Equal(1_000 + 200 - 1 + 50, reopened.Count("graph"));
+        Assert.Null(reopened.Get("graph", "v2"));
+        Assert.Equal(captured["v5"], reopened.Get("graph", "v5")!.Vector.ToArray());
+        Assert.Equal("v5", reopened.Search("graph", captured["v5"], 1, new VectorSearchOptions { Exact = true })[0].Id);
+    }
+
+    [Fact]
     public void CheckpointOfALargeCollection_StreamsItsRecords_AllocatingFarLessThanTheVectors()
     {
         const int Dimension = 1024;

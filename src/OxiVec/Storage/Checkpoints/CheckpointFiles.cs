@@ -124,8 +124,11 @@ internal static class CheckpointFiles
         {
             for (int i = 0; i < collections.Count; i++)
             {
-                bytes += WriteFile(storage, Path.Combine(temp, $"c{i}.records"), s => WriteRecords(s, collections[i]));
+                // The index first, and its view released as soon as it is written: while the view lives the index copies
+                // every shared chunk a write changes and serialises its writers. The records need no view.
                 bytes += WriteFile(storage, Path.Combine(temp, $"c{i}.index"), collections[i].WriteIndex);
+                collections[i].ReleaseIndex();
+                bytes += WriteFile(storage, Path.Combine(temp, $"c{i}.records"), s => WriteRecords(s, collections[i]));
             }
 
             bytes += WriteFile(storage, Path.Combine(temp, CheckpointTransactions.FileName), s => CheckpointTransactions.Write(s, transactions ?? OxiVec.Transactions.TransactionTable.Empty));

@@ -28,6 +28,7 @@ internal sealed class CollectionCapture : IDisposable
 {
     private readonly Collection _collection;
     private IndexSnapshotView? _index;
+    private bool _indexReleased;
     private bool _disposed;
 
     public CollectionCapture(Collection collection, long version, int recordCount, int highWater, int[] freeSlots, IndexSnapshotView? index)
@@ -57,7 +58,7 @@ internal sealed class CollectionCapture : IDisposable
     public IReadOnlyList<int> FreeSlots { get; }
 
     /// <summary>Whether an index snapshot is stored (a flat index stores none: it is rebuilt from the records).</summary>
-    public bool HasIndexSnapshot => _index is not null;
+    public bool HasIndexSnapshot => _index is not null || _indexReleased;
 
     /// <summary>
     /// The records visible at <see cref="Version"/>, by slot, read one at a time. Every record's vector is the same
@@ -80,10 +81,34 @@ internal sealed class CollectionCapture : IDisposable
     }
 
     /// <summary>Writes the captured index snapshot (nothing for a flat index).</summary>
+    /// <exception cref="InvalidOperationException">The index's view was released (<see cref="ReleaseIndex"/>).</exception>
     public void WriteIndex(Stream destination)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_indexReleased)
+        {
+            throw new InvalidOperationException($"Collection '{Name}': the captured index view was released after it was written; it cannot be written again.");
+        }
+
         _index?.WriteTo(destination);
+    }
+
+    /// <summary>
+    /// Ends the index's captured view once its snapshot is written, before the records are: while a view lives, the
+    /// index copies every chunk a write changes that the view shares, and serialises its writers (see
+    /// <c>ChunkedStore</c>); the records need no view (they are read at <see cref="Version"/>, whose slots keep their
+    /// contents until this capture is disposed). Nothing for a flat index.
+    /// </summary>
+    public void ReleaseIndex()
+    {
+        if (_index is null)
+        {
+            return;
+        }
+
+        _index.Dispose();
+        _index = null;
+        _indexReleased = true;
     }
 
     /// <summary>The whole capture in memory (tests: a checkpoint streams it instead).</summary>
