@@ -52,6 +52,29 @@ public sealed class MetricsTests
     }
 
     [Fact]
+    public async Task Scrape_HasTheRuntimesMeter_WithBytesAllocatedGrowing()
+    {
+        await using ServerFixture server = await ServerFixture.StartAsync();
+        long first = await AllocatedAsync(server);
+        Assert.True(first > 0, "the runtime has allocated nothing");
+        string scrape = await server.Client.GetStringAsync("/metrics");
+        Assert.Contains("otel_scope_name=\"System.Runtime\"", scrape, StringComparison.Ordinal);
+        foreach (string name in new[] { "dotnet_gc_collections_total", "dotnet_gc_heap_total_allocated_bytes_total", "dotnet_process_cpu_time_seconds_total", "dotnet_thread_pool_queue_length_total" })
+        {
+            Assert.True(AlertRulesTests.Exports(scrape, name), $"/metrics has no {name}:\n{scrape}");
+        }
+
+        Assert.True(await AllocatedAsync(server) > first, "the scrape in between allocated, so the counter must have grown");
+    }
+
+    private static async Task<long> AllocatedAsync(ServerFixture server)
+    {
+        string scrape = await server.Client.GetStringAsync("/metrics");
+        string line = scrape.Split('\n').Single(l => l.StartsWith("dotnet_gc_heap_total_allocated_bytes", StringComparison.Ordinal));
+        return (long)double.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    [Fact]
     public async Task DatabaseMeters_AreCreatedThroughTheHostsMeterFactory()
     {
         await using ServerFixture server = await StartWithWritesAsync();

@@ -13,8 +13,9 @@ namespace OxiVec.Benchmarks.Server;
 /// runs the server from another build's OxiVec.Benchmarks.dll (a copy of the build before a change, say); every
 /// server opens its own copy of the same data. Each round measures the
 /// embedded search, then every variant's HTTP search (C clients, 1 by default), in an order rotated each round, and
-/// prints QPS, the ratio to that round's embedded QPS and the CPU time per search of the server and the client; the
-/// summary gives medians with min–max.
+/// prints QPS, the ratio to that round's embedded QPS, the CPU time per search of the server and the client and the bytes
+/// each allocated per search (the server's from its /metrics; "?" for a build that does not export them); the summary
+/// gives medians with min–max.
 /// </summary>
 internal sealed partial class ServerBench
 {
@@ -101,7 +102,8 @@ internal sealed partial class ServerBench
                     int i = (j + r) % variants.Count;
                     CellResult h = await HttpAsync(cell, loads[i], new CpuClock(servers[i]), workload, options.WarmupSeconds, options.Common.Quick ? options.SearchSeconds : CompareSeconds).ConfigureAwait(false);
                     results[variants[i].Name].Add((h.PerSecond / e.PerSecond, h));
-                    Say(Verb, $"  {variants[i].Name,-12} {h.PerSecond,7:N0}/s {h.PerSecond / e.PerSecond,7:P1}  p50 {h.P50Ms:0.000} ms  CPU server {h.ServerCpuUs,5:N0} + client {h.SelfCpuUs,5:N0} µs/search");
+                    Say(Verb, $"  {variants[i].Name,-12} {h.PerSecond,7:N0}/s {h.PerSecond / e.PerSecond,7:P1}  p50 {h.P50Ms:0.000} ms  CPU server {h.ServerCpuUs,5:N0} + client {h.SelfCpuUs,5:N0} µs/search  " +
+                        $"allocated server {Bytes(h.ServerBytes)} + client {Bytes(h.SelfBytes)} B/search");
                 }
             }
 
@@ -110,7 +112,8 @@ internal sealed partial class ServerBench
             {
                 List<(double Ratio, CellResult Http)> l = results[name];
                 Say(Verb, $"  {name,-12} {Median(l.Select(x => x.Http.PerSecond)),7:N0}/s  HTTP/embedded {Median(l.Select(x => x.Ratio)):P1} ({l.Min(x => x.Ratio):P1}–{l.Max(x => x.Ratio):P1})  " +
-                    $"CPU server {Median(l.Select(x => x.Http.ServerCpuUs)):N0} ({l.Min(x => x.Http.ServerCpuUs):N0}–{l.Max(x => x.Http.ServerCpuUs):N0}) + client {Median(l.Select(x => x.Http.SelfCpuUs)):N0} ({l.Min(x => x.Http.SelfCpuUs):N0}–{l.Max(x => x.Http.SelfCpuUs):N0}) µs/search");
+                    $"CPU server {Median(l.Select(x => x.Http.ServerCpuUs)):N0} ({l.Min(x => x.Http.ServerCpuUs):N0}–{l.Max(x => x.Http.ServerCpuUs):N0}) + client {Median(l.Select(x => x.Http.SelfCpuUs)):N0} ({l.Min(x => x.Http.SelfCpuUs):N0}–{l.Max(x => x.Http.SelfCpuUs):N0}) µs/search; " +
+                    $"allocated server {Bytes(Median(l.Select(x => x.Http.ServerBytes)))} + client {Bytes(Median(l.Select(x => x.Http.SelfBytes)))} B/search (medians)");
             }
 
             return 0;
@@ -122,6 +125,8 @@ internal sealed partial class ServerBench
             TryDelete(work);
         }
     }
+
+    private static string Bytes(double bytes) => double.IsNaN(bytes) ? "?" : bytes.ToString("N0", CultureInfo.InvariantCulture);
 
     private static double Median(IEnumerable<double> values)
     {

@@ -91,7 +91,7 @@ internal sealed partial class ServerBench(ServerBenchOptions options)
                     CellResult e = await EmbeddedAsync(cell, db, workload).ConfigureAwait(false);
                     CellResult h = await HttpAsync(cell, client, new CpuClock(server), workload).ConfigureAwait(false);
                     Say(Verb, $"  {Describe(cell)}: embedded {e.PerSecond:N0}/s (p50 {e.P50Ms:0.000} ms, p99 {e.P99Ms:0.000} ms, CPU {e.SelfCpuUs:N0} µs/op), " +
-                        $"HTTP {h.PerSecond:N0}/s (p50 {h.P50Ms:0.000} ms, p99 {h.P99Ms:0.000} ms, CPU server {h.ServerCpuUs:N0} + client {h.SelfCpuUs:N0} µs/op): {h.PerSecond / e.PerSecond:P0}");
+                        $"HTTP {h.PerSecond:N0}/s (p50 {h.P50Ms:0.000} ms, p99 {h.P99Ms:0.000} ms, CPU server {h.ServerCpuUs:N0} + client {h.SelfCpuUs:N0} µs/op, allocated server {h.ServerBytes:N0} + client {h.SelfBytes:N0} B/op): {h.PerSecond / e.PerSecond:P0}");
                     results[cell] = (e, h);
                 }
 

@@ -113,6 +113,17 @@ internal sealed class ServerReport(ServerBenchOptions options, MachineInfo machi
         }
 
         Line(sb);
+        Line(sb, "Bytes allocated per search over the same windows (median over the rounds with min–max): the client's from its own runtime (all its threads), the server's from the runtime counter its /metrics exports (`dotnet.gc.heap.total_allocated`; each window's two scrapes add a few kilobytes).");
+        Line(sb);
+        Line(sb, "| Clients | HTTP server process (B/search) | HTTP client (B/search) |");
+        Line(sb, "|---:|---:|---:|");
+        foreach (Cell cell in cells.Where(x => !x.Upsert))
+        {
+            string server = rounds.All(r => !double.IsNaN(r.Cells[cell].Http.ServerBytes)) ? S(Of(cell, x => x.Http.ServerBytes), "N0") : "(not exported)";
+            Line(sb, $"| {cell.Clients} | {server} | {S(Of(cell, x => x.Http.SelfBytes), "N0")} |");
+        }
+
+        Line(sb);
         Line(sb, "## Upserts (one point per request, `wait=true`)");
         Line(sb);
         if (!cells.Any(x => x.Upsert))

@@ -9,8 +9,8 @@ using OpenTelemetry.Metrics;
 namespace OxiVec.Hosting.Server;
 
 /// <summary>
-/// Metrics and logs of the server: the meters <c>OxiVec.Wal</c>, <c>OxiVec.Store</c>, <c>OxiVec.Hosting</c> and ASP.NET
-/// Core's, exported by OpenTelemetry at <c>GET /metrics</c> in Prometheus' text format; quiet console logs by default
+/// Metrics and logs of the server: the meters <c>OxiVec.Wal</c>, <c>OxiVec.Store</c>, <c>OxiVec.Hosting</c>, the .NET
+/// runtime's (<c>System.Runtime</c>) and ASP.NET Core's, exported by OpenTelemetry at <c>GET /metrics</c> in Prometheus' text format; quiet console logs by default
 /// (ASP.NET Core at Warning) with the request id of each request in their scope and in the <c>x-request-id</c> header.
 /// </summary>
 internal static class Observability
@@ -18,8 +18,15 @@ internal static class Observability
     /// <summary>The header every answer carries its request id in (the id the logs of that request carry).</summary>
     public const string RequestIdHeader = "x-request-id";
 
-    /// <summary>The engine's and the host's meters.</summary>
-    public static readonly string[] MeterNames = ["OxiVec.Wal", "OxiVec.Store", DatabaseGauges.MeterName];
+    /// <summary>
+    /// The engine's and the host's meters, and the .NET runtime's own (<c>System.Runtime</c>: garbage collections, bytes
+    /// allocated, heap sizes, thread-pool queue and threads, exceptions, CPU time; observable instruments, read only when
+    /// scraped).
+    /// </summary>
+    public static readonly string[] MeterNames = ["OxiVec.Wal", "OxiVec.Store", DatabaseGauges.MeterName, RuntimeMeterName];
+
+    /// <summary>The .NET runtime's built-in meter.</summary>
+    public const string RuntimeMeterName = "System.Runtime";
 
     /// <summary>The path of the Prometheus scrape.</summary>
     public const string MetricsPath = "/metrics";
