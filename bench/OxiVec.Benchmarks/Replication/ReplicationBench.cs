@@ -79,6 +79,9 @@ internal sealed class ReplicationBench(VerbOptions options, int? rounds, bool go
 
     private TimeSpan Measured => options.Quick ? TimeSpan.FromSeconds(1.5) : TimeSpan.FromSeconds(6);
 
+    /// <summary>How long each cell runs its load, unmeasured, before its measured window.</summary>
+    private TimeSpan LeadIn => options.Quick ? TimeSpan.FromSeconds(0.5) : TimeSpan.FromSeconds(1);
+
     /// <summary>How long each mode runs once, unmeasured, before round 1.</summary>
     private static TimeSpan WarmUp => TimeSpan.FromSeconds(1.5);
 
@@ -148,12 +151,48 @@ internal sealed class ReplicationBench(VerbOptions options, int? rounds, bool go
 
     private async Task<CellResult> RunCellAsync(string dir, Mode mode, int writers, int round, TimeSpan measured)
     {
+        // Each cell starts from the same state, whatever ran before it: no garbage of earlier cells left to collect, no
+        // files of theirs left for the kernel to write back under this cell's fsyncs (their directories are deleted).
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        try
+        {
+            return await MeasureCellAsync(dir, mode, writers, round, measured).ConfigureAwait(false);
+        }
+        finally
+        {
+            TryDelete(dir);
+        }
+    }
+
+    private async Task<CellResult> MeasureCellAsync(string dir, Mode mode, int writers, int round, TimeSpan measured)
+    {
         await using Cluster cluster = await Cluster.StartAsync(dir, mode.Standbys, mode.Synchronous).ConfigureAwait(false);
         VectorDatabase db = cluster.Primary;
         float[][] vectors = Uniform(4_096, Dimension, 15_001);
         var latencies = new List<double>[writers];
         long ops = 0;
+        int measuring = 0; // 1 during the measured window: operations that end then are counted
         using var stop = new CancellationTokenSource();
+        Task[] loops = [.. Enumerable.Range(0, writers).Select(w => Task.Run(async () =>
+        {
+            var mine = latencies[w] = new List<double>(100_000);
+            for (int i = 0; !stop.IsCancellationRequested; i++)
+            {
+                long t = Stopwatch.GetTimestamp();
+                await db.UpsertAsync(Collection, $"{w}-{i % 1_000}", vectors[(w * 131 + i) % vectors.Length]).ConfigureAwait(false);
+                if (Volatile.Read(ref measuring) != 0)
+                {
+                    mine.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
+                    Interlocked.Increment(ref ops);
+                }
+            }
+        }))];
+
+        // The same load, unmeasured, first: the cell's own steady state (thread-pool threads, group-commit batches, the
+        // standby's stream), not its ramp-up, is what the window sees.
+        await Task.Delay(LeadIn).ConfigureAwait(false);
         TimeSpan cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         long switchesBefore = ContextSwitches();
         long workItemsBefore = ThreadPool.CompletedWorkItemCount;
@@ -163,19 +202,9 @@ internal sealed class ReplicationBench(VerbOptions options, int? rounds, bool go
         long standbySyncs = cluster.StandbySyncCount();
         long confirmedFirst = db.CommitsConfirmedBeforeDurable;
         long started = Stopwatch.GetTimestamp();
-        Task[] loops = [.. Enumerable.Range(0, writers).Select(w => Task.Run(async () =>
-        {
-            var mine = latencies[w] = new List<double>(100_000);
-            for (int i = 0; !stop.IsCancellationRequested; i++)
-            {
-                long t = Stopwatch.GetTimestamp();
-                await db.UpsertAsync(Collection, $"{w}-{i % 1_000}", vectors[(w * 131 + i) % vectors.Length]).ConfigureAwait(false);
-                mine.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
-                Interlocked.Increment(ref ops);
-            }
-        }))];
-        stop.CancelAfter(measured);
-        await Task.WhenAll(loops).ConfigureAwait(false);
+        Volatile.Write(ref measuring, 1);
+        await Task.Delay(measured).ConfigureAwait(false);
+        Volatile.Write(ref measuring, 0);
         double seconds = Seconds(started);
         double cpuMicros = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMicroseconds;
         double switches = ContextSwitches() - switchesBefore;
@@ -185,6 +214,9 @@ internal sealed class ReplicationBench(VerbOptions options, int? rounds, bool go
         primarySyncs = db.GetWalMetrics().SyncCount - primarySyncs;
         standbySyncs = cluster.StandbySyncCount() - standbySyncs;
         confirmedFirst = db.CommitsConfirmedBeforeDurable - confirmedFirst;
+        ops = Interlocked.Read(ref ops);
+        await stop.CancelAsync().ConfigureAwait(false);
+        await Task.WhenAll(loops).ConfigureAwait(false);
         double[] all = [.. latencies.SelectMany(l => l).Order()];
         return new CellResult(mode.Name, writers, round, ops / seconds, Percentile(all, 0.50), Percentile(all, 0.99), ops == 0 ? 0 : cpuMicros / ops, ops == 0 ? 0 : primarySyncs / (double)ops, ops == 0 ? 0 : standbySyncs / (double)ops,
             ops == 0 ? 0 : switches / ops, ops == 0 ? 0 : toStandbys / (double)ops, ops == 0 ? 0 : fromStandbys / (double)ops, ops == 0 ? 0 : workItems / ops, ops == 0 ? 0 : allocated / ops,
@@ -267,7 +299,7 @@ internal sealed class ReplicationBench(VerbOptions options, int? rounds, bool go
         Line(sb);
         Line(sb, "## Setup");
         Line(sb);
-        Line(sb, $"- Single-point upserts (`VectorDatabase.UpsertAsync`, awaited) of {Dimension}-dimension vectors into a flat collection, ids from a pool of 1,000 per writer; every WAL (primary and standbys) fsyncs each commit before acknowledging it (SyncIntervalMs = 0). Closed loops: each writer sends its next upsert when the previous one was acknowledged; {Measured.TotalSeconds:0.#} s per cell, after one unmeasured {WarmUp.TotalSeconds:0.#} s cell per mode (the JIT of each mode's path, gRPC and Kestrel included, is not counted in round 1), latency p50/p99 over all operations of a cell; tables give the median over rounds with the range (min–max).");
+        Line(sb, $"- Single-point upserts (`VectorDatabase.UpsertAsync`, awaited) of {Dimension}-dimension vectors into a flat collection, ids from a pool of 1,000 per writer; every WAL (primary and standbys) fsyncs each commit before acknowledging it (SyncIntervalMs = 0). Closed loops: each writer sends its next upsert when the previous one was acknowledged; {Measured.TotalSeconds:0.#} s measured per cell after {LeadIn.TotalSeconds:0.#} s of the same load unmeasured (every cell in a new directory, the previous cell's deleted, after a full GC: no cell inherits another's garbage or unwritten files), and one unmeasured {WarmUp.TotalSeconds:0.#} s cell per mode before round 1 (the JIT of each mode's path, gRPC and Kestrel included), latency p50/p99 over all operations of a cell; tables give the median over rounds with the range (min–max).");
         Line(sb, "- Standbys are `StandbyReceiver`s in this process, each in its own data directory, streaming from the primary's `WalReplicator` over gRPC (HTTP/2, Kestrel on 127.0.0.1, `GrpcReplication.ConnectToPrimary`): the serve host's transport, without the REST layer. Everything shares this machine's cores and disk.");
         Line(sb, $"- .NET thread pool: idle workers spin {ThreadPoolSpinLimit()} before they sleep (the spinning is CPU taken from the commits on a small machine; it shows as context switches per commit).");
         Line(sb, $"- Catch-up: a standby is stopped, {CatchUpRecords:N0} upserts are written, the standby is started again; time until it has applied the last one. Base backup: after a checkpoint, a new standby in an empty directory; time until its database is open.");
