@@ -17,6 +17,7 @@ internal static class WireMapping
             {
                 Epoch = b.Epoch, FirstLsn = b.FirstLsn, LastLsn = b.LastLsn, Frames = UnsafeByteOperations.UnsafeWrap(b.Frames),
                 PrimaryFlushedLsn = b.PrimaryFlushedLsn, PrimaryLastLsn = b.PrimaryLastLsn, SentUnixMicros = b.SentUnixMicros,
+                ApplyNotAwaited = !b.ApplyAwaited,
             },
         },
         PrimaryKeepalive k => new Wire.PrimaryFrame
@@ -36,7 +37,7 @@ internal static class WireMapping
     {
         Wire.PrimaryFrame.KindOneofCase.Batch => new WalBatch(
             frame.Batch.Epoch, frame.Batch.FirstLsn, frame.Batch.LastLsn, frame.Batch.Frames.Memory, frame.Batch.PrimaryFlushedLsn,
-            frame.Batch.PrimaryLastLsn, frame.Batch.SentUnixMicros),
+            frame.Batch.PrimaryLastLsn, frame.Batch.SentUnixMicros) { ApplyAwaited = !frame.Batch.ApplyNotAwaited },
         Wire.PrimaryFrame.KindOneofCase.Keepalive => new PrimaryKeepalive(
             frame.Keepalive.Epoch, frame.Keepalive.PrimaryFlushedLsn, frame.Keepalive.PrimaryLastLsn, frame.Keepalive.SentUnixMicros),
         Wire.PrimaryFrame.KindOneofCase.BaseBackupRequired => new BaseBackupRequired(frame.BaseBackupRequired.Reason),

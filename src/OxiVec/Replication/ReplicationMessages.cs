@@ -18,7 +18,16 @@ public abstract record PrimaryMessage;
 /// <param name="SentUnixMicros">When the batch was sent, by the primary's wall clock (for lag in milliseconds).</param>
 public sealed record WalBatch(
     long Epoch, long FirstLsn, long LastLsn, ReadOnlyMemory<byte> Frames, long PrimaryFlushedLsn, long PrimaryLastLsn, long SentUnixMicros)
-    : PrimaryMessage;
+    : PrimaryMessage
+{
+    /// <summary>
+    /// Whether a commit of the primary may wait for the standby's applied LSN (its ack level is remote apply). When
+    /// false, a standby that fsyncs each batch reports it flushed before applying it (the apply is off the path of the
+    /// primary's remote-flush commits) and its applied LSN reaches the primary with its next report. The default, true,
+    /// is what a primary that does not say (an older version) gets: the report follows the apply.
+    /// </summary>
+    public bool ApplyAwaited { get; init; } = true;
+}
 
 /// <summary>Sent when there is nothing to ship for a while, so a standby can tell an idle primary from a dead one.</summary>
 /// <param name="Epoch">The primary's epoch.</param>

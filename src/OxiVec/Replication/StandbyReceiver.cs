@@ -312,15 +312,7 @@ public sealed class StandbyReceiver : IAsyncDisposable
                 case WalBatch batch:
                     AcceptEpoch(batch.Epoch);
                     List<WalReplicatedRecord> records = WalReplicationFrames.Verify(batch.Frames, database.Wal.LastLsn + 1, batch.FirstLsn, batch.LastLsn);
-                    // With an interval policy, written is reported before the apply: it is on the primary's commit path
-                    // (remote write) and no fsync delays it. With an fsync per batch, the apply (microseconds per record)
-                    // is short beside the fsync before it: one report after it says written, flushed and applied, one
-                    // message per batch instead of two (on a small machine each costs the commits more CPU than the
-                    // apply delays them).
-                    Func<CancellationToken, ValueTask>? logged = database.Wal.Config.SyncIntervalMs == 0 ? null : ct => ReportAsync(channel, database, ct);
-                    await database.ReceiveReplicatedAsync(records, cancellationToken, logged).ConfigureAwait(false);
-                    SetStatus(s => s with { PrimaryLastLsn = Math.Max(s.PrimaryLastLsn, batch.PrimaryLastLsn) });
-                    await ReportAsync(channel, database, cancellationToken).ConfigureAwait(false);
+                    await ReceiveBatchAsync(channel, database, batch, records, cancellationToken).ConfigureAwait(false);
                     break;
                 case PrimaryKeepalive keepalive:
                     AcceptEpoch(keepalive.Epoch);
@@ -337,6 +329,37 @@ public sealed class StandbyReceiver : IAsyncDisposable
                 default:
                     throw new InvalidDataException($"The primary sent an unexpected {message.GetType().Name}.");
             }
+        }
+    }
+
+    /// <summary>
+    /// Writes a verified batch into the WAL (fsynced per this WAL's policy), applies it, and reports: one report per
+    /// batch when that is enough, sent as early as the primary's commits can use it.
+    /// </summary>
+    /// <remarks>
+    /// <para>With an interval policy, written is reported before the apply: it is on the primary's commit path (remote
+    /// write) and no fsync delays it; the flush reporter reports the fsyncs, and a report after the apply says applied.</para>
+    /// <para>With an fsync per batch, one report per batch says written and flushed together. When the primary awaits
+    /// no applied LSN (<see cref="WalBatch.ApplyAwaited"/> false: remote flush or write, or asynchronous), it goes
+    /// out right after the fsync, before the apply, which is then off the path of the primary's commits; the applied
+    /// LSN reaches the primary with the next report (the next batch's, or the answer to the next keepalive when the
+    /// stream goes idle). When the primary awaits it (remote apply), the report follows the apply and says all three.
+    /// A second report per batch would cost the commits more CPU, on a small machine, than it would save them.</para>
+    /// </remarks>
+    private async Task ReceiveBatchAsync(
+        IReplicationChannel<StandbyMessage, PrimaryMessage> channel, VectorDatabase database, WalBatch batch, List<WalReplicatedRecord> records, CancellationToken cancellationToken)
+    {
+        bool fsyncPerBatch = database.Wal.Config.SyncIntervalMs == 0;
+        Func<CancellationToken, ValueTask>? logged = !fsyncPerBatch || !batch.ApplyAwaited ? ct => ReportAsync(channel, database, ct) : null;
+        SetStatus(s => s with { PrimaryLastLsn = Math.Max(s.PrimaryLastLsn, batch.PrimaryLastLsn) });
+        await database.ReceiveReplicatedAsync(records, cancellationToken, logged).ConfigureAwait(false);
+        if (!fsyncPerBatch || batch.ApplyAwaited)
+        {
+            await ReportAsync(channel, database, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            _ = PublishPositions(database); // this standby's own status shows the apply at once
         }
     }
 

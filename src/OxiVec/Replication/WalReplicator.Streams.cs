@@ -46,7 +46,7 @@ public sealed partial class WalReplicator
                 long last = first + count - 1;
                 long firstTimestamp = BinaryPrimitives.ReadInt64LittleEndian(frames.AsSpan(WalReplicationFrames.SaltSize + 16));
                 Update(name, id, e => e with { SentLsn = last, InFlight = e.InFlight.Enqueue(new InFlightBatch(last, frames.Length, firstTimestamp)) });
-                var batch = new WalBatch(Epoch, first, last, frames, _wal.DurableLsn, _wal.LastLsn, NowMicros());
+                var batch = new WalBatch(Epoch, first, last, frames, _wal.DurableLsn, _wal.LastLsn, NowMicros()) { ApplyAwaited = _applyAwaited };
                 await channel.SendAsync(batch, cancellationToken).ConfigureAwait(false);
                 _metrics.Sent(count, frames.Length);
                 sentSinceKeepalive = true;

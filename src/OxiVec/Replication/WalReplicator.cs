@@ -24,6 +24,7 @@ public sealed partial class WalReplicator : IAsyncDisposable
     private readonly ReplicationOptions _options;
     private readonly SynchronousStandbyPolicy? _policy;
     private readonly SyncCommitGate? _gate;
+    private readonly bool _applyAwaited; // whether a commit may wait for a standby's applied LSN: told to the standbys in every batch
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly ReplicationInstrumentation _metrics;
@@ -72,6 +73,7 @@ public sealed partial class WalReplicator : IAsyncDisposable
         _wal = database.Wal;
         _options = options;
         _policy = SynchronousStandbyPolicy.Parse(options.SynchronousStandbys);
+        _applyAwaited = _policy is not null && options.AckLevel == ReplicationAckLevel.RemoteApply;
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<WalReplicator>();
         _time = timeProvider ?? TimeProvider.System;
 

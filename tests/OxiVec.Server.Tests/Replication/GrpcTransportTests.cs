@@ -19,7 +19,7 @@ public sealed class GrpcTransportTests
 
         byte[] frames = new byte[(1 << 20) + 12_345];
         new Random(7).NextBytes(frames);
-        var batch = new WalBatch(3, 10, 20, frames, 15, 20, 1_700_000_000_000_000);
+        var batch = new WalBatch(3, 10, 20, frames, 15, 20, 1_700_000_000_000_000) { ApplyAwaited = false };
         await primary.SendAsync(new PrimaryKeepalive(3, 0, 0, 0), timeout.Token); // the call reaches the standby, which takes it
         await using IReplicationChannel<StandbyMessage, PrimaryMessage> standby = await taking;
         Assert.Equal(new PrimaryKeepalive(3, 0, 0, 0), await standby.ReceiveAsync(timeout.Token));
@@ -31,7 +31,7 @@ public sealed class GrpcTransportTests
         await primary.SendAsync(new BaseBackupRequired("slot lost at LSN 5"), timeout.Token);
         await primary.SendAsync(new WalDiverged(4, 17), timeout.Token);
         var received = (WalBatch)(await receiving)!;
-        Assert.Equal(batch with { Frames = default }, received with { Frames = default });
+        Assert.Equal(batch with { Frames = default }, received with { Frames = default }); // ApplyAwaited (false) included
         Assert.True(received.Frames.Span.SequenceEqual(frames), "the frames arrive byte for byte");
         Assert.Equal(new PrimaryKeepalive(3, 20, 21, 42), await standby.ReceiveAsync(timeout.Token));
         Assert.Equal(new BaseBackupRequired("slot lost at LSN 5"), await standby.ReceiveAsync(timeout.Token));
@@ -63,6 +63,7 @@ public sealed class GrpcTransportTests
         var received = (WalBatch)(await receiving)!;
         Assert.Equal(frames.Length, received.Frames.Length);
         Assert.Equal(0x5A, received.Frames.Span[^1]);
+        Assert.True(received.ApplyAwaited, "a batch that does not say otherwise (as an older primary's) awaits the apply");
     }
 
     [Fact]

@@ -84,8 +84,9 @@ internal sealed class InMemoryLink
         public async ValueTask<StandbyMessage?> ReceiveAsync(CancellationToken cancellationToken)
         {
             StandbyMessage? message = await Receive(link._toPrimary.Reader, cancellationToken);
-            if (message is StandbyProgress)
+            if (message is StandbyProgress progress)
             {
+                link.Faults.ProgressSeen?.Invoke(progress);
                 // A held report is lost if the standby goes meanwhile (as on a network): the stream's end still shows.
                 Task open = link.Faults.ProgressValve.WaitOpenAsync(cancellationToken);
                 if (await Task.WhenAny(open, link._standbyGone.Task) != open)
@@ -131,6 +132,9 @@ internal sealed class LinkFaults
     public Func<PrimaryMessage, PrimaryMessage?> Rewrite { get; set; } = m => m;
 
     public PrimaryMessage? OnPrimarySend(PrimaryMessage message) => Rewrite(message);
+
+    /// <summary>Sees every progress report as it reaches the primary, in order (null: nothing watches).</summary>
+    public Action<StandbyProgress>? ProgressSeen { get; set; }
 }
 
 /// <summary>A gate a test opens and closes; waiters pass only while it is open.</summary>
