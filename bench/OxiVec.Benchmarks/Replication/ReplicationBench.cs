@@ -37,7 +37,7 @@ internal sealed class ReplicationBench(VerbOptions options, int? rounds, bool go
     private sealed record CellResult(
         string Mode, int Writers, int Round, double PerSecond, double P50Ms, double P99Ms, double CpuMicrosPerCommit, double PrimaryFsyncsPerCommit, double StandbyFsyncsPerCommit,
         double ContextSwitchesPerCommit, double BatchesPerCommit, double ReportsPerCommit, double WorkItemsPerCommit, double AllocatedBytesPerCommit,
-        double ConfirmedBeforeLocalFsync);
+        double ConfirmedBeforeLocalFsync, double PrimaryFsyncMs, double StandbyFsyncMs);
 
     private static readonly int[] Writers = [1, 32];
 
@@ -117,7 +117,7 @@ internal sealed class ReplicationBench(VerbOptions options, int? rounds, bool go
                     foreach (int writers in goalOnly ? [32] : Writers)
                     {
                         CellResult cell = await RunCellAsync(Path.Combine(work, $"cell-{cells.Count}"), mode, writers, round, Measured).ConfigureAwait(false);
-                        Say(Verb, $"  {mode.Name}, {writers} writers: {cell.PerSecond:N0}/s, p50 {cell.P50Ms:0.000} ms, p99 {cell.P99Ms:0.00} ms, CPU {cell.CpuMicrosPerCommit:0} µs/commit, context switches {cell.ContextSwitchesPerCommit:0.00}/commit, thread-pool work items {cell.WorkItemsPerCommit:0.00}/commit, allocated {cell.AllocatedBytesPerCommit:N0} B/commit, fsyncs per commit: primary {cell.PrimaryFsyncsPerCommit:0.000}, standbys {cell.StandbyFsyncsPerCommit:0.000}; messages per commit: to standbys {cell.BatchesPerCommit:0.000}, from standbys {cell.ReportsPerCommit:0.000}{(mode.Synchronous is null ? "" : $"; confirmed by the standbys before the local fsync ended: {cell.ConfirmedBeforeLocalFsync * 100:0.0} % of commits")}");
+                        Say(Verb, $"  {mode.Name}, {writers} writers: {cell.PerSecond:N0}/s, p50 {cell.P50Ms:0.000} ms, p99 {cell.P99Ms:0.00} ms, CPU {cell.CpuMicrosPerCommit:0} µs/commit, context switches {cell.ContextSwitchesPerCommit:0.00}/commit, thread-pool work items {cell.WorkItemsPerCommit:0.00}/commit, allocated {cell.AllocatedBytesPerCommit:N0} B/commit, fsyncs per commit: primary {cell.PrimaryFsyncsPerCommit:0.000}, standbys {cell.StandbyFsyncsPerCommit:0.000}; messages per commit: to standbys {cell.BatchesPerCommit:0.000}, from standbys {cell.ReportsPerCommit:0.000}{(mode.Synchronous is null ? "" : $"; confirmed by the standbys before the local fsync ended: {cell.ConfirmedBeforeLocalFsync * 100:0.0} % of commits")}; mean fsync: primary {cell.PrimaryFsyncMs:0.000} ms{(mode.Standbys == 0 ? "" : $", standbys {cell.StandbyFsyncMs:0.000} ms")}");
                         cells.Add(cell);
                     }
                 }
@@ -220,7 +220,7 @@ internal sealed class ReplicationBench(VerbOptions options, int? rounds, bool go
         double[] all = [.. latencies.SelectMany(l => l).Order()];
         return new CellResult(mode.Name, writers, round, ops / seconds, Percentile(all, 0.50), Percentile(all, 0.99), ops == 0 ? 0 : cpuMicros / ops, ops == 0 ? 0 : primarySyncs / (double)ops, ops == 0 ? 0 : standbySyncs / (double)ops,
             ops == 0 ? 0 : switches / ops, ops == 0 ? 0 : toStandbys / (double)ops, ops == 0 ? 0 : fromStandbys / (double)ops, ops == 0 ? 0 : workItems / ops, ops == 0 ? 0 : allocated / ops,
-            ops == 0 ? 0 : confirmedFirst / (double)ops);
+            ops == 0 ? 0 : confirmedFirst / (double)ops, db.GetWalMetrics().AvgSyncLatencyMs, cluster.StandbyFsyncMs());
     }
 
     private async Task<(double MBps, double AppliedPerSecond, double CpuMicrosPerRecord, double BaseBackupSeconds, long BackupBytes)> CatchUpAndBaseBackupAsync(string dir)
@@ -306,14 +306,14 @@ internal sealed class ReplicationBench(VerbOptions options, int? rounds, bool go
         Line(sb);
         Line(sb, "## Commits");
         Line(sb);
-        Line(sb, "| Mode | Writers | Commits/s, median (range) | vs local only (95 % interval) | p50 (ms) | p99 (ms) | CPU per commit (µs, whole process) | context switches per commit (whole process) | thread-pool work items per commit | bytes allocated per commit | primary fsyncs per commit | standby fsyncs per commit | messages per commit (to standbys + from standbys) |");
-        Line(sb, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        Line(sb, "| Mode | Writers | Commits/s, median (range) | vs local only (95 % interval) | p50 (ms) | p99 (ms) | CPU per commit (µs, whole process) | context switches per commit (whole process) | thread-pool work items per commit | bytes allocated per commit | primary fsyncs per commit | standby fsyncs per commit | mean fsync, ms (primary / standbys) | messages per commit (to standbys + from standbys) |");
+        Line(sb, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (Mode mode in Modes)
         {
             foreach (int writers in Writers)
             {
                 string versus = mode == Modes[0] ? "–" : VsLocal(mode.Name, writers).Describe(Pct);
-                Line(sb, $"| {mode.Name} | {writers} | {S(Of(mode.Name, writers, c => c.PerSecond), "N0")} | {versus} | {S(Of(mode.Name, writers, c => c.P50Ms), "0.000")} | {S(Of(mode.Name, writers, c => c.P99Ms), "0.000")} | {S(Of(mode.Name, writers, c => c.CpuMicrosPerCommit), "0")} | {S(Of(mode.Name, writers, c => c.ContextSwitchesPerCommit), "0.00")} | {S(Of(mode.Name, writers, c => c.WorkItemsPerCommit), "0.00")} | {S(Of(mode.Name, writers, c => c.AllocatedBytesPerCommit), "N0")} | {S(Of(mode.Name, writers, c => c.PrimaryFsyncsPerCommit), "0.000")} | {(mode.Standbys == 0 ? "–" : S(Of(mode.Name, writers, c => c.StandbyFsyncsPerCommit), "0.000"))} | {(mode.Standbys == 0 ? "–" : $"{S(Of(mode.Name, writers, c => c.BatchesPerCommit), "0.000")} + {S(Of(mode.Name, writers, c => c.ReportsPerCommit), "0.000")}")} |");
+                Line(sb, $"| {mode.Name} | {writers} | {S(Of(mode.Name, writers, c => c.PerSecond), "N0")} | {versus} | {S(Of(mode.Name, writers, c => c.P50Ms), "0.000")} | {S(Of(mode.Name, writers, c => c.P99Ms), "0.000")} | {S(Of(mode.Name, writers, c => c.CpuMicrosPerCommit), "0")} | {S(Of(mode.Name, writers, c => c.ContextSwitchesPerCommit), "0.00")} | {S(Of(mode.Name, writers, c => c.WorkItemsPerCommit), "0.00")} | {S(Of(mode.Name, writers, c => c.AllocatedBytesPerCommit), "N0")} | {S(Of(mode.Name, writers, c => c.PrimaryFsyncsPerCommit), "0.000")} | {(mode.Standbys == 0 ? "–" : S(Of(mode.Name, writers, c => c.StandbyFsyncsPerCommit), "0.000"))} | {S(Of(mode.Name, writers, c => c.PrimaryFsyncMs), "0.000")}{(mode.Standbys == 0 ? "" : $" / {S(Of(mode.Name, writers, c => c.StandbyFsyncMs), "0.000")}")} | {(mode.Standbys == 0 ? "–" : $"{S(Of(mode.Name, writers, c => c.BatchesPerCommit), "0.000")} + {S(Of(mode.Name, writers, c => c.ReportsPerCommit), "0.000")}")} |");
             }
         }
 
@@ -353,6 +353,9 @@ internal sealed class ReplicationBench(VerbOptions options, int? rounds, bool go
         }
 
         public VectorDatabase Primary { get; }
+
+        /// <summary>The mean time of the recent fsyncs (the newest 4,096) of the running standbys' WALs, in ms (0 without standbys).</summary>
+        public double StandbyFsyncMs() => _standbys.OfType<StandbyReceiver>().Select(s => s.Database.GetWalMetrics().AvgSyncLatencyMs).DefaultIfEmpty(0).Average();
 
         /// <summary>The fsyncs of every running standby's WAL so far.</summary>
         public long StandbySyncCount() => _standbys.Sum(s => s is null ? 0 : s.Database.GetWalMetrics().SyncCount);
