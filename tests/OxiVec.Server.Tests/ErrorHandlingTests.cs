@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using OxiVec.Hosting;
 
 namespace OxiVec.Server.Tests;
@@ -14,6 +15,9 @@ public sealed class ErrorHandlingTests
         app.MapGet("/test/throw/json", string () => throw new JsonException("'}' is invalid after a property name. Path: $.vector"));
         app.MapGet("/test/throw/unavailable", string () => throw new DatabaseUnavailableException(DatabaseState.Recovering));
         app.MapGet("/test/throw/bug", string () => throw new InvalidCastException("secret internals"));
+        app.MapGet("/test/status/bodiless", () => Results.StatusCode(StatusCodes.Status409Conflict));
+        app.MapGet("/test/status/with-body", () => Results.Text("own words", "text/plain", statusCode: StatusCodes.Status409Conflict));
+        app.MapGet("/test/status/no-content", () => Results.NoContent());
         LimitTests.MapTestEndpoints(app);
     }
 
@@ -62,5 +66,22 @@ public sealed class ErrorHandlingTests
         var wrongMethod = await server.SendAsync(ServerFixture.Request(HttpMethod.Delete, "/oxivec/checkpoint"));
         Assert.Equal(HttpStatusCode.MethodNotAllowed, wrongMethod.Status);
         Assert.NotNull(wrongMethod.Error);
+    }
+
+    [Fact]
+    public async Task ErrorStatusWithoutABody_GetsTheEnvelope_ButAnAnswersOwnBodyAndASuccessAreLeftAlone()
+    {
+        await using ServerFixture server = await ServerFixture.StartAsync(configure: MapThrowers);
+        var bodiless = await server.SendAsync(ServerFixture.Request(HttpMethod.Get, "/test/status/bodiless"));
+        Assert.Equal(HttpStatusCode.Conflict, bodiless.Status);
+        Assert.Equal("HTTP 409.", bodiless.Error);
+
+        using HttpResponseMessage withBody = await server.Client.GetAsync("/test/status/with-body");
+        Assert.Equal(HttpStatusCode.Conflict, withBody.StatusCode);
+        Assert.Equal("own words", await withBody.Content.ReadAsStringAsync());
+
+        using HttpResponseMessage noContent = await server.Client.GetAsync("/test/status/no-content");
+        Assert.Equal(HttpStatusCode.NoContent, noContent.StatusCode);
+        Assert.Empty(await noContent.Content.ReadAsByteArrayAsync());
     }
 }

@@ -6,5 +6,8 @@ namespace OxiVec.Benchmarks.Server;
 /// <param name="SyncIntervalMs">The WAL's sync interval of both sides (searches: 1000).</param>
 internal sealed record Cell(bool Upsert, int Clients, int SyncIntervalMs);
 
-/// <summary>One round: every cell measured embedded then over HTTP, back to back, and wrk's search cell.</summary>
-internal sealed record Round(IReadOnlyDictionary<Cell, (CellResult Embedded, CellResult Http)> Cells, WrkResult? Wrk);
+/// <summary>
+/// One round: every cell measured embedded then over HTTP, back to back (a pair; the search cells several pairs in a
+/// row, <see cref="ServerBenchOptions.SearchPairs"/>), and wrk's search cell.
+/// </summary>
+internal sealed record Round(IReadOnlyDictionary<Cell, IReadOnlyList<(CellResult Embedded, CellResult Http)>> Cells, WrkResult? Wrk);

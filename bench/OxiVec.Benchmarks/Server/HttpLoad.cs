@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
@@ -50,6 +51,45 @@ internal sealed class HttpLoad : IDisposable
         return response.IsSuccessStatusCode
             ? answer
             : throw new HttpRequestException($"{method} {path} answered {(int)response.StatusCode}: {Encoding.UTF8.GetString(answer, 0, Math.Min(answer.Length, 500))}");
+    }
+
+    /// <summary>
+    /// Sends a query and reads its whole answer into a pooled buffer (returned before this returns): the number of
+    /// points it holds (<see cref="CountHits"/>). What the load loop sends: a client that reads every byte of every
+    /// answer and checks it, without an array per answer.
+    /// </summary>
+    /// <exception cref="HttpRequestException">The server answered other than 2xx (the message holds its answer).</exception>
+    public async ValueTask<int> QueryHitsAsync(string path, byte[] body, CancellationToken cancellationToken = default)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new ByteArrayContent(body) };
+        request.Content.Headers.ContentType = JsonContentType;
+        using HttpResponseMessage response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        if (!response.IsSuccessStatusCode || response.Content.Headers.ContentLength is not long length || length > MaxKnownLength)
+        {
+            byte[] answer = await ReadAnswerAsync(response.Content, cancellationToken).ConfigureAwait(false);
+            return response.IsSuccessStatusCode
+                ? CountHits(answer)
+                : throw new HttpRequestException($"POST {path} answered {(int)response.StatusCode}: {Encoding.UTF8.GetString(answer, 0, Math.Min(answer.Length, 500))}");
+        }
+
+        byte[] buffer = ArrayPool<byte>.Shared.Rent((int)length);
+        try
+        {
+            Stream stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+            await using (stream.ConfigureAwait(false))
+            {
+                await stream.ReadExactlyAsync(buffer.AsMemory(0, (int)length), cancellationToken).ConfigureAwait(false);
+            }
+
+            int hits = CountHits(buffer.AsSpan(0, (int)length));
+            return hits == QdrantBodies.Limit
+                ? hits
+                : throw new InvalidDataException($"a search answered {hits} hits, not {QdrantBodies.Limit}: {Encoding.UTF8.GetString(buffer, 0, Math.Min((int)length, 500))}");
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     private static async ValueTask<byte[]> ReadAnswerAsync(HttpContent content, CancellationToken cancellationToken)

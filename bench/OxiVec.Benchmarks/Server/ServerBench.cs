@@ -84,15 +84,21 @@ internal sealed partial class ServerBench(ServerBenchOptions options)
             for (int r = 0; r < options.Runs; r++)
             {
                 Say(Verb, $"round {r + 1}/{options.Runs}");
-                var results = new Dictionary<Cell, (CellResult, CellResult)>();
+                var results = new Dictionary<Cell, IReadOnlyList<(CellResult, CellResult)>>();
                 foreach (Cell cell in cells)
                 {
                     (VectorDatabase db, HttpLoad client, ServerProcess server) = cell.SyncIntervalMs == 0 ? (embedded0, http0, server0) : (embedded1000, http1000, server1000);
-                    CellResult e = await EmbeddedAsync(cell, db, workload).ConfigureAwait(false);
-                    CellResult h = await HttpAsync(cell, client, new CpuClock(server), workload).ConfigureAwait(false);
-                    Say(Verb, $"  {Describe(cell)}: embedded {e.PerSecond:N0}/s (p50 {e.P50Ms:0.000} ms, p99 {e.P99Ms:0.000} ms, CPU {e.SelfCpuUs:N0} µs/op), " +
-                        $"HTTP {h.PerSecond:N0}/s (p50 {h.P50Ms:0.000} ms, p99 {h.P99Ms:0.000} ms, CPU server {h.ServerCpuUs:N0} + client {h.SelfCpuUs:N0} µs/op, allocated server {h.ServerBytes:N0} + client {h.SelfBytes:N0} B/op): {h.PerSecond / e.PerSecond:P0}");
-                    results[cell] = (e, h);
+                    var pairs = new List<(CellResult, CellResult)>();
+                    for (int p = 0; p < (cell.Upsert ? 1 : options.SearchPairs); p++)
+                    {
+                        CellResult e = await EmbeddedAsync(cell, db, workload).ConfigureAwait(false);
+                        CellResult h = await HttpAsync(cell, client, new CpuClock(server), workload).ConfigureAwait(false);
+                        Say(Verb, $"  {Describe(cell)}: embedded {e.PerSecond:N0}/s (p50 {e.P50Ms:0.000} ms, p99 {e.P99Ms:0.000} ms, CPU {e.SelfCpuUs:N0} µs/op), " +
+                            $"HTTP {h.PerSecond:N0}/s (p50 {h.P50Ms:0.000} ms, p99 {h.P99Ms:0.000} ms, CPU server {h.ServerCpuUs:N0} + client {h.SelfCpuUs:N0} µs/op, allocated server {h.ServerBytes:N0} + client {h.SelfBytes:N0} B/op): {h.PerSecond / e.PerSecond:P0}");
+                        pairs.Add((e, h));
+                    }
+
+                    results[cell] = pairs;
                 }
 
                 WrkResult? wrkResult = null;
@@ -252,7 +258,7 @@ internal sealed partial class ServerBench(ServerBenchOptions options)
     {
         if (!cell.Upsert)
         {
-            return ClosedLoop.Threads(cell.Clients, options.WarmupSeconds, options.SearchSeconds, new CpuClock(null), (client, sequence) =>
+            return ClosedLoop.Threads(cell.Clients, options.SearchWarmupSeconds, options.SearchSeconds, new CpuClock(null), (client, sequence) =>
                 _ = db.Search(SearchCollection, w.Queries[Workload.Pick(client, sequence, w.Queries.Length)], QdrantBodies.Limit));
         }
 
@@ -265,19 +271,15 @@ internal sealed partial class ServerBench(ServerBenchOptions options)
     }
 
     private Task<CellResult> HttpAsync(Cell cell, HttpLoad http, CpuClock cpu, Workload w) =>
-        HttpAsync(cell, http, cpu, w, options.WarmupSeconds, cell.Upsert ? options.UpsertSeconds : options.SearchSeconds);
+        cell.Upsert
+            ? HttpAsync(cell, http, cpu, w, options.WarmupSeconds, options.UpsertSeconds)
+            : HttpAsync(cell, http, cpu, w, options.SearchWarmupSeconds, options.SearchSeconds);
 
     private static async Task<CellResult> HttpAsync(Cell cell, HttpLoad http, CpuClock cpu, Workload w, double warmupSeconds, double seconds) =>
         cell.Upsert
             ? await ClosedLoop.TasksAsync(cell.Clients, warmupSeconds, seconds, cpu, async (client, sequence) =>
                 _ = await http.SendAsync(HttpMethod.Put, UpsertPath, w.UpsertBodies[Workload.Pick(client, sequence, w.UpsertBodies.Length)]).ConfigureAwait(false)).ConfigureAwait(false)
             : await ClosedLoop.TasksAsync(cell.Clients, warmupSeconds, seconds, cpu, async (client, sequence) =>
-            {
-                // SendAsync has checked the status (2xx); every answer must hold the k hits asked for.
-                byte[] answer = await http.SendAsync(HttpMethod.Post, SearchPath, w.QueryBodies[Workload.Pick(client, sequence, w.QueryBodies.Length)]).ConfigureAwait(false);
-                if (HttpLoad.CountHits(answer) != QdrantBodies.Limit)
-                {
-                    throw new InvalidDataException($"a search answered {HttpLoad.CountHits(answer)} hits, not {QdrantBodies.Limit}: {System.Text.Encoding.UTF8.GetString(answer, 0, Math.Min(answer.Length, 500))}");
-                }
-            }).ConfigureAwait(false);
+                // QueryHitsAsync has checked the status (2xx) and that the answer holds the k hits asked for.
+                _ = await http.QueryHitsAsync(SearchPath, w.QueryBodies[Workload.Pick(client, sequence, w.QueryBodies.Length)]).ConfigureAwait(false)).ConfigureAwait(false);
 }

@@ -9,9 +9,12 @@ namespace OxiVec.Hosting.Qdrant;
 [JsonConverter(typeof(PointJsonConverter))]
 internal sealed record PointJson(string Id, IReadOnlyDictionary<string, MetadataValue>? Payload, float[]? Vector);
 
-/// <summary>A search hit as Qdrant returns it (<c>ScoredPoint</c>).</summary>
+/// <summary>
+/// A search hit as Qdrant returns it (<c>ScoredPoint</c>): a value, so that a search's hits are one array (one
+/// allocation per answer, not one per hit).
+/// </summary>
 [JsonConverter(typeof(ScoredPointJsonConverter))]
-internal sealed record ScoredPointJson(string Id, float Score, IReadOnlyDictionary<string, MetadataValue>? Payload, float[]? Vector);
+internal readonly record struct ScoredPointJson(string Id, float Score, IReadOnlyDictionary<string, MetadataValue>? Payload, float[]? Vector);
 
 /// <summary>A point id alone, written as Qdrant does (a number for an integer id, a string for a UUID).</summary>
 [JsonConverter(typeof(PointIdJsonConverter))]
@@ -45,7 +48,7 @@ internal sealed class ScoredPointJsonConverter : JsonConverter<ScoredPointJson>
     public override void Write(Utf8JsonWriter writer, ScoredPointJson value, JsonSerializerOptions options) => WritePoint(writer, value);
 
     /// <summary>Writes <paramref name="value"/> as Qdrant's <c>ScoredPoint</c>.</summary>
-    public static void WritePoint(Utf8JsonWriter writer, ScoredPointJson value)
+    public static void WritePoint(Utf8JsonWriter writer, in ScoredPointJson value)
     {
         writer.WriteStartObject();
         writer.WritePropertyName("id"u8);

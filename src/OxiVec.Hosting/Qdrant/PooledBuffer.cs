@@ -20,8 +20,11 @@ internal sealed class PooledBuffer : IBufferWriter<byte>, IDisposable
     /// <summary>The bytes written so far.</summary>
     public ReadOnlyMemory<byte> Memory => _array.AsMemory(0, _length);
 
-    /// <summary>Reads all of <paramref name="reader"/> (a request body: Kestrel enforces its size limit while it is read).</summary>
-    public static async Task<PooledBuffer> ReadAllAsync(PipeReader reader, long? contentLength, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads all of <paramref name="reader"/> (a request body: Kestrel enforces its size limit while it is read). A
+    /// <see cref="ValueTask{TResult}"/>: a body already received completes synchronously, with no task allocated.
+    /// </summary>
+    public static async ValueTask<PooledBuffer> ReadAllAsync(PipeReader reader, long? contentLength, CancellationToken cancellationToken)
     {
         var buffer = new PooledBuffer(contentLength is > 0 and <= 1 << 20 ? (int)contentLength.Value : 4_096);
         try

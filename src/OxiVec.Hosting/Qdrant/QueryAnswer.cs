@@ -27,7 +27,7 @@ internal sealed class QueryAnswer(List<ScoredPointJson> points, long started) : 
             writer.WriteStartObject();
             writer.WriteStartObject("result"u8);
             writer.WriteStartArray("points"u8);
-            foreach (ScoredPointJson point in points)
+            foreach (ref readonly ScoredPointJson point in System.Runtime.InteropServices.CollectionsMarshal.AsSpan(points))
             {
                 ScoredPointJsonConverter.WritePoint(writer, point);
             }

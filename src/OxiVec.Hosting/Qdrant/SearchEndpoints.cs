@@ -72,7 +72,8 @@ internal sealed class SearchEndpoints(QdrantLimits limits)
     /// binding, no endpoint filter (its boxed arguments and invocation context), no request-scoped services (the host
     /// is the application's singleton). Its failures answer as the Qdrant group's <see cref="QdrantErrorFilter"/>
     /// answers them (bad input 400, unknown collection 404, an unavailable database 503); anything else propagates to
-    /// the server's error handling, as from every other endpoint.
+    /// the server's error handling, as from every other endpoint. Once the body is in (usually at once: Kestrel has
+    /// received it whole), the query runs synchronously (<see cref="Answer"/>): no task per request but the delegate's.
     /// </summary>
     private async Task QueryAsync(HttpContext context, OxiVecDatabaseHost host)
     {
@@ -81,7 +82,10 @@ internal sealed class SearchEndpoints(QdrantLimits limits)
         try
         {
             string name = (string)context.Request.RouteValues["name"]!;
-            answer = await QueryCoreAsync(name, context.Request, host, started, context.RequestAborted).ConfigureAwait(false);
+            VectorDatabase database = host.Database;
+            CollectionInfo collection = CollectionEndpoints.Require(database, name);
+            using PooledBuffer body = await PooledBuffer.ReadAllAsync(context.Request.BodyReader, context.Request.ContentLength, context.RequestAborted).ConfigureAwait(false);
+            answer = Answer(database, collection, body, StoredVector.AsStored(context.Request), started);
         }
         catch (Exception ex) when (QdrantErrorFilter.StatusOf(ex) is int status)
         {
@@ -92,17 +96,12 @@ internal sealed class SearchEndpoints(QdrantLimits limits)
     }
 
     /// <summary>
-    /// The query itself: the body is read whole into a pooled buffer; the common shape (a vector, limit, offset,
-    /// threshold, payload and vector flags) is read straight into a pooled vector (<see cref="PlainQuery"/>), anything
-    /// else the general way (<see cref="SearchSpec.FromQuery"/>, which names every error); the answer is written by
-    /// <see cref="QueryAnswer"/>.
+    /// The query itself, its body read whole: the common shape (a vector, limit, offset, threshold, payload and vector
+    /// flags) is read straight into a pooled vector (<see cref="PlainQuery"/>), anything else the general way
+    /// (<see cref="SearchSpec.FromQuery"/>, which names every error); the answer is written by <see cref="QueryAnswer"/>.
     /// </summary>
-    private async Task<IResult> QueryCoreAsync(string name, HttpRequest request, OxiVecDatabaseHost host, long started, CancellationToken ct)
+    private QueryAnswer Answer(VectorDatabase database, CollectionInfo collection, PooledBuffer body, bool asStored, long started)
     {
-        VectorDatabase database = host.Database;
-        CollectionInfo collection = CollectionEndpoints.Require(database, name);
-        using PooledBuffer body = await PooledBuffer.ReadAllAsync(request.BodyReader, request.ContentLength, ct).ConfigureAwait(false);
-        bool asStored = StoredVector.AsStored(request);
         int dimension = collection.Options.Dimension;
         float[] vector = ArrayPool<float>.Shared.Rent(dimension);
         try

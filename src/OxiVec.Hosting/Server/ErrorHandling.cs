@@ -21,7 +21,11 @@ namespace OxiVec.Hosting.Server;
 /// </summary>
 internal static class ErrorHandling
 {
-    /// <summary>Adds the exception mapping and the envelope for bodiless errors to the pipeline.</summary>
+    /// <summary>
+    /// Adds the exception mapping and the envelope for bodiless errors to the pipeline: one middleware, which answers
+    /// what ASP.NET Core's status code pages would (an error status without a body or content type) without their
+    /// per-request cost (a feature object, and an items dictionary each request fills).
+    /// </summary>
     public static IApplicationBuilder UseQdrantErrors(this IApplicationBuilder app)
     {
         ILogger logger = app.ApplicationServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ErrorHandling).FullName!);
@@ -48,22 +52,31 @@ internal static class ErrorHandling
                 }
 
                 await QdrantResponse.WriteErrorAsync(context, status, message).ConfigureAwait(false);
+                return;
+            }
+
+            if (IsBodilessError(context.Response))
+            {
+                await QdrantResponse.WriteErrorAsync(context, context.Response.StatusCode, BodilessMessage(context)).ConfigureAwait(false);
             }
         });
-        app.UseStatusCodePages(async statusContext =>
-        {
-            HttpContext context = statusContext.HttpContext;
-            int status = context.Response.StatusCode;
-            string message = status switch
-            {
-                StatusCodes.Status404NotFound => $"Not found: {context.Request.Method} {context.Request.Path} is not an endpoint of this server (docs/server.md lists the API).",
-                StatusCodes.Status405MethodNotAllowed => $"Method not allowed: {context.Request.Path} does not take {context.Request.Method}.",
-                StatusCodes.Status413PayloadTooLarge => BodyTooLarge(Options(context)),
-                _ => $"HTTP {status}.",
-            };
-            await QdrantResponse.WriteErrorAsync(context, status, message).ConfigureAwait(false);
-        });
         return app;
+    }
+
+    /// <summary>An error status answered without a body so far (an unknown path, a wrong method...): the envelope is due.</summary>
+    private static bool IsBodilessError(HttpResponse response) =>
+        !response.HasStarted && response.StatusCode is >= 400 and < 600 && response.ContentLength is null && string.IsNullOrEmpty(response.ContentType);
+
+    private static string BodilessMessage(HttpContext context)
+    {
+        int status = context.Response.StatusCode;
+        return status switch
+        {
+            StatusCodes.Status404NotFound => $"Not found: {context.Request.Method} {context.Request.Path} is not an endpoint of this server (docs/server.md lists the API).",
+            StatusCodes.Status405MethodNotAllowed => $"Method not allowed: {context.Request.Path} does not take {context.Request.Method}.",
+            StatusCodes.Status413PayloadTooLarge => BodyTooLarge(Options(context)),
+            _ => $"HTTP {status}.",
+        };
     }
 
     /// <summary>The status and message an exception answers with (no message: the client has gone).</summary>
