@@ -19,8 +19,10 @@ internal sealed class ChecksumWriteStream(Stream inner) : Stream, IBufferWriter<
     private int _buffered;
     private long _handedOn; // bytes passed to inner
     private long _lastWriteBack;
+    private uint _handedOnCrc; // of the bytes handed on: the gathered ones are checksummed once, when handed on
 
-    public uint Crc { get; private set; }
+    /// <summary>The CRC-32C of every byte written (handed on or gathered).</summary>
+    public uint Crc => WalFormat.Crc32C(_handedOnCrc, Buffer().AsSpan(0, _buffered));
 
     /// <summary>
     /// Called after every <see cref="WriteBackBytes"/> bytes handed to the inner stream or more, with the range handed
@@ -53,7 +55,6 @@ internal sealed class ChecksumWriteStream(Stream inner) : Stream, IBufferWriter<
         byte[] gathered = Buffer();
         if (_buffered == 0 && buffer.Length >= gathered.Length)
         {
-            Crc = WalFormat.Crc32C(Crc, buffer);
             HandOn(buffer);
             return;
         }
@@ -102,7 +103,6 @@ internal sealed class ChecksumWriteStream(Stream inner) : Stream, IBufferWriter<
         byte[] gathered = Buffer();
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(count, gathered.Length - _buffered);
-        Crc = WalFormat.Crc32C(Crc, gathered.AsSpan(_buffered, count));
         _buffered += count;
         if (_buffered == gathered.Length)
         {
@@ -152,6 +152,7 @@ internal sealed class ChecksumWriteStream(Stream inner) : Stream, IBufferWriter<
 
     private void HandOn(ReadOnlySpan<byte> bytes)
     {
+        _handedOnCrc = WalFormat.Crc32C(_handedOnCrc, bytes);
         inner.Write(bytes);
         _handedOn += bytes.Length;
         if (WriteBack is not null && _handedOn - _lastWriteBack >= WriteBackBytes)
