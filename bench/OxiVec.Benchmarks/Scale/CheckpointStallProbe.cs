@@ -151,7 +151,14 @@ internal sealed record StallRound(CheckpointInfo? Info, double CheckpointWallMs,
 /// <param name="Gen2">Collections of generation 2 (blocking or background).</param>
 /// <param name="MaxDirtyMb">The page cache's largest Dirty + Writeback (MB, /proc/meminfo, sampled every 20 ms), from the checkpoint's start to its end.</param>
 /// <param name="AllocatedMb">Bytes allocated by the process during the call (MB).</param>
-internal sealed record WindowCounters(double GcPauseMs, int Gen0, int Gen1, int Gen2, double MaxDirtyMb, double AllocatedMb);
+internal sealed record WindowCounters(double GcPauseMs, int Gen0, int Gen1, int Gen2, double MaxDirtyMb, double AllocatedMb)
+{
+    /// <summary>Bytes (MB) allocated by the thread that ran the checkpoint (<see cref="GC.GetAllocatedBytesForCurrentThread"/> around the call): the checkpoint's own share of <see cref="AllocatedMb"/>.</summary>
+    public double CheckpointThreadMb { get; init; }
+
+    /// <summary>Bytes the writer thread allocated per insert over the round (its id string included): what drives its gen0 collections.</summary>
+    public double WriterBytesPerInsert { get; init; }
+}
 
 /// <summary>
 /// Runs one writer thread inserting single-record commits into a collection while the calling thread takes a
@@ -179,11 +186,13 @@ internal static class CheckpointStallProbe
         var samples = new List<InsertSample>(1 << 18);
         int stop = 0;
         Exception? writerError = null;
+        long writerAllocated = 0, writerInserts = 0;
         var writer = new Thread(() =>
         {
+            long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
+            long i = 0;
             try
             {
-                long i = 0;
                 long origin = Stopwatch.GetTimestamp();
                 double ticksPerInsert = Stopwatch.Frequency / (double)MaxInsertsPerSecond;
                 while (Volatile.Read(ref stop) == 0)
@@ -208,6 +217,9 @@ internal static class CheckpointStallProbe
                     samples.Add(new InsertSample(t0, t1, (p1 - p0).Ticks, generation, u1 - u0));
                     i++;
                 }
+
+                writerAllocated = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
+                writerInserts = i;
             }
 #pragma warning disable CA1031 // Reported after the join.
             catch (Exception ex)
@@ -229,6 +241,7 @@ internal static class CheckpointStallProbe
         int c0Gen0 = GC.CollectionCount(0), c0Gen1 = GC.CollectionCount(1), c0Gen2 = GC.CollectionCount(2);
         TimeSpan pause0 = GC.GetTotalPauseDuration();
         long allocated0 = GC.GetTotalAllocatedBytes();
+        long ownAllocated0 = GC.GetAllocatedBytesForCurrentThread();
         (long Copies, long Bytes) cow0 = db.IndexCopyOnWrite(collection);
         long c0 = Stopwatch.GetTimestamp();
         try
@@ -245,6 +258,7 @@ internal static class CheckpointStallProbe
         double pauseMs = (GC.GetTotalPauseDuration() - pause0).TotalMilliseconds;
         int gen2 = GC.CollectionCount(2) - c0Gen2, gen1 = GC.CollectionCount(1) - c0Gen1 - gen2, gen0 = GC.CollectionCount(0) - c0Gen0 - gen1 - gen2;
         double allocatedMb = (GC.GetTotalAllocatedBytes() - allocated0) / 1e6;
+        double checkpointThreadMb = (GC.GetAllocatedBytesForCurrentThread() - ownAllocated0) / 1e6;
         double maxDirty = dirty.Stop();
         Thread.Sleep(TimeSpan.FromSeconds(afterSeconds));
         Volatile.Write(ref stop, 1);
@@ -268,7 +282,11 @@ internal static class CheckpointStallProbe
             Samples = [.. samples],
             CheckpointStart = c0,
             CheckpointEnd = c1,
-            Window = new WindowCounters(pauseMs, gen0, gen1, gen2, maxDirty, allocatedMb),
+            Window = new WindowCounters(pauseMs, gen0, gen1, gen2, maxDirty, allocatedMb)
+            {
+                CheckpointThreadMb = checkpointThreadMb,
+                WriterBytesPerInsert = writerInserts == 0 ? 0 : writerAllocated / (double)writerInserts,
+            },
             WalEvents = walEvents.Take(),
             WriterThreadId = writerThreadId,
             CopyOnWrite = (cow1.Copies - cow0.Copies, cow1.Bytes - cow0.Bytes),

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using OxiVec.Wal;
@@ -6,14 +7,14 @@ namespace OxiVec.Indexing;
 
 /// <summary>
 /// Writes an index snapshot (see <see cref="VectorIndexSnapshot"/>): the header, then length-prefixed sections,
-/// then the CRC-32C of every byte before it. Small fields go through a 64 KiB buffer; large spans (vector runs)
+/// then the CRC-32C of every byte before it. Small fields go through a pooled 64 KiB buffer; large spans (vector runs)
 /// are written to the stream directly. Checks that every section gets exactly the length it declared.
 /// </summary>
 internal sealed class SnapshotWriter
 {
     private const int BufferSize = 64 * 1024;
     private readonly Stream _stream;
-    private readonly byte[] _buffer = new byte[BufferSize];
+    private byte[]? _buffer = ArrayPool<byte>.Shared.Rent(BufferSize); // returned by Finish (dropped to the GC on a failure)
     private int _buffered;
     private uint _crc;
     private long _position;
@@ -69,7 +70,7 @@ internal sealed class SnapshotWriter
             FlushBuffer();
         }
 
-        _buffer[_buffered++] = value;
+        Buffer[_buffered++] = value;
         _position++;
     }
 
@@ -114,7 +115,7 @@ internal sealed class SnapshotWriter
     {
         if (bytes.Length <= BufferSize - _buffered)
         {
-            bytes.CopyTo(_buffer.AsSpan(_buffered));
+            bytes.CopyTo(Buffer.AsSpan(_buffered));
             _buffered += bytes.Length;
         }
         else
@@ -122,7 +123,7 @@ internal sealed class SnapshotWriter
             FlushBuffer();
             if (bytes.Length <= BufferSize / 2)
             {
-                bytes.CopyTo(_buffer);
+                bytes.CopyTo(Buffer);
                 _buffered = bytes.Length;
             }
             else
@@ -148,7 +149,11 @@ internal sealed class SnapshotWriter
         BinaryPrimitives.WriteUInt32LittleEndian(trailer, _crc);
         _stream.Write(trailer);
         _position += trailer.Length;
+        ArrayPool<byte>.Shared.Return(Buffer);
+        _buffer = null;
     }
+
+    private byte[] Buffer => _buffer ?? throw new InvalidOperationException("The snapshot was finished; nothing more can be written to it.");
 
     private void FlushBuffer()
     {
@@ -157,7 +162,7 @@ internal sealed class SnapshotWriter
             return;
         }
 
-        ReadOnlySpan<byte> pending = _buffer.AsSpan(0, _buffered);
+        ReadOnlySpan<byte> pending = Buffer.AsSpan(0, _buffered);
         _crc = WalFormat.Crc32C(_crc, pending);
         _stream.Write(pending);
         _buffered = 0;

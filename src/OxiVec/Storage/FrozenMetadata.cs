@@ -26,6 +26,21 @@ internal sealed class FrozenMetadata : ReadOnlyDictionary<string, MetadataValue>
         _ => Copy(metadata),
     };
 
+    /// <summary>
+    /// Copies the fields into <paramref name="destination"/> (at least <see cref="ReadOnlyDictionary{TKey, TValue}.Count"/>
+    /// long) and returns how many, allocating nothing (an enumeration through the interface would box an enumerator).
+    /// </summary>
+    public int CopyFieldsTo(Span<KeyValuePair<string, MetadataValue>> destination)
+    {
+        int n = 0;
+        foreach (KeyValuePair<string, MetadataValue> field in (Dictionary<string, MetadataValue>)Dictionary)
+        {
+            destination[n++] = field;
+        }
+
+        return n;
+    }
+
     private static FrozenMetadata Copy(IReadOnlyDictionary<string, MetadataValue> metadata)
     {
         var fields = new Dictionary<string, MetadataValue>(metadata, StringComparer.Ordinal);

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Text;
 
@@ -24,44 +25,100 @@ internal static class MetadataCodec
             return [];
         }
 
-        if (metadata.Count > MaxFields)
+        var buffer = new ArrayBufferWriter<byte>(64);
+        Encode(metadata, buffer);
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>
+    /// Appends the encoded form of <paramref name="metadata"/> to <paramref name="destination"/> (nothing for null or
+    /// empty). Allocates nothing for a <see cref="FrozenMetadata"/> without nested objects: a checkpoint encodes every
+    /// record's metadata this way.
+    /// </summary>
+    /// <exception cref="ArgumentException">Too many fields, a string too long or not valid Unicode, or a value without a kind.</exception>
+    public static void Encode(IReadOnlyDictionary<string, MetadataValue>? metadata, IBufferWriter<byte> destination)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        if (metadata is null || metadata.Count == 0)
         {
-            throw new ArgumentException($"metadata has {metadata.Count} fields; at most {MaxFields} are allowed.", nameof(metadata));
+            return;
         }
 
-        using var stream = new MemoryStream();
-        Span<byte> scratch = stackalloc byte[8];
-        BinaryPrimitives.WriteUInt16LittleEndian(scratch, (ushort)metadata.Count);
-        stream.Write(scratch[..2]);
-        foreach (KeyValuePair<string, MetadataValue> field in metadata.OrderBy(f => f.Key, StringComparer.Ordinal))
+        int count = metadata.Count;
+        if (count > MaxFields)
         {
-            WriteString(stream, field.Key, "metadata field name");
-            WriteValue(stream, field.Value, $"metadata field '{field.Key}'");
+            throw new ArgumentException($"metadata has {count} fields; at most {MaxFields} are allowed.", nameof(metadata));
         }
 
-        return stream.ToArray();
+        KeyValuePair<string, MetadataValue>[] fields = ArrayPool<KeyValuePair<string, MetadataValue>>.Shared.Rent(count);
+        try
+        {
+            int n = metadata is FrozenMetadata frozen ? frozen.CopyFieldsTo(fields.AsSpan(0, count)) : CopyFields(metadata, fields);
+            Span<KeyValuePair<string, MetadataValue>> sorted = fields.AsSpan(0, n);
+            sorted.Sort(static (a, b) => string.CompareOrdinal(a.Key, b.Key));
+            WriteUInt16(destination, (ushort)n);
+            foreach (KeyValuePair<string, MetadataValue> field in sorted)
+            {
+                WriteString(destination, field.Key, new Subject(null, Name: true));
+                WriteValue(destination, field.Value, new Subject(field.Key, Name: false));
+            }
+        }
+        finally
+        {
+            fields.AsSpan(0, count).Clear(); // the pool keeps no reference to the caller's strings and values
+            ArrayPool<KeyValuePair<string, MetadataValue>>.Shared.Return(fields);
+        }
+    }
+
+    /// <summary>What an encoding error names: a top-level field's name, a field's value, or a nested object's field name.</summary>
+    private readonly record struct Subject(string? Field, bool Name)
+    {
+        public override string ToString() => (Field, Name) switch
+        {
+            (null, _) => "metadata field name",
+            (_, false) => $"metadata field '{Field}'",
+            _ => $"metadata field '{Field}' field name",
+        };
+    }
+
+    private static int CopyFields(IReadOnlyDictionary<string, MetadataValue> metadata, KeyValuePair<string, MetadataValue>[] fields)
+    {
+        int n = 0;
+        foreach (KeyValuePair<string, MetadataValue> field in metadata)
+        {
+            if (n == fields.Length)
+            {
+                throw new InvalidOperationException("The metadata dictionary grew while it was encoded.");
+            }
+
+            fields[n++] = field;
+        }
+
+        return n;
     }
 
     /// <summary>Writes u8 kind then the value; lists and objects recurse (their depth is bounded by <see cref="MetadataValue.MaxNesting"/>).</summary>
-    private static void WriteValue(Stream stream, MetadataValue value, string what)
+    private static void WriteValue(IBufferWriter<byte> destination, MetadataValue value, Subject what)
     {
-        Span<byte> scratch = stackalloc byte[8];
-        stream.WriteByte((byte)value.Kind);
+        Span<byte> span = destination.GetSpan(9);
+        span[0] = (byte)value.Kind;
         switch (value.Kind)
         {
             case MetadataKind.String:
-                WriteString(stream, value.AsString, what);
+                destination.Advance(1);
+                WriteString(destination, value.AsString, what);
                 break;
             case MetadataKind.Long:
-                BinaryPrimitives.WriteInt64LittleEndian(scratch, value.AsLong);
-                stream.Write(scratch);
+                BinaryPrimitives.WriteInt64LittleEndian(span[1..], value.AsLong);
+                destination.Advance(9);
                 break;
             case MetadataKind.Double:
-                BinaryPrimitives.WriteDoubleLittleEndian(scratch, value.AsDouble);
-                stream.Write(scratch);
+                BinaryPrimitives.WriteDoubleLittleEndian(span[1..], value.AsDouble);
+                destination.Advance(9);
                 break;
             case MetadataKind.Bool:
-                stream.WriteByte(value.AsBool ? (byte)1 : (byte)0);
+                span[1] = value.AsBool ? (byte)1 : (byte)0;
+                destination.Advance(2);
                 break;
             case MetadataKind.StringList:
                 IReadOnlyList<string> list = value.AsStringList;
@@ -70,34 +127,35 @@ internal static class MetadataCodec
                     throw new ArgumentException($"{what} has {list.Count} strings; at most {ushort.MaxValue}.");
                 }
 
-                BinaryPrimitives.WriteUInt16LittleEndian(scratch, (ushort)list.Count);
-                stream.Write(scratch[..2]);
-                foreach (string item in list)
+                BinaryPrimitives.WriteUInt16LittleEndian(span[1..], (ushort)list.Count);
+                destination.Advance(3);
+                for (int i = 0; i < list.Count; i++)
                 {
-                    WriteString(stream, item, what);
+                    WriteString(destination, list[i], what);
                 }
 
                 break;
             case MetadataKind.Null:
+                destination.Advance(1);
                 break;
             case MetadataKind.List:
                 IReadOnlyList<MetadataValue> items = value.AsList;
-                BinaryPrimitives.WriteUInt32LittleEndian(scratch, (uint)items.Count);
-                stream.Write(scratch[..4]);
+                BinaryPrimitives.WriteUInt32LittleEndian(span[1..], (uint)items.Count);
+                destination.Advance(5);
                 for (int i = 0; i < items.Count; i++)
                 {
-                    WriteValue(stream, items[i], what);
+                    WriteValue(destination, items[i], what);
                 }
 
                 break;
             case MetadataKind.Object:
                 IReadOnlyList<KeyValuePair<string, MetadataValue>> fields = value.AsObject;
-                BinaryPrimitives.WriteUInt32LittleEndian(scratch, (uint)fields.Count);
-                stream.Write(scratch[..4]);
-                foreach (KeyValuePair<string, MetadataValue> field in fields)
+                BinaryPrimitives.WriteUInt32LittleEndian(span[1..], (uint)fields.Count);
+                destination.Advance(5);
+                for (int i = 0; i < fields.Count; i++)
                 {
-                    WriteString(stream, field.Key, $"{what} field name");
-                    WriteValue(stream, field.Value, what);
+                    WriteString(destination, fields[i].Key, what with { Name = true });
+                    WriteValue(destination, fields[i].Value, what);
                 }
 
                 break;
@@ -217,27 +275,32 @@ internal static class MetadataCodec
         return MetadataValue.From(items);
     }
 
-    private static void WriteString(Stream stream, string value, string what)
+    private static void WriteString(IBufferWriter<byte> destination, string value, Subject what)
     {
-        byte[] bytes;
+        int length;
         try
         {
-            bytes = StrictUtf8.GetBytes(value);
+            length = StrictUtf8.GetByteCount(value);
         }
         catch (EncoderFallbackException ex)
         {
             throw new ArgumentException($"{what} is not valid Unicode.", ex);
         }
 
-        if (bytes.Length > ushort.MaxValue)
+        if (length > ushort.MaxValue)
         {
-            throw new ArgumentException($"{what} is {bytes.Length} UTF-8 bytes; at most {ushort.MaxValue} are allowed.");
+            throw new ArgumentException($"{what} is {length} UTF-8 bytes; at most {ushort.MaxValue} are allowed.");
         }
 
-        Span<byte> length = stackalloc byte[2];
-        BinaryPrimitives.WriteUInt16LittleEndian(length, (ushort)bytes.Length);
-        stream.Write(length);
-        stream.Write(bytes);
+        Span<byte> span = destination.GetSpan(2 + length);
+        BinaryPrimitives.WriteUInt16LittleEndian(span, (ushort)length);
+        destination.Advance(2 + StrictUtf8.GetBytes(value, span[2..]));
+    }
+
+    private static void WriteUInt16(IBufferWriter<byte> destination, ushort value)
+    {
+        BinaryPrimitives.WriteUInt16LittleEndian(destination.GetSpan(2), value);
+        destination.Advance(2);
     }
 
     private static int ReadUInt16(ReadOnlySpan<byte> data, ref int position) =>

@@ -22,6 +22,7 @@ public sealed class CheckpointWriteBackTests
             stream.Write(chunk, 0, random.Next(1, i % 10 == 0 ? chunk.Length : 100));
         }
 
+        stream.Flush();
         Assert.NotEmpty(windows);
         long expectedFrom = 0;
         foreach ((long from, long to) in windows)
@@ -33,6 +34,56 @@ public sealed class CheckpointWriteBackTests
 
         Assert.InRange(stream.Written - expectedFrom, 0, Window - 1);
         Assert.Equal(stream.Written, sink.Length);
+    }
+
+    [Fact]
+    public void ChecksumWriteStream_SmallLargeAndInPlaceWrites_ReachTheFileInOrder_InPiecesOfAtMostItsBuffer_WithTheirCrc()
+    {
+        var sink = new PieceRecorder();
+        var expected = new MemoryStream();
+        var random = new Random(9);
+        using (var stream = new ChecksumWriteStream(sink))
+        {
+            for (int i = 0; i < 300; i++)
+            {
+                byte[] bytes = new byte[i % 50 == 0 ? ChecksumWriteStream.BufferSize + random.Next(100_000) : random.Next(1, 3_000)];
+                random.NextBytes(bytes);
+                expected.Write(bytes);
+                if (i % 3 == 0 && bytes.Length <= ChecksumWriteStream.BufferSize)
+                {
+                    bytes.CopyTo(stream.GetSpan(bytes.Length));
+                    stream.Advance(bytes.Length);
+                }
+                else
+                {
+                    stream.Write(bytes);
+                }
+            }
+
+            Assert.True(sink.Length < expected.Length, "the last small writes are still gathered");
+            stream.Flush();
+            Assert.Equal(expected.Length, stream.Written);
+            Assert.Equal(OxiVec.Wal.WalFormat.Crc32C(0, expected.ToArray()), stream.Crc);
+        }
+
+        Assert.Equal(expected.ToArray(), sink.ToArray());
+        Assert.InRange(sink.Writes, 1, 100); // 300 writes, most of them small, reach the file in far fewer pieces
+        var disposed = new ChecksumWriteStream(new MemoryStream());
+        disposed.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => disposed.Write([1]));
+    }
+
+    /// <summary>A memory stream that counts the writes it receives.</summary>
+    private sealed class PieceRecorder : MemoryStream
+    {
+        public int Writes { get; private set; }
+
+        // MemoryStream hands a span written to a subclass on to this overload.
+        public override void Write(byte[] buffer, int offset, int count)
+        {
+            Writes++;
+            base.Write(buffer, offset, count);
+        }
     }
 
     [Fact]

@@ -241,7 +241,9 @@ internal static class CheckpointFiles
     {
         long length = VerifyChecksum(storage, path);
         using Stream file = storage.OpenRead(path);
-        var s = new ChecksumReadStream(file, path, length);
+        // The decoders read field by field; a MANIFEST (read back by every checkpoint) gets a buffer of its own size.
+        using var buffered = new BufferedStream(file, (int)Math.Clamp(length, 4096, 1 << 20));
+        var s = new ChecksumReadStream(buffered, path, length);
         try
         {
             return decode(s);
@@ -318,8 +320,9 @@ internal static class CheckpointFiles
         {
             // Written back as it goes, as PostgreSQL's checkpoint_flush_after does: a file of hundreds of megabytes left
             // dirty until its final fsync would make the WAL's own fsyncs (commits) queue behind all of it at once.
-            var crc = new ChecksumWriteStream(file) { WriteBack = (from, to) => storage.WriteBack(file, from, to), WriteBackBytes = WriteBackBytes };
+            using var crc = new ChecksumWriteStream(file) { WriteBack = (from, to) => storage.WriteBack(file, from, to), WriteBackBytes = WriteBackBytes };
             body(crc);
+            crc.Flush(); // every byte reaches the file before its trailer
             Span<byte> trailer = stackalloc byte[4];
             BinaryPrimitives.WriteUInt32LittleEndian(trailer, crc.Crc);
             file.Write(trailer);
@@ -398,44 +401,43 @@ internal static class CheckpointFiles
 
     private sealed record Manifest(ushort Version, long Sequence, long CoveredLsn, DateTimeOffset Created, List<(string Name, CollectionOptions Options, int Count)> Collections);
 
-    /// <summary>Streams the capture's records, one at a time, through a small reused buffer.</summary>
+    /// <summary>
+    /// Streams the capture's records, one at a time, each encoded in place into the stream's pooled buffer: nothing is
+    /// allocated per record (a record's metadata is encoded into one scratch buffer reused for every record).
+    /// </summary>
     /// <exception cref="InvalidOperationException">The capture yielded another number of records than it counted (a bug: the checkpoint fails).</exception>
-    private static void WriteRecords(Stream s, CollectionCapture capture)
+    private static void WriteRecords(ChecksumWriteStream s, CollectionCapture capture)
     {
-        Span<byte> head = stackalloc byte[16];
+        Span<byte> head = s.GetSpan(24);
         BinaryPrimitives.WriteUInt64LittleEndian(head, RecordsMagic);
         BinaryPrimitives.WriteUInt16LittleEndian(head[8..], Version);
+        BinaryPrimitives.WriteUInt16LittleEndian(head[10..], 0);
         BinaryPrimitives.WriteInt32LittleEndian(head[12..], capture.RecordCount);
-        s.Write(head);
-        WriteInt32(s, capture.HighWater);
-        WriteInt32(s, capture.FreeSlots.Count);
+        BinaryPrimitives.WriteInt32LittleEndian(head[16..], capture.HighWater);
+        BinaryPrimitives.WriteInt32LittleEndian(head[20..], capture.FreeSlots.Count);
+        s.Advance(24);
         foreach (int slot in capture.FreeSlots)
         {
             WriteInt32(s, slot);
         }
 
-        var buffer = new ArrayBufferWriter<byte>(64 << 10);
+        var metadata = new ArrayBufferWriter<byte>(256);
         int written = 0;
         foreach (CapturedRecord record in capture.Records())
         {
-            WriteInt32(buffer, record.Slot);
-            int idBytes = Encoding.UTF8.GetByteCount(record.Id);
-            BinaryPrimitives.WriteUInt16LittleEndian(buffer.GetSpan(2), (ushort)idBytes);
-            buffer.Advance(2);
-            buffer.Advance(Encoding.UTF8.GetBytes(record.Id, buffer.GetSpan(idBytes)));
-            buffer.Write(MemoryMarshal.AsBytes(record.Vector.Span));
-            byte[] metadata = MetadataCodec.Encode(record.Metadata);
-            WriteInt32(buffer, metadata.Length);
-            buffer.Write(metadata);
+            int idBytes = Encoding.UTF8.GetByteCount(record.Id); // at most ushort.MaxValue: ids are validated on the way in
+            Span<byte> recordHead = s.GetSpan(6 + idBytes);
+            BinaryPrimitives.WriteInt32LittleEndian(recordHead, record.Slot);
+            BinaryPrimitives.WriteUInt16LittleEndian(recordHead[4..], (ushort)idBytes);
+            s.Advance(6 + Encoding.UTF8.GetBytes(record.Id, recordHead[6..]));
+            s.Write(MemoryMarshal.AsBytes(record.Vector.Span));
+            metadata.ResetWrittenCount();
+            MetadataCodec.Encode(record.Metadata, metadata);
+            WriteInt32(s, metadata.WrittenCount);
+            s.Write(metadata.WrittenSpan);
             written++;
-            if (buffer.WrittenCount >= 32 << 10)
-            {
-                s.Write(buffer.WrittenSpan);
-                buffer.ResetWrittenCount();
-            }
         }
 
-        s.Write(buffer.WrittenSpan);
         if (written != capture.RecordCount)
         {
             throw new InvalidOperationException(
@@ -443,10 +445,10 @@ internal static class CheckpointFiles
         }
     }
 
-    private static void WriteInt32(ArrayBufferWriter<byte> buffer, int value)
+    private static void WriteInt32(ChecksumWriteStream s, int value)
     {
-        BinaryPrimitives.WriteInt32LittleEndian(buffer.GetSpan(4), value);
-        buffer.Advance(4);
+        BinaryPrimitives.WriteInt32LittleEndian(s.GetSpan(4), value);
+        s.Advance(4);
     }
 
     private static CollectionImage ReadRecords(ChecksumReadStream s, int dimension, int expected, CancellationToken cancellationToken)

@@ -1,24 +1,40 @@
+using System.Buffers;
 using OxiVec.Wal;
 
 namespace OxiVec.Storage.Checkpoints;
 
-/// <summary>A write-only stream that passes bytes through and keeps the CRC-32C of everything written.</summary>
-internal sealed class ChecksumWriteStream(Stream inner) : Stream
+/// <summary>
+/// A write-only stream that keeps the CRC-32C of everything written and hands the bytes to <c>inner</c> in pieces of
+/// <see cref="BufferSize"/> (a pooled buffer: a checkpoint's steady state allocates nothing for it, and what it
+/// keeps through the checkpoint is never copied by a collection). Small writes are gathered; a write of a buffer or
+/// more, with nothing gathered, goes to <c>inner</c> directly. Call <see cref="Flush"/> before using <c>inner</c>
+/// directly; dispose it to return the buffer (it does not dispose <c>inner</c>).
+/// </summary>
+internal sealed class ChecksumWriteStream(Stream inner) : Stream, IBufferWriter<byte>
 {
-    private long _lastWriteBack;
+    /// <summary>The size of a piece handed to the inner stream (a pooled array on the large object heap: never moved).</summary>
+    public const int BufferSize = 256 << 10;
 
-    public uint Crc { get; private set; }
+    private byte[]? _buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
+    private int _buffered;
+    private long _handedOn; // bytes passed to inner
+    private long _lastWriteBack;
+    private uint _handedOnCrc; // of the bytes handed on: the gathered ones are checksummed once, when handed on
+
+    /// <summary>The CRC-32C of every byte written (handed on or gathered).</summary>
+    public uint Crc => WalFormat.Crc32C(_handedOnCrc, Buffer().AsSpan(0, _buffered));
 
     /// <summary>
-    /// Called after every <see cref="WriteBackBytes"/> bytes written or more, with the range written since the last
-    /// call, <c>(from, to)</c> (the checkpoint writes it back to the disk there), or never when null.
+    /// Called after every <see cref="WriteBackBytes"/> bytes handed to the inner stream or more, with the range handed
+    /// on since the last call, <c>(from, to)</c> (the checkpoint writes it back to the disk there), or never when null.
     /// </summary>
     public Action<long, long>? WriteBack { get; init; }
 
     /// <summary>How many bytes between calls of <see cref="WriteBack"/>.</summary>
     public long WriteBackBytes { get; init; } = long.MaxValue;
 
-    public long Written { get; private set; }
+    /// <summary>Bytes written (handed on or gathered).</summary>
+    public long Written => _handedOn + _buffered;
 
     public override bool CanRead => false;
 
@@ -36,14 +52,19 @@ internal sealed class ChecksumWriteStream(Stream inner) : Stream
 
     public override void Write(ReadOnlySpan<byte> buffer)
     {
-        Crc = WalFormat.Crc32C(Crc, buffer);
-        Written += buffer.Length;
-        inner.Write(buffer);
-        if (WriteBack is not null && Written - _lastWriteBack >= WriteBackBytes)
+        byte[] gathered = Buffer();
+        if (_buffered == 0 && buffer.Length >= gathered.Length)
         {
-            long from = _lastWriteBack;
-            _lastWriteBack = Written;
-            WriteBack(from, Written);
+            HandOn(buffer);
+            return;
+        }
+
+        while (!buffer.IsEmpty)
+        {
+            int n = Math.Min(buffer.Length, gathered.Length - _buffered);
+            buffer[..n].CopyTo(gathered.AsSpan(_buffered));
+            Advance(n);
+            buffer = buffer[n..];
         }
     }
 
@@ -51,13 +72,96 @@ internal sealed class ChecksumWriteStream(Stream inner) : Stream
 
     public override void WriteByte(byte value) => Write([value]);
 
-    public override void Flush() => inner.Flush();
+    /// <summary>
+    /// Room for at least <paramref name="sizeHint"/> bytes (1 when 0) in the gathering buffer, valid until the next
+    /// call; <see cref="Advance"/> then takes what was written into it.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="sizeHint"/> exceeds <see cref="BufferSize"/>.</exception>
+    public Span<byte> GetSpan(int sizeHint = 0)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(sizeHint);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(sizeHint, BufferSize);
+        byte[] gathered = Buffer();
+        if (gathered.Length - _buffered < Math.Max(1, sizeHint))
+        {
+            FlushBuffer();
+        }
+
+        return gathered.AsSpan(_buffered);
+    }
+
+    /// <inheritdoc cref="GetSpan"/>
+    public Memory<byte> GetMemory(int sizeHint = 0)
+    {
+        _ = GetSpan(sizeHint);
+        return Buffer().AsMemory(_buffered);
+    }
+
+    /// <summary>Takes <paramref name="count"/> bytes written into the span <see cref="GetSpan"/> returned.</summary>
+    public void Advance(int count)
+    {
+        byte[] gathered = Buffer();
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(count, gathered.Length - _buffered);
+        _buffered += count;
+        if (_buffered == gathered.Length)
+        {
+            FlushBuffer();
+        }
+    }
+
+    /// <summary>Hands everything gathered to the inner stream and flushes it.</summary>
+    public override void Flush()
+    {
+        FlushBuffer();
+        inner.Flush();
+    }
 
     public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
 
     public override void SetLength(long value) => throw new NotSupportedException();
+
+    /// <summary>Returns the buffer to the pool; bytes still gathered are dropped (a failed write's; call <see cref="Flush"/> first).</summary>
+    protected override void Dispose(bool disposing)
+    {
+        byte[]? buffer = _buffer;
+        _buffer = null;
+        if (buffer is not null)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+
+        base.Dispose(disposing);
+    }
+
+    private byte[] Buffer() => _buffer ?? throw new ObjectDisposedException(nameof(ChecksumWriteStream));
+
+    private void FlushBuffer()
+    {
+        if (_buffered == 0)
+        {
+            return;
+        }
+
+        int n = _buffered;
+        _buffered = 0; // a failed write leaves nothing to hand on twice
+        HandOn(Buffer().AsSpan(0, n));
+    }
+
+    private void HandOn(ReadOnlySpan<byte> bytes)
+    {
+        _handedOnCrc = WalFormat.Crc32C(_handedOnCrc, bytes);
+        inner.Write(bytes);
+        _handedOn += bytes.Length;
+        if (WriteBack is not null && _handedOn - _lastWriteBack >= WriteBackBytes)
+        {
+            long from = _lastWriteBack;
+            _lastWriteBack = _handedOn;
+            WriteBack(from, _handedOn);
+        }
+    }
 }
 
 /// <summary>A read-only stream that keeps the CRC-32C of everything read and fails cleanly at a premature end.</summary>

@@ -26,7 +26,8 @@ internal sealed class FileSystemCheckpointStorage : ICheckpointStorage
 
     public bool FileExists(string path) => File.Exists(path);
 
-    public Stream CreateFile(string path) => new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20);
+    /// <summary>Unbuffered: the checkpoint hands it pieces of a pooled buffer (<see cref="ChecksumWriteStream"/>), so a stream's own 1 MiB buffer would only be a copy, and an allocation on the large object heap per file.</summary>
+    public Stream CreateFile(string path) => new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0);
 
     public void SyncFile(Stream file) => ((FileStream)file).Flush(flushToDisk: true);
 
@@ -38,7 +39,7 @@ internal sealed class FileSystemCheckpointStorage : ICheckpointStorage
     public void WriteBack(Stream file, long from, long to)
     {
         var stream = (FileStream)file;
-        stream.Flush(); // the buffered bytes reach the kernel: the window is all in the page cache
+        stream.Flush(); // any buffered bytes reach the kernel: the window is all in the page cache
         if (!PageCacheWriteBack.WriteWindow(stream.SafeFileHandle, from, to) && from / FallbackSyncBytes != to / FallbackSyncBytes)
         {
             stream.Flush(flushToDisk: true);
@@ -48,5 +49,6 @@ internal sealed class FileSystemCheckpointStorage : ICheckpointStorage
     /// <summary>Without <c>sync_file_range</c>, how many bytes between the fsyncs that write a checkpoint file back as it streams.</summary>
     public const long FallbackSyncBytes = 16 << 20;
 
-    public Stream OpenRead(string path) => new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
+    /// <summary>Unbuffered: the read-back check reads 1 MiB pieces into a pooled buffer; a decoder that reads small fields buffers it itself.</summary>
+    public Stream OpenRead(string path) => new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0);
 }

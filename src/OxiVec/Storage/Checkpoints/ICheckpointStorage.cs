@@ -28,7 +28,7 @@ internal interface ICheckpointStorage
     /// <summary>True when the file exists.</summary>
     bool FileExists(string path);
 
-    /// <summary>Creates a file that must not exist, for writing from its start.</summary>
+    /// <summary>Creates a file that must not exist, for writing from its start (it need not buffer: the checkpoint writes it in large pieces).</summary>
     Stream CreateFile(string path);
 
     /// <summary>Forces everything written to <paramref name="file"/> (a stream from <see cref="CreateFile"/>) to stable storage.</summary>
@@ -44,6 +44,6 @@ internal interface ICheckpointStorage
     {
     }
 
-    /// <summary>Opens an existing file for reading (a seekable stream with a length).</summary>
+    /// <summary>Opens an existing file for reading (a seekable stream with a length; it need not buffer: readers read large pieces or buffer themselves).</summary>
     Stream OpenRead(string path);
 }
