@@ -10,7 +10,7 @@ internal sealed record HarnessOptions
         OxiVec WAL macro benchmark.
 
         dotnet run -c Release --project bench/OxiVec.Benchmarks -- [--quick] [--out DIR] [--dir DIR]
-        dotnet run -c Release --project bench/OxiVec.Benchmarks -- wal --group-commit [--repeats N] [--quick]
+        dotnet run -c Release --project bench/OxiVec.Benchmarks -- wal --group-commit [--fsync-overlap] [--repeats N] [--quick]
         dotnet run -c Release --project bench/OxiVec.Benchmarks -- micro [BenchmarkDotNet arguments]
 
           --quick      short run (about 30 s of measurement, 1 repeat); default output is a new temp directory
@@ -21,6 +21,8 @@ internal sealed record HarnessOptions
           --group-commit  only issue 12's goal 2 (SyncIntervalMs = 0: 1 writer, 32 threads, 32 async tasks),
                        interleaved, no disk probes or peers; writes wal-group-commit.md (default output: a new
                        temp directory); for A/B runs of group commit changes
+          --fsync-overlap  with --group-commit: each round also probes 1, 2 and 3 fdatasyncs in flight on a
+                       sequential log (do overlapping fsyncs complete more per second on this disk?)
           --repeats N  repeats of every cell (default: 1 with --quick, else 5)
           --allow-dirty  measure a working tree with uncommitted changes (the report then says "dirty tree")
           -h, --help   this text
@@ -36,6 +38,9 @@ internal sealed record HarnessOptions
 
     /// <summary>Measure only the group-commit goal's cells (<c>--group-commit</c>).</summary>
     public bool GroupCommitOnly { get; init; }
+
+    /// <summary>With <see cref="GroupCommitOnly"/>: each round also runs the overlapping-fsync probe (<see cref="FsyncOverlapProbe"/>).</summary>
+    public bool FsyncOverlap { get; init; }
 
     /// <summary>Repeats given with <c>--repeats</c> (null: the mode's default).</summary>
     public int? RepeatsOverride { get; init; }
@@ -75,7 +80,7 @@ internal sealed record HarnessOptions
 
     public static HarnessOptions Parse(IReadOnlyList<string> args)
     {
-        bool quick = false, help = false, allowDirty = false, groupCommit = false;
+        bool quick = false, help = false, allowDirty = false, groupCommit = false, fsyncOverlap = false;
         int? repeats = null;
         string? outDir = null, workDir = null;
         for (int i = 0; i < args.Count; i++)
@@ -94,6 +99,9 @@ internal sealed record HarnessOptions
                     break;
                 case "--group-commit":
                     groupCommit = true;
+                    break;
+                case "--fsync-overlap":
+                    fsyncOverlap = true;
                     break;
                 case "--repeats":
                     string count = Value(args, ref i, a);
@@ -122,7 +130,7 @@ internal sealed record HarnessOptions
 
         return new HarnessOptions
         {
-            Quick = quick, OutDir = outDir, WorkDir = workDir, ShowHelp = help, GroupCommitOnly = groupCommit, RepeatsOverride = repeats,
+            Quick = quick, OutDir = outDir, WorkDir = workDir, ShowHelp = help, GroupCommitOnly = groupCommit, FsyncOverlap = fsyncOverlap, RepeatsOverride = repeats,
             Arguments = [.. args], Code = code,
         };
     }

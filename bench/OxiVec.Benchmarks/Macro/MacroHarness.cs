@@ -85,8 +85,16 @@ internal sealed class MacroHarness(HarnessOptions options)
             }
 
             var cells = plan.ToDictionary(c => c, _ => new List<WorkloadRun>());
+            var overlap = new List<IReadOnlyList<FsyncOverlapProbe.Run>>();
             for (int r = 0; r < options.Repeats; r++)
             {
+                if (options.FsyncOverlap)
+                {
+                    List<FsyncOverlapProbe.Run> probes = [.. FsyncOverlapProbe.SyncerCounts.Select(k => FsyncOverlapProbe.Measure(workRoot, k, TimeSpan.FromSeconds(1)))];
+                    overlap.Add(probes);
+                    Progress($"[{r + 1}/{options.Repeats}] fsync overlap: " + string.Join(", ", probes.Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Syncers} in flight {p.SyncsPerSecond:N0}/s (avg {p.AvgSyncMicros:F0} µs)"))));
+                }
+
                 foreach (CellKey cell in plan)
                 {
                     WorkloadRun run = workload.Run(cell, options.RunDuration, options.MaxOpsPerRun);
@@ -101,6 +109,11 @@ internal sealed class MacroHarness(HarnessOptions options)
                 cells.ToDictionary(kv => kv.Key, kv => (IReadOnlyList<WorkloadRun>)kv.Value),
                 Stopwatch.GetElapsedTime(started), SystemLoad.Describe(load), []);
             string markdown = GroupCommitGoal.Render(results);
+            if (overlap.Count > 0)
+            {
+                markdown += "\n" + FsyncOverlapProbe.Section(overlap);
+            }
+
             File.WriteAllText(Path.Combine(outDir, "wal-group-commit.md"), markdown);
             Console.Out.Write(markdown);
             Progress($"wrote {Path.Combine(outDir, "wal-group-commit.md")} in {Stopwatch.GetElapsedTime(started).TotalSeconds:F1} s");
