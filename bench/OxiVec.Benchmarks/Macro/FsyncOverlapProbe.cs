@@ -102,7 +102,7 @@ internal static class FsyncOverlapProbe
         var inv = CultureInfo.InvariantCulture;
         var sb = new StringBuilder();
         sb.Append("### Overlapping fsyncs on a sequential log (`--fsync-overlap`)\n\n");
-        sb.Append(inv, $"Each round, after its cells: 1, 2 and 3 threads, each appending {BatchBytes:N0} bytes (one 32-commit batch) at the end of one zero-filled, fdatasynced file under one lock and then fdatasyncing it through a descriptor of its own. *× one syncer* pairs each count with the 1-syncer probe of the same round (median over the rounds). Above 1× fsyncs in flight together overlap on this disk; group commit runs one at a time.\n\n");
+        sb.Append(inv, $"Each round, before its cells: 1, 2 and 3 threads (1 s each), each appending {BatchBytes:N0} bytes (one 32-commit batch) at the end of one zero-filled, fdatasynced file under one lock and then fdatasyncing it through a descriptor of its own. *× one syncer* pairs each count with the 1-syncer probe of the same round (median over the rounds). Above 1× fsyncs in flight together overlap on this disk; group commit runs one at a time.\n\n");
         sb.Append("| Syncers | fdatasync/s | × one syncer | Avg fdatasync | Per round (fdatasync/s) |\n|---:|---:|---:|---:|---|\n");
         foreach (int syncers in SyncerCounts)
         {
