@@ -14,7 +14,9 @@ namespace OxiVec.Indexing;
 /// sees, for each chunk, its contents at some moment since (never memory that is not an element).</item>
 /// <item><see cref="Capture"/> (writers excluded) copies the table, O(chunks): the view then shares every chunk.
 /// <see cref="Write"/> copies a chunk the current generation may share with a live view before handing it out,
-/// and publishes the copy in the table, so the view's chunks never change.</item>
+/// and publishes the copy in the table, so the view's chunks never change; except for a slot no live view reads
+/// (at or above <see cref="SnapshotEpoch.ViewEnd"/>), written in place: the views' items in the chunk do not change,
+/// and the chunk keeps its generation, so the next write below that mark still copies it.</item>
 /// <item>Several writers may call <see cref="EnsureSlot"/> and <see cref="Write"/> concurrently (they serialise
 /// growth on a small lock) only while no view is alive: a copy-on-write racing another writer's element write
 /// would lose it, so the owning index serialises writers while views are alive.</item>
@@ -123,15 +125,15 @@ internal sealed class ChunkedStore<T>
         Volatile.Read(ref _chunks)[slot >> _shift]!.AsSpan((slot & _mask) * Stride, count * Stride);
 
     /// <summary>
-    /// The elements of <paramref name="slot"/> to change, in a chunk no live view shares (copied first if one might);
-    /// its chunk must exist.
+    /// The elements of <paramref name="slot"/> to change, in a chunk no live view shares (copied first if one might),
+    /// or in place when no live view reads the slot (<see cref="SnapshotEpoch.ViewEnd"/>); its chunk must exist.
     /// </summary>
     public Span<T> Write(int slot)
     {
         int chunk = slot >> _shift;
         T[]?[] chunks = Volatile.Read(ref _chunks);
         T[] data = chunks[chunk]!;
-        if (_epoch.HasLiveViews && _epoch.MustCopy(_generations[chunk]))
+        if (_epoch.HasLiveViews && _epoch.MustCopy(_generations[chunk], slot))
         {
             T[] copy = NewChunk(data.Length, zeroed: false);
             data.AsSpan().CopyTo(copy);

@@ -17,14 +17,17 @@ public sealed partial class HnswIndex
     /// Costs O(chunks): takes the writer lock exclusively (waiting for adds in flight; searches never wait), copies
     /// the chunk tables and the META values, and starts a copy-on-write generation. While the view is alive, adds
     /// serialise and every mutation copies a chunk (at most 1 MiB) or a node's upper lists the view shares before
-    /// changing it, so the view's data never changes.
+    /// changing it, so the view's data never changes; a slot at or above the captured high-water mark, which the view
+    /// never reads, is written in place (an add at the end copies only its neighbours' link chunks).
     /// </remarks>
     public IndexSnapshotView CaptureSnapshot()
     {
         _writers.EnterWriteLock();
         try
         {
-            _epoch.BeginCapture();
+            // The view reads no slot at or above the high-water mark: an add there (the usual add) writes its own
+            // slot in place, copying only the neighbours' chunks it links to.
+            _epoch.BeginCapture(_highWater);
             (int entry, int maxLevel) = Unpack(_top);
             var meta = new HnswSnapshotMeta(
                 Dimension, Metric, Parameters, _highWater, _live, _deleted, entry, maxLevel, _levelRandom);

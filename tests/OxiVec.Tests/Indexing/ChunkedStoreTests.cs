@@ -42,6 +42,56 @@ public sealed class ChunkedStoreTests
     }
 
     [Fact]
+    public void AViewWithAReadEnd_SlotsAtOrAboveItAreWrittenInPlace_BelowItCopied()
+    {
+        var epoch = new SnapshotEpoch();
+        var store = new ChunkedStore<int>(1, sizeof(int), 4, epoch);
+        for (int slot = 0; slot < 6; slot++)
+        {
+            store.EnsureSlot(slot);
+            store.Write(slot)[0] = slot;
+        }
+
+        store.EnsureSlot(7);
+        epoch.BeginCapture(readEnd: 6); // the view reads slots 0-5 only
+        ChunkTable<int> view = store.Capture();
+
+        // Slots 6 and 7 share chunk 1 with the view's slots 4 and 5, but the view never reads them: in place.
+        store.Write(6)[0] = 60;
+        store.Write(7)[0] = 70;
+        Assert.Same(view.Chunks[1], store.Table.Chunks[1]);
+        Assert.Equal(0, store.CopiedChunks);
+        Assert.Equal(4, view.Item(4)[0]);
+        Assert.Equal(5, view.Item(5)[0]);
+
+        // Slot 5 is the view's: the chunk is copied first, with the in-place writes.
+        store.Write(5)[0] = 50;
+        Assert.NotSame(view.Chunks[1], store.Table.Chunks[1]);
+        Assert.Equal(1, store.CopiedChunks);
+        Assert.Equal(5, view.Item(5)[0]);
+        Assert.Equal(50, store.Read(5)[0]);
+        Assert.Equal(60, store.Read(6)[0]);
+        Assert.Equal(70, store.Read(7)[0]);
+
+        // A second view reading further (slot 7): the mark only rises, so slot 6 now copies the chunk it shares.
+        epoch.BeginCapture(readEnd: 8);
+        ChunkTable<int> second = store.Capture();
+        store.Write(6)[0] = 600;
+        Assert.Equal(60, second.Item(6)[0]);
+        Assert.Equal(2, store.CopiedChunks);
+
+        // A capture without a read end protects every slot, even after a bounded one.
+        epoch.BeginCapture();
+        ChunkTable<int> third = store.Capture();
+        store.EnsureSlot(100);
+        store.Write(100)[0] = 1;
+        Assert.Equal(2, store.CopiedChunks); // a chunk created after the captures is not shared
+        store.Write(7)[0] = 700;
+        Assert.Equal(70, third.Item(7)[0]);
+        Assert.Equal(3, store.CopiedChunks);
+    }
+
+    [Fact]
     public void TwoLiveViews_EachKeepTheirCapture()
     {
         var epoch = new SnapshotEpoch();
