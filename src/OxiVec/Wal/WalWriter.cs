@@ -284,7 +284,11 @@ internal sealed partial class WalWriter : IDisposable
         return last;
     }
 
-    private void WriteRecordLocked(WalEntry entry, int payloadSize, WalRecordFlags flags, long timestampMicros, long durableLsn)
+    private void WriteRecordLocked(WalEntry entry, int payloadSize, WalRecordFlags flags, long timestampMicros, long durableLsn) =>
+        WriteRecordLocked(new EntryPayload(entry), payloadSize, flags, timestampMicros, durableLsn);
+
+    private void WriteRecordLocked<TPayload>(TPayload payload, int payloadSize, WalRecordFlags flags, long timestampMicros, long durableLsn)
+        where TPayload : struct, IWalPayload
     {
         Debug.Assert(_appendLock.IsHeldByCurrentThread, "appends are serialised by _appendLock");
         int size = WalFormat.RecordSize(payloadSize);
@@ -298,9 +302,9 @@ internal sealed partial class WalWriter : IDisposable
 
         Span<byte> record = Reserve(size);
         long lsn = _nextLsn;
-        WalEntryCodec.Encode(entry, record.Slice(WalFormat.RecordHeaderSize, payloadSize));
+        payload.Encode(record.Slice(WalFormat.RecordHeaderSize, payloadSize));
         uint distance = (uint)Math.Min(uint.MaxValue, lsn - durableLsn);
-        WalFormat.WriteRecordHeader(record, _appendSegment.Salt, lsn, timestampMicros, entry.Type, flags, distance, payloadSize);
+        WalFormat.WriteRecordHeader(record, _appendSegment.Salt, lsn, timestampMicros, payload.Type, flags, distance, payloadSize);
         _appendOffset += size;
         _nextLsn = lsn + 1;
     }
