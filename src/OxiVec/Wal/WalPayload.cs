@@ -24,8 +24,6 @@ internal interface IWalPayload
 /// <summary>A <see cref="WalEntry"/> as a payload.</summary>
 internal readonly struct EntryPayload(WalEntry entry) : IWalPayload
 {
-    public WalEntry Entry => entry;
-
     public WalRecordType Type => entry.Type;
 
     public int GetPayloadSize() => WalEntryCodec.GetPayloadSize(entry);
@@ -49,9 +47,4 @@ internal readonly struct VectorPayload(bool insert, string collection, string id
 
     public uint EncodeChecksummed(Span<byte> destination, uint crc) =>
         WalEntryCodec.EncodeVectorRecordChecksummed(Type, collection, id, vector, metadata, destination, crc);
-
-    /// <summary>The same record as an entry (what a reader decodes).</summary>
-    public WalEntry ToEntry() => insert
-        ? new WalEntry.Insert(collection, id, vector, metadata)
-        : new WalEntry.Update(collection, id, vector, metadata);
 }
