@@ -28,6 +28,7 @@ internal abstract record StoreOperation
 
 /// <summary>
 /// Operations appended to the WAL at <see cref="Lsn"/>, waiting to be applied in LSN order: a commit's
-/// <see cref="Operations"/>, or a single write's one put or remove (<see cref="Single"/>, with no list around it).
+/// <see cref="Operations"/>, or, when that is null, a single write as it was accepted (<see cref="Single"/>: a put or
+/// a remove, with no operation object made for it). <see cref="LentVector"/> goes back to the database's pool once applied.
 /// </summary>
-internal readonly record struct PendingApply(long Lsn, IReadOnlyList<StoreOperation>? Operations, StoreOperation? Single = null, float[]? LentVector = null);
+internal readonly record struct PendingApply(long Lsn, IReadOnlyList<StoreOperation>? Operations, float[]? LentVector = null, PendingWrite Single = default);

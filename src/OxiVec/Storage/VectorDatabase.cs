@@ -473,6 +473,18 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
     /// </summary>
     private StoreOperation ResolveOneLocked(PendingWrite w, byte[] metadata, Dictionary<(string, string), bool>? overlay)
     {
+        bool exists = CheckOneLocked(w, overlay);
+        return w.Kind == WriteKind.Delete
+            ? new StoreOperation.Remove(w.Collection, w.Id)
+            : new StoreOperation.Put(w.Collection, w.Id, w.Vector, w.Metadata, metadata, IsNew: !exists);
+    }
+
+    /// <summary>
+    /// The checks of <see cref="ResolveOneLocked"/>, with no operation made: throws when the write cannot be logged,
+    /// records what it does in <paramref name="overlay"/>, and returns whether the record existed before it.
+    /// </summary>
+    private bool CheckOneLocked(PendingWrite w, Dictionary<(string, string), bool>? overlay)
+    {
         Debug.Assert(_writeLock.IsHeldByCurrentThread, "resolution reads the logical state");
         if (!_logical.TryGetValue(w.Collection, out LogicalCollection? collection))
         {
@@ -495,19 +507,21 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
                 throw new RecordNotFoundException(w.Collection, w.Id);
             case WriteKind.Delete:
                 overlay?[(w.Collection, w.Id)] = false;
-                return new StoreOperation.Remove(w.Collection, w.Id);
+                return exists;
             default:
                 break;
         }
 
         VectorMath.Validate(collection.Options.Metric, collection.Options.Dimension, w.Vector, "vector");
         overlay?[(w.Collection, w.Id)] = true;
-        return new StoreOperation.Put(w.Collection, w.Id, w.Vector, w.Metadata, metadata, IsNew: !exists);
+        return exists;
     }
 
     /// <summary>
-    /// <see cref="Stage"/> of one write: resolved and logged (a single-entry append, written at once when it can be)
-    /// under the write lock, then queued for application as one operation.
+    /// <see cref="Stage"/> of one write: checked and logged (a single-entry append, written at once when it can be)
+    /// under the write lock, then queued for application as the write itself. No operation or WAL entry object is
+    /// made: an insert or update is encoded from its fields (<see cref="VectorPayload"/>), and the queue holds the
+    /// accepted write (a struct), so what a write allocates is what the store keeps of it.
     /// </summary>
     private Staged StageOne(PendingWrite write, byte[] metadata)
     {
@@ -515,12 +529,25 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
         lock (_writeLock)
         {
             CheckWritableLocked();
-            StoreOperation operation = ResolveOneLocked(write, metadata, overlay: null);
-            long lsn = LogLocked(ToEntry(operation), null);
-            ApplyLogical(operation, lsn);
+            bool exists = CheckOneLocked(write, overlay: null);
+            bool put = write.Kind != WriteKind.Delete;
+            long lsn;
+            try
+            {
+                lsn = put
+                    ? _wal.AppendSingleUnacknowledged(new VectorPayload(insert: !exists, write.Collection, write.Id, write.Vector, metadata))
+                    : _wal.AppendSingleUnacknowledged(new WalEntry.Delete(write.Collection, write.Id));
+            }
+            catch (WalFailedException ex)
+            {
+                Interlocked.CompareExchange(ref _failure, ex.InnerException ?? ex, null);
+                throw;
+            }
+
+            _logical[write.Collection].Unapplied.Record(write.Id, exists: put, lsn, Volatile.Read(ref _appliedLsn));
 
             // The lent vector goes back to the pool once applied (see Stage).
-            _toApply.Enqueue(new PendingApply(lsn, null, operation, write.VectorIsLent ? write.Vector : null));
+            _toApply.Enqueue(new PendingApply(lsn, null, write.VectorIsLent ? write.Vector : null, write));
             return new Staged(lsn, 1, start, Durable: false);
         }
     }
@@ -552,7 +579,7 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
             // the WAL record was encoded above, and nothing else keeps the operation (a prepared transaction's
             // writes, which outlive the apply, are never lent).
             float[]? lent = writes is [{ Write.VectorIsLent: true } single] ? single.Write.Vector : null;
-            _toApply.Enqueue(new PendingApply(lsn, operations, null, lent));
+            _toApply.Enqueue(new PendingApply(lsn, operations, lent));
             // A prepare, commit or rollback of a global transaction is fsynced whatever the sync policy: a coordinator acts on the answer.
             bool durable = operations is [StoreOperation.Prepare or StoreOperation.CommitPrepared or StoreOperation.RollbackPrepared];
             return new Staged(lsn, entries.Length, start, durable);
@@ -728,13 +755,13 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
                 ThrowIfApplyFailed();
                 try
                 {
-                    if (pending.Single is { } single)
+                    if (pending.Operations is null)
                     {
-                        ApplyOne(single, pending.Lsn); // a single write: a put or a remove
+                        ApplySingle(pending.Single, pending.Lsn); // a single write: a put or a remove
                     }
                     else
                     {
-                        ApplyTogether(pending.Operations!, pending.Lsn);
+                        ApplyTogether(pending.Operations, pending.Lsn);
                     }
                 }
                 catch (Exception ex)
@@ -876,19 +903,47 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
     private void ApplyOne(StoreOperation operation, long lsn)
     {
         FaultInjector?.Invoke(operation);
-        var put = operation as StoreOperation.Put;
-        Collection c = _collections[put?.Collection ?? ((StoreOperation.Remove)operation).Collection];
-        int slot = put is not null ? c.Prepare(put.Id, put.Vector, FrozenMetadata.Of(put.Metadata)) : -1;
+        if (operation is StoreOperation.Put put)
+        {
+            ApplyOne(put.Collection, put.Id, put.Vector, FrozenMetadata.Of(put.Metadata), lsn);
+        }
+        else
+        {
+            var remove = (StoreOperation.Remove)operation;
+            ApplyOne(remove.Collection, remove.Id, vector: null, metadata: null, lsn);
+        }
+    }
+
+    /// <summary><see cref="ApplyOne(StoreOperation, long)"/> of a single write as it was accepted (queued by <see cref="StageOne"/>).</summary>
+    private void ApplySingle(in PendingWrite write, long lsn)
+    {
+        bool put = write.Kind != WriteKind.Delete;
+        if (FaultInjector is { } inject)
+        {
+            // Made only for the tests' injector; IsNew and the encoded metadata are not kept past the log.
+            inject(put
+                ? new StoreOperation.Put(write.Collection, write.Id, write.Vector, write.Metadata, [], IsNew: write.Kind == WriteKind.Insert)
+                : new StoreOperation.Remove(write.Collection, write.Id));
+        }
+
+        ApplyOne(write.Collection, write.Id, put ? write.Vector : null, put ? write.Metadata : null, lsn);
+    }
+
+    /// <summary>Applies a put (<paramref name="vector"/> not null) or a remove of <paramref name="id"/> as the commit at <paramref name="lsn"/>.</summary>
+    private void ApplyOne(string collection, string id, float[]? vector, FrozenMetadata? metadata, long lsn)
+    {
+        Collection c = _collections[collection];
+        int slot = vector is not null ? c.Prepare(id, vector, metadata!) : -1;
         c.EnterCatalog();
         try
         {
-            if (put is not null)
+            if (vector is not null)
             {
-                c.CommitPutLocked(put.Id, slot, lsn);
+                c.CommitPutLocked(id, slot, lsn);
             }
             else
             {
-                c.CommitRemoveLocked(((StoreOperation.Remove)operation).Id, lsn);
+                c.CommitRemoveLocked(id, lsn);
             }
 
             _versions.Publish(lsn);

@@ -91,15 +91,37 @@ internal static class WalEntryCodec
     /// </summary>
     public static uint EncodeChecksummed(WalEntry entry, Span<byte> destination, uint crc)
     {
-        (string collection, string id, ReadOnlyMemory<float> vector, ReadOnlyMemory<byte> metadata) = entry switch
+        switch (entry)
         {
-            WalEntry.Insert e => (e.Collection, e.Id, e.Vector, e.Metadata),
-            WalEntry.Update e => (e.Collection, e.Id, e.Vector, e.Metadata),
-            _ => (null!, null!, default, default),
-        };
-        if (collection is null || !BitConverter.IsLittleEndian)
+            case WalEntry.Insert e:
+                return EncodeVectorRecordChecksummed(e.Type, e.Collection, e.Id, e.Vector, e.Metadata, destination, crc);
+            case WalEntry.Update e:
+                return EncodeVectorRecordChecksummed(e.Type, e.Collection, e.Id, e.Vector, e.Metadata, destination, crc);
+            default:
+                Encode(entry, destination);
+                return WalFormat.Crc32C(crc, destination);
+        }
+    }
+
+    /// <summary>The payload of an insert or update (<paramref name="type"/>) with these fields, as <see cref="Encode"/> writes it.</summary>
+    public static void EncodeVectorRecord(
+        WalRecordType type, string collection, string id, ReadOnlyMemory<float> vector, ReadOnlyMemory<byte> metadata, Span<byte> destination)
+    {
+        var w = new SpanWriter(destination);
+        WriteVectorRecord(ref w, collection, id, vector.Span, metadata.Span);
+        if (w.Position != destination.Length)
         {
-            Encode(entry, destination);
+            throw new InvalidOperationException($"Encoded {w.Position} bytes for a {type} entry sized at {destination.Length}.");
+        }
+    }
+
+    /// <summary><see cref="EncodeVectorRecord"/> with the checksum computed as the bytes are written (see <see cref="EncodeChecksummed"/>).</summary>
+    public static uint EncodeVectorRecordChecksummed(
+        WalRecordType type, string collection, string id, ReadOnlyMemory<float> vector, ReadOnlyMemory<byte> metadata, Span<byte> destination, uint crc)
+    {
+        if (!BitConverter.IsLittleEndian)
+        {
+            EncodeVectorRecord(type, collection, id, vector, metadata, destination);
             return WalFormat.Crc32C(crc, destination);
         }
 
@@ -113,7 +135,7 @@ internal static class WalEntryCodec
         w.Bytes(metadata.Span);
         if (w.Position != destination.Length)
         {
-            throw new InvalidOperationException($"Encoded {w.Position} bytes for a {entry.Type} entry sized at {destination.Length}.");
+            throw new InvalidOperationException($"Encoded {w.Position} bytes for a {type} entry sized at {destination.Length}.");
         }
 
         return WalFormat.Crc32C(crc, destination[metadataStart..]);
@@ -147,7 +169,8 @@ internal static class WalEntryCodec
         return entry with { Lsn = lsn, Timestamp = timestamp };
     }
 
-    private static int VectorRecordSize(string collection, string id, ReadOnlyMemory<float> vector, ReadOnlyMemory<byte> metadata) =>
+    /// <summary>The payload size of an insert or update with these fields; validates the strings.</summary>
+    public static int VectorRecordSize(string collection, string id, ReadOnlyMemory<float> vector, ReadOnlyMemory<byte> metadata) =>
         StringSize(collection, "Collection") + StringSize(id, "Id") + 4 + (vector.Length * sizeof(float)) + 4 + metadata.Length;
 
     private static int StringSize(string value, string field)

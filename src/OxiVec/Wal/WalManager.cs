@@ -380,6 +380,18 @@ public sealed partial class WalManager : IDisposable, IAsyncDisposable
     }
 
     /// <summary>
+    /// <see cref="AppendSingleUnacknowledged(WalEntry)"/> of an insert or update given by its fields (the store's
+    /// single writes): the same record, with no entry object per write.
+    /// </summary>
+    internal long AppendSingleUnacknowledged(in VectorPayload record)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        long lsn = _writer.AppendSingle(record);
+        _checkpointLag.Logged(lsn, checkpoint: false);
+        return lsn;
+    }
+
+    /// <summary>
     /// Second half of an append: waits until <paramref name="lsn"/> is as durable as the policy requires, or fsynced
     /// whatever the policy when <paramref name="forceDurable"/> (prepared-transaction records).
     /// </summary>

@@ -46,13 +46,13 @@ internal sealed partial class WalWriter
     {
         lock (_segmentsLock)
         {
-            WalSegmentSet segments = _segments;
+            WalSegmentSet segments = CurrentSegmentsLocked();
             if (segments.Sealed.Count == 0 || segments.LastLsnOfSealed(0) > lsn)
             {
                 return null;
             }
 
-            Volatile.Write(ref _segments, segments with { Sealed = segments.Sealed.RemoveAt(0) });
+            ReplaceSegmentsLocked(segments with { Sealed = segments.Sealed.RemoveAt(0) });
             _segmentStarted.Remove(segments.Sealed[0].SegmentId);
             return segments.Sealed[0];
         }

@@ -39,14 +39,25 @@ internal sealed partial class WalWriter
     public long AppendSingle(WalEntry entry)
     {
         ArgumentNullException.ThrowIfNull(entry);
-        int payloadSize = WalEntryCodec.GetPayloadSize(entry);
-        ThrowIfTooLarge(0, entry.Type, payloadSize, nameof(entry));
+        return AppendSingle(new EntryPayload(entry));
+    }
+
+    /// <summary>
+    /// <see cref="AppendSingle(WalEntry)"/> of a record given as a payload struct (the store's inserts and updates:
+    /// <see cref="VectorPayload"/>), encoded from its fields with no entry object.
+    /// </summary>
+    /// <exception cref="ArgumentException">The record cannot be encoded or is larger than a segment allows; nothing is appended.</exception>
+    public long AppendSingle<TPayload>(TPayload payload)
+        where TPayload : struct, IWalPayload
+    {
+        int payloadSize = payload.GetPayloadSize();
+        ThrowIfTooLarge(0, payload.Type, payloadSize, "entry");
 
         // Lock order as in the group write: _writeLock, then _appendLock. Never waited for (see the remarks).
         bool writing = _writeLock.TryEnter();
         try
         {
-            return AppendGuarded(new SingleAppend(entry, payloadSize, writing));
+            return AppendGuarded(new SingleAppend<TPayload>(payload, payloadSize, writing));
         }
         finally
         {
@@ -57,7 +68,8 @@ internal sealed partial class WalWriter
         }
     }
 
-    private long AppendSingleLocked(WalEntry entry, int payloadSize, bool writing)
+    private long AppendSingleLocked<TPayload>(TPayload payload, int payloadSize, bool writing)
+        where TPayload : struct, IWalPayload
     {
         long now = _clock.Next(out WalClockStep? freeze);
         long durable = Volatile.Read(ref _durableLsn);
@@ -65,7 +77,7 @@ internal sealed partial class WalWriter
         int size = WalFormat.RecordSize(payloadSize);
         if (freeze is null && writing && CanWriteAtOnceLocked(size))
         {
-            WriteAtOnceLocked(entry, payloadSize, size, now, durable);
+            WriteAtOnceLocked(payload, payloadSize, size, now, durable);
         }
         else
         {
@@ -76,7 +88,7 @@ internal sealed partial class WalWriter
                 WriteRecordLocked(step, WalEntryCodec.GetPayloadSize(step), WalRecordFlags.None, now, durable);
             }
 
-            WriteRecordLocked(entry, payloadSize, WalRecordFlags.None, now, durable);
+            WriteRecordLocked(payload, payloadSize, WalRecordFlags.None, now, durable);
             Volatile.Write(ref _appendedLsn, _nextLsn - 1);
         }
 
@@ -115,7 +127,8 @@ internal sealed partial class WalWriter
     /// header (length, checksum) is stored last: a process killed half-way leaves the header's bytes as they were
     /// (zeros in a fresh segment), a torn tail to the reader, and nothing is published before the record is whole.
     /// </summary>
-    private void WriteAtOnceLocked(WalEntry entry, int payloadSize, int size, long timestampMicros, long durableLsn)
+    private void WriteAtOnceLocked<TPayload>(TPayload payload, int payloadSize, int size, long timestampMicros, long durableLsn)
+        where TPayload : struct, IWalPayload
     {
         long lsn = _nextLsn;
         long offset = _appendOffset;
@@ -124,9 +137,9 @@ internal sealed partial class WalWriter
             Span<byte> record = _activeFile.MemoryAt(offset, size);
             Span<byte> header = stackalloc byte[WalFormat.RecordHeaderSize];
             uint distance = (uint)Math.Min(uint.MaxValue, lsn - durableLsn);
-            WalFormat.WriteRecordHeaderFields(header, lsn, timestampMicros, entry.Type, WalRecordFlags.None, distance, payloadSize);
+            WalFormat.WriteRecordHeaderFields(header, lsn, timestampMicros, payload.Type, WalRecordFlags.None, distance, payloadSize);
             uint crc = WalFormat.HeaderChecksum(_appendSegment.Salt, header);
-            crc = WalEntryCodec.EncodeChecksummed(entry, record.Slice(WalFormat.RecordHeaderSize, payloadSize), crc);
+            crc = payload.EncodeChecksummed(record.Slice(WalFormat.RecordHeaderSize, payloadSize), crc);
             record[(WalFormat.RecordHeaderSize + payloadSize)..].Clear(); // the alignment padding
             WalFormat.SetRecordChecksum(header, crc);
             header.CopyTo(record);
@@ -186,8 +199,9 @@ internal sealed partial class WalWriter
     }
 
     /// <summary>The single append as <see cref="AppendGuarded"/> runs it.</summary>
-    private readonly struct SingleAppend(WalEntry entry, int payloadSize, bool writing) : IAppendLocked
+    private readonly struct SingleAppend<TPayload>(TPayload payload, int payloadSize, bool writing) : IAppendLocked
+        where TPayload : struct, IWalPayload
     {
-        public long AppendLocked(WalWriter writer) => writer.AppendSingleLocked(entry, payloadSize, writing);
+        public long AppendLocked(WalWriter writer) => writer.AppendSingleLocked(payload, payloadSize, writing);
     }
 }

@@ -68,11 +68,17 @@ internal sealed partial class WalWriter
 
             // A thread of its own, started at open: filling blocks on I/O for a while, which the thread pool should not
             // absorb, and starting a thread here would make this writer wait until it runs.
-            string name = $"{WalSegmentName.SparePrefix}{++_sparesMade}{WalSegmentName.TempSuffix}";
             _spareInMaking = true;
-            _spareMaker.Post(() => FillSpare(name));
+            PostSpare($"{WalSegmentName.SparePrefix}{++_sparesMade}{WalSegmentName.TempSuffix}");
         }
     }
+
+    /// <summary>
+    /// Has the spare maker fill <paramref name="name"/>. A method of its own: the lambda's capture of the name is
+    /// allocated on entry to the method that declares it, and <see cref="PrepareSpare"/> runs at every single append
+    /// once the segment is a quarter full.
+    /// </summary>
+    private void PostSpare(string name) => _spareMaker.Post(() => FillSpare(name));
 
     private void FillSpare(string name)
     {

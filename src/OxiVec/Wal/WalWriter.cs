@@ -22,7 +22,8 @@ namespace OxiVec.Wal;
 /// records (see <see cref="StartSegment"/>). Never two fsyncs are in flight on one file: a seal that meets the
 /// syncer's fsync of the same segment waits for it (see <see cref="SyncFileOnly"/>).</para>
 /// <para>The segments are published as one immutable <see cref="WalSegmentSet"/> (sealed list, active segment, its
-/// written end), replaced in one swap at every write, seal, removal and compression.</para>
+/// written end), replaced in one swap at every seal, removal and compression; a write only advances the written end
+/// kept beside it (<see cref="LiveSegments"/>), and <see cref="Segments"/> hands out a set that includes it.</para>
 /// <para>Every record carries its durable distance: its LSN minus the newest LSN known durable when it was
 /// appended. The reader uses it to tell a torn, never-acknowledged tail from lost durable data.</para>
 /// <para>A failed write or fsync is final: the writer enters the failed state and every later call throws
@@ -72,11 +73,12 @@ internal sealed partial class WalWriter : IDisposable
     private long _durableLsn;
     private volatile Exception? _failure;
 
-    // The segments as one immutable value: replaced (read, changed, written back) under _segmentsLock, read by
-    // everyone else with one Volatile.Read. Only the write path changes the active segment, only maintenance the
-    // sealed list.
+    // The segments: an immutable set replaced (read, changed, written back) under _segmentsLock at every seal,
+    // removal and compression, with the active segment's written end beside it, advanced under the same lock at
+    // every write without a new set (see LiveSegments). Only the write path changes the active segment, only
+    // maintenance the sealed list.
     private readonly Lock _segmentsLock = new();
-    private WalSegmentSet _segments;
+    private LiveSegments _segments;
     private readonly Dictionary<ulong, long> _segmentStarted = []; // segment id -> Started, for segments begun in this process
 
     // Rotation's background half. _sealer: the thread that seals each segment rotated away from (posted to under _writeLock, waited
@@ -103,7 +105,7 @@ internal sealed partial class WalWriter : IDisposable
         long started = time.GetTimestamp() - (long)(ageMicros / 1e6 * time.TimestampFrequency);
         _activeSegment = new SegmentState(activeHeader.SegmentId, activeHeader.FirstLsn, activeHeader.Salt, activeHeader.CreatedUnixMicros, activeFile.Name, started);
         _segmentStarted[activeHeader.SegmentId] = started;
-        _segments = new WalSegmentSet([.. sealedSegments], new SegmentBound(activeFile.Name, activeHeader.SegmentId, activeHeader.FirstLsn, activeEnd));
+        _segments = new LiveSegments(new WalSegmentSet([.. sealedSegments], new SegmentBound(activeFile.Name, activeHeader.SegmentId, activeHeader.FirstLsn, activeEnd)));
         _appendSegment = _activeSegment;
         _appendOffset = activeEnd;
         _nextLsn = lastLsn + 1;
@@ -198,7 +200,7 @@ internal sealed partial class WalWriter : IDisposable
     }
 
     /// <summary>The segments as they are now: one consistent value, never a list of one moment with the active segment of another.</summary>
-    public WalSegmentSet Segments => Volatile.Read(ref _segments);
+    public WalSegmentSet Segments => Volatile.Read(ref _segments).Current();
 
     /// <summary>Makes the next record start a new segment (when the current one holds any record).</summary>
     public void RequestRotation()
@@ -282,7 +284,11 @@ internal sealed partial class WalWriter : IDisposable
         return last;
     }
 
-    private void WriteRecordLocked(WalEntry entry, int payloadSize, WalRecordFlags flags, long timestampMicros, long durableLsn)
+    private void WriteRecordLocked(WalEntry entry, int payloadSize, WalRecordFlags flags, long timestampMicros, long durableLsn) =>
+        WriteRecordLocked(new EntryPayload(entry), payloadSize, flags, timestampMicros, durableLsn);
+
+    private void WriteRecordLocked<TPayload>(TPayload payload, int payloadSize, WalRecordFlags flags, long timestampMicros, long durableLsn)
+        where TPayload : struct, IWalPayload
     {
         Debug.Assert(_appendLock.IsHeldByCurrentThread, "appends are serialised by _appendLock");
         int size = WalFormat.RecordSize(payloadSize);
@@ -296,9 +302,9 @@ internal sealed partial class WalWriter : IDisposable
 
         Span<byte> record = Reserve(size);
         long lsn = _nextLsn;
-        WalEntryCodec.Encode(entry, record.Slice(WalFormat.RecordHeaderSize, payloadSize));
+        payload.Encode(record.Slice(WalFormat.RecordHeaderSize, payloadSize));
         uint distance = (uint)Math.Min(uint.MaxValue, lsn - durableLsn);
-        WalFormat.WriteRecordHeader(record, _appendSegment.Salt, lsn, timestampMicros, entry.Type, flags, distance, payloadSize);
+        WalFormat.WriteRecordHeader(record, _appendSegment.Salt, lsn, timestampMicros, payload.Type, flags, distance, payloadSize);
         _appendOffset += size;
         _nextLsn = lsn + 1;
     }
@@ -486,7 +492,7 @@ internal sealed partial class WalWriter : IDisposable
             }
         }
 
-        if (Segments.Active.Limit >= _config.SegmentSizeBytes / 4)
+        if (Volatile.Read(ref _segments).WrittenEnd >= _config.SegmentSizeBytes / 4)
         {
             // A quarter full: time to have the next segment's file ready (WALs that never get this far make none).
             PrepareSpare();
@@ -676,16 +682,64 @@ internal sealed partial class WalWriter : IDisposable
     {
         lock (_segmentsLock)
         {
-            Volatile.Write(ref _segments, change(_segments));
+            ReplaceSegmentsLocked(change(_segments.Current()));
         }
     }
 
-    /// <summary>The active segment is written through <paramref name="end"/> (every write: no closure, unlike <see cref="PublishSegments"/>).</summary>
+    /// <summary>The segment set as it is now, its active segment written as far as published (under _segmentsLock).</summary>
+    private WalSegmentSet CurrentSegmentsLocked()
+    {
+        Debug.Assert(_segmentsLock.IsHeldByCurrentThread, "the set is replaced under _segmentsLock");
+        return _segments.Current();
+    }
+
+    /// <summary>Publishes <paramref name="set"/> (made from <see cref="CurrentSegmentsLocked"/>) as the segment set (under _segmentsLock).</summary>
+    private void ReplaceSegmentsLocked(WalSegmentSet set)
+    {
+        Debug.Assert(_segmentsLock.IsHeldByCurrentThread, "the set is replaced under _segmentsLock");
+        Volatile.Write(ref _segments, new LiveSegments(set));
+    }
+
+    /// <summary>
+    /// The active segment is written through <paramref name="end"/> (every write). Allocates nothing: the written end
+    /// advances beside the set, which is replaced only when the segments change. Under _segmentsLock, so an end is
+    /// never written into a set that a seal, removal or compression has just replaced (it would be lost with it).
+    /// </summary>
     private void PublishWrittenEnd(long end)
     {
         lock (_segmentsLock)
         {
-            Volatile.Write(ref _segments, _segments.WrittenTo(end));
+            _segments.Advance(end);
+        }
+    }
+
+    /// <summary>
+    /// The published segment set and the active segment's written end, which advances beside it with no new set per
+    /// write (a set and a bound per write were most of what an interval-mode insert allocated). Both belong to one
+    /// active segment: a set of another active segment comes with a new <see cref="LiveSegments"/>, and the end is
+    /// advanced only on the current one, under _segmentsLock. A reader takes one with one Volatile.Read and gets one
+    /// consistent value from <see cref="Current"/>: the set, its active segment at the end read once.
+    /// </summary>
+    private sealed class LiveSegments(WalSegmentSet set)
+    {
+        private readonly WalSegmentSet _set = set;
+        private long _end = set.Active.Limit;
+
+        /// <summary>How far the active segment is written (monotonic).</summary>
+        public long WrittenEnd => Volatile.Read(ref _end);
+
+        /// <summary>The set with its active segment written through <see cref="WrittenEnd"/> as read now (a new set only when it moved).</summary>
+        public WalSegmentSet Current()
+        {
+            long end = Volatile.Read(ref _end);
+            return end == _set.Active.Limit ? _set : _set.WrittenTo(end);
+        }
+
+        /// <summary>The active segment is written through <paramref name="end"/> (never moves back).</summary>
+        public void Advance(long end)
+        {
+            Debug.Assert(end >= _end, "the written end only grows");
+            Volatile.Write(ref _end, end);
         }
     }
 
