@@ -118,4 +118,16 @@ public sealed class MetricsTests
         Assert.False(string.IsNullOrEmpty(a));
         Assert.NotEqual(a, b);
     }
+
+    [Fact]
+    public async Task Answers_DoNotNameTheWebServer()
+    {
+        await using ServerFixture server = await ServerFixture.StartAsync();
+        using HttpResponseMessage probe = await server.Client.GetAsync("/livez");
+        using HttpResponseMessage missing = await server.Client.GetAsync("/collections/none");
+        Assert.Equal(HttpStatusCode.OK, probe.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        Assert.Empty(probe.Headers.Server);
+        Assert.Empty(missing.Headers.Server);
+    }
 }

@@ -19,9 +19,12 @@ internal sealed class HttpLoad : IDisposable
     private static readonly MediaTypeHeaderValue JsonContentType = new("application/json");
 
     private readonly HttpClient _client;
+    private readonly Uri _baseUrl;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Uri> _uris = new(StringComparer.Ordinal);
 
     public HttpLoad(Uri baseUrl, int connections)
     {
+        _baseUrl = baseUrl;
         var handler = new SocketsHttpHandler
         {
             MaxConnectionsPerServer = connections,
@@ -32,7 +35,14 @@ internal sealed class HttpLoad : IDisposable
             AllowAutoRedirect = false,
             AutomaticDecompression = DecompressionMethods.None,
         };
-        _client = new HttpClient(handler) { BaseAddress = baseUrl, Timeout = TimeSpan.FromSeconds(60) };
+        _client = new HttpClient(handler)
+        {
+            BaseAddress = baseUrl,
+            Timeout = TimeSpan.FromSeconds(60),
+            // What the server speaks on a plain-text port: HTTP/1.1, never an upgrade attempt or a downgrade decision.
+            DefaultRequestVersion = HttpVersion.Version11,
+            DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
+        };
     }
 
     /// <summary>Sends <paramref name="body"/> as JSON and returns the answer's body.</summary>
@@ -44,8 +54,7 @@ internal sealed class HttpLoad : IDisposable
     /// <exception cref="HttpRequestException">The server answered other than 2xx (the message holds its answer).</exception>
     public async ValueTask<byte[]> SendAsync(HttpMethod method, string path, byte[] body, CancellationToken cancellationToken = default)
     {
-        using var request = new HttpRequestMessage(method, path) { Content = new ByteArrayContent(body) };
-        request.Content.Headers.ContentType = JsonContentType;
+        using HttpRequestMessage request = Request(method, path, body);
         using HttpResponseMessage response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
         byte[] answer = await ReadAnswerAsync(response.Content, cancellationToken).ConfigureAwait(false);
         return response.IsSuccessStatusCode
@@ -61,8 +70,7 @@ internal sealed class HttpLoad : IDisposable
     /// <exception cref="HttpRequestException">The server answered other than 2xx (the message holds its answer).</exception>
     public async ValueTask<int> QueryHitsAsync(string path, byte[] body, CancellationToken cancellationToken = default)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new ByteArrayContent(body) };
-        request.Content.Headers.ContentType = JsonContentType;
+        using HttpRequestMessage request = Request(HttpMethod.Post, path, body);
         using HttpResponseMessage response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode || response.Content.Headers.ContentLength is not long length || length > MaxKnownLength)
         {
@@ -90,6 +98,22 @@ internal sealed class HttpLoad : IDisposable
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
+    }
+
+    /// <summary>
+    /// A request to <paramref name="path"/>'s absolute URI, built once per path (a relative path would be parsed and
+    /// combined with the base address into two new URIs for every request), HTTP/1.1 exactly, with the shared content type.
+    /// </summary>
+    private HttpRequestMessage Request(HttpMethod method, string path, byte[] body)
+    {
+        var request = new HttpRequestMessage(method, _uris.GetOrAdd(path, static (p, baseUrl) => new Uri(baseUrl, p), _baseUrl))
+        {
+            Content = new ByteArrayContent(body),
+            Version = HttpVersion.Version11,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+        };
+        request.Content.Headers.ContentType = JsonContentType;
+        return request;
     }
 
     private static async ValueTask<byte[]> ReadAnswerAsync(HttpContent content, CancellationToken cancellationToken)
