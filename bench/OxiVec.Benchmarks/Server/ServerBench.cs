@@ -67,7 +67,7 @@ internal sealed partial class ServerBench(ServerBenchOptions options)
             await CheckSameAnswersAsync(embedded0, http0, workload).ConfigureAwait(false);
             await CheckSameAnswersAsync(embedded1000, http1000, workload).ConfigureAwait(false);
             await WarmUpSearchesAsync(embedded1000, http1000, workload).ConfigureAwait(false);
-            string? wrk = Wrk.Find();
+            string? wrk = Wrk.Find() ?? (options.Common.Quick ? null : Wrk.Install(msg => Say(Verb, msg)));
             string script = Path.Combine(work, "query.lua");
             File.WriteAllText(script, Wrk.Script(SearchPath, workload.QueryBodies));
             if (wrk is null)

@@ -19,7 +19,8 @@ internal sealed record WrkResult(double PerSecond, double P50Ms, double P99Ms, l
 
 /// <summary>
 /// wrk (Debian's package, installed by bench/scripts/install-wrk.sh) POSTing query bodies from a generated Lua
-/// script to the server over loopback; when wrk is not on the PATH the verb prints why and skips its cell.
+/// script to the server over loopback; when wrk is not on the PATH the full verb runs that script first, and skips
+/// its cell (saying why) when wrk is still missing.
 /// </summary>
 internal static partial class Wrk
 {
@@ -28,6 +29,44 @@ internal static partial class Wrk
         (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
             .Select(dir => Path.Combine(dir, "wrk"))
             .FirstOrDefault(File.Exists);
+
+    /// <summary>
+    /// Runs bench/scripts/install-wrk.sh (Debian's package through apt-get; needs root or sudo) and returns wrk's path,
+    /// or null when the script is missing or failed (its output is passed to <paramref name="say"/>). The full verb calls
+    /// it when wrk is not on the PATH, so a fresh machine gets the reference row; --quick (the CI smoke run) does not.
+    /// </summary>
+    public static string? Install(Action<string> say)
+    {
+        ArgumentNullException.ThrowIfNull(say);
+        string? root = Store.BenchCommon.FindRepositoryRoot();
+        string? installer = root is null ? null : Path.Combine(root, "bench", "scripts", "install-wrk.sh");
+        if (installer is null || !File.Exists(installer))
+        {
+            say("wrk is not installed and bench/scripts/install-wrk.sh was not found");
+            return null;
+        }
+
+        say($"wrk is not installed: running {installer}");
+        var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(installer);
+        using Process process = Process.Start(start)
+            ?? throw new InvalidOperationException($"could not start bash {installer}");
+        Task<string> output = process.StandardOutput.ReadToEndAsync();
+        Task<string> errors = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(5)))
+        {
+            process.Kill(entireProcessTree: true);
+            say("install-wrk.sh did not finish within 5 minutes (killed)");
+            return null;
+        }
+
+        foreach (string line in (output.Result + errors.Result).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).TakeLast(3))
+        {
+            say(line);
+        }
+
+        return process.ExitCode == 0 ? Find() : null;
+    }
 
     /// <summary>A Lua script that POSTs <paramref name="bodies"/> in turn (JSON) to <paramref name="path"/>.</summary>
     public static string Script(string path, IReadOnlyList<byte[]> bodies)
