@@ -34,13 +34,18 @@ public sealed partial class VectorDatabase
     /// <paramref name="timeout"/> passes first. Woken by the apply, never by polling.
     /// </summary>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    /// <exception cref="ObjectDisposedException">The database is closed (before or during the wait): it will never apply <paramref name="lsn"/>.</exception>
     public async ValueTask<bool> WaitForAppliedAsync(long lsn, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         Task reached = _appliedWaiters.WaitAsync(lsn);
-        if (reached.IsCompleted)
+        if (reached.IsCompletedSuccessfully)
         {
             return true;
         }
+
+        // A closed database's waiters fail at once: awaiting the task throws that ObjectDisposedException. (Counting a
+        // completed task as reached would tell a standby's reader, closed for a base backup, that it has an LSN it
+        // never applied, and the read would then be served from the old, closed database.)
 
         try
         {

@@ -13,6 +13,24 @@ public sealed class VectorDatabaseTests
     private static Dictionary<string, MetadataValue> Meta(long i) => new() { ["i"] = i, ["group"] = i % 10, ["name"] = $"n{i}" };
 
     [Fact]
+    public async Task WaitForApplied_OnAClosedDatabase_ThrowsInsteadOfReportingTheLsnReached()
+    {
+        using var temp = new TempDirectory();
+        var db = VectorDatabase.Open(temp.Path, Durable);
+        db.CreateCollection("docs", new CollectionOptions(2));
+        long lsn = db.Insert("docs", "a", Vec(1, 0));
+        Assert.True(await db.WaitForAppliedAsync(lsn, TimeSpan.Zero));
+        Assert.False(await db.WaitForAppliedAsync(lsn + 1, TimeSpan.Zero));
+
+        // One wait in progress when the database closes, one begun after: neither may report the LSN as applied.
+        Task<bool> pending = db.WaitForAppliedAsync(lsn + 1, TimeSpan.FromMinutes(1)).AsTask();
+        Assert.False(pending.IsCompleted);
+        db.Dispose();
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => pending.WaitAsync(TimeSpan.FromMinutes(1)));
+        await Assert.ThrowsAsync<ObjectDisposedException>(async () => await db.WaitForAppliedAsync(lsn + 1, TimeSpan.FromMinutes(1)));
+    }
+
+    [Fact]
     public void WritesSurviveReopen_AndReplayRebuildsTheSameState()
     {
         using var temp = new TempDirectory();
