@@ -69,11 +69,14 @@ internal sealed partial class SimulatedDisk : IWalStorage
     public Action<string>? OnDispose { get; set; }
 
     /// <summary>
-    /// How often a file fsync started while another fsync of the same file was still in flight (from the start of
-    /// <see cref="OnSync"/> to the sync's end). The WAL must keep this at 0: Linux reports a writeback error to only
-    /// one of two concurrent fsyncs.
+    /// How often an fsync started while another fsync on the same descriptor (handle) was still in flight (from the
+    /// start of <see cref="OnSync"/> to the sync's end). The WAL must keep this at 0: Linux reports a writeback error
+    /// once per open file description, so only one of two concurrent fsyncs on it would see it.
     /// </summary>
     public int ConcurrentSyncs { get; private set; }
+
+    /// <summary>How often an fsync started while another fsync of the same file, on another descriptor, was in flight.</summary>
+    public int OverlappingSyncs { get; private set; }
 
     /// <summary>Every directory change and directory fsync in order: "create NAME", "rename FROM TO", "delete NAME", "syncdir".</summary>
     public List<string> DirectoryLog { get; } = [];
@@ -395,14 +398,28 @@ internal sealed partial class SimulatedDisk : IWalStorage
             }
         }
 
+        private int _syncsInFlight;
+
+        /// <summary>
+        /// An fsync covers the writes made (returned) before it started, not those made while it runs: they become
+        /// durable when it returns, the later ones stay unsynced, as with overlapping fsyncs on a real disk.
+        /// </summary>
         public void Sync()
         {
+            long covers;
             lock (disk._sync)
             {
-                if (file.SyncsInFlight++ > 0)
+                if (_syncsInFlight++ > 0)
                 {
                     disk.ConcurrentSyncs++;
                 }
+
+                if (file.SyncsInFlight++ > 0)
+                {
+                    disk.OverlappingSyncs++;
+                }
+
+                covers = file.WriteCount;
             }
 
             try
@@ -418,7 +435,7 @@ internal sealed partial class SimulatedDisk : IWalStorage
                         throw new IOException("fsync failed: Input/output error (simulated).");
                     }
 
-                    file.SyncNow();
+                    file.SyncThrough(covers);
                 }
             }
             finally
@@ -426,6 +443,7 @@ internal sealed partial class SimulatedDisk : IWalStorage
                 lock (disk._sync)
                 {
                     file.SyncsInFlight--;
+                    _syncsInFlight--;
                 }
             }
 
@@ -485,7 +503,10 @@ internal sealed class SimulatedCrashException(int operation) : IOException($"Sim
 /// <summary>One simulated file: the bytes a process sees, and the bytes on stable storage.</summary>
 internal sealed class SimFile
 {
-    private List<(long Offset, byte[] Data)> _unsynced = [];
+    // Unsynced changes in order: writes (Data), and cuts (Data null, Offset the new length), each numbered: the
+    // first one is number _syncedCount + 1.
+    private List<(long Offset, byte[]? Data)> _unsynced = [];
+    private long _syncedCount;
 
     public Bytes Current { get; private set; } = new();
 
@@ -495,6 +516,9 @@ internal sealed class SimFile
 
     /// <summary>fsyncs of this file in flight (guarded by the disk's lock).</summary>
     public int SyncsInFlight { get; set; }
+
+    /// <summary>Writes and cuts made so far (an fsync started now covers this many).</summary>
+    public long WriteCount => _syncedCount + _unsynced.Count;
 
     public void WriteAt(long offset, ReadOnlySpan<byte> data)
     {
@@ -506,6 +530,7 @@ internal sealed class SimFile
     {
         Current.SetLength((int)length);
         Preallocated = Math.Min(Preallocated, length);
+        _unsynced.Add((length, null));
     }
 
     /// <summary>The bytes from <paramref name="offset"/> on become the durable ones again; unsynced writes are forgotten.</summary>
@@ -520,13 +545,48 @@ internal sealed class SimFile
         }
 
         Current = content;
+        _syncedCount += _unsynced.Count;
         _unsynced = [];
     }
 
     public void SyncNow()
     {
         Durable = Current.AsSpan().ToArray();
+        _syncedCount += _unsynced.Count;
         _unsynced = [];
+    }
+
+    /// <summary>
+    /// An fsync that started when <see cref="WriteCount"/> was <paramref name="covers"/> returns: the writes and cuts
+    /// made before it started become durable; later ones stay unsynced.
+    /// </summary>
+    public void SyncThrough(long covers)
+    {
+        int n = (int)Math.Clamp(covers - _syncedCount, 0, _unsynced.Count);
+        if (n == _unsynced.Count)
+        {
+            SyncNow();
+            return;
+        }
+
+        var durable = new Bytes();
+        durable.Write(0, Durable);
+        for (int i = 0; i < n; i++)
+        {
+            (long offset, byte[]? data) = _unsynced[i];
+            if (data is null)
+            {
+                durable.SetLength((int)Math.Min(offset, durable.Length));
+            }
+            else
+            {
+                durable.Write(offset, data);
+            }
+        }
+
+        Durable = durable.AsSpan().ToArray();
+        _unsynced.RemoveRange(0, n);
+        _syncedCount += n;
     }
 
     /// <summary>An independent copy: the same current bytes, durable bytes and unsynced writes.</summary>
@@ -534,14 +594,15 @@ internal sealed class SimFile
     {
         var current = new Bytes();
         current.Write(0, Current.AsSpan());
-        return new SimFile { Preallocated = Preallocated, Current = current, Durable = [.. Durable], _unsynced = [.. _unsynced] };
+        return new SimFile { Preallocated = Preallocated, Current = current, Durable = [.. Durable], _unsynced = [.. _unsynced], _syncedCount = _syncedCount };
     }
 
     public SimFile Survivor(Random random, CrashMode mode)
     {
         var content = new Bytes();
         content.Write(0, Durable);
-        List<(long Offset, byte[] Data)> writes = _unsynced;
+        // Unsynced cuts are not replayed: until a cut is durable, a power loss keeps the bytes it removed.
+        List<(long Offset, byte[] Data)> writes = [.. _unsynced.Where(w => w.Data is not null).Select(w => (w.Offset, w.Data!))];
         switch (mode)
         {
             case CrashMode.TornPrefix when writes.Count > 0:
