@@ -28,6 +28,14 @@ namespace OxiVec.Wal;
 /// a sequential log gained nothing from 2 in flight (about 4.0k vs 4.05k fdatasync/s); <c>bench wal --group-commit
 /// --fsync-overlap</c> measures it. Today a 32-writer cycle is one fsync plus the CPU time the 32 woken writers take
 /// to append again on 2 cores (about 190 µs each at 11.8 µs of CPU per commit), and the disk idles during the latter.</para>
+/// <para>Tried and measured (2026-12-03, branch s16-group-overlap): two fsyncs in flight, each on a descriptor of its own
+/// (a second one per segment, opened before its records were written), published in start order, the role passed on
+/// when an fsync starts. In a same-run interleaved A/B on a loaded machine (3 rounds × 3 repeats, fsyncs of 0.8–2 ms)
+/// 32 threads lost: the second fsync starts with whoever has arrived, so batches split (31.5 → 20–24 commits per
+/// fsync, hundreds of 1-commit fsyncs where one fsync at a time had a few dozen), CPU per commit rose (11.5–14.6 →
+/// 15–25 µs) and commits/s fell in 2 rounds of 3 (base 19.9k/25.5k/30.0k, overlap 20.3k/15.8k/15.1k). 32 async tasks
+/// gained 7–19 % in each round (21.0k/13.8k/22.0k → 25.1k/16.1k/23.5k) with full batches. Not kept: it would need a
+/// policy for when the second fsync may start (say, once its batch holds half the writers) that was not measured.</para>
 /// </remarks>
 internal sealed partial class WalWriter
 {
@@ -42,21 +50,8 @@ internal sealed partial class WalWriter
     private WalCommitBatch _covered = new();
     private WalCommitBatch _next = new();
     private int _expectedCommits; // commits the last fsync saw (its batch and the next): whom the commit delay waits for
-    private long _syncTicks; // recent fsync time (Stopwatch ticks, moving average); written and read by the syncers
+    private long _syncTicks; // recent fsync time (Stopwatch ticks, moving average); written and read by the syncer only
     private long _uncoveredWakeups;
-
-    /// <summary>
-    /// fsyncs of the group commit in flight at once, at most. Two: on the disk measured, two fdatasyncs in flight on a
-    /// sequential log completed 1.43 times as many per second as one, three only 1.18 times (<c>bench wal
-    /// --group-commit --fsync-overlap</c>).
-    /// </summary>
-    internal const int MaxSyncsInFlight = 2;
-
-    // Guarded by _syncGate. The flights not yet published, in the order their fsyncs started; at most
-    // MaxSyncsInFlight of them run (_runningSyncs counts those and the slot a role holder has taken).
-    private readonly List<SyncFlight> _flights = [];
-    private int _runningSyncs;
-    private long _overlappedSyncs;
 
     /// <summary>
     /// Called with the new durable LSN after every rise, on the thread that published it, outside the sync gate (a
@@ -82,25 +77,7 @@ internal sealed partial class WalWriter
         {
             lock (_syncGate)
             {
-                int flights = 0;
-                foreach (SyncFlight f in _flights)
-                {
-                    flights += f.Batch.Count;
-                }
-
-                return flights + (_syncBusy ? _covered.Count + _next.Count : 0);
-            }
-        }
-    }
-
-    /// <summary>fsyncs started while another fsync of the group commit was in flight (tests, benchmarks).</summary>
-    internal long OverlappedSyncs
-    {
-        get
-        {
-            lock (_syncGate)
-            {
-                return _overlappedSyncs;
+                return _syncBusy ? _covered.Count + _next.Count : 0;
             }
         }
     }
@@ -192,7 +169,7 @@ internal sealed partial class WalWriter
     /// </summary>
     /// <remarks>
     /// A <paramref name="detached"/> commit (<see cref="StartWaitFor"/>) waits on nothing of the batch: when the batch
-    /// joins the next batch, the role passes to that batch when the running syncer starts its fsync (<see cref="PassRoleLocked"/>).
+    /// wakes before an fsync covered it, the syncer keeps the role for it (<see cref="EndSync"/>).
     /// </remarks>
     private WalCommitBatch? JoinBatch(long lsn, bool canLead, out bool done, out WalCommitWaiter? waiter, bool detached = false)
     {
@@ -207,25 +184,14 @@ internal sealed partial class WalWriter
                 return null;
             }
 
-            // Covered by an fsync in flight: wait for it (the oldest that covers it is published first).
-            WalCommitBatch? batch = null;
-            foreach (SyncFlight f in _flights)
-            {
-                if (f.Target >= lsn)
-                {
-                    batch = f.Batch;
-                    break;
-                }
-            }
-
-            if (batch is null && !_syncBusy)
+            if (!_syncBusy)
             {
                 ClaimSyncLocked();
                 _covered.Join(lsn);
                 return null;
             }
 
-            batch ??= _gathering || lsn <= _syncTarget ? _covered : _next;
+            WalCommitBatch batch = _gathering || lsn <= _syncTarget ? _covered : _next;
             if (detached)
             {
                 batch.JoinDetached(lsn);
@@ -294,16 +260,23 @@ internal sealed partial class WalWriter
         }
     }
 
-    /// <summary>One fsync as the syncer (the role passes on to the next batch when this fsync starts).</summary>
-    private void SyncAndHandOff() => SyncOnce();
+    /// <summary>One fsync as the syncer; when a next batch waits, a thread-pool worker takes the role on.</summary>
+    private void SyncAndHandOff()
+    {
+        if (SyncOnce())
+        {
+            HandOff();
+        }
+    }
 
     /// <summary>
-    /// Queues the next batch's syncer on the thread pool's global queue (a batch of asynchronous waiters only, which
-    /// has no blocked thread to lead it). Not this thread: it is about to run its own fsync.
+    /// Queues the next fsync on the thread pool's global queue. Not a loop on this thread: when this thread is a pool
+    /// worker, the continuations of the commits it just woke sit in its local queue and run first, so they join the
+    /// next batch before its commit delay begins instead of waiting for a spinning syncer.
     /// </summary>
     private void HandOff() => ThreadPool.UnsafeQueueUserWorkItem(static writer => writer.RunHandedOffSync(), this, preferLocal: false);
 
-    /// <summary>The handed-on syncer: one fsync for the batch that waits.</summary>
+    /// <summary>The handed-on syncer: one fsync for the batch that waits, handing on again when another formed meanwhile.</summary>
     private void RunHandedOffSync()
     {
         try
@@ -317,7 +290,7 @@ internal sealed partial class WalWriter
         }
     }
 
-    /// <summary>One fsync for everyone waiting, unless a syncer gathers already (its fsync covers the bytes).</summary>
+    /// <summary>One fsync for everyone waiting, unless another is running (that one or the next covers the bytes).</summary>
     private void TrySyncInBackground()
     {
         lock (_writeLock)
@@ -346,33 +319,26 @@ internal sealed partial class WalWriter
     }
 
     /// <summary>
-    /// The syncer's work (the caller claimed the role): waits, still gathering, until fewer than
-    /// <see cref="MaxSyncsInFlight"/> fsyncs run; closes its batch; writes everything appended so far; starts a
-    /// flight (its fsync of the active segment through that end, on a descriptor no other fsync in flight uses) and
-    /// hands the role on to the batch that formed meanwhile, which may start the next fsync while this one runs. The
-    /// flight is published in start order (<see cref="FinishFlight"/>): the durable LSN rises to its end, and its
-    /// batch wakes, only once every fsync started before it finished too. Writers keep writing meanwhile: the fsync
-    /// never holds the write lock.
+    /// The syncer's work (the caller claimed the role): closes its batch, writes everything appended so far, fsyncs
+    /// the active segment through it, publishes the durable LSN and wakes the batch. Writers keep writing meanwhile:
+    /// the fsync never holds the write lock, so acknowledgements that need only a write never wait for one.
+    /// Returns true when the role stays with the caller because commits wait for the next fsync.
     /// </summary>
-    private void SyncOnce()
+    private bool SyncOnce()
     {
-        SyncFlight? flight = null;
-        bool slot = false;
+        lock (_syncGate)
+        {
+            _gathering = false; // from here on only commits the target covers join this batch
+        }
+
+        IWalFile file;
+        long target;
+        long synced = 0;
+        ulong syncedSegment;
+        long syncedEnd;
+        bool handOff;
         try
         {
-            WaitForSyncSlot();
-            slot = true;
-            lock (_syncGate)
-            {
-                _gathering = false;
-                // Every commit of the batch was appended before it joined: the write below covers them all. Commits
-                // appended after this point join the next batch unless they were appended by then.
-                _syncTarget = Volatile.Read(ref _appendedLsn);
-            }
-
-            SharedWalFile file;
-            long target;
-            SegmentBound active;
             lock (_writeLock)
             {
                 ThrowIfFailed();
@@ -381,305 +347,137 @@ internal sealed partial class WalWriter
                     _backgroundSyncQueued = false; // this fsync is the one a background sync would have been
                 }
 
-                file = (SharedWalFile)_activeFile;
+                file = _activeFile;
                 target = Volatile.Read(ref _writtenLsn);
-                active = Segments.Active; // under _writeLock: the segment and end this fsync covers
+                SegmentBound active = Segments.Active; // under _writeLock: the segment and end this fsync covers
+                (syncedSegment, syncedEnd) = (active.SegmentId, active.Limit);
                 _unsyncedBytes = 0;
-                file.AddOwner(); // the flight's: a rotation may seal the file while its fsync runs
+                _fileBeingSynced = file;
             }
 
-            WalCommitBatch? leader;
-            bool poolHandOff;
             lock (_syncGate)
             {
-                flight = StartFlightLocked(file, target, active);
-                if (!flight.Running)
+                _syncTarget = target;
+            }
+
+            try
+            {
+                if (Volatile.Read(ref _durableLsn) < target)
                 {
-                    slot = false; // nothing new to fsync: the slot was given back, the flight waits for the ones before it
+                    long start = Stopwatch.GetTimestamp();
+                    SyncFile(file);
+                    synced = target;
+                    long took = Stopwatch.GetTimestamp() - start;
+                    long average = Volatile.Read(ref _syncTicks);
+                    Volatile.Write(ref _syncTicks, average == 0 ? took : average + ((took - average) / 4));
                 }
-
-                (leader, poolHandOff) = PassRoleLocked();
             }
-
-            // The next batch's syncer gathers (and may start the next fsync) while this fsync runs.
-            leader?.WakeLeader();
-            if (poolHandOff)
+            catch (Exception ex) when (ex is not WalFailedException)
             {
-                HandOff();
+                throw Fail(ex);
             }
-
-            if (flight.Running)
+            finally
             {
-                long start = Stopwatch.GetTimestamp();
-                SyncFileVia(file, flight.Descriptor);
-                long took = Stopwatch.GetTimestamp() - start;
-                long average = Volatile.Read(ref _syncTicks);
-                Volatile.Write(ref _syncTicks, average == 0 ? took : average + ((took - average) / 4));
+                lock (_writeLock)
+                {
+                    _fileBeingSynced = null;
+                    if (!ReferenceEquals(file, _activeFile))
+                    {
+                        file.Dispose(); // sealed while this fsync ran; the seal left closing it to us
+                    }
+                }
             }
-        }
-        catch (Exception ex) when (ex is not WalFailedException)
-        {
-            throw Fail(ex);
         }
         finally
         {
-            if (flight is null)
-            {
-                AbandonRole(slot);
-            }
-            else
-            {
-                flight.File.Dispose();
-                FinishFlight(flight, slot);
-            }
+            handOff = EndSync(synced);
         }
+
+        if (synced > 0)
+        {
+            NoteSynced(syncedSegment, syncedEnd, synced);
+        }
+
+        return handOff;
     }
 
     /// <summary>
-    /// Blocks until fewer than <see cref="MaxSyncsInFlight"/> fsyncs run (the role holder's batch keeps gathering
-    /// meanwhile), then takes a slot; throws when the WAL failed.
+    /// Publishes the durable LSN and wakes the batch the fsync covered. The next batch keeps sleeping when none of it
+    /// is covered yet: then the syncing role passes to its leader's thread, or, when it has none (only asynchronous
+    /// waiters), stays with the caller to hand on (returns true). Otherwise (it formed before the target was known, or
+    /// the WAL failed) it wakes too, and its waiters re-check; when it holds detached commits (<see cref="StartWaitFor"/>)
+    /// the fsync did not cover, the role stays with the caller to hand on for them, since they re-check nothing.
     /// </summary>
-    private void WaitForSyncSlot()
-    {
-        while (true)
-        {
-            SyncFlight? oldest = null;
-            lock (_syncGate)
-            {
-                ThrowIfFailed();
-                if (_runningSyncs < MaxSyncsInFlight)
-                {
-                    _runningSyncs++;
-                    return;
-                }
-
-                foreach (SyncFlight f in _flights)
-                {
-                    if (f.Running)
-                    {
-                        oldest = f;
-                        break;
-                    }
-                }
-            }
-
-            oldest?.Done.Wait();
-        }
-    }
-
-    /// <summary>
-    /// Adds the flight that fsyncs <paramref name="file"/> through <paramref name="target"/> (the caller holds a slot),
-    /// or, when the durable LSN or an fsync in flight already covers the target, a flight with no fsync of its own that
-    /// is published after them; on a descriptor no other fsync in flight uses.
-    /// </summary>
-    private SyncFlight StartFlightLocked(SharedWalFile file, long target, SegmentBound active)
-    {
-        long covered = Volatile.Read(ref _durableLsn);
-        bool sameFileDescriptor0 = false;
-        int running = 0;
-        foreach (SyncFlight f in _flights)
-        {
-            covered = Math.Max(covered, f.Target);
-            if (f.Running)
-            {
-                running++;
-                sameFileDescriptor0 |= ReferenceEquals(f.File, file) && f.Descriptor == 0;
-            }
-        }
-
-        bool needsSync = target > covered;
-        // Descriptor 1 only while another fsync of this file runs on descriptor 0; without a second descriptor the
-        // two fsyncs take turns on the first (SyncFileOnly locks it): never two in flight on one descriptor.
-        int descriptor = sameFileDescriptor0 && file.Second is not null ? 1 : 0;
-        var flight = new SyncFlight(_covered, file, target, active.SegmentId, active.Limit, descriptor, needsSync);
-        _flights.Add(flight);
-        if (!needsSync)
-        {
-            _runningSyncs--;
-        }
-        else if (running > 0)
-        {
-            _overlappedSyncs++;
-        }
-
-        return flight;
-    }
-
-    /// <summary>
-    /// The role holder's fsync has started (or needs none): the role passes to the batch that formed meanwhile, whose
-    /// leader's thread is woken to take it (returned), or, with asynchronous waiters only, a thread-pool worker
-    /// (<c>true</c>); with no batch waiting the role is free, and the next commit takes it.
-    /// </summary>
-    private (WalCommitBatch? Leader, bool PoolHandOff) PassRoleLocked()
-    {
-        WalCommitBatch carried = _next;
-        _expectedCommits = _covered.Count + carried.Count;
-        _gathering = true;
-        _syncTarget = -1;
-        if (carried.Count == 0)
-        {
-            _covered = new WalCommitBatch();
-            _syncBusy = false;
-            return (null, false);
-        }
-
-        _covered = carried;
-        _next = new WalCommitBatch();
-        if (carried.HasLeader)
-        {
-            carried.HandOver();
-            return (carried, false);
-        }
-
-        return (null, true);
-    }
-
-    /// <summary>
-    /// The role holder failed before starting its fsync (the WAL has failed): frees the role and the slot, and wakes
-    /// its batch and the next one, whose waiters see the failure.
-    /// </summary>
-    private void AbandonRole(bool slot)
+    private bool EndSync(long synced)
     {
         WalCommitBatch done, carried;
+        bool handOff, wakeCarried, syncDetached, advanced = false;
+        int commits;
         lock (_syncGate)
         {
-            if (slot)
+            if (synced > Volatile.Read(ref _durableLsn))
             {
-                _runningSyncs--;
+                Volatile.Write(ref _durableLsn, synced);
+                SignalPositions();
+                advanced = true;
             }
 
+            long durable = Volatile.Read(ref _durableLsn);
             done = _covered;
             carried = _next;
-            _covered = new WalCommitBatch();
-            _next = new WalCommitBatch();
+            if (carried.Count > 0)
+            {
+                _next = new WalCommitBatch(); // an empty one nobody joined stays for the next fsync
+            }
+
             _gathering = true;
             _syncTarget = -1;
-            _syncBusy = false;
+            _expectedCommits = done.Count + carried.Count;
+            handOff = carried.Count > 0 && _failure is null && carried.MinLsn > durable;
+            wakeCarried = carried.Count > 0 && !handOff; // read here: an empty carried batch is the live _next again
+
+            // A carried batch partly covered wakes, and its waiters re-check and join again, but its detached commits
+            // (StartWaitFor) wait for a standby first and re-check nothing: one not covered yet would never be fsynced
+            // (nor written, nor shipped) unless another commit came. The role stays here for them.
+            syncDetached = wakeCarried && _failure is null && carried.DetachedMaxLsn > durable;
+            commits = done.Count + (wakeCarried && carried.MaxLsn <= durable ? carried.Count : 0);
+            _covered = handOff ? carried : new WalCommitBatch();
+            if (syncDetached)
+            {
+                _covered.CarryDetached(carried);
+            }
+
+            _syncBusy = handOff || syncDetached;
+            if (handOff && carried.HasLeader)
+            {
+                carried.HandOver();
+            }
+        }
+
+        if (synced > 0 && _failure is null && commits > 0)
+        {
+            _instrumentation.CommitsSynced(commits);
+        }
+
+        if (advanced)
+        {
+            DurableAdvanced?.Invoke(synced); // before the batch wakes: a commit gate's waiters for both wake at once
+        }
+
+        bool leaderSyncs = handOff && carried.RoleHandedOver;
+        if (leaderSyncs)
+        {
+            // First: the next fsync's thread starts its commit delay while the covered writers wake and append again.
+            carried.WakeLeader();
         }
 
         done.Complete();
-        carried.Complete();
-    }
-
-    /// <summary>
-    /// A flight's fsync returned (or it had none). Publishes in start order: while the oldest flight has finished, its
-    /// end becomes the durable LSN and its batch wakes; a flight that finished before an older one waits for it. When
-    /// the WAL has failed (this fsync, another, or anything else), nothing more is published and every flight's batch
-    /// wakes to see the failure.
-    /// </summary>
-    private void FinishFlight(SyncFlight flight, bool slot)
-    {
-        List<SyncFlight>? published = null;
-        List<SyncFlight>? failed = null;
-        long newDurable = 0;
-        lock (_syncGate)
+        if (wakeCarried)
         {
-            if (slot)
-            {
-                _runningSyncs--;
-            }
-
-            flight.Running = false;
-            flight.Finished = true;
-            if (_failure is not null)
-            {
-                failed = [.. _flights];
-                _flights.Clear();
-            }
-            else
-            {
-                while (_flights.Count > 0 && _flights[0].Finished)
-                {
-                    SyncFlight oldest = _flights[0];
-                    _flights.RemoveAt(0);
-                    (published ??= []).Add(oldest);
-                    if (oldest.Target > Volatile.Read(ref _durableLsn))
-                    {
-                        Volatile.Write(ref _durableLsn, oldest.Target);
-                        newDurable = oldest.Target;
-                    }
-                }
-
-                if (newDurable > 0)
-                {
-                    SignalPositions();
-                }
-            }
+            carried.Complete();
         }
 
-        flight.Done.Signal();
-        if (failed is not null)
-        {
-            foreach (SyncFlight f in failed)
-            {
-                f.Batch.Complete();
-            }
-
-            return;
-        }
-
-        if (published is null)
-        {
-            return; // an older flight still runs: it publishes this one
-        }
-
-        foreach (SyncFlight f in published)
-        {
-            if (f.Synced && f.Batch.Count > 0)
-            {
-                _instrumentation.CommitsSynced(f.Batch.Count);
-            }
-        }
-
-        if (newDurable > 0)
-        {
-            DurableAdvanced?.Invoke(newDurable); // before the batches wake: a commit gate's waiters for both wake at once
-        }
-
-        foreach (SyncFlight f in published)
-        {
-            f.Batch.Complete();
-        }
-
-        foreach (SyncFlight f in published)
-        {
-            if (f.Synced)
-            {
-                NoteSynced(f.SegmentId, f.SegmentEnd, f.Target);
-            }
-        }
-    }
-
-    /// <summary>
-    /// One fsync in flight (or a flight with none, published after the ones that cover it): its batch, the file and
-    /// descriptor it fsyncs, the LSN and segment end it covers. Running and Finished change under the sync gate.
-    /// </summary>
-    private sealed class SyncFlight(WalCommitBatch batch, SharedWalFile file, long target, ulong segmentId, long segmentEnd, int descriptor, bool synced)
-    {
-        public WalCommitBatch Batch { get; } = batch;
-
-        public SharedWalFile File { get; } = file;
-
-        public long Target { get; } = target;
-
-        public ulong SegmentId { get; } = segmentId;
-
-        public long SegmentEnd { get; } = segmentEnd;
-
-        /// <summary>0: the file's first descriptor; 1: its second (<see cref="SharedWalFile.Second"/>).</summary>
-        public int Descriptor { get; } = descriptor;
-
-        /// <summary>Whether the flight has an fsync of its own.</summary>
-        public bool Synced { get; } = synced;
-
-        /// <summary>Its fsync runs (holds a slot).</summary>
-        public bool Running { get; set; } = synced;
-
-        /// <summary>Its fsync returned (or it had none); published once every older flight is.</summary>
-        public bool Finished { get; set; }
-
-        /// <summary>Set when its fsync returned: a syncer waiting for a slot waits on the oldest running flight.</summary>
-        public WalCommitWaiter Done { get; } = new();
+        return (handOff && !leaderSyncs) || syncDetached; // true: no leader thread, the caller hands the next fsync on
     }
 
     /// <summary>Raises the durable LSN (a segment seal); waiters see it when the running fsync ends or when they next look.</summary>
@@ -711,18 +509,12 @@ internal sealed partial class WalWriter
             lock (_syncGate)
             {
                 _closed = true;
-                if (_syncBusy)
-                {
-                    running = _covered.Ended;
-                }
-                else if (_flights.Count > 0)
-                {
-                    running = _flights[^1].Batch.Ended; // published last
-                }
-                else
+                if (!_syncBusy)
                 {
                     return;
                 }
+
+                running = _covered.Ended;
             }
 
             running.GetAwaiter().GetResult();

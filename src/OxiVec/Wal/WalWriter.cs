@@ -65,6 +65,7 @@ internal sealed partial class WalWriter : IDisposable
     private IWalFile _activeFile; // always a SharedWalFile
     private long _unsyncedBytes;
     private bool _backgroundSyncQueued;
+    private IWalFile? _fileBeingSynced;
 
     // Published positions.
     private long _appendedLsn;
@@ -98,7 +99,7 @@ internal sealed partial class WalWriter : IDisposable
         _time = time;
         _instrumentation = instrumentation;
         _maxPayload = (int)Math.Min(WalFormat.MaxPayloadLength, config.SegmentSizeBytes - WalFormat.SegmentHeaderSize - WalFormat.RecordHeaderSize);
-        _activeFile = new SharedWalFile(activeFile, OpenSecondDescriptor(storage, activeFile.Name));
+        _activeFile = new SharedWalFile(activeFile);
         // The reopened segment's age so far comes from the wall clock once (never negative); from here on it is monotonic.
         long ageMicros = Math.Max(0, WalRecord.ToMicros(time.GetUtcNow()) - activeHeader.CreatedUnixMicros);
         long started = time.GetTimestamp() - (long)(ageMicros / 1e6 * time.TimestampFrequency);
@@ -531,25 +532,22 @@ internal sealed partial class WalWriter : IDisposable
         var header = new WalSegmentHeader(WalFormat.FormatVersion, 0, next.Id, next.FirstLsn, next.CreatedMicros, next.Salt);
         PendingSeal? seal = null;
         SharedWalFile file;
-        IWalFile? second = null;
         if (TakeSpare() is { } spare)
         {
             SparesUsed++;
             try
             {
-                second = OpenSecondDescriptor(_storage, spare.Name); // before any byte of the segment is written through the first
                 Span<byte> bytes = stackalloc byte[WalFormat.SegmentHeaderSize];
                 WalFormat.WriteSegmentHeader(bytes, header);
                 spare.File.Write(0, bytes); // made durable by the sealer's fsync of the file, before its rename
             }
             catch
             {
-                second?.Dispose();
                 spare.File.Dispose();
                 throw;
             }
 
-            file = new SharedWalFile(spare.File, second);
+            file = new SharedWalFile(spare.File);
             seal = new PendingSeal(sealedFile, file, spare.Name, next.Name, next.Id, next.FirstLsn);
             lock (_nameLock)
             {
@@ -560,8 +558,7 @@ internal sealed partial class WalWriter : IDisposable
         {
             SyncFile(sealedFile); // before the next segment's name exists
             AdvanceDurable(next.FirstLsn - 1);
-            IWalFile created = WalSegmentFiles.Create(_storage, next.Name, header, _config.PreallocateSegments ? _config.SegmentSizeBytes : 0);
-            file = new SharedWalFile(created, OpenSecondDescriptor(_storage, next.Name)); // before any record is written
+            file = new SharedWalFile(WalSegmentFiles.Create(_storage, next.Name, header, _config.PreallocateSegments ? _config.SegmentSizeBytes : 0));
         }
 
         _sealingName = _activeSegment.Name; // before the set shows it sealed: compression leaves it to the sealer
@@ -575,6 +572,11 @@ internal sealed partial class WalWriter : IDisposable
             _segmentStarted[next.Id] = next.Started;
             return s.Rotated(new SegmentBound(next.Name, next.Id, next.FirstLsn, WalFormat.SegmentHeaderSize) { PendingName = seal?.SpareName });
         });
+        if (ReferenceEquals(sealedFile, _fileBeingSynced))
+        {
+            sealedFile.AddOwner(); // the running fsync closes its handle when it returns; the sealer closes its own
+        }
+
         _sealer.Post(() => SealInBackground(seal, sealedFile, sealedLimit)); // never waits: no thread is started here
         _instrumentation.SegmentRotated(Stopwatch.GetElapsedTime(rotationStart), fromSpare: seal is not null);
     }
@@ -749,37 +751,6 @@ internal sealed partial class WalWriter : IDisposable
     {
         SyncFileOnly(file);
         EnsureNameDurable(file); // a segment's records are durable only once its name is
-    }
-
-    /// <summary>
-    /// <see cref="SyncFile(IWalFile)"/> through descriptor <paramref name="descriptor"/> of <paramref name="file"/> (1: its second,
-    /// <see cref="SharedWalFile.Second"/>, opened before any record was written; group commit's second fsync in flight).
-    /// </summary>
-    private void SyncFileVia(SharedWalFile file, int descriptor)
-    {
-        SyncFileOnly(descriptor == 1 && file.Second is { } second ? second : file);
-        EnsureNameDurable(file);
-    }
-
-    /// <summary>
-    /// A second descriptor of the segment <paramref name="name"/>, opened before any record is written to it (so it
-    /// sees every write-back error of those records), for a second fsync in flight; null when it cannot be opened
-    /// (the fsyncs of that segment then take turns on its first descriptor).
-    /// </summary>
-    private static IWalFile? OpenSecondDescriptor(IWalStorage storage, string name)
-    {
-        try
-        {
-            return storage.Open(name, writable: false);
-        }
-        catch (IOException)
-        {
-            return null;
-        }
-        catch (UnauthorizedAccessException)
-        {
-            return null;
-        }
     }
 
     /// <summary>
