@@ -7,7 +7,7 @@ namespace OxiVec.Benchmarks.Server;
 internal sealed record Cell(bool Upsert, int Clients, int SyncIntervalMs);
 
 /// <summary>
-/// One round: every cell measured embedded then over HTTP, back to back (a pair; the search cells several pairs in a
-/// row, <see cref="ServerBenchOptions.SearchPairs"/>), and wrk's search cell.
+/// One round: every cell measured embedded and over HTTP, back to back (a pair, every other one HTTP first; the search
+/// cells several pairs in a row, <see cref="ServerBenchOptions.SearchPairs"/>), and wrk's search cell.
 /// </summary>
 internal sealed record Round(IReadOnlyDictionary<Cell, IReadOnlyList<(CellResult Embedded, CellResult Http)>> Cells, WrkResult? Wrk);

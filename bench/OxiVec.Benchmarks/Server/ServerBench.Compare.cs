@@ -10,7 +10,8 @@ namespace OxiVec.Benchmarks.Server;
 /// in one run, printed (no report). Each VARIANT is <c>name:KEY=VALUE,KEY=VALUE</c> (or <c>name:</c>), the environment
 /// of one server child process (runtime settings such as <c>DOTNET_ThreadPool_UnfairSemaphoreSpinLimit</c>, or the
 /// host's <see cref="ServerHost"/> switches), where the key <c>SERVER_DLL</c> (<see cref="ServerProcess.ServerAssemblyKey"/>)
-/// runs the server from another build's OxiVec.Benchmarks.dll (a copy of the build before a change, say); every
+/// runs the server from another build's OxiVec.Benchmarks.dll (a copy of the build before a change, say), and the key
+/// <c>CLIENT_MIN_THREADS</c> (<see cref="ClientMinThreadsKey"/>) sets the driver's thread-pool minimum for that variant's windows; every
 /// server opens its own copy of the same data. Each round measures the
 /// embedded search, then every variant's HTTP search (C clients, 1 by default), in an order rotated each round, and
 /// prints QPS, the ratio to that round's embedded QPS, the CPU time per search of the server and the client and the bytes
@@ -23,6 +24,12 @@ internal sealed partial class ServerBench
     public const string CompareFlag = "--compare";
 
     private const double CompareSeconds = 3;
+
+    /// <summary>
+    /// A variant key of the driver, not the server (the child ignores it): the benchmark process's thread-pool minimum
+    /// of worker threads while that variant's windows run (by default one per client and two, as for the verb's upserts).
+    /// </summary>
+    public const string ClientMinThreadsKey = "CLIENT_MIN_THREADS";
 
     private static int RunCompare(string[] args)
     {
@@ -64,7 +71,9 @@ internal sealed partial class ServerBench
         try
         {
             ThreadPool.GetMinThreads(out int workers, out int io);
-            _ = ThreadPool.SetMinThreads(Math.Max(workers, (2 * clients) + Environment.ProcessorCount), io);
+            int raised = Math.Max(workers, (2 * clients) + Environment.ProcessorCount);
+            _ = ThreadPool.SetMinThreads(raised, io);
+            int MinThreads(int variant) => variants[variant].Environment.TryGetValue(ClientMinThreadsKey, out string? n) ? int.Parse(n, CultureInfo.InvariantCulture) : raised;
             float[][] queries = Uniform(options.Queries, Dimension, 384_002);
             string seed = Path.Combine(work, "seed");
             Load(seed, Uniform(options.Points, Dimension, 384_001));
@@ -94,12 +103,14 @@ internal sealed partial class ServerBench
             var embeddedResults = new List<CellResult>();
             for (int r = 0; r < options.Runs; r++)
             {
+                _ = ThreadPool.SetMinThreads(raised, io);
                 CellResult e = embeddedCell();
                 embeddedResults.Add(e);
                 Say(Verb, $"round {r + 1}/{options.Runs}: embedded {e.PerSecond:N0}/s, CPU {e.SelfCpuUs:N0} µs/search");
                 for (int j = 0; j < variants.Count; j++)
                 {
                     int i = (j + r) % variants.Count;
+                    _ = ThreadPool.SetMinThreads(MinThreads(i), io);
                     CellResult h = await HttpAsync(cell, loads[i], new CpuClock(servers[i]), workload, options.WarmupSeconds, options.Common.Quick ? options.SearchSeconds : CompareSeconds).ConfigureAwait(false);
                     results[variants[i].Name].Add((h.PerSecond / e.PerSecond, h));
                     Say(Verb, $"  {variants[i].Name,-12} {h.PerSecond,7:N0}/s {h.PerSecond / e.PerSecond,7:P1}  p50 {h.P50Ms:0.000} ms  CPU server {h.ServerCpuUs,5:N0} + client {h.SelfCpuUs,5:N0} µs/search  " +

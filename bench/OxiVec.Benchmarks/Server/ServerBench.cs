@@ -91,8 +91,20 @@ internal sealed partial class ServerBench(ServerBenchOptions options)
                     var pairs = new List<(CellResult, CellResult)>();
                     for (int p = 0; p < (cell.Upsert ? 1 : options.SearchPairs); p++)
                     {
-                        CellResult e = await EmbeddedAsync(cell, db, workload).ConfigureAwait(false);
-                        CellResult h = await HttpAsync(cell, client, new CpuClock(server), workload).ConfigureAwait(false);
+                        // Every other pair runs HTTP first (embedded, HTTP; HTTP, embedded; ...), so a load that rises or
+                        // falls over the round (the machine is shared) weighs on both sides alike instead of on the second.
+                        CellResult e, h;
+                        if ((r + p) % 2 == 0)
+                        {
+                            e = await EmbeddedAsync(cell, db, workload).ConfigureAwait(false);
+                            h = await HttpAsync(cell, client, new CpuClock(server), workload).ConfigureAwait(false);
+                        }
+                        else
+                        {
+                            h = await HttpAsync(cell, client, new CpuClock(server), workload).ConfigureAwait(false);
+                            e = await EmbeddedAsync(cell, db, workload).ConfigureAwait(false);
+                        }
+
                         Say(Verb, $"  {Describe(cell)}: embedded {e.PerSecond:N0}/s (p50 {e.P50Ms:0.000} ms, p99 {e.P99Ms:0.000} ms, CPU {e.SelfCpuUs:N0} µs/op), " +
                             $"HTTP {h.PerSecond:N0}/s (p50 {h.P50Ms:0.000} ms, p99 {h.P99Ms:0.000} ms, CPU server {h.ServerCpuUs:N0} + client {h.SelfCpuUs:N0} µs/op, allocated server {h.ServerBytes:N0} + client {h.SelfBytes:N0} B/op): {h.PerSecond / e.PerSecond:P0}");
                         pairs.Add((e, h));

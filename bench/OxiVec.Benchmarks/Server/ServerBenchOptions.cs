@@ -5,7 +5,8 @@ namespace OxiVec.Benchmarks.Server;
 
 /// <summary>
 /// The <c>server</c> verb's command line: the shared <c>--quick</c>, <c>--out DIR</c>, <c>--allow-dirty</c>, plus
-/// <c>--runs R</c> (rounds; default 3, 1 with <c>--quick</c>), <c>--concurrency C</c> (the high-concurrency cells;
+/// <c>--runs R</c> (rounds; default 10, 1 with <c>--quick</c>: the goal's interval resamples rounds, and 3 or 5
+/// rounds on a shared machine gave intervals 20 points wide), <c>--concurrency C</c> (the high-concurrency cells;
 /// default 8 or twice the logical cores, whichever is larger) and <c>--searches-only</c> (the search cells and wrk, no
 /// upsert cells: the goal's rows, for iterating on the search path).
 /// </summary>
@@ -84,7 +85,7 @@ internal sealed record ServerBenchOptions(VerbOptions Common, int Runs, int Conc
         }
 
         common = common with { CommandLine = "dotnet run -c Release --project bench/OxiVec.Benchmarks -- " + string.Join(' ', ["server", .. args]) };
-        return new ServerBenchOptions(common, runs ?? (common.Quick ? 1 : 3), concurrency ?? Math.Max(8, 2 * Environment.ProcessorCount), searchesOnly);
+        return new ServerBenchOptions(common, runs ?? (common.Quick ? 1 : 10), concurrency ?? Math.Max(8, 2 * Environment.ProcessorCount), searchesOnly);
     }
 
     private static int PositiveInt(string[] args, int i, string name) =>

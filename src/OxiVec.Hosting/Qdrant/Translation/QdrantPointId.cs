@@ -47,10 +47,22 @@ public static class QdrantPointId
     public static bool IsNumeric(string id, out ulong number) => RecordIdOrder.IsCanonicalInteger(id, out number);
 
     /// <summary>Writes <paramref name="id"/> as Qdrant does: a number for an integer id, a string otherwise.</summary>
+    /// <remarks>
+    /// A canonical decimal id of at most 19 digits (every such one fits an unsigned 64-bit integer) is already the JSON
+    /// number's text: its digits are copied as they are, not parsed and formatted again (every search answers ten ids:
+    /// parsing and formatting them was 2 % of a search server's CPU, `perf record`). Longer ids take the checked way.
+    /// </remarks>
     public static void Write(Utf8JsonWriter writer, string id)
     {
         ArgumentNullException.ThrowIfNull(writer);
-        if (IsNumeric(id, out ulong number))
+        ArgumentNullException.ThrowIfNull(id);
+        if (id.Length is > 0 and < 20 && (id.Length == 1 || id[0] != '0') && !id.AsSpan().ContainsAnyExceptInRange('0', '9'))
+        {
+            Span<byte> digits = stackalloc byte[19];
+            int length = System.Text.Encoding.ASCII.GetBytes(id, digits);
+            writer.WriteRawValue(digits[..length], skipInputValidation: true);
+        }
+        else if (IsNumeric(id, out ulong number))
         {
             writer.WriteNumberValue(number);
         }
