@@ -37,7 +37,17 @@ internal sealed class ReplicationBench(VerbOptions options, int? rounds, bool go
     private sealed record CellResult(
         string Mode, int Writers, int Round, double PerSecond, double P50Ms, double P99Ms, double CpuMicrosPerCommit, double PrimaryFsyncsPerCommit, double StandbyFsyncsPerCommit,
         double ContextSwitchesPerCommit, double BatchesPerCommit, double ReportsPerCommit, double WorkItemsPerCommit, double AllocatedBytesPerCommit,
-        double ConfirmedBeforeLocalFsync, double PrimaryFsyncMs, double StandbyFsyncMs);
+        double ConfirmedBeforeLocalFsync, double PrimaryFsyncMs, double StandbyFsyncMs)
+    {
+        /// <summary>Mean µs from the primary's send of a batch to the standby's receive (0 without standbys).</summary>
+        public double ShipMicros { get; init; }
+
+        /// <summary>Mean µs from a standby's receive of a batch to its report (verify, write, fsync).</summary>
+        public double StandbyMicros { get; init; }
+
+        /// <summary>Batches a standby wrote under the fsync of an earlier one (group receive), per commit.</summary>
+        public double CoalescedPerCommit { get; init; }
+    }
 
     private static readonly int[] Writers = [1, 32];
 
@@ -117,7 +127,7 @@ internal sealed class ReplicationBench(VerbOptions options, int? rounds, bool go
                     foreach (int writers in goalOnly ? [32] : Writers)
                     {
                         CellResult cell = await RunCellAsync(Path.Combine(work, $"cell-{cells.Count}"), mode, writers, round, Measured).ConfigureAwait(false);
-                        Say(Verb, $"  {mode.Name}, {writers} writers: {cell.PerSecond:N0}/s, p50 {cell.P50Ms:0.000} ms, p99 {cell.P99Ms:0.00} ms, CPU {cell.CpuMicrosPerCommit:0} µs/commit, context switches {cell.ContextSwitchesPerCommit:0.00}/commit, thread-pool work items {cell.WorkItemsPerCommit:0.00}/commit, allocated {cell.AllocatedBytesPerCommit:N0} B/commit, fsyncs per commit: primary {cell.PrimaryFsyncsPerCommit:0.000}, standbys {cell.StandbyFsyncsPerCommit:0.000}; messages per commit: to standbys {cell.BatchesPerCommit:0.000}, from standbys {cell.ReportsPerCommit:0.000}{(mode.Synchronous is null ? "" : $"; confirmed by the standbys before the local fsync ended: {cell.ConfirmedBeforeLocalFsync * 100:0.0} % of commits")}; mean fsync: primary {cell.PrimaryFsyncMs:0.000} ms{(mode.Standbys == 0 ? "" : $", standbys {cell.StandbyFsyncMs:0.000} ms")}");
+                        Say(Verb, $"  {mode.Name}, {writers} writers: {cell.PerSecond:N0}/s, p50 {cell.P50Ms:0.000} ms, p99 {cell.P99Ms:0.00} ms, CPU {cell.CpuMicrosPerCommit:0} µs/commit, context switches {cell.ContextSwitchesPerCommit:0.00}/commit, thread-pool work items {cell.WorkItemsPerCommit:0.00}/commit, allocated {cell.AllocatedBytesPerCommit:N0} B/commit, fsyncs per commit: primary {cell.PrimaryFsyncsPerCommit:0.000}, standbys {cell.StandbyFsyncsPerCommit:0.000}; messages per commit: to standbys {cell.BatchesPerCommit:0.000}, from standbys {cell.ReportsPerCommit:0.000}{(mode.Synchronous is null ? "" : $"; confirmed by the standbys before the local fsync ended: {cell.ConfirmedBeforeLocalFsync * 100:0.0} % of commits")}; mean fsync: primary {cell.PrimaryFsyncMs:0.000} ms{(mode.Standbys == 0 ? "" : $", standbys {cell.StandbyFsyncMs:0.000} ms; round stages: ship {cell.ShipMicros:0} µs, standby receive to report {cell.StandbyMicros:0} µs; batches coalesced {cell.CoalescedPerCommit:0.000}/commit")}");
                         cells.Add(cell);
                     }
                 }
@@ -201,6 +211,8 @@ internal sealed class ReplicationBench(VerbOptions options, int? rounds, bool go
         long primarySyncs = db.GetWalMetrics().SyncCount;
         long standbySyncs = cluster.StandbySyncCount();
         long confirmedFirst = db.CommitsConfirmedBeforeDurable;
+        var stagesBefore = cluster.Messages.Stages;
+        long coalescedBefore = cluster.CoalescedBatches();
         long started = Stopwatch.GetTimestamp();
         Volatile.Write(ref measuring, 1);
         await Task.Delay(measured).ConfigureAwait(false);
@@ -214,13 +226,21 @@ internal sealed class ReplicationBench(VerbOptions options, int? rounds, bool go
         primarySyncs = db.GetWalMetrics().SyncCount - primarySyncs;
         standbySyncs = cluster.StandbySyncCount() - standbySyncs;
         confirmedFirst = db.CommitsConfirmedBeforeDurable - confirmedFirst;
+        var stages = cluster.Messages.Stages;
+        long coalesced = cluster.CoalescedBatches() - coalescedBefore;
+        long shipped = stages.Shipped - stagesBefore.Shipped, standbyRounds = stages.StandbyRounds - stagesBefore.StandbyRounds;
         ops = Interlocked.Read(ref ops);
         await stop.CancelAsync().ConfigureAwait(false);
         await Task.WhenAll(loops).ConfigureAwait(false);
         double[] all = [.. latencies.SelectMany(l => l).Order()];
         return new CellResult(mode.Name, writers, round, ops / seconds, Percentile(all, 0.50), Percentile(all, 0.99), ops == 0 ? 0 : cpuMicros / ops, ops == 0 ? 0 : primarySyncs / (double)ops, ops == 0 ? 0 : standbySyncs / (double)ops,
             ops == 0 ? 0 : switches / ops, ops == 0 ? 0 : toStandbys / (double)ops, ops == 0 ? 0 : fromStandbys / (double)ops, ops == 0 ? 0 : workItems / ops, ops == 0 ? 0 : allocated / ops,
-            ops == 0 ? 0 : confirmedFirst / (double)ops, db.GetWalMetrics().AvgSyncLatencyMs, cluster.StandbyFsyncMs());
+            ops == 0 ? 0 : confirmedFirst / (double)ops, db.GetWalMetrics().AvgSyncLatencyMs, cluster.StandbyFsyncMs())
+        {
+            ShipMicros = shipped == 0 ? 0 : (stages.ShipMicros - stagesBefore.ShipMicros) / (double)shipped,
+            StandbyMicros = standbyRounds == 0 ? 0 : (stages.StandbyTicks - stagesBefore.StandbyTicks) * 1e6 / Stopwatch.Frequency / standbyRounds,
+            CoalescedPerCommit = ops == 0 ? 0 : coalesced / (double)ops,
+        };
     }
 
     private async Task<(double MBps, double AppliedPerSecond, double CpuMicrosPerRecord, double BaseBackupSeconds, long BackupBytes)> CatchUpAndBaseBackupAsync(string dir)
@@ -356,6 +376,9 @@ internal sealed class ReplicationBench(VerbOptions options, int? rounds, bool go
 
         /// <summary>The mean time of the recent fsyncs (the newest 4,096) of the running standbys' WALs, in ms (0 without standbys).</summary>
         public double StandbyFsyncMs() => _standbys.OfType<StandbyReceiver>().Select(s => s.Database.GetWalMetrics().AvgSyncLatencyMs).DefaultIfEmpty(0).Average();
+
+        /// <summary>Batches the running standbys coalesced with an earlier one so far (group receive).</summary>
+        public long CoalescedBatches() => _standbys.Sum(s => s?.CoalescedBatches ?? 0);
 
         /// <summary>The fsyncs of every running standby's WAL so far.</summary>
         public long StandbySyncCount() => _standbys.Sum(s => s is null ? 0 : s.Database.GetWalMetrics().SyncCount);

@@ -36,6 +36,10 @@ public sealed class StandbyReceiver : IAsyncDisposable
     private TaskCompletionSource _replaced = new(TaskCreationOptions.RunContinuationsAsynchronously); // completed (and renewed) at each replacement
     private int _disposed;
     private int _closedForRewind; // 1 while the database is closed for a rewind (StreamOnceAsync reopens it after a failure)
+    private long _coalescedBatches;
+
+    /// <summary>How many bytes of frames one group receive (<see cref="Coalesce"/>) gathers at most: a bound on the memory of one append.</summary>
+    private const long MaxCoalescedBytes = 8 << 20;
 
     /// <summary>Prepares a standby in <paramref name="dataDirectory"/>; nothing is opened until <see cref="StartAsync"/>.</summary>
     /// <param name="dataDirectory">The standby's data directory (empty or a standby's; a primary's is refused).</param>
@@ -85,6 +89,12 @@ public sealed class StandbyReceiver : IAsyncDisposable
 
     /// <summary>The highest epoch seen (persisted), the primary's positions, and this standby's written, flushed and applied LSNs.</summary>
     public StandbyReceiverStatus Status => Volatile.Read(ref _status);
+
+    /// <summary>
+    /// Batches that arrived while an earlier one was being written and fsynced, and were then written, fsynced and
+    /// reported together with the batch before them (one fsync and one report for the group) since this receiver started.
+    /// </summary>
+    public long CoalescedBatches => Interlocked.Read(ref _coalescedBatches);
 
     /// <summary>Base backups installed since this receiver started (the first one included).</summary>
     public int BaseBackups { get; private set; }
@@ -302,9 +312,11 @@ public sealed class StandbyReceiver : IAsyncDisposable
 
     private async Task ReceiveLoopAsync(IReplicationChannel<StandbyMessage, PrimaryMessage> channel, VectorDatabase database, CancellationToken cancellationToken)
     {
+        Task<PrimaryMessage?>? next = null;
         while (true)
         {
-            PrimaryMessage? message = await channel.ReceiveAsync(cancellationToken).ConfigureAwait(false);
+            PrimaryMessage? message = await (next ?? channel.ReceiveAsync(cancellationToken).AsTask()).ConfigureAwait(false);
+            next = null;
             switch (message)
             {
                 case null:
@@ -312,7 +324,13 @@ public sealed class StandbyReceiver : IAsyncDisposable
                 case WalBatch batch:
                     AcceptEpoch(batch.Epoch);
                     List<WalReplicatedRecord> records = WalReplicationFrames.Verify(batch.Frames, database.Wal.LastLsn + 1, batch.FirstLsn, batch.LastLsn);
+                    (batch, next, Exception? refused) = Coalesce(channel, batch, records, cancellationToken);
                     await ReceiveBatchAsync(channel, database, batch, records, cancellationToken).ConfigureAwait(false);
+                    if (refused is not null)
+                    {
+                        System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(refused);
+                    }
+
                     break;
                 case PrimaryKeepalive keepalive:
                     AcceptEpoch(keepalive.Epoch);
@@ -330,6 +348,80 @@ public sealed class StandbyReceiver : IAsyncDisposable
                     throw new InvalidDataException($"The primary sent an unexpected {message.GetType().Name}.");
             }
         }
+    }
+
+    /// <summary>
+    /// Group receive: the batches of the same epoch that have already arrived behind <paramref name="batch"/> (their
+    /// receive completes at once) join it, verified, in <paramref name="records"/>: one append, one fsync and one report
+    /// for all of them, as the primary's group commit covers the commits that queued during its last fsync. Stops at the
+    /// first receive still pending (returned, to await next), at a message of another kind or epoch (returned as the
+    /// next message), or at <see cref="MaxCoalescedBytes"/>.
+    /// </summary>
+    /// <returns>
+    /// The batch to write (its last LSN, the primary's newest positions, and whether the apply is awaited: all of the
+    /// joined batches'); the next receive, already started (null: none started); and the failure of a joined batch that failed its checks (nothing of it is
+    /// in <paramref name="records"/>: the batches before it are written and reported, then the stream is refused).
+    /// </returns>
+    private (WalBatch Batch, Task<PrimaryMessage?>? Next, Exception? Refused) Coalesce(
+        IReplicationChannel<StandbyMessage, PrimaryMessage> channel, WalBatch batch, List<WalReplicatedRecord> records, CancellationToken cancellationToken)
+    {
+        long bytes = batch.Frames.Length;
+        int joined = 0;
+        while (bytes < MaxCoalescedBytes)
+        {
+            Task<PrimaryMessage?> next = channel.ReceiveAsync(cancellationToken).AsTask();
+            if (!next.IsCompleted)
+            {
+                return (Joined(batch, joined), next, null);
+            }
+
+            PrimaryMessage? message;
+            try
+            {
+                message = next.GetAwaiter().GetResult();
+            }
+            catch (Exception ex) when (ex is IOException or OperationCanceledException or InvalidDataException)
+            {
+                return (Joined(batch, joined), Task.FromException<PrimaryMessage?>(ex), null); // thrown after this group is written
+            }
+
+            if (message is not WalBatch more || more.Epoch != batch.Epoch)
+            {
+                return (Joined(batch, joined), Task.FromResult(message), null);
+            }
+
+            try
+            {
+                records.AddRange(WalReplicationFrames.Verify(more.Frames, batch.LastLsn + 1, more.FirstLsn, more.LastLsn));
+            }
+            catch (WalFrameException ex)
+            {
+                return (Joined(batch, joined), null, ex);
+            }
+
+            bytes += more.Frames.Length;
+            joined++;
+            batch = batch with
+            {
+                LastLsn = more.LastLsn,
+                PrimaryFlushedLsn = Math.Max(batch.PrimaryFlushedLsn, more.PrimaryFlushedLsn),
+                PrimaryLastLsn = Math.Max(batch.PrimaryLastLsn, more.PrimaryLastLsn),
+                SentUnixMicros = more.SentUnixMicros,
+                ApplyAwaited = batch.ApplyAwaited || more.ApplyAwaited,
+            };
+        }
+
+        return (Joined(batch, joined), null, null);
+    }
+
+    private WalBatch Joined(WalBatch batch, int joined)
+    {
+        if (joined > 0)
+        {
+            Interlocked.Add(ref _coalescedBatches, joined);
+        }
+
+        return batch;
     }
 
     /// <summary>

@@ -62,11 +62,12 @@ internal sealed class ReplicationHarness : IAsyncDisposable
 
     /// <summary>
     /// Starts a standby that pulls from the primary; each stream it opens gets a new link with <paramref name="faults"/>
-    /// and <paramref name="linkCapacity"/> (messages in flight to the standby); <paramref name="created"/> sees it before it starts.
+    /// and <paramref name="linkCapacity"/> (messages in flight to the standby); <paramref name="created"/> sees it before it starts;
+    /// <paramref name="wrap"/> wraps the standby's end of each stream (a test holding its receives back).
     /// </summary>
     public async Task<StandbyReceiver> StartStandbyAsync(
         string name, LinkFaults? faults = null, VectorDatabaseOptions? options = null, Action<InMemoryLink>? opened = null, Action<StandbyReceiver>? created = null,
-        int linkCapacity = 4)
+        int linkCapacity = 4, Func<IReplicationChannel<StandbyMessage, PrimaryMessage>, IReplicationChannel<StandbyMessage, PrimaryMessage>>? wrap = null)
     {
         faults ??= new LinkFaults();
         var receiver = new StandbyReceiver(StandbyDirectory(name), options ?? Options(), name, Connect, new BaseBackupSource(this))
@@ -98,7 +99,7 @@ internal sealed class ReplicationHarness : IAsyncDisposable
                     await link.Primary.DisposeAsync();
                 }
             }, CancellationToken.None);
-            return ValueTask.FromResult(link.Standby);
+            return ValueTask.FromResult(wrap is null ? link.Standby : wrap(link.Standby));
         }
     }
 
