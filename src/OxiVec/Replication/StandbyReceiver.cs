@@ -313,39 +313,53 @@ public sealed class StandbyReceiver : IAsyncDisposable
     private async Task ReceiveLoopAsync(IReplicationChannel<StandbyMessage, PrimaryMessage> channel, VectorDatabase database, CancellationToken cancellationToken)
     {
         Task<PrimaryMessage?>? next = null;
-        while (true)
+        try
         {
-            PrimaryMessage? message = await (next ?? channel.ReceiveAsync(cancellationToken).AsTask()).ConfigureAwait(false);
-            next = null;
-            switch (message)
-            {
-                case null:
-                    return;
-                case WalBatch batch:
-                    AcceptEpoch(batch.Epoch);
-                    List<WalReplicatedRecord> records = WalReplicationFrames.Verify(batch.Frames, database.Wal.LastLsn + 1, batch.FirstLsn, batch.LastLsn);
-                    (batch, next, Exception? refused) = Coalesce(channel, batch, records, cancellationToken);
-                    await ReceiveBatchAsync(channel, database, batch, records, cancellationToken).ConfigureAwait(false);
-                    if (refused is not null)
-                    {
-                        System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(refused);
-                    }
+            await ReceiveMessagesAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            // A receive started by a group receive and left behind by a failure (of the write, the fsync or the report) is
+            // observed here: its own failure (the stream breaking) says nothing the failure thrown does not.
+            _ = next?.ContinueWith(static t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
 
-                    break;
-                case PrimaryKeepalive keepalive:
-                    AcceptEpoch(keepalive.Epoch);
-                    SetStatus(s => s with { PrimaryLastLsn = Math.Max(s.PrimaryLastLsn, keepalive.PrimaryLastLsn) });
-                    await ReportAsync(channel, database, cancellationToken, always: true).ConfigureAwait(false); // a keepalive is answered
-                    break;
-                case EpochHistory history:
-                    AcceptHistory(history);
-                    break;
-                case BaseBackupRequired required:
-                    throw new BaseBackupNeededException(required.Reason);
-                case WalDiverged diverged:
-                    throw new RewindNeededException(diverged);
-                default:
-                    throw new InvalidDataException($"The primary sent an unexpected {message.GetType().Name}.");
+        async Task ReceiveMessagesAsync()
+        {
+            while (true)
+            {
+                PrimaryMessage? message = await (next ?? channel.ReceiveAsync(cancellationToken).AsTask()).ConfigureAwait(false);
+                next = null;
+                switch (message)
+                {
+                    case null:
+                        return;
+                    case WalBatch batch:
+                        AcceptEpoch(batch.Epoch);
+                        List<WalReplicatedRecord> records = WalReplicationFrames.Verify(batch.Frames, database.Wal.LastLsn + 1, batch.FirstLsn, batch.LastLsn);
+                        (batch, next, Exception? refused) = Coalesce(channel, batch, records, cancellationToken);
+                        await ReceiveBatchAsync(channel, database, batch, records, cancellationToken).ConfigureAwait(false);
+                        if (refused is not null)
+                        {
+                            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(refused);
+                        }
+
+                        break;
+                    case PrimaryKeepalive keepalive:
+                        AcceptEpoch(keepalive.Epoch);
+                        SetStatus(s => s with { PrimaryLastLsn = Math.Max(s.PrimaryLastLsn, keepalive.PrimaryLastLsn) });
+                        await ReportAsync(channel, database, cancellationToken, always: true).ConfigureAwait(false); // a keepalive is answered
+                        break;
+                    case EpochHistory history:
+                        AcceptHistory(history);
+                        break;
+                    case BaseBackupRequired required:
+                        throw new BaseBackupNeededException(required.Reason);
+                    case WalDiverged diverged:
+                        throw new RewindNeededException(diverged);
+                    default:
+                        throw new InvalidDataException($"The primary sent an unexpected {message.GetType().Name}.");
+                }
             }
         }
     }
