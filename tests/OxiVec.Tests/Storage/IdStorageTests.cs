@@ -28,7 +28,7 @@ public sealed class IdStorageTests
 
     private static float[] Vector(int i) => [i, 1, 2, 3];
 
-    private static void AssertHolds(VectorDatabase db, IReadOnlyList<string> ids)
+    private static void AssertHolds(VectorDatabase db, List<string> ids)
     {
         Assert.Equal(ids.Count, db.Count("c"));
         for (int i = 0; i < ids.Count; i++)
