@@ -150,6 +150,7 @@ internal sealed class StallBench(VerbOptions options)
     private static ScenarioResult Probe(VectorDatabase db, Scenario s, float[][] pool, int syncMs, double fill, int rounds, double window, GcHeapStatsListener gcEvents, WalEventListener walEvents)
     {
         _ = gcEvents.TakePromotedMb(); // the fill's and the previous row's collections
+        _ = gcEvents.TakeRecords();
         // Warm-up: JIT and the writer's code paths, not measured (fewer with an fsync per commit).
         for (int i = 0; i < WarmUpInserts(syncMs); i++)
         {
@@ -169,6 +170,10 @@ internal sealed class StallBench(VerbOptions options)
             Say(Verb, $"  WAL: {WalSummary([round])}");
             Say(Verb, $"  copy-on-write by the writer during the checkpoint: {round.CopyOnWrite.Copies:N0} copies, {round.CopyOnWrite.Bytes / 1e6:0.0} MB");
             list.Add(round);
+            foreach (GcRecord record in gcEvents.TakeRecords())
+            {
+                Say(Verb, $"  {record.Describe()}");
+            }
         }
 
         // Events arrive a little after their collection: the rounds end with a window of inserts, so all but the last few are in.

@@ -17,7 +17,7 @@ internal sealed partial class Collection
             var records = new List<VectorRecord>(slots.Count);
             foreach (int slot in slots)
             {
-                records.Add(new VectorRecord(_ids.At(slot)!, VectorOf(slot), _metadata.At(slot)!));
+                records.Add(new VectorRecord(_ids.Get(slot)!, VectorOf(slot), _metadata.At(slot)!));
             }
 
             return records;
@@ -35,7 +35,7 @@ internal sealed partial class Collection
         try
         {
             List<int> slots = SmallestMatching(version, filter, fromId: null, max);
-            return slots.ConvertAll(slot => _ids.At(slot)!);
+            return slots.ConvertAll(slot => _ids.Get(slot)!);
         }
         finally
         {
@@ -50,10 +50,11 @@ internal sealed partial class Collection
         try
         {
             long count = 0;
+            bool readsId = ReadsId(filter);
             int highWater = Volatile.Read(ref _highWater);
             for (int slot = 0; slot < highWater; slot++)
             {
-                if (VisibleAt(slot, version) && Accepts(filter, slot))
+                if (VisibleAt(slot, version) && Accepts(filter, readsId, slot))
                 {
                     count++;
                 }
@@ -68,7 +69,7 @@ internal sealed partial class Collection
     }
 
     /// <summary>Whether the record in a visible <paramref name="slot"/> satisfies <paramref name="filter"/> (null: every record).</summary>
-    private bool Accepts(MetadataFilter? filter, int slot) => filter is null || filter.Matches(_ids.At(slot)!, _metadata.At(slot)!);
+    private bool Accepts(MetadataFilter? filter, bool readsId, int slot) => filter is null || filter.Matches(readsId ? _ids.Get(slot) : null, _metadata.At(slot)!);
 
     /// <summary>
     /// The slots of the <paramref name="limit"/> smallest matching ids at or after <paramref name="fromId"/>, in
@@ -79,6 +80,7 @@ internal sealed partial class Collection
         RecordIdOrder order = RecordIdOrder.Instance;
         var largestFirst = Comparer<string>.Create((a, b) => order.Compare(b, a));
         var heap = new PriorityQueue<int, string>(Math.Min(limit, 1024), largestFirst);
+        bool readsId = ReadsId(filter);
         int highWater = Volatile.Read(ref _highWater);
         for (int slot = 0; slot < highWater; slot++)
         {
@@ -87,13 +89,16 @@ internal sealed partial class Collection
                 continue;
             }
 
-            string id = _ids.At(slot)!;
-            if ((fromId is not null && order.Compare(id, fromId) < 0)
-                || (heap.Count == limit && heap.TryPeek(out _, out string? largest) && order.Compare(id, largest) >= 0)
-                || !Accepts(filter, slot))
+            // Compared in place: a string only for an id the heap keeps.
+            ReadOnlySpan<char> span = _ids.Span(slot);
+            if ((fromId is not null && RecordIdOrder.Compare(span, fromId) < 0)
+                || (heap.Count == limit && heap.TryPeek(out _, out string? largest) && RecordIdOrder.Compare(span, largest) >= 0)
+                || !Accepts(filter, readsId, slot))
             {
                 continue;
             }
+
+            string id = _ids.Get(slot)!;
 
             if (heap.Count < limit)
             {

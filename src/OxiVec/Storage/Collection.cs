@@ -39,8 +39,8 @@ internal sealed partial class Collection : IDisposable
 
     private readonly ReadVersions _versions;
     private readonly Lock _catalog = new();
-    private readonly IdMap _slots = new(); // under _catalog
-    private readonly SlotColumn<string?> _ids = new();
+    private readonly IdColumn _ids = new(); // no object per record: see IdColumn
+    private readonly IdMap _slots; // under _catalog; reads its keys from _ids
     private readonly SlotColumn<FrozenMetadata?> _metadata = new();
     private readonly SlotColumn<long> _visibleFrom = new();
     private readonly SlotColumn<long> _visibleUntil = new();
@@ -55,6 +55,7 @@ internal sealed partial class Collection : IDisposable
         Name = name;
         Options = options;
         _versions = versions ?? new ReadVersions();
+        _slots = new IdMap(_ids);
         Index = index ?? (options.Index == IndexKind.Flat
             ? new FlatIndex(options.Dimension, options.Metric)
             : new HnswIndex(options.Dimension, options.Metric, options.Hnsw));
@@ -172,18 +173,20 @@ internal sealed partial class Collection : IDisposable
 
         foreach (SlottedRecord r in image.Records)
         {
-            if (r.Slot < 0 || r.Slot >= image.HighWater || collection._ids.At(r.Slot) is not null || !index.Contains(r.Slot)
-                || !collection._slots.TryAdd(r.Record.Id, r.Slot))
+            if (r.Slot < 0 || r.Slot >= image.HighWater || collection._ids.Has(r.Slot) || !index.Contains(r.Slot)
+                || collection._slots.ContainsKey(r.Record.Id))
             {
                 throw new InvalidDataException($"Collection '{name}': record '{r.Record.Id}' claims slot {r.Slot}, which is out of range, taken twice, or not in the index.");
             }
+
+            collection._ids.Set(r.Slot, r.Record.Id); // before the map, which reads its keys from the column
+            _ = collection._slots.TryAdd(r.Record.Id, r.Slot);
 
             if (collection._vectors is not null)
             {
                 r.Record.Vector.Span.CopyTo(collection._vectors.Get(r.Slot).Span);
             }
 
-            collection._ids.At(r.Slot) = r.Record.Id;
             collection._metadata.At(r.Slot) = FrozenMetadata.Of(r.Record.Metadata);
             collection._visibleFrom.At(r.Slot) = 0;
             collection._visibleUntil.At(r.Slot) = Never;
@@ -191,7 +194,7 @@ internal sealed partial class Collection : IDisposable
 
         for (int slot = 0; slot < image.HighWater; slot++)
         {
-            if (collection._ids.At(slot) is null && index.Contains(slot))
+            if (!collection._ids.Has(slot) && index.Contains(slot))
             {
                 index.Remove(slot); // removed before the capture, its removal deferred for a search then running
             }
@@ -220,7 +223,7 @@ internal sealed partial class Collection : IDisposable
             var known = new HashSet<int>(image.FreeSlots);
             for (int slot = image.HighWater - 1; slot >= 0; slot--)
             {
-                if (collection._ids.At(slot) is null && !known.Contains(slot))
+                if (!collection._ids.Has(slot) && !known.Contains(slot))
                 {
                     collection._free.Push(slot);
                 }
@@ -303,7 +306,7 @@ internal sealed partial class Collection : IDisposable
             vector.CopyTo(_vectors.Get(slot).Span);
         }
 
-        Volatile.Write(ref _ids.At(slot), id);
+        _ids.Set(slot, id); // published to readers by the Volatile.Write of visibleFrom at the commit
         Volatile.Write(ref _metadata.At(slot), metadata);
         try
         {
@@ -364,7 +367,7 @@ internal sealed partial class Collection : IDisposable
         lock (_catalog)
         {
             // A slot in the catalog is never retired, so never rewritten, while the lock is held.
-            return _slots.TryGetValue(id, out int slot) ? new VectorRecord(_ids.At(slot)!, VectorOf(slot), _metadata.At(slot)!) : null;
+            return _slots.TryGetValue(id, out int slot) ? new VectorRecord(_ids.Get(slot)!, VectorOf(slot), _metadata.At(slot)!) : null;
         }
     }
 
@@ -397,7 +400,7 @@ internal sealed partial class Collection : IDisposable
             {
                 if (VisibleAt(slot, version))
                 {
-                    records.Add(new VectorRecord(_ids.At(slot)!, VectorOf(slot), _metadata.At(slot)!));
+                    records.Add(new VectorRecord(_ids.Get(slot)!, VectorOf(slot), _metadata.At(slot)!));
                 }
             }
 
@@ -420,19 +423,20 @@ internal sealed partial class Collection : IDisposable
         try
         {
             MetadataFilter? filter = options.Filter;
+            bool readsId = ReadsId(filter);
             var indexOptions = new SearchOptions
             {
                 Ef = options.Ef,
                 Exact = options.Exact,
                 Filter = filter is null
                     ? slot => VisibleAt(slot, version)
-                    : slot => VisibleAt(slot, version) && filter.Matches(_ids.At(slot), _metadata.At(slot)!),
+                    : slot => VisibleAt(slot, version) && filter.Matches(readsId ? _ids.Get(slot) : null, _metadata.At(slot)!),
             };
             IReadOnlyList<SearchHit> hits = Index.Search(query, k, indexOptions);
             var results = new List<SearchResult>(hits.Count);
             foreach (SearchHit hit in hits)
             {
-                results.Add(new SearchResult(_ids.At(hit.Id)!, Options.Metric.ToScore(hit.Distance), _metadata.At(hit.Id)!));
+                results.Add(new SearchResult(_ids.Get(hit.Id)!, Options.Metric.ToScore(hit.Distance), _metadata.At(hit.Id)!));
             }
 
             return results;
@@ -458,11 +462,27 @@ internal sealed partial class Collection : IDisposable
     /// visible at the capture's version, which holds back its removal and reuse.
     /// </summary>
     /// <remarks>Allocates nothing: a checkpoint reads every record this way while writers go on.</remarks>
-    internal (string Id, FrozenMetadata Metadata) RecordAt(int slot, float[] buffer)
+    internal FrozenMetadata RecordAt(int slot, float[] buffer, out ReadOnlySpan<char> id)
     {
         CopyVector(slot, buffer);
-        return (_ids.At(slot)!, _metadata.At(slot)!);
+        id = _ids.Span(slot);
+        return _metadata.At(slot)!;
     }
+
+    /// <summary>
+    /// Whether <paramref name="filter"/> has a condition on the record's id (has_id): only then is a slot's id
+    /// materialised as a string for it (a filter without one reads no id, so null stands in).
+    /// </summary>
+    internal static bool ReadsId(MetadataFilter? filter) => filter switch
+    {
+        null => false,
+        MetadataFilter.HasIdFilter => true,
+        MetadataFilter.AndFilter and => and.Operands.Any(ReadsId),
+        MetadataFilter.OrFilter or => or.Operands.Any(ReadsId),
+        MetadataFilter.NotFilter not => ReadsId(not.Inner),
+        MetadataFilter.AtLeastFilter atLeast => atLeast.Operands.Any(ReadsId),
+        _ => false,
+    };
 
     /// <summary>A copy of the vector in a slot the caller sees (visible at its version, or in the catalog under its lock).</summary>
     private float[] VectorOf(int slot)

@@ -11,7 +11,10 @@ internal static class IdPartitions
     public const int Count = 256;
 
     /// <summary>The partition of <paramref name="id"/>: the top bits of its ordinal hash (the tables use the low ones).</summary>
-    public static int Of(string id) => (int)((uint)StringComparer.Ordinal.GetHashCode(id) >> 24);
+    public static int Of(string id) => OfHash(StringComparer.Ordinal.GetHashCode(id));
+
+    /// <summary>The partition of an id whose ordinal hash is <paramref name="hash"/>.</summary>
+    public static int OfHash(int hash) => (int)((uint)hash >> 24);
 
     /// <summary>The capacity to give each partition for <paramref name="total"/> ids spread evenly, with some slack.</summary>
     public static int CapacityFor(int total) => total <= 0 ? 0 : (int)Math.Min(int.MaxValue, (total + (long)(total >> 3)) / Count + 16);

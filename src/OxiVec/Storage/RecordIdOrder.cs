@@ -35,6 +35,40 @@ public sealed class RecordIdOrder : IComparer<string>
         return ulong.TryParse(id, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out value);
     }
 
+    /// <summary>As <see cref="Compare(string?, string?)"/>, for an id read in place (<paramref name="x"/>) against a string.</summary>
+    internal static int Compare(ReadOnlySpan<char> x, string y)
+    {
+        bool xn = IsCanonicalInteger(x, out ulong a);
+        bool yn = IsCanonicalInteger(y, out ulong b);
+        return (xn, yn) switch
+        {
+            (true, true) => a.CompareTo(b),
+            (true, false) => -1,
+            (false, true) => 1,
+            _ => Math.Sign(x.SequenceCompareTo(y)),
+        };
+    }
+
+    /// <summary>As <see cref="IsCanonicalInteger(string, out ulong)"/>, for a span.</summary>
+    internal static bool IsCanonicalInteger(ReadOnlySpan<char> id, out ulong value)
+    {
+        value = 0;
+        if (id.Length is 0 or > 20 || (id.Length > 1 && id[0] == '0'))
+        {
+            return false;
+        }
+
+        foreach (char c in id)
+        {
+            if (c is < '0' or > '9')
+            {
+                return false;
+            }
+        }
+
+        return ulong.TryParse(id, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out value);
+    }
+
     /// <inheritdoc/>
     public int Compare(string? x, string? y)
     {

@@ -3,26 +3,37 @@ using OxiVec.Storage;
 
 namespace OxiVec.Tests.Storage;
 
-/// <summary>The partitioned id map behaves as a dictionary (CsCheck, against the BCL as a model).</summary>
+/// <summary>
+/// The partitioned id map behaves as a dictionary (CsCheck, against the BCL as a model). Its keys live in an
+/// <see cref="IdColumn"/>: as in a collection, an id is written into its slot before the map gets that slot, and each
+/// put uses a fresh slot (a collection never gives one slot two live ids).
+/// </summary>
 public sealed class IdMapTests
 {
     private static readonly Gen<string> AnyId = Gen.OneOf(
         Gen.Int[0, 300].Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-        Gen.String[Gen.Char["aAé0-"], 0, 6]);
+        Gen.String[Gen.Char["aAé0-"], 0, 6],
+        Gen.String[Gen.Char["ab"], IdColumn.InlineChars - 1, IdColumn.InlineChars + 2]); // inline and overflow ids
 
     // 0: set, 1: try-add, 2: remove, 3: lookup
-    private static readonly Gen<(int Op, string Id, int Slot)> AnyOperation = Gen.Select(Gen.Int[0, 3], AnyId, Gen.Int[0, 1000]);
+    private static readonly Gen<(int Op, string Id)> AnyOperation = Gen.Select(Gen.Int[0, 3], AnyId);
 
     [Fact]
     public void IdMap_BehavesAsADictionary()
     {
         AnyOperation.Array[0, 400].Select(Gen.Int[0, 2000]).Sample((operations, hint) =>
         {
-            var map = new IdMap();
+            var column = new IdColumn();
+            var map = new IdMap(column);
             map.EnsureCapacity(hint);
             var model = new Dictionary<string, int>(StringComparer.Ordinal);
-            foreach ((int op, string id, int slot) in operations)
+            int next = 0;
+            foreach ((int op, string id) in operations)
             {
+                int slot = next++;
+                column.EnsureSlot(slot);
+                column.Set(slot, id);
+                Assert.Equal(id, column.Get(slot));
                 switch (op)
                 {
                     case 0:
@@ -64,10 +75,13 @@ public sealed class IdMapTests
     [Fact]
     public void ManyIds_SpreadOverPartitions_AllFoundAfterGrowth()
     {
-        var map = new IdMap();
+        var column = new IdColumn();
+        var map = new IdMap(column);
         const int Ids = 100_000;
         for (int i = 0; i < Ids; i++)
         {
+            column.EnsureSlot(i);
+            column.Set(i, $"id-{i}");
             Assert.True(map.TryAdd($"id-{i}", i));
         }
 

@@ -425,11 +425,11 @@ internal static class CheckpointFiles
         int written = 0;
         foreach (CapturedRecord record in capture.Records())
         {
-            int idBytes = Encoding.UTF8.GetByteCount(record.Id); // at most ushort.MaxValue: ids are validated on the way in
+            int idBytes = Encoding.UTF8.GetByteCount(record.Id.Span); // at most ushort.MaxValue: ids are validated on the way in
             Span<byte> recordHead = s.GetSpan(6 + idBytes);
             BinaryPrimitives.WriteInt32LittleEndian(recordHead, record.Slot);
             BinaryPrimitives.WriteUInt16LittleEndian(recordHead[4..], (ushort)idBytes);
-            s.Advance(6 + Encoding.UTF8.GetBytes(record.Id, recordHead[6..]));
+            s.Advance(6 + Encoding.UTF8.GetBytes(record.Id.Span, recordHead[6..]));
             s.Write(MemoryMarshal.AsBytes(record.Vector.Span));
             metadata.ResetWrittenCount();
             MetadataCodec.Encode(record.Metadata, metadata);

@@ -9,7 +9,7 @@ internal readonly record struct SlottedRecord(int Slot, VectorRecord Record);
 /// A record a capture reads: its slot, id, vector (the capture's reused buffer: valid until the enumeration moves on)
 /// and metadata. A struct, so that streaming a million records allocates nothing per record.
 /// </summary>
-internal readonly record struct CapturedRecord(int Slot, string Id, ReadOnlyMemory<float> Vector, IReadOnlyDictionary<string, MetadataValue> Metadata);
+internal readonly record struct CapturedRecord(int Slot, ReadOnlyMemory<char> Id, ReadOnlyMemory<float> Vector, IReadOnlyDictionary<string, MetadataValue> Metadata);
 
 /// <summary>What a checkpoint load yields of one collection.</summary>
 /// <param name="Records">Live records, by slot.</param>
@@ -69,15 +69,29 @@ internal sealed class CollectionCapture : IDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         var buffer = new float[_collection.Options.Dimension];
+        char[] idBuffer = new char[IdColumn.InlineChars];
         for (int slot = 0; slot < HighWater; slot++)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             if (_collection.VisibleAt(slot, Version))
             {
-                (string id, FrozenMetadata metadata) = _collection.RecordAt(slot, buffer);
-                yield return new CapturedRecord(slot, id, buffer, metadata);
+                int idLength = CopyRecord(slot, buffer, ref idBuffer, out FrozenMetadata metadata);
+                yield return new CapturedRecord(slot, idBuffer.AsMemory(0, idLength), buffer, metadata);
             }
         }
+    }
+
+    /// <summary>Reads the record in <paramref name="slot"/>: its vector into <paramref name="buffer"/>, its id into <paramref name="ids"/> (grown for a long id); returns the id's length.</summary>
+    private int CopyRecord(int slot, float[] buffer, ref char[] ids, out FrozenMetadata metadata)
+    {
+        metadata = _collection.RecordAt(slot, buffer, out ReadOnlySpan<char> id);
+        if (id.Length > ids.Length)
+        {
+            ids = new char[id.Length];
+        }
+
+        id.CopyTo(ids);
+        return id.Length;
     }
 
     /// <summary>Writes the captured index snapshot (nothing for a flat index).</summary>
@@ -117,7 +131,7 @@ internal sealed class CollectionCapture : IDisposable
         using var index = new MemoryStream();
         WriteIndex(index);
         return new CollectionImage(
-            [.. Records().Select(r => new SlottedRecord(r.Slot, new VectorRecord(r.Id, r.Vector.ToArray(), r.Metadata)))], HighWater, FreeSlots, index.ToArray());
+            [.. Records().Select(r => new SlottedRecord(r.Slot, new VectorRecord(r.Id.ToString(), r.Vector.ToArray(), r.Metadata)))], HighWater, FreeSlots, index.ToArray());
     }
 
     public void Dispose()
