@@ -18,21 +18,7 @@ public sealed class RecordIdOrder : IComparer<string>
     public static bool IsCanonicalInteger(string id, out ulong value)
     {
         ArgumentNullException.ThrowIfNull(id);
-        value = 0;
-        if (id.Length is 0 or > 20 || (id.Length > 1 && id[0] == '0'))
-        {
-            return false;
-        }
-
-        foreach (char c in id)
-        {
-            if (c is < '0' or > '9')
-            {
-                return false;
-            }
-        }
-
-        return ulong.TryParse(id, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out value);
+        return IsCanonicalInteger(id.AsSpan(), out value);
     }
 
     /// <summary>As <see cref="Compare(string?, string?)"/>, for an id read in place (<paramref name="x"/>) against a string.</summary>
