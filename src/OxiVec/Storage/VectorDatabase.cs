@@ -540,7 +540,7 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
             }
             catch (WalFailedException ex)
             {
-                Interlocked.CompareExchange(ref _failure, ex.InnerException ?? ex, null);
+                RecordWalFailure(ex);
                 throw;
             }
 
@@ -615,10 +615,13 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
         }
         catch (WalFailedException ex)
         {
-            Interlocked.CompareExchange(ref _failure, ex.InnerException ?? ex, null);
+            RecordWalFailure(ex);
             throw;
         }
     }
+
+    /// <summary>Records a WAL failure met while logging under the write lock as the database's failure (the first one wins); the caller rethrows.</summary>
+    private void RecordWalFailure(WalFailedException ex) => Interlocked.CompareExchange(ref _failure, ex.InnerException ?? ex, null);
 
     /// <summary>Second half: wait per sync policy, then apply in LSN order and acknowledge.</summary>
     private long Finish(Staged staged)
@@ -714,7 +717,7 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
     /// <summary>Logged but maybe not durable: the logical state may be ahead of the disk, so stop taking writes.</summary>
     private void Failed(WalFailedException ex)
     {
-        Interlocked.CompareExchange(ref _failure, ex.InnerException ?? ex, null);
+        RecordWalFailure(ex);
 
         _logger.LogCritical(ex, "The WAL failed; the database refuses writes until it is reopened.");
     }
