@@ -46,6 +46,14 @@ internal sealed partial class SimulatedDisk : IWalStorage
     public Action<string>? OnSync { get; set; }
 
     /// <summary>
+    /// Called at the start of every file fsync, outside the disk's lock and <em>before</em> the fsync fixes which writes
+    /// it covers, with the file's current name: whatever a test observes here (e.g. how many records were acknowledged)
+    /// was written before the fsync's coverage was taken, so the fsync covers it. (<see cref="OnSync"/> runs after that
+    /// point, so a write racing it may or may not be covered.)
+    /// </summary>
+    public Action<string>? SyncStarting { get; set; }
+
+    /// <summary>
     /// Called after every successful file fsync with the file's current name (a renamed file under its new name):
     /// tests record from the disk, not from the WAL's own claims, what had become durable.
     /// </summary>
@@ -406,6 +414,17 @@ internal sealed partial class SimulatedDisk : IWalStorage
         /// </summary>
         public void Sync()
         {
+            if (disk.SyncStarting is { } starting)
+            {
+                string name;
+                lock (disk._sync)
+                {
+                    name = disk.CurrentName(file) ?? Name;
+                }
+
+                starting(name);
+            }
+
             long covers;
             lock (disk._sync)
             {

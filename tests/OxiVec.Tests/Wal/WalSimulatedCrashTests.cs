@@ -53,10 +53,11 @@ public sealed class WalSimulatedCrashTests
         // What the disk itself made durable, never what the WAL claims (its DurableLsn is code under test): after
         // each fsync of a segment, every record acknowledged by then that lies in that segment is on stable storage
         // (with an interval policy a record is acknowledged once written, and this workload runs on one thread).
-        // The background sealer fsyncs too: a sync covers what was acknowledged when it started (read on its own thread).
+        // The background sealer fsyncs too: a sync covers what was acknowledged when it started (read on its own thread,
+        // before the disk fixes the sync's coverage: a record acknowledged after that read may be written after it too).
         var syncedThrough = new Dictionary<string, long>(StringComparer.Ordinal);
         var atSyncStart = new System.Collections.Concurrent.ConcurrentDictionary<int, long>();
-        disk.OnSync = _ => atSyncStart[Environment.CurrentManagedThreadId] = Volatile.Read(ref acknowledged);
+        disk.SyncStarting = _ => atSyncStart[Environment.CurrentManagedThreadId] = Volatile.Read(ref acknowledged);
         disk.Synced = name =>
         {
             long covered = atSyncStart[Environment.CurrentManagedThreadId];
