@@ -77,7 +77,7 @@ public sealed partial class QueryReadingTests(QdrantServer server) : IClassFixtu
             {
                 Interlocked.Increment(ref plain);
             }
-        }, iter: 300, threads: 1);
+        }, iter: 800, threads: 1);
         Assert.True(plain > 30, $"only {plain} of the bodies took the short way: the test would not notice a difference in it");
     }
 

@@ -55,20 +55,30 @@ public sealed class StreamingTests
         var links = new List<InMemoryLink>();
         var faults = new LinkFaults();
         int batches = 0;
-        faults.Rewrite = m => m is WalBatch && Interlocked.Increment(ref batches) % 5 == 0 ? null : m; // every fifth batch cuts the link
-        StandbyReceiver standby = await h.StartStandbyAsync("a", faults, opened: links.Add);
-        for (int round = 0; round < 10; round++)
+        faults.Rewrite = m => m is WalBatch && Interlocked.Increment(ref batches) % 3 == 0 ? null : m; // every third batch cuts the link
+        StandbyReceiver standby = await h.StartStandbyAsync("a", faults, opened: l => { lock (links) { links.Add(l); } });
+
+        // Under load the sender gathers many commits into one batch: keep writing (bounded) until a cut has happened.
+        for (int round = 0; round < 10 || (LinkCount() < 2 && round < 1_000); round++)
         {
             Seed(h.Primary, 100 + (round * 20), 20);
         }
 
         await h.CaughtUpAsync(standby);
-        Assert.True(links.Count > 1, "the link was cut and the standby reconnected");
+        Assert.True(LinkCount() > 1, "the link was cut and the standby reconnected");
         long first = standby.Database.Wal.FirstLsn, last = h.Primary.Wal.LastLsn;
         List<(long, DateTimeOffset, OxiVec.Wal.WalRecordType, OxiVec.Wal.WalRecordFlags, string)> replica = ReplicationHarness.Stream(standby.Database, first, last);
         Assert.Equal(ReplicationHarness.Stream(h.Primary, first, last), replica);
         Assert.Equal(Enumerable.Range(0, (int)(last - first + 1)).Select(i => first + i), replica.Select(r => r.Item1));
         Assert.Equal(ReplicationHarness.Export(h.Primary), ReplicationHarness.Export(standby.Database));
+
+        int LinkCount()
+        {
+            lock (links)
+            {
+                return links.Count;
+            }
+        }
     }
 
     [Fact]
