@@ -63,14 +63,7 @@ public sealed class RecordIdOrder : IComparer<string>
             return x is null ? (y is null ? 0 : -1) : 1;
         }
 
-        bool xn = IsCanonicalInteger(x, out ulong a);
-        bool yn = IsCanonicalInteger(y, out ulong b);
-        return (xn, yn) switch
-        {
-            (true, true) => a.CompareTo(b),
-            (true, false) => -1,
-            (false, true) => 1,
-            _ => Math.Sign(string.CompareOrdinal(x, y)),
-        };
+        // The span overload orders ids that are not integers by UTF-16 code units, as string.CompareOrdinal does.
+        return Compare(x.AsSpan(), y);
     }
 }
