@@ -109,7 +109,9 @@ internal sealed class SearchEndpoints(QdrantLimits limits)
             if (PlainQuery.TryRead(body.Span, vector.AsSpan(0, dimension), limits, out PlainQuery plain))
             {
                 var spec = new SearchSpec(null, null, null, plain.Limit, plain.Offset, null, false, plain.ScoreThreshold, PointOutput.Plain(plain.WithPayload, plain.WithVector));
-                return new QueryAnswer(Nearest(database, collection, spec, vector.AsSpan(0, dimension), asStored), started);
+                List<ScoredPointJson> points = QueryAnswer.RentPoints(plain.Limit);
+                Nearest(database, collection, spec, vector.AsSpan(0, dimension), asStored, points);
+                return new QueryAnswer(points, started);
             }
         }
         finally
@@ -137,16 +139,17 @@ internal sealed class SearchEndpoints(QdrantLimits limits)
             throw new QdrantRequestException(spec.QueryPath, $"Vector dimension error: expected dim: {collection.Options.Dimension}, got {query.Length}.");
         }
 
-        return Nearest(database, collection, spec, query, vectorsAsStored);
+        var points = new List<ScoredPointJson>(Math.Min(spec.Limit, 64));
+        Nearest(database, collection, spec, query, vectorsAsStored, points);
+        return points;
     }
 
-    /// <summary>The search of <see cref="Run"/> once the query vector is known (of the collection's dimension).</summary>
-    private static List<ScoredPointJson> Nearest(VectorDatabase database, CollectionInfo collection, SearchSpec spec, ReadOnlySpan<float> query, bool vectorsAsStored)
+    /// <summary>The search of <see cref="Run"/> once the query vector is known (of the collection's dimension): its points added to <paramref name="points"/>.</summary>
+    private static void Nearest(VectorDatabase database, CollectionInfo collection, SearchSpec spec, ReadOnlySpan<float> query, bool vectorsAsStored, List<ScoredPointJson> points)
     {
         int k = spec.Limit + spec.Offset + (spec.PointId is null ? 0 : 1);
         IReadOnlyList<SearchResult> hits = database.Search(collection.Name, query, k, new VectorSearchOptions { Filter = spec.Filter, Ef = spec.Ef, Exact = spec.Exact });
         bool lowerIsBetter = collection.Options.Metric == DistanceMetric.Euclidean;
-        var points = new List<ScoredPointJson>(Math.Min(spec.Limit, hits.Count));
         int skip = spec.Offset;
         for (int i = 0; i < hits.Count; i++)
         {
@@ -169,8 +172,6 @@ internal sealed class SearchEndpoints(QdrantLimits limits)
             float[]? vector = spec.Output.Vector && database.Get(collection.Name, hit.Id) is { } stored ? StoredVector.For(collection.Options.Metric, stored.Vector, vectorsAsStored) : null;
             points.Add(new ScoredPointJson(hit.Id, hit.Score, spec.Output.Select(hit.Metadata), vector));
         }
-
-        return points;
     }
 
     private static async Task<(VectorDatabase, CollectionInfo, JsonDocument)> OpenAsync(string name, HttpRequest request, OxiVecDatabaseHost host, CancellationToken cancellationToken)

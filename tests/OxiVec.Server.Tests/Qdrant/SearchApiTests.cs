@@ -136,4 +136,39 @@ public sealed class SearchApiTests(QdrantServer server) : IClassFixture<QdrantSe
         Answer answer = (await Http.PostJsonAsync($"/collections/{name}{path}", body)).Expect(HttpStatusCode.BadRequest);
         Assert.Contains(named, answer.Error, StringComparison.Ordinal);
     }
+
+    /// <summary>
+    /// The plain query path writes its answers with the thread's reused points list and JSON writer: answers to
+    /// concurrent queries of different limits and payload choices are each
+    /// exactly the answer the same query gets alone.
+    /// </summary>
+    [Fact]
+    public async Task Query_ConcurrentPlainQueries_EachAnswerAsTheSameQueryAlone()
+    {
+        const string name = "s_concurrent";
+        await Http.CreateAsync(name, size: 4, distance: "Euclid");
+        for (int chunk = 0; chunk < 6; chunk++)
+        {
+            await Http.UpsertAsync(name, "[" + string.Join(", ", Enumerable.Range(1 + (chunk * 50), 50).Select(i =>
+                $$$"""{"id": {{{i}}}, "vector": [{{{i % 7}}}, {{{i % 11}}}, {{{i % 13}}}, {{{i}}}], "payload": {"n": {{{i}}}, "tag": "t{{{i % 3}}}"}}""")) + "]");
+        }
+        string[] bodies = [.. Enumerable.Range(0, 12).Select(q =>
+            $$"""{"query": [{{q % 5}}, {{q % 3}}, 1, {{q * 25}}], "limit": {{(q % 4) switch { 0 => 1, 1 => 10, 2 => 40, _ => 100 }}}, "with_payload": {{(q % 2 == 0 ? "true" : "false")}}}""")];
+        var alone = new string[bodies.Length];
+        for (int q = 0; q < bodies.Length; q++)
+        {
+            alone[q] = (await Http.PostJsonAsync($"/collections/{name}/points/query", bodies[q])).Expect(HttpStatusCode.OK).Result.GetProperty("points").GetRawText();
+        }
+
+        Assert.Equal(100, JsonDocument.Parse(alone[3]).RootElement.GetArrayLength());
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(client => Task.Run(async () =>
+        {
+            for (int i = 0; i < 36; i++)
+            {
+                int q = (client + (i * 5)) % bodies.Length;
+                string points = (await Http.PostJsonAsync($"/collections/{name}/points/query", bodies[q])).Expect(HttpStatusCode.OK).Result.GetProperty("points").GetRawText();
+                Assert.Equal(alone[q], points);
+            }
+        })));
+    }
 }
