@@ -65,6 +65,13 @@ internal sealed class GrpcStreamChannel<TSend, TReceive, TSendWire, TReceiveWire
     }
 
     /// <inheritdoc />
+    /// <remarks>
+    /// True: the call's writer serializes the message (its byte fields too) into the HTTP/2 stream's buffers before
+    /// its write completes, so nothing of the message is referenced once <see cref="SendAsync"/> returned.
+    /// </remarks>
+    public bool CopiesOnSend => true;
+
+    /// <inheritdoc />
     public async ValueTask<TReceive?> ReceiveAsync(CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);

@@ -15,6 +15,14 @@ public interface IReplicationChannel<in TSend, TReceive> : IAsyncDisposable
     /// <exception cref="IOException">The stream broke.</exception>
     ValueTask SendAsync(TSend message, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Whether <see cref="SendAsync"/>, once it completed, holds nothing of the message: it copied (serialized) every
+    /// byte the message referenced, as gRPC does. A sender may then reuse those bytes' buffer for its next message (a
+    /// primary reads each <see cref="WalBatch"/> into the same buffer instead of copying it into a new array). False,
+    /// the default: the message itself travels on (an in-memory link), and its bytes must stay unchanged.
+    /// </summary>
+    bool CopiesOnSend => false;
+
     /// <summary>The next message, or null when the other end closed the stream cleanly.</summary>
     /// <exception cref="IOException">The stream broke.</exception>
     ValueTask<TReceive?> ReceiveAsync(CancellationToken cancellationToken);

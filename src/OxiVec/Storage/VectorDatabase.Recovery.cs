@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using OxiVec.Indexing;
 using OxiVec.Storage.Checkpoints;
@@ -185,8 +186,12 @@ public sealed partial class VectorDatabase
         {
             LogicalCollection c = RequireCollection(collection);
             VectorMath.Validate(c.Options.Metric, c.Options.Dimension, vector.Span, nameof(vector));
-            return new StoreOperation.Put(collection, id, vector.ToArray(), MetadataCodec.Decode(metadata.Span), metadata.ToArray(), !ExistsLocked(collection, c, id));
+            // The entry was decoded for this call alone: its arrays are taken as they are, not copied again.
+            return new StoreOperation.Put(collection, id, WholeArray(vector), MetadataCodec.Decode(metadata.Span), WholeArray(metadata), !ExistsLocked(collection, c, id));
         }
+
+        static T[] WholeArray<T>(ReadOnlyMemory<T> memory) =>
+            MemoryMarshal.TryGetArray(memory, out ArraySegment<T> segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length ? segment.Array : memory.ToArray();
 
         StoreOperation CreateFrom(ReadOnlySpan<byte> payload)
         {

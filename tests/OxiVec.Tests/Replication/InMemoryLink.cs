@@ -12,12 +12,15 @@ internal sealed class InMemoryLink
     private readonly Channel<PrimaryMessage> _toStandby;
     private readonly Channel<StandbyMessage> _toPrimary = Channel.CreateBounded<StandbyMessage>(64);
     private readonly TaskCompletionSource _standbyGone = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly bool _copyOnSend;
 
     /// <param name="faults">The faults the test controls.</param>
     /// <param name="capacity">Messages the primary may send ahead of the standby's reads (the transport's window: gRPC's is megabytes).</param>
-    public InMemoryLink(LinkFaults? faults = null, int capacity = 4)
+    /// <param name="copyOnSend">The primary's end copies each batch's frames as it sends it and says so (<see cref="IReplicationChannel{TSend, TReceive}.CopiesOnSend"/>), as gRPC's serialization does.</param>
+    public InMemoryLink(LinkFaults? faults = null, int capacity = 4, bool copyOnSend = false)
     {
         _toStandby = Channel.CreateBounded<PrimaryMessage>(capacity);
+        _copyOnSend = copyOnSend;
         Faults = faults ?? new LinkFaults();
         Primary = new PrimaryEnd(this);
         Standby = new StandbyEnd(this);
@@ -69,6 +72,8 @@ internal sealed class InMemoryLink
 
     private sealed class PrimaryEnd(InMemoryLink link) : IReplicationChannel<PrimaryMessage, StandbyMessage>
     {
+        public bool CopiesOnSend => link._copyOnSend;
+
         public async ValueTask SendAsync(PrimaryMessage message, CancellationToken cancellationToken)
         {
             PrimaryMessage? rewritten = link.Faults.OnPrimarySend(message);
@@ -76,6 +81,11 @@ internal sealed class InMemoryLink
             {
                 link.Cut();
                 throw new IOException("the in-memory link was cut mid-batch");
+            }
+
+            if (link._copyOnSend && rewritten is WalBatch batch)
+            {
+                rewritten = batch with { Frames = batch.Frames.ToArray() }; // what a serializing transport does before its send completes
             }
 
             await Send(link._toStandby.Writer, rewritten, cancellationToken);

@@ -63,11 +63,13 @@ internal sealed class ReplicationHarness : IAsyncDisposable
     /// <summary>
     /// Starts a standby that pulls from the primary; each stream it opens gets a new link with <paramref name="faults"/>
     /// and <paramref name="linkCapacity"/> (messages in flight to the standby); <paramref name="created"/> sees it before it starts;
-    /// <paramref name="wrap"/> wraps the standby's end of each stream (a test holding its receives back).
+    /// <paramref name="wrap"/> wraps the standby's end of each stream (a test holding its receives back); with
+    /// <paramref name="copyOnSend"/> the primary's end copies each batch as it sends it and says so (as gRPC).
     /// </summary>
     public async Task<StandbyReceiver> StartStandbyAsync(
         string name, LinkFaults? faults = null, VectorDatabaseOptions? options = null, Action<InMemoryLink>? opened = null, Action<StandbyReceiver>? created = null,
-        int linkCapacity = 4, Func<IReplicationChannel<StandbyMessage, PrimaryMessage>, IReplicationChannel<StandbyMessage, PrimaryMessage>>? wrap = null)
+        int linkCapacity = 4, Func<IReplicationChannel<StandbyMessage, PrimaryMessage>, IReplicationChannel<StandbyMessage, PrimaryMessage>>? wrap = null,
+        bool copyOnSend = false)
     {
         faults ??= new LinkFaults();
         var receiver = new StandbyReceiver(StandbyDirectory(name), options ?? Options(), name, Connect, new BaseBackupSource(this))
@@ -82,7 +84,7 @@ internal sealed class ReplicationHarness : IAsyncDisposable
 
         ValueTask<IReplicationChannel<StandbyMessage, PrimaryMessage>> Connect(CancellationToken cancellationToken)
         {
-            var link = new InMemoryLink(faults, linkCapacity);
+            var link = new InMemoryLink(faults, linkCapacity, copyOnSend);
             opened?.Invoke(link);
             _ = Task.Run(async () =>
             {
