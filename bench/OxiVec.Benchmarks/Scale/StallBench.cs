@@ -278,6 +278,7 @@ internal sealed class StallBench(VerbOptions options)
             }
         }
 
+        yield return $"slow during, by index work: {SlowWorkKinds(groups[0].Samples, groups[1].Samples)}";
         foreach (InsertSample x in all.Where(x => round.IsDuring(x) && x.Ms > GoalMs).OrderByDescending(x => x.Ms).Take(5))
         {
             yield return $"  slow during: {x.Ms:0.00} ms ({x.Cause}): {WorkOf(x.Work!.Value)}";
@@ -290,6 +291,46 @@ internal sealed class StallBench(VerbOptions options)
         double Med(Func<HnswWriteStats, double> pick) => Percentile([.. g.Select(x => pick(x.Work!.Value)).Order()], 0.5);
         double[] nsPerDistance = [.. g.Where(x => x.Work!.Value.Distances > 0).Select(x => HnswWriteStats.Ms(x.Work!.Value.SearchTicks) * 1e6 / x.Work!.Value.Distances).Order()];
         return $"insert {Percentile([.. g.Select(x => x.Ms).Order()], 0.5):0.000} ms, in the index {Med(w => HnswWriteStats.Ms(w.AddTicks)):0.000} (lock wait {Med(w => HnswWriteStats.Ms(w.LockWaitTicks)):0.000}, search {Med(w => HnswWriteStats.Ms(w.SearchTicks)):0.000}, link {Med(w => HnswWriteStats.Ms(w.LinkTicks)):0.000}, copies {Med(w => HnswWriteStats.Ms(w.CopyTicks)):0.000}), {Med(w => w.Copies):0} copies ({Med(w => w.CopiedBytes) / 1e3:0} KB), {Med(w => w.Distances):0} distances, {Med(w => w.Expanded):0} expanded, {Med(w => w.Prunes):0} prunes, {(nsPerDistance.Length == 0 ? double.NaN : Percentile(nsPerDistance, 0.5)):0} ns per distance (median; max {(nsPerDistance.Length == 0 ? double.NaN : nsPerDistance[^1]):0})";
+    }
+
+    /// <summary>
+    /// The slow inserts <paramref name="slow"/> against the <paramref name="others"/> of the same window: how many did
+    /// more work (at least 1.5 times the others' median distances), how many spent at least half their time copying for
+    /// the view, how many did the usual work at a slower pace (search ns per distance at least 3 times the others'
+    /// median), and the rest (time outside the index: the WAL, the collection, a GC pause; or in its linking).
+    /// </summary>
+    private static string SlowWorkKinds(InsertSample[] slow, InsertSample[] others)
+    {
+        if (slow.Length == 0 || others.Length == 0)
+        {
+            return "none";
+        }
+
+        double distances = Percentile([.. others.Select(x => (double)x.Work!.Value.Distances).Order()], 0.5);
+        double pace = Percentile([.. others.Where(x => x.Work!.Value.Distances > 0).Select(x => (double)x.Work!.Value.SearchTicks / x.Work!.Value.Distances).Order()], 0.5);
+        int more = 0, copying = 0, slower = 0, outside = 0;
+        foreach (InsertSample x in slow)
+        {
+            HnswWriteStats w = x.Work!.Value;
+            if (w.Distances >= 1.5 * distances)
+            {
+                more++;
+            }
+            else if (HnswWriteStats.Ms(w.CopyTicks) * 2 >= x.Ms)
+            {
+                copying++;
+            }
+            else if (w.Distances > 0 && w.SearchTicks / (double)w.Distances >= 3 * pace)
+            {
+                slower++;
+            }
+            else
+            {
+                outside++;
+            }
+        }
+
+        return $"more work (≥ 1.5x the distances) {more} / copying for the view (≥ half the insert) {copying} / the usual work at ≥ 3x the pace (search ns per distance) {slower} / other (neither: the time went outside the index, or into its linking) {outside}";
     }
 
     private static string WorkOf(HnswWriteStats w) =>
@@ -431,6 +472,8 @@ internal sealed class StallBench(VerbOptions options)
                 {
                     Line(sb, $"| {r.Scenario.Name} | SyncIntervalMs = {r.SyncMs} | {name} ({g.Length:N0}) | {WorkSummary(g)} |");
                 }
+
+                Line(sb, $"| {r.Scenario.Name} | SyncIntervalMs = {r.SyncMs} | over {GoalMs:0} ms during, by what their index work says | {SlowWorkKinds(groups[0].Samples, groups[1].Samples)} |");
             }
 
             Line(sb);
