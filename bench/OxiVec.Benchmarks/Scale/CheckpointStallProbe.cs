@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using OxiVec.Indexing;
 using OxiVec.Storage;
 
 namespace OxiVec.Benchmarks.Scale;
@@ -50,6 +51,9 @@ internal enum WalShare
 /// <param name="Usage">The writer thread's CPU, faults and context switches over the call (zeros off Linux).</param>
 internal readonly record struct InsertSample(long Start, long End, long GcPauseTicks, int GcGeneration, ThreadUsage.Reading Usage)
 {
+    /// <summary>What the HNSW index did inside this insert (its add's counters), or null for another index kind.</summary>
+    public HnswWriteStats? Work { get; init; }
+
     public double Ms => ScaleCommon.Ms(End - Start);
 
     public double GcPauseMs => GcPauseTicks / (double)TimeSpan.TicksPerMillisecond;
@@ -208,13 +212,15 @@ internal static class CheckpointStallProbe
                     ThreadUsage.Reading u0 = ThreadUsage.Now();
                     int g0 = GC.CollectionCount(0), g1 = GC.CollectionCount(1), g2 = GC.CollectionCount(2);
                     TimeSpan p0 = GC.GetTotalPauseDuration();
+                    HnswWriteStats? w0 = db.IndexWriteStats(collection);
                     long t0 = Stopwatch.GetTimestamp();
                     _ = db.Insert(collection, id, vector);
                     long t1 = Stopwatch.GetTimestamp();
+                    HnswWriteStats? w1 = db.IndexWriteStats(collection);
                     TimeSpan p1 = GC.GetTotalPauseDuration();
                     int generation = GC.CollectionCount(2) != g2 ? 2 : GC.CollectionCount(1) != g1 ? 1 : GC.CollectionCount(0) != g0 ? 0 : -1;
                     ThreadUsage.Reading u1 = ThreadUsage.Now();
-                    samples.Add(new InsertSample(t0, t1, (p1 - p0).Ticks, generation, u1 - u0));
+                    samples.Add(new InsertSample(t0, t1, (p1 - p0).Ticks, generation, u1 - u0) { Work = w1 - w0 });
                     i++;
                 }
 

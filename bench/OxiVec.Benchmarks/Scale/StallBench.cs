@@ -169,6 +169,11 @@ internal sealed class StallBench(VerbOptions options)
             Say(Verb, $"  longest outside: {round.LongestOutside?.Describe() ?? "none"}");
             Say(Verb, $"  WAL: {WalSummary([round])}");
             Say(Verb, $"  copy-on-write by the writer during the checkpoint: {round.CopyOnWrite.Copies:N0} copies, {round.CopyOnWrite.Bytes / 1e6:0.0} MB");
+            foreach (string line in IndexWorkLines(round))
+            {
+                Say(Verb, "  " + line);
+            }
+
             list.Add(round);
             foreach (GcRecord record in gcEvents.TakeRecords())
             {
@@ -244,6 +249,92 @@ internal sealed class StallBench(VerbOptions options)
             $"segment fsyncs during: {Events(WalEventKind.SegmentFsync, true)}, outside: {Events(WalEventKind.SegmentFsync, false)}; " +
             $"rotations from a spare: {Events(WalEventKind.Rotation, null)}, without one: {Events(WalEventKind.RotationWithoutSpare, null)}; control writes during: {Events(WalEventKind.ControlWrite, true)}, outside: {Events(WalEventKind.ControlWrite, false)} (count, p50 / p99 / longest ms)";
     }
+
+    /// <summary>
+    /// What the HNSW index did inside the inserts of <paramref name="round"/> (the add's own counters), by group: the
+    /// inserts over the goal during the checkpoint, the others during it, and those outside it; medians per insert. Empty
+    /// for an index of another kind.
+    /// </summary>
+    private static IEnumerable<string> IndexWorkLines(StallRound round)
+    {
+        InsertSample[] all = [.. round.Samples.Where(x => x.Work is not null)];
+        if (all.Length == 0)
+        {
+            yield break;
+        }
+
+        (string Name, InsertSample[] Samples)[] groups =
+        [
+            ($"over {GoalMs:0} ms during", [.. all.Where(x => round.IsDuring(x) && x.Ms > GoalMs)]),
+            ($"others during", [.. all.Where(x => round.IsDuring(x) && x.Ms <= GoalMs)]),
+            ($"over {GoalMs:0} ms outside", [.. all.Where(x => !round.IsDuring(x) && x.Ms > GoalMs)]),
+            ("others outside", [.. all.Where(x => !round.IsDuring(x) && x.Ms <= GoalMs)]),
+        ];
+        foreach ((string name, InsertSample[] g) in groups)
+        {
+            if (g.Length > 0)
+            {
+                yield return $"index work, {name} ({g.Length}): {WorkSummary(g)}";
+            }
+        }
+
+        yield return $"slow during, by index work: {SlowWorkKinds(groups[0].Samples, groups[1].Samples)}";
+        foreach (InsertSample x in all.Where(x => round.IsDuring(x) && x.Ms > GoalMs).OrderByDescending(x => x.Ms).Take(5))
+        {
+            yield return $"  slow during: {x.Ms:0.00} ms ({x.Cause}): {WorkOf(x.Work!.Value)}";
+        }
+    }
+
+    /// <summary>Medians per insert of the index's counters over <paramref name="g"/>.</summary>
+    private static string WorkSummary(InsertSample[] g)
+    {
+        double Med(Func<HnswWriteStats, double> pick) => Percentile([.. g.Select(x => pick(x.Work!.Value)).Order()], 0.5);
+        double[] nsPerDistance = [.. g.Where(x => x.Work!.Value.Distances > 0).Select(x => HnswWriteStats.Ms(x.Work!.Value.SearchTicks) * 1e6 / x.Work!.Value.Distances).Order()];
+        return $"insert {Percentile([.. g.Select(x => x.Ms).Order()], 0.5):0.000} ms, in the index {Med(w => HnswWriteStats.Ms(w.AddTicks)):0.000} (lock wait {Med(w => HnswWriteStats.Ms(w.LockWaitTicks)):0.000}, search {Med(w => HnswWriteStats.Ms(w.SearchTicks)):0.000}, link {Med(w => HnswWriteStats.Ms(w.LinkTicks)):0.000}, copies {Med(w => HnswWriteStats.Ms(w.CopyTicks)):0.000}), {Med(w => w.Copies):0} copies ({Med(w => w.CopiedBytes) / 1e3:0} KB), {Med(w => w.Distances):0} distances, {Med(w => w.Expanded):0} expanded, {Med(w => w.Prunes):0} prunes, {(nsPerDistance.Length == 0 ? double.NaN : Percentile(nsPerDistance, 0.5)):0} ns per distance (median; max {(nsPerDistance.Length == 0 ? double.NaN : nsPerDistance[^1]):0})";
+    }
+
+    /// <summary>
+    /// The slow inserts <paramref name="slow"/> against the <paramref name="others"/> of the same window: how many did
+    /// more work (at least 1.5 times the others' median distances), how many spent at least half their time copying for
+    /// the view, how many did the usual work at a slower pace (search ns per distance at least 3 times the others'
+    /// median), and the rest (time outside the index: the WAL, the collection, a GC pause; or in its linking).
+    /// </summary>
+    private static string SlowWorkKinds(InsertSample[] slow, InsertSample[] others)
+    {
+        if (slow.Length == 0 || others.Length == 0)
+        {
+            return "none";
+        }
+
+        double distances = Percentile([.. others.Select(x => (double)x.Work!.Value.Distances).Order()], 0.5);
+        double pace = Percentile([.. others.Where(x => x.Work!.Value.Distances > 0).Select(x => (double)x.Work!.Value.SearchTicks / x.Work!.Value.Distances).Order()], 0.5);
+        int more = 0, copying = 0, slower = 0, outside = 0;
+        foreach (InsertSample x in slow)
+        {
+            HnswWriteStats w = x.Work!.Value;
+            if (w.Distances >= 1.5 * distances)
+            {
+                more++;
+            }
+            else if (HnswWriteStats.Ms(w.CopyTicks) * 2 >= x.Ms)
+            {
+                copying++;
+            }
+            else if (w.Distances > 0 && w.SearchTicks / (double)w.Distances >= 3 * pace)
+            {
+                slower++;
+            }
+            else
+            {
+                outside++;
+            }
+        }
+
+        return $"more work (≥ 1.5x the distances) {more} / copying for the view (≥ half the insert) {copying} / the usual work at ≥ 3x the pace (search ns per distance) {slower} / other (neither: the time went outside the index, or into its linking) {outside}";
+    }
+
+    private static string WorkOf(HnswWriteStats w) =>
+        $"in the index {HnswWriteStats.Ms(w.AddTicks):0.00} ms (lock wait {HnswWriteStats.Ms(w.LockWaitTicks):0.00}, search {HnswWriteStats.Ms(w.SearchTicks):0.00}, link {HnswWriteStats.Ms(w.LinkTicks):0.00}, copies {HnswWriteStats.Ms(w.CopyTicks):0.00}), {w.Copies} copies ({w.CopiedBytes / 1e3:0} KB), {w.Distances} distances, {w.Expanded} expanded, {w.Prunes} prunes, {(w.Distances == 0 ? double.NaN : HnswWriteStats.Ms(w.SearchTicks) * 1e6 / w.Distances):0} ns per distance";
 
     /// <summary>"n, median / longest ms" of the GC pauses the writer sat in (a pause inside an insert).</summary>
     private static string GcPauses(IEnumerable<StallRound> rounds)
@@ -357,6 +448,44 @@ internal sealed class StallBench(VerbOptions options)
         {
             StallRound[] ok = [.. r.Rounds.Where(x => x.Error is null)];
             Line(sb, $"| {r.Scenario.Name} | SyncIntervalMs = {r.SyncMs} | {S(Of(ok, x => x.CopyOnWrite.Copies), "0")} | {S(Of(ok, x => x.CopyOnWrite.Bytes / 1e6), "0.0")} |");
+        }
+
+        ScenarioResult[] hnswRows = [.. results.Where(r => r.Rounds.Any(x => x.Error is null && x.Samples.Any(y => y.Work is not null)))];
+        if (hnswRows.Length > 0)
+        {
+            Line(sb);
+            Line(sb, $"What the HNSW index did inside the inserts, all rounds, from the index's own counters read around each insert (`HnswIndex.WriteStats`: time in the add, its wait for the writer lock, its layer beam searches and its linking, the copy-on-write copies inside it, distances computed, nodes expanded, full neighbour lists re-selected), medians per insert by group. *ns per distance* is the search time over its distances: the same work at a slower pace points outside the insert's code (the memory system, or a virtual CPU the hypervisor stopped), more work or copies to the code.");
+            Line(sb);
+            Line(sb, "| Store | Sync policy | Group (inserts) | Index work per insert (medians) |");
+            Line(sb, "|---|---|---|---|");
+            foreach (ScenarioResult r in hnswRows)
+            {
+                StallRound[] ok = [.. r.Rounds.Where(x => x.Error is null)];
+                (string Name, InsertSample[] Samples)[] groups =
+                [
+                    ($"over {GoalMs:0} ms during", [.. ok.SelectMany(x => x.Samples.Where(y => y.Work is not null && x.IsDuring(y) && y.Ms > GoalMs))]),
+                    ("others during", [.. ok.SelectMany(x => x.Samples.Where(y => y.Work is not null && x.IsDuring(y) && y.Ms <= GoalMs))]),
+                    ($"over {GoalMs:0} ms outside", [.. ok.SelectMany(x => x.Samples.Where(y => y.Work is not null && !x.IsDuring(y) && y.Ms > GoalMs))]),
+                    ("others outside", [.. ok.SelectMany(x => x.Samples.Where(y => y.Work is not null && !x.IsDuring(y) && y.Ms <= GoalMs))]),
+                ];
+                foreach ((string name, InsertSample[] g) in groups.Where(g => g.Samples.Length > 0))
+                {
+                    Line(sb, $"| {r.Scenario.Name} | SyncIntervalMs = {r.SyncMs} | {name} ({g.Length:N0}) | {WorkSummary(g)} |");
+                }
+
+                Line(sb, $"| {r.Scenario.Name} | SyncIntervalMs = {r.SyncMs} | over {GoalMs:0} ms during, by what their index work says | {SlowWorkKinds(groups[0].Samples, groups[1].Samples)} |");
+            }
+
+            Line(sb);
+            Line(sb, $"The inserts over {GoalMs:0} ms during the checkpoint, slowest first (at most 5 per row):");
+            Line(sb);
+            foreach (ScenarioResult r in hnswRows)
+            {
+                foreach (InsertSample x in r.Rounds.Where(x => x.Error is null).SelectMany(x => x.Samples.Where(y => y.Work is not null && x.IsDuring(y) && y.Ms > GoalMs)).OrderByDescending(y => y.Ms).Take(5))
+                {
+                    Line(sb, $"- {r.Label}: {x.Describe()}; {WorkOf(x.Work!.Value)}.");
+                }
+            }
         }
 
         Line(sb);

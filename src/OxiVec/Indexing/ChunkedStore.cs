@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 
 namespace OxiVec.Indexing;
@@ -39,6 +40,7 @@ internal sealed class ChunkedStore<T>
     private T[]?[] _chunks = [];
     private int[] _generations = [];
     private long _copiedChunks;
+    private long _copyTicks;
 
     /// <param name="stride">Elements per item.</param>
     /// <param name="elementBytes">The size of one element, for the chunk size.</param>
@@ -73,6 +75,9 @@ internal sealed class ChunkedStore<T>
     /// owning index serialises writers).
     /// </summary>
     public long CopiedChunks => Volatile.Read(ref _copiedChunks);
+
+    /// <summary>Stopwatch ticks <see cref="Write"/> spent copying chunks (allocation and copy), like <see cref="CopiedChunks"/>.</summary>
+    public long CopyTicks => Volatile.Read(ref _copyTicks);
 
     /// <summary>The size of one chunk in elements.</summary>
     public int ChunkLength => ItemsPerChunk * Stride;
@@ -135,12 +140,14 @@ internal sealed class ChunkedStore<T>
         T[] data = chunks[chunk]!;
         if (_epoch.HasLiveViews && _epoch.MustCopy(_generations[chunk], slot))
         {
+            long copyStart = Stopwatch.GetTimestamp();
             T[] copy = NewChunk(data.Length, zeroed: false);
             data.AsSpan().CopyTo(copy);
             data = copy;
             _copiedChunks++;
             _generations[chunk] = _epoch.Generation;
             Volatile.Write(ref chunks[chunk], data);
+            _copyTicks += Stopwatch.GetTimestamp() - copyStart;
         }
 
         return data.AsSpan((slot & _mask) * Stride, Stride);

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace OxiVec.Indexing;
 
 /// <summary>The graph algorithms: greedy descent, layer beam search, neighbour selection, linking.</summary>
@@ -25,7 +27,10 @@ public sealed partial class HnswIndex
         {
             // A fresh capture per layer, so nodes other threads linked meanwhile can be reached.
             graph = View();
+            long searchStart = Stopwatch.GetTimestamp();
             SearchLayer(graph, vector, entries, _efConstruction, layer, null, id, scratch, long.MaxValue, out Candidate nearest);
+            long linkStart = Stopwatch.GetTimestamp();
+            _work.Search(linkStart - searchStart);
             int found = scratch.Results.Count;
             Span<Candidate> sorted;
             if (found > 0)
@@ -52,6 +57,8 @@ public sealed partial class HnswIndex
             {
                 Connect(selected[i], id, layer, scratch);
             }
+
+            _work.Link(Stopwatch.GetTimestamp() - linkStart);
 
             entries = sorted;
         }
@@ -137,6 +144,7 @@ public sealed partial class HnswIndex
         }
 
         Span<int> fresh = scratch.Fresh(_maxM0);
+        long distances = 0, expanded = 0;
         while (candidates.Count > 0)
         {
             Candidate current = candidates.Pop();
@@ -144,6 +152,8 @@ public sealed partial class HnswIndex
             {
                 break;
             }
+
+            expanded++;
 
             // Two passes: first the unvisited neighbours, with a prefetch of each one's vector, then their distances,
             // so the memory loads overlap instead of each distance waiting for its own. Lists hold no duplicates, so
@@ -159,10 +169,13 @@ public sealed partial class HnswIndex
                 }
             }
 
+            distances += count;
             foreach (int neighbour in fresh[..count])
             {
                 if (--budget < 0)
                 {
+                    scratch.Distances += distances;
+                    scratch.Expanded += expanded;
                     return false;
                 }
 
@@ -184,6 +197,8 @@ public sealed partial class HnswIndex
             }
         }
 
+        scratch.Distances += distances;
+        scratch.Expanded += expanded;
         return true;
     }
 
@@ -261,6 +276,7 @@ public sealed partial class HnswIndex
                 return;
             }
 
+            _work.Prune();
             HnswGraphView graph = View();
             ReadOnlySpan<float> vector = graph.Vector(from);
             Span<Candidate> candidates = scratch.Prune(count + 1);
@@ -315,7 +331,9 @@ public sealed partial class HnswIndex
         int[] upper = cell[0]!;
         if (_epoch.MustCopy(upper[0]))
         {
+            long copyStart = Stopwatch.GetTimestamp();
             upper = (int[])upper.Clone();
+            _work.Copy(Stopwatch.GetTimestamp() - copyStart);
             upper[0] = _epoch.Generation;
             _copiedUpperLists++;
             _copiedUpperBytes += (long)upper.Length * sizeof(int);

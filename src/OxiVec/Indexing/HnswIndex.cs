@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 
@@ -83,6 +84,7 @@ public sealed partial class HnswIndex : IVectorIndex
     private readonly Lock[] _linkLocks;
     private readonly InstancePool<HnswScratch> _scratch;
     private readonly ReleasedIds _released = new();
+    private readonly HnswWriteCounters _work = new();
     private int _highWater;
     private int _live;
     private int _deleted;
@@ -169,6 +171,17 @@ public sealed partial class HnswIndex : IVectorIndex
             + ((_states.CopiedChunks * _states.ChunkLength) + (_levels.CopiedChunks * _levels.ChunkLength))
             + Volatile.Read(ref _copiedUpperBytes));
 
+    /// <summary>What the adds have done so far (see <see cref="HnswWriteStats"/>).</summary>
+    internal HnswWriteStats WriteStats
+    {
+        get
+        {
+            (long copies, long bytes) = CopyOnWrite;
+            long storeTicks = _vectors.CopyTicks + _layer0.CopyTicks + _upper.CopyTicks + _states.CopyTicks + _levels.CopyTicks;
+            return _work.Read(storeTicks, copies, bytes);
+        }
+    }
+
     /// <summary>The top layer of the graph, -1 when empty.</summary>
     internal int MaxLevel => Unpack(Volatile.Read(ref _top)).Level;
 
@@ -185,7 +198,10 @@ public sealed partial class HnswIndex : IVectorIndex
     {
         ArgumentOutOfRangeException.ThrowIfNegative(id);
         float scale = VectorMath.Validate(Metric, Dimension, vector, nameof(vector));
+        long start = Stopwatch.GetTimestamp();
         bool exclusive = EnterSharedWriter();
+        long locked = Stopwatch.GetTimestamp();
+        long distances = 0, expanded = 0;
         try
         {
             EnsureCapacity(id);
@@ -224,11 +240,12 @@ public sealed partial class HnswIndex : IVectorIndex
             Volatile.Write(ref state, SlotState.Live);
             Interlocked.Increment(ref _live);
             RaiseHighWater(id + 1);
-            Link(id, level);
+            (distances, expanded) = Link(id, level);
         }
         finally
         {
             ExitSharedWriter(exclusive);
+            _work.Add(Stopwatch.GetTimestamp() - start, locked - start, distances, expanded);
         }
     }
 
@@ -375,8 +392,10 @@ public sealed partial class HnswIndex : IVectorIndex
     /// Links a stored, live node of <paramref name="level"/> into the graph. A node above the top level holds the
     /// entry-point lock throughout, so two such nodes never race, and publishes itself as the entry point last.
     /// </summary>
-    private void Link(int id, int level)
+    /// <returns>The distances and expansions of its layer searches.</returns>
+    private (long Distances, long Expanded) Link(int id, int level)
     {
+        long distances = 0, expanded = 0;
         (int entry, int maxLevel) = Unpack(Volatile.Read(ref _top));
         bool raising = level > maxLevel;
         if (raising)
@@ -392,7 +411,11 @@ public sealed partial class HnswIndex : IVectorIndex
                 HnswScratch scratch = _scratch.Rent();
                 try
                 {
+                    scratch.Distances = 0;
+                    scratch.Expanded = 0;
                     LinkIntoGraph(id, level, entry, maxLevel, scratch);
+                    distances = scratch.Distances;
+                    expanded = scratch.Expanded;
                 }
                 finally
                 {
@@ -412,6 +435,8 @@ public sealed partial class HnswIndex : IVectorIndex
                 _topLock.Exit();
             }
         }
+
+        return (distances, expanded);
     }
 
     private void RaiseHighWater(int end)

@@ -16,6 +16,12 @@ internal sealed class HnswScratch(int dimension)
 
     public VisitedSet Visited { get; } = new();
 
+    /// <summary>Distances the layer searches computed since the owner last reset it (an add's work, for its counters).</summary>
+    public long Distances { get; set; }
+
+    /// <summary>Nodes the layer searches expanded (popped and whose list was read) since the owner last reset it.</summary>
+    public long Expanded { get; set; }
+
     public MinCandidateHeap Candidates { get; } = new();
 
     public MaxCandidateHeap Results { get; } = new();

@@ -54,6 +54,13 @@ public sealed partial class VectorDatabase
     internal (long Copies, long Bytes) IndexCopyOnWrite(string collection) =>
         _collections.TryGetValue(collection, out Collection? c) && c.Index is HnswIndex hnsw ? hnsw.CopyOnWrite : (0, 0);
 
+    /// <summary>
+    /// Benchmarks: what a collection's HNSW index's adds have done so far (cumulative counters; see
+    /// <see cref="HnswWriteStats"/>), or null for an index of another kind.
+    /// </summary>
+    internal HnswWriteStats? IndexWriteStats(string collection) =>
+        _collections.TryGetValue(collection, out Collection? c) && c.Index is HnswIndex hnsw ? hnsw.WriteStats : null;
+
     /// <summary>Tests only: the background checkpoint started last (completed when none runs).</summary>
     internal Task BackgroundCheckpoint => _backgroundCheckpoint;
 

@@ -61,4 +61,53 @@ public sealed class HnswCopyOnWriteTests
 
         Assert.Equal(afterView, index.CopyOnWrite);
     }
+
+    [Fact]
+    public void WriteStats_CountEachAddsWork_AndTheCopiesAViewCaused_AsCopyOnWriteDoes()
+    {
+        var random = new Random(13);
+        float[][] centres = IndexTestData.Centres(random, 8, Dimension);
+        float[][] points = IndexTestData.Clustered(random, centres, 2_100, 0.3f);
+        var parameters = new HnswParameters { M = 16, EfConstruction = 64, Seed = 5 };
+        using var index = new HnswIndex(Dimension, DistanceMetric.Euclidean, parameters);
+        for (int i = 0; i < 2_000; i++)
+        {
+            index.Add(i, points[i]);
+        }
+
+        HnswWriteStats filled = index.WriteStats;
+        Assert.Equal(2_000, filled.Adds);
+        Assert.Equal(0, filled.Copies);
+        Assert.Equal(0, filled.CopyTicks);
+
+        // One add into a graph of 2,000 nodes: its beam search of width 64 expands at least 64 nodes (every node it keeps
+        // was pushed and popped) and measures a distance to each node it reaches, and its phases fit inside the add.
+        HnswWriteStats before = index.WriteStats;
+        index.Add(2_000, points[2_000]);
+        HnswWriteStats one = index.WriteStats - before;
+        Assert.Equal(1, one.Adds);
+        Assert.InRange(one.Expanded, 64, 2_000);
+        Assert.InRange(one.Distances, one.Expanded, 2_000);
+        Assert.True(one.AddTicks >= one.LockWaitTicks + one.SearchTicks + one.LinkTicks, $"{one}");
+        Assert.True(one.SearchTicks > 0, $"{one}");
+        Assert.Equal(0, one.Copies);
+
+        using (IndexSnapshotView view = index.CaptureSnapshot())
+        {
+            (long copies, long bytes) cow0 = index.CopyOnWrite;
+            HnswWriteStats start = index.WriteStats;
+            for (int i = 2_001; i < 2_100; i++)
+            {
+                index.Add(i, points[i]);
+            }
+
+            HnswWriteStats during = index.WriteStats - start;
+            (long copies, long bytes) cow1 = index.CopyOnWrite;
+            Assert.Equal(99, during.Adds);
+            Assert.Equal(cow1.copies - cow0.copies, during.Copies);
+            Assert.Equal(cow1.bytes - cow0.bytes, during.CopiedBytes);
+            Assert.True(during.Copies > 0 && during.CopyTicks > 0, $"{during}");
+            Assert.True(during.LinkTicks >= during.CopyTicks, $"{during}");
+        }
+    }
 }
