@@ -53,6 +53,16 @@ public sealed class ServeProcess : IAsyncDisposable
             : Environment.ProcessPath is { } self && Path.GetFileNameWithoutExtension(self) == "dotnet" ? self
             : "dotnet";
         var info = new ProcessStartInfo(dotnet) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        if (InheritsIgnoredSigInt())
+        {
+            // A runner started in the background by a non-interactive shell ignores SIGINT, and a child inherits that
+            // (the .NET runtime then installs no handler for it), so Ctrl+C could not be tested: the child gets the
+            // default disposition back, as it has when started from a terminal. env execs it: the process id stays.
+            info.FileName = "/usr/bin/env";
+            info.ArgumentList.Add("--default-signal=INT");
+            info.ArgumentList.Add(dotnet);
+        }
+
         info.ArgumentList.Add(dll);
         info.ArgumentList.Add("serve");
         foreach (string argument in arguments)
@@ -67,6 +77,18 @@ public sealed class ServeProcess : IAsyncDisposable
         }
 
         return new ServeProcess(Process.Start(info) ?? throw new InvalidOperationException("oxivec serve did not start."));
+    }
+
+    /// <summary>Whether this process ignores SIGINT (bit 2 of <c>SigIgn</c> in /proc/self/status), which a child would inherit.</summary>
+    private static bool InheritsIgnoredSigInt()
+    {
+        if (!OperatingSystem.IsLinux() || !File.Exists("/usr/bin/env"))
+        {
+            return false;
+        }
+
+        string? line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("SigIgn:", StringComparison.Ordinal));
+        return line is not null && (ulong.Parse(line.AsSpan("SigIgn:".Length).Trim(), NumberStyles.HexNumber, CultureInfo.InvariantCulture) & (1UL << 1)) != 0;
     }
 
     /// <summary>Waits for the <c>listening on</c> line and returns the address; fails when the process ends first or after a minute.</summary>
