@@ -19,6 +19,11 @@ namespace OxiVec.Tests.Storage;
 /// backup, export) gets every vector and metadata bit for bit; version 1 files still open; a damaged or malformed
 /// version 2 file is refused naming the file and the offset.
 /// </summary>
+/// <remarks>
+/// Not run alongside other classes: the base-backup test waits on the replication harness's fixed timeouts, which a
+/// fully loaded machine (every class at once on two cores) has been seen to exceed.
+/// </remarks>
+[Collection(nameof(CheckpointVectorsOnceTests))]
 public sealed class CheckpointVectorsOnceTests
 {
     private const int Dim = 24;
@@ -516,3 +521,7 @@ public sealed class CheckpointVectorsOnceTests
         }
     }
 }
+
+/// <summary>Runs <see cref="CheckpointVectorsOnceTests"/> with no other test class in parallel.</summary>
+[CollectionDefinition(nameof(CheckpointVectorsOnceTests), DisableParallelization = true)]
+public sealed class CheckpointVectorsOnceSerial;
