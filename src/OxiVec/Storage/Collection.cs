@@ -139,7 +139,9 @@ internal sealed partial class Collection : IDisposable
     /// <summary>
     /// Rebuilds a collection from a checkpoint image whose index snapshot was loaded into <paramref name="index"/>.
     /// Index nodes with no record are removed: their removal was still deferred (a search could see them) when
-    /// the checkpoint was captured, and the records are the truth.
+    /// the checkpoint was captured, and the records are the truth. A record may come without its vector (empty) when
+    /// the index holds the vectors as given (<see cref="IVectorIndex.HoldsVectorsAsGiven"/>): the collection reads
+    /// them from the index and keeps no copy.
     /// </summary>
     /// <exception cref="InvalidDataException">The records and the index disagree.</exception>
     public static Collection Restore(string name, CollectionOptions options, CollectionImage image, IVectorIndex index, ReadVersions? versions = null)
@@ -184,6 +186,13 @@ internal sealed partial class Collection : IDisposable
 
             if (collection._vectors is not null)
             {
+                if (r.Record.Vector.Length != options.Dimension)
+                {
+                    // A checkpoint omits a record's vector only when the index holds it as given (not cosine).
+                    throw new InvalidDataException(
+                        $"Collection '{name}': record '{r.Record.Id}' in slot {r.Slot} comes without its vector ({r.Record.Vector.Length} of {options.Dimension} floats), and the {options.Metric} index does not hold it as given.");
+                }
+
                 r.Record.Vector.Span.CopyTo(collection._vectors.Get(r.Slot).Span);
             }
 
@@ -458,13 +467,18 @@ internal sealed partial class Collection : IDisposable
 
     /// <summary>
     /// The record in <paramref name="slot"/>, its vector copied into <paramref name="buffer"/> (the dimension's
-    /// floats, reused by the caller: the record is valid until the next call). A checkpoint's read: the slot is
-    /// visible at the capture's version, which holds back its removal and reuse.
+    /// floats, reused by the caller: the record is valid until the next call; empty: the vector is not read, as for a
+    /// checkpoint whose index snapshot holds the vectors). A checkpoint's read: the slot is visible at the capture's
+    /// version, which holds back its removal and reuse.
     /// </summary>
     /// <remarks>Allocates nothing: a checkpoint reads every record this way while writers go on.</remarks>
-    internal FrozenMetadata RecordAt(int slot, float[] buffer, out ReadOnlySpan<char> id)
+    internal FrozenMetadata RecordAt(int slot, Span<float> buffer, out ReadOnlySpan<char> id)
     {
-        CopyVector(slot, buffer);
+        if (!buffer.IsEmpty)
+        {
+            CopyVector(slot, buffer);
+        }
+
         id = _ids.Span(slot);
         return _metadata.At(slot)!;
     }

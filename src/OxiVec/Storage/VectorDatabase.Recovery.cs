@@ -132,7 +132,7 @@ public sealed partial class VectorDatabase
             List<Collection> restored;
             try
             {
-                data = deadline.Run($"loading checkpoint '{entry.Path}'", token => CheckpointFiles.Read(entry, _checkpointStorage, token));
+                data = deadline.Run($"loading checkpoint '{entry.Path}'", token => CheckpointFiles.Read(entry, _checkpointStorage, omitIndexedVectors: true, token));
                 restored = [.. data.Collections.Select(c => deadline.Run(
                     $"restoring collection '{c.Name}' from checkpoint '{entry.Path}'",
                     token => Collection.Restore(c.Name, c.Options, c.Image, c.Index ?? Collection.RebuildIndex(c.Name, c.Options, c.Image, token), _versions)))];

@@ -12,7 +12,10 @@ internal sealed record CheckpointCollection(string Name, CollectionOptions Optio
     /// <summary>The index loaded from the checkpoint.</summary>
     public OxiVec.Indexing.IVectorIndex? Index { get; init; }
 
-    /// <summary>The live records.</summary>
+    /// <summary>
+    /// The live records, each with its vector (taken from <see cref="Index"/> when the records file omits them), unless
+    /// the checkpoint was read with <c>omitIndexedVectors</c>: then those the index holds as given have an empty vector.
+    /// </summary>
     public IEnumerable<VectorRecord> Records => Image.Records.Select(r => r.Record);
 }
 
@@ -35,18 +38,32 @@ internal sealed record CheckpointEntry(long Sequence, long CoveredLsn, string Pa
 /// directory fsynced, so it exists whole or not at all.
 /// </summary>
 /// <remarks>
+/// <para>
 /// MANIFEST: magic "OXIVCKPT", u16 version (2; version 1, without the transactions file, is still read), u16 0, i64 sequence, i64 covered LSN, i64 created (µs since the Unix
 /// epoch), u32 collection count, then per collection u32 n + the collection-create payload, u32 record count;
-/// u32 CRC. Records file: magic "OXIVRECS", u16 version, u16 0, u32 count, u32 slot high-water mark, u32 free-slot
-/// count + the free slots, then per record u32 slot, u16 id bytes + UTF-8, dimension × float32, u32 metadata bytes +
-/// metadata; u32 CRC. Index file: the index snapshot (see <c>VectorIndexSnapshot</c>); u32 CRC.
+/// u32 CRC. Index file: the index snapshot (see <c>VectorIndexSnapshot</c>), empty for a flat index; u32 CRC.
+/// </para>
+/// <para>
+/// Records file: magic "OXIVRECS", u16 version (2), u16 flags, u32 count, u32 slot high-water mark, u32 free-slot
+/// count + the free slots, then per record u32 slot, u16 id bytes + UTF-8, dimension × float32 (only without flag
+/// bit 0), u32 metadata bytes + metadata; u32 CRC. Flag bit 0 (<see cref="VectorsInIndexFlag"/>): the vectors are
+/// omitted because the collection's index snapshot holds every record's vector bit for bit as given (an HNSW index
+/// of a Euclidean or dot-product collection: see <see cref="CollectionCapture.VectorsInIndex"/>), so each vector is
+/// written once; a load takes them from the loaded index by slot, and a record naming a slot the index does not hold
+/// live is corruption. A cosine index holds unit vectors, and a flat index stores no snapshot: their records keep
+/// the vectors. Other flag bits are refused. Version 1 (every build before this one) is the same layout with the
+/// flags u16 always 0 and always the vectors; it is still read.
+/// </para>
 /// </remarks>
 internal static class CheckpointFiles
 {
     public const string DirectoryName = "checkpoints";
     private const ulong ManifestMagic = 0x54504B435649584F; // "OXIVCKPT"
     private const ulong RecordsMagic = 0x534345525649584F; // "OXIVRECS"
-    private const ushort Version = 1; // of the records file
+    private const ushort Version = 2; // of the records file: 2 added the flags (vectors omitted when the index holds them)
+    private const ushort FirstRecordsVersion = 1; // still read: always holds the vectors, its flags u16 is 0
+    /// <summary>Records-file flag: the vectors are omitted, the collection's index snapshot holds them as given.</summary>
+    internal const ushort VectorsInIndexFlag = 1;
     private const ushort ManifestVersion = 2; // 2 added the transactions file
     private const string ManifestName = "MANIFEST";
     private const string TempSuffix = ".tmp";
@@ -155,14 +172,22 @@ internal static class CheckpointFiles
     /// </summary>
     /// <param name="entry">The checkpoint.</param>
     /// <param name="storage">Where its files are (the file system when null).</param>
+    /// <param name="omitIndexedVectors">
+    /// When true, a record whose vector the loaded index holds as given (<see cref="OxiVec.Indexing.IVectorIndex.HoldsVectorsAsGiven"/>)
+    /// comes with an empty vector instead of a copy (opening a database: the collection reads its vectors from the
+    /// index). When false (the default) every record carries its vector, taken from the index when the records file
+    /// omits them (point-in-time recovery, tools, tests).
+    /// </param>
     /// <param name="cancellationToken">Checked while records are decoded (a recovery deadline).</param>
     /// <exception cref="InvalidDataException">A file is missing, truncated, fails its checksum or does not decode; the message names it.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
-    public static CheckpointData Read(CheckpointEntry entry, ICheckpointStorage? storage = null, CancellationToken cancellationToken = default)
+    public static CheckpointData Read(
+        CheckpointEntry entry, ICheckpointStorage? storage = null, bool omitIndexedVectors = false, CancellationToken cancellationToken = default)
     {
         storage ??= FileSystemCheckpointStorage.Instance;
         Manifest manifest = ReadManifest(storage, entry);
         var collections = new List<CheckpointCollection>(manifest.Collections.Count);
+        OxiVec.Indexing.IVectorIndex? index = null;
         try
         {
             for (int i = 0; i < manifest.Collections.Count; i++)
@@ -170,12 +195,17 @@ internal static class CheckpointFiles
                 (string name, CollectionOptions options, int count) = manifest.Collections[i];
                 string recordsPath = Path.Combine(entry.Path, $"c{i}.records");
                 string indexPath = Path.Combine(entry.Path, $"c{i}.index");
-                CollectionImage image = Decode(storage, recordsPath, s => ReadRecords(s, options.Dimension, count, cancellationToken));
-                collections.Add(new CheckpointCollection(name, options, image) { Index = Decode(storage, indexPath, ReadIndex) });
+                // The index first: a records file may leave the vectors to it.
+                index = Decode(storage, indexPath, ReadIndex);
+                var source = new VectorSource(index, indexPath, omitIndexedVectors);
+                CollectionImage image = Decode(storage, recordsPath, s => ReadRecords(s, options.Dimension, count, source, cancellationToken));
+                collections.Add(new CheckpointCollection(name, options, image) { Index = index });
+                index = null;
             }
         }
         catch
         {
+            index?.Dispose();
             foreach (CheckpointCollection loaded in collections)
             {
                 loaded.Index?.Dispose();
@@ -408,10 +438,11 @@ internal static class CheckpointFiles
     /// <exception cref="InvalidOperationException">The capture yielded another number of records than it counted (a bug: the checkpoint fails).</exception>
     private static void WriteRecords(ChecksumWriteStream s, CollectionCapture capture)
     {
+        bool vectors = !capture.VectorsInIndex; // the index file, written just before, holds them otherwise
         Span<byte> head = s.GetSpan(24);
         BinaryPrimitives.WriteUInt64LittleEndian(head, RecordsMagic);
         BinaryPrimitives.WriteUInt16LittleEndian(head[8..], Version);
-        BinaryPrimitives.WriteUInt16LittleEndian(head[10..], 0);
+        BinaryPrimitives.WriteUInt16LittleEndian(head[10..], vectors ? (ushort)0 : VectorsInIndexFlag);
         BinaryPrimitives.WriteInt32LittleEndian(head[12..], capture.RecordCount);
         BinaryPrimitives.WriteInt32LittleEndian(head[16..], capture.HighWater);
         BinaryPrimitives.WriteInt32LittleEndian(head[20..], capture.FreeSlots.Count);
@@ -423,14 +454,18 @@ internal static class CheckpointFiles
 
         var metadata = new ArrayBufferWriter<byte>(256);
         int written = 0;
-        foreach (CapturedRecord record in capture.Records())
+        foreach (CapturedRecord record in capture.Records(vectors))
         {
             int idBytes = Encoding.UTF8.GetByteCount(record.Id.Span); // at most ushort.MaxValue: ids are validated on the way in
             Span<byte> recordHead = s.GetSpan(6 + idBytes);
             BinaryPrimitives.WriteInt32LittleEndian(recordHead, record.Slot);
             BinaryPrimitives.WriteUInt16LittleEndian(recordHead[4..], (ushort)idBytes);
             s.Advance(6 + Encoding.UTF8.GetBytes(record.Id.Span, recordHead[6..]));
-            s.Write(MemoryMarshal.AsBytes(record.Vector.Span));
+            if (vectors)
+            {
+                s.Write(MemoryMarshal.AsBytes(record.Vector.Span));
+            }
+
             metadata.ResetWrittenCount();
             MetadataCodec.Encode(record.Metadata, metadata);
             WriteInt32(s, metadata.WrittenCount);
@@ -451,14 +486,41 @@ internal static class CheckpointFiles
         s.Advance(4);
     }
 
-    private static CollectionImage ReadRecords(ChecksumReadStream s, int dimension, int expected, CancellationToken cancellationToken)
+    /// <summary>Where a records file's vectors come from when it omits them: the collection's loaded index.</summary>
+    /// <param name="Index">The index loaded from the checkpoint (null: it stores none, a flat index).</param>
+    /// <param name="IndexPath">The index file (named in errors).</param>
+    /// <param name="OmitIndexedVectors">Give records whose vector the index holds as given no vector of their own.</param>
+    private sealed record VectorSource(OxiVec.Indexing.IVectorIndex? Index, string IndexPath, bool OmitIndexedVectors)
+    {
+        /// <summary>Whether records are given no vector of their own (the index holds them as given and the caller asked so).</summary>
+        public bool Omits => OmitIndexedVectors && Index is { HoldsVectorsAsGiven: true };
+    }
+
+    private static CollectionImage ReadRecords(ChecksumReadStream s, int dimension, int expected, VectorSource source, CancellationToken cancellationToken)
     {
         string path = s.Path;
         Span<byte> head = stackalloc byte[16];
         s.ReadFully(head);
-        if (BinaryPrimitives.ReadUInt64LittleEndian(head) != RecordsMagic || BinaryPrimitives.ReadUInt16LittleEndian(head[8..]) != Version)
+        ushort version = BinaryPrimitives.ReadUInt16LittleEndian(head[8..]);
+        if (BinaryPrimitives.ReadUInt64LittleEndian(head) != RecordsMagic || version is < FirstRecordsVersion or > Version)
         {
-            throw new InvalidDataException($"'{path}' is not a version {Version} checkpoint records file.");
+            throw new InvalidDataException(
+                $"'{path}' is not a checkpoint records file of a version this build reads ({FirstRecordsVersion} to {Version}): magic {BinaryPrimitives.ReadUInt64LittleEndian(head):x16}, version {version} at offset 8.");
+        }
+
+        ushort flags = version == FirstRecordsVersion ? (ushort)0 : BinaryPrimitives.ReadUInt16LittleEndian(head[10..]);
+        if ((flags & ~VectorsInIndexFlag) != 0)
+        {
+            throw new InvalidDataException($"'{path}' has unknown records-file flags 0x{flags:x4} at offset 10.");
+        }
+
+        bool vectorsInFile = (flags & VectorsInIndexFlag) == 0;
+        OxiVec.Indexing.IVectorIndex? index = source.Index;
+        if (!vectorsInFile && (index is null || !index.HoldsVectorsAsGiven || index.Dimension != dimension))
+        {
+            string held = index is null ? "no index snapshot" : $"a {index.Dimension}-dimension {index.Metric} index that {(index.HoldsVectorsAsGiven ? "holds" : "does not hold")} its vectors as given";
+            throw new InvalidDataException(
+                $"'{path}' omits its vectors (flags 0x{flags:x4} at offset 10), but '{source.IndexPath}' holds {held}: the vectors are nowhere.");
         }
 
         int count = BinaryPrimitives.ReadInt32LittleEndian(head[12..]);
@@ -467,8 +529,8 @@ internal static class CheckpointFiles
             throw new InvalidDataException($"'{path}' holds {count} records; the manifest says {expected}.");
         }
 
-        // Every record takes at least its slot, id length, vector and metadata length: the file's length bounds the count.
-        long minimumRecord = 4 + 2 + (4L * dimension) + 4;
+        // Every record takes at least its slot, id length, vector (when present) and metadata length: the file's length bounds the count.
+        long minimumRecord = 4 + 2 + (vectorsInFile ? 4L * dimension : 0) + 4;
         CheckCount(count, (int)Math.Min(int.MaxValue, s.Remaining / minimumRecord), path, 12);
         int highWater = ReadInt32(s);
         CheckCount(highWater, int.MaxValue, path, s.Consumed);
@@ -483,6 +545,8 @@ internal static class CheckpointFiles
 
         var records = new List<SlottedRecord>(count);
         Span<byte> idLength = stackalloc byte[2];
+        bool omits = source.Omits;
+        float[]? skipped = vectorsInFile && omits ? new float[dimension] : null; // a version 1 file's vectors, read past
         for (int i = 0; i < count; i++)
         {
             if ((i & 4095) == 4095)
@@ -495,8 +559,28 @@ internal static class CheckpointFiles
             s.ReadFully(idLength);
             var id = new byte[BinaryPrimitives.ReadUInt16LittleEndian(idLength)];
             s.ReadFully(id);
-            var vector = new float[dimension];
-            s.ReadFully(MemoryMarshal.AsBytes(vector.AsSpan()));
+            float[] vector;
+            if (vectorsInFile)
+            {
+                vector = skipped ?? new float[dimension];
+                s.ReadFully(MemoryMarshal.AsBytes(vector.AsSpan()));
+                vector = omits ? [] : vector;
+            }
+            else if (!index!.Contains(slot))
+            {
+                throw new InvalidDataException(
+                    $"'{path}': record {i} at offset {at} names slot {slot}, which '{source.IndexPath}' does not hold live: its vector, omitted from the records file, is missing.");
+            }
+            else if (omits)
+            {
+                vector = [];
+            }
+            else
+            {
+                vector = new float[dimension];
+                index!.CopyVector(slot, vector);
+            }
+
             int metadataLength = ReadInt32(s);
             CheckCount(metadataLength, (int)Math.Min(16 << 20, s.Remaining), path, s.Consumed);
             var metadata = new byte[metadataLength];

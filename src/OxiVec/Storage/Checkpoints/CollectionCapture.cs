@@ -39,6 +39,7 @@ internal sealed class CollectionCapture : IDisposable
         HighWater = highWater;
         FreeSlots = freeSlots;
         _index = index;
+        VectorsInIndex = index is not null && collection.Index.HoldsVectorsAsGiven;
     }
 
     public string Name => _collection.Name;
@@ -61,14 +62,23 @@ internal sealed class CollectionCapture : IDisposable
     public bool HasIndexSnapshot => _index is not null || _indexReleased;
 
     /// <summary>
+    /// Whether the index snapshot holds every captured record's vector bit for bit as given (an index snapshot is
+    /// stored and <see cref="IVectorIndex.HoldsVectorsAsGiven"/>: Euclidean and dot-product HNSW), so the records file
+    /// need not hold them again: recovery takes them from the loaded index by slot. The view is captured with the
+    /// records' version (commits excluded), and every slot visible at it is live in the index with its vector.
+    /// </summary>
+    public bool VectorsInIndex { get; }
+
+    /// <summary>
     /// The records visible at <see cref="Version"/>, by slot, read one at a time. Every record's vector is the same
     /// reused buffer: a record is valid only until the enumeration moves on (copy it to keep it).
     /// </summary>
+    /// <param name="vectors">Whether to read the vectors (false: every record's vector is empty; see <see cref="VectorsInIndex"/>).</param>
     /// <exception cref="ObjectDisposedException">The capture was disposed.</exception>
-    public IEnumerable<CapturedRecord> Records()
+    public IEnumerable<CapturedRecord> Records(bool vectors = true)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        var buffer = new float[_collection.Options.Dimension];
+        float[] buffer = vectors ? new float[_collection.Options.Dimension] : [];
         char[] idBuffer = new char[IdColumn.InlineChars];
         for (int slot = 0; slot < HighWater; slot++)
         {
