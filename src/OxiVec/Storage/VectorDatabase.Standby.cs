@@ -201,7 +201,14 @@ public sealed partial class VectorDatabase
                 if (FromRecord(record) is { } operation)
                 {
                     ApplyLogical(operation, record.Lsn);
-                    ApplyTogether([operation], record.Lsn);
+                    if (operation is StoreOperation.Put or StoreOperation.Remove)
+                    {
+                        ApplyOne(operation, record.Lsn); // what ApplyTogether does with a single write, without a list per record
+                    }
+                    else
+                    {
+                        ApplyTogether([operation], record.Lsn);
+                    }
                 }
 
                 return;
