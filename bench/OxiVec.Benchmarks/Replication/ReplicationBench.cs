@@ -22,17 +22,19 @@ namespace OxiVec.Benchmarks.Replication;
 /// </summary>
 /// <remarks>
 /// Besides the shared options: <c>--rounds N</c> (default 5, 1 with <c>--quick</c>) and <c>--goal-only</c>, which runs
-/// only the goal's pair (local only and sync remote flush with one standby, 32 writers, alternating within each round),
-/// prints each round and the paired ratio, and writes no report: for iterating on the goal.
+/// only the goal's cells (local only, asynchronous and sync remote flush with one standby, 32 writers, alternating within
+/// each round), prints each round and the paired ratios, and writes no report: for iterating on the goal; <c>--seconds N</c>
+/// measures each cell N seconds instead of 6 (1.5 with <c>--quick</c>): long cells to profile; <c>--modes 1,2</c> (implies
+/// <c>--goal-only</c>) runs those modes only (0 local only, 1 async, 2 sync remote flush, 3 quorum).
 /// </remarks>
-internal sealed class ReplicationBench(VerbOptions options, int? rounds, bool goalOnly)
+internal sealed class ReplicationBench(VerbOptions options, int? rounds, bool goalOnly, int? seconds = null, ReplicationBench.Mode[]? modes = null)
 {
     public const string Verb = "replication";
     private const string Collection = "bench";
     private const int Dimension = 64;
     private const double Goal = 0.70;
 
-    private sealed record Mode(string Name, int Standbys, string? Synchronous);
+    internal sealed record Mode(string Name, int Standbys, string? Synchronous);
 
     private sealed record CellResult(
         string Mode, int Writers, int Round, double PerSecond, double P50Ms, double P99Ms, double CpuMicrosPerCommit, double PrimaryFsyncsPerCommit, double StandbyFsyncsPerCommit,
@@ -62,6 +64,8 @@ internal sealed class ReplicationBench(VerbOptions options, int? rounds, bool go
     public static int RunVerb(string[] args)
     {
         int? rounds = null;
+        int? seconds = null;
+        Mode[]? modes = null;
         bool goalOnly = false;
         var rest = new List<string>();
         for (int i = 0; i < args.Length; i++)
@@ -70,6 +74,16 @@ internal sealed class ReplicationBench(VerbOptions options, int? rounds, bool go
             {
                 case "--goal-only":
                     goalOnly = true;
+                    break;
+                case "--modes":
+                    modes = ++i < args.Length && args[i].Split(',').All(m => int.TryParse(m, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int k) && k < Modes.Length)
+                        ? [.. args[i].Split(',').Select(m => Modes[int.Parse(m, System.Globalization.CultureInfo.InvariantCulture)])]
+                        : throw new ArgumentException($"--modes needs a comma-separated list of mode numbers below {Modes.Length} (0 local only, 1 async, 2 sync remote flush, 3 quorum)");
+                    break;
+                case "--seconds":
+                    seconds = ++i < args.Length && int.TryParse(args[i], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int m) && m > 0
+                        ? m
+                        : throw new ArgumentException("--seconds needs a positive integer (usage: replication [--quick] [--out DIR] [--allow-dirty] [--rounds N] [--goal-only] [--seconds N])");
                     break;
                 case "--rounds":
                     rounds = ++i < args.Length && int.TryParse(args[i], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int n) && n > 0
@@ -84,10 +98,13 @@ internal sealed class ReplicationBench(VerbOptions options, int? rounds, bool go
 
         VerbOptions common = VerbOptions.Parse(Verb, [.. rest]);
         common = common with { CommandLine = "dotnet run -c Release --project bench/OxiVec.Benchmarks -- " + string.Join(' ', [Verb, .. args]) };
-        return new ReplicationBench(common, rounds, goalOnly).RunAsync().GetAwaiter().GetResult();
+        return new ReplicationBench(common, rounds, goalOnly || modes is not null, seconds, modes).RunAsync().GetAwaiter().GetResult();
     }
 
-    private TimeSpan Measured => options.Quick ? TimeSpan.FromSeconds(1.5) : TimeSpan.FromSeconds(6);
+    /// <summary>The modes of a goal-only run: <c>--modes</c>, else local only, async and sync remote flush with one standby.</summary>
+    private Mode[] GoalModes => !goalOnly ? Modes : modes ?? [Modes[0], Modes[1], Modes[2]];
+
+    private TimeSpan Measured => seconds is { } n ? TimeSpan.FromSeconds(n) : options.Quick ? TimeSpan.FromSeconds(1.5) : TimeSpan.FromSeconds(6);
 
     /// <summary>How long each cell runs its load, unmeasured, before its measured window.</summary>
     private TimeSpan LeadIn => options.Quick ? TimeSpan.FromSeconds(0.5) : TimeSpan.FromSeconds(1);
@@ -111,7 +128,7 @@ internal sealed class ReplicationBench(VerbOptions options, int? rounds, bool go
             _ = ThreadPool.SetMinThreads(Math.Max(workers, 64 + Environment.ProcessorCount), io);
             var cells = new List<CellResult>();
             Say(Verb, $"thread pool: idle workers spin {ThreadPoolSpinLimit()}");
-            foreach (Mode mode in goalOnly ? [Modes[0], Modes[2]] : Modes)
+            foreach (Mode mode in GoalModes)
             {
                 // Unmeasured: the first cell of a mode used to pay the JIT of its whole path (the gRPC client and server,
                 // Kestrel, the standby's receive) in round 1, a startup cost that is not the commit path's throughput.
@@ -122,12 +139,12 @@ internal sealed class ReplicationBench(VerbOptions options, int? rounds, bool go
             for (int round = 0; round < Rounds; round++)
             {
                 Say(Verb, $"round {round + 1}/{Rounds}");
-                foreach (Mode mode in goalOnly ? [Modes[0], Modes[2]] : Modes)
+                foreach (Mode mode in GoalModes)
                 {
                     foreach (int writers in goalOnly ? [32] : Writers)
                     {
                         CellResult cell = await RunCellAsync(Path.Combine(work, $"cell-{cells.Count}"), mode, writers, round, Measured).ConfigureAwait(false);
-                        Say(Verb, $"  {mode.Name}, {writers} writers: {cell.PerSecond:N0}/s, p50 {cell.P50Ms:0.000} ms, p99 {cell.P99Ms:0.00} ms, CPU {cell.CpuMicrosPerCommit:0} µs/commit, context switches {cell.ContextSwitchesPerCommit:0.00}/commit, thread-pool work items {cell.WorkItemsPerCommit:0.00}/commit, allocated {cell.AllocatedBytesPerCommit:N0} B/commit, fsyncs per commit: primary {cell.PrimaryFsyncsPerCommit:0.000}, standbys {cell.StandbyFsyncsPerCommit:0.000}; messages per commit: to standbys {cell.BatchesPerCommit:0.000}, from standbys {cell.ReportsPerCommit:0.000}{(mode.Synchronous is null ? "" : $"; confirmed by the standbys before the local fsync ended: {cell.ConfirmedBeforeLocalFsync * 100:0.0} % of commits")}; mean fsync: primary {cell.PrimaryFsyncMs:0.000} ms{(mode.Standbys == 0 ? "" : $", standbys {cell.StandbyFsyncMs:0.000} ms; round stages: ship {cell.ShipMicros:0} µs, standby receive to report {cell.StandbyMicros:0} µs; batches coalesced {cell.CoalescedPerCommit:0.000}/commit")}");
+                        Say(Verb, $"  {mode.Name}, {writers} writers: {cell.PerSecond:N0}/s, p50 {cell.P50Ms:0.000} ms, p99 {cell.P99Ms:0.00} ms, CPU {cell.CpuMicrosPerCommit:0} µs/commit, context switches {cell.ContextSwitchesPerCommit:0.00}/commit, thread-pool work items {cell.WorkItemsPerCommit:0.00}/commit, allocated {cell.AllocatedBytesPerCommit:N0} B/commit, fsyncs per commit: primary {cell.PrimaryFsyncsPerCommit:0.000}, standbys {cell.StandbyFsyncsPerCommit:0.000}; messages per commit: to standbys {cell.BatchesPerCommit:0.000}, from standbys {cell.ReportsPerCommit:0.000}{(mode.Standbys == 0 || cell.BatchesPerCommit == 0 ? "" : $" (messages to standbys {cell.PerSecond * cell.BatchesPerCommit:N0}/s, {1 / cell.BatchesPerCommit:0.0} commits per message; reports {cell.PerSecond * cell.ReportsPerCommit:N0}/s)")}{(mode.Synchronous is null ? "" : $"; confirmed by the standbys before the local fsync ended: {cell.ConfirmedBeforeLocalFsync * 100:0.0} % of commits")}; mean fsync: primary {cell.PrimaryFsyncMs:0.000} ms{(mode.Standbys == 0 ? "" : $", standbys {cell.StandbyFsyncMs:0.000} ms; round stages: ship {cell.ShipMicros:0} µs, standby receive to report {cell.StandbyMicros:0} µs; batches coalesced {cell.CoalescedPerCommit:0.000}/commit")}");
                         cells.Add(cell);
                     }
                 }
@@ -136,8 +153,14 @@ internal sealed class ReplicationBench(VerbOptions options, int? rounds, bool go
             if (goalOnly)
             {
                 double[] Rates(string mode) => [.. cells.Where(c => c.Mode == mode).OrderBy(c => c.Round).Select(c => c.PerSecond)];
+                if (!GoalModes.Contains(Modes[0]) || !GoalModes.Contains(Modes[1]) || !GoalModes.Contains(Modes[2]))
+                {
+                    return 0;
+                }
+
                 Interval ratio = Bootstrap.PairedRatio(Rates(Modes[2].Name), Rates(Modes[0].Name));
-                Say(Verb, $"goal only: sync remote flush / local only at 32 writers = {ratio.Describe(v => $"{v * 100:0.0} %")} ({Rounds} rounds); no report written");
+                Interval asyncRatio = Bootstrap.PairedRatio(Rates(Modes[1].Name), Rates(Modes[0].Name));
+                Say(Verb, $"goal only: sync remote flush / local only at 32 writers = {ratio.Describe(v => $"{v * 100:0.0} %")}; async / local only = {asyncRatio.Describe(v => $"{v * 100:0.0} %")} ({Rounds} rounds); no report written");
                 return 0;
             }
 

@@ -49,7 +49,8 @@ public sealed partial class WalReplicator
                 ReadOnlyMemory<byte> frames = reuseBuffer ? buffer.WrittenMemory : buffer.WrittenSpan.ToArray();
                 long last = first + count - 1;
                 long firstTimestamp = BinaryPrimitives.ReadInt64LittleEndian(frames.Span[(WalReplicationFrames.SaltSize + 16)..]);
-                Update(name, id, e => e with { SentLsn = last, InFlight = e.InFlight.Enqueue(new InFlightBatch(last, frames.Length, firstTimestamp)) });
+                // Sent is no position the commit gate counts: the gate's verdict stands, only the lag's state changes.
+                Update(name, id, e => e with { SentLsn = last, InFlight = e.InFlight.Enqueue(new InFlightBatch(last, frames.Length, firstTimestamp)) }, gate: false);
                 var batch = new WalBatch(Epoch, first, last, frames, _wal.DurableLsn, _wal.LastLsn, NowMicros()) { ApplyAwaited = _applyAwaited };
                 await channel.SendAsync(batch, cancellationToken).ConfigureAwait(false);
                 _metrics.Sent(count, frames.Length);
@@ -136,21 +137,28 @@ public sealed partial class WalReplicator
     }
 
     /// <summary>Changes the entry of <paramref name="name"/> when the stream <paramref name="id"/> still serves it.</summary>
-    private void Update(string name, long id, Func<StandbyEntry, StandbyEntry> change)
+    /// <param name="name">The standby.</param>
+    /// <param name="id">The stream.</param>
+    /// <param name="change">The change.</param>
+    /// <param name="gate">
+    /// False when <paramref name="change"/> changes nothing the commit gate counts (whether the standby is connected and
+    /// its written, flushed and applied LSNs): the gate's verdict, set and degraded state are kept as they are.
+    /// </param>
+    private void Update(string name, long id, Func<StandbyEntry, StandbyEntry> change, bool gate = true)
     {
         lock (_stateLock)
         {
             if (_state.Standbys.TryGetValue(name, out StandbyEntry? entry) && entry.ConnectionId == id)
             {
-                Publish(_state with { Standbys = _state.Standbys.SetItem(name, change(entry)) });
+                Publish(_state with { Standbys = _state.Standbys.SetItem(name, change(entry)) }, gate);
             }
         }
     }
 
-    /// <summary>Publishes <paramref name="state"/> with the commit gate's verdict on it.</summary>
-    private void Publish(ReplicatorState state)
+    /// <summary>Publishes <paramref name="state"/> with the commit gate's verdict on it (<paramref name="gate"/> false: the verdict it carries).</summary>
+    private void Publish(ReplicatorState state, bool gate = true)
     {
-        if (_gate is not null && Volatile.Read(ref _disposed) == 0)
+        if (gate && _gate is not null && Volatile.Read(ref _disposed) == 0)
         {
             _gate.Update(state.Standbys.ToDictionary(p => p.Key, p => new StandbyPosition(p.Value.Connected, p.Value.At(_options.AckLevel)), StringComparer.Ordinal));
             state = state with { SyncSet = _gate.SyncSet, Degraded = _gate.Degraded };

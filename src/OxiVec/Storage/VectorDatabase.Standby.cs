@@ -188,7 +188,13 @@ public sealed partial class VectorDatabase
                 _standbyTransaction = null;
                 if (members is { Count: > 0 })
                 {
-                    members.ForEach(m => ApplyLogical(m, record.Lsn));
+                    // A loop, not List.ForEach with a lambda: the lambda's closure (over the record) was allocated at
+                    // the start of this method for every replicated record, a transaction's or not.
+                    foreach (StoreOperation member in members)
+                    {
+                        ApplyLogical(member, record.Lsn);
+                    }
+
                     ApplyTogether(members, record.Lsn);
                 }
 
@@ -201,7 +207,21 @@ public sealed partial class VectorDatabase
                 if (FromRecord(record) is { } operation)
                 {
                     ApplyLogical(operation, record.Lsn);
-                    ApplyTogether([operation], record.Lsn);
+                    if (operation is StoreOperation.Put { Metadata.Count: 0 } put)
+                    {
+                        // What ApplyOne(operation) does, without a list per record, nor a copy of the empty metadata
+                        // the record decoded to (FrozenMetadata.Of copies it into a new dictionary before finding it empty).
+                        FaultInjector?.Invoke(operation);
+                        ApplyOne(put.Collection, put.Id, put.Vector, FrozenMetadata.None, record.Lsn);
+                    }
+                    else if (operation is StoreOperation.Put or StoreOperation.Remove)
+                    {
+                        ApplyOne(operation, record.Lsn); // what ApplyTogether does with a single write, without a list per record
+                    }
+                    else
+                    {
+                        ApplyTogether([operation], record.Lsn);
+                    }
                 }
 
                 return;

@@ -15,6 +15,33 @@ public sealed class StandbyApplyTests
     }
 
     [Fact]
+    public async Task SingleWrites_WithAndWithoutMetadata_UpdatesThatClearOrSetIt_AndDeletes_ApplyOnTheStandbyAsOnThePrimary()
+    {
+        using var temp = new TempDirectory();
+        VectorDatabaseOptions options = ReplicationHarness.Options();
+        using VectorDatabase primary = VectorDatabase.Open(temp.Sub("p"), options);
+        StreamingTests.Seed(primary, 0, 3); // with metadata
+        primary.Upsert("docs", "bare", new float[] { 7, 7, 7 }); // without
+        primary.Upsert("docs", "id1", new float[] { 8, 8, 8 }); // an update that drops the metadata
+        primary.Upsert("docs", "bare", new float[] { 9, 9, 9 }, new Dictionary<string, MetadataValue> { ["k"] = "v" }); // one that sets it
+        primary.Delete("docs", "id2");
+
+        VectorDatabase standby = VectorDatabase.OpenStandby(temp.Sub("s"), options, "primary:1");
+        try
+        {
+            await standby.ReceiveReplicatedAsync(Frames(primary, 1), CancellationToken.None);
+            Assert.Equal(primary.AppliedLsn, standby.AppliedLsn);
+            Assert.Equal(ReplicationHarness.Export(primary), ReplicationHarness.Export(standby));
+            Assert.Empty(standby.Get("docs", "id1")!.Metadata);
+            Assert.Equal(["k"], standby.Get("docs", "bare")!.Metadata.Keys);
+        }
+        finally
+        {
+            standby.Dispose();
+        }
+    }
+
+    [Fact]
     public async Task Transaction_IsInvisibleOnTheStandbyUntilItsCommitArrives_EvenAcrossAReopen()
     {
         using var temp = new TempDirectory();
