@@ -6,10 +6,21 @@ namespace OxiVec.Storage;
 /// kept for one length at a time (a database's writes usually share a dimension); an array of another length
 /// replaces the kept ones. A write that fails, or is applied by no one, just leaves its array to the GC.
 /// </summary>
+/// <remarks>
+/// Each thread first keeps one array of its own (of at most <see cref="MaxThreadKeptLength"/> floats), shared by every
+/// database's pool: a writer that applies its own write (one writer, or no writer ahead of it) takes its copy and
+/// gives it back without a lock. An array is owned by one write at a time whichever list it sits in.
+/// </remarks>
 internal sealed class VectorCopyPool
 {
     /// <summary>Arrays kept at most: enough for every writer thread to have one in flight.</summary>
     private const int MaxKept = 64;
+
+    /// <summary>The longest array a thread keeps for itself (16 KiB): a thread keeps one however many databases it writes to.</summary>
+    private const int MaxThreadKeptLength = 4096;
+
+    [ThreadStatic]
+    private static float[]? t_kept;
 
     private readonly Lock _lock = new();
     private readonly float[][] _kept = new float[MaxKept][];
@@ -23,7 +34,15 @@ internal sealed class VectorCopyPool
             return [];
         }
 
-        float[]? copy = null;
+        float[]? copy = t_kept;
+        if (copy is not null && copy.Length == source.Length)
+        {
+            t_kept = null;
+            source.CopyTo(copy);
+            return copy;
+        }
+
+        copy = null;
         lock (_lock)
         {
             if (_count > 0 && _kept[_count - 1].Length == source.Length)
@@ -43,6 +62,12 @@ internal sealed class VectorCopyPool
     {
         if (copy.Length == 0)
         {
+            return;
+        }
+
+        if (copy.Length <= MaxThreadKeptLength && (t_kept is null || t_kept.Length != copy.Length))
+        {
+            t_kept = copy; // replaces an array of another length (a new dimension), as the shared list does
             return;
         }
 
