@@ -7,23 +7,18 @@ namespace OxiVec.Storage;
 /// replaces the kept ones. A write that fails, or is applied by no one, just leaves its array to the GC.
 /// </summary>
 /// <remarks>
-/// Each thread first keeps one array of its own (of at most <see cref="MaxThreadKeptLength"/> floats), shared by every
-/// database's pool: a writer that applies its own write (one writer, or no writer ahead of it) takes its copy and
-/// gives it back without a lock. An array is owned by one write at a time whichever list it sits in.
+/// The array given back last waits in a slot of its own, taken and filled with one atomic exchange each: a writer
+/// that applies its own write (one writer, or no writer ahead of it) takes its copy and gives it back without the
+/// lock. An array is owned by one write at a time wherever it is kept.
 /// </remarks>
 internal sealed class VectorCopyPool
 {
     /// <summary>Arrays kept at most: enough for every writer thread to have one in flight.</summary>
     private const int MaxKept = 64;
 
-    /// <summary>The longest array a thread keeps for itself (16 KiB): a thread keeps one however many databases it writes to.</summary>
-    private const int MaxThreadKeptLength = 4096;
-
-    [ThreadStatic]
-    private static float[]? t_kept;
-
     private readonly Lock _lock = new();
     private readonly float[][] _kept = new float[MaxKept][];
+    private float[]? _last; // the array given back last, outside the lock (see the remarks)
     private int _count;
 
     /// <summary>An array of exactly <paramref name="source"/>'s length holding a copy of it.</summary>
@@ -34,15 +29,14 @@ internal sealed class VectorCopyPool
             return [];
         }
 
-        float[]? copy = t_kept;
+        float[]? copy = Volatile.Read(ref _last) is null ? null : Interlocked.Exchange(ref _last, null);
         if (copy is not null && copy.Length == source.Length)
         {
-            t_kept = null;
             source.CopyTo(copy);
             return copy;
         }
 
-        copy = null;
+        copy = null; // another length: left to the GC, as the list drops arrays of a length no longer wanted
         lock (_lock)
         {
             if (_count > 0 && _kept[_count - 1].Length == source.Length)
@@ -65,9 +59,8 @@ internal sealed class VectorCopyPool
             return;
         }
 
-        if (copy.Length <= MaxThreadKeptLength && (t_kept is null || t_kept.Length != copy.Length))
+        if (Volatile.Read(ref _last) is null && Interlocked.CompareExchange(ref _last, copy, null) is null)
         {
-            t_kept = copy; // replaces an array of another length (a new dimension), as the shared list does
             return;
         }
 

@@ -6,8 +6,8 @@ namespace OxiVec.Tests.Storage;
 
 /// <summary>
 /// The parts of the single-write path that take no lock: the apply queue (one producer under the write lock, one
-/// consumer under the apply lock), the one-entry form of the unapplied ids, the vector copies a thread keeps for
-/// itself, the flat index's released ids read without its lock, and the applied collection a queued write carries.
+/// consumer under the apply lock), the one-entry form of the unapplied ids, the vector copy
+/// the pool keeps outside its lock, the flat index's released ids read without its lock, and the applied collection a queued write carries.
 /// </summary>
 public sealed class WritePathLockFreeTests
 {
@@ -143,7 +143,7 @@ public sealed class WritePathLockFreeTests
         pool.Return(first);
 
         float[] again = pool.Copy(new float[] { 5, 6, 7, 8 });
-        Assert.Same(first, again); // the thread's own array, taken back without the shared list
+        Assert.Same(first, again); // the array given back last, taken back without the lock
         Assert.Equal(new float[] { 5, 6, 7, 8 }, again);
         float[] other = pool.Copy(source); // taken while "again" is out: a different array
         Assert.NotSame(again, other);
