@@ -64,6 +64,7 @@ public sealed partial class FlatIndex
         {
             ReadVectors(reader, index._vectors, states);
             ReadReleased(reader, highWater, index._released);
+            index._releasedCount = index._released.Count;
             reader.ReadTrailer();
             LoadStates(index._states, states);
             index._highWater = highWater;

@@ -28,6 +28,7 @@ public sealed partial class FlatIndex : IVectorIndex
     private readonly ReleasedIds _released = new();
     private int _highWater;
     private int _count;
+    private int _releasedCount; // _released.Count, readable without the lock
 
     /// <summary>Creates an empty index.</summary>
     /// <param name="dimension">The number of components of every vector, 1 to 65,536.</param>
@@ -106,6 +107,7 @@ public sealed partial class FlatIndex : IVectorIndex
 
             Volatile.Write(ref _states.Write(id)[0], SlotState.Free);
             _released.Add(id);
+            Volatile.Write(ref _releasedCount, _released.Count);
             Volatile.Write(ref _count, _count - 1);
         }
     }
@@ -151,8 +153,14 @@ public sealed partial class FlatIndex : IVectorIndex
     /// <inheritdoc/>
     public IReadOnlyList<int> TakeReleasedIds()
     {
+        if (Volatile.Read(ref _releasedCount) == 0)
+        {
+            return []; // as if taken before a removal running now: every write's apply step asks, and almost always for none
+        }
+
         lock (_writer)
         {
+            Volatile.Write(ref _releasedCount, 0);
             return _released.Take();
         }
     }

@@ -298,9 +298,10 @@ internal sealed partial class Collection : IDisposable
     /// </summary>
     public int Prepare(string id, ReadOnlySpan<float> vector, FrozenMetadata metadata)
     {
-        foreach (int released in Index.TakeReleasedIds())
+        IReadOnlyList<int> released = Index.TakeReleasedIds();
+        for (int i = 0; i < released.Count; i++)
         {
-            _free.Push(released);
+            _free.Push(released[i]);
         }
 
         int highWater = _highWater;

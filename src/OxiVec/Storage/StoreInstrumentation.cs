@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 
 namespace OxiVec.Storage;
@@ -24,10 +25,15 @@ internal sealed class StoreInstrumentation : IDisposable
         _searchDuration = _meter.CreateHistogram<double>("oxivec.store.search.duration", "ms", "Time of one search.");
     }
 
-    public void Wrote(int operations, TimeSpan elapsed)
+    /// <summary>A write or transaction of <paramref name="operations"/> was acknowledged; it started at the Stopwatch timestamp <paramref name="start"/>.</summary>
+    /// <remarks>The clock is read only while something listens to the duration (every write comes here).</remarks>
+    public void Wrote(int operations, long start)
     {
         _writes.Add(operations);
-        _writeDuration.Record(elapsed.TotalMilliseconds);
+        if (_writeDuration.Enabled)
+        {
+            _writeDuration.Record(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+        }
     }
 
     public void Searched(TimeSpan elapsed)

@@ -30,5 +30,8 @@ internal abstract record StoreOperation
 /// Operations appended to the WAL at <see cref="Lsn"/>, waiting to be applied in LSN order: a commit's
 /// <see cref="Operations"/>, or, when that is null, a single write as it was accepted (<see cref="Single"/>: a put or
 /// a remove, with no operation object made for it). <see cref="LentVector"/> goes back to the database's pool once applied.
+/// <see cref="Store"/>: the applied collection a single write goes to, when it was known as it was logged (it stays the
+/// collection of that name until a drop logged after the write is applied); null: looked up by name at the apply.
 /// </summary>
-internal readonly record struct PendingApply(long Lsn, IReadOnlyList<StoreOperation>? Operations, float[]? LentVector = null, PendingWrite Single = default);
+internal readonly record struct PendingApply(
+    long Lsn, IReadOnlyList<StoreOperation>? Operations, float[]? LentVector = null, PendingWrite Single = default, Collection? Store = null);

@@ -22,11 +22,17 @@ internal sealed class UnappliedIds
     private const int ReplaceAbove = 64;
 
     private Dictionary<string, (bool Exists, long Lsn)> _latest = new(StringComparer.Ordinal);
+
+    // The only entry, while there is at most one (the table is then empty): one writer's writes, each applied before
+    // the next is logged, never hash an id or touch the table. Null when there is none or the table holds them all.
+    private string? _oneId;
+    private bool _oneExists;
+
     private long _newestLsn;
     private int _pruneAt = PruneFloor;
 
     /// <summary>Entries held (tests).</summary>
-    public int Count => _latest.Count;
+    public int Count => _latest.Count + (_oneId is null ? 0 : 1);
 
     /// <summary>
     /// Whether the newest logged write of <paramref name="id"/> still held here left the record existing
@@ -34,6 +40,13 @@ internal sealed class UnappliedIds
     /// </summary>
     public bool TryGet(string id, out bool exists)
     {
+        if (_oneId is not null)
+        {
+            bool held = string.Equals(_oneId, id, StringComparison.Ordinal);
+            exists = held && _oneExists;
+            return held;
+        }
+
         if (_latest.Count != 0 && _latest.TryGetValue(id, out (bool Exists, long Lsn) entry))
         {
             exists = entry.Exists;
@@ -51,29 +64,49 @@ internal sealed class UnappliedIds
     /// </summary>
     public void Record(string id, bool exists, long lsn, long appliedLsn)
     {
-        int count = _latest.Count;
-        if (count != 0)
+        if (_newestLsn <= appliedLsn)
         {
-            if (_newestLsn <= appliedLsn)
+            DropAll(); // every entry is applied (nothing to do when there is none)
+        }
+
+        if (_latest.Count == 0)
+        {
+            if (_oneId is null || string.Equals(_oneId, id, StringComparison.Ordinal))
             {
-                if (count > ReplaceAbove)
-                {
-                    _latest = new Dictionary<string, (bool Exists, long Lsn)>(StringComparer.Ordinal);
-                }
-                else
-                {
-                    _latest.Clear();
-                }
+                _oneId = id;
+                _oneExists = exists;
+                _newestLsn = Math.Max(_newestLsn, lsn);
+                return;
             }
-            else if (count >= _pruneAt)
-            {
-                RemoveApplied(appliedLsn);
-                _pruneAt = Math.Max(PruneFloor, 2 * _latest.Count);
-            }
+
+            // A second id while the first is unapplied: both go to the table (the one entry's LSN is at most the
+            // newest, and is only compared with applied LSNs, so it is kept as the newest: dropped no earlier).
+            _latest[_oneId] = (_oneExists, _newestLsn);
+            _oneId = null;
+        }
+        else if (_latest.Count >= _pruneAt)
+        {
+            RemoveApplied(appliedLsn);
+            _pruneAt = Math.Max(PruneFloor, 2 * _latest.Count);
         }
 
         _latest[id] = (exists, lsn);
         _newestLsn = Math.Max(_newestLsn, lsn);
+    }
+
+    /// <summary>Forgets every entry.</summary>
+    private void DropAll()
+    {
+        _oneId = null;
+        int count = _latest.Count;
+        if (count > ReplaceAbove)
+        {
+            _latest = new Dictionary<string, (bool Exists, long Lsn)>(StringComparer.Ordinal);
+        }
+        else if (count != 0)
+        {
+            _latest.Clear();
+        }
     }
 
     /// <summary>Removes the entries whose LSN is at or below <paramref name="appliedLsn"/>.</summary>

@@ -6,6 +6,11 @@ namespace OxiVec.Storage;
 /// kept for one length at a time (a database's writes usually share a dimension); an array of another length
 /// replaces the kept ones. A write that fails, or is applied by no one, just leaves its array to the GC.
 /// </summary>
+/// <remarks>
+/// The array given back last waits in a slot of its own, taken and filled with one atomic exchange each: a writer
+/// that applies its own write (one writer, or no writer ahead of it) takes its copy and gives it back without the
+/// lock. An array is owned by one write at a time wherever it is kept.
+/// </remarks>
 internal sealed class VectorCopyPool
 {
     /// <summary>Arrays kept at most: enough for every writer thread to have one in flight.</summary>
@@ -13,6 +18,7 @@ internal sealed class VectorCopyPool
 
     private readonly Lock _lock = new();
     private readonly float[][] _kept = new float[MaxKept][];
+    private float[]? _last; // the array given back last, outside the lock (see the remarks)
     private int _count;
 
     /// <summary>An array of exactly <paramref name="source"/>'s length holding a copy of it.</summary>
@@ -23,7 +29,14 @@ internal sealed class VectorCopyPool
             return [];
         }
 
-        float[]? copy = null;
+        float[]? copy = Volatile.Read(ref _last) is null ? null : Interlocked.Exchange(ref _last, null);
+        if (copy is not null && copy.Length == source.Length)
+        {
+            source.CopyTo(copy);
+            return copy;
+        }
+
+        copy = null; // another length: left to the GC, as the list drops arrays of a length no longer wanted
         lock (_lock)
         {
             if (_count > 0 && _kept[_count - 1].Length == source.Length)
@@ -42,6 +55,11 @@ internal sealed class VectorCopyPool
     public void Return(float[] copy)
     {
         if (copy.Length == 0)
+        {
+            return;
+        }
+
+        if (Volatile.Read(ref _last) is null && Interlocked.CompareExchange(ref _last, copy, null) is null)
         {
             return;
         }

@@ -483,10 +483,13 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
     /// The checks of <see cref="ResolveOneLocked"/>, with no operation made: throws when the write cannot be logged,
     /// records what it does in <paramref name="overlay"/>, and returns whether the record existed before it.
     /// </summary>
-    private bool CheckOneLocked(PendingWrite w, Dictionary<(string, string), bool>? overlay)
+    private bool CheckOneLocked(PendingWrite w, Dictionary<(string, string), bool>? overlay) => CheckOneLocked(w, overlay, out _);
+
+    /// <summary><see cref="CheckOneLocked(PendingWrite, Dictionary{ValueTuple{string, string}, bool}?)"/>, giving the write's logical collection.</summary>
+    private bool CheckOneLocked(PendingWrite w, Dictionary<(string, string), bool>? overlay, out LogicalCollection collection)
     {
         Debug.Assert(_writeLock.IsHeldByCurrentThread, "resolution reads the logical state");
-        if (!_logical.TryGetValue(w.Collection, out LogicalCollection? collection))
+        if (!_logical.TryGetValue(w.Collection, out collection!))
         {
             throw new KeyNotFoundException($"Collection '{w.Collection}' does not exist.");
         }
@@ -529,7 +532,7 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
         lock (_writeLock)
         {
             CheckWritableLocked();
-            bool exists = CheckOneLocked(write, overlay: null);
+            bool exists = CheckOneLocked(write, overlay: null, out LogicalCollection collection);
             bool put = write.Kind != WriteKind.Delete;
             long lsn;
             try
@@ -544,10 +547,11 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
                 throw;
             }
 
-            _logical[write.Collection].Unapplied.Record(write.Id, exists: put, lsn, Volatile.Read(ref _appliedLsn));
+            collection.Unapplied.Record(write.Id, exists: put, lsn, Volatile.Read(ref _appliedLsn));
 
-            // The lent vector goes back to the pool once applied (see Stage).
-            _toApply.Enqueue(new PendingApply(lsn, null, write.VectorIsLent ? write.Vector : null, write));
+            // The lent vector goes back to the pool once applied (see Stage). The applied collection, when its
+            // creation is applied, is this write's until a drop logged after it is applied: no lookup at the apply.
+            _toApply.Enqueue(new PendingApply(lsn, null, write.VectorIsLent ? write.Vector : null, write, collection.Store));
             return new Staged(lsn, 1, start, Durable: false);
         }
     }
@@ -709,7 +713,7 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
     private long Applied(Staged staged)
     {
         ApplyUpTo(staged.Lsn);
-        _instrumentation.Wrote(staged.Records, Stopwatch.GetElapsedTime(staged.Start));
+        _instrumentation.Wrote(staged.Records, staged.Start);
         MaybeCheckpointInBackground(staged.Records);
         return staged.Lsn;
     }
@@ -760,7 +764,7 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
                 {
                     if (pending.Operations is null)
                     {
-                        ApplySingle(pending.Single, pending.Lsn); // a single write: a put or a remove
+                        ApplySingle(pending.Single, pending.Store, pending.Lsn); // a single write: a put or a remove
                     }
                     else
                     {
@@ -908,17 +912,17 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
         FaultInjector?.Invoke(operation);
         if (operation is StoreOperation.Put put)
         {
-            ApplyOne(put.Collection, put.Id, put.Vector, FrozenMetadata.Of(put.Metadata), lsn);
+            ApplyOne(_collections[put.Collection], put.Id, put.Vector, FrozenMetadata.Of(put.Metadata), lsn);
         }
         else
         {
             var remove = (StoreOperation.Remove)operation;
-            ApplyOne(remove.Collection, remove.Id, vector: null, metadata: null, lsn);
+            ApplyOne(_collections[remove.Collection], remove.Id, vector: null, metadata: null, lsn);
         }
     }
 
     /// <summary><see cref="ApplyOne(StoreOperation, long)"/> of a single write as it was accepted (queued by <see cref="StageOne"/>).</summary>
-    private void ApplySingle(in PendingWrite write, long lsn)
+    private void ApplySingle(in PendingWrite write, Collection? store, long lsn)
     {
         bool put = write.Kind != WriteKind.Delete;
         if (FaultInjector is { } inject)
@@ -929,13 +933,12 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
                 : new StoreOperation.Remove(write.Collection, write.Id));
         }
 
-        ApplyOne(write.Collection, write.Id, put ? write.Vector : null, put ? write.Metadata : null, lsn);
+        ApplyOne(store ?? _collections[write.Collection], write.Id, put ? write.Vector : null, put ? write.Metadata : null, lsn);
     }
 
     /// <summary>Applies a put (<paramref name="vector"/> not null) or a remove of <paramref name="id"/> as the commit at <paramref name="lsn"/>.</summary>
-    private void ApplyOne(string collection, string id, float[]? vector, FrozenMetadata? metadata, long lsn)
+    private void ApplyOne(Collection c, string id, float[]? vector, FrozenMetadata? metadata, long lsn)
     {
-        Collection c = _collections[collection];
         int slot = vector is not null ? c.Prepare(id, vector, metadata!) : -1;
         c.EnterCatalog();
         try
