@@ -212,7 +212,7 @@ public sealed partial class VectorDatabase
                         // What ApplyOne(operation) does, without a list per record, nor a copy of the empty metadata
                         // the record decoded to (FrozenMetadata.Of copies it into a new dictionary before finding it empty).
                         FaultInjector?.Invoke(operation);
-                        ApplyOne(put.Collection, put.Id, put.Vector, FrozenMetadata.None, record.Lsn);
+                        ApplyOne(_collections[put.Collection], put.Id, put.Vector, FrozenMetadata.None, record.Lsn);
                     }
                     else if (operation is StoreOperation.Put or StoreOperation.Remove)
                     {
