@@ -23,6 +23,7 @@ internal sealed class FrozenMetadata : ReadOnlyDictionary<string, MetadataValue>
     {
         null => None,
         FrozenMetadata frozen => frozen,
+        { Count: 0 } => None, // no dictionary copied to find it empty (a replicated or replayed write's decoded metadata)
         _ => Copy(metadata),
     };
 

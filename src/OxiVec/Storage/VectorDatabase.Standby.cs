@@ -207,14 +207,7 @@ public sealed partial class VectorDatabase
                 if (FromRecord(record) is { } operation)
                 {
                     ApplyLogical(operation, record.Lsn);
-                    if (operation is StoreOperation.Put { Metadata.Count: 0 } put)
-                    {
-                        // What ApplyOne(operation) does, without a list per record, nor a copy of the empty metadata
-                        // the record decoded to (FrozenMetadata.Of copies it into a new dictionary before finding it empty).
-                        FaultInjector?.Invoke(operation);
-                        ApplyOne(_collections[put.Collection], put.Id, put.Vector, FrozenMetadata.None, record.Lsn);
-                    }
-                    else if (operation is StoreOperation.Put or StoreOperation.Remove)
+                    if (operation is StoreOperation.Put or StoreOperation.Remove)
                     {
                         ApplyOne(operation, record.Lsn); // what ApplyTogether does with a single write, without a list per record
                     }
