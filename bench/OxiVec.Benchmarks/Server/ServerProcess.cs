@@ -17,6 +17,9 @@ internal sealed class ServerProcess : IDisposable
     /// <summary>The environment form of the runtime setting <c>TieredCompilationQuickJitForLoops</c>.</summary>
     public const string QuickJitForLoopsVariable = "DOTNET_TC_QuickJitForLoops";
 
+    /// <summary>The environment form of the runtime setting <c>System.Threading.ThreadPool.HillClimbing.Disable</c>.</summary>
+    public const string HillClimbingDisableVariable = "DOTNET_HillClimbing_Disable";
+
     /// <summary>
     /// A variant key of <c>server --compare</c>, not passed to the child: the path of another build's
     /// OxiVec.Benchmarks.dll to run the server from (<c>dotnet PATH server --host ...</c>), so that two builds of the
@@ -100,6 +103,8 @@ internal sealed class ServerProcess : IDisposable
         // The runtime settings `oxivec serve` ships with (src/OxiVec.Cli/OxiVec.Cli.csproj): methods with loops are
         // compiled optimised at once, so a fresh server does not answer its first seconds from unoptimised code.
         start.Environment[QuickJitForLoopsVariable] = "0";
+        // And its thread pool keeps its worker count (no hill climbing): see the same file.
+        start.Environment[HillClimbingDisableVariable] = "1";
         string? otherBuild = null;
         foreach ((string key, string value) in environment ?? new Dictionary<string, string>())
         {
