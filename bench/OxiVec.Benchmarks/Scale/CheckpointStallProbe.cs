@@ -78,10 +78,46 @@ internal readonly record struct InsertSample(long Start, long End, long GcPauseT
         }
     }
 
+    /// <summary>How much work the insert did, for its pace: the HNSW add's distances, or 1 (a flat insert's work does not vary).</summary>
+    public double WorkUnits => Work is { Distances: > 0 } w ? w.Distances : 1;
+
+    /// <summary>The writer thread's CPU time over the insert per unit of its work (<see cref="WorkUnits"/>), µs.</summary>
+    public double CpuMicrosPerUnit => Usage.CpuMicros / WorkUnits;
+
+    /// <summary>Whether the writer thread had no context switch at all over the insert (voluntary or involuntary).</summary>
+    public bool NoContextSwitch => Usage.Voluntary == 0 && Usage.Involuntary == 0;
+
+    /// <summary>
+    /// How many times the usual pace (<paramref name="usualCpuMicrosPerUnit"/>: the row's median <see cref="CpuMicrosPerUnit"/>)
+    /// the insert went at: its CPU time per unit of work, or, with no context switch at all, its wall time per unit
+    /// (time the thread lost without the kernel ever taking it off the CPU).
+    /// </summary>
+    public double StallPace(double usualCpuMicrosPerUnit) =>
+        Math.Max(CpuMicrosPerUnit, NoContextSwitch ? Ms * 1000 / WorkUnits : 0) / usualCpuMicrosPerUnit;
+
+    /// <summary>
+    /// A machine stall: the insert's time went at <see cref="MachineStallPace"/> times the usual pace or slower with
+    /// nothing in the process to show for it: not a GC pause, not (HNSW) copying for the checkpoint's view, and either
+    /// with no context switch at all (the kernel never took the thread off the CPU), or with at least half of it charged
+    /// to the thread as CPU time. A context switch cannot make either: a thread switched out (preempted, or blocked in
+    /// its own fsync) is off the CPU, counts the switch, and its CPU clock stops; what is left is work the kernel
+    /// charges to the running thread (interrupts) or a virtual CPU its hypervisor stopped (the calibration measures
+    /// both on this machine: gaps with no context switch, partly charged as CPU time).
+    /// </summary>
+    public bool IsMachineStall(double usualCpuMicrosPerUnit) =>
+        Cause != SlowCause.GcPause
+        && (Work is not { } w || HnswWriteStats.Ms(w.CopyTicks) * 2 < Ms)
+        && (NoContextSwitch || Cause is SlowCause.OnCpu or SlowCause.OnCpuKernel)
+        && StallPace(usualCpuMicrosPerUnit) >= MachineStallPace;
+
+    /// <summary>How many times the usual CPU time per unit of work makes an on-CPU insert a machine stall.</summary>
+    public const double MachineStallPace = 3;
+
     /// <summary>"12.3 ms: GC pause; GC pause 11.9 ms (gen 1), thread CPU 0.4 ms (kernel 0.0 ms), ...".</summary>
-    public string Describe() => string.Create(
+    /// <param name="usualCpuMicrosPerUnit">The row's usual pace (see <see cref="IsMachineStall"/>); NaN leaves the machine-stall verdict out.</param>
+    public string Describe(double usualCpuMicrosPerUnit = double.NaN) => string.Create(
         CultureInfo.InvariantCulture,
-        $"{Ms:0.00} ms: {Cause switch { SlowCause.GcPause => "GC pause", SlowCause.Blocked => "blocked", SlowCause.Preempted => "preempted", SlowCause.OnCpuKernel => "on CPU in the kernel", _ => "on CPU" }}; GC pause {GcPauseMs:0.00} ms{(GcGeneration >= 0 ? $" (gen {GcGeneration})" : "")}, thread CPU {Usage.CpuMicros / 1000.0:0.00} ms (kernel {Usage.KernelMicros / 1000.0:0.0} ms), context switches {Usage.Voluntary} voluntary / {Usage.Involuntary} involuntary, page faults {Usage.MinorFaults} minor / {Usage.MajorFaults} major");
+        $"{Ms:0.00} ms: {Cause switch { SlowCause.GcPause => "GC pause", SlowCause.Blocked => "blocked", SlowCause.Preempted => "preempted", SlowCause.OnCpuKernel => "on CPU in the kernel", _ => "on CPU" }}{(!double.IsNaN(usualCpuMicrosPerUnit) && IsMachineStall(usualCpuMicrosPerUnit) ? $", machine stall ({(NoContextSwitch ? "no context switch, " : "")}{StallPace(usualCpuMicrosPerUnit):0}x the usual pace)" : "")}; GC pause {GcPauseMs:0.00} ms{(GcGeneration >= 0 ? $" (gen {GcGeneration})" : "")}, thread CPU {Usage.CpuMicros / 1000.0:0.00} ms (kernel {Usage.KernelMicros / 1000.0:0.0} ms), context switches {Usage.Voluntary} voluntary / {Usage.Involuntary} involuntary, page faults {Usage.MinorFaults} minor / {Usage.MajorFaults} major");
 }
 
 /// <summary>One checkpoint taken while a writer inserted: the checkpoint's own figures and the writer's insert latencies.</summary>

@@ -343,7 +343,12 @@ internal static class CheckpointFiles
         storage.SyncDirectory(Path.GetDirectoryName(entry.Path)!);
     }
 
-    private static long WriteFile(ICheckpointStorage storage, string path, Action<ChecksumWriteStream> body)
+    /// <summary>
+    /// Writes one checkpoint file: <paramref name="body"/>'s bytes, written back as they stream, then the CRC-32C
+    /// trailer, then an fsync of the file; returns its length. Internal for the stall benchmark's calibration, which
+    /// writes scratch files exactly as a checkpoint writes its own.
+    /// </summary>
+    internal static long WriteFile(ICheckpointStorage storage, string path, Action<ChecksumWriteStream> body)
     {
         long written = 0;
         using (Stream file = storage.CreateFile(path))
