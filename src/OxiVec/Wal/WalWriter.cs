@@ -159,6 +159,14 @@ internal sealed partial class WalWriter : IDisposable
     /// pending buffer or the segment and nothing after it could be trusted. Generic over a struct: no delegate, no allocation.
     /// </summary>
     private long AppendGuarded<TAppend>(TAppend append)
+        where TAppend : struct, IAppendLocked =>
+        AppendGuarded(append, out _);
+
+    /// <summary>
+    /// <see cref="AppendGuarded{TAppend}(TAppend)"/>, giving the monotonic timestamp (<see cref="TimeProvider.GetTimestamp"/>
+    /// of this writer's clock) the append read, for a caller that would read the clock again at once.
+    /// </summary>
+    private long AppendGuarded<TAppend>(TAppend append, out long timestamp)
         where TAppend : struct, IAppendLocked
     {
         lock (_appendLock)
@@ -171,7 +179,9 @@ internal sealed partial class WalWriter : IDisposable
 
             try
             {
-                return append.AppendLocked(this);
+                long last = append.AppendLocked(this);
+                timestamp = _clock.LastMonotonic;
+                return last;
             }
             catch (Exception ex)
             {
@@ -812,13 +822,13 @@ internal sealed partial class WalWriter : IDisposable
 
     private static TaskCompletionSource NewEpoch() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    /// <summary>An append as <see cref="AppendGuarded"/> runs it, with the append lock held.</summary>
+    /// <summary>An append as <see cref="AppendGuarded{TAppend}(TAppend)"/> runs it, with the append lock held.</summary>
     private interface IAppendLocked
     {
         long AppendLocked(WalWriter writer);
     }
 
-    /// <summary>The list append (<see cref="Append"/>) as <see cref="AppendGuarded"/> runs it.</summary>
+    /// <summary>The list append (<see cref="Append"/>) as <see cref="AppendGuarded{TAppend}(TAppend)"/> runs it.</summary>
     private readonly struct BatchAppend(IReadOnlyList<WalEntry> entries, int[] sizes, bool transactional) : IAppendLocked
     {
         public long AppendLocked(WalWriter writer) => writer.AppendLocked(entries, sizes, transactional);
