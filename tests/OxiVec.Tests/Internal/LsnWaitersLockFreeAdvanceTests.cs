@@ -98,4 +98,45 @@ public sealed class LsnWaitersLockFreeAdvanceTests
         int ahead = registered.Sum(list => list.Count(w => w.Target > reached));
         Assert.Equal(ahead, waiters.Count);
     }
+
+    [Fact]
+    public void AWaitRacingTheLastAdvanceOfABurst_CompletesWithoutAnyLaterAdvance()
+    {
+        // Many short bursts: in each, one thread advances a few positions while another registers a wait inside them;
+        // when both are done the wait must have completed, with no later advance to sweep it up.
+        const int Bursts = 40_000;
+        var waiters = new LsnWaiters();
+        using var barrier = new Barrier(2);
+        int lost = 0;
+        var advancer = new Thread(() =>
+        {
+            for (int b = 0; b < Bursts; b++)
+            {
+                barrier.SignalAndWait();
+                long from = (long)b * 4;
+                for (long lsn = from + 1; lsn <= from + 4; lsn++)
+                {
+                    waiters.Advance(lsn);
+                }
+
+                barrier.SignalAndWait();
+            }
+        });
+        advancer.Start();
+        var random = new Random(7);
+        for (int b = 0; b < Bursts; b++)
+        {
+            barrier.SignalAndWait();
+            Task wait = waiters.WaitAsync(((long)b * 4) + random.Next(1, 5));
+            barrier.SignalAndWait();
+            if (!wait.IsCompleted)
+            {
+                lost++;
+            }
+        }
+
+        advancer.Join();
+        Assert.Equal(0, lost);
+        Assert.Equal(0, waiters.Count);
+    }
 }
