@@ -130,7 +130,9 @@ internal sealed class LsnWaiters
     /// <summary>
     /// Raises the position to <paramref name="lsn"/> and completes the waits it reaches. A lower value changes
     /// nothing unless <paramref name="mayLower"/> (a commit gate whose synchronous set changed: waits already
-    /// completed stay completed, new ones wait for the new position).
+    /// completed stay completed, new ones wait for the new position). A lowering advance always takes the lock; a
+    /// raise racing it from another thread without the lock (none does today: the one owner that lowers advances
+    /// only with <paramref name="mayLower"/>) lands before or after it, and may be read first raised, then lowered, then raised again.
     /// </summary>
     public void Advance(long lsn, bool mayLower = false)
     {

@@ -74,9 +74,10 @@ internal sealed partial class WalWriter : IDisposable
     private volatile Exception? _failure;
 
     // The segments: an immutable set replaced (read, changed, written back) under _segmentsLock at every seal,
-    // removal and compression, with the active segment's written end beside it, advanced under the same lock at
-    // every write without a new set (see LiveSegments). Only the write path changes the active segment, only
-    // maintenance the sealed list.
+    // removal and compression, with the active segment's written end beside it in a cell that every set of the same
+    // active segment shares, advanced by the writer (under _writeLock, no other lock) at every write without a new
+    // set (see LiveSegments). Only the write path (under _writeLock) changes the active segment, only maintenance the
+    // sealed list.
     private readonly Lock _segmentsLock = new();
     private LiveSegments _segments;
     private readonly Dictionary<ulong, long> _segmentStarted = []; // segment id -> Started, for segments begun in this process
@@ -708,6 +709,9 @@ internal sealed partial class WalWriter : IDisposable
     {
         Debug.Assert(_segmentsLock.IsHeldByCurrentThread, "the set is replaced under _segmentsLock");
         LiveSegments current = _segments;
+        Debug.Assert(
+            current.IsSameActive(set) || _writeLock.IsHeldByCurrentThread,
+            "only a rotation, by the writer under _writeLock, changes the active segment: no write advances the old cell meanwhile");
         Volatile.Write(ref _segments, current.With(set));
     }
 
@@ -761,13 +765,24 @@ internal sealed partial class WalWriter : IDisposable
 
         /// <summary>
         /// <paramref name="set"/> (made from <see cref="Current"/>) in place of this one: sharing the written end when
-        /// its active segment is this one's at no further end (a seal, removal or compression changes only the sealed
-        /// list), with an end of its own otherwise (a rotation).
+        /// its active segment is this one's (a seal, removal or compression changes only the sealed list and the
+        /// active segment's name), with an end of its own otherwise (a rotation).
         /// </summary>
-        public LiveSegments With(WalSegmentSet set) =>
-            set.Active.SegmentId == _set.Active.SegmentId && set.Active.FirstLsn == _set.Active.FirstLsn && set.Active.Limit <= WrittenEnd
-                ? new LiveSegments(set, _end)
-                : new LiveSegments(set);
+        public LiveSegments With(WalSegmentSet set)
+        {
+            if (!IsSameActive(set))
+            {
+                return new LiveSegments(set);
+            }
+
+            // Always the same cell for the same active segment: a fresh one would drop an advance made meanwhile.
+            Debug.Assert(set.Active.Limit <= WrittenEnd, "a set made from Current() holds the active segment at no further end than written");
+            return new LiveSegments(set, _end);
+        }
+
+        /// <summary>True when <paramref name="set"/>'s active segment is this one's (a seal, removal or compression), false at a rotation.</summary>
+        public bool IsSameActive(WalSegmentSet set) =>
+            set.Active.SegmentId == _set.Active.SegmentId && set.Active.FirstLsn == _set.Active.FirstLsn;
 
         /// <summary>The active segment is written through <paramref name="end"/> (never moves back; one writer at a time).</summary>
         public void Advance(long end)
