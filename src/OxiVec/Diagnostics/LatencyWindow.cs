@@ -14,6 +14,7 @@ internal sealed class LatencyWindow
     private readonly double[] _values;
     private readonly long[] _stamps;
     private long _count;
+    private int _next; // the slot the next sample goes to: _count % capacity
     private double _sumMs;
 
     /// <param name="time">The clock that stamps samples (a test's fake clock moves the window).</param>
@@ -32,14 +33,17 @@ internal sealed class LatencyWindow
     /// <summary>Samples recorded since creation.</summary>
     public long Count => Volatile.Read(ref _count);
 
-    public void Record(double milliseconds)
+    public void Record(double milliseconds) => Record(milliseconds, _time.GetTimestamp());
+
+    /// <summary><see cref="Record(double)"/> stamped <paramref name="timestamp"/>, a <see cref="TimeProvider.GetTimestamp"/> of this window's clock the caller has just read.</summary>
+    public void Record(double milliseconds, long timestamp)
     {
-        long now = _time.GetTimestamp();
         lock (_sync)
         {
-            int i = (int)(_count % _values.Length);
+            int i = _next;
             _values[i] = milliseconds;
-            _stamps[i] = now;
+            _stamps[i] = timestamp;
+            _next = i + 1 == _values.Length ? 0 : i + 1; // _count % capacity, without a 64-bit division per sample
             _count++;
             _sumMs += milliseconds;
         }

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace OxiVec.Internal;
 
 /// <summary>
@@ -10,6 +12,11 @@ namespace OxiVec.Internal;
 /// <see cref="AdvanceSecond"/>): a commit gate's waits for the standbys' confirmation and the local fsync together,
 /// woken once, by whichever comes last.</para>
 /// <para>Thread safe; the tasks complete outside the lock, their continuations asynchronously.</para>
+/// <para>An advance with no wait registered takes no lock (every applied write advances a position nobody usually
+/// waits on): it raises the position with one compare-exchange, then looks again for waits. A wait registers under
+/// the lock, publishes that it waits with a full fence, then reads the position again. One of the two sees the
+/// other: the advance finds the wait and completes it under the lock, or the wait finds the position and
+/// completes itself.</para>
 /// </remarks>
 internal sealed class LsnWaiters
 {
@@ -17,7 +24,8 @@ internal sealed class LsnWaiters
     private readonly PriorityQueue<TaskCompletionSource, long> _heap = new();
     private readonly PriorityQueue<TaskCompletionSource, long> _both = new(); // waits for both positions
     private readonly Func<long>? _secondNow;
-    private long _reached;
+    private long _reached; // raised by compare-exchange (see RaiseReached), with or without the lock; lowered only under it
+    private int _waiting; // _heap.Count + _both.Count, published under the lock for the lock-free advance
     private long _second;
     private bool _open;
     private Exception? _failure;
@@ -64,6 +72,8 @@ internal sealed class LsnWaiters
     /// <exception cref="ObjectDisposedException">Through the task: <see cref="Fail"/> was called.</exception>
     public Task WaitAsync(long lsn)
     {
+        List<TaskCompletionSource>? done = null;
+        TaskCompletionSource waiter;
         lock (_lock)
         {
             if (_failure is not null)
@@ -71,15 +81,18 @@ internal sealed class LsnWaiters
                 return Task.FromException(_failure);
             }
 
-            if (lsn <= _reached || _open)
+            if (lsn <= Volatile.Read(ref _reached) || _open)
             {
                 return Task.CompletedTask;
             }
 
-            var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             _heap.Enqueue(waiter, lsn);
-            return waiter.Task;
+            PublishWaitingLocked(ref done);
         }
+
+        done?.ForEach(w => w.TrySetResult());
+        return waiter.Task;
     }
 
     /// <summary>
@@ -90,6 +103,8 @@ internal sealed class LsnWaiters
     public Task WaitBothAsync(long lsn)
     {
         Func<long> secondNow = _secondNow ?? throw new InvalidOperationException("These waiters keep no second position.");
+        List<TaskCompletionSource>? done = null;
+        TaskCompletionSource waiter;
         lock (_lock)
         {
             if (_failure is not null)
@@ -98,43 +113,92 @@ internal sealed class LsnWaiters
             }
 
             _second = Math.Max(_second, secondNow());
-            if (lsn <= _second && (lsn <= _reached || _open))
+            if (lsn <= _second && (lsn <= Volatile.Read(ref _reached) || _open))
             {
                 return Task.CompletedTask;
             }
 
-            var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             _both.Enqueue(waiter, lsn);
-            return waiter.Task;
+            PublishWaitingLocked(ref done);
         }
+
+        done?.ForEach(w => w.TrySetResult());
+        return waiter.Task;
     }
 
     /// <summary>
     /// Raises the position to <paramref name="lsn"/> and completes the waits it reaches. A lower value changes
     /// nothing unless <paramref name="mayLower"/> (a commit gate whose synchronous set changed: waits already
-    /// completed stay completed, new ones wait for the new position).
+    /// completed stay completed, new ones wait for the new position). A lowering advance always takes the lock; a
+    /// raise racing it from another thread without the lock (none does today: the one owner that lowers advances
+    /// only with <paramref name="mayLower"/>) lands before or after it, and may be read first raised, then lowered, then raised again.
     /// </summary>
     public void Advance(long lsn, bool mayLower = false)
     {
+        if (!mayLower && Volatile.Read(ref _waiting) == 0)
+        {
+            // No wait registered: raise the position without the lock, then look again (see the remarks). The
+            // compare-exchange is a full fence, so a wait that registered before it is seen by the read after it.
+            RaiseReached(lsn);
+            if (Volatile.Read(ref _waiting) == 0)
+            {
+                return;
+            }
+        }
+
         List<TaskCompletionSource>? done = null;
         lock (_lock)
         {
-            if (lsn <= _reached)
+            if (mayLower && lsn <= Volatile.Read(ref _reached))
             {
-                if (mayLower)
-                {
-                    Volatile.Write(ref _reached, lsn);
-                }
-
+                Volatile.Write(ref _reached, lsn); // a lower position completes nothing
                 return;
             }
 
-            Volatile.Write(ref _reached, lsn);
-            DequeueReached(_heap, lsn, ref done);
-            DequeueReached(_both, Math.Min(lsn, _second), ref done);
+            // The position may already be past lsn, raised by a lock-free advance that left its waits to this one.
+            long reached = RaiseReached(lsn);
+            DequeueReached(_heap, reached, ref done);
+            DequeueReached(_both, Math.Min(reached, _second), ref done);
+            Volatile.Write(ref _waiting, _heap.Count + _both.Count);
         }
 
         done?.ForEach(w => w.TrySetResult());
+    }
+
+    /// <summary>Raises the position to <paramref name="lsn"/> unless it is already there or past it (never lowers it); returns the position.</summary>
+    private long RaiseReached(long lsn)
+    {
+        long seen = Volatile.Read(ref _reached);
+        while (lsn > seen)
+        {
+            long was = Interlocked.CompareExchange(ref _reached, lsn, seen);
+            if (was == seen)
+            {
+                return lsn;
+            }
+
+            seen = was;
+        }
+
+        return seen;
+    }
+
+    /// <summary>
+    /// After a wait was queued (under the lock): publishes the count of waits with a full fence, then reads the
+    /// position again, and dequeues into <paramref name="done"/> the waits a lock-free advance raised it past meanwhile.
+    /// </summary>
+    private void PublishWaitingLocked(ref List<TaskCompletionSource>? done)
+    {
+        Debug.Assert(_lock.IsHeldByCurrentThread, "waits are queued under the lock");
+        Interlocked.Exchange(ref _waiting, _heap.Count + _both.Count);
+        long reached = Volatile.Read(ref _reached);
+        DequeueReached(_heap, _open ? long.MaxValue : reached, ref done);
+        DequeueReached(_both, _open ? _second : Math.Min(reached, _second), ref done);
+        if (done is not null)
+        {
+            Volatile.Write(ref _waiting, _heap.Count + _both.Count);
+        }
     }
 
     /// <summary>
@@ -152,7 +216,8 @@ internal sealed class LsnWaiters
             }
 
             _second = lsn;
-            DequeueReached(_both, _open ? lsn : Math.Min(lsn, _reached), ref done);
+            DequeueReached(_both, _open ? lsn : Math.Min(lsn, Volatile.Read(ref _reached)), ref done);
+            Volatile.Write(ref _waiting, _heap.Count + _both.Count);
         }
 
         done?.ForEach(w => w.TrySetResult());
@@ -173,6 +238,7 @@ internal sealed class LsnWaiters
             {
                 DequeueReached(_heap, long.MaxValue, ref done);
                 DequeueReached(_both, _second, ref done);
+                Volatile.Write(ref _waiting, _heap.Count + _both.Count);
             }
         }
 
@@ -188,6 +254,7 @@ internal sealed class LsnWaiters
             _failure ??= failure;
             DequeueReached(_heap, long.MaxValue, ref done);
             DequeueReached(_both, long.MaxValue, ref done);
+            Volatile.Write(ref _waiting, 0);
         }
 
         done?.ForEach(w => w.TrySetException(failure));

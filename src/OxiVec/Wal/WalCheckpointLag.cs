@@ -32,9 +32,15 @@ internal sealed class WalCheckpointLag
     /// Records through <paramref name="lsn"/> were logged; <paramref name="checkpoint"/> says the last one is a
     /// checkpoint record.
     /// </summary>
-    public void Logged(long lsn, bool checkpoint)
+    public void Logged(long lsn, bool checkpoint) => Logged(lsn, checkpoint, _time.GetTimestamp());
+
+    /// <summary>
+    /// <see cref="Logged(long, bool)"/> at <paramref name="now"/>, a timestamp of this object's clock
+    /// (<see cref="TimeProvider.GetTimestamp"/>) read by the append of <paramref name="lsn"/>: the writer's
+    /// own clock read, so a single write reads the clock once for both.
+    /// </summary>
+    public void Logged(long lsn, bool checkpoint, long now)
     {
-        long now = _time.GetTimestamp();
         State current = Volatile.Read(ref _state);
         if (!checkpoint && (lsn <= current.CheckpointLsn || (current.FirstUncoveredLsn != 0 && current.FirstUncoveredLsn <= lsn && current.FirstUncoveredTimestamp <= now)))
         {
@@ -45,8 +51,8 @@ internal sealed class WalCheckpointLag
     }
 
     /// <summary>
-    /// The part of <see cref="Logged"/> that swaps in a new state. A method of its own: the closure's captures are
-    /// allocated on entry to the method that declares them, so in <see cref="Logged"/> every write paid for it.
+    /// The part of <see cref="Logged(long, bool)"/> that swaps in a new state. A method of its own: the closure's captures are
+    /// allocated on entry to the method that declares them, so in <see cref="Logged(long, bool)"/> every write paid for it.
     /// </summary>
     private void LoggedChanging(long lsn, bool checkpoint, long now)
     {

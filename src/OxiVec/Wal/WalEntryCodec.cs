@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using System.Text;
@@ -177,13 +178,20 @@ internal static class WalEntryCodec
     {
         ArgumentNullException.ThrowIfNull(value, field);
         int bytes;
-        try
+        if (Ascii.IsValid(value))
         {
-            bytes = StrictUtf8.GetByteCount(value);
+            bytes = value.Length; // one byte per character (the usual id and collection name), no encoder
         }
-        catch (EncoderFallbackException ex)
+        else
         {
-            throw new ArgumentException($"{field} is not valid Unicode (it holds a lone surrogate).", field, ex);
+            try
+            {
+                bytes = StrictUtf8.GetByteCount(value);
+            }
+            catch (EncoderFallbackException ex)
+            {
+                throw new ArgumentException($"{field} is not valid Unicode (it holds a lone surrogate).", field, ex);
+            }
         }
 
         if (bytes > ushort.MaxValue)
@@ -264,7 +272,14 @@ internal static class WalEntryCodec
 
         public void String(string value)
         {
-            int count = StrictUtf8.GetBytes(value, _buffer[(Position + 2)..]);
+            // ASCII (the usual id and collection name) is narrowed directly; anything else, or a destination too
+            // small, is encoded again by the strict encoder, which writes the same ASCII prefix and throws as before.
+            Span<byte> destination = _buffer[(Position + 2)..];
+            if (Ascii.FromUtf16(value, destination, out int count) != OperationStatus.Done)
+            {
+                count = StrictUtf8.GetBytes(value, destination);
+            }
+
             BinaryPrimitives.WriteUInt16LittleEndian(_buffer[Position..], (ushort)count);
             Position += 2 + count;
         }

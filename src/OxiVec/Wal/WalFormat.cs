@@ -154,8 +154,20 @@ internal static class WalFormat
     public static void SetRecordChecksum(Span<byte> header, uint checksum) => BinaryPrimitives.WriteUInt32LittleEndian(header[RCrc..], checksum);
 
     /// <summary>The first part of <see cref="RecordChecksum"/>: the salt and the header; continue it over the payload with <see cref="Crc32C"/>.</summary>
-    public static uint HeaderChecksum(uint salt, ReadOnlySpan<byte> header) =>
-        Crc32C(Crc32C(salt, header[..RCrc]), header[(RCrc + 4)..RecordHeaderSize]);
+    /// <remarks>
+    /// Four checksum steps over fixed offsets (the length as one 4-byte word, then the three 8-byte words after the
+    /// checksum field) rather than two general calls, whose 4-byte part went a byte at a time: the same value as
+    /// <c>Crc32C(Crc32C(salt, header[..4]), header[8..32])</c>.
+    /// </remarks>
+    public static uint HeaderChecksum(uint salt, ReadOnlySpan<byte> header)
+    {
+        ReadOnlySpan<byte> h = header[..RecordHeaderSize];
+        uint crc = BitOperations.Crc32C(~salt, BinaryPrimitives.ReadUInt32LittleEndian(h[RLength..]));
+        crc = BitOperations.Crc32C(crc, BinaryPrimitives.ReadUInt64LittleEndian(h[RLsn..]));
+        crc = BitOperations.Crc32C(crc, BinaryPrimitives.ReadUInt64LittleEndian(h[RTimestamp..]));
+        crc = BitOperations.Crc32C(crc, BinaryPrimitives.ReadUInt64LittleEndian(h[RType..]));
+        return ~crc;
+    }
 
     /// <summary>Reads the fields of a record header without validating it.</summary>
     public static WalRecordHeader ReadRecordHeader(ReadOnlySpan<byte> source) => new(
@@ -188,9 +200,24 @@ internal static class WalFormat
             crc = BitOperations.Crc32C(crc, BitConverter.IsLittleEndian ? word : BinaryPrimitives.ReverseEndianness(word));
         }
 
-        foreach (byte b in data[(words.Length * sizeof(ulong))..])
+        // The tail (0 to 7 bytes) in at most three steps rather than byte by byte: the same value, as the checksum
+        // of a little-endian word is that of its bytes in order.
+        ReadOnlySpan<byte> tail = data[(words.Length * sizeof(ulong))..];
+        if (tail.Length >= sizeof(uint))
         {
-            crc = BitOperations.Crc32C(crc, b);
+            crc = BitOperations.Crc32C(crc, BinaryPrimitives.ReadUInt32LittleEndian(tail));
+            tail = tail[sizeof(uint)..];
+        }
+
+        if (tail.Length >= sizeof(ushort))
+        {
+            crc = BitOperations.Crc32C(crc, BinaryPrimitives.ReadUInt16LittleEndian(tail));
+            tail = tail[sizeof(ushort)..];
+        }
+
+        if (tail.Length > 0)
+        {
+            crc = BitOperations.Crc32C(crc, tail[0]);
         }
 
         return ~crc;

@@ -23,6 +23,7 @@ internal sealed class WalInstrumentation : IDisposable
 
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
+    private readonly bool _systemClock; // _time is TimeProvider.System, whose GetTimestamp is Stopwatch.GetTimestamp
     private readonly Meter _meter;
     private readonly Counter<long> _records;
     private readonly Counter<long> _bytes;
@@ -38,6 +39,11 @@ internal sealed class WalInstrumentation : IDisposable
     private readonly RateMeter _rate;
     private readonly RateMeter _recentRate;
     private readonly RateMeter _baselineRate;
+    private readonly long _secondTicks; // the rate meters' one-second bucket, in ticks of _time
+    private readonly Lock _rateLock = new();
+    private long _rateSecondStart = long.MaxValue; // the bucket the records not yet in the meters belong to: [start, start + 1 s)
+    private long _rateStamp; // a timestamp in that bucket (its first record's), under _rateLock
+    private long _rateHandedOn; // of _recordCount, the records added to the meters so far, under _rateLock (the rest are pending)
     private long _recordCount;
     private long _byteCount;
     private long _maintenanceFailures;
@@ -47,6 +53,8 @@ internal sealed class WalInstrumentation : IDisposable
     {
         _logger = logger;
         _time = time;
+        _systemClock = ReferenceEquals(time, TimeProvider.System);
+        _secondTicks = Math.Max(1, (long)(TimeSpan.FromSeconds(1).TotalSeconds * time.TimestampFrequency)); // as RateMeter computes its 1-second buckets
         _rate = new RateMeter(time);
         _recentRate = new RateMeter(time, (int)RecentWindow.TotalSeconds);
         _baselineRate = new RateMeter(time, (int)BaselineWindow.TotalMinutes, TimeSpan.FromMinutes(1));
@@ -79,6 +87,7 @@ internal sealed class WalInstrumentation : IDisposable
     /// <summary>Fills in the latency and rate figures of <paramref name="metrics"/>.</summary>
     public WalMetrics Describe(WalMetrics metrics)
     {
+        HandOnRates(long.MaxValue);
         LatencySummary sync = _syncLatency.Summarize();
         LatencySummary write = _commitLatency.Summarize();
         (long recentEntries, TimeSpan recentSpan) = _recentRate.Read();
@@ -111,15 +120,56 @@ internal sealed class WalInstrumentation : IDisposable
     public void RecordsAppended(long count) => RecordsAppended(count, _time.GetTimestamp()); // one clock read for the three meters (they share the clock)
 
     /// <summary><see cref="RecordsAppended(long)"/> at <paramref name="now"/>, a timestamp of this instrumentation's clock the caller has just read.</summary>
+    /// <remarks>
+    /// The three rate meters get the records of one second at a time rather than per append (each add is an atomic
+    /// update and two divisions, three per append): an append inside the second of the records still pending only
+    /// counts them (<see cref="RecordCount"/>); the first one of another second, or a read (<see cref="Describe"/>),
+    /// hands what was counted since the last hand-on to the meters, stamped within its second, so every read sees
+    /// what it saw before, in the same buckets.
+    /// </remarks>
     public void RecordsAppended(long count, long now)
     {
-        Interlocked.Add(ref _recordCount, count);
-        _rate.Add(count, now);
-        _recentRate.Add(count, now);
-        _baselineRate.Add(count, now);
+        long start = Volatile.Read(ref _rateSecondStart);
+        if (now - start >= _secondTicks || now < start)
+        {
+            HandOnRates(now);
+        }
+
+        Interlocked.Add(ref _recordCount, count); // the pending count is what _recordCount holds beyond _rateHandedOn
         if (_records.Enabled)
         {
             _records.Add(count);
+        }
+    }
+
+    /// <summary>
+    /// Adds the pending records to the rate meters at their second's stamp; unless <paramref name="now"/> is
+    /// <see cref="long.MaxValue"/> (a read), starts the second of <paramref name="now"/> for the records that follow.
+    /// A record counted concurrently by another thread at the turn of a second may land in the neighbouring second.
+    /// </summary>
+    private void HandOnRates(long now)
+    {
+        lock (_rateLock)
+        {
+            long total = Volatile.Read(ref _recordCount);
+            long pending = total - _rateHandedOn;
+            _rateHandedOn = total;
+            if (pending > 0)
+            {
+                _rate.Add(pending, _rateStamp);
+                _recentRate.Add(pending, _rateStamp);
+                _baselineRate.Add(pending, _rateStamp);
+            }
+
+            if (now != long.MaxValue)
+            {
+                long start = now - (now % _secondTicks);
+                if (start != Volatile.Read(ref _rateSecondStart))
+                {
+                    _rateStamp = now;
+                    Volatile.Write(ref _rateSecondStart, start);
+                }
+            }
         }
     }
 
@@ -151,6 +201,18 @@ internal sealed class WalInstrumentation : IDisposable
     {
         _commitLatency.Record(elapsed.TotalMilliseconds);
         _commitDuration.Record(elapsed.TotalMilliseconds);
+    }
+
+    /// <summary>
+    /// <see cref="Committed(TimeSpan)"/> measured up to <paramref name="stopwatchNow"/>, a <see cref="System.Diagnostics.Stopwatch.GetTimestamp"/>
+    /// the caller has just read: with the system clock (whose timestamps are the stopwatch's) it stamps the sample,
+    /// so an acknowledgement reads the clock once.
+    /// </summary>
+    public void Committed(TimeSpan elapsed, long stopwatchNow)
+    {
+        double milliseconds = elapsed.TotalMilliseconds;
+        _commitLatency.Record(milliseconds, _systemClock ? stopwatchNow : _time.GetTimestamp());
+        _commitDuration.Record(milliseconds);
     }
 
     /// <summary>

@@ -374,8 +374,8 @@ public sealed partial class WalManager : IDisposable, IAsyncDisposable
     internal long AppendSingleUnacknowledged(WalEntry entry)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        long lsn = _writer.AppendSingle(entry);
-        _checkpointLag.Logged(lsn, entry.Type == WalRecordType.Checkpoint);
+        long lsn = _writer.AppendSingle(entry, out long now);
+        _checkpointLag.Logged(lsn, entry.Type == WalRecordType.Checkpoint, now); // the append's clock read: the lag and the writer share the time provider
         return lsn;
     }
 
@@ -386,8 +386,8 @@ public sealed partial class WalManager : IDisposable, IAsyncDisposable
     internal long AppendSingleUnacknowledged(in VectorPayload record)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        long lsn = _writer.AppendSingle(record);
-        _checkpointLag.Logged(lsn, checkpoint: false);
+        long lsn = _writer.AppendSingle(record, out long now);
+        _checkpointLag.Logged(lsn, checkpoint: false, now); // the append's clock read: the lag and the writer share the time provider
         return lsn;
     }
 
@@ -434,7 +434,8 @@ public sealed partial class WalManager : IDisposable, IAsyncDisposable
 
     private void Acknowledged(bool endsWithCheckpoint, long startTimestamp)
     {
-        _instrumentation.Committed(Stopwatch.GetElapsedTime(startTimestamp));
+        long now = Stopwatch.GetTimestamp(); // one clock read for the latency and its sample's stamp
+        _instrumentation.Committed(Stopwatch.GetElapsedTime(startTimestamp, now), now);
         if (endsWithCheckpoint)
         {
             _writer.RecordDurablePointNow(); // every checkpoint record updates the control file, whatever the rate limit

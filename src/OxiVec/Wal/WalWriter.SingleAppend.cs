@@ -36,10 +36,16 @@ internal sealed partial class WalWriter
     /// (<see cref="WrittenLsn"/> covers it); otherwise it is buffered and <see cref="WaitFor"/> writes it.
     /// </summary>
     /// <exception cref="ArgumentException">The entry cannot be encoded or is larger than a segment allows; nothing is appended.</exception>
-    public long AppendSingle(WalEntry entry)
+    public long AppendSingle(WalEntry entry) => AppendSingle(entry, out _);
+
+    /// <summary>
+    /// <see cref="AppendSingle(WalEntry)"/>, giving the monotonic timestamp the append read from this writer's clock
+    /// (<see cref="TimeProvider.GetTimestamp"/>): a caller that needs "now" after the append reads no clock of its own.
+    /// </summary>
+    public long AppendSingle(WalEntry entry, out long timestamp)
     {
         ArgumentNullException.ThrowIfNull(entry);
-        return AppendSingle(new EntryPayload(entry));
+        return AppendSingle(new EntryPayload(entry), out timestamp);
     }
 
     /// <summary>
@@ -48,6 +54,12 @@ internal sealed partial class WalWriter
     /// </summary>
     /// <exception cref="ArgumentException">The record cannot be encoded or is larger than a segment allows; nothing is appended.</exception>
     public long AppendSingle<TPayload>(TPayload payload)
+        where TPayload : struct, IWalPayload =>
+        AppendSingle(payload, out _);
+
+    /// <summary><see cref="AppendSingle{TPayload}(TPayload)"/>, giving the monotonic timestamp the append read (see <see cref="AppendSingle(WalEntry, out long)"/>).</summary>
+    /// <exception cref="ArgumentException">The record cannot be encoded or is larger than a segment allows; nothing is appended.</exception>
+    public long AppendSingle<TPayload>(TPayload payload, out long timestamp)
         where TPayload : struct, IWalPayload
     {
         int payloadSize = payload.GetPayloadSize();
@@ -57,7 +69,7 @@ internal sealed partial class WalWriter
         bool writing = _writeLock.TryEnter();
         try
         {
-            return AppendGuarded(new SingleAppend<TPayload>(payload, payloadSize, writing));
+            return AppendGuarded(new SingleAppend<TPayload>(payload, payloadSize, writing), out timestamp);
         }
         finally
         {
@@ -198,7 +210,7 @@ internal sealed partial class WalWriter
         ThreadPool.UnsafeQueueUserWorkItem(static range => range.File.Prefault(range.From, range.To - range.From), (File: _activeFile, From: from, To: to), preferLocal: false);
     }
 
-    /// <summary>The single append as <see cref="AppendGuarded"/> runs it.</summary>
+    /// <summary>The single append as <see cref="AppendGuarded{TAppend}(TAppend)"/> runs it.</summary>
     private readonly struct SingleAppend<TPayload>(TPayload payload, int payloadSize, bool writing) : IAppendLocked
         where TPayload : struct, IWalPayload
     {

@@ -74,9 +74,10 @@ internal sealed partial class WalWriter : IDisposable
     private volatile Exception? _failure;
 
     // The segments: an immutable set replaced (read, changed, written back) under _segmentsLock at every seal,
-    // removal and compression, with the active segment's written end beside it, advanced under the same lock at
-    // every write without a new set (see LiveSegments). Only the write path changes the active segment, only
-    // maintenance the sealed list.
+    // removal and compression, with the active segment's written end beside it in a cell that every set of the same
+    // active segment shares, advanced by the writer (under _writeLock, no other lock) at every write without a new
+    // set (see LiveSegments). Only the write path (under _writeLock) changes the active segment, only maintenance the
+    // sealed list.
     private readonly Lock _segmentsLock = new();
     private LiveSegments _segments;
     private readonly Dictionary<ulong, long> _segmentStarted = []; // segment id -> Started, for segments begun in this process
@@ -159,6 +160,14 @@ internal sealed partial class WalWriter : IDisposable
     /// pending buffer or the segment and nothing after it could be trusted. Generic over a struct: no delegate, no allocation.
     /// </summary>
     private long AppendGuarded<TAppend>(TAppend append)
+        where TAppend : struct, IAppendLocked =>
+        AppendGuarded(append, out _);
+
+    /// <summary>
+    /// <see cref="AppendGuarded{TAppend}(TAppend)"/>, giving the monotonic timestamp (<see cref="TimeProvider.GetTimestamp"/>
+    /// of this writer's clock) the append read, for a caller that would read the clock again at once.
+    /// </summary>
+    private long AppendGuarded<TAppend>(TAppend append, out long timestamp)
         where TAppend : struct, IAppendLocked
     {
         lock (_appendLock)
@@ -171,7 +180,9 @@ internal sealed partial class WalWriter : IDisposable
 
             try
             {
-                return append.AppendLocked(this);
+                long last = append.AppendLocked(this);
+                timestamp = _clock.LastMonotonic;
+                return last;
             }
             catch (Exception ex)
             {
@@ -697,49 +708,97 @@ internal sealed partial class WalWriter : IDisposable
     private void ReplaceSegmentsLocked(WalSegmentSet set)
     {
         Debug.Assert(_segmentsLock.IsHeldByCurrentThread, "the set is replaced under _segmentsLock");
-        Volatile.Write(ref _segments, new LiveSegments(set));
+        LiveSegments current = _segments;
+        Debug.Assert(
+            current.IsSameActive(set) || _writeLock.IsHeldByCurrentThread,
+            "only a rotation, by the writer under _writeLock, changes the active segment: no write advances the old cell meanwhile");
+        Volatile.Write(ref _segments, current.With(set));
     }
 
     /// <summary>
-    /// The active segment is written through <paramref name="end"/> (every write). Allocates nothing: the written end
-    /// advances beside the set, which is replaced only when the segments change. Under _segmentsLock, so an end is
-    /// never written into a set that a seal, removal or compression has just replaced (it would be lost with it).
+    /// The active segment is written through <paramref name="end"/> (every write, under _writeLock). Allocates
+    /// nothing and takes no lock: the written end advances in a cell beside the set, which every set replaced for the
+    /// same active segment (a seal, removal or compression, under _segmentsLock) shares (see <see cref="LiveSegments"/>),
+    /// so no end is lost with a set replaced at the same moment.
     /// </summary>
     private void PublishWrittenEnd(long end)
     {
-        lock (_segmentsLock)
-        {
-            _segments.Advance(end);
-        }
+        Debug.Assert(_writeLock.IsHeldByCurrentThread, "the written end advances under the write lock (one writer at a time)");
+        Volatile.Read(ref _segments).Advance(end);
     }
 
     /// <summary>
     /// The published segment set and the active segment's written end, which advances beside it with no new set per
-    /// write (a set and a bound per write were most of what an interval-mode insert allocated). Both belong to one
-    /// active segment: a set of another active segment comes with a new <see cref="LiveSegments"/>, and the end is
-    /// advanced only on the current one, under _segmentsLock. A reader takes one with one Volatile.Read and gets one
-    /// consistent value from <see cref="Current"/>: the set, its active segment at the end read once.
+    /// write (a set and a bound per write were most of what an interval-mode insert allocated). The end lives in a
+    /// <see cref="WrittenEnd"/> cell shared by every <see cref="LiveSegments"/> made for the same active segment
+    /// (<see cref="With"/>): a seal, removal or compression that replaces the set while a write advances the end
+    /// cannot drop that advance, whichever comes first, so the writer advances it without a lock. A set of another
+    /// active segment (a rotation, by the writer itself under _writeLock) gets a cell of its own. A reader takes one
+    /// with one Volatile.Read and gets one consistent value from <see cref="Current"/>: the set, its active segment at
+    /// the end read once.
     /// </summary>
-    private sealed class LiveSegments(WalSegmentSet set)
+    private sealed class LiveSegments
     {
-        private readonly WalSegmentSet _set = set;
-        private long _end = set.Active.Limit;
+        private readonly WalSegmentSet _set;
+        private readonly EndCell _end;
+
+        public LiveSegments(WalSegmentSet set)
+            : this(set, new EndCell(set.Active.Limit))
+        {
+        }
+
+        private LiveSegments(WalSegmentSet set, EndCell end)
+        {
+            _set = set;
+            _end = end;
+        }
 
         /// <summary>How far the active segment is written (monotonic).</summary>
-        public long WrittenEnd => Volatile.Read(ref _end);
+        public long WrittenEnd => _end.Read();
 
         /// <summary>The set with its active segment written through <see cref="WrittenEnd"/> as read now (a new set only when it moved).</summary>
         public WalSegmentSet Current()
         {
-            long end = Volatile.Read(ref _end);
-            return end == _set.Active.Limit ? _set : _set.WrittenTo(end);
+            long end = _end.Read();
+            return end <= _set.Active.Limit ? _set : _set.WrittenTo(end);
         }
 
-        /// <summary>The active segment is written through <paramref name="end"/> (never moves back).</summary>
+        /// <summary>
+        /// <paramref name="set"/> (made from <see cref="Current"/>) in place of this one: sharing the written end when
+        /// its active segment is this one's (a seal, removal or compression changes only the sealed list and the
+        /// active segment's name), with an end of its own otherwise (a rotation).
+        /// </summary>
+        public LiveSegments With(WalSegmentSet set)
+        {
+            if (!IsSameActive(set))
+            {
+                return new LiveSegments(set);
+            }
+
+            // Always the same cell for the same active segment: a fresh one would drop an advance made meanwhile.
+            Debug.Assert(set.Active.Limit <= WrittenEnd, "a set made from Current() holds the active segment at no further end than written");
+            return new LiveSegments(set, _end);
+        }
+
+        /// <summary>True when <paramref name="set"/>'s active segment is this one's (a seal, removal or compression), false at a rotation.</summary>
+        public bool IsSameActive(WalSegmentSet set) =>
+            set.Active.SegmentId == _set.Active.SegmentId && set.Active.FirstLsn == _set.Active.FirstLsn;
+
+        /// <summary>The active segment is written through <paramref name="end"/> (never moves back; one writer at a time).</summary>
         public void Advance(long end)
         {
-            Debug.Assert(end >= _end, "the written end only grows");
-            Volatile.Write(ref _end, end);
+            Debug.Assert(end >= _end.Read(), "the written end only grows");
+            _end.Write(end);
+        }
+
+        /// <summary>The active segment's written end, shared by the sets of one active segment.</summary>
+        private sealed class EndCell(long initial)
+        {
+            private long _value = initial;
+
+            public long Read() => Volatile.Read(ref _value);
+
+            public void Write(long value) => Volatile.Write(ref _value, value);
         }
     }
 
@@ -812,13 +871,13 @@ internal sealed partial class WalWriter : IDisposable
 
     private static TaskCompletionSource NewEpoch() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    /// <summary>An append as <see cref="AppendGuarded"/> runs it, with the append lock held.</summary>
+    /// <summary>An append as <see cref="AppendGuarded{TAppend}(TAppend)"/> runs it, with the append lock held.</summary>
     private interface IAppendLocked
     {
         long AppendLocked(WalWriter writer);
     }
 
-    /// <summary>The list append (<see cref="Append"/>) as <see cref="AppendGuarded"/> runs it.</summary>
+    /// <summary>The list append (<see cref="Append"/>) as <see cref="AppendGuarded{TAppend}(TAppend)"/> runs it.</summary>
     private readonly struct BatchAppend(IReadOnlyList<WalEntry> entries, int[] sizes, bool transactional) : IAppendLocked
     {
         public long AppendLocked(WalWriter writer) => writer.AppendLocked(entries, sizes, transactional);
