@@ -124,9 +124,19 @@ public sealed partial class TwoPhaseCommit
                     throw;
                 }
 #pragma warning disable CA1031 // No answer (I/O, network, a timeout, a participant that is down): ask again, until cancelled.
-                catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+                catch (Exception ex)
 #pragma warning restore CA1031
                 {
+                    if (cancellationToken.IsCancellationRequested)
+                    {
+                        // Cancelled while this attempt failed (the caller's token may be cancelled after the call threw
+                        // and before this check): the caller stopped waiting, so it gets the cancellation, never the
+                        // attempt's own failure, whichever came first.
+                        throw new OperationCanceledException(
+                            $"Two-phase commit {gid}: stopped waiting for the {what} on participant '{participant.Name}' (cancelled); the decision stands and recovery completes it.",
+                            ex, cancellationToken);
+                    }
+
                     _logger.LogWarning(ex, "Two-phase commit {Gid}: {What} on participant {Participant} got no answer (attempt {Attempt}); resending in {Delay} ms.",
                         gid, what, participant.Name, attemptNumber, (int)delay.TotalMilliseconds);
                 }

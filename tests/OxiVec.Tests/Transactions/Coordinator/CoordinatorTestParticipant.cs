@@ -30,6 +30,9 @@ internal sealed class CoordinatorTestParticipant(string name, VectorDatabase dat
     /// <summary>Every call fails before reaching the database (the participant is unreachable).</summary>
     public bool Down { get; set; }
 
+    /// <summary>Runs when a call finds the participant down, just before that call fails (to act between the two).</summary>
+    public Action? WhenUnreachable { get; set; }
+
     public int Calls { get; private set; }
 
     /// <summary>The next <paramref name="before"/> commits/rollbacks are lost on the way, then <paramref name="after"/> lose their answer.</summary>
@@ -123,6 +126,7 @@ internal sealed class CoordinatorTestParticipant(string name, VectorDatabase dat
 
         if (Down)
         {
+            WhenUnreachable?.Invoke();
             throw new IOException($"{name} is unreachable.");
         }
     }

@@ -101,6 +101,40 @@ public sealed class CoordinatorTests
         Assert.Empty(coordinator.PendingTransactions);
     }
 
+    [Fact]
+    public async Task CommitAsync_CancelledWhileAnAttemptFails_ThrowsTheCancellation_NotTheAttemptsFailure()
+    {
+        // The order that made the test above flaky, made certain: the caller's token is cancelled after a commit
+        // attempt has started failing and before its failure reaches the coordinator's retry loop.
+        using var h = new CoordinatorHarness(2);
+        using var cancel = new CancellationTokenSource();
+        var down = new CoordinatorTestParticipant(CoordinatorHarness.Name(1), h.Database(1)) { WhenUnreachable = cancel.Cancel };
+        var observer = new CoordinatorCrashObserver((step, _) =>
+        {
+            if (step.Kind == TwoPhaseCommitStepKind.DecisionLogged)
+            {
+                down.Down = true;
+            }
+
+            return false;
+        });
+        TwoPhaseCommit coordinator = h.OpenCoordinator(CoordinatorHarness.Fast with { Observer = observer });
+
+        var thrown = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => coordinator.Begin("g1")
+            .Add(h.Local(0), CoordinatorHarness.Upsert("a", 1, 1))
+            .Add(down, CoordinatorHarness.Upsert("b", 1, 1))
+            .CommitAsync(cancel.Token));
+
+        Assert.IsType<IOException>(thrown.InnerException); // the failed attempt travels inside, for the log
+        Assert.Equal(cancel.Token, thrown.CancellationToken);
+        Assert.Equal(["g1"], coordinator.PendingTransactions);
+        down.Down = false;
+        down.WhenUnreachable = null;
+        TwoPhaseCommitRecovery recovery = await coordinator.RecoverAsync([h.Local(0), down]);
+        Assert.Equal(["g1"], recovery.Committed);
+        Assert.NotNull(h.Database(1).Get(CoordinatorHarness.Collection, "b"));
+    }
+
     [Theory]
     [InlineData(TwoPhaseCommitStepKind.BeginLogged, false)]
     [InlineData(TwoPhaseCommitStepKind.AfterPrepare, false)]
