@@ -28,9 +28,6 @@ internal sealed partial class FileSystemWalStorage : IWalStorage
         [.. System.IO.Directory.EnumerateFiles(Directory, "*" + suffix).Select(Path.GetFileName).OfType<string>()
             .Where(n => n.EndsWith(suffix, StringComparison.Ordinal)).Order(StringComparer.Ordinal)];
 
-    /// <inheritdoc/>
-    public bool PrefersZeroFilledSegments => !OperatingSystem.IsWindows();
-
     public IWalFile Open(string name, bool writable) => new FileSystemWalFile(name, writable, File.OpenHandle(
         Path.Combine(Directory, name),
         FileMode.Open,

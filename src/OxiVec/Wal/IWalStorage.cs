@@ -10,13 +10,6 @@ internal interface IWalStorage
     /// <summary>The directory, for messages.</summary>
     string Directory { get; }
 
-    /// <summary>
-    /// True when overwriting written blocks makes fdatasync cheaper than writing into merely reserved space (true
-    /// of ext4 and XFS: an fdatasync after writing into fallocated space also commits the extent conversion). The
-    /// writer then prepares each next segment zero-filled in the background.
-    /// </summary>
-    bool PrefersZeroFilledSegments { get; }
-
     /// <summary>The names (not paths) of the files in the directory whose name ends with <paramref name="suffix"/>.</summary>
     IReadOnlyList<string> ListFiles(string suffix);
 

@@ -21,12 +21,6 @@ internal sealed partial class SimulatedDisk : IWalStorage
 
     public string Directory { get; }
 
-    /// <summary>
-    /// False by default: zero-filled spares add background I/O whose timing makes crash points nondeterministic.
-    /// Set it to crash the spare-segment path too.
-    /// </summary>
-    public bool PrefersZeroFilledSegments { get; init; }
-
     /// <summary>I/O operations (writes, syncs, creates, renames, deletes) performed so far.</summary>
     public int Operations { get; private set; }
 
@@ -225,7 +219,7 @@ internal sealed partial class SimulatedDisk : IWalStorage
     {
         lock (_sync)
         {
-            var after = new SimulatedDisk(Directory) { PrefersZeroFilledSegments = PrefersZeroFilledSegments, CheckpointDirectory = CheckpointDirectory };
+            var after = new SimulatedDisk(Directory) { CheckpointDirectory = CheckpointDirectory };
             var copies = new Dictionary<SimFile, SimFile>();
             foreach ((string name, SimFile file) in _durableNames)
             {
@@ -253,7 +247,7 @@ internal sealed partial class SimulatedDisk : IWalStorage
     {
         lock (_sync)
         {
-            var after = new SimulatedDisk(Directory) { PrefersZeroFilledSegments = PrefersZeroFilledSegments, CheckpointDirectory = CheckpointDirectory };
+            var after = new SimulatedDisk(Directory) { CheckpointDirectory = CheckpointDirectory };
             var copies = new Dictionary<SimFile, SimFile>();
             foreach ((string name, SimFile file) in _names)
             {

@@ -121,7 +121,6 @@ public sealed class StoreSimulatedTortureTests(ITestOutputHelper output)
         var disk = new SimulatedDisk
         {
             CrashAtOperation = random.Next(1, 600),
-            PrefersZeroFilledSegments = true,
             CheckpointDirectory = Path.Combine(data, "checkpoints"),
         };
         var options = new VectorDatabaseOptions
@@ -134,6 +133,7 @@ public sealed class StoreSimulatedTortureTests(ITestOutputHelper output)
                 EnableCompression = true,
                 CompressionThresholdAgeHours = 0,
                 CheckpointInterval = random.Next(10, 60),
+                ZeroFillSegments = true, // the zero-filled spare's path is crashed too
             },
         };
         var mode = (CrashMode)random.Next(3);

@@ -37,6 +37,38 @@ public sealed class WalBackgroundSealTests
     }
 
     [Theory]
+    [InlineData(false, 0)]
+    [InlineData(true, 0)]
+    [InlineData(true, Interval)]
+    public void Spare_IsWrittenFullOfZerosOnlyWhenZeroFillSegmentsIsSet(bool zeroFill, int syncIntervalMs)
+    {
+        var disk = new SimulatedDisk();
+        int spareWrites = 0;
+        disk.OnWrite = name =>
+        {
+            if (name.StartsWith(WalSegmentName.SparePrefix, StringComparison.Ordinal))
+            {
+                Interlocked.Increment(ref spareWrites);
+            }
+        };
+        using var wal = WalManager.Open(disk, SimConfig(disk, syncIntervalMs) with { ZeroFillSegments = zeroFill });
+        FillUntilSpareReady(wal, 1);
+
+        // A 64 KiB spare: one megabyte-sized zero write covers it whole, then its header block is written (the block
+        // is written either way, so that a mapped spare maps at its making, not on the write path).
+        Assert.Equal(zeroFill ? 2 : 1, Volatile.Read(ref spareWrites));
+    }
+
+    [Fact]
+    public void ZeroFillSegments_WithoutPreallocation_IsRefusedNamingBoth()
+    {
+        var config = Config("/sim/wal", preallocate: false) with { ZeroFillSegments = true };
+        var ex = Assert.Throws<ArgumentException>(config.Validate);
+        Assert.Equal(nameof(WalConfig.ZeroFillSegments), ex.ParamName);
+        Assert.Contains(nameof(WalConfig.PreallocateSegments), ex.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData(0)]
     [InlineData(Interval)]
     public void Rotation_TakesTheSpare_AndTheSealerNamesTheNewSegmentDurablyAndCutsTheSealedOne(int syncIntervalMs)

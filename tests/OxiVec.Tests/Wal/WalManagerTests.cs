@@ -6,13 +6,15 @@ namespace OxiVec.Tests.Wal;
 
 public sealed class WalManagerTests
 {
-    [Fact]
-    public void Rotation_UsesZeroFilledSpares_AndLeavesNoTemporaryFile()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Rotation_UsesSpares_AndLeavesNoTemporaryFile(bool zeroFill)
     {
         using var temp = new TempDirectory();
         const int Records = 1_000; // about 600 bytes each: nine 64 KiB segments
         int sparesUsed;
-        using (var wal = WalManager.Open(Config(temp.Path)))
+        using (var wal = WalManager.Open(Config(temp.Path) with { ZeroFillSegments = zeroFill }))
         {
             for (int n = 1; n <= Records; n++)
             {
@@ -32,7 +34,7 @@ public sealed class WalManagerTests
 
         Assert.True(sparesUsed >= 1, "the ready spare was not used by the first rotation");
         Assert.Empty(Directory.GetFiles(temp.Path, "*" + WalSegmentName.TempSuffix));
-        using var reopened = WalManager.Open(Config(temp.Path));
+        using var reopened = WalManager.Open(Config(temp.Path) with { ZeroFillSegments = zeroFill });
         Assert.Equal(Enumerable.Range(1, Records).Select(n => (long)n), reopened.ReadRecords().Select(r => r.Lsn));
         foreach (WalRecord record in reopened.ReadRecords())
         {
