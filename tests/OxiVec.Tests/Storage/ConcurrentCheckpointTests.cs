@@ -211,7 +211,12 @@ public sealed class ConcurrentCheckpointTests
         Assert.Equal(MetadataValue.From((long)(First + Added - 1)), last.Metadata["n"]);
         Assert.Equal(MetadataValue.From(["a", $"t{(First + Added - 1) % 5}"]), last.Metadata["tags"]);
 
-        static long AllocatedBy(Func<CheckpointInfo> checkpoint)
+        // The fewer of two checkpoints in a row: a shared ArrayPool trims idle buffers at a gen 2 collection, and one
+        // that was trimmed between the checkpoints is allocated again (8 KB once in a CI run); a per-record
+        // allocation shows in both.
+        static long AllocatedBy(Func<CheckpointInfo> checkpoint) => Math.Min(AllocatedByOne(checkpoint), AllocatedByOne(checkpoint));
+
+        static long AllocatedByOne(Func<CheckpointInfo> checkpoint)
         {
             long before = GC.GetAllocatedBytesForCurrentThread();
             _ = checkpoint();
