@@ -34,14 +34,10 @@ internal sealed partial class WalWriter
     /// Appends <paramref name="entry"/> as one record (like <see cref="Append"/> with one entry, not transactional)
     /// and returns its LSN. When it can be written without a system call it is written before this returns
     /// (<see cref="WrittenLsn"/> covers it); otherwise it is buffered and <see cref="WaitFor"/> writes it.
-    /// </summary>
-    /// <exception cref="ArgumentException">The entry cannot be encoded or is larger than a segment allows; nothing is appended.</exception>
-    public long AppendSingle(WalEntry entry) => AppendSingle(entry, out _);
-
-    /// <summary>
-    /// <see cref="AppendSingle(WalEntry)"/>, giving the monotonic timestamp the append read from this writer's clock
+    /// <paramref name="timestamp"/> is the monotonic timestamp the append read from this writer's clock
     /// (<see cref="TimeProvider.GetTimestamp"/>): a caller that needs "now" after the append reads no clock of its own.
     /// </summary>
+    /// <exception cref="ArgumentException">The entry cannot be encoded or is larger than a segment allows; nothing is appended.</exception>
     public long AppendSingle(WalEntry entry, out long timestamp)
     {
         ArgumentNullException.ThrowIfNull(entry);
@@ -49,15 +45,9 @@ internal sealed partial class WalWriter
     }
 
     /// <summary>
-    /// <see cref="AppendSingle(WalEntry)"/> of a record given as a payload struct (the store's inserts and updates:
-    /// <see cref="VectorPayload"/>), encoded from its fields with no entry object.
+    /// <see cref="AppendSingle(WalEntry, out long)"/> of a record given as a payload struct (the store's inserts and
+    /// updates: <see cref="VectorPayload"/>), encoded from its fields with no entry object.
     /// </summary>
-    /// <exception cref="ArgumentException">The record cannot be encoded or is larger than a segment allows; nothing is appended.</exception>
-    public long AppendSingle<TPayload>(TPayload payload)
-        where TPayload : struct, IWalPayload =>
-        AppendSingle(payload, out _);
-
-    /// <summary><see cref="AppendSingle{TPayload}(TPayload)"/>, giving the monotonic timestamp the append read (see <see cref="AppendSingle(WalEntry, out long)"/>).</summary>
     /// <exception cref="ArgumentException">The record cannot be encoded or is larger than a segment allows; nothing is appended.</exception>
     public long AppendSingle<TPayload>(TPayload payload, out long timestamp)
         where TPayload : struct, IWalPayload
