@@ -332,14 +332,6 @@ internal sealed class ReplicationBench(VerbOptions options, int? rounds, bool go
                 [.. Writers.Select(w => Spread.Of(cells.Where(c => c.Mode == m.Name && c.Writers == w).Select(c => c.PerSecond)))]))],
             log: false, Scale.ScaleCharts.Rate);
 
-    /// <summary>The thread pool's idle spin setting in effect, as configured (environment first, then runtimeconfig).</summary>
-    private static string ThreadPoolSpinLimit() =>
-        Environment.GetEnvironmentVariable("DOTNET_ThreadPool_UnfairSemaphoreSpinLimit") is { Length: > 0 } env
-            ? $"up to {env} (DOTNET_ThreadPool_UnfairSemaphoreSpinLimit)"
-            : AppContext.GetData("System.Threading.ThreadPool.UnfairSemaphoreSpinLimit") is { } configured
-                ? $"up to {configured} (System.Threading.ThreadPool.UnfairSemaphoreSpinLimit)"
-                : "as long as the runtime's default UnfairSemaphoreSpinLimit says";
-
     /// <summary>The process's voluntary and involuntary context switches so far (0 where getrusage is unavailable).</summary>
     private static long ContextSwitches() => Macro.Native.ResourceUsage(0 /* RUSAGE_SELF */, out Macro.Native.RUsage u) ? u.Nvcsw + u.Nivcsw : 0;
 

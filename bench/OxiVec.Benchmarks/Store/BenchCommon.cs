@@ -103,6 +103,17 @@ internal sealed record VerbOptions(bool Quick, string OutDir, string CommandLine
 /// <summary>Helpers shared by the store and recovery benchmarks.</summary>
 internal static class BenchCommon
 {
+    /// <summary>
+    /// How long the .NET thread pool's idle workers spin before they sleep, as configured for this process (environment
+    /// first, then runtimeconfig): on a 2-core machine the spinning takes CPU from the work, so reports say which.
+    /// </summary>
+    public static string ThreadPoolSpinLimit() =>
+        Environment.GetEnvironmentVariable("DOTNET_ThreadPool_UnfairSemaphoreSpinLimit") is { Length: > 0 } env
+            ? $"up to {env} (DOTNET_ThreadPool_UnfairSemaphoreSpinLimit)"
+            : AppContext.GetData("System.Threading.ThreadPool.UnfairSemaphoreSpinLimit") is { } configured
+                ? $"up to {configured} (System.Threading.ThreadPool.UnfairSemaphoreSpinLimit)"
+                : "as long as the runtime's default UnfairSemaphoreSpinLimit says";
+
     /// <summary>The repository root above the current directory, else above the program's directory; null if neither.</summary>
     public static string? FindRepositoryRoot() =>
         FindRepositoryRoot(Environment.CurrentDirectory) ?? FindRepositoryRoot(AppContext.BaseDirectory);
