@@ -163,7 +163,7 @@ internal sealed class ReplicationBench(VerbOptions options, int? rounds, bool go
 
             if (goalOnly)
             {
-                double[] Rates(string mode) => [.. cells.Where(c => c.Mode == mode).OrderBy(c => c.Round).Select(c => c.PerSecond)];
+                double[] Rates(string mode) => PerRound(cells, mode, 32, c => c.PerSecond);
                 if (!GoalModes.Contains(Modes[0]) || !GoalModes.Contains(Modes[1]) || !GoalModes.Contains(Modes[2]))
                 {
                     return 0;
@@ -171,8 +171,8 @@ internal sealed class ReplicationBench(VerbOptions options, int? rounds, bool go
 
                 Interval ratio = Bootstrap.PairedRatio(Rates(Modes[2].Name), Rates(Modes[0].Name));
                 Interval asyncRatio = Bootstrap.PairedRatio(Rates(Modes[1].Name), Rates(Modes[0].Name));
-                string ramDisk = GoalModes.Contains(Modes[4]) ? $"; sync remote flush with the standby on tmpfs / local only = {Bootstrap.PairedRatio(Rates(Modes[4].Name), Rates(Modes[0].Name)).Describe(v => $"{v * 100:0.0} %")}" : "";
-                Say(Verb, $"goal only: sync remote flush / local only at 32 writers = {ratio.Describe(v => $"{v * 100:0.0} %")}; async / local only = {asyncRatio.Describe(v => $"{v * 100:0.0} %")}{ramDisk} ({Rounds} rounds); no report written");
+                string ramDisk = GoalModes.Contains(Modes[4]) ? $"; sync remote flush with the standby on tmpfs / local only = {Bootstrap.PairedRatio(Rates(Modes[4].Name), Rates(Modes[0].Name)).Describe(Pct)}" : "";
+                Say(Verb, $"goal only: sync remote flush / local only at 32 writers = {ratio.Describe(Pct)}; async / local only = {asyncRatio.Describe(Pct)}{ramDisk} ({Rounds} rounds); no report written");
                 return 0;
             }
 
@@ -217,7 +217,7 @@ internal sealed class ReplicationBench(VerbOptions options, int? rounds, bool go
 
     /// <summary>The tmpfs directory of a cell's standbys when its mode keeps them there.</summary>
     private static string StandbyRoot(string cellDir) =>
-        Directory.Exists(RamDisk)
+        HasRamDisk
             ? Path.Combine(RamDisk, $"oxivec-replication-{Environment.ProcessId}-{Path.GetFileName(Path.GetDirectoryName(cellDir))}-{Path.GetFileName(cellDir)}")
             : throw new InvalidOperationException($"The mode with the standby on tmpfs needs {RamDisk} (a RAM file system); it does not exist on this machine.");
 
@@ -337,14 +337,19 @@ internal sealed class ReplicationBench(VerbOptions options, int? rounds, bool go
 
     private static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)(p * sorted.Length))];
 
+    /// <summary>One figure of every round's cell of <paramref name="mode"/> at <paramref name="writers"/>, in round order (for paired ratios).</summary>
+    private static double[] PerRound(List<CellResult> cells, string mode, int writers, Func<CellResult, double> value) =>
+        [.. cells.Where(c => c.Mode == mode && c.Writers == writers).OrderBy(c => c.Round).Select(value)];
+
+    private static string Pct(double v) => $"{v * 100:0.0} %";
+
     private string Render(MachineInfo machine, List<CellResult> cells, double catchUpMBps, double applyPerSecond, double catchUpCpuMicros, double baseBackupSeconds, long backupBytes)
     {
-        double[] Rates(string mode, int writers) => [.. cells.Where(c => c.Mode == mode && c.Writers == writers).OrderBy(c => c.Round).Select(c => c.PerSecond)];
+        double[] Rates(string mode, int writers) => PerRound(cells, mode, writers, c => c.PerSecond);
         Spread Of(string mode, int writers, Func<CellResult, double> value) => Spread.Of(cells.Where(c => c.Mode == mode && c.Writers == writers).Select(value));
         Interval VsLocal(string mode, int writers) => Bootstrap.PairedRatio(Rates(mode, writers), Rates(Modes[0].Name, writers));
         Interval goal = VsLocal(Modes[2].Name, 32);
         Verdict verdict = Verdicts.AtLeast(goal, Goal);
-        static string Pct(double v) => $"{v * 100:0.0} %";
         var sb = new StringBuilder();
         Line(sb, "# OxiVec replication benchmark: commits with standbys, catch-up, base backup");
         Line(sb);
@@ -405,13 +410,12 @@ internal sealed class ReplicationBench(VerbOptions options, int? rounds, bool go
     /// the disk), the CPU ceiling (every core busy at the sync cell's CPU per commit), and the sync mode with the
     /// standby's data on tmpfs (its fsyncs off the primary's disk; not the goal's figure).
     /// </summary>
-    private void BoundsSection(StringBuilder sb, List<CellResult> cells)
+    private static void BoundsSection(StringBuilder sb, List<CellResult> cells)
     {
-        double[] Rates(Mode mode) => [.. cells.Where(c => c.Mode == mode.Name && c.Writers == 32).OrderBy(c => c.Round).Select(c => c.PerSecond)];
-        static string Pct(double v) => $"{v * 100:0.0} %";
+        double[] Rates(Mode mode) => PerRound(cells, mode.Name, 32, c => c.PerSecond);
+        double MedianFsyncMs(Mode mode) => Spread.Of(PerRound(cells, mode.Name, 32, c => c.PrimaryFsyncMs)).Median;
         double[] local = Rates(Modes[0]);
-        double[] ceiling = [.. cells.Where(c => c.Mode == Modes[2].Name && c.Writers == 32).OrderBy(c => c.Round)
-            .Select(c => c.CpuMicrosPerCommit <= 0 ? 0 : Environment.ProcessorCount * 1e6 / c.CpuMicrosPerCommit)];
+        double[] ceiling = PerRound(cells, Modes[2].Name, 32, c => c.CpuMicrosPerCommit <= 0 ? 0 : Environment.ProcessorCount * 1e6 / c.CpuMicrosPerCommit);
         Interval asyncBound = Bootstrap.PairedRatio(Rates(Modes[1]), local);
         Interval cpuBound = Bootstrap.PairedRatio(ceiling, local);
         string ramDisk = HasRamDisk ? Bootstrap.PairedRatio(Rates(Modes[4]), local).Describe(Pct) : $"not measured (this machine has no {RamDisk})";
@@ -419,7 +423,7 @@ internal sealed class ReplicationBench(VerbOptions options, int? rounds, bool go
         Line(sb);
         Line(sb, "The primary, its standby and the writers share this machine's cores and its one disk; a standby in production has its own. From the 32-writer cells of the same rounds, as fractions of local only:");
         Line(sb);
-        Line(sb, $"- **Asynchronous replication: {asyncBound.Describe(Pct)}.** The primary never waits for the standby, yet loses this much to the standby's CPU and to its fsyncs on the same disk (the primary's mean fsync rises from {Spread.Of(cells.Where(c => c.Mode == Modes[0].Name && c.Writers == 32).Select(c => c.PrimaryFsyncMs)).Median:0.000} ms alone to {Spread.Of(cells.Where(c => c.Mode == Modes[1].Name && c.Writers == 32).Select(c => c.PrimaryFsyncMs)).Median:0.000} ms). A mode that also waits for the standby's flush does not do better here.");
+        Line(sb, $"- **Asynchronous replication: {asyncBound.Describe(Pct)}.** The primary never waits for the standby, yet loses this much to the standby's CPU and to its fsyncs on the same disk (the primary's mean fsync rises from {MedianFsyncMs(Modes[0]):0.000} ms alone to {MedianFsyncMs(Modes[1]):0.000} ms). A mode that also waits for the standby's flush does not do better here.");
         Line(sb, $"- **CPU ceiling of sync remote flush: {cpuBound.Describe(Pct)}**: {Environment.ProcessorCount} cores divided by the sync cell's CPU per commit (the whole process: writers, primary, gRPC both ways, standby), the rate it would reach with no core ever idle.");
         Line(sb, $"- **Sync remote flush with the standby's data on tmpfs: {ramDisk}.** The same mode with the standby's directory on a RAM file system ({RamDisk}), so its fsyncs leave the primary's disk alone (they cost nothing, which a real standby's disk does not): how much of the gap is the shared disk. Not the goal's figure.");
         Line(sb);
