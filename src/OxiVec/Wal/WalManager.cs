@@ -40,6 +40,9 @@ public sealed partial class WalManager : IDisposable, IAsyncDisposable
     /// <summary>Single-entry appends written at once, as they were appended (tests).</summary>
     internal long SingleAppendsWritten => _writer.SingleAppendsWritten;
 
+    /// <summary>Waits until the pages asked for ahead of the written end are faulted in (tests).</summary>
+    internal void WaitPrefaulted() => _writer.WaitPrefaulted();
+
     /// <summary>Whether a filled spare waits for the next rotation (tests).</summary>
     internal bool SpareReady => _writer.SpareReady;
 

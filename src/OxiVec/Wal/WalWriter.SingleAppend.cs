@@ -23,9 +23,14 @@ internal sealed partial class WalWriter
     /// <summary>How far ahead of the written end single appends have the active segment's pages faulted in (see <see cref="PrefaultAheadLocked"/>).</summary>
     private const long PrefaultBytes = 1 << 20;
 
+    private readonly WalBackgroundWorker _prefaulter = new("OxiVec WAL prefault");
+
     // The segment file whose pages are being faulted in ahead of the writes, and how far; guarded by _writeLock.
     private IWalFile? _prefaultFile;
     private long _prefaultedTo;
+
+    /// <summary>Waits until every prefault asked for so far has run (tests).</summary>
+    internal void WaitPrefaulted() => _prefaulter.WaitIdle();
 
     /// <summary>Single-entry appends written at once, at their append (tests).</summary>
     internal long SingleAppendsWritten { get; private set; }
@@ -176,9 +181,14 @@ internal sealed partial class WalWriter
 
     /// <summary>
     /// Keeps the pages of the active segment up to <see cref="PrefaultBytes"/> past <paramref name="end"/> faulted in,
-    /// by a thread-pool work item (<see cref="IWalFile.Prefault"/>) queued once per half of that: a store into a page
-    /// of the mapping touched for the first time otherwise takes a fault on the write path (the page allocated and
-    /// zeroed, ext4's page_mkwrite), about one in every 7 records of 128 floats. Under the write lock.
+    /// by a job of the WAL's own prefault thread (<see cref="IWalFile.Prefault"/>) posted once per half of that: a store
+    /// into a page of the mapping touched for the first time otherwise takes a fault on the write path (the page
+    /// allocated and zeroed, ext4's page_mkwrite), about one in every 7 records of 128 floats. A thread of its own, not
+    /// the thread pool: queued behind a pool's background fsync or checkpoint the job started late, and a writer at
+    /// 300k inserts/s overtook it and took the faults itself (a sixth of its CPU under perf). Not further ahead: every
+    /// fsync writes back the pages faulted in ahead (as zeros) and write-protects them, so the stores fault again and
+    /// those blocks are written twice (with 4 MiB the writer faulted more than with 2; 0.5, 1 and 2 MiB measured the
+    /// same). Under the write lock.
     /// </summary>
     private void PrefaultAheadLocked(long end)
     {
@@ -197,7 +207,8 @@ internal sealed partial class WalWriter
         long from = Math.Max(_prefaultedTo, end);
         long to = Math.Min(_config.SegmentSizeBytes, from + PrefaultBytes);
         _prefaultedTo = to;
-        ThreadPool.UnsafeQueueUserWorkItem(static range => range.File.Prefault(range.From, range.To - range.From), (File: _activeFile, From: from, To: to), preferLocal: false);
+        IWalFile file = _activeFile;
+        _prefaulter.Post(() => file.Prefault(from, to - from));
     }
 
     /// <summary>The single append as <see cref="AppendGuarded{TAppend}(TAppend)"/> runs it.</summary>

@@ -245,6 +245,7 @@ internal sealed partial class WalWriter : IDisposable
 
             WaitForSealer();
             _sealer.Dispose();
+            _prefaulter.Dispose();
             StopSpares();
             try
             {

@@ -176,6 +176,75 @@ public sealed class FileSystemWalFileTests
         Assert.Equal(expected, bytes); // the prefault wrote nothing: zeros wherever no store went
     }
 
+    [Fact]
+    public void MappedSegment_Sync_UnmapsThePagesStoredBeforeIt_KeepsEveryByte_AndLaterStoresGoOn()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return; // the mapping is Linux only
+        }
+
+        using var temp = new TempDirectory();
+        var storage = new FileSystemWalStorage(temp.Path, mapSegments: true);
+        string path = Path.Combine(temp.Path, "seg.wal");
+        var expected = new byte[4 << 20];
+        Random.Shared.NextBytes(expected.AsSpan(0, 3 << 20));
+        using var file = (FileSystemWalFile)storage.Create("seg.wal", expected.Length);
+
+        const int Chunk = 3000; // records of 3,000 bytes, across page boundaries
+        for (int offset = 0; offset < 2 << 20; offset += Chunk)
+        {
+            file.Write(offset, expected.AsSpan(offset, Math.Min(Chunk, (2 << 20) - offset)));
+        }
+
+        Assert.True(file.IsMapped);
+        Assert.True(MappedKiB(path) >= 2 << 10, $"{MappedKiB(path)} KiB of the segment mapped after 2 MiB of stores");
+
+        file.Sync();
+
+        // Unmapped up to the last store's possible start (8 KiB and its page); the bytes stay in the file.
+        long left = MappedKiB(path);
+        Assert.True(left <= 16, $"{left} KiB of the segment still mapped after the fsync");
+        for (int offset = 2 << 20; offset < 3 << 20; offset += Chunk)
+        {
+            file.Write(offset, expected.AsSpan(offset, Math.Min(Chunk, (3 << 20) - offset))); // stores go on past the release
+        }
+
+        file.Sync();
+        using IWalFile reader = storage.Open("seg.wal", writable: false);
+        var back = new byte[expected.Length];
+        Assert.Equal(expected.Length, reader.Read(0, back));
+        Assert.Equal(expected, back);
+    }
+
+    /// <summary>How many KiB of the mappings of <paramref name="path"/> are resident in this process (Rss in /proc/self/smaps).</summary>
+    private static long MappedKiB(string path)
+    {
+        long total = 0;
+        bool inFile = false;
+        foreach (string line in File.ReadLines("/proc/self/smaps"))
+        {
+            if (IsMappingHeader(line))
+            {
+                inFile = line.EndsWith(path, StringComparison.Ordinal);
+            }
+            else if (inFile && line.StartsWith("Rss:", StringComparison.Ordinal))
+            {
+                total += long.Parse(line["Rss:".Length..].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
+            }
+        }
+
+        return total;
+    }
+
+    /// <summary>A line of smaps that starts a mapping ("start-end perms offset dev inode path"), not one of its fields ("Name:  value").</summary>
+    private static bool IsMappingHeader(string line)
+    {
+        int dash = line.IndexOf('-', StringComparison.Ordinal);
+        int space = line.IndexOf(' ', StringComparison.Ordinal);
+        return dash > 0 && space > dash && long.TryParse(line.AsSpan(0, dash), System.Globalization.NumberStyles.AllowHexSpecifier, System.Globalization.CultureInfo.InvariantCulture, out _);
+    }
+
     /// <summary>This thread's minor page faults so far (Linux: field 10 of /proc/thread-self/stat).</summary>
     private static long ThreadMinorFaults()
     {

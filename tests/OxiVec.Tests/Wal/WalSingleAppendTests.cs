@@ -59,6 +59,59 @@ public sealed class WalSingleAppendTests
     }
 
     [Fact]
+    public void MappedSegment_SingleAppends_StoreIntoPagesTheWalsPrefaultThreadFaultedInAhead()
+    {
+        if (!OperatingSystem.IsLinux() || Environment.OSVersion.Version < new Version(5, 14))
+        {
+            return; // the mapping is Linux only; MADV_POPULATE_WRITE came with 5.14
+        }
+
+        using var temp = new TempDirectory();
+        var config = WalTestHelpers.Config(temp.Path, segmentSize: 16 << 20) with { SyncIntervalMs = 3_600_000, MaxWalSize = 64 << 20 };
+        using var wal = WalManager.Open(config);
+        int page = Environment.SystemPageSize;
+
+        // A MiB and a half of records (about 1 KiB each): the first stores of a segment fault (nothing is ahead of them
+        // yet); the prefault thread is asked to keep the next pages ready, at least half a MiB past the written end.
+        long n = 0;
+        for (long written = 0; written < (3 << 20) / 2; written += RecordSize(n))
+        {
+            wal.AppendSingleUnacknowledged(WalTestHelpers.InsertFor(++n, dimension: 256));
+        }
+
+        // The next records, made first: allocating them while counting would fault pages of the GC heap on this thread.
+        var next = new List<WalEntry>();
+        for (long written = 0; written + RecordSize(n + next.Count + 1) < (1 << 19) - page; written += RecordSize(n + next.Count))
+        {
+            next.Add(WalTestHelpers.InsertFor(n + next.Count + 1, dimension: 256));
+        }
+
+        wal.WaitPrefaulted();
+        long faultsBefore = ThreadMinorFaults();
+        foreach (WalEntry entry in next)
+        {
+            wal.AppendSingleUnacknowledged(entry);
+        }
+
+        n += next.Count;
+
+        long faults = ThreadMinorFaults() - faultsBefore;
+        int pages = (1 << 19) / page;
+        Assert.Equal(n, wal.SingleAppendsWritten); // every record was stored into the mapping by this thread
+        Assert.True(faults < pages / 8, $"{faults} page faults on the writing thread for {pages} pages of records stored into pages faulted in ahead");
+    }
+
+    private static long RecordSize(long n) => WalFormat.RecordSize(WalEntryCodec.GetPayloadSize(WalTestHelpers.InsertFor(n, dimension: 256)));
+
+    /// <summary>This thread's minor page faults so far (Linux: field 10 of /proc/thread-self/stat).</summary>
+    private static long ThreadMinorFaults()
+    {
+        string stat = File.ReadAllText("/proc/thread-self/stat");
+        string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return long.Parse(fields[7], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    [Fact]
     public void WithoutMapping_SingleAppends_AreBuffered_AndWrittenByTheWait()
     {
         using var temp = new TempDirectory();
