@@ -151,13 +151,13 @@ public sealed class FileSystemWalFileTests
         file.Write(0, new byte[] { 1, 2, 3, 4 });
 
         file.Prefault(4, Pages * page); // from inside the first page, as the writer asks
-        long faultsBefore = ThreadMinorFaults();
+        long faultsBefore = WalTestHelpers.ThreadMinorFaults();
         for (int p = 1; p <= Pages; p++)
         {
             file.Write((long)p * page, new byte[] { (byte)p }); // one store into each prefaulted page
         }
 
-        long faults = ThreadMinorFaults() - faultsBefore;
+        long faults = WalTestHelpers.ThreadMinorFaults() - faultsBefore;
         Assert.True(faults < Pages / 4, $"{faults} page faults for {Pages} stores into prefaulted pages");
 
         file.SetLength((long)(Pages + 1) * page);
@@ -243,14 +243,6 @@ public sealed class FileSystemWalFileTests
         int dash = line.IndexOf('-', StringComparison.Ordinal);
         int space = line.IndexOf(' ', StringComparison.Ordinal);
         return dash > 0 && space > dash && long.TryParse(line.AsSpan(0, dash), System.Globalization.NumberStyles.AllowHexSpecifier, System.Globalization.CultureInfo.InvariantCulture, out _);
-    }
-
-    /// <summary>This thread's minor page faults so far (Linux: field 10 of /proc/thread-self/stat).</summary>
-    private static long ThreadMinorFaults()
-    {
-        string stat = File.ReadAllText("/proc/thread-self/stat");
-        string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-        return long.Parse(fields[7], System.Globalization.CultureInfo.InvariantCulture);
     }
 
     [Fact]

@@ -87,7 +87,7 @@ public sealed class WalSingleAppendTests
         }
 
         wal.WaitPrefaulted();
-        long faultsBefore = ThreadMinorFaults();
+        long faultsBefore = WalTestHelpers.ThreadMinorFaults();
         foreach (WalEntry entry in next)
         {
             wal.AppendSingleUnacknowledged(entry);
@@ -95,21 +95,13 @@ public sealed class WalSingleAppendTests
 
         n += next.Count;
 
-        long faults = ThreadMinorFaults() - faultsBefore;
+        long faults = WalTestHelpers.ThreadMinorFaults() - faultsBefore;
         int pages = (1 << 19) / page;
         Assert.Equal(n, wal.SingleAppendsWritten); // every record was stored into the mapping by this thread
         Assert.True(faults < pages / 8, $"{faults} page faults on the writing thread for {pages} pages of records stored into pages faulted in ahead");
     }
 
     private static long RecordSize(long n) => WalFormat.RecordSize(WalEntryCodec.GetPayloadSize(WalTestHelpers.InsertFor(n, dimension: 256)));
-
-    /// <summary>This thread's minor page faults so far (Linux: field 10 of /proc/thread-self/stat).</summary>
-    private static long ThreadMinorFaults()
-    {
-        string stat = File.ReadAllText("/proc/thread-self/stat");
-        string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-        return long.Parse(fields[7], System.Globalization.CultureInfo.InvariantCulture);
-    }
 
     [Fact]
     public void WithoutMapping_SingleAppends_AreBuffered_AndWrittenByTheWait()

@@ -71,4 +71,12 @@ internal static class WalTestHelpers
         Assert.Equal($"v{n}", insert.Id);
         Assert.Equal(VectorFor(n, insert.Vector.Length), insert.Vector.ToArray());
     }
+
+    /// <summary>This thread's minor page faults so far (Linux: field 10 of /proc/thread-self/stat).</summary>
+    public static long ThreadMinorFaults()
+    {
+        string stat = File.ReadAllText("/proc/thread-self/stat");
+        string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return long.Parse(fields[7], System.Globalization.CultureInfo.InvariantCulture);
+    }
 }
