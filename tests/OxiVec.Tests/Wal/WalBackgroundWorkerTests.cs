@@ -40,6 +40,31 @@ public sealed class WalBackgroundWorkerTests
     }
 
     [Fact]
+    public void WorkerThread_RunsUnderTheBatchPolicy_SoPostingToItNeverPreemptsThePoster()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return; // SCHED_BATCH is Linux's
+        }
+
+        using var worker = new WalBackgroundWorker("test worker");
+        int tid = -1;
+        worker.Post(() => tid = OxiVec.Internal.BatchScheduling.CurrentOsThreadId());
+        worker.WaitIdle();
+        Assert.True(tid > 0);
+        Assert.Equal(tid, worker.OsThreadId);
+
+        // /proc/<pid>/task/<tid>/stat: "pid (comm) state ...", the policy is field 41 (SCHED_BATCH = 3).
+        string stat = File.ReadAllText($"/proc/self/task/{tid}/stat");
+        string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        Assert.Equal("3", fields[41 - 3]);
+
+        // The caller's own thread keeps the normal policy (0).
+        string own = File.ReadAllText($"/proc/self/task/{OxiVec.Internal.BatchScheduling.CurrentOsThreadId()}/stat");
+        Assert.Equal("0", own[(own.LastIndexOf(')') + 2)..].Split(' ')[41 - 3]);
+    }
+
+    [Fact]
     public void Rotations_AreSealedByOneSealerThread()
     {
         var disk = new SimulatedDisk();
