@@ -535,10 +535,11 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
             bool exists = CheckOneLocked(write, overlay: null, out LogicalCollection collection);
             bool put = write.Kind != WriteKind.Delete;
             long lsn;
+            long appendedAt = 0;
             try
             {
                 lsn = put
-                    ? _wal.AppendSingleUnacknowledged(new VectorPayload(insert: !exists, write.Collection, write.Id, write.Vector, metadata))
+                    ? _wal.AppendSingleUnacknowledged(new VectorPayload(insert: !exists, write.Collection, write.Id, write.Vector, metadata), out appendedAt)
                     : _wal.AppendSingleUnacknowledged(new WalEntry.Delete(write.Collection, write.Id));
             }
             catch (WalFailedException ex)
@@ -552,7 +553,7 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
             // The lent vector goes back to the pool once applied (see Stage). The applied collection, when its
             // creation is applied, is this write's until a drop logged after it is applied: no lookup at the apply.
             _toApply.Enqueue(new PendingApply(lsn, null, write.VectorIsLent ? write.Vector : null, write, collection.Store));
-            return new Staged(lsn, 1, start, Durable: false);
+            return new Staged(lsn, 1, start, Durable: false, appendedAt);
         }
     }
 
@@ -632,7 +633,7 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
     {
         try
         {
-            _wal.WaitAcknowledged(staged.Lsn, endsWithCheckpoint: false, staged.Start, staged.Durable);
+            _wal.WaitAcknowledged(staged.Lsn, endsWithCheckpoint: false, staged.Start, staged.Durable, staged.AppendedAt);
         }
         catch (WalFailedException ex)
         {
@@ -1027,8 +1028,10 @@ public sealed partial class VectorDatabase : IDisposable, IAsyncDisposable
     /// <summary>
     /// A write logged and queued for application, as its writer waits for it (a struct: one object fewer per write).
     /// <paramref name="Records"/>: the store operations it logged (no checkpoint record among them).
+    /// <paramref name="AppendedAt"/>: the append's <see cref="Stopwatch"/> timestamp for a single insert or update (0
+    /// otherwise), at which an acknowledgement that waits for nothing is timed.
     /// </summary>
-    private readonly record struct Staged(long Lsn, int Records, long Start, bool Durable);
+    private readonly record struct Staged(long Lsn, int Records, long Start, bool Durable, long AppendedAt = 0);
 
     /// <summary>
     /// Whether record <paramref name="id"/> exists in <paramref name="collection"/> (named <paramref name="name"/>) once

@@ -372,7 +372,7 @@ public sealed partial class WalManager : IDisposable, IAsyncDisposable
     /// <summary>
     /// <see cref="AppendUnacknowledged"/> of one entry, not transactional, without the arrays of a batch. When the
     /// record can be written without a system call (a mapped segment, nothing else pending) it is written before this
-    /// returns, so that with an interval policy <see cref="WaitAcknowledged(long, bool, long, bool)"/> has nothing left to do.
+    /// returns, so that with an interval policy <see cref="WaitAcknowledged(long, bool, long, bool, long)"/> has nothing left to do.
     /// </summary>
     internal long AppendSingleUnacknowledged(WalEntry entry)
     {
@@ -386,11 +386,20 @@ public sealed partial class WalManager : IDisposable, IAsyncDisposable
     /// <see cref="AppendSingleUnacknowledged(WalEntry)"/> of an insert or update given by its fields (the store's
     /// single writes): the same record, with no entry object per write.
     /// </summary>
-    internal long AppendSingleUnacknowledged(in VectorPayload record)
+    internal long AppendSingleUnacknowledged(in VectorPayload record) => AppendSingleUnacknowledged(record, out _);
+
+    /// <summary>
+    /// <see cref="AppendSingleUnacknowledged(in VectorPayload)"/>, giving the <see cref="Stopwatch"/> timestamp the append
+    /// read (<paramref name="appendedAt"/>; 0 when this WAL runs on another time provider) for
+    /// <see cref="WaitAcknowledged(long, bool, long, bool, long)"/>: an acknowledgement that waits for nothing is
+    /// timed at the append, with no clock read of its own.
+    /// </summary>
+    internal long AppendSingleUnacknowledged(in VectorPayload record, out long appendedAt)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         long lsn = _writer.AppendSingle(record, out long now);
         _checkpointLag.Logged(lsn, checkpoint: false, now); // the append's clock read: the lag and the writer share the time provider
+        appendedAt = ReferenceEquals(_time, TimeProvider.System) ? now : 0; // the system provider's timestamps are Stopwatch's
         return lsn;
     }
 
@@ -406,15 +415,24 @@ public sealed partial class WalManager : IDisposable, IAsyncDisposable
     /// checkpoint record when <paramref name="endsWithCheckpoint"/>. With an interval policy a record already written
     /// (in the page cache: it survives a process crash) is acknowledged without entering the writer, unless the WAL has failed.
     /// </summary>
-    internal void WaitAcknowledged(long lsn, bool endsWithCheckpoint, long startTimestamp, bool forceDurable = false)
+    /// <param name="lsn">The commit's last LSN.</param>
+    /// <param name="endsWithCheckpoint">Whether its last record is a checkpoint record.</param>
+    /// <param name="startTimestamp">When the write began (<see cref="Stopwatch.GetTimestamp"/>), for the commit latency.</param>
+    /// <param name="forceDurable">Fsynced whatever the policy.</param>
+    /// <param name="appendedAt">
+    /// The append's <see cref="Stopwatch"/> timestamp (<see cref="AppendSingleUnacknowledged(in VectorPayload, out long)"/>),
+    /// or 0: when nothing is waited for, the commit is acknowledged as of its append.
+    /// </param>
+    internal void WaitAcknowledged(long lsn, bool endsWithCheckpoint, long startTimestamp, bool forceDurable = false, long appendedAt = 0)
     {
         bool durable = forceDurable || Config.SyncIntervalMs == 0;
         if (durable || _writer.WrittenLsn < lsn || _writer.IsFailed)
         {
             _writer.WaitFor(lsn, durable);
+            appendedAt = 0; // it waited: acknowledged now
         }
 
-        Acknowledged(endsWithCheckpoint, startTimestamp);
+        Acknowledged(endsWithCheckpoint, startTimestamp, appendedAt);
     }
 
     /// <summary>Asynchronous <see cref="WaitAcknowledged(long, IReadOnlyList{WalEntry}, long, bool)"/>.</summary>
@@ -422,7 +440,7 @@ public sealed partial class WalManager : IDisposable, IAsyncDisposable
         long lsn, IReadOnlyList<WalEntry> entries, long startTimestamp, CancellationToken cancellationToken, bool forceDurable = false) =>
         WaitAcknowledgedAsync(lsn, entries.Count > 0 && entries[^1].Type == WalRecordType.Checkpoint, startTimestamp, cancellationToken, forceDurable);
 
-    /// <summary>Asynchronous <see cref="WaitAcknowledged(long, bool, long, bool)"/>.</summary>
+    /// <summary>Asynchronous <see cref="WaitAcknowledged(long, bool, long, bool, long)"/>.</summary>
     internal async ValueTask WaitAcknowledgedAsync(
         long lsn, bool endsWithCheckpoint, long startTimestamp, CancellationToken cancellationToken, bool forceDurable = false)
     {
@@ -435,9 +453,9 @@ public sealed partial class WalManager : IDisposable, IAsyncDisposable
         Acknowledged(endsWithCheckpoint, startTimestamp);
     }
 
-    private void Acknowledged(bool endsWithCheckpoint, long startTimestamp)
+    private void Acknowledged(bool endsWithCheckpoint, long startTimestamp, long acknowledgedAt = 0)
     {
-        long now = Stopwatch.GetTimestamp(); // one clock read for the latency and its sample's stamp
+        long now = acknowledgedAt != 0 ? acknowledgedAt : Stopwatch.GetTimestamp(); // one clock read (at most) for the latency and its sample's stamp
         _instrumentation.Committed(Stopwatch.GetElapsedTime(startTimestamp, now), now);
         if (endsWithCheckpoint)
         {

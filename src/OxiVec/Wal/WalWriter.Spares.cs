@@ -54,7 +54,10 @@ internal sealed partial class WalWriter
     /// <summary>Starts making the next spare unless one is ready or being made.</summary>
     private void PrepareSpare()
     {
-        if (!UsesSpares)
+        // Called at every single append once the segment is a quarter full: when a spare is ready or being made (the
+        // usual case), return without the lock. Read without it, either may be stale: a spare seen that a rotation
+        // has just taken only defers the next one to the next append, and one not seen yet takes the lock below.
+        if (!UsesSpares || Volatile.Read(ref _spareInMaking) || Volatile.Read(ref _readySpare) is not null)
         {
             return;
         }
