@@ -59,7 +59,7 @@ internal sealed class ProfileBench(ProfileOptions options)
             ];
 
             var runner = new ProfileCellRunner(work);
-            Profile[] profiles = [Profile.Baseline, .. Profile.GuideRows, Profile.MaximumDurabilityWithoutCheckpoints];
+            Profile[] profiles = [Profile.Baseline, .. Profile.GuideRows, Profile.MaximumDurabilityWithoutCheckpoints, Profile.Control];
 
             // Warm-up (JIT tiering, first-file costs): short passes of every cell on a prefix, discarded, with a
             // pause after each so the background tier-1 compilation catches up.

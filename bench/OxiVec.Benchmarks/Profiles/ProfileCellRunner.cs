@@ -26,7 +26,7 @@ internal sealed class ProfileCellRunner(string workDirectory)
         GC.Collect();
         GC.WaitForPendingFinalizers();
         GC.Collect();
-        return profile.IsBaseline ? RunBaseline(data, writers, count, budgetSeconds) : RunDatabase(data, profile, writers, count, budgetSeconds);
+        return profile.Wal is null ? RunBaseline(data, writers, count, budgetSeconds) : RunDatabase(data, profile, writers, count, budgetSeconds);
     }
 
     /// <summary>

@@ -78,7 +78,9 @@ internal static class ProfileChart
             }
 
             groupCenters.Add((left + right) / 2);
-            groupLabels.Add(profile.IsDiagnostic
+            groupLabels.Add(profile.IsControl
+                ? $"{profile.Name}\n(WAL off again: the pairing's noise)"
+                : profile.IsDiagnostic
                 ? $"{profile.Name}\n(diagnostic: sync 0 ms, no auto checkpoints)"
                 : $"{profile.Name}\nsync {profile.Wal!.SyncIntervalMs:N0} ms, checkpoint every {profile.Wal.CheckpointInterval:N0}");
             g++;

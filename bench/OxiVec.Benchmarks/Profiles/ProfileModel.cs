@@ -41,10 +41,26 @@ internal sealed record Profile(
             IsDiagnostic = true,
         };
 
+    /// <summary>
+    /// Not a row of the guide: the WAL-off baseline run again in a profile's place, paired with the baseline like every
+    /// profile. Its "overhead" is the pairing's noise on this machine (an A/A test): a target narrower than its
+    /// interval cannot be shown met here, whatever the code does.
+    /// </summary>
+    public static Profile Control { get; } =
+        new("Control", "WAL off, run again (A/A control)", null, "–", 0, 0, null, null)
+        {
+            IsDiagnostic = true,
+            IsControl = true,
+        };
+
     /// <summary>A variant measured to explain a guide row, not a row itself: no claim, no target.</summary>
     public bool IsDiagnostic { get; init; }
 
-    public bool IsBaseline => Wal is null;
+    /// <summary>The A/A control (<see cref="Control"/>): runs as the baseline, reported as a profile.</summary>
+    public bool IsControl { get; init; }
+
+    /// <summary>The baseline itself (the control, which also runs without the WAL, is not).</summary>
+    public bool IsBaseline => Wal is null && !IsControl;
 
     /// <summary>Whether the issue sets a target for this profile at <paramref name="writers"/> writers.</summary>
     public bool HasTarget(int writers) => TargetMax is not null && (TargetWriters is null || TargetWriters == writers);

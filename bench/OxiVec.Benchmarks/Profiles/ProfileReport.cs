@@ -137,11 +137,15 @@ internal sealed class ProfileReport
         Line(sb, "The issue's targets: overhead at SyncIntervalMs = 1000 (HighThroughput) at most 1 %, at 100 (Balanced) at most 3 %, at 0 (MaximumDurability) with 32 writers at most 10 %. "
             + "A target is *met* only when the whole 95 % interval of the overhead is at or below it, *not met* when the whole interval is above it, and *inconclusive* when the interval contains it (or rests on a single round).");
         Line(sb);
-        Line(sb, "| Target | Dataset | Writers | Overhead | 95 % interval | Rounds | Verdict |");
-        Line(sb, "|---|---|---:|---:|---:|---:|---|");
+        Line(sb, "The last column is the A/A control of the same dataset and writer count (the baseline run again in the profile's place, paired the same way): the spread a pair of identical runs shows on this machine. A target that lies inside the control's interval cannot be shown met here: an *inconclusive* there says the machine, not the code, is too noisy for that target.");
+        Line(sb);
+        Line(sb, "| Target | Dataset | Writers | Overhead | 95 % interval | Rounds | Verdict | A/A control: estimate (95 % interval) |");
+        Line(sb, "|---|---|---:|---:|---:|---:|---|---:|");
         foreach (CellSummary c in Cells.Where(c => c.HasTarget))
         {
-            Line(sb, $"| {c.Profile.Name} (SyncIntervalMs = {c.Profile.Wal!.SyncIntervalMs}) ≤ {Percent(c.Profile.TargetMax!.Value)} | {c.Dataset.Description} | {c.Writers} | {Percent(c.Overhead!.Estimate)} | {Percent(c.Overhead.Low)} – {Percent(c.Overhead.High)} | {c.Overhead.Rounds} | {c.TargetVerdict} |");
+            CellSummary? control = Cells.FirstOrDefault(k => k.Profile.IsControl && k.Dataset == c.Dataset && k.Writers == c.Writers);
+            string noise = control?.Overhead is { } n ? $"{Percent(n.Estimate)} ({Percent(n.Low)} – {Percent(n.High)})" : "–";
+            Line(sb, $"| {c.Profile.Name} (SyncIntervalMs = {c.Profile.Wal!.SyncIntervalMs}) ≤ {Percent(c.Profile.TargetMax!.Value)} | {c.Dataset.Description} | {c.Writers} | {Percent(c.Overhead!.Estimate)} | {Percent(c.Overhead.Low)} – {Percent(c.Overhead.High)} | {c.Overhead.Rounds} | {c.TargetVerdict} | {noise} |");
         }
 
         int total = Cells.Count(c => c.HasTarget);
@@ -188,6 +192,7 @@ internal sealed class ProfileReport
         Line(sb, "- Order: every round runs each profile cell once, in an order shuffled per round (fixed seeds), each back to back with a baseline run of the same dataset and writer count (the baseline first in odd rounds, second in even ones); datasets one after the other. The baseline rows are medians over all its runs.");
         Line(sb, "- Writers: 1 thread, or 32 threads splitting the ids (writer *w* inserts ids *w*, *w* + 32, …), released together; one `VectorDatabase.Insert(collection, id, vector)` per call (one record per commit).");
         Line(sb, "- Profiles: `WalConfig.MaximumDurability`, `Balanced`, `HighThroughput`, `Development` exactly as defined (including their `CheckpointInterval`: automatic background checkpoints run as in production), a fresh data directory per cell, deleted afterwards. Timing runs from the release of the writers to the last acknowledgement; opening and closing the database (the final fsync, a checkpoint still in flight) are not timed.");
+        Line(sb, "- *Control* (A/A, not a row of the guide): the baseline run again as if it were a profile, back to back with a baseline run like every profile cell; its overhead's interval is what the pairing cannot tell from zero on this machine.");
         Line(sb, "- *MaximumDurabilityNoCheckpoints* (diagnostic, not a row of the guide): `WalConfig.MaximumDurability with { CheckpointInterval = int.MaxValue }`, to tell the cost of an fsync per commit from the cost of the profile's checkpoint every 1,000 operations.");
         Line(sb, "- Baseline (WAL off): the store's in-memory apply path without the WAL: the internal `Collection` the database applies to, fed the same way: `StoreNames.ValidateId`, then under one lock (as the database serialises its applies) `VectorMath.Validate` (the vector check of `VectorDatabase.ResolveLocked`) and `Collection.Upsert`.");
         Line(sb, $"- Warm-up: {_plan.WarmupPasses} passes of every cell on the first {_plan.FlatWarmupCount:N0} (flat) or {_plan.HnswWarmupCount:N0} (HNSW) vectors, at most {_plan.WarmupBudgetSeconds:0.#} s each, with a pause after each pass for background JIT tiering, are discarded; a full GC runs before every cell.");
@@ -218,10 +223,10 @@ internal sealed class ProfileReport
                     ? $"{c.Inserted.Median:N0}"
                     : $"{c.Inserted.Median:N0} (time-boxed in {c.TimeBoxedRuns} of {c.Runs.Count} runs)";
                 string overheadRange = c.Overhead is null ? "–" : $"{Percent(c.Overhead.Low)} – {Percent(c.Overhead.High)}";
-                string checkpoints = p.IsBaseline ? "–" : Range(c.Checkpoints);
-                string fsyncs = p.IsBaseline ? "–" : F(c.Fsyncs.Median);
-                string checkpointStall = p.IsBaseline || c.Checkpoints.Median == 0 ? "–" : $"{c.CheckpointStallMs:0.0} ms";
-                Line(sb, $"| {(p.IsBaseline ? "**Baseline (WAL off)**" : p.IsDiagnostic ? $"*{p.Name}* (diagnostic)" : p.Name)} | {sync} | {interval} | {c.Writers} | {F(c.Rate.Median)} | {F(c.Rate.Min)} – {F(c.Rate.Max)} | {(c.Overhead is null ? "–" : Percent(c.Overhead.Estimate))} | {overheadRange} | {claim} | {target} | {checkpoints} | {checkpointStall} | {fsyncs} | {Us(c.P50Us)} | {Us(c.P99Us)} | {c.StallSeconds:0.00} | {Us(c.CpuUsPerInsert)} | {inserted} |");
+                string checkpoints = p.Wal is null ? "–" : Range(c.Checkpoints);
+                string fsyncs = p.Wal is null ? "–" : F(c.Fsyncs.Median);
+                string checkpointStall = p.Wal is null || c.Checkpoints.Median == 0 ? "–" : $"{c.CheckpointStallMs:0.0} ms";
+                Line(sb, $"| {(p.IsBaseline ? "**Baseline (WAL off)**" : p.IsControl ? $"*{p.Name}* (A/A: WAL off again)" : p.IsDiagnostic ? $"*{p.Name}* (diagnostic)" : p.Name)} | {sync} | {interval} | {c.Writers} | {F(c.Rate.Median)} | {F(c.Rate.Min)} – {F(c.Rate.Max)} | {(c.Overhead is null ? "–" : Percent(c.Overhead.Estimate))} | {overheadRange} | {claim} | {target} | {checkpoints} | {checkpointStall} | {fsyncs} | {Us(c.P50Us)} | {Us(c.P99Us)} | {c.StallSeconds:0.00} | {Us(c.CpuUsPerInsert)} | {inserted} |");
             }
 
             Line(sb);
