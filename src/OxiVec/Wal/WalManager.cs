@@ -384,13 +384,8 @@ public sealed partial class WalManager : IDisposable, IAsyncDisposable
 
     /// <summary>
     /// <see cref="AppendSingleUnacknowledged(WalEntry)"/> of an insert or update given by its fields (the store's
-    /// single writes): the same record, with no entry object per write.
-    /// </summary>
-    internal long AppendSingleUnacknowledged(in VectorPayload record) => AppendSingleUnacknowledged(record, out _);
-
-    /// <summary>
-    /// <see cref="AppendSingleUnacknowledged(in VectorPayload)"/>, giving the <see cref="Stopwatch"/> timestamp the append
-    /// read (<paramref name="appendedAt"/>; 0 when this WAL runs on another time provider) for
+    /// single writes): the same record, with no entry object per write. Gives the <see cref="Stopwatch"/> timestamp the
+    /// append read (<paramref name="appendedAt"/>; 0 when this WAL runs on another time provider) for
     /// <see cref="WaitAcknowledged(long, bool, long, bool, long)"/>: an acknowledgement that waits for nothing is
     /// timed at the append, with no clock read of its own.
     /// </summary>
