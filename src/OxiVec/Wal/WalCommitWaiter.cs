@@ -90,7 +90,44 @@ internal sealed unsafe partial class WalCommitWaiter
         }
     }
 
-    /// <summary>Wakes every waiting thread (and lets later <see cref="Wait"/> calls return at once). Idempotent.</summary>
+    /// <summary>
+    /// Blocks until <see cref="Signal"/> has been called or about <paramref name="timeoutNanos"/> nanoseconds have
+    /// passed, whichever comes first; returns whether it was signalled. One thread at a time may wait this way.
+    /// </summary>
+    public bool Wait(long timeoutNanos)
+    {
+        if (Volatile.Read(ref _state) == Signalled)
+        {
+            return true;
+        }
+
+        if (timeoutNanos <= 0)
+        {
+            return false;
+        }
+
+        if (!_futex)
+        {
+            return WaitOnMonitor(TimeSpan.FromTicks(Math.Max(1, timeoutNanos / 100)));
+        }
+
+        var timeout = new Timespec { Seconds = timeoutNanos / 1_000_000_000, Nanoseconds = timeoutNanos % 1_000_000_000 };
+        fixed (int* word = &_state)
+        {
+            int seen = Interlocked.CompareExchange(ref *word, Sleeping, Idle);
+            if (seen == Signalled)
+            {
+                return true;
+            }
+
+            // One sleep, relative timeout: a wake, a timeout, a signal before the sleep (EAGAIN) or an interruption
+            // all end it, and the word says which.
+            _ = Native.Futex(FutexSyscall, word, FutexWaitPrivate, Sleeping, (nint)(&timeout));
+            return Volatile.Read(ref *word) == Signalled;
+        }
+    }
+
+    /// <summary>Wakes every waiting thread (and lets later waits return at once). Idempotent.</summary>
     public void Signal()
     {
         if (!_futex)
@@ -121,6 +158,19 @@ internal sealed unsafe partial class WalCommitWaiter
         }
     }
 
+    private bool WaitOnMonitor(TimeSpan timeout)
+    {
+        lock (this)
+        {
+            if (Volatile.Read(ref _state) != Signalled)
+            {
+                _ = Monitor.Wait(this, timeout);
+            }
+
+            return Volatile.Read(ref _state) == Signalled;
+        }
+    }
+
     private void SignalMonitor()
     {
         lock (this)
@@ -128,6 +178,13 @@ internal sealed unsafe partial class WalCommitWaiter
             Volatile.Write(ref _state, Signalled);
             Monitor.PulseAll(this);
         }
+    }
+
+    /// <summary>struct timespec on 64-bit Linux.</summary>
+    private struct Timespec
+    {
+        public long Seconds;
+        public long Nanoseconds;
     }
 
     private static partial class Native

@@ -74,11 +74,11 @@ public sealed record WalConfig
     /// The longest an fsync waits for more commits to join it, in microseconds (PostgreSQL's <c>commit_delay</c>,
     /// made adaptive). It applies to commits that wait for an fsync (<see cref="SyncIntervalMs"/> = 0, and explicit
     /// syncs), and only when the previous fsync acknowledged at least <see cref="CommitSiblings"/> commits: the
-    /// syncer then yields the processor until as many commits have joined its batch as the previous fsync saw, and
-    /// stops waiting as soon as they have, so with steady writers it rarely waits the whole delay. It never waits
-    /// longer than a recent fsync took (a moving average), since a longer wait costs more disk time than the batch
-    /// saves. A lone writer never waits. <c>0</c> turns the delay off (each fsync then covers whatever arrived while the previous one ran). The
-    /// delay never acknowledges anything early: a commit still returns only after an fsync covering it completed. The
+    /// syncer then sleeps until as many commits have joined its batch as the previous fsync saw (the commit that
+    /// completes the batch wakes it), so with steady writers it rarely waits the whole delay. It never waits longer
+    /// than a recent fsync took (a moving average), since a longer wait costs more disk time than the batch saves. A
+    /// lone writer never waits. <c>0</c> turns the delay off (each fsync then covers whatever arrived while the
+    /// previous one ran). The delay never acknowledges anything early: a commit still returns only after an fsync covering it completed. The
     /// default is 300 (about one fsync of an SSD); allowed from 0 to 1,000,000.
     /// </summary>
     public int CommitDelayMicros

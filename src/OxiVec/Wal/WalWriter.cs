@@ -859,6 +859,7 @@ internal sealed partial class WalWriter : IDisposable
         _failure ??= failure;
         _instrumentation.Failed(cause);
         SignalPositions();
+        WakeGatheringSyncer();
         return failure;
     }
 

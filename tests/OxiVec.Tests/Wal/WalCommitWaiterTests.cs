@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.InteropServices;
 using OxiVec.Wal;
 
@@ -81,6 +82,43 @@ public sealed class WalCommitWaiterTests
 
         Assert.True(sleeper.Join(TimeSpan.FromSeconds(60)), $"a wake-up was lost after {Volatile.Read(ref woken)} of {Rounds}");
         Assert.Equal(Rounds, woken);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void TimedWait_WithoutASignal_ReturnsFalseOnceTheTimeoutPassed(bool futex)
+    {
+        var waiter = new WalCommitWaiter(futex);
+        Assert.False(waiter.Wait(timeoutNanos: 0));
+        var clock = Stopwatch.StartNew();
+        Assert.False(waiter.Wait(timeoutNanos: 20_000_000));
+        Assert.True(clock.Elapsed >= TimeSpan.FromMilliseconds(15), $"a 20 ms wait returned after {clock.Elapsed.TotalMilliseconds:F1} ms");
+
+        // A timed-out wait leaves no state behind: a signal still reaches the next wait, timed or not.
+        waiter.Signal();
+        Assert.True(waiter.Wait(timeoutNanos: 1));
+        waiter.Wait();
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void TimedWait_WokenBySignal_ReturnsTrueBeforeItsTimeout(bool futex)
+    {
+        var waiter = new WalCommitWaiter(futex);
+        bool signalled = false;
+        using var started = new ManualResetEventSlim();
+        var thread = new Thread(() =>
+        {
+            started.Set();
+            signalled = waiter.Wait(timeoutNanos: 600_000_000_000); // ten minutes: only the signal ends it in time
+        });
+        thread.Start();
+        started.Wait();
+        waiter.Signal();
+        Assert.True(thread.Join(TimeSpan.FromSeconds(60)), "the signal did not wake the timed wait");
+        Assert.True(signalled);
     }
 
     [Theory]

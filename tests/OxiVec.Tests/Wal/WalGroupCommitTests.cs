@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using System.Globalization;
 using OxiVec.Tests.Fakes;
 using OxiVec.Wal;
 using static OxiVec.Tests.Wal.WalTestHelpers;
@@ -7,7 +9,8 @@ namespace OxiVec.Tests.Wal;
 
 /// <summary>
 /// How group commit forms its batches, shown by holding segment fsyncs open on the simulated disk: which fsync covers
-/// which commit, whom an fsync's end wakes, who runs the next fsync, and the commit delay. No timing is asserted.
+/// which commit, whom an fsync's end wakes, who runs the next fsync, and the commit delay. No timing is asserted (one
+/// test bounds the CPU a waiting syncer uses over an observation window).
 /// </summary>
 public sealed class WalGroupCommitTests
 {
@@ -153,6 +156,60 @@ public sealed class WalGroupCommitTests
         Assert.Equal(3, wal.DurableLsn);
         Assert.Equal(2, wal.GetMetrics().CommitSyncs);
         Assert.Equal(1, Bar(wal.GetMetrics(), 2).Syncs);
+    }
+
+    [Fact]
+    public async Task CommitDelay_SyncerSleepsWhileItsBatchFills_InsteadOfSpinning()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return; // reads a thread's CPU time from /proc
+        }
+
+        // As above, the frozen clock makes the delay end only when the batch fills; B's thread is its syncer meanwhile.
+        var disk = new SimulatedDisk();
+        WalConfig config = Config(disk.Directory) with { CommitDelayMicros = 1_000_000, CommitSiblings = 2 };
+        using var wal = WalManager.Open(disk, config, timeProvider: new FrozenClock());
+        using var held = new HeldSegmentSyncs(disk, hold: 1);
+
+        Task a = Task.Run(() => wal.Append(InsertFor(1)));
+        held.WaitUntilHeld(1);
+        int bThread = 0;
+        var bDone = new TaskCompletionSource();
+        var b = new Thread(() =>
+        {
+            Volatile.Write(ref bThread, OxiVec.Internal.BatchScheduling.CurrentOsThreadId());
+            wal.Append(InsertFor(2));
+            bDone.SetResult();
+        });
+        b.Start();
+        WaitUntil(() => wal.WaitingCommits == 2, "B never joined the next batch");
+        held.Release(1);
+        await a;
+        WaitUntil(() => wal.WaitingCommits == 1 && wal.DurableLsn == 1, "B's thread never took its batch's fsync");
+
+        // An observation window, not a synchronisation: B's thread waits for a sibling that only C brings.
+        double before = ThreadCpuSeconds(Volatile.Read(ref bThread));
+        var window = Stopwatch.StartNew();
+        Thread.Sleep(300);
+        double used = ThreadCpuSeconds(Volatile.Read(ref bThread)) - before;
+        Assert.False(bDone.Task.IsCompleted, "B was acknowledged before its batch filled");
+        Assert.True(used < 0.1 * window.Elapsed.TotalSeconds, $"the waiting syncer used {used:F3} s of CPU in {window.Elapsed.TotalSeconds:F3} s");
+
+        Task c = Task.Run(() => wal.Append(InsertFor(3)));
+        await Task.WhenAll(bDone.Task, c);
+        b.Join();
+        Assert.Equal(2, held.Syncs);
+        Assert.Equal(3, wal.DurableLsn);
+    }
+
+    /// <summary>utime + stime of one thread of this process (/proc/self/task/TID/stat, fields 14 and 15), in seconds.</summary>
+    private static double ThreadCpuSeconds(int tid)
+    {
+        string stat = File.ReadAllText($"/proc/self/task/{tid}/stat");
+        string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' '); // fields from 3 (state) on
+        long ticks = long.Parse(fields[14 - 3], CultureInfo.InvariantCulture) + long.Parse(fields[15 - 3], CultureInfo.InvariantCulture);
+        return ticks / 100.0; // USER_HZ is 100 on Linux
     }
 
     [Fact]
