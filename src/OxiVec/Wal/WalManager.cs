@@ -37,6 +37,9 @@ public sealed partial class WalManager : IDisposable, IAsyncDisposable
     /// <summary>Commits counted in the running fsync's batch and the next one, the syncer's own included (tests).</summary>
     internal int WaitingCommits => _writer.WaitingCommits;
 
+    /// <summary>Whether a small write into the active segment would be a copy into its mapping (tests).</summary>
+    internal bool ActiveSegmentIsMapped => _writer.ActiveSegmentIsMapped;
+
     /// <summary>Single-entry appends written at once, as they were appended (tests).</summary>
     internal long SingleAppendsWritten => _writer.SingleAppendsWritten;
 

@@ -26,8 +26,11 @@ namespace OxiVec.Wal;
 /// writers, K fsyncs in flight split them into batches of W/K, so commits/s ≤ (fsyncs/s with K in flight) × W/K;
 /// it pays only when K fsyncs in flight complete nearly K times as many per second as one. On the quiet VM disk
 /// a sequential log gained nothing from 2 in flight (about 4.0k vs 4.05k fdatasync/s); <c>bench wal --group-commit
-/// --fsync-overlap</c> measures it. Today a 32-writer cycle is one fsync plus the CPU time the 32 woken writers take
-/// to append again on 2 cores (about 190 µs each at 11.8 µs of CPU per commit), and the disk idles during the latter.</para>
+/// --fsync-overlap</c> measures it. Today a 32-writer cycle is one fsync plus the time the 32 woken writers take
+/// to append again on 2 cores (2026-12-05: about 150-180 µs at 8-11 µs of CPU per commit, most of it the kernel's
+/// context switches), and the disk idles during the latter. The fsync of a 32-commit batch (19 KiB into preallocated
+/// space) also takes about twice a lone commit's (230 against 110 µs: a journal commit for the extent conversion every
+/// time), so even with free wake-ups 32 writers would reach only about 32 × 110 / 230 ≈ 15× one writer on this disk.</para>
 /// <para>Tried and measured (2026-12-03, branch s16-group-overlap): two fsyncs in flight, each on a descriptor of its own
 /// (a second one per segment, opened before its records were written), published in start order, the role passed on
 /// when an fsync starts. In a same-run interleaved A/B on a loaded machine (3 rounds × 3 repeats, fsyncs of 0.8–2 ms)

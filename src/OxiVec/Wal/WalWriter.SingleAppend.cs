@@ -35,6 +35,18 @@ internal sealed partial class WalWriter
     /// <summary>Single-entry appends written at once, at their append (tests).</summary>
     internal long SingleAppendsWritten { get; private set; }
 
+    /// <summary>Whether a small write at the active segment's end would be a copy into its mapping (tests).</summary>
+    internal bool ActiveSegmentIsMapped
+    {
+        get
+        {
+            lock (_writeLock)
+            {
+                return _activeFile.WritesInMemory(Segments.Active.Limit, 64);
+            }
+        }
+    }
+
     /// <summary>
     /// Appends <paramref name="entry"/> as one record (like <see cref="Append"/> with one entry, not transactional)
     /// and returns its LSN. When it can be written without a system call it is written before this returns

@@ -77,7 +77,41 @@ public sealed class FileSystemWalFileTests
     }
 
     [Fact]
-    public void DefaultConfig_WritesSegmentsThroughTheMapping() => Assert.True(new WalConfig().MemoryMappedSegments);
+    public void MappingDefault_FollowsTheSyncPolicy_AndAnExplicitSettingWins()
+    {
+        Assert.True(new WalConfig().MemoryMappedSegments); // SyncIntervalMs = 1000
+        Assert.True(WalConfig.Balanced.MemoryMappedSegments);
+        Assert.True(WalConfig.HighThroughput.MemoryMappedSegments);
+        Assert.False(WalConfig.MaximumDurability.MemoryMappedSegments); // an fsync per commit: pwrite
+        Assert.False((WalConfig.Default with { SyncIntervalMs = 0 }).MemoryMappedSegments);
+        Assert.True((WalConfig.MaximumDurability with { SyncIntervalMs = 100 }).MemoryMappedSegments);
+
+        Assert.True((WalConfig.MaximumDurability with { MemoryMappedSegments = true }).MemoryMappedSegments);
+        Assert.False((WalConfig.HighThroughput with { MemoryMappedSegments = false }).MemoryMappedSegments);
+        Assert.True((WalConfig.Default with { MemoryMappedSegments = true, SyncIntervalMs = 0 }).MemoryMappedSegments);
+    }
+
+    [Theory]
+    [InlineData(0, false)]
+    [InlineData(1000, true)]
+    public void WalOpenedWithTheDefault_MapsItsActiveSegmentOnlyUnderAnIntervalPolicy(int syncIntervalMs, bool mapped)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return; // the mapping is Linux only
+        }
+
+        using var temp = new TempDirectory();
+        var config = WalTestHelpers.Config(temp.Path) with { SyncIntervalMs = syncIntervalMs };
+        using (WalManager wal = WalManager.Open(config))
+        {
+            wal.Append(new WalEntry.Insert("c", "a", new float[] { 1, 2 }, default));
+            Assert.Equal(mapped, wal.ActiveSegmentIsMapped);
+        }
+
+        using var reopened = WalManager.Open(config);
+        Assert.Single(reopened.ReadRecords());
+    }
 
     [Fact]
     public void MappedSegment_CutToItsRecords_IsUnmappedAndKeepsThem_LaterWritesGoThroughWrite()

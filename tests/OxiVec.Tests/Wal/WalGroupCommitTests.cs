@@ -181,24 +181,33 @@ public sealed class WalGroupCommitTests
             Volatile.Write(ref bThread, OxiVec.Internal.BatchScheduling.CurrentOsThreadId());
             wal.Append(InsertFor(2));
             bDone.SetResult();
-        });
+        })
+        { IsBackground = true };
         b.Start();
-        WaitUntil(() => wal.WaitingCommits == 2, "B never joined the next batch");
-        held.Release(1);
-        await a;
-        WaitUntil(() => wal.WaitingCommits == 1 && wal.DurableLsn == 1, "B's thread never took its batch's fsync");
+        Task? c = null;
+        try
+        {
+            WaitUntil(() => wal.WaitingCommits == 2, "B never joined the next batch");
+            held.Release(1);
+            await a;
+            WaitUntil(() => wal.WaitingCommits == 1 && wal.DurableLsn == 1, "B's thread never took its batch's fsync");
 
-        // An observation window, not a synchronisation: B's thread waits for a sibling that only C brings.
-        double before = ThreadCpuSeconds(Volatile.Read(ref bThread));
-        var window = Stopwatch.StartNew();
-        Thread.Sleep(300);
-        double used = ThreadCpuSeconds(Volatile.Read(ref bThread)) - before;
-        Assert.False(bDone.Task.IsCompleted, "B was acknowledged before its batch filled");
-        Assert.True(used < 0.1 * window.Elapsed.TotalSeconds, $"the waiting syncer used {used:F3} s of CPU in {window.Elapsed.TotalSeconds:F3} s");
+            // An observation window, not a synchronisation: B's thread waits for a sibling that only C brings.
+            double before = ThreadCpuSeconds(Volatile.Read(ref bThread));
+            var window = Stopwatch.StartNew();
+            Thread.Sleep(300);
+            double used = ThreadCpuSeconds(Volatile.Read(ref bThread)) - before;
+            Assert.False(bDone.Task.IsCompleted, "B was acknowledged before its batch filled");
+            Assert.True(used < 0.1 * window.Elapsed.TotalSeconds, $"the waiting syncer used {used:F3} s of CPU in {window.Elapsed.TotalSeconds:F3} s");
+        }
+        finally
+        {
+            // C fills B's batch, so that the frozen clock's delay ends and closing the WAL cannot wait for it forever.
+            held.Release(1);
+            c = Task.Run(() => wal.Append(InsertFor(3)));
+        }
 
-        Task c = Task.Run(() => wal.Append(InsertFor(3)));
         await Task.WhenAll(bDone.Task, c);
-        b.Join();
         Assert.Equal(2, held.Syncs);
         Assert.Equal(3, wal.DurableLsn);
     }
