@@ -78,8 +78,8 @@ public sealed record WalConfig
     /// completes the batch wakes it), so with steady writers it rarely waits the whole delay. It never waits longer
     /// than a recent fsync took (a moving average), since a longer wait costs more disk time than the batch saves. A
     /// lone writer never waits. <c>0</c> turns the delay off (each fsync then covers whatever arrived while the
-    /// previous one ran). The delay never acknowledges anything early: a commit still returns only after an fsync covering it completed. The
-    /// default is 300 (about one fsync of an SSD); allowed from 0 to 1,000,000.
+    /// previous one ran). The delay never acknowledges anything early: a commit still returns only after an fsync
+    /// covering it completed. The default is 300 (about one fsync of an SSD); allowed from 0 to 1,000,000.
     /// </summary>
     public int CommitDelayMicros
     {

@@ -15,7 +15,8 @@ namespace OxiVec.Wal;
 /// <para>Commit delay (PostgreSQL's commit_delay and commit_siblings, made adaptive): when the last fsync saw at
 /// least <see cref="WalConfig.CommitSiblings"/> commits, a syncer sleeps before its write until as many commits have
 /// joined its batch as the last fsync saw (the commit that completes it wakes the syncer), or
-/// <see cref="WalConfig.CommitDelayMicros"/> have passed, or as long as a recent fsync took. The writers an fsync just woke thus join the next fsync instead of arriving one fsync late.</para>
+/// <see cref="WalConfig.CommitDelayMicros"/> have passed, or as long as a recent fsync took. The writers an fsync just
+/// woke thus join the next fsync instead of arriving one fsync late.</para>
 /// <para>A commit is acknowledged only after an fsync that covers it completed: every waiter re-checks the durable
 /// LSN when its batch wakes. A failed fsync wakes every batch, and each waiter throws <see cref="WalFailedException"/>.</para>
 /// <para>Why one fsync at a time, not a new batch's fsync overlapping a running one (issue 12, goal 2, measured
