@@ -270,7 +270,7 @@ internal sealed partial class WalWriter
         // Never longer than an fsync takes: waiting longer costs more disk time than the batch saves.
         double seconds = Math.Min(delayMicros / 1e6, Volatile.Read(ref _syncTicks) / (double)Stopwatch.Frequency);
         long deadline = _time.GetTimestamp() + (long)(seconds * _time.TimestampFrequency);
-        var wake = new WalCommitWaiter();
+        WalCommitWaiter wake;
         lock (_syncGate)
         {
             // The syncer's own batch stays _covered until this syncer ends; the commit that fills it wakes this one.
@@ -279,7 +279,7 @@ internal sealed partial class WalWriter
                 return;
             }
 
-            _gatherWake = wake;
+            _gatherWake = wake = new WalCommitWaiter();
             _gatherTarget = expected;
         }
 
